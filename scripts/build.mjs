@@ -1,0 +1,53 @@
+// Bundles the extension host (Node, CommonJS), the CLI and the webview (browser) with esbuild,
+// and copies the TensorFlow.js wasm binaries next to the host bundles so the wasm backend
+// finds them without node_modules.
+import { build } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, chmodSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+mkdirSync(dist, { recursive: true });
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  // tfjs-node is optional and native: resolved at run time if it installed.
+  external: ['vscode', '@tensorflow/tfjs-node'],
+};
+
+await build({ ...nodeCommon, entryPoints: [join(root, 'src/extension.ts')], outfile: join(dist, 'extension.js') });
+await build({
+  ...nodeCommon,
+  entryPoints: [join(root, 'src/cli.ts')],
+  outfile: join(dist, 'cli.js'),
+  banner: { js: '#!/usr/bin/env node' },
+});
+chmodSync(join(dist, 'cli.js'), 0o755);
+await build({
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  entryPoints: [join(root, 'webview/main.ts')],
+  outfile: join(dist, 'webview.js'),
+});
+
+const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+if (existsSync(wasmDir)) {
+  for (const f of readdirSync(wasmDir)) {
+    if (f.endsWith('.wasm') || f.endsWith('.worker.js')) copyFileSync(join(wasmDir, f), join(dist, f));
+  }
+}
+if (watch) console.log('esbuild: --watch is not supported; rerun npm run build');

@@ -1,0 +1,94 @@
+// The in-memory form of a NIfTI image, kept as nibabel does: header, data and affine apart.
+// This is the contract every other layer (volume, ml, editor) codes against.
+
+/** Voxel data of one frame, i (x) fastest, then j (y), then k (z). */
+export type VoxelArray =
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array;
+
+export type NiftiDatatypeName =
+  | 'binary'
+  | 'uint8'
+  | 'int8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'float32'
+  | 'float64'
+  | 'float128'
+  | 'complex64'
+  | 'complex128'
+  | 'complex256'
+  | 'rgb24'
+  | 'rgba32';
+
+export type AffineSource = 'sform' | 'qform' | 'pixdim';
+
+/** Header fields as read (and validated), in NIfTI naming. */
+export interface NiftiHeader {
+  niftiVersion: 1 | 2;
+  littleEndian: boolean;
+  /** dim[0..7] as stored. */
+  dim: number[];
+  /** pixdim[0..7] as stored; pixdim[0] is qfac. */
+  pixdim: number[];
+  datatypeCode: number;
+  datatype: NiftiDatatypeName;
+  bitpix: number;
+  voxOffset: number;
+  sclSlope: number;
+  sclInter: number;
+  xyztUnits: number;
+  qformCode: number;
+  sformCode: number;
+  quaternB: number;
+  quaternC: number;
+  quaternD: number;
+  qoffsetX: number;
+  qoffsetY: number;
+  qoffsetZ: number;
+  /** srow_x, srow_y, srow_z (12 numbers, row-major). */
+  srow: number[];
+  intentCode: number;
+  intentName: string;
+  description: string;
+  calMin: number;
+  calMax: number;
+  /** Raw header extensions (esize/ecode/edata) in file order. */
+  extensions: { code: number; data: Uint8Array }[];
+}
+
+export interface NiftiImage {
+  /** The file the image came from (the .nii/.nii.gz, or the .hdr of a pair). */
+  filePath: string;
+  header: NiftiHeader;
+  /** Full shape, dim[1..dim[0]]. */
+  shape: number[];
+  /** Spatial size of the loaded frame: [nx, ny, nz] (missing dims are 1). */
+  dims: [number, number, number];
+  /** Voxel size in mm along i, j, k (absolute pixdim[1..3], converted from xyzt_units). */
+  spacingMm: [number, number, number];
+  /** Voxel (i, j, k) → world (RAS+, mm), row-major 4×4, as chosen by bestAffine(). */
+  affine: Float64Array;
+  affineSource: AffineSource;
+  /** Number of frames (product of dim[4..]), and which one `data` holds. */
+  frameCount: number;
+  frame: number;
+  /**
+   * Values of the loaded frame with scl_slope/scl_inter applied. Integer types without scaling
+   * keep their own typed array; scaled or float data is Float32Array (Float64Array for float64);
+   * complex is magnitude; RGB is luminance (the colours are in `rgb`).
+   */
+  data: VoxelArray;
+  /** RGB24/RGBA32 only: interleaved colour bytes of the loaded frame (3 or 4 per voxel). */
+  rgb?: { channels: 3 | 4; bytes: Uint8Array };
+}

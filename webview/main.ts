@@ -1,0 +1,2 @@
+// Lesion Lab webview entry (placeholder until the viewer lands).
+export {};
