@@ -1,8 +1,150 @@
-import * as vscode from 'vscode';
+// Lesion Lab extension entry: the output channel, the custom editor, and the editor commands.
+//
+// Hook points for the ML commands (lesionLab.segmentLesion, acceptProposal, fineTune,
+// selectModelVersion, showModelHistory): register them in `registerModelCommands` below (or in
+// a module it calls) using the `LesionLabApi` passed in:
+//   - `api.documentFor(uri)` / `api.provider.activeDocument`: the document (commands run from
+//     the webview toolbar receive the document's uri as first argument);
+//   - `document.session.image` (NiftiImage), `document.labels` (live labels, read only);
+//   - `api.provider.showOverlay(document, {type: 'overlay', kind: 'probability', voxels, range,
+//     proposal})` / `clearOverlay(document, kind)`: maps shown in every view, also later ones;
+//   - `api.provider.postToWebviews(document, {type: 'status', text, level})`;
+//   - `document.recordProposal(modelVersion, delta, label)`: applies a proposal (a LabelDelta,
+//     e.g. from encodeDelta(document.labels, proposedLabels)) as one undoable edit and records
+//     the model version in the provenance sidecar on the next save.
 
-export function activate(context: vscode.ExtensionContext): void {
-  const output = vscode.window.createOutputChannel('Lesion Lab');
-  context.subscriptions.push(output);
+import * as vscode from 'vscode';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { LesionLabEditorProvider } from './editor/provider';
+import type { LabelDocument } from './editor/labelDocument';
+import { itkSnapLabelPathFor } from './editor/maskPath';
+import { registerModelCommands as registerEditorModelCommands } from './editor/modelCommands';
+import { itkSnapLabelFile, parseItkSnapLabelFile } from './editor/sidecar';
+
+/** What `activate` returns: used by the ML commands and by end-to-end tests. */
+export interface LesionLabApi {
+  provider: LesionLabEditorProvider;
+  log: vscode.LogOutputChannel;
+  /** The document of `uri` if it is open in Lesion Lab, else the active one. */
+  documentFor(uri?: vscode.Uri): LabelDocument | undefined;
+}
+
+const NIFTI_NAME = /\.(nii|nii\.gz|hdr|hdr\.gz)$/i;
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function activate(context: vscode.ExtensionContext): LesionLabApi {
+  const log = vscode.window.createOutputChannel('Lesion Lab', { log: true });
+  context.subscriptions.push(log);
+  const provider = LesionLabEditorProvider.register(context, log);
+
+  const api: LesionLabApi = {
+    provider,
+    log,
+    documentFor(uri) {
+      if (uri) {
+        const doc = provider.openDocuments.find((d) => d.uri.toString() === uri.toString());
+        if (doc) return doc;
+      }
+      return provider.activeDocument;
+    },
+  };
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('lesionLab.openWith', async (uri?: vscode.Uri) => {
+      let target = uri instanceof vscode.Uri ? uri : undefined;
+      if (!target) {
+        const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+        if (tab instanceof vscode.TabInputText || tab instanceof vscode.TabInputCustom) target = tab.uri;
+      }
+      if (!target) {
+        const picked = await vscode.window.showOpenDialog({
+          canSelectMany: false,
+          openLabel: 'Open with Lesion Lab',
+          filters: { 'NIfTI images': ['nii', 'gz', 'hdr'] },
+        });
+        target = picked?.[0];
+      }
+      if (!target) return;
+      if (!NIFTI_NAME.test(target.path)) {
+        log.warn(`${basename(target.path)}: not named like a NIfTI image (.nii, .nii.gz, .hdr); trying anyway`);
+      }
+      await vscode.commands.executeCommand('vscode.openWith', target, LesionLabEditorProvider.viewType);
+    }),
+
+    vscode.commands.registerCommand('lesionLab.exportItkSnapLabels', async (uri?: vscode.Uri, target?: vscode.Uri) => {
+      const doc = api.documentFor(uri instanceof vscode.Uri ? uri : undefined);
+      if (!doc?.session) {
+        void vscode.window.showErrorMessage('Lesion Lab: open an image in Lesion Lab first, then export its label table.');
+        return;
+      }
+      let destination = target instanceof vscode.Uri ? target : undefined;
+      if (!destination) {
+        destination = await vscode.window.showSaveDialog({
+          defaultUri: vscode.Uri.file(itkSnapLabelPathFor(doc.session.maskPath)),
+          filters: { 'ITK-SNAP label description': ['txt'] },
+          saveLabel: 'Export labels',
+        });
+      }
+      if (!destination) return;
+      try {
+        const text = itkSnapLabelFile(doc.session.model.labelTable);
+        if (destination.scheme === 'file') await writeFile(destination.fsPath, text, 'utf8');
+        else await vscode.workspace.fs.writeFile(destination, new TextEncoder().encode(text));
+        log.info(`${doc.fileName}: label table exported to ${destination.fsPath}`);
+        void vscode.window.showInformationMessage(`Lesion Lab: label descriptions written to ${basename(destination.path)}`);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Lesion Lab: ${basename(destination.path)} could not be written (${errorText(err)})`);
+      }
+    }),
+
+    vscode.commands.registerCommand('lesionLab.importItkSnapLabels', async (uri?: vscode.Uri, source?: vscode.Uri) => {
+      const doc = api.documentFor(uri instanceof vscode.Uri ? uri : undefined);
+      if (!doc?.session) {
+        void vscode.window.showErrorMessage('Lesion Lab: open an image in Lesion Lab first, then import a label table.');
+        return;
+      }
+      let from = source instanceof vscode.Uri ? source : undefined;
+      if (!from) {
+        const picked = await vscode.window.showOpenDialog({
+          canSelectMany: false,
+          openLabel: 'Import labels',
+          filters: { 'ITK-SNAP label description': ['txt'] },
+        });
+        from = picked?.[0];
+      }
+      if (!from) return;
+      try {
+        const text = from.scheme === 'file' ? await readFile(from.fsPath, 'utf8') : new TextDecoder().decode(await vscode.workspace.fs.readFile(from));
+        const table = parseItkSnapLabelFile(text, basename(from.path));
+        doc.setLabelTable('Import label descriptions', table);
+        log.info(`${doc.fileName}: label table imported from ${from.fsPath} (${table.length} labels)`);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Lesion Lab: ${errorText(err)}`);
+      }
+    }),
+  );
+
+  registerModelCommands(context, api);
+  log.info('Lesion Lab activated');
+  return api;
+}
+
+/**
+ * Hook point for the model commands (Segment Lesion, Accept/Reject Proposal, Fine-tune, model
+ * versions, status bar): see src/editor/modelCommands.ts. The webview's toolbar buttons reach
+ * those command ids through `runCommand`.
+ */
+function registerModelCommands(context: vscode.ExtensionContext, api: LesionLabApi): void {
+  try {
+    registerEditorModelCommands(context, api);
+  } catch (err) {
+    // The image editor stays usable even when the model layer cannot start.
+    api.log.error(`the model commands (Segment Lesion, Fine-tune) could not be registered: ${errorText(err)}`);
+  }
 }
 
 export function deactivate(): void {}

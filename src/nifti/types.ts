@@ -36,6 +36,13 @@ export type AffineSource = 'sform' | 'qform' | 'pixdim';
 /** Header fields as read (and validated), in NIfTI naming. */
 export interface NiftiHeader {
   niftiVersion: 1 | 2;
+  /**
+   * What the header says the file is: a single-file NIfTI ('n+1'/'n+2'), a header/image pair
+   * ('ni1'/'ni2'), or a legacy Analyze 7.5 header (no magic; read with SPM2's conventions as nibabel does).
+   */
+  format?: 'nifti-single' | 'nifti-pair' | 'analyze75';
+  /** Analyze 7.5 only: the SPM 'origin' field (1-based voxel of the world origin), else undefined. */
+  analyzeOrigin?: [number, number, number];
   littleEndian: boolean;
   /** dim[0..7] as stored. */
   dim: number[];
@@ -71,11 +78,18 @@ export interface NiftiImage {
   /** The file the image came from (the .nii/.nii.gz, or the .hdr of a pair). */
   filePath: string;
   header: NiftiHeader;
+  /** The file holding the voxel data (the .img of a pair, else filePath). */
+  dataFilePath?: string;
   /** Full shape, dim[1..dim[0]]. */
   shape: number[];
   /** Spatial size of the loaded frame: [nx, ny, nz] (missing dims are 1). */
   dims: [number, number, number];
-  /** Voxel size in mm along i, j, k (absolute pixdim[1..3], converted from xyzt_units). */
+  /**
+   * Voxel size along i, j, k: absolute pixdim[1..3] as nibabel's zooms (xyzt_units is NOT applied,
+   * since the affine never applies it either and files with wrong units are common). Where a
+   * pixdim is 0 or the axis lies beyond dim[0] (e.g. a 2-D image's k), the length of the
+   * affine's column is used instead. Zero voxel sizes in the affine are refused on reading.
+   */
   spacingMm: [number, number, number];
   /** Voxel (i, j, k) → world (RAS+, mm), row-major 4×4, as chosen by bestAffine(). */
   affine: Float64Array;

@@ -1,0 +1,184 @@
+// `lesion-lab segment IMAGE --model DIR --out MASK.nii.gz [--prob PROB.nii.gz]`: the Segment
+// Lesion engine for batch work. The mask is written on exactly the source grid.
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { readNifti, writeMaskLike, writeVolumeLike } from '../nifti';
+import { initBackend, BACKEND_PREFERENCES, type BackendPreference } from '../ml/backend';
+import { loadSegmentationModel, segmentVolume } from '../ml/inference';
+import { findStarterModelDir, ModelStore, ModelStoreError } from '../ml/modelStore';
+import { NiftiReadError, NiftiWriteError } from '../nifti';
+import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
+
+/** Parsed command line: positional arguments and `--name value` / `--flag` options. */
+export interface ParsedArgs {
+  positional: string[];
+  options: Map<string, string | true>;
+}
+
+/**
+ * Splits arguments into positionals and options; `valueOptions` take the next argument,
+ * `flagOptions` take none.
+ * @throws CliUsageError for an unknown option or a missing value.
+ */
+export function parseArgs(command: string, argv: string[], valueOptions: string[], flagOptions: string[] = []): ParsedArgs {
+  const positional: string[] = [];
+  const options = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (flagOptions.includes(name)) {
+      options.set(name, true);
+    } else if (valueOptions.includes(name)) {
+      const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new CliUsageError(`option --${name} needs a value`);
+      options.set(name, value);
+    } else {
+      const known = [...valueOptions, ...flagOptions].map((o) => `--${o}`).join(', ');
+      throw new CliUsageError(`unknown option ${a} (known options: ${known})`);
+    }
+  }
+  return { positional, options };
+}
+
+/** Reads a numeric option within [min, max]. */
+export function numberOption(command: string, args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {
+  const raw = args.options.get(name);
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (raw === true || !Number.isFinite(v) || v < min || v > max) {
+    throw new CliUsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return v;
+}
+
+/** Reads the --backend option. */
+export function backendOption(command: string, args: ParsedArgs): BackendPreference {
+  const raw = args.options.get('backend') ?? 'auto';
+  if (raw === true || !(BACKEND_PREFERENCES as readonly string[]).includes(raw)) {
+    throw new CliUsageError(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as BackendPreference;
+}
+
+/**
+ * A model folder from a path that is either a model folder (has card.json) or a model store
+ * (has active.json: its active version); without a path, the shipped starter model.
+ * @throws CliUsageError when the path is neither.
+ */
+export async function resolveModelDir(command: string, path: string | undefined): Promise<string> {
+  if (path === undefined) {
+    try {
+      return findStarterModelDir();
+    } catch (e) {
+      throw new CliUsageError(`${(e as Error).message}`);
+    }
+  }
+  const dir = resolve(path);
+  if (existsSync(join(dir, 'card.json'))) return dir;
+  if (existsSync(join(dir, 'active.json'))) {
+    const active = await new ModelStore(dir).active();
+    if (active) return active.dir;
+    throw new CliUsageError(`${path} is a model store whose active version is missing or unreadable`);
+  }
+  throw new CliUsageError(`${path} is neither a model folder (no card.json) nor a model store (no active.json)`);
+}
+
+function checkOutPath(command: string, option: string, path: string): void {
+  if (!/\.nii\.gz$/i.test(path)) throw new CliUsageError(`--${option} ${path} must end in .nii.gz`);
+  if (!existsSync(dirname(resolve(path)))) throw new CliUsageError(`the folder of --${option} ${path} does not exist`);
+}
+
+const USAGE =
+  'lesion-lab segment IMAGE --out MASK.nii.gz [--model DIR] [--prob PROB.nii.gz] [--uncertainty U.nii.gz] ' +
+  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta flips|none] [--overlap 0.25] [--backend auto|wasm|cpu]';
+
+/** Errors caused by the user's files or model folder: one sentence, exit status 2. */
+export function isInputError(e: unknown): e is Error {
+  return (
+    e instanceof NiftiReadError ||
+    e instanceof NiftiWriteError ||
+    e instanceof ModelStoreError ||
+    (e instanceof Error && ['TrainingError', 'InferenceError', 'PreprocessError', 'ResampleError', 'PatchError'].includes(e.name))
+  );
+}
+
+async function runSegment(argv: string[], io: CliIo): Promise<number> {
+  const command = 'segment';
+  const args = parseArgs(command, argv, ['model', 'out', 'prob', 'uncertainty', 'threshold', 'min-lesion-mm3', 'tta', 'overlap', 'backend']);
+  if (args.positional.length !== 1) throw new CliUsageError(`expected one IMAGE, got ${args.positional.length}`);
+  const imagePath = args.positional[0];
+  if (!existsSync(imagePath)) throw new CliUsageError(`${imagePath}: file not found`);
+  const out = args.options.get('out');
+  if (typeof out !== 'string') throw new CliUsageError('--out MASK.nii.gz is required');
+  checkOutPath(command, 'out', out);
+  const prob = args.options.get('prob');
+  if (typeof prob === 'string') checkOutPath(command, 'prob', prob);
+  const uncertaintyPath = args.options.get('uncertainty');
+  if (typeof uncertaintyPath === 'string') checkOutPath(command, 'uncertainty', uncertaintyPath);
+  const threshold = numberOption(command, args, 'threshold', 0.5, 0.001, 0.999);
+  const minLesionMm3 = numberOption(command, args, 'min-lesion-mm3', 0, 0, 1e9);
+  const overlap = numberOption(command, args, 'overlap', 0.25, 0, 0.9);
+  const tta = args.options.get('tta') ?? 'flips';
+  if (tta !== 'flips' && tta !== 'none') throw new CliUsageError(`--tta must be flips or none, got ${JSON.stringify(tta)}`);
+  const preferred = backendOption(command, args);
+  const modelDir = await resolveModelDir(command, args.options.get('model') as string | undefined);
+
+  const backend = await initBackend({ preferred });
+  io.stdout(`backend: ${backend.name} (${backend.reason})\n`);
+  const model = await loadSegmentationModel(modelDir);
+  io.stdout(`model: ${model.version ?? basename(modelDir)} (${modelDir}), window ${model.patchSizeVoxels.join('×')}\n`);
+  const image = await readNifti(imagePath);
+  const t0 = Date.now();
+  let lastTenth = -1;
+  let seg;
+  try {
+    seg = await segmentVolume(image, model, {
+      threshold,
+      minLesionMm3,
+      overlap,
+      ttaFlips: tta === 'flips' ? [[], [0], [1], [2]] : [[]],
+      onProgress: (done, total) => {
+        const tenth = Math.floor((10 * done) / total);
+        if (tenth !== lastTenth) {
+          lastTenth = tenth;
+          io.stderr(`  windows ${done}/${total}\n`);
+        }
+      },
+    });
+  } finally {
+    model.network.dispose();
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  await writeMaskLike(image, seg.labels, out);
+  if (typeof prob === 'string') await writeVolumeLike(image, seg.probability, prob, { description: 'lesion-lab lesion probability' });
+  if (typeof uncertaintyPath === 'string') await writeVolumeLike(image, seg.uncertainty, uncertaintyPath, { description: 'lesion-lab flip TTA std' });
+  const total = seg.lesions.reduce((a, l) => a + l.volumeMm3, 0);
+  io.stdout(
+    `segmented ${image.dims.join('×')} in ${seconds.toFixed(1)} s (${seg.windowsPredicted}/${seg.windowsTotal} windows predicted, ` +
+      `${tta === 'flips' ? '4 flips' : 'no TTA'}): ${seg.lesions.length} lesion${seg.lesions.length === 1 ? '' : 's'}, ${total.toFixed(1)} mm³\n`,
+  );
+  io.stdout(`wrote ${out}${typeof prob === 'string' ? `, ${prob}` : ''}${typeof uncertaintyPath === 'string' ? `, ${uncertaintyPath}` : ''}\n`);
+  return EXIT_OK;
+}
+
+/** `lesion-lab segment`: Segment Lesion from the command line (same engine as the editor). */
+export const segmentCommand: CliCommand = {
+  name: 'segment',
+  summary: 'propose a lesion mask for IMAGE with a model (the starter model by default)',
+  usage: USAGE,
+  async run(args, io) {
+    try {
+      return await runSegment(args, io);
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      io.stderr(`lesion-lab segment: ${e.message.split('\n')[0]}\n`);
+      return EXIT_BAD_INPUT;
+    }
+  },
+};
+

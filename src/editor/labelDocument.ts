@@ -1,0 +1,253 @@
+// The VS Code side of one opened image: a thin CustomDocument around LabelSession (the pure
+// model). It turns each edit into a CustomDocumentEditEvent whose undo/redo call the model, and
+// tells the provider what to send to the document's webviews. Save, Save As, Revert and Backup
+// work from host state only; no webview is ever asked for data.
+
+import * as vscode from 'vscode';
+import { basename } from 'node:path';
+import { deltaVoxelCount, invertDelta, type LabelArray, type LabelDelta } from '../protocol/labelDelta';
+import type { IntensityStats, LabelTableEntry } from '../protocol/messages';
+import { Disposable } from './dispose';
+import { intensityStats } from './imageInfo';
+import { LabelEditError, type LabelEdit, type VoxelEdit } from './labelModel';
+import { LabelSession, type MaskProblem, type MaskProblemChoice } from './labelSession';
+
+/** What changed in a document, for the provider to forward to webviews. */
+export type DocumentChange =
+  /** Labels changed by `delta` (forward direction); `origin` already has it (it sent the edit). */
+  | { kind: 'delta'; delta: LabelDelta; cause: 'undo' | 'redo' | 'edit' | 'host'; label: string; origin: vscode.WebviewPanel | null }
+  /** The whole label volume must be resent (revert, bit-depth promotion). */
+  | { kind: 'replace'; cause: 'revert' | 'resync' | 'reload' }
+  | { kind: 'table' }
+  | { kind: 'readOnly' }
+  | { kind: 'status'; text: string; level: 'info' | 'warning' };
+
+/** Services the document needs from the extension. */
+export interface LabelDocumentDeps {
+  /** The `lesionLab.maskPattern` setting. */
+  maskPattern: string;
+  /** Asks the user what to do with a mask that cannot be applied as it is. */
+  askMaskProblem(problem: MaskProblem): Promise<MaskProblemChoice>;
+  log: vscode.LogOutputChannel;
+}
+
+/** An image opened in Lesion Lab, with its authoritative labels. */
+export class LabelDocument extends Disposable implements vscode.CustomDocument {
+  /**
+   * Opens `uri` (restoring the hot-exit backup `backupId` when given). Never throws for a bad
+   * file: the returned document carries `openError` (one sentence naming the file and the
+   * problem) and the editor shows it.
+   */
+  static async create(uri: vscode.Uri, backupId: string | undefined, deps: LabelDocumentDeps): Promise<LabelDocument> {
+    const name = basename(uri.path);
+    if (uri.scheme !== 'file') {
+      return new LabelDocument(uri, null, `${name}: Lesion Lab opens files on a local or remote disk only, not "${uri.scheme}:" resources`, deps);
+    }
+    if (backupId) {
+      try {
+        const bytes = await vscode.workspace.fs.readFile(vscode.Uri.parse(backupId));
+        const session = await LabelSession.restore(uri.fsPath, bytes);
+        deps.log.info(`${name}: restored unsaved labels from the hot-exit backup`);
+        return new LabelDocument(uri, session, null, deps);
+      } catch (err) {
+        deps.log.warn(`${name}: the hot-exit backup could not be restored (${errorText(err)}); opening from disk`);
+      }
+    }
+    try {
+      const session = await LabelSession.open(uri.fsPath, { maskPattern: deps.maskPattern, onMaskProblem: (p) => deps.askMaskProblem(p) });
+      if (session.sidecarWarning) deps.log.warn(session.sidecarWarning);
+      return new LabelDocument(uri, session, null, deps);
+    } catch (err) {
+      const message = errorText(err);
+      // NiftiReadError messages already start with the file name.
+      return new LabelDocument(uri, null, message.startsWith(name) ? message : `${name}: ${message}`, deps);
+    }
+  }
+
+  private readonly _onDidDispose = this._register(new vscode.EventEmitter<void>());
+  /** Fired when the document is disposed (last editor closed). */
+  readonly onDidDispose = this._onDidDispose.event;
+
+  private readonly _onDidChangeDocument = this._register(new vscode.EventEmitter<vscode.CustomDocumentEditEvent<LabelDocument>>());
+  /** Undoable edits, for the provider's onDidChangeCustomDocument. */
+  readonly onDidChangeDocument = this._onDidChangeDocument.event;
+
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<DocumentChange>());
+  /** What the webviews must be told. */
+  readonly onDidChange = this._onDidChange.event;
+
+  private statsCache = new Map<number, IntensityStats>();
+
+  private constructor(
+    readonly uri: vscode.Uri,
+    /** Null when the file could not be opened; then `openError` says why. */
+    readonly session: LabelSession | null,
+    readonly openError: string | null,
+    private readonly deps: LabelDocumentDeps,
+  ) {
+    super();
+  }
+
+  /** Base name of the image. */
+  get fileName(): string {
+    return basename(this.uri.path);
+  }
+
+  /** Intensity statistics of the currently loaded frame (computed once per frame). */
+  stats(): IntensityStats {
+    const s = this.requireSession();
+    const frame = s.image.frame;
+    let st = this.statsCache.get(frame);
+    if (!st) {
+      const h = s.image.header;
+      st = intensityStats(s.image.data, { min: h.calMin, max: h.calMax });
+      this.statsCache.set(frame, st);
+    }
+    return st;
+  }
+
+  /**
+   * Applies one gesture's delta (from a webview, or from a host command) as one undoable edit.
+   * @param origin - the webview that sent it (it already shows the change), or null.
+   * @throws LabelEditError when read-only or out of sync (nothing changes).
+   */
+  makeEdit(label: string, delta: LabelDelta, origin: vscode.WebviewPanel | null = null): void {
+    const s = this.requireSession();
+    if (s.readOnly) throw new LabelEditError(`${this.fileName} is open read-only: ${s.readOnlyReason ?? ''}`);
+    if (deltaVoxelCount(delta) === 0) return;
+    const tracked = this.applyTracked(() => s.model.applyVoxelEdit(label, delta, 'hand'));
+    this.afterVoxelChange(tracked, 'edit', origin);
+    this.fireEdit(tracked.edit);
+  }
+
+  /**
+   * Applies a model's proposal (or any host-side operation the model produced) as one undoable
+   * edit labelled `label`, records `modelVersion` in the provenance, and sends the delta to every
+   * webview. The hook for the Segment Lesion / Accept Proposal commands.
+   * @throws LabelEditError when read-only or when `delta.before` does not match the labels.
+   */
+  recordProposal(modelVersion: string, delta: LabelDelta, label = 'Accept proposal'): void {
+    const s = this.requireSession();
+    if (s.readOnly) throw new LabelEditError(`${this.fileName} is open read-only: ${s.readOnlyReason ?? ''}`);
+    const tracked = this.applyTracked(() => s.model.applyVoxelEdit(label, delta, 'proposal', modelVersion));
+    this.afterVoxelChange(tracked, 'host', null);
+    this.fireEdit(tracked.edit);
+  }
+
+  /** Replaces the label table as one undoable edit. */
+  setLabelTable(label: string, table: LabelTableEntry[]): void {
+    const s = this.requireSession();
+    if (s.readOnly) throw new LabelEditError(`${this.fileName} is open read-only: ${s.readOnlyReason ?? ''}`);
+    const edit = s.model.applyTableEdit(label, table);
+    this._onDidChange.fire({ kind: 'table' });
+    this.fireEdit(edit);
+  }
+
+  /** The live label volume (read only; for ML commands). */
+  get labels(): LabelArray {
+    return this.requireSession().labels;
+  }
+
+  private applyTracked<T>(apply: () => T): { edit: T; promoted: boolean } {
+    const before = this.requireSession().labels;
+    const edit = apply();
+    return { edit, promoted: this.requireSession().labels !== before };
+  }
+
+  private afterVoxelChange(
+    tracked: { edit: VoxelEdit; promoted: boolean },
+    cause: 'undo' | 'redo' | 'edit' | 'host',
+    origin: vscode.WebviewPanel | null,
+    delta: LabelDelta = tracked.edit.delta,
+  ): void {
+    // A promotion to uint16 changes the array type: every webview needs the whole volume.
+    if (tracked.promoted) this._onDidChange.fire({ kind: 'replace', cause: 'reload' });
+    else this._onDidChange.fire({ kind: 'delta', delta, cause, label: tracked.edit.label, origin });
+  }
+
+  private fireEdit(edit: LabelEdit): void {
+    const s = this.requireSession();
+    this._onDidChangeDocument.fire({
+      document: this,
+      label: edit.label,
+      undo: () => {
+        const before = s.labels;
+        s.model.undo(edit);
+        if (edit.kind === 'voxels') {
+          this.afterVoxelChange({ edit, promoted: s.labels !== before }, 'undo', null, invertDelta(edit.delta));
+        } else {
+          this._onDidChange.fire({ kind: 'table' });
+        }
+      },
+      redo: () => {
+        const before = s.labels;
+        s.model.redo(edit);
+        if (edit.kind === 'voxels') this.afterVoxelChange({ edit, promoted: s.labels !== before }, 'redo', null);
+        else this._onDidChange.fire({ kind: 'table' });
+      },
+    });
+  }
+
+  /** Save: writes the mask and sidecar from host state to the mask path. */
+  async save(_cancellation: vscode.CancellationToken): Promise<void> {
+    const s = this.requireSession();
+    const result = await s.save();
+    this.deps.log.info(`${this.fileName}: saved ${result.maskPath} and ${basename(result.sidecarPath)}`);
+    this._onDidChange.fire({ kind: 'status', text: `Saved ${basename(result.maskPath)}`, level: 'info' });
+  }
+
+  /**
+   * Save As: writes the mask (and its sidecar) to `destination`. The source image is never
+   * written; a destination equal to the image is refused.
+   */
+  async saveAs(destination: vscode.Uri, _cancellation: vscode.CancellationToken): Promise<void> {
+    const s = this.requireSession();
+    if (destination.scheme !== 'file') throw new Error(`${basename(destination.path)}: Lesion Lab saves masks to files on disk only`);
+    const result = await s.save(destination.fsPath);
+    this.deps.log.info(`${this.fileName}: saved a copy of the mask as ${result.maskPath}`);
+  }
+
+  /** Revert: re-reads the mask from disk, drops the edits, resends the labels to every webview. */
+  async revert(_cancellation: vscode.CancellationToken): Promise<void> {
+    const s = this.requireSession();
+    const wasReadOnly = s.readOnly;
+    await s.revert((p) => this.deps.askMaskProblem(p));
+    this._onDidChange.fire({ kind: 'replace', cause: 'revert' });
+    if (s.readOnly !== wasReadOnly) this._onDidChange.fire({ kind: 'readOnly' });
+  }
+
+  /** Hot exit: writes labels, table and provenance to `destination`. */
+  async backup(destination: vscode.Uri, _cancellation: vscode.CancellationToken): Promise<vscode.CustomDocumentBackup> {
+    const s = this.requireSession();
+    await vscode.workspace.fs.writeFile(destination, s.backupBytes());
+    return {
+      id: destination.toString(),
+      delete: async () => {
+        try {
+          await vscode.workspace.fs.delete(destination);
+        } catch {
+          // Already gone: nothing to clean up.
+        }
+      },
+    };
+  }
+
+  /** Loads another frame of a 4-D image. */
+  async loadFrame(frame: number): Promise<void> {
+    await this.requireSession().loadFrame(frame);
+  }
+
+  override dispose(): void {
+    this._onDidDispose.fire();
+    super.dispose();
+  }
+
+  private requireSession(): LabelSession {
+    if (!this.session) throw new Error(this.openError ?? `${this.fileName} is not open`);
+    return this.session;
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,60 @@
+// Where the mask and its sidecar live for a given image. Pure path logic (node:path only).
+
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+
+/** Default of the `lesionLab.maskPattern` setting. */
+export const DEFAULT_MASK_PATTERN = '${name}_seg.nii.gz';
+
+/** Thrown for a mask pattern that cannot give a usable mask path. */
+export class MaskPathError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MaskPathError';
+  }
+}
+
+const IMAGE_SUFFIXES = ['.nii.gz', '.nii', '.hdr.gz', '.hdr', '.img.gz', '.img'];
+
+/** The image's base name without its NIfTI suffix: "case01.nii.gz" → "case01". */
+export function imageStem(imagePath: string): string {
+  const base = basename(imagePath);
+  const lower = base.toLowerCase();
+  for (const s of IMAGE_SUFFIXES) if (lower.endsWith(s) && base.length > s.length) return base.slice(0, -s.length);
+  return base;
+}
+
+/**
+ * The mask path for an image: `pattern` with `${name}` replaced by the image's stem, resolved
+ * against the image's folder unless absolute. Example: ("/d/case01.nii.gz", "${name}_seg.nii.gz")
+ * → "/d/case01_seg.nii.gz"; "../masks/${name}.nii.gz" puts masks in a sibling folder.
+ * @throws MaskPathError when the pattern is empty, does not end in .nii.gz (masks are always
+ *   written compressed), or names the image itself.
+ */
+export function maskPathFor(imagePath: string, pattern: string = DEFAULT_MASK_PATTERN): string {
+  if (typeof pattern !== 'string' || pattern.trim() === '') {
+    throw new MaskPathError(`lesionLab.maskPattern must be a file name pattern such as "${DEFAULT_MASK_PATTERN}", got ${JSON.stringify(pattern)}`);
+  }
+  const filled = pattern.split('${name}').join(imageStem(imagePath));
+  const lower = filled.toLowerCase();
+  if (!lower.endsWith('.nii.gz')) {
+    throw new MaskPathError(`lesionLab.maskPattern "${pattern}" must end in .nii.gz`);
+  }
+  const maskPath = isAbsolute(filled) ? resolve(filled) : resolve(dirname(imagePath), filled);
+  if (maskPath === resolve(imagePath)) {
+    throw new MaskPathError(`lesionLab.maskPattern "${pattern}" gives the image's own path (${basename(imagePath)}); the image must never be overwritten`);
+  }
+  return maskPath;
+}
+
+/** The provenance sidecar beside a mask: "case01_seg.nii.gz" → "case01_seg.json". */
+export function sidecarPathFor(maskPath: string): string {
+  const lower = maskPath.toLowerCase();
+  if (lower.endsWith('.nii.gz')) return maskPath.slice(0, -'.nii.gz'.length) + '.json';
+  if (lower.endsWith('.nii')) return maskPath.slice(0, -'.nii'.length) + '.json';
+  return maskPath + '.json';
+}
+
+/** The ITK-SNAP label description file beside a mask: "case01_seg.nii.gz" → "case01_seg_labels.txt". */
+export function itkSnapLabelPathFor(maskPath: string): string {
+  return sidecarPathFor(maskPath).slice(0, -'.json'.length) + '_labels.txt';
+}

@@ -1,0 +1,81 @@
+// The `lesionLab.*` settings of the model commands (Segment Lesion, Fine-tune), validated. Pure:
+// takes a getter so it runs without vscode. Defaults match package.json `contributes.configuration`.
+
+// Type-only imports: the engine modules load TensorFlow.js, which the extension host should only
+// pay for when a model command first runs. The lists below are checked against the engine's
+// (BACKEND_PREFERENCES, LOSS_NAMES) by test/editor/modelSettings.test.ts.
+import type { BackendPreference } from '../ml/backend';
+import type { LossName } from '../ml/losses/base';
+
+/** The values of `lesionLab.backend` (same as the engine's BACKEND_PREFERENCES). */
+export const BACKEND_SETTING_VALUES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const satisfies readonly BackendPreference[];
+
+/** The values of `lesionLab.trainingLoss` (same as the engine's LOSS_NAMES). */
+export const LOSS_SETTING_VALUES = [
+  'cross-entropy',
+  'focal',
+  'dice',
+  'tversky',
+  'focal-tversky',
+  'combo',
+  'symmetric-focal',
+  'asymmetric-focal',
+  'symmetric-focal-tversky',
+  'asymmetric-focal-tversky',
+  'symmetric-unified-focal',
+  'asymmetric-unified-focal',
+] as const satisfies readonly LossName[];
+
+/** Settings read by the model commands. */
+export interface ModelSettings {
+  /** `lesionLab.backend`: which TensorFlow.js backend to start ('auto' tries the fastest first). */
+  backend: BackendPreference;
+  /** `lesionLab.proposalThreshold`: probability at or above which a voxel is proposed as lesion. */
+  proposalThreshold: number;
+  /** `lesionLab.minLesionMm3`: proposed lesions smaller than this are dropped. */
+  minLesionMm3: number;
+  /** `lesionLab.testTimeAugmentation`: flip TTA (4 passes; gives the uncertainty map). */
+  testTimeAugmentation: boolean;
+  /** `lesionLab.fineTuneMinutes`: time budget of one fine-tune run. */
+  fineTuneMinutes: number;
+  /** `lesionLab.trainingLoss`: loss name from the losses registry. */
+  trainingLoss: LossName;
+}
+
+/** Defaults, matching package.json. */
+export const DEFAULT_MODEL_SETTINGS: Readonly<ModelSettings> = {
+  backend: 'auto',
+  proposalThreshold: 0.5,
+  minLesionMm3: 0,
+  testTimeAugmentation: true,
+  fineTuneMinutes: 10,
+  trainingLoss: 'asymmetric-unified-focal',
+};
+
+/**
+ * Reads the model settings through `get(key)` (key without the `lesionLab.` prefix; undefined
+ * when unset). An invalid value falls back to its default and adds one problem sentence naming
+ * the setting, the value and what is expected.
+ */
+export function readModelSettings(get: (key: string) => unknown): { settings: ModelSettings; problems: string[] } {
+  const problems: string[] = [];
+  const d = DEFAULT_MODEL_SETTINGS;
+  function pick<T>(key: string, fallback: T, ok: (v: unknown) => boolean, expected: string): T {
+    const v = get(key);
+    if (v === undefined || v === null) return fallback;
+    if (ok(v)) return v as T;
+    problems.push(`lesionLab.${key} must be ${expected}, got ${JSON.stringify(v)}; using ${JSON.stringify(fallback)}`);
+    return fallback;
+  }
+  const num = (min: number, max: number, openMin = false) => (v: unknown) =>
+    typeof v === 'number' && Number.isFinite(v) && (openMin ? v > min : v >= min) && v <= max;
+  const settings: ModelSettings = {
+    backend: pick('backend', d.backend, (v) => (BACKEND_SETTING_VALUES as readonly unknown[]).includes(v), `one of ${BACKEND_SETTING_VALUES.join(', ')}`),
+    proposalThreshold: pick('proposalThreshold', d.proposalThreshold, (v) => num(0, 1, true)(v) && (v as number) < 1, 'a probability strictly between 0 and 1'),
+    minLesionMm3: pick('minLesionMm3', d.minLesionMm3, num(0, 1e9), 'a volume in mm³ of 0 or more'),
+    testTimeAugmentation: pick('testTimeAugmentation', d.testTimeAugmentation, (v) => typeof v === 'boolean', 'true or false'),
+    fineTuneMinutes: pick('fineTuneMinutes', d.fineTuneMinutes, num(0, 24 * 60, true), 'a number of minutes above 0 (at most 1440)'),
+    trainingLoss: pick('trainingLoss', d.trainingLoss, (v) => (LOSS_SETTING_VALUES as readonly unknown[]).includes(v), `one of ${LOSS_SETTING_VALUES.join(', ')}`),
+  };
+  return { settings, problems };
+}

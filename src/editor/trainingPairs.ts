@@ -1,0 +1,168 @@
+// Finds the training pairs for "Fine-tune on Corrected Masks": every NIfTI image under the
+// workspace folders whose mask (at the `lesionLab.maskPattern` path) was saved in the editor and
+// whose provenance sidecar says `reviewed: true`. Pure file-system logic, no vscode.
+
+import { promises as fsp } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { maskPathFor, sidecarPathFor, DEFAULT_MASK_PATTERN } from './maskPath';
+import { parseSidecar } from './sidecar';
+
+/** An image with its reviewed mask and the sidecar that says so. */
+export interface ReviewedPair {
+  imagePath: string;
+  maskPath: string;
+  sidecarPath: string;
+}
+
+/** An image that has a mask but cannot be used for training, and why (one sentence). */
+export interface SkippedImage {
+  imagePath: string;
+  reason: string;
+}
+
+/** Result of {@link findReviewedTrainingPairs}. */
+export interface TrainingPairSearch {
+  /** Usable pairs, sorted by image path. */
+  pairs: ReviewedPair[];
+  /** Images with a mask that is not usable (no sidecar, unreadable sidecar, not reviewed). */
+  skipped: SkippedImage[];
+  /** NIfTI images looked at (masks of other images not counted). */
+  imagesSeen: number;
+  /** True when the walk stopped at `maxEntries` (the search is incomplete). */
+  truncated: boolean;
+}
+
+/** Options of {@link findReviewedTrainingPairs}. */
+export interface FindPairsOptions {
+  /** The `lesionLab.maskPattern` setting; default `${name}_seg.nii.gz`. */
+  maskPattern?: string;
+  /** Folder names never entered; default node_modules, plus every hidden folder (.git, .lesion-lab, …). */
+  excludeFolderNames?: readonly string[];
+  /** Deepest folder level searched below each root; default 12. */
+  maxDepth?: number;
+  /** Largest number of directory entries read in total; default 200 000. */
+  maxEntries?: number;
+}
+
+/** Error for invalid search options. */
+export class TrainingPairError extends Error {
+  override name = 'TrainingPairError';
+}
+
+const IMAGE_NAME = /\.nii(\.gz)?$/i;
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await fsp.access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `path` relative to the root that holds it (for messages), else as it is. */
+export function displayPath(path: string, roots: readonly string[]): string {
+  for (const root of roots) {
+    const r = relative(resolve(root), path);
+    if (r && !r.startsWith('..') && !isAbsolute(r)) return r;
+  }
+  return path;
+}
+
+/**
+ * Walks `roots` for NIfTI images (`.nii`, `.nii.gz`) and returns those whose mask was saved and
+ * reviewed in Lesion Lab. A file that is the mask of another image found is not an image.
+ * Images without a mask are only counted; images with a mask that cannot be used are listed in
+ * `skipped` with the reason.
+ *
+ * @param roots - folders to search (the workspace folders).
+ * @param opts - see {@link FindPairsOptions}.
+ * @throws MaskPathError for an unusable mask pattern; TrainingPairError for invalid options.
+ * @example const { pairs } = await findReviewedTrainingPairs(['/data/study'], { maskPattern: '${name}_seg.nii.gz' });
+ */
+export async function findReviewedTrainingPairs(roots: readonly string[], opts: FindPairsOptions = {}): Promise<TrainingPairSearch> {
+  const pattern = opts.maskPattern ?? DEFAULT_MASK_PATTERN;
+  const excluded = new Set(opts.excludeFolderNames ?? ['node_modules']);
+  const maxDepth = opts.maxDepth ?? 12;
+  const maxEntries = opts.maxEntries ?? 200_000;
+  if (!Number.isInteger(maxDepth) || maxDepth < 0) throw new TrainingPairError(`option maxDepth must be an integer ≥ 0, got ${String(opts.maxDepth)}`);
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TrainingPairError(`option maxEntries must be an integer ≥ 1, got ${String(opts.maxEntries)}`);
+
+  const images = new Set<string>();
+  let entries = 0;
+  let truncated = false;
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    let list: import('node:fs').Dirent[];
+    try {
+      list = await fsp.readdir(dir, { withFileTypes: true });
+    } catch {
+      // An unreadable folder holds nothing we can train on.
+      return;
+    }
+    list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of list) {
+      if (++entries > maxEntries) {
+        truncated = true;
+        return;
+      }
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name.startsWith('.') || excluded.has(entry.name) || depth >= maxDepth) continue;
+        await walk(path, depth + 1);
+        if (truncated) return;
+      } else if (entry.isFile() && IMAGE_NAME.test(entry.name)) {
+        images.add(resolve(path));
+      }
+    }
+  };
+  for (const root of roots) {
+    await walk(resolve(root), 0);
+    if (truncated) break;
+  }
+
+  // An unusable pattern fails for every image: say so once, up front.
+  maskPathFor(join(resolve(roots[0] ?? '.'), 'probe.nii.gz'), pattern);
+  // Every image's mask path first, so masks found by the walk are not taken for images. A file
+  // whose mask path would be itself (pattern "../masks/${name}.nii.gz" seen from masks/) is a mask.
+  const maskOf = new Map<string, string>();
+  for (const image of images) {
+    try {
+      maskOf.set(image, maskPathFor(image, pattern));
+    } catch {
+      // Its own mask: not an image.
+    }
+  }
+  const masks = new Set(maskOf.values());
+
+  const pairs: ReviewedPair[] = [];
+  const skipped: SkippedImage[] = [];
+  let imagesSeen = 0;
+  for (const imagePath of [...images].sort()) {
+    const maskPath = maskOf.get(imagePath);
+    if (maskPath === undefined || masks.has(imagePath)) continue;
+    imagesSeen++;
+    if (!(await exists(maskPath))) continue;
+    const sidecarPath = sidecarPathFor(maskPath);
+    const rel = (p: string) => displayPath(p, roots);
+    let text: string;
+    try {
+      text = await fsp.readFile(sidecarPath, 'utf8');
+    } catch {
+      skipped.push({ imagePath, reason: `${rel(maskPath)} has no sidecar ${rel(sidecarPath)}: it was not saved in Lesion Lab, so it is not marked reviewed` });
+      continue;
+    }
+    let reviewed: boolean;
+    try {
+      reviewed = parseSidecar(text, rel(sidecarPath)).reviewed;
+    } catch (err) {
+      skipped.push({ imagePath, reason: (err as Error).message });
+      continue;
+    }
+    if (!reviewed) {
+      skipped.push({ imagePath, reason: `${rel(sidecarPath)} says the mask is not reviewed (save it in Lesion Lab after checking it)` });
+      continue;
+    }
+    pairs.push({ imagePath, maskPath, sidecarPath });
+  }
+  return { pairs, skipped, imagesSeen, truncated };
+}

@@ -1,0 +1,233 @@
+// Segment Lesion: normalise the image as the model's card says, resample to the model's spacing
+// where it differs, run the network over overlapping windows with Gaussian blending (optionally
+// with flip test-time augmentation, whose spread is the uncertainty map), go back to the source
+// grid, threshold, drop small lesions and list the rest.
+import * as tf from '@tensorflow/tfjs';
+import { patchGrid, extractPatch, slidingWindowInfer, voxelCount, type Vec3 } from '../volume/patches';
+import { resampleLinear, resampleNearest, dimsForSpacing } from '../volume/resample';
+import { normalizeIntensity, type Preprocessing } from './preprocess';
+import { removeSmallLesions, type Connectivity, type Lesion } from './metrics';
+import { readCard } from './modelStore';
+import { createUNet3d, loadUNet3d, type UNet3d, type UNet3dConfig } from './network';
+
+/** The part of a network inference needs: softmax probabilities `[B,D,H,W,2]` from `[B,D,H,W,1]`. */
+export interface SegmentationNetwork {
+  predict(x: tf.Tensor5D): tf.Tensor5D;
+}
+
+/** A network with what its card says about its input. */
+export interface SegmentationModel {
+  network: SegmentationNetwork;
+  patchSizeVoxels: Vec3;
+  preprocessing: Preprocessing;
+  /** Version name for reports ('v3', 'starter'). */
+  version?: string;
+}
+
+/** A U-Net loaded from a model folder, with its card's settings. */
+export interface LoadedModel extends SegmentationModel {
+  network: UNet3d;
+  dir: string;
+}
+
+/**
+ * Loads the U-Net and card of a model folder (model.json + weights.bin + card.json).
+ * @throws ModelStoreError for a missing or invalid card; the network loader's error for bad weights.
+ */
+export async function loadSegmentationModel(dir: string): Promise<LoadedModel> {
+  const card = await readCard(dir);
+  const network = await loadUNet3d(dir);
+  return { network, dir, version: card.version, patchSizeVoxels: card.patchSizeVoxels, preprocessing: card.preprocessing };
+}
+
+/** How the training engine builds, loads and describes the project's U-Net. */
+export const unetNetworks = {
+  load: (dir: string): Promise<UNet3d> => loadUNet3d(dir),
+  create: (config: Record<string, unknown>): UNet3d => createUNet3d(config as Partial<UNet3dConfig>),
+  configOf: (network: UNet3d): Record<string, unknown> => ({ ...network.config }),
+};
+
+/** The image to segment (a NiftiImage fits). */
+export interface VolumeInput {
+  data: ArrayLike<number>;
+  dims: Vec3;
+  spacingMm: Vec3;
+}
+
+/** Error raised for invalid segmentation options. */
+export class InferenceError extends Error {
+  override name = 'InferenceError';
+}
+
+/** Options of {@link segmentVolume}. */
+export interface SegmentOptions {
+  /** Probability at or above which a voxel is lesion; default 0.5. */
+  threshold?: number;
+  /** Lesions smaller than this are removed; default 0 mm³. */
+  minLesionMm3?: number;
+  /** Connectivity of lesions; default 26. */
+  connectivity?: Connectivity;
+  /**
+   * Flip test-time augmentation: each entry is a set of axes (0 = x, 1 = y, 2 = z) flipped for
+   * one extra prediction; `[]` is the unflipped pass. Default `[[], [0], [1], [2]]`. Pass `[[]]`
+   * for no augmentation (the uncertainty map is then all zero).
+   */
+  ttaFlips?: number[][];
+  /** Window overlap in [0, 1); default 0.25. */
+  overlap?: number;
+  /** Skip windows with no foreground (body / brain) voxel; default true. */
+  skipBackground?: boolean;
+  /** Called after each window with (windows done, windows in total). */
+  onProgress?: (done: number, total: number) => void;
+  /** Cancels between windows. */
+  signal?: AbortSignal;
+}
+
+/** Result of {@link segmentVolume}; all arrays are on the source grid. */
+export interface Segmentation {
+  /** 1 = lesion, after threshold and minimum lesion size. */
+  labels: Uint8Array;
+  /** Lesion probability (mean over the flips). */
+  probability: Float32Array;
+  /** Standard deviation of the probability across flips (0 where all flips agree). */
+  uncertainty: Float32Array;
+  lesions: Lesion[];
+  windowsTotal: number;
+  windowsPredicted: number;
+  /** Grid the network ran on (differs from the source when resampled). */
+  workDims: Vec3;
+}
+
+function validateOptions(opts: SegmentOptions): Required<Omit<SegmentOptions, 'onProgress' | 'signal'>> {
+  const threshold = opts.threshold ?? 0.5;
+  if (!(threshold > 0 && threshold < 1)) throw new InferenceError(`threshold must lie in (0, 1), got ${threshold}`);
+  const minLesionMm3 = opts.minLesionMm3 ?? 0;
+  if (!(minLesionMm3 >= 0)) throw new InferenceError(`minLesionMm3 must be ≥ 0, got ${minLesionMm3}`);
+  const overlap = opts.overlap ?? 0.25;
+  if (!(overlap >= 0 && overlap < 1)) throw new InferenceError(`overlap must lie in [0, 1), got ${overlap}`);
+  const ttaFlips = opts.ttaFlips ?? [[], [0], [1], [2]];
+  if (!Array.isArray(ttaFlips) || ttaFlips.length === 0 || ttaFlips.some((f) => !Array.isArray(f) || f.some((a) => a !== 0 && a !== 1 && a !== 2))) {
+    throw new InferenceError(`ttaFlips must be a non-empty list of axis lists (axes 0, 1, 2), got ${JSON.stringify(ttaFlips)}`);
+  }
+  const connectivity = opts.connectivity ?? 26;
+  return { threshold, minLesionMm3, overlap, ttaFlips, connectivity, skipBackground: opts.skipBackground ?? true };
+}
+
+/** Tensor axes of a patch `[B, D=z, H=y, W=x, C]` for volume axes 0 = x, 1 = y, 2 = z. */
+function tensorAxes(volumeAxes: number[]): number[] {
+  return volumeAxes.map((a) => 3 - a);
+}
+
+/**
+ * Predicts one window under every flip of `flips` in one batch.
+ * @returns per voxel (channels-last) [mean probability, standard deviation across flips].
+ */
+export function predictWindowWithFlips(network: SegmentationNetwork, patch: Float32Array, patchSize: Vec3, flips: number[][]): Float32Array {
+  const [px, py, pz] = patchSize;
+  const k = flips.length;
+  const probs = tf.tidy(() => {
+    const x = tf.tensor5d(patch, [1, pz, py, px, 1]);
+    const batch = tf.concat(flips.map((f) => (f.length ? tf.reverse(x, tensorAxes(f)) : x)), 0) as tf.Tensor5D;
+    const out = network.predict(batch);
+    const fg = tf.slice(out, [0, 0, 0, 0, 1], [k, pz, py, px, 1]);
+    const unflipped = flips.map((f, i) => {
+      const one = tf.slice(fg, [i, 0, 0, 0, 0], [1, pz, py, px, 1]);
+      return f.length ? tf.reverse(one, tensorAxes(f)) : one;
+    });
+    return tf.concat(unflipped, 0);
+  });
+  const values = probs.dataSync() as Float32Array;
+  probs.dispose();
+  const n = voxelCount(patchSize);
+  const out = new Float32Array(n * 2);
+  for (let v = 0; v < n; v++) {
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < k; i++) {
+      const p = values[i * n + v];
+      sum += p;
+      if (p < min) min = p;
+      if (p > max) max = p;
+    }
+    const mean = sum / k;
+    let variance = 0;
+    if (max !== min) for (let i = 0; i < k; i++) variance += (values[i * n + v] - mean) ** 2;
+    out[2 * v] = k === 1 ? values[v] : mean;
+    out[2 * v + 1] = max === min ? 0 : Math.sqrt(variance / k);
+  }
+  return out;
+}
+
+function sameSpacing(a: Vec3, b: Vec3): boolean {
+  return a.every((s, i) => Math.abs(s - b[i]) <= 1e-3 * Math.max(s, b[i]));
+}
+
+/**
+ * Segments lesions in a volume with a model.
+ *
+ * @param image - the volume on its own grid (a NiftiImage fits: data x fastest, dims, spacingMm).
+ * @param model - network plus the patch size and preprocessing from its card.
+ * @param opts - see {@link SegmentOptions}.
+ * @returns labels, probability and uncertainty on the source grid, and the lesion list.
+ * @throws InferenceError for invalid options; the signal's reason when cancelled.
+ * @example const seg = await segmentVolume(await readNifti(p), model, { ttaFlips: [[]] });
+ */
+export async function segmentVolume(image: VolumeInput, model: SegmentationModel, opts: SegmentOptions = {}): Promise<Segmentation> {
+  const o = validateOptions(opts);
+  const dims = image.dims;
+  const n = dims[0] * dims[1] * dims[2];
+  if (image.data.length !== n) throw new InferenceError(`image has ${image.data.length} voxels but dims ${dims.join('×')} need ${n}`);
+  const norm = normalizeIntensity(image.data, model.preprocessing);
+  const target = model.preprocessing.targetSpacingMm;
+  const resample = target !== null && !sameSpacing(image.spacingMm, target);
+  const workDims: Vec3 = resample ? dimsForSpacing(dims, image.spacingMm, target) : dims;
+  const values = resample ? resampleLinear(norm.values, dims, workDims) : norm.values;
+  const foreground = resample ? resampleNearest(norm.foreground, dims, workDims) : norm.foreground;
+  const patchSize = model.patchSizeVoxels;
+  const windowsTotal = patchGrid(workDims, patchSize, o.overlap).length;
+  let windowsPredicted = 0;
+  const fgPatch = new Float32Array(voxelCount(patchSize));
+  let background = Infinity;
+  for (let i = 0; i < values.length; i++) if (values[i] < background) background = values[i];
+  const blended = await slidingWindowInfer(
+    values,
+    workDims,
+    async (patch) => {
+      windowsPredicted++;
+      const out = predictWindowWithFlips(model.network, patch, patchSize, o.ttaFlips);
+      // Let a cancellation or progress message through between windows.
+      await new Promise((r) => setImmediate(r));
+      return out;
+    },
+    {
+      patchSize,
+      overlap: o.overlap,
+      outChannels: 2,
+      padValue: Number.isFinite(background) ? background : 0,
+      skipWindow: o.skipBackground
+        ? (start) => {
+            extractPatch(foreground, workDims, start, patchSize, 0, fgPatch);
+            return !fgPatch.some((v) => v > 0);
+          }
+        : undefined,
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+    },
+  );
+  const m = values.length;
+  let probability: Float32Array = new Float32Array(m);
+  let uncertainty: Float32Array = new Float32Array(m);
+  for (let v = 0; v < m; v++) {
+    probability[v] = blended[2 * v];
+    uncertainty[v] = blended[2 * v + 1];
+  }
+  if (resample) {
+    probability = resampleLinear(probability, workDims, dims);
+    uncertainty = resampleLinear(uncertainty, workDims, dims);
+  }
+  const raw = new Uint8Array(n);
+  for (let v = 0; v < n; v++) raw[v] = probability[v] >= o.threshold ? 1 : 0;
+  const { mask, lesions } = removeSmallLesions(raw, dims, { spacingMm: image.spacingMm, minLesionMm3: o.minLesionMm3, connectivity: o.connectivity });
+  return { labels: mask, probability, uncertainty, lesions, windowsTotal, windowsPredicted, workDims };
+}

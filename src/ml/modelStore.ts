@@ -1,0 +1,309 @@
+// Versioned model store: `<root>/v1`, `<root>/v2`, … each holding the network files plus
+// card.json, and `<root>/active.json` pointing at the version in use. Nothing is overwritten: a
+// new version is written into a hidden temporary folder and renamed into place only once it is
+// complete, and active.json is replaced atomically, so a cancelled or killed run leaves the
+// previous version intact and active.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, promises as fsp } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../util/atomicWrite';
+import type { Vec3 } from '../volume/patches';
+import { validatePreprocessing, type Preprocessing } from './preprocess';
+
+/** Error raised for a malformed store, card or version name. */
+export class ModelStoreError extends Error {
+  override name = 'ModelStoreError';
+}
+
+/** One training pair as recorded in a card. */
+export interface TrainingPairRecord {
+  imagePath: string;
+  maskPath: string;
+  imageSha256: string;
+  maskSha256: string;
+}
+
+/** What a fine-tune run did; null in a card for a model that was not trained by fine-tuning. */
+export interface TrainingRecord {
+  pairs: TrainingPairRecord[];
+  /** Cases held out for validation (image paths). */
+  validationImages: string[];
+  loss: { name: string; options: Record<string, unknown> };
+  hyperparameters: Record<string, number | string | boolean | number[]>;
+  backend: string;
+  durationS: number;
+  steps: number;
+  /** Why training stopped: 'steps', 'time budget', 'early stopping', … */
+  stoppedBecause: string;
+  /** Validation Dice of the parent model and of this one on the same held-out cases. */
+  validationDiceBefore: number | null;
+  validationDiceAfter: number | null;
+}
+
+/** card.json: everything needed to use and trace a model version. */
+export interface ModelCard {
+  format: 'lesion-lab-model';
+  formatVersion: 1;
+  /** 'v3', or 'starter' for the shipped model. */
+  version: string;
+  parentVersion: string | null;
+  createdAt: string;
+  /** Window size the model predicts on, [x, y, z] voxels. */
+  patchSizeVoxels: Vec3;
+  preprocessing: Preprocessing;
+  /** The network's configuration as its builder takes it. */
+  network: Record<string, unknown>;
+  training: TrainingRecord | null;
+  attribution?: string;
+  notes?: string;
+}
+
+/** A complete version in the store. */
+export interface StoredVersion {
+  version: string;
+  dir: string;
+  card: ModelCard;
+}
+
+const VERSION_RE = /^v(\d+)$/;
+const INCOMPLETE_PREFIX = '.incomplete-';
+
+/**
+ * Checks a parsed card.json.
+ * @throws ModelStoreError naming the file and the field.
+ */
+export function validateCard(value: unknown, where: string): ModelCard {
+  const fail = (what: string): never => {
+    throw new ModelStoreError(`${where}: ${what}`);
+  };
+  if (typeof value !== 'object' || value === null) return fail('is not a JSON object');
+  const c = value as Record<string, unknown>;
+  if (c.format !== 'lesion-lab-model') fail(`format must be "lesion-lab-model", got ${JSON.stringify(c.format)}`);
+  if (c.formatVersion !== 1) fail(`formatVersion must be 1, got ${JSON.stringify(c.formatVersion)}`);
+  if (typeof c.version !== 'string') fail('version must be a string');
+  const p = c.patchSizeVoxels;
+  if (!(Array.isArray(p) && p.length === 3 && p.every((n) => Number.isInteger(n) && n > 0))) {
+    fail(`patchSizeVoxels must be three positive integers, got ${JSON.stringify(p)}`);
+  }
+  if (typeof c.network !== 'object' || c.network === null) fail('network must be an object');
+  try {
+    validatePreprocessing(c.preprocessing);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  return c as unknown as ModelCard;
+}
+
+/** Reads and validates `<dir>/card.json`. */
+export async function readCard(dir: string): Promise<ModelCard> {
+  const path = join(dir, 'card.json');
+  let text: string;
+  try {
+    text = await fsp.readFile(path, 'utf8');
+  } catch {
+    throw new ModelStoreError(`${path}: no model card there (is ${dir} a model folder?)`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ModelStoreError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return validateCard(json, path);
+}
+
+/** Writes `<dir>/card.json` atomically. */
+export async function writeCard(dir: string, card: ModelCard): Promise<void> {
+  validateCard(card, join(dir, 'card.json'));
+  await writeFileAtomic(join(dir, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
+}
+
+/** SHA-256 of a file, hex. */
+export function sha256File(path: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(typeof chunk === 'string' ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)))
+      .on('error', rej)
+      .on('end', () => res(hash.digest('hex')));
+  });
+}
+
+/** A version being written; nothing is visible in the store until {@link PendingVersion.commit}. */
+export interface PendingVersion {
+  /** Temporary folder to write the network files (and checkpoints) into. */
+  readonly dir: string;
+  /**
+   * Writes the card, renames the folder to the next free `vN` and (by default) makes it active.
+   * The card's `version` field is filled in.
+   */
+  commit(card: Omit<ModelCard, 'version'>, opts?: { activate?: boolean }): Promise<StoredVersion>;
+  /** Deletes the temporary folder. */
+  abandon(): Promise<void>;
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The model versions of a workspace (e.g. `<workspace>/.lesion-lab/models`). */
+export class ModelStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  /** Path of the active-version pointer. */
+  get activePath(): string {
+    return join(this.root, 'active.json');
+  }
+
+  /** Complete versions, oldest first. Folders without a valid card are skipped. */
+  async list(): Promise<StoredVersion[]> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.root);
+    } catch {
+      return [];
+    }
+    const out: { n: number; v: StoredVersion }[] = [];
+    for (const name of names) {
+      const m = VERSION_RE.exec(name);
+      if (!m) continue;
+      const dir = join(this.root, name);
+      try {
+        const card = await readCard(dir);
+        out.push({ n: Number(m[1]), v: { version: name, dir, card } });
+      } catch {
+        // A folder without a readable card is not a usable version.
+      }
+    }
+    return out.sort((a, b) => a.n - b.n).map((o) => o.v);
+  }
+
+  /** The version named in active.json, or null when there is none (or it is gone). */
+  async active(): Promise<StoredVersion | null> {
+    let name: unknown;
+    try {
+      name = (JSON.parse(await fsp.readFile(this.activePath, 'utf8')) as { version?: unknown }).version;
+    } catch {
+      return null;
+    }
+    if (typeof name !== 'string' || !VERSION_RE.test(name)) return null;
+    const dir = join(this.root, name);
+    try {
+      return { version: name, dir, card: await readCard(dir) };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Makes `version` the active one.
+   * @throws ModelStoreError when the version does not exist in the store.
+   */
+  async setActive(version: string): Promise<StoredVersion> {
+    if (!VERSION_RE.test(version)) throw new ModelStoreError(`version must look like v1, v2, …; got ${JSON.stringify(version)}`);
+    const dir = join(this.root, version);
+    if (!existsSync(dir)) throw new ModelStoreError(`model version ${version} does not exist in ${this.root}`);
+    const card = await readCard(dir);
+    await fsp.mkdir(this.root, { recursive: true });
+    await writeFileAtomic(this.activePath, `${JSON.stringify({ version, updatedAt: new Date().toISOString() }, null, 2)}\n`);
+    return { version, dir, card };
+  }
+
+  /** All versions with which one is active, oldest first. */
+  async history(): Promise<(StoredVersion & { active: boolean })[]> {
+    const active = await this.active();
+    return (await this.list()).map((v) => ({ ...v, active: v.version === active?.version }));
+  }
+
+  /** Removes temporary folders left by runs whose process has ended. */
+  async removeAbandoned(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.root);
+    } catch {
+      return [];
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      if (!name.startsWith(INCOMPLETE_PREFIX)) continue;
+      const pid = Number(name.slice(INCOMPLETE_PREFIX.length).split('-')[0]);
+      if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) continue;
+      await fsp.rm(join(this.root, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+
+  /** Starts a new version in a hidden temporary folder of the store. */
+  async beginVersion(): Promise<PendingVersion> {
+    await fsp.mkdir(this.root, { recursive: true });
+    await this.removeAbandoned();
+    const dir = join(this.root, `${INCOMPLETE_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
+    await fsp.mkdir(dir);
+    let finished = false;
+    return {
+      dir,
+      commit: async (card, opts = {}) => {
+        if (finished) throw new ModelStoreError('this pending version was already committed or abandoned');
+        for (let attempt = 0; attempt < 100; attempt++) {
+          const versions = await this.list();
+          let next = 1;
+          for (const v of versions) next = Math.max(next, Number(VERSION_RE.exec(v.version)![1]) + 1);
+          // Skip numbers whose folder exists without a valid card too.
+          while (existsSync(join(this.root, `v${next}`))) next++;
+          const version = `v${next}`;
+          const full: ModelCard = { ...card, version } as ModelCard;
+          await writeCard(dir, full);
+          const target = join(this.root, version);
+          if (existsSync(target)) continue;
+          try {
+            await fsp.rename(dir, target);
+          } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code;
+            if (code === 'EEXIST' || code === 'ENOTEMPTY') continue;
+            throw e;
+          }
+          finished = true;
+          if (opts.activate ?? true) await this.setActive(version);
+          return { version, dir: target, card: full };
+        }
+        throw new ModelStoreError(`could not find a free version name in ${this.root}`);
+      },
+      abandon: async () => {
+        finished = true;
+        await fsp.rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+}
+
+/** The workspace's model store folder. */
+export function workspaceModelRoot(workspaceDir: string): string {
+  return join(workspaceDir, '.lesion-lab', 'models');
+}
+
+/**
+ * Folder of the starter model shipped with the extension (`media/models/starter`), found by
+ * walking up from this module (works from src/ under tsx and from the dist/ bundle).
+ * @throws ModelStoreError when it cannot be found.
+ */
+export function findStarterModelDir(from: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string {
+  let dir = resolve(from);
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'media', 'models', 'starter');
+    if (existsSync(join(candidate, 'card.json'))) return candidate;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  throw new ModelStoreError(`starter model not found in media/models/starter above ${from}; run npm run train:starter`);
+}

@@ -1,0 +1,10 @@
+// Public API of the NIfTI layer.
+export type { NiftiImage, NiftiHeader, VoxelArray, NiftiDatatypeName, AffineSource } from './types';
+export { readNifti, readNiftiHeader } from './read';
+export type { ReadNiftiOptions, NiftiHeaderInfo } from './read';
+export { writeMaskLike, writeVolumeLike } from './write';
+export type { WriteVolumeOptions } from './write';
+export { checkSameGrid } from './grid';
+export { bestAffine } from './affine';
+export { NiftiReadError, NiftiWriteError } from './errors';
+export { NIFTI_DATATYPES, datatypeByCode, datatypeByName } from './datatypes';

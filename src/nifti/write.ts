@@ -1,0 +1,189 @@
+// Writers for images that live on another image's grid (label masks, probability maps): a
+// NIfTI-1 .nii.gz whose geometry fields are copied from the source header, written atomically.
+import { gzipSync } from 'node:zlib';
+import { endianness } from 'node:os';
+import { writeFileAtomic } from '../util/atomicWrite';
+import { datatypeByName } from './datatypes';
+import { NiftiWriteError } from './errors';
+import type { NiftiImage } from './types';
+
+const NIFTI1_VOX_OFFSET = 352;
+const HOST_LITTLE_ENDIAN = endianness() === 'LE';
+/** NIfTI-1 sform_code "aligned to another file": used when an Analyze geometry must be kept. */
+const SFORM_ALIGNED = 2;
+
+type WrittenDatatype = 'uint8' | 'uint16' | 'float32';
+
+/** Options of {@link writeVolumeLike}. */
+export interface WriteVolumeOptions {
+  /** Text for the header's 80-byte description (ASCII, at most 79 characters). */
+  description?: string;
+}
+
+function checkOutPath(outPath: string): void {
+  if (typeof outPath !== 'string' || !/\.nii\.gz$/i.test(outPath)) {
+    throw new NiftiWriteError(String(outPath), 'the output name must end in .nii.gz');
+  }
+}
+
+/** NIfTI-1 stores dims as int16. */
+const NIFTI1_MAX_DIM = 32767;
+
+function checkVoxelCount(source: NiftiImage, count: number, outPath: string, what: string): void {
+  const [nx, ny, nz] = source.dims;
+  if (Math.max(nx, ny, nz) > NIFTI1_MAX_DIM) {
+    throw new NiftiWriteError(
+      outPath,
+      `the source grid ${nx}x${ny}x${nz} has a side longer than NIfTI-1 can store (${NIFTI1_MAX_DIM})`,
+    );
+  }
+  if (count !== nx * ny * nz) {
+    throw new NiftiWriteError(
+      outPath,
+      `${what} has ${count} values but the source grid ${nx}x${ny}x${nz} needs ${nx * ny * nz}`,
+    );
+  }
+}
+
+function checkDescription(description: string, outPath: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (description.length > 79 || !/^[\x20-\x7e]*$/.test(description)) {
+    throw new NiftiWriteError(
+      outPath,
+      `option description must be printable ASCII of at most 79 characters, got ${JSON.stringify(description.slice(0, 100))}`,
+    );
+  }
+}
+
+/**
+ * Encodes a 352-byte little-endian NIfTI-1 header (348 + empty extension flag) for a 3-D image of
+ * `datatype` on the source's grid: dims, pixdim (with qfac), qform and sform with their codes, and
+ * xyzt_units are copied; scaling is reset to slope 1, intercept 0.
+ */
+export function encodeNifti1HeaderLike(source: NiftiImage, datatype: WrittenDatatype, description: string): Uint8Array {
+  const h = source.header;
+  const info = datatypeByName(datatype);
+  const bytes = new Uint8Array(NIFTI1_VOX_OFFSET);
+  const v = new DataView(bytes.buffer);
+  const le = true;
+  v.setInt32(0, 348, le);
+  const [nx, ny, nz] = source.dims;
+  const dim = [3, nx, ny, nz, 1, 1, 1, 1];
+  dim.forEach((d, i) => v.setInt16(40 + 2 * i, d, le));
+  v.setInt16(70, info.code, le);
+  v.setInt16(72, info.bitpix, le);
+  const qfac = h.pixdim[0] < 0 ? -1 : 1;
+  const pixdim = [qfac, h.pixdim[1], h.pixdim[2], h.pixdim[3], 1, 1, 1, 1];
+  if (source.header.dim[0] < 3) pixdim[3] = source.spacingMm[2];
+  if (source.header.dim[0] < 2) pixdim[2] = source.spacingMm[1];
+  pixdim.forEach((p, i) => v.setFloat32(76 + 4 * i, p, le));
+  v.setFloat32(108, NIFTI1_VOX_OFFSET, le);
+  v.setFloat32(112, 1, le); // scl_slope: 1 and scl_inter 0 mean "unscaled" to every reader
+  v.setFloat32(116, 0, le);
+  v.setUint8(123, h.xyztUnits & 0xff);
+  for (let i = 0; i < description.length; i++) v.setUint8(148 + i, description.charCodeAt(i));
+
+  let qformCode = h.qformCode;
+  let sformCode = h.sformCode;
+  let srow = h.srow;
+  if (source.affineSource === 'pixdim' && h.format === 'analyze75') {
+    // Analyze geometry (SPM origin, x flip) has no NIfTI code of its own: keep it as an sform.
+    sformCode = SFORM_ALIGNED;
+    qformCode = 0;
+    srow = Array.from(source.affine.subarray(0, 12));
+  }
+  v.setInt16(252, qformCode, le);
+  v.setInt16(254, sformCode, le);
+  const quatern = [h.quaternB, h.quaternC, h.quaternD, h.qoffsetX, h.qoffsetY, h.qoffsetZ];
+  quatern.forEach((q, i) => v.setFloat32(256 + 4 * i, q, le));
+  srow.forEach((s, i) => v.setFloat32(280 + 4 * i, s, le));
+  bytes.set([0x6e, 0x2b, 0x31, 0x00], 344); // magic "n+1\0"
+  return bytes;
+}
+
+function littleEndianBytes(values: Uint8Array | Uint16Array | Float32Array): Uint8Array {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  if (HOST_LITTLE_ENDIAN || values.BYTES_PER_ELEMENT === 1) return bytes;
+  const copy = Buffer.from(bytes);
+  if (values.BYTES_PER_ELEMENT === 2) copy.swap16();
+  else copy.swap32();
+  return new Uint8Array(copy.buffer as ArrayBuffer, copy.byteOffset, copy.byteLength);
+}
+
+async function writeLike(
+  source: NiftiImage,
+  datatype: WrittenDatatype,
+  values: Uint8Array | Uint16Array | Float32Array,
+  outPath: string,
+  description: string,
+): Promise<void> {
+  const header = encodeNifti1HeaderLike(source, datatype, description);
+  const payload = littleEndianBytes(values);
+  const whole = new Uint8Array(header.length + payload.length);
+  whole.set(header, 0);
+  whole.set(payload, header.length);
+  const gz = gzipSync(whole, { level: 6, chunkSize: 1 << 20 });
+  const compressed = new Uint8Array(gz.buffer as ArrayBuffer, gz.byteOffset, gz.byteLength);
+  try {
+    await writeFileAtomic(outPath, compressed);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new NiftiWriteError(outPath, `the file could not be written (${reason})`);
+  }
+}
+
+/**
+ * Writes a label map on exactly the grid of `source` as a NIfTI-1 `.nii.gz`: uint8, or uint16
+ * when any label exceeds 255. Dims, pixdim, qfac, qform, sform, their codes and xyzt_units come
+ * from the source header, so every tool reads the mask on the source grid; scaling is reset.
+ * The write is atomic and the source file is never touched.
+ *
+ * @param source - the image the labels belong to (only its first three dims are used).
+ * @param labels - one label per voxel, i fastest; length nx·ny·nz.
+ * @param outPath - destination ending in `.nii.gz`.
+ * @throws NiftiWriteError when the length does not match the grid, the name is wrong, or the write fails.
+ */
+export async function writeMaskLike(
+  source: NiftiImage,
+  labels: Uint8Array | Uint16Array,
+  outPath: string,
+): Promise<void> {
+  checkOutPath(outPath);
+  if (!(labels instanceof Uint8Array) && !(labels instanceof Uint16Array)) {
+    throw new NiftiWriteError(outPath, 'labels must be a Uint8Array or Uint16Array');
+  }
+  checkVoxelCount(source, labels.length, outPath, 'labels');
+  let values: Uint8Array | Uint16Array = labels;
+  let datatype: WrittenDatatype = 'uint8';
+  if (labels instanceof Uint16Array) {
+    let max = 0;
+    for (let i = 0; i < labels.length; i++) if (labels[i] > max) max = labels[i];
+    if (max > 255) datatype = 'uint16';
+    else values = Uint8Array.from(labels);
+  }
+  await writeLike(source, datatype, values, outPath, 'lesion-lab label map');
+}
+
+/**
+ * Writes float32 values (probability or uncertainty maps) on exactly the grid of `source`, with
+ * the same geometry rules as {@link writeMaskLike}.
+ *
+ * @param source - the image whose grid the values follow.
+ * @param values - one value per voxel, i fastest; length nx·ny·nz.
+ * @param outPath - destination ending in `.nii.gz`.
+ * @param opts - `description` (default 'lesion-lab float map'): header description text.
+ * @throws NiftiWriteError for a wrong length, name or description, or a failed write.
+ */
+export async function writeVolumeLike(
+  source: NiftiImage,
+  values: Float32Array,
+  outPath: string,
+  opts: WriteVolumeOptions = {},
+): Promise<void> {
+  checkOutPath(outPath);
+  if (!(values instanceof Float32Array)) throw new NiftiWriteError(outPath, 'values must be a Float32Array');
+  checkVoxelCount(source, values.length, outPath, 'values');
+  const description = opts.description ?? 'lesion-lab float map';
+  checkDescription(description, outPath);
+  await writeLike(source, 'float32', values, outPath, description);
+}

@@ -1,0 +1,155 @@
+// Validation of webview → host messages on arrival. A webview is untrusted input: every field
+// is checked before the document sees it, and the error names the message type and the field.
+
+import { deltaFromWire, LabelDeltaError, type LabelDelta } from './labelDelta';
+import {
+  HOST_COMMAND_IDS,
+  type HostCommandId,
+  type LabelTableEntry,
+  type WebviewToHostMessage,
+} from './messages';
+
+/** Thrown for a message that does not match the protocol. */
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** What the validator needs to know about the document the message is for. */
+export interface ValidationContext {
+  /** nx*ny*nz of the image: deltas must fit. */
+  voxelCount: number;
+  /** Frames of the image: requestFrame must be within. */
+  frameCount: number;
+}
+
+/**
+ * A validated webview message. Same as {@link WebviewToHostMessage} except that `edit` carries
+ * the decoded {@link LabelDelta} in `decoded`.
+ */
+export type ValidWebviewMessage =
+  | Exclude<WebviewToHostMessage, { type: 'edit' }>
+  | { type: 'edit'; label: string; decoded: LabelDelta };
+
+const MAX_TEXT = 10_000;
+const MAX_LABEL_NAME = 256;
+const MAX_TABLE_ROWS = 65_536;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function str(msg: Record<string, unknown>, type: string, key: string, maxLength = MAX_TEXT): string {
+  const v = msg[key];
+  if (typeof v !== 'string') throw new ProtocolError(`webview message '${type}': ${key} must be a string, got ${typeof v}`);
+  if (v.length > maxLength) throw new ProtocolError(`webview message '${type}': ${key} is ${v.length} characters, more than ${maxLength}`);
+  return v;
+}
+
+function int(msg: Record<string, unknown>, type: string, key: string, min: number, max: number): number {
+  const v = msg[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ProtocolError(`webview message '${type}': ${key} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  }
+  return v;
+}
+
+function finite(msg: Record<string, unknown>, type: string, key: string): number {
+  const v = msg[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ProtocolError(`webview message '${type}': ${key} must be a finite number, got ${String(v)}`);
+  return v;
+}
+
+/**
+ * Checks a label table: an array of rows with integer `value` 0…65535 (unique), `name` (string,
+ * ≤256 characters), `color` [r, g, b] integers 0…255, boolean `visible` and `locked`.
+ * Returns a clean copy (extra fields dropped).
+ * @param where - prefix for error messages.
+ * @throws ProtocolError naming the row and field.
+ */
+export function validateLabelTable(value: unknown, where = 'label table'): LabelTableEntry[] {
+  if (!Array.isArray(value)) throw new ProtocolError(`${where}: must be an array, got ${typeof value}`);
+  if (value.length > MAX_TABLE_ROWS) throw new ProtocolError(`${where}: ${value.length} rows, more than ${MAX_TABLE_ROWS}`);
+  const seen = new Set<number>();
+  return value.map((row: unknown, n): LabelTableEntry => {
+    if (!isRecord(row)) throw new ProtocolError(`${where}: row ${n} is not an object`);
+    const v = row.value;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) {
+      throw new ProtocolError(`${where}: row ${n} value must be an integer in [0, 65535], got ${String(v)}`);
+    }
+    if (seen.has(v)) throw new ProtocolError(`${where}: label value ${v} appears twice`);
+    seen.add(v);
+    if (typeof row.name !== 'string' || row.name.length > MAX_LABEL_NAME) {
+      throw new ProtocolError(`${where}: row ${n} (value ${v}) name must be a string of at most ${MAX_LABEL_NAME} characters`);
+    }
+    const c = row.color;
+    if (!Array.isArray(c) || c.length !== 3 || !c.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 255)) {
+      throw new ProtocolError(`${where}: row ${n} (value ${v}) color must be [r, g, b] integers 0…255, got ${JSON.stringify(c)}`);
+    }
+    if (typeof row.visible !== 'boolean' || typeof row.locked !== 'boolean') {
+      throw new ProtocolError(`${where}: row ${n} (value ${v}) visible and locked must be booleans`);
+    }
+    return { value: v, name: row.name, color: [c[0], c[1], c[2]], visible: row.visible, locked: row.locked };
+  });
+}
+
+/**
+ * Validates a message received from the webview.
+ * @throws ProtocolError with one sentence naming the message type and the bad field.
+ */
+export function parseWebviewMessage(raw: unknown, ctx: ValidationContext): ValidWebviewMessage {
+  if (!isRecord(raw)) throw new ProtocolError(`webview message: expected an object, got ${raw === null ? 'null' : typeof raw}`);
+  const type = raw.type;
+  if (typeof type !== 'string') throw new ProtocolError('webview message: missing string field "type"');
+  switch (type) {
+    case 'ready':
+      return { type, protocolVersion: int(raw, type, 'protocolVersion', 0, 1_000_000) };
+    case 'edit': {
+      const label = str(raw, type, 'label', 100);
+      let decoded: LabelDelta;
+      try {
+        decoded = deltaFromWire(raw.delta, ctx.voxelCount);
+      } catch (err) {
+        if (err instanceof LabelDeltaError) throw new ProtocolError(`webview message 'edit' (${label}): ${err.message}`);
+        throw err;
+      }
+      return { type, label, decoded };
+    }
+    case 'requestFrame':
+      return { type, frame: int(raw, type, 'frame', 0, Math.max(0, ctx.frameCount - 1)) };
+    case 'setLabelTable':
+      return { type, label: str(raw, type, 'label', 100), labelTable: validateLabelTable(raw.labelTable, `webview message 'setLabelTable'`) };
+    case 'requestResync':
+      return { type };
+    case 'runCommand': {
+      const command = str(raw, type, 'command', 100);
+      if (!(HOST_COMMAND_IDS as readonly string[]).includes(command)) {
+        throw new ProtocolError(`webview message 'runCommand': unknown command "${command}"`);
+      }
+      return { type, command: command as HostCommandId };
+    }
+    case 'log': {
+      const level = raw.level;
+      if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') {
+        throw new ProtocolError(`webview message 'log': level must be debug, info, warn or error, got ${String(level)}`);
+      }
+      return { type, level, message: str(raw, type, 'message') };
+    }
+    case 'error': {
+      const stack = raw.stack;
+      if (stack !== null && stack !== undefined && typeof stack !== 'string') {
+        throw new ProtocolError(`webview message 'error': stack must be a string or null`);
+      }
+      return { type, message: str(raw, type, 'message'), stack: typeof stack === 'string' ? stack.slice(0, MAX_TEXT) : null };
+    }
+    case 'rendered': {
+      const what = raw.what;
+      if (what !== 'first' && what !== 'frame') throw new ProtocolError(`webview message 'rendered': what must be 'first' or 'frame', got ${String(what)}`);
+      return { type, what, ms: finite(raw, type, 'ms') };
+    }
+    default:
+      throw new ProtocolError(`webview message: unknown type "${type.slice(0, 50)}"`);
+  }
+}

@@ -1,0 +1,237 @@
+// Orientation maths on row-major 4×4 voxel → world (RAS+) affines, after nibabel's
+// orientations.py: io_orientation, aff2axcodes, and reorientation to the closest canonical
+// (RAS) frame, which changes data and affine together. Pure functions; no I/O.
+import type { NiftiImage, VoxelArray } from '../nifti/types';
+
+/** Orientation problems (degenerate affine, wrong sizes). */
+export class OrientationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OrientationError';
+  }
+}
+
+/**
+ * For each voxel axis i, j, k: the world axis it is closest to (0 = x, 1 = y, 2 = z) and whether
+ * it runs along (+1) or against (-1) that axis. Same as nibabel's `io_orientation`.
+ */
+export type AxisOrientation = [{ worldAxis: number; flip: 1 | -1 }, { worldAxis: number; flip: 1 | -1 }, { worldAxis: number; flip: 1 | -1 }];
+
+function checkAffine(affine: ArrayLike<number>): void {
+  if (affine.length !== 16) throw new OrientationError(`an affine must have 16 numbers (row-major 4x4), got ${affine.length}`);
+  for (let i = 0; i < 16; i++) {
+    if (!Number.isFinite(affine[i])) throw new OrientationError(`the affine holds a non-finite number (${affine[i]}) at index ${i}`);
+  }
+}
+
+/** 3×3 (row-major) helpers. */
+function det3(m: number[]): number {
+  return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+}
+
+function inverseTranspose3(m: number[]): number[] | undefined {
+  const d = det3(m);
+  if (!Number.isFinite(d) || Math.abs(d) < 1e-300) return undefined;
+  // inverse(m)^T = cofactor(m) / det
+  return [
+    (m[4] * m[8] - m[5] * m[7]) / d,
+    -(m[3] * m[8] - m[5] * m[6]) / d,
+    (m[3] * m[7] - m[4] * m[6]) / d,
+    -(m[1] * m[8] - m[2] * m[7]) / d,
+    (m[0] * m[8] - m[2] * m[6]) / d,
+    -(m[0] * m[7] - m[1] * m[6]) / d,
+    (m[1] * m[5] - m[2] * m[4]) / d,
+    -(m[0] * m[5] - m[2] * m[3]) / d,
+    (m[0] * m[4] - m[1] * m[3]) / d,
+  ];
+}
+
+/**
+ * The orthogonal polar factor of a non-singular 3×3 matrix (the rotation/reflection nearest to
+ * it), by Newton's iteration X ← (X + X⁻ᵀ)/2. nibabel gets the same matrix as P·Qᵀ from an SVD.
+ */
+function orthogonalFactor(m: number[]): number[] | undefined {
+  let x = m.slice();
+  for (let iter = 0; iter < 100; iter++) {
+    const inv = inverseTranspose3(x);
+    if (!inv) return undefined;
+    const next = x.map((v, i) => (v + inv[i]) / 2);
+    const change = next.reduce((s, v, i) => Math.max(s, Math.abs(v - x[i])), 0);
+    x = next;
+    if (change < 1e-15) break;
+  }
+  return x;
+}
+
+/**
+ * Which world axis each voxel axis follows, and in which direction, as nibabel's `io_orientation`:
+ * the columns are normalised, shears and scalings removed (orthogonal polar factor), then each
+ * voxel axis in turn takes the world axis it is most aligned with that no earlier axis took.
+ *
+ * @throws OrientationError for a malformed or degenerate affine.
+ */
+export function ioOrientation(affine: ArrayLike<number>): AxisOrientation {
+  checkAffine(affine);
+  const rs: number[] = [];
+  const norms = [0, 1, 2].map((c) => Math.hypot(affine[c], affine[4 + c], affine[8 + c]) || 1);
+  for (let row = 0; row < 3; row++) for (let col = 0; col < 3; col++) rs.push(affine[row * 4 + col] / norms[col]);
+  const r = orthogonalFactor(rs);
+  if (!r) throw new OrientationError('the affine is degenerate (its voxel axes are not independent), so it has no orientation');
+  const result: { worldAxis: number; flip: 1 | -1 }[] = [];
+  for (let col = 0; col < 3; col++) {
+    let best = -1;
+    let bestAbs = 0;
+    for (let row = 0; row < 3; row++) {
+      const v = Math.abs(r[row * 3 + col]);
+      if (v > bestAbs) {
+        bestAbs = v;
+        best = row;
+      }
+    }
+    if (best < 0 || bestAbs < 1e-12) throw new OrientationError(`voxel axis ${'ijk'[col]} has no direction in the affine`);
+    result.push({ worldAxis: best, flip: r[best * 3 + col] < 0 ? -1 : 1 });
+    for (let c = 0; c < 3; c++) r[best * 3 + c] = 0; // this world axis is taken
+  }
+  return result as AxisOrientation;
+}
+
+const AXIS_LABELS: [string, string][] = [
+  ['L', 'R'],
+  ['P', 'A'],
+  ['I', 'S'],
+];
+
+/**
+ * Axis codes of an affine as nibabel's `aff2axcodes`: for each voxel axis the world direction it
+ * points to, e.g. 'RAS' or 'LPS'.
+ *
+ * @example aff2axcodes(identity) === 'RAS'
+ * @throws OrientationError for a malformed or degenerate affine.
+ */
+export function aff2axcodes(affine: ArrayLike<number>): string {
+  return ioOrientation(affine)
+    .map(({ worldAxis, flip }) => AXIS_LABELS[worldAxis][flip > 0 ? 1 : 0])
+    .join('');
+}
+
+/**
+ * Obliquity of an affine in degrees: the largest angle between a voxel axis and the world axis
+ * it is closest to (nibabel's `obliquity`, maximised over the axes). 0 for a grid aligned with
+ * the world axes.
+ */
+export function obliquityDeg(affine: ArrayLike<number>): number {
+  checkAffine(affine);
+  const norms = [0, 1, 2].map((c) => Math.hypot(affine[c], affine[4 + c], affine[8 + c]));
+  let worst = 0;
+  for (let row = 0; row < 3; row++) {
+    let bestCos = 0;
+    for (let col = 0; col < 3; col++) {
+      if (norms[col] > 0) bestCos = Math.max(bestCos, Math.abs(affine[row * 4 + col]) / norms[col]);
+    }
+    worst = Math.max(worst, (Math.acos(Math.min(1, bestCos)) * 180) / Math.PI);
+  }
+  return worst;
+}
+
+/** Result of {@link reorientToCanonical}: data, grid and affine, always consistent with each other. */
+export interface CanonicalVolume<T extends VoxelArray = VoxelArray> {
+  /** Voxels in the new order (i → R, j → A, k → S), same typed-array type as the input. */
+  data: T;
+  dims: [number, number, number];
+  /** Row-major 4×4; maps the new voxel indices to the same world points as before. */
+  affine: Float64Array;
+  spacingMm: [number, number, number];
+  /** Where each original voxel axis went (nibabel's io_orientation of the original affine). */
+  orientation: AxisOrientation;
+  /** RGB images: the colour bytes in the new order. */
+  rgb?: { channels: 3 | 4; bytes: Uint8Array };
+}
+
+/**
+ * Reorders voxels so that i, j, k run closest to R, A, S (nibabel's `as_closest_canonical`),
+ * by axis permutations and flips only (no resampling). Data and affine change together, so every
+ * voxel keeps its world position.
+ *
+ * @param volume - an image, or anything with `data`, `dims`, `affine`, `spacingMm` (and `rgb`).
+ * @throws OrientationError when data length ≠ product of dims or the affine is degenerate.
+ */
+export function reorientToCanonical<T extends VoxelArray>(volume: {
+  data: T;
+  dims: [number, number, number];
+  affine: ArrayLike<number>;
+  spacingMm: [number, number, number];
+  rgb?: NiftiImage['rgb'];
+}): CanonicalVolume<T> {
+  const { data, dims, affine, spacingMm } = volume;
+  const count = dims[0] * dims[1] * dims[2];
+  if (data.length !== count) {
+    throw new OrientationError(`the data has ${data.length} voxels but dims ${dims.join('x')} need ${count}`);
+  }
+  const orientation = ioOrientation(affine);
+  const outDims = [0, 0, 0] as [number, number, number];
+  const outSpacing = [0, 0, 0] as [number, number, number];
+  orientation.forEach(({ worldAxis }, inAxis) => {
+    outDims[worldAxis] = dims[inAxis];
+    outSpacing[worldAxis] = spacingMm[inAxis];
+  });
+  const outStrides = [1, outDims[0], outDims[0] * outDims[1]];
+
+  // Output index of input voxel (i, j, k) = base + Σ step[a]·index[a].
+  let base = 0;
+  const step = [0, 0, 0];
+  orientation.forEach(({ worldAxis, flip }, inAxis) => {
+    const stride = outStrides[worldAxis];
+    if (flip > 0) step[inAxis] = stride;
+    else {
+      step[inAxis] = -stride;
+      base += (dims[inAxis] - 1) * stride;
+    }
+  });
+
+  const identity = base === 0 && step[0] === 1 && step[1] === outStrides[1] && step[2] === outStrides[2];
+  const Ctor = data.constructor as { new (n: number): T };
+  const out = identity ? (data.slice() as T) : new Ctor(count);
+  const channels = volume.rgb?.channels ?? 0;
+  const rgbOut = volume.rgb ? new Uint8Array(volume.rgb.bytes.length) : undefined;
+  if (!identity) {
+    let src = 0;
+    for (let k = 0; k < dims[2]; k++) {
+      for (let j = 0; j < dims[1]; j++) {
+        let dst = base + k * step[2] + j * step[1];
+        for (let i = 0; i < dims[0]; i++, src++, dst += step[0]) out[dst] = data[src];
+      }
+    }
+  }
+  if (volume.rgb && rgbOut) {
+    const bytes = volume.rgb.bytes;
+    let src = 0;
+    for (let k = 0; k < dims[2]; k++) {
+      for (let j = 0; j < dims[1]; j++) {
+        let dst = base + k * step[2] + j * step[1];
+        for (let i = 0; i < dims[0]; i++, src++, dst += step[0]) {
+          for (let c = 0; c < channels; c++) rgbOut[dst * channels + c] = bytes[src * channels + c];
+        }
+      }
+    }
+  }
+
+  // New affine = old · T, where T maps new voxel indices to old ones:
+  // old[a] = new[w] (flip +1) or (n_a - 1 - new[w]) (flip -1), w = worldAxis of a.
+  const t = new Float64Array(16);
+  t[15] = 1;
+  orientation.forEach(({ worldAxis, flip }, inAxis) => {
+    t[inAxis * 4 + worldAxis] = flip;
+    t[inAxis * 4 + 3] = flip > 0 ? 0 : dims[inAxis] - 1;
+  });
+  const newAffine = new Float64Array(16);
+  for (let r = 0; r < 4; r++) {
+    for (let c = 0; c < 4; c++) {
+      let s = 0;
+      for (let m = 0; m < 4; m++) s += affine[r * 4 + m] * t[m * 4 + c];
+      newAffine[r * 4 + c] = s;
+    }
+  }
+  const result: CanonicalVolume<T> = { data: out, dims: outDims, affine: newAffine, spacingMm: outSpacing, orientation };
+  if (volume.rgb && rgbOut) result.rgb = { channels: volume.rgb.channels, bytes: rgbOut };
+  return result;
+}

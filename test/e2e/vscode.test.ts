@@ -1,0 +1,725 @@
+// End-to-end test in a real VS Code: code-server (installed on first use into .vscode-test/) with a
+// fresh profile and the packaged extension, driven through its UI by headless Debian Chromium with
+// playwright-core. Screenshots of every step go to test-output/e2e/.
+//
+// Steps are switched on in STEP_SWITCHES below as the features land:
+//   'auto'  runs the step when its contribution (custom editor / command) is in package.json
+//           (brush, undo/redo and save need only the custom editor),
+//   true    always runs it (a missing contribution is a failure),
+//   false   skips it with the reason given.
+// LESION_LAB_E2E_ALL=1 forces every step on (to try a feature before switching it on);
+// LESION_LAB_E2E_IMAGE=phantom opens the generated phantom instead of the shared CT crop;
+// LESION_LAB_E2E_EXT=symlink links the project folder instead of installing the packaged .vsix.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import {
+  CACHE_DIR,
+  PROJECT_ROOT,
+  ensureCodeServer,
+  extensionId,
+  freshProfile,
+  installVsix,
+  linkExtension,
+  packageVsix,
+  startCodeServer,
+  tail,
+  type ProfileDirs,
+  type RunningCodeServer,
+} from '../../scripts/e2e/codeServer';
+import { readNifti } from '../../src/nifti';
+import { writePhantomNifti } from '../../scripts/e2e/phantom';
+import { sharedDataPath } from '../helpers/sharedData';
+
+type StepName = 'installed' | 'openAndRender' | 'segment' | 'brush' | 'undoRedo' | 'save' | 'fineTune';
+type Switch = 'auto' | boolean;
+
+const inCi = process.env.CI === 'true';
+const forceAll = process.env.LESION_LAB_E2E_ALL === '1';
+
+/** Which steps run. Flip to true as each feature lands (see the header comment). */
+const STEP_SWITCHES: Record<StepName, Switch> = {
+  installed: true,
+  openAndRender: 'auto',
+  segment: 'auto',
+  brush: 'auto',
+  undoRedo: 'auto',
+  save: 'auto',
+  fineTune: 'auto',
+};
+
+/** Extra user settings for the run, merged into the profile's settings.json. */
+const E2E_SETTINGS: Record<string, unknown> = {
+  // A short fine-tune (15 s of training) keeps the run within CI's few minutes.
+  'lesionLab.fineTuneMinutes': 0.25,
+};
+
+const CUSTOM_EDITOR_VIEW_TYPE = 'lesionLab.editor';
+/** Command titles looked up in package.json (contributes.commands), then typed into the palette. */
+const SEGMENT_TITLE = /segment lesion/i;
+const FINE_TUNE_TITLE = /fine-?tune/i;
+const ACCEPT_TITLE = /accept.*proposal/i;
+
+/** A small real volume with a tumour: an 87×69×22 int16 CT crop of STS_002 (CC BY 3.0). */
+const IMAGE_SOURCE = ['odd', 'generated_valid', 'ct_int16.nii.gz'] as const;
+
+/**
+ * The image the run opens: the shared CT crop, or (outside CI, without ../shared/data) the
+ * generated phantom. In CI a missing data folder fails the file, as everywhere in this project.
+ */
+const IMAGE = ((): { sharedPath?: string; name: string } => {
+  if (process.env.LESION_LAB_E2E_IMAGE === 'phantom') return { name: 'phantom_lesion.nii.gz' };
+  const sharedPath = sharedDataPath(...IMAGE_SOURCE);
+  if (existsSync(sharedPath)) return { sharedPath, name: 'sts002_ct.nii.gz' };
+  if (inCi) throw new Error(`CI=true but the shared test data is missing: ${sharedPath}`);
+  return { name: 'phantom_lesion.nii.gz' };
+})();
+const IMAGE_NAME = IMAGE.name;
+const SEG_NAME = IMAGE_NAME.replace(/\.nii\.gz$/, '_seg.nii.gz');
+
+const OUT_DIR = join(PROJECT_ROOT, 'test-output/e2e');
+const RUN_DIR = join(CACHE_DIR, 'e2e');
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+interface PackageJson {
+  contributes?: {
+    customEditors?: { viewType: string }[];
+    commands?: { command: string; title: string; category?: string }[];
+  };
+}
+const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as PackageJson;
+
+function findCommand(title: RegExp): { command: string; paletteText: string } | undefined {
+  const c = pkg.contributes?.commands?.find((x) => title.test(x.title));
+  return c && { command: c.command, paletteText: c.category ? `${c.category}: ${c.title}` : c.title };
+}
+
+/** Why a step is not run, or undefined when it runs. */
+function skipReason(step: StepName): string | undefined {
+  const sw = forceAll ? true : STEP_SWITCHES[step];
+  if (sw === false) return `step "${step}" is switched off in STEP_SWITCHES (feature not landed yet)`;
+  if (sw === true) return undefined;
+  const hasEditor = pkg.contributes?.customEditors?.some((e) => e.viewType === CUSTOM_EDITOR_VIEW_TYPE) ?? false;
+  switch (step) {
+    case 'openAndRender':
+      return hasEditor ? undefined : `custom editor ${CUSTOM_EDITOR_VIEW_TYPE} is not contributed in package.json yet`;
+    case 'segment':
+      if (!hasEditor) return `custom editor ${CUSTOM_EDITOR_VIEW_TYPE} is not contributed yet`;
+      return findCommand(SEGMENT_TITLE) ? undefined : 'no command titled "Segment Lesion" in package.json yet';
+    case 'fineTune':
+      if (!hasEditor) return `custom editor ${CUSTOM_EDITOR_VIEW_TYPE} is not contributed yet`;
+      return findCommand(FINE_TUNE_TITLE) ? undefined : 'no command titled "Fine-tune" in package.json yet';
+    case 'brush':
+    case 'undoRedo':
+    case 'save':
+      return hasEditor ? undefined : `custom editor ${CUSTOM_EDITOR_VIEW_TYPE} is not contributed yet`;
+    default:
+      return undefined;
+  }
+}
+
+function chromiumSkip(): string | false {
+  if (existsSync(CHROMIUM)) return false;
+  if (inCi) throw new Error(`CI=true but ${CHROMIUM} is missing; .ci/run installs it with apt-get install chromium`);
+  return `${CHROMIUM} not found (apt-get install -y chromium); the real-VS Code test needs it`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns a value (not undefined/false) or the time runs out. */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    }
+    await sleep(everyMs);
+  }
+}
+
+// ---------------------------------------------------------------- pixels
+
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Pixel statistics of one screen region. */
+interface RegionStats {
+  box: Box;
+  meanLuma: number;
+  stdLuma: number;
+  /** Distinct luma values (0..255) seen. */
+  distinctLuma: number;
+  /**
+   * Pixels whose max−min channel difference exceeds 60 and that are not blue-dominant: label and
+   * proposal overlays, not grey anatomy and not the (blue) crosshair.
+   */
+  colouredPixels: number;
+  pixels: number;
+}
+
+function regionStats(png: PNG, box: Box): RegionStats {
+  const x0 = Math.max(0, Math.round(box.x));
+  const y0 = Math.max(0, Math.round(box.y));
+  const x1 = Math.min(png.width, Math.round(box.x + box.width));
+  const y1 = Math.min(png.height, Math.round(box.y + box.height));
+  let n = 0;
+  let sum = 0;
+  let sumSq = 0;
+  let coloured = 0;
+  const seen = new Set<number>();
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const i = (y * png.width + x) * 4;
+      const r = png.data[i];
+      const g = png.data[i + 1];
+      const b = png.data[i + 2];
+      const luma = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+      seen.add(luma);
+      sum += luma;
+      sumSq += luma * luma;
+      if (Math.max(r, g, b) - Math.min(r, g, b) > 60 && !(b > r && b > g)) coloured++;
+      n++;
+    }
+  }
+  const mean = n ? sum / n : 0;
+  return {
+    box,
+    meanLuma: mean,
+    stdLuma: n ? Math.sqrt(Math.max(0, sumSq / n - mean * mean)) : 0,
+    distinctLuma: seen.size,
+    colouredPixels: coloured,
+    pixels: n,
+  };
+}
+
+/** Count of pixels that differ by more than `threshold` in any channel inside `box`. */
+function changedPixels(a: PNG, b: PNG, box: Box, threshold = 24): number {
+  let changed = 0;
+  for (let y = Math.max(0, Math.round(box.y)); y < Math.min(a.height, Math.round(box.y + box.height)); y++) {
+    for (let x = Math.max(0, Math.round(box.x)); x < Math.min(a.width, Math.round(box.x + box.width)); x++) {
+      const i = (y * a.width + x) * 4;
+      if (
+        Math.abs(a.data[i] - b.data[i]) > threshold ||
+        Math.abs(a.data[i + 1] - b.data[i + 1]) > threshold ||
+        Math.abs(a.data[i + 2] - b.data[i + 2]) > threshold
+      ) {
+        changed++;
+      }
+    }
+  }
+  return changed;
+}
+
+// ---------------------------------------------------------------- workbench helpers
+
+/**
+ * Ctrl+P (files) or F1 (commands): types `text`, checks that the highlighted row is the one meant
+ * (a near match such as "Disable All Installed Extensions" must never run), and accepts it.
+ */
+async function quickInput(page: Page, key: 'Control+P' | 'F1', text: string): Promise<void> {
+  await page.keyboard.press(key);
+  await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible', timeout: 10_000 });
+  await page.keyboard.type(text, { delay: 15 });
+  const wanted = text.toLowerCase();
+  await waitFor(
+    `"${text}" to be the highlighted quick-input row`,
+    async () => {
+      const row = (await visibleText(page, '.quick-input-widget .quick-input-list .monaco-list-row.focused')).toLowerCase();
+      return row.includes(wanted) || undefined;
+    },
+    15_000,
+    200,
+  ).catch(async (e: unknown) => {
+    const rows = await visibleText(page, '.quick-input-widget .quick-input-list');
+    await page.keyboard.press('Escape');
+    throw new Error(`${String(e)}; rows shown: ${JSON.stringify(rows.slice(0, 400))}`);
+  });
+  await page.keyboard.press('Enter');
+}
+
+/** Monaco renders spaces as U+00A0; normalise before matching text. */
+async function visibleText(page: Page, selector: string): Promise<string> {
+  return (await page.locator(selector).first().innerText({ timeout: 2000 }).catch(() => '')).replace(/\u00a0/g, ' ');
+}
+
+/** What the Lesion Lab webview reports about itself (webview/main.ts, webview/viewer.ts). */
+interface WebviewProbe {
+  /** 'rendered' once the first slice is drawn; 'loading' before; null in frames that are not ours. */
+  status: 'rendered' | 'loading' | null;
+  /** The status line (bottom of the editor), or the message shown instead of the views. */
+  statusText: string;
+  message: string;
+}
+
+/** The webview frame of the Lesion Lab editor: the inner frame holding the viewer's canvas. */
+async function findEditorFrame(page: Page): Promise<Frame | undefined> {
+  for (const f of page.frames()) {
+    if (f === page.mainFrame()) continue;
+    const probe = await probeWebview(f);
+    if (probe && probe.status !== null) return f;
+  }
+  return undefined;
+}
+
+async function probeWebview(frame: Frame): Promise<WebviewProbe | undefined> {
+  return frame
+    .evaluate((): WebviewProbe => {
+      const canvas = document.querySelector('canvas.ll-canvas');
+      if (!canvas) return { status: null, statusText: '', message: '' };
+      // A DOM marker, if the webview sets one; else the viewer handle main.ts exposes for tests:
+      // the first frame is drawn once a volume is loaded and no first frame is pending.
+      const marker = document.querySelector('[data-rendered]');
+      const handle = (window as unknown as { lesionLab?: { viewer?: Record<string, unknown> } }).lesionLab;
+      const viewer = handle?.viewer;
+      const rendered = marker !== null || (viewer !== undefined && viewer.vol != null && viewer.firstFramePending === false);
+      const messageEl = document.querySelector('.ll-message') as HTMLElement | null;
+      return {
+        status: rendered ? 'rendered' : 'loading',
+        statusText: document.querySelector('.ll-status')?.textContent ?? '',
+        message: messageEl && !messageEl.hidden ? (messageEl.textContent ?? '') : '',
+      };
+    })
+    .catch(() => undefined);
+}
+
+/** A view of the editor (axial, coronal, sagittal, 3d) and its box in main-page coordinates. */
+interface ViewBox extends Box {
+  view: string;
+}
+
+/** The visible views of at least 48×48 px: the overlay boxes the viewer lays over its one canvas. */
+async function viewBoxes(frame: Frame): Promise<ViewBox[]> {
+  const boxes: ViewBox[] = [];
+  for (const o of await frame.$$('.ll-view-overlay[data-view]')) {
+    const b = await o.boundingBox();
+    const view = (await o.getAttribute('data-view')) ?? '?';
+    if (b && b.width >= 48 && b.height >= 48) boxes.push({ ...b, view });
+  }
+  if (boxes.length === 0) {
+    // No overlays (a different layout): fall back to the canvas as one view.
+    const c = await frame.$('canvas');
+    const b = c && (await c.boundingBox());
+    if (b && b.width >= 48 && b.height >= 48) boxes.push({ ...b, view: 'canvas' });
+  }
+  return boxes;
+}
+
+// ---------------------------------------------------------------- the run
+
+interface Summary {
+  startedAt: string;
+  image?: string;
+  timingsMs: Record<string, number>;
+  steps: Record<string, unknown>;
+  consoleErrors: string[];
+}
+
+describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { skip: chromiumSkip() }, () => {
+  let server: RunningCodeServer | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page;
+  let profile: ProfileDirs;
+  let workspaceDir: string;
+  let editorFrame: Frame | undefined;
+  let shotIndex = 0;
+  const failedSteps = new Set<StepName>();
+  const t0 = Date.now();
+  const summary: Summary = { startedAt: new Date().toISOString(), timingsMs: {}, steps: {}, consoleErrors: [] };
+
+  async function shot(name: string): Promise<PNG> {
+    shotIndex++;
+    const file = join(OUT_DIR, `${String(shotIndex).padStart(2, '0')}-${name}.png`);
+    const buf = await page.screenshot({ path: file });
+    return PNG.sync.read(buf);
+  }
+
+  /** Runs a step unless switched off; a step whose prerequisite failed is skipped with that reason. */
+  function step(name: StepName, needs: StepName[], timeoutMs: number, body: () => Promise<void>): void {
+    const reason = skipReason(name);
+    test(name, { skip: reason ?? false, timeout: timeoutMs }, async (t) => {
+      const broken = needs.filter((n) => failedSteps.has(n) || skipReason(n) !== undefined);
+      if (broken.length) {
+        failedSteps.add(name);
+        t.skip(`needs step(s) ${broken.join(', ')}, which failed or are off`);
+        return;
+      }
+      const started = Date.now();
+      try {
+        await body();
+      } catch (e) {
+        failedSteps.add(name);
+        await shot(`${name}-FAILED`).catch(() => undefined);
+        throw e;
+      } finally {
+        summary.timingsMs[name] = Date.now() - started;
+      }
+    });
+  }
+
+  before(async () => {
+    rmSync(OUT_DIR, { recursive: true, force: true });
+    mkdirSync(OUT_DIR, { recursive: true });
+    let t = Date.now();
+    const install = ensureCodeServer();
+    summary.timingsMs.ensureCodeServer = Date.now() - t;
+
+    t = Date.now();
+    profile = freshProfile(join(RUN_DIR, 'state'), E2E_SETTINGS);
+    if (process.env.LESION_LAB_E2E_EXT === 'symlink') {
+      linkExtension(profile);
+    } else {
+      const vsix = packageVsix(join(RUN_DIR, 'lesion-lab-e2e.vsix'));
+      installVsix(install, profile, vsix);
+    }
+    summary.timingsMs.installExtension = Date.now() - t;
+
+    workspaceDir = join(RUN_DIR, 'workspace');
+    rmSync(workspaceDir, { recursive: true, force: true });
+    mkdirSync(workspaceDir, { recursive: true });
+    // A copy: the editor saves <name>_seg.nii.gz next to the image, and shared data is read-only.
+    if (IMAGE.sharedPath) {
+      copyFileSync(IMAGE.sharedPath, join(workspaceDir, IMAGE_NAME));
+      chmodSync(join(workspaceDir, IMAGE_NAME), 0o644);
+    } else {
+      console.log(`e2e: ../shared/data not found; opening the generated phantom ${IMAGE_NAME} instead`);
+      writePhantomNifti(join(workspaceDir, IMAGE_NAME));
+    }
+    summary.image = IMAGE.sharedPath ? `shared:${IMAGE_SOURCE.join('/')}` : 'phantom';
+
+    t = Date.now();
+    server = await startCodeServer({ install, profile, workspaceDir });
+    summary.timingsMs.serverStart = Date.now() - t;
+
+    t = Date.now();
+    context = await chromium.launchPersistentContext(join(RUN_DIR, 'chromium-profile-' + process.pid), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: CHROMIUM_ARGS,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error') summary.consoleErrors.push(`${m.location().url}: ${m.text()}`.slice(0, 500));
+    });
+    page.on('pageerror', (e) => summary.consoleErrors.push(`pageerror: ${e.message}`.slice(0, 500)));
+    await page.goto(server.url);
+    await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 60_000 });
+    await sleep(800); // the workbench keeps restoring views for a moment after the explorer shows
+    summary.timingsMs.workbenchReady = Date.now() - t;
+    await shot('workbench');
+  });
+
+  after(async () => {
+    await context?.close().catch(() => undefined);
+    await server?.stop();
+    rmSync(join(RUN_DIR, 'chromium-profile-' + process.pid), { recursive: true, force: true });
+    summary.timingsMs.total = Date.now() - t0;
+    writeFileSync(join(OUT_DIR, 'summary.json'), JSON.stringify(summary, null, 2));
+    if (failedSteps.size && profile) {
+      console.error(`e2e: failed steps ${[...failedSteps].join(', ')}; code-server log tail:\n${tail(profile.logFile, 30)}`);
+      console.error(`e2e: extension host log tail:\n${extHostLog(profile).split('\n').slice(-30).join('\n')}`);
+      if (summary.consoleErrors.length) console.error(`e2e: browser console errors:\n${summary.consoleErrors.slice(-20).join('\n')}`);
+    }
+  });
+
+  step('installed', [], 60_000, async () => {
+    // The Extensions view, filtered to installed extensions, lists what the extension host scanned.
+    await page.keyboard.press('Control+Shift+X');
+    await page.waitForSelector('.extensions-viewlet .suggest-input-container', { state: 'visible', timeout: 15_000 });
+    await page.click('.extensions-viewlet .suggest-input-container');
+    await page.keyboard.type('@installed Lesion Lab', { delay: 10 });
+    const row = await waitFor(
+      'Lesion Lab in the installed extensions list',
+      async () => (await visibleText(page, '.extensions-viewlet .extensions-list')).includes('Lesion Lab') || undefined,
+      20_000,
+    );
+    assert.ok(row);
+    await shot('installed');
+    await page.keyboard.press('Control+Shift+E'); // back to the Explorer
+    summary.steps.installed = { extensionId: extensionId() };
+  });
+
+  step('openAndRender', [], 90_000, async () => {
+    await quickInput(page, 'Control+P', IMAGE_NAME);
+    editorFrame = await waitFor('the Lesion Lab webview (canvas.ll-canvas) to appear', () => findEditorFrame(page), 30_000);
+    const frame = editorFrame;
+    const probe = await waitFor(
+      'the webview to draw its first frame',
+      async () => {
+        const p = await probeWebview(frame);
+        if (p?.message) throw new Error(`the webview shows a message instead of the views: ${p.message}`);
+        return p?.status === 'rendered' ? p : undefined;
+      },
+      45_000,
+    );
+    await sleep(500);
+    const tab = await visibleText(page, '.tabs-container .tab.active');
+    assert.ok(tab.includes(IMAGE_NAME), `the active editor tab should be ${IMAGE_NAME}, got "${tab}"`);
+    const png = await shot('opened');
+    const boxes = await viewBoxes(frame);
+    const sliceViews = boxes.filter((b) => b.view !== '3d');
+    assert.ok(sliceViews.length >= 1, `the editor should show slice views, found ${JSON.stringify(boxes.map((b) => b.view))}`);
+    const stats = boxes.map((b) => ({ view: b.view, ...regionStats(png, b) }));
+    // Each slice view must show anatomy (many grey levels, contrast), not a blank or uniform area;
+    // the 3-D view must at least not be uniform.
+    for (const s of stats) {
+      const ok = s.view === '3d' ? s.distinctLuma >= 8 && s.stdLuma >= 4 : s.distinctLuma >= 24 && s.stdLuma >= 12;
+      assert.ok(ok, `view ${s.view} looks empty: ${JSON.stringify({ ...s, box: undefined })}`);
+    }
+    const activation = extHostLog(profile);
+    const id = extensionId();
+    assert.ok(
+      new RegExp(`_doActivateExtension ${id.replace('.', '\\.')}`, 'i').test(activation),
+      `the extension host log should show ${id} activating`,
+    );
+    assert.ok(!new RegExp(`Activating extension ${id.replace('.', '\\.')} failed`, 'i').test(activation), `${id} failed to activate`);
+    summary.steps.openAndRender = { status: probe.status, statusText: probe.statusText, views: stats };
+  });
+
+  let beforeSegment: PNG | undefined;
+  let proposalAccepted = false;
+  step('segment', ['openAndRender'], 240_000, async () => {
+    const frame = editorFrame as Frame;
+    const boxes = await viewBoxes(frame);
+    beforeSegment = await shot('before-segment');
+    const colouredBefore = boxes.reduce((n, b) => n + regionStats(beforeSegment as PNG, b).colouredPixels, 0);
+    const cmd = findCommand(SEGMENT_TITLE);
+    assert.ok(cmd, 'Segment Lesion command is contributed');
+    await quickInput(page, 'F1', cmd.paletteText);
+    // The proposal overlay is coloured on grey anatomy: wait for coloured pixels to appear in the views.
+    const after = await waitFor(
+      'the proposal overlay (coloured pixels) to appear in the views',
+      async () => {
+        const png = PNG.sync.read(await page.screenshot());
+        const coloured = boxes.reduce((n, b) => n + regionStats(png, b).colouredPixels, 0);
+        return coloured > colouredBefore + 20 ? { png, coloured } : undefined;
+      },
+      180_000,
+      1000,
+    );
+    await shot('segmented');
+    let colouredAccepted: number | undefined;
+    const accept = findCommand(ACCEPT_TITLE);
+    if (accept) {
+      // Accepting turns the proposal into labels (one undoable edit): the views stay coloured.
+      await quickInput(page, 'F1', accept.paletteText);
+      await sleep(1000);
+      const png = await shot('proposal-accepted');
+      colouredAccepted = boxes.reduce((n, b) => n + regionStats(png, b).colouredPixels, 0);
+      assert.ok(colouredAccepted > colouredBefore + 20, `after accepting, the labels should show in the views (${colouredAccepted} coloured pixels, ${colouredBefore} before)`);
+      proposalAccepted = true;
+    }
+    summary.steps.segment = { colouredBefore, colouredAfter: after.coloured, accepted: accept !== undefined, colouredAccepted };
+  });
+
+  let beforeBrush: PNG | undefined;
+  let afterBrush: PNG | undefined;
+  let brushBox: ViewBox | undefined;
+  let brushSliceK: number | undefined;
+  let brushLabel = -1; // set by the brush step
+  step('brush', ['openAndRender'], 60_000, async () => {
+    const frame = editorFrame as Frame;
+    // Paint with a new label, so the stroke shows (and is checked in the saved mask) even where an
+    // accepted proposal already covers the view with label 1.
+    await frame.click('.ll-labels button:has-text("+ label")');
+    const active = await frame.getAttribute('.ll-labels .ll-label-row.ll-active', 'data-value', { timeout: 5000 });
+    brushLabel = Number(active);
+    assert.ok(Number.isInteger(brushLabel) && brushLabel > 0, `"+ label" should make a new label active, got ${String(active)}`);
+    await selectBrush(frame, page);
+    const boxes = (await viewBoxes(frame)).filter((b) => b.view !== '3d');
+    brushBox = boxes.find((b) => b.view === 'axial') ?? boxes[0];
+    assert.ok(brushBox, 'a slice view to paint in');
+    await moveMouseAway(page);
+    // The axial view's title reads "Axial 12/22": the stroke lands in slice k = 11.
+    const title = (await frame.textContent('.ll-view-overlay[data-view="axial"] .ll-title').catch(() => null)) ?? '';
+    const m = /(\d+)\s*\/\s*(\d+)/.exec(title);
+    brushSliceK = m ? Number(m[1]) - 1 : undefined;
+    beforeBrush = await shot('before-brush');
+    // A horizontal stroke across the middle of the largest view.
+    const y = brushBox.y + brushBox.height * 0.5;
+    await page.mouse.move(brushBox.x + brushBox.width * 0.3, y);
+    await page.mouse.down();
+    for (let i = 1; i <= 12; i++) await page.mouse.move(brushBox.x + brushBox.width * (0.3 + (0.4 * i) / 12), y);
+    await page.mouse.up();
+    await moveMouseAway(page); // hides the brush cursor ring, which would count as changed pixels
+    const box = brushBox;
+    afterBrush = await waitFor(
+      'the brush stroke to change the labels shown',
+      async () => {
+        const png = PNG.sync.read(await page.screenshot());
+        return changedPixels(beforeBrush as PNG, png, box) > 50 ? png : undefined;
+      },
+      10_000,
+    );
+    await shot('brushed');
+    summary.steps.brush = { label: brushLabel, view: brushBox.view, axialSliceK: brushSliceK, changedPixels: changedPixels(beforeBrush, afterBrush, box) };
+  });
+
+  step('undoRedo', ['brush'], 60_000, async () => {
+    const box = brushBox as Box;
+    await page.keyboard.press('Control+Z');
+    const undone = await waitFor(
+      'undo to restore the labels from before the stroke',
+      async () => {
+        const png = PNG.sync.read(await page.screenshot());
+        return changedPixels(beforeBrush as PNG, png, box) <= 10 ? png : undefined;
+      },
+      10_000,
+    );
+    await shot('undone');
+    await page.keyboard.press('Control+Shift+Z');
+    await waitFor(
+      'redo to bring the stroke back',
+      async () => {
+        const png = PNG.sync.read(await page.screenshot());
+        return changedPixels(afterBrush as PNG, png, box) <= 10 ? png : undefined;
+      },
+      10_000,
+    );
+    await shot('redone');
+    summary.steps.undoRedo = { undoneDiffFromBefore: changedPixels(beforeBrush as PNG, undone, box) };
+  });
+
+  step('save', ['openAndRender'], 60_000, async () => {
+    const segPath = join(workspaceDir, SEG_NAME);
+    rmSync(segPath, { force: true });
+    await page.keyboard.press('Control+S');
+    await waitFor(`${SEG_NAME} to be written`, async () => existsSync(segPath) && statSync(segPath).size > 0, 20_000);
+    await sleep(300);
+    const image = await readNifti(join(workspaceDir, IMAGE_NAME));
+    const seg = await readNifti(segPath);
+    assert.deepEqual(seg.dims, image.dims, 'the mask has the image shape');
+    for (let i = 0; i < 16; i++) {
+      assert.ok(Math.abs(seg.affine[i] - image.affine[i]) < 1e-4, `affine element ${i}: mask ${seg.affine[i]} vs image ${image.affine[i]}`);
+    }
+    const [nx, ny] = seg.dims;
+    let labelled = 0;
+    let labelledInStrokeSlice = 0;
+    for (let i = 0; i < seg.data.length; i++) {
+      if (seg.data[i] === 0) continue;
+      labelled++;
+      if (seg.data[i] === brushLabel && Math.floor(i / (nx * ny)) === brushSliceK) labelledInStrokeSlice++;
+    }
+    if (skipReason('brush') === undefined && brushSliceK !== undefined) {
+      // The 2-D disc stroke across 40 % of the axial view covers some hundred voxels of that slice.
+      assert.ok(labelledInStrokeSlice >= 50, `the saved mask should hold the brush stroke (label ${brushLabel}) in axial slice k=${brushSliceK}, found ${labelledInStrokeSlice} voxels there`);
+    }
+    if (proposalAccepted) {
+      let proposalVoxels = 0;
+      for (let i = 0; i < seg.data.length; i++) if (seg.data[i] !== 0 && seg.data[i] !== brushLabel) proposalVoxels++;
+      assert.ok(proposalVoxels > 0, 'the saved mask should hold the accepted proposal');
+    }
+    await shot('saved');
+    summary.steps.save = { segPath: basename(segPath), labelledVoxels: labelled, labelledInStrokeSlice, brushSliceK, dims: seg.dims };
+  });
+
+  step('fineTune', ['openAndRender'], 300_000, async () => {
+    const before = modelVersionDirs(profile, workspaceDir);
+    const cmd = findCommand(FINE_TUNE_TITLE);
+    assert.ok(cmd, 'Fine-tune command is contributed');
+    await quickInput(page, 'F1', cmd.paletteText);
+    const prompts: string[] = [];
+    const created = await waitFor(
+      'a new model version (a new v<N>/card.json) after fine-tuning',
+      async () => {
+        prompts.push(...(await acceptPrompts(page)));
+        const fresh = modelVersionDirs(profile, workspaceDir).filter((d) => !before.includes(d));
+        return fresh.length ? fresh : undefined;
+      },
+      240_000,
+      1000,
+    );
+    await sleep(500);
+    await shot('fine-tuned');
+    summary.steps.fineTune = { newVersions: created.map((d) => d.replace(RUN_DIR, '<run>')), promptsAccepted: prompts };
+  });
+});
+
+/** The extension host's log (code-server writes it under the profile's logs folder). */
+function extHostLog(profile: ProfileDirs): string {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/exthost\.log$/i.test(name)) out.push(readFileSync(p, 'utf8'));
+    }
+  };
+  walk(join(profile.userDataDir, 'logs'));
+  return out.join('\n');
+}
+
+/** Model version folders (`v<N>` holding card.json) in the workspace and the extension's storage. */
+function modelVersionDirs(profile: ProfileDirs, workspaceDir: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 8 || !existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (!statSync(p).isDirectory()) continue;
+      if (/^v\d+$/.test(name) && existsSync(join(p, 'card.json'))) found.push(p);
+      else walk(p, depth + 1);
+    }
+  };
+  walk(join(profile.userDataDir, 'User/globalStorage'), 0);
+  walk(workspaceDir, 0);
+  return found;
+}
+
+/**
+ * Accepts the defaults of whatever a long command asks: Enter on an open quick pick / input box,
+ * the primary button of a modal dialog. Returns what was accepted, for the summary.
+ */
+async function acceptPrompts(page: Page): Promise<string[]> {
+  const accepted: string[] = [];
+  if (await page.locator('.quick-input-widget').isVisible().catch(() => false)) {
+    const title = await visibleText(page, '.quick-input-widget');
+    accepted.push(`quick input: ${title.slice(0, 160)}`);
+    await page.keyboard.press('Enter');
+  }
+  const dialog = page.locator('.monaco-dialog-box');
+  if (await dialog.isVisible().catch(() => false)) {
+    accepted.push(`dialog: ${(await visibleText(page, '.monaco-dialog-box')).slice(0, 160)}`);
+    await dialog.locator('.dialog-buttons .monaco-button').first().click();
+  }
+  return accepted;
+}
+
+/** Moves the mouse onto the Explorer so no brush cursor or hover state shows in the views. */
+async function moveMouseAway(page: Page): Promise<void> {
+  await page.mouse.move(150, 500);
+  await sleep(150);
+}
+
+/** Picks the brush tool in the webview: a [data-tool="brush"] control, a "Brush" button, or key B. */
+async function selectBrush(frame: Frame, page: Page): Promise<void> {
+  const control = (await frame.$('[data-tool="brush"]')) ?? (await frame.$('button:has-text("Brush")'));
+  if (control) await control.click();
+  else await page.keyboard.press('b');
+}
+

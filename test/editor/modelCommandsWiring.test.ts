@@ -1,0 +1,364 @@
+// The model commands wired into the extension with a fake vscode module and a real (tiny, untrained)
+// U-Net in a workspace model store: Segment Lesion (progress, overlays, cancellation), Accept as
+// one undoable edit that keeps locked labels and records the model version in the sidecar,
+// Reject, Fine-tune on the saved reviewed mask (cancelled, then completed), Select Model Version,
+// Show Model History, and the status bar. Real VS Code is covered by test/e2e.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
+import {
+  cancellation,
+  commandHandlers,
+  configuration,
+  dialogAnswers,
+  executedCommands,
+  fakeContext,
+  FakePanel,
+  fakeLog,
+  fakeVscode,
+  installFakeVscode,
+  shownMessages,
+  Uri,
+} from './fakeVscode';
+
+installFakeVscode();
+
+// ───────────── the parts of vscode the model commands use beyond the shared fake ─────────────
+
+interface FakeStatusItem {
+  text: string;
+  tooltip: unknown;
+  command: unknown;
+  name: string;
+  visible: boolean;
+  show(): void;
+  hide(): void;
+  dispose(): void;
+}
+const statusItems: FakeStatusItem[] = [];
+const progressReports: { message?: string; increment?: number }[] = [];
+/** When set, the progress token is cancelled at the first report whose message matches. */
+let cancelWhen: RegExp | null = null;
+let quickPickAnswer: (items: { version: string }[]) => unknown = () => undefined;
+let workspaceFolders: { uri: Uri; name: string; index: number }[] | undefined;
+
+const fake = fakeVscode as unknown as Record<string, Record<string, unknown>> & Record<string, unknown>;
+fake.StatusBarAlignment = { Left: 1, Right: 2 };
+fake.ProgressLocation = { SourceControl: 1, Window: 10, Notification: 15 };
+(fakeVscode.Uri as unknown as Record<string, unknown>).from = (c: { scheme: string; path: string }) => new Uri(c.scheme, c.path);
+Object.assign(fake.window, {
+  createStatusBarItem: () => {
+    const item: FakeStatusItem = {
+      text: '',
+      tooltip: undefined,
+      command: undefined,
+      name: '',
+      visible: false,
+      show() { this.visible = true; },
+      hide() { this.visible = false; },
+      dispose() {},
+    };
+    statusItems.push(item);
+    return item;
+  },
+  withProgress: async (_opts: unknown, task: (p: unknown, t: unknown) => Promise<unknown>) => {
+    const listeners = new Set<() => void>();
+    const token = {
+      isCancellationRequested: false,
+      onCancellationRequested: (l: () => void) => {
+        listeners.add(l);
+        return { dispose: () => listeners.delete(l) };
+      },
+    };
+    const progress = {
+      report: (r: { message?: string; increment?: number }) => {
+        progressReports.push(r);
+        if (cancelWhen && r.message && cancelWhen.test(r.message) && !token.isCancellationRequested) {
+          token.isCancellationRequested = true;
+          for (const l of listeners) l();
+        }
+      },
+    };
+    return task(progress, token);
+  },
+  showQuickPick: async (items: { version: string }[]) => quickPickAnswer(items),
+  showTextDocument: async () => undefined,
+});
+Object.assign(fake.workspace, {
+  registerTextDocumentContentProvider: () => ({ dispose() {} }),
+  onDidChangeWorkspaceFolders: () => ({ dispose() {} }),
+  saveAll: async () => true,
+  openTextDocument: async () => ({}),
+});
+Object.defineProperty(fake.workspace, 'workspaceFolders', { get: () => workspaceFolders });
+
+// ───────────── fixtures ─────────────
+
+const DIMS = [24, 24, 16] as const;
+const N = DIMS[0] * DIMS[1] * DIMS[2];
+const repoRoot = resolve(__dirname, '../..');
+let dir = '';
+let ws = '';
+let imagePath = '';
+let api: import('../../src/extension').LesionLabApi;
+let doc: import('../../src/editor/labelDocument').LabelDocument;
+let panel: FakePanel;
+const edits: { label: string; undo(): void; redo(): void }[] = [];
+
+function phantom(): Float32Array {
+  const v = new Float32Array(N);
+  for (let z = 0; z < DIMS[2]; z++) for (let y = 0; y < DIMS[1]; y++) for (let x = 0; x < DIMS[0]; x++) {
+    const inBrain = x >= 3 && x < 21 && y >= 3 && y < 21 && z >= 2 && z < 14;
+    const inLesion = x >= 9 && x < 14 && y >= 9 && y < 14 && z >= 6 && z < 10;
+    v[(z * DIMS[1] + y) * DIMS[0] + x] = inLesion ? 250 : inBrain ? 100 + ((x * 7 + y * 3 + z) % 11) : 0;
+  }
+  return v;
+}
+
+const settle = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+const run = <T>(id: string, ...args: unknown[]) => commandHandlers.get(id)!(...args) as Promise<T>;
+const messagesMatching = (re: RegExp) => shownMessages.filter((m) => re.test(m.text));
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lesionlab-modelwiring-'));
+  ws = join(dir, 'ws');
+  mkdirSync(join(ws, 'cases'), { recursive: true });
+  imagePath = join(ws, 'cases', 'case.nii.gz');
+  const file = buildNifti({ dim: [...DIMS], datatype: 16, bitpix: 32, pixdim: [1, 1, 1, 1, 1, 1, 1, 1], data: bytesOf(phantom()) }).file;
+  writeFileSync(imagePath, gzip(file));
+
+  // Workspace store with v1 = a tiny untrained U-Net.
+  const tf = await import('@tensorflow/tfjs');
+  await tf.setBackend('cpu');
+  const { createUNet3d, } = await import('../../src/ml/network');
+  const { saveUNet3d } = await import('../../src/ml/network/serialize');
+  const { ModelStore, workspaceModelRoot } = await import('../../src/ml/modelStore');
+  const { defaultPreprocessing } = await import('../../src/ml/preprocess');
+  const store = new ModelStore(workspaceModelRoot(ws));
+  const pending = await store.beginVersion();
+  const net = createUNet3d({ levels: 2, baseFilters: 2, normalization: 'none', seed: 3 });
+  await saveUNet3d(net, pending.dir);
+  net.dispose();
+  await pending.commit({
+    format: 'lesion-lab-model',
+    formatVersion: 1,
+    parentVersion: null,
+    createdAt: '2026-11-27T09:00:00.000Z',
+    patchSizeVoxels: [16, 16, 16],
+    preprocessing: defaultPreprocessing('MR', null),
+    network: { ...net.config },
+    training: null,
+  });
+
+  workspaceFolders = [{ uri: Uri.file(ws), name: 'ws', index: 0 }];
+  configuration.backend = 'cpu';
+  configuration.testTimeAugmentation = true;
+  configuration.fineTuneMinutes = 0.15;
+
+  const { activate } = await import('../../src/extension');
+  api = activate(fakeContext(repoRoot) as never);
+  api.provider.onDidChangeCustomDocument((e) => edits.push(e as never));
+  doc = await api.provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  assert.equal(doc.openError, null);
+  panel = new FakePanel();
+  await api.provider.resolveCustomEditor(doc, panel as never, cancellation as never);
+  panel.webview.send({ type: 'ready', protocolVersion: 1 });
+  await settle();
+});
+
+after(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function probabilityOverlay(): { probs: Float32Array; proposal: { modelVersion: string; labelValue: number; threshold: number } } {
+  const m = panel.webview.ofType('overlay').filter((o) => o.kind === 'probability').at(-1)!;
+  return { probs: new Float32Array(m.voxels as ArrayBuffer), proposal: m.proposal as never };
+}
+
+// ───────────── tests (in order: they share the document and the store) ─────────────
+
+test('registration: the six commands exist; the status bar shows the active model before any backend starts', async () => {
+  for (const id of ['segmentLesion', 'acceptProposal', 'rejectProposal', 'fineTune', 'selectModelVersion', 'showModelHistory']) {
+    assert.ok(commandHandlers.has(`lesionLab.${id}`), id);
+  }
+  await settle();
+  const item = statusItems[0];
+  assert.equal(item.text, '$(beaker) model v1');
+  assert.equal(item.visible, true, 'shown while a Lesion Lab document is open');
+  assert.equal(item.command, 'lesionLab.selectModelVersion');
+});
+
+test('Segment Lesion: patches done / total, probability + uncertainty overlays on the image grid, lesions in the log', async () => {
+  progressReports.length = 0;
+  const r = await run<import('../../src/editor/modelCommands').SegmentCommandResult>('lesionLab.segmentLesion');
+  assert.ok(r, 'a result');
+  assert.equal(r.modelVersion, 'v1');
+  assert.equal(r.backend, 'cpu');
+  assert.ok(r.windowsTotal >= 2 && r.windowsPredicted >= 1 && r.windowsPredicted <= r.windowsTotal);
+  const patchMsgs = progressReports.map((p) => p.message ?? '').filter((m) => m.startsWith('patches '));
+  assert.equal(patchMsgs.at(-1), `patches ${r.windowsTotal} / ${r.windowsTotal}`);
+  assert.ok(progressReports.reduce((s, p) => s + (p.increment ?? 0), 0) <= 100);
+  const { probs, proposal } = probabilityOverlay();
+  assert.equal(probs.length, N);
+  assert.deepEqual(proposal, { modelVersion: 'v1', labelValue: 1, threshold: 0.5 });
+  const unc = panel.webview.ofType('overlay').filter((o) => o.kind === 'uncertainty').at(-1)!;
+  assert.equal((unc.voxels as ArrayBuffer).byteLength, N * 4);
+  assert.equal(unc.proposal, null);
+  const range = unc.range as [number, number];
+  assert.ok(range[0] === 0 && range[1] > 0);
+  assert.equal(panel.webview.ofType('overlay').at(-1)!.kind, 'probability', 'the proposal is sent last, so the view shows it');
+  // A view opened later gets the same maps, the proposal last.
+  const late = new FakePanel();
+  await api.provider.resolveCustomEditor(doc, late as never, cancellation as never);
+  late.webview.send({ type: 'ready', protocolVersion: 1 });
+  await settle();
+  assert.deepEqual(late.webview.ofType('overlay').map((o) => o.kind), ['uncertainty', 'probability']);
+  late.dispose();
+  assert.ok(fakeLog.lines.some((l) => /case\.nii\.gz: model v1 proposed \d+ lesions?, [\d.]+ mm³ \(threshold 0\.5, \d+\/\d+ patches predicted/.test(l)));
+  assert.ok(fakeLog.lines.some((l) => /backend: cpu \(cpu \(pure JavaScript\) was requested\)/.test(l)), 'the backend and its reason are logged');
+  assert.equal(statusItems[0].text, '$(beaker) cpu · model v1');
+  assert.equal(doc.session!.model.isDirty, false, 'a proposal alone does not change the labels');
+});
+
+test('Accept Lesion Proposal: one undoable edit, label 1 where proposed, locked labels kept, model version in the sidecar', async () => {
+  // Make sure the proposal has voxels: re-run at the 90th percentile of the untrained net's map.
+  const sorted = Float32Array.from(probabilityOverlay().probs).sort();
+  const threshold = Math.min(0.99, Math.max(0.01, +sorted[Math.floor(0.9 * N)].toFixed(4)));
+  configuration.proposalThreshold = threshold;
+  configuration.testTimeAugmentation = false;
+  const r = await run<{ lesionCount: number }>('lesionLab.segmentLesion');
+  assert.ok(r.lesionCount > 0);
+  const { probs, proposal } = probabilityOverlay();
+  assert.equal(proposal.threshold, threshold);
+  assert.ok(panel.webview.ofType('clearOverlay').some((m) => m.kind === 'uncertainty'), 'without TTA the uncertainty map is removed');
+  const proposed = Array.from(probs, (p) => (p >= threshold ? 1 : 0));
+  const proposedIdx = proposed.flatMap((v, i) => (v ? [i] : []));
+  assert.ok(proposedIdx.length > 10);
+
+  // Paint label 2 on three proposed voxels and lock it.
+  const { encodeDelta } = await import('../../src/protocol/labelDelta');
+  const painted = doc.labels.slice();
+  const lockedIdx = proposedIdx.slice(0, 3);
+  for (const i of lockedIdx) painted[i] = 2;
+  doc.makeEdit('Brush', encodeDelta(doc.labels, painted));
+  doc.setLabelTable('Lock', [
+    { value: 1, name: 'Lesion', color: [255, 0, 0], visible: true, locked: false },
+    { value: 2, name: 'Keep', color: [0, 255, 0], visible: true, locked: true },
+  ]);
+  const editsBefore = edits.length;
+  const accepted = await run<import('../../src/editor/modelCommands').AcceptCommandResult>('lesionLab.acceptProposal', doc.uri);
+  assert.deepEqual(accepted, { modelVersion: 'v1', addedVoxels: proposedIdx.length - 3, replacedVoxels: 0, lockedVoxels: 3 });
+  assert.equal(edits.length, editsBefore + 1, 'exactly one undoable edit');
+  assert.equal(edits.at(-1)!.label, 'Accept lesion proposal (model v1)');
+  const expected = proposed.map((v, i) => (lockedIdx.includes(i) ? 2 : v));
+  assert.deepEqual(Array.from(doc.labels), expected);
+  assert.ok(panel.webview.ofType('clearOverlay').filter((m) => m.kind === 'probability').length >= 1, 'the proposal map is removed');
+
+  edits.at(-1)!.undo();
+  assert.deepEqual(Array.from(doc.labels), Array.from(painted));
+  edits.at(-1)!.redo();
+  assert.deepEqual(Array.from(doc.labels), expected);
+
+  await doc.save(cancellation as never);
+  const sidecar = JSON.parse(readFileSync(join(ws, 'cases', 'case_seg.json'), 'utf8')) as { provenance: { modelVersion: string }; reviewed: boolean };
+  assert.equal(sidecar.provenance.modelVersion, 'v1');
+  assert.equal(sidecar.reviewed, true);
+
+  // A second Accept has nothing to accept.
+  shownMessages.length = 0;
+  assert.equal(await run('lesionLab.acceptProposal'), undefined);
+  assert.equal(messagesMatching(/there is no lesion proposal on case\.nii\.gz; run Segment Lesion first/).length, 1);
+});
+
+test('Reject Lesion Proposal removes the maps and leaves the labels; a cancelled Segment Lesion changes nothing', async () => {
+  const before = Array.from(doc.labels);
+  await run('lesionLab.segmentLesion');
+  const clears = panel.webview.ofType('clearOverlay').length;
+  assert.equal(await run('lesionLab.rejectProposal'), true);
+  assert.equal(panel.webview.ofType('clearOverlay').length, clears + 2);
+  assert.deepEqual(Array.from(doc.labels), before);
+
+  shownMessages.length = 0;
+  const overlays = panel.webview.ofType('overlay').length;
+  cancelWhen = /^patches /;
+  try {
+    assert.equal(await run('lesionLab.segmentLesion'), undefined);
+  } finally {
+    cancelWhen = null;
+  }
+  assert.equal(messagesMatching(/Segment Lesion cancelled; the labels are unchanged/).length, 1);
+  assert.equal(panel.webview.ofType('overlay').length, overlays, 'no overlay from a cancelled run');
+  assert.equal(await run('lesionLab.acceptProposal'), undefined, 'nothing to accept after a cancelled run');
+  assert.equal(statusItems[0].text, '$(beaker) cpu · model v1', 'the busy marker is gone');
+});
+
+test('Fine-tune: cancelled leaves v1 active; completed adds v2 from the saved reviewed mask and reports Dice before/after', async () => {
+  const { ModelStore, workspaceModelRoot } = await import('../../src/ml/modelStore');
+  const store = new ModelStore(workspaceModelRoot(ws));
+  shownMessages.length = 0;
+  cancelWhen = /^epoch |validating the current model/;
+  try {
+    assert.equal(await run('lesionLab.fineTune'), undefined);
+  } finally {
+    cancelWhen = null;
+  }
+  assert.equal(messagesMatching(/fine-tuning cancelled; model v1 is still the active one/).length, 1);
+  assert.deepEqual((await store.list()).map((v) => v.version), ['v1']);
+  assert.equal((await store.active())!.version, 'v1');
+
+  shownMessages.length = 0;
+  progressReports.length = 0;
+  const r = await run<import('../../src/ml/training').FineTuneResult>('lesionLab.fineTune');
+  assert.ok(r, `a result (messages: ${JSON.stringify(shownMessages)})`);
+  assert.equal(r.version.version, 'v2');
+  assert.deepEqual(r.version.card.training!.pairs.map((p) => [p.imagePath, p.maskPath]), [[imagePath, join(ws, 'cases', 'case_seg.nii.gz')]]);
+  assert.equal(r.version.card.parentVersion, 'v1');
+  assert.match(r.version.card.training!.backend, /^cpu, 1 thread$/);
+  assert.ok(progressReports.some((p) => /validating the current model/.test(p.message ?? '')));
+  const [summary] = messagesMatching(/^Lesion Lab: Fine-tuned v1 → v2: validation Dice \d\.\d{3} → \d\.\d{3} \(1 case, \d+ steps, stopped by [a-z ]+, [\d.]+ (s|min)\); /);
+  assert.ok(summary, `summary shown (messages: ${JSON.stringify(shownMessages)})`);
+  assert.ok(fakeLog.lines.some((l) => /fine-tune: Fine-tuned v1 → v2/.test(l)));
+  const active = (await store.active())!.version;
+  assert.equal(active, r.activated ? 'v2' : 'v1');
+  assert.equal(statusItems[0].text, `$(beaker) cpu · model ${active}`);
+});
+
+test('Select Model Version and Show Model History', async () => {
+  let offered: string[] = [];
+  quickPickAnswer = (items) => {
+    offered = items.map((i) => i.version);
+    return items.find((i) => i.version === 'v1');
+  };
+  assert.equal(await run('lesionLab.selectModelVersion'), 'v1');
+  assert.deepEqual(offered, ['v2', 'v1']);
+  assert.equal(statusItems[0].text, '$(beaker) cpu · model v1');
+  const md = await run<string>('lesionLab.showModelHistory');
+  assert.match(md, /\| v2 \|  \| v1 \|/);
+  assert.match(md, /\| v1 \| ✓ \| — \| 2026-11-27 09:00 \|/);
+  assert.ok(executedCommands.some((c) => c.command === 'markdown.showPreview'));
+});
+
+test('without a workspace folder: Fine-tune and Select Model Version say so', async () => {
+  const saved = workspaceFolders;
+  workspaceFolders = undefined;
+  shownMessages.length = 0;
+  try {
+    assert.equal(await run('lesionLab.fineTune'), undefined);
+    assert.equal(await run('lesionLab.selectModelVersion'), undefined);
+  } finally {
+    workspaceFolders = saved;
+  }
+  assert.equal(messagesMatching(/Fine-tune needs an open workspace folder/).length, 1);
+  assert.equal(messagesMatching(/open a folder first/i).length, 2);
+  // Unsaved edits: Fine-tune asks first; Cancel stops it.
+  const painted = doc.labels.slice();
+  painted[0] = painted[0] === 1 ? 0 : 1;
+  const { encodeDelta } = await import('../../src/protocol/labelDelta');
+  doc.makeEdit('Brush', encodeDelta(doc.labels, painted));
+  dialogAnswers.push(undefined);
+  assert.equal(await run('lesionLab.fineTune'), undefined);
+  assert.equal(messagesMatching(/case\.nii\.gz has unsaved label changes/).length, 1);
+});

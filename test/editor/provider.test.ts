@@ -1,0 +1,255 @@
+// The provider's wiring with a fake vscode module: handshake, edits between two views of one
+// document, undo/redo through the CustomDocumentEditEvent, refused edits, save, backup/restore,
+// and the in-editor error for a bad file.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { deltaFromWire, deltaToWire, LabelDeltaRecorder } from '../../src/protocol/labelDelta';
+import {
+  cancellation,
+  commandHandlers,
+  configuration,
+  dialogAnswers,
+  executedCommands,
+  fakeContext,
+  FakePanel,
+  fakeLog,
+  installFakeVscode,
+  registeredProvider,
+  shownMessages,
+  Uri,
+} from './fakeVscode';
+import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+
+installFakeVscode();
+
+const skip = skipWithoutSharedData('odd', 'generated_valid');
+const repoRoot = resolve(__dirname, '../..');
+let dir = '';
+// Loaded after the fake is installed.
+let ProviderClass: typeof import('../../src/editor/provider').LesionLabEditorProvider;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lesionlab-provider-'));
+  ProviderClass = (await import('../../src/editor/provider')).LesionLabEditorProvider;
+});
+after(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function makeProvider() {
+  const ctx = fakeContext(repoRoot);
+  const provider = ProviderClass.register(ctx as never, fakeLog as never);
+  assert.equal(registeredProvider, provider);
+  const edits: { label: string; undo(): void; redo(): void }[] = [];
+  provider.onDidChangeCustomDocument((e) => edits.push(e as never));
+  return { provider, edits };
+}
+
+function caseFile(mask: string | null): string {
+  const d = mkdtempSync(join(dir, 'case-'));
+  copyFileSync(sharedDataPath('odd', 'generated_valid', 'ct_int16.nii.gz'), join(d, 'case.nii.gz'));
+  if (mask) copyFileSync(sharedDataPath('odd', 'generated_valid', mask), join(d, 'case_seg.nii.gz'));
+  return join(d, 'case.nii.gz');
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+test('ready → init carries the volume as ArrayBuffers; edits reach the other view; undo/redo re-broadcast', { skip }, async () => {
+  const { provider, edits } = makeProvider();
+  const imagePath = caseFile(null);
+  const doc = await provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  assert.equal(doc.openError, null);
+  const p1 = new FakePanel();
+  const p2 = new FakePanel();
+  await provider.resolveCustomEditor(doc, p1 as never, cancellation as never);
+  await provider.resolveCustomEditor(doc, p2 as never, cancellation as never);
+  assert.match(p1.webview.html, /default-src 'none'/);
+  assert.match(p1.webview.html, /dist\/webview\.js/);
+  assert.deepEqual((p1.webview.options as { localResourceRoots: Uri[] }).localResourceRoots.map((u) => u.path), [join(repoRoot, 'dist'), join(repoRoot, 'media')]);
+  assert.equal(provider.activeDocument, doc);
+
+  p1.webview.send({ type: 'ready', protocolVersion: 1 });
+  await settle();
+  const [init] = p1.webview.ofType('init');
+  assert.ok(init, 'init sent');
+  assert.deepEqual(init.dims, [87, 69, 22]);
+  assert.equal(init.voxelType, 'int16');
+  assert.ok(init.voxels instanceof ArrayBuffer);
+  assert.equal((init.voxels as ArrayBuffer).byteLength, 87 * 69 * 22 * 2);
+  assert.equal(new Int16Array(init.voxels as ArrayBuffer)[0], doc.session!.image.data[0]);
+  assert.equal((init.affine as number[]).length, 16);
+  assert.equal(init.modality, 'CT');
+  assert.equal(init.obliquityDeg, 0);
+  assert.equal((init.labels as { bits: number }).bits, 8);
+  assert.equal((init.labels as { voxels: ArrayBuffer }).voxels.byteLength, 0, 'an empty mask travels as an empty buffer');
+  assert.deepEqual((init.mask as { status: string }).status, 'new');
+  assert.equal(p2.webview.ofType('init').length, 0, 'init goes only to the view that asked');
+
+  // A brush gesture in view 1.
+  const labels = new Uint8Array(87 * 69 * 22);
+  const rec = new LabelDeltaRecorder(labels);
+  for (let i = 100; i < 140; i++) rec.set(i, 1);
+  const wire = deltaToWire(rec.finish());
+  p1.webview.send({ type: 'edit', label: 'Brush', delta: wire });
+  await settle();
+  assert.equal(doc.labels[120], 1);
+  assert.equal(edits.length, 1);
+  assert.equal(edits[0].label, 'Brush');
+  assert.equal(p1.webview.ofType('applyDelta').length, 0, 'the sender already has its change');
+  const [toOther] = p2.webview.ofType('applyDelta');
+  assert.equal(toOther.cause, 'edit');
+  assert.equal(deltaFromWire(toOther.delta).after[0], 1);
+
+  edits[0].undo();
+  assert.equal(doc.labels[120], 0);
+  const undoMsgs = p1.webview.ofType('applyDelta');
+  assert.equal(undoMsgs.length, 1);
+  assert.equal(undoMsgs[0].cause, 'undo');
+  const undoDelta = deltaFromWire(undoMsgs[0].delta);
+  assert.equal(undoDelta.after[0], 0, 'undo is sent as a forward delta back to 0');
+  edits[0].redo();
+  assert.equal(doc.labels[120], 1);
+  assert.equal(p2.webview.ofType('applyDelta').at(-1)!.cause, 'redo');
+
+  // A stale edit (expects 0 where 1 is now) is refused; the sender is resynced.
+  p1.webview.send({ type: 'edit', label: 'Brush', delta: wire });
+  await settle();
+  assert.equal(edits.length, 1, 'no edit recorded');
+  const resync = p1.webview.ofType('replaceLabels');
+  assert.equal(resync.length, 1);
+  assert.equal(resync[0].cause, 'resync');
+  assert.equal(new Uint8Array((resync[0].labels as { voxels: ArrayBuffer }).voxels)[120], 1);
+  assert.match(String(p1.webview.ofType('status').at(-1)!.text), /out of sync/);
+
+  // A malformed message is logged, not fatal.
+  p1.webview.send({ type: 'requestFrame', frame: 5 });
+  await settle();
+  assert.ok(fakeLog.lines.some((l) => /frame must be an integer in \[0, 0\], got 5/.test(l)));
+
+  // Label table edit, undoable.
+  p1.webview.send({ type: 'setLabelTable', label: 'Rename label', labelTable: [{ value: 1, name: 'Tumour', color: [1, 2, 3], visible: true, locked: false }] });
+  await settle();
+  assert.equal(doc.session!.model.labelTable[0].name, 'Tumour');
+  assert.equal(p2.webview.ofType('labelTable').length, 1);
+  edits[1].undo();
+  assert.equal(doc.session!.model.labelTable[0].name, 'Lesion');
+
+  // Toolbar command requests reach VS Code's command service with the document's uri.
+  p1.webview.send({ type: 'runCommand', command: 'lesionLab.segmentLesion' });
+  await settle();
+  assert.equal(executedCommands.at(-1)!.command, 'lesionLab.segmentLesion');
+
+  // Save from host state; then a backup and a restore through the provider.
+  await provider.saveCustomDocument(doc, cancellation as never);
+  assert.ok(existsSync(imagePath.replace('case.nii.gz', 'case_seg.nii.gz')));
+  assert.ok(existsSync(imagePath.replace('case.nii.gz', 'case_seg.json')));
+  const rec2 = new LabelDeltaRecorder(doc.labels.slice());
+  rec2.set(5000, 2);
+  p1.webview.send({ type: 'edit', label: 'Brush', delta: deltaToWire(rec2.finish()) });
+  await settle();
+  const backupUri = Uri.file(join(dir, 'hot-exit.bin'));
+  const backup = await provider.backupCustomDocument(doc, { destination: backupUri } as never, cancellation as never);
+  const restored = await provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: backup.id, untitledDocumentData: undefined }, cancellation as never);
+  assert.equal(restored.labels[5000], 2);
+  assert.equal(restored.labels[120], 1);
+  assert.equal(restored.session!.model.isDirty, true);
+  await backup.delete();
+  assert.equal(existsSync(backupUri.fsPath), false);
+
+  // Revert: back to the saved mask (voxel 5000 unset), every view gets the whole volume.
+  await provider.revertCustomDocument(doc, cancellation as never);
+  assert.equal(doc.labels[5000], 0);
+  assert.equal(doc.labels[120], 1);
+  assert.equal(p2.webview.ofType('replaceLabels').at(-1)!.cause, 'revert');
+  provider.dispose();
+});
+
+test('a file that cannot be read opens an editor that names the file and the problem', { skip }, async () => {
+  const { provider } = makeProvider();
+  const bad = join(dir, 'broken.nii.gz');
+  writeFileSync(bad, 'this is not a NIfTI file at all, just some text long enough to be read');
+  const doc = await provider.openCustomDocument(Uri.file(bad) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  assert.match(doc.openError ?? '', /^broken\.nii\.gz: /);
+  const panel = new FakePanel();
+  await provider.resolveCustomEditor(doc, panel as never, cancellation as never);
+  assert.match(panel.webview.html, /Lesion Lab cannot open this file/);
+  assert.match(panel.webview.html, /broken\.nii\.gz: /);
+  assert.doesNotMatch(panel.webview.html, /<script/);
+  assert.ok(shownMessages.some((m) => m.level === 'error' && /broken\.nii\.gz/.test(m.text)));
+  provider.dispose();
+});
+
+test('a mask on another grid asks the user; the answer decides; the setting can preset it', { skip }, async () => {
+  const { provider } = makeProvider();
+  const imagePath = caseFile('mask_shifted_1.5mm.nii.gz');
+  dialogAnswers.push('Resample onto image grid');
+  const doc = await provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  assert.ok(shownMessages.some((m) => /shifted 1\.5 mm along x/.test(m.text)));
+  assert.equal(doc.session!.mask.status, 'resampled');
+  assert.equal(doc.session!.readOnly, false);
+  dialogAnswers.push(undefined); // Cancel → read-only
+  const ro = await provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  assert.equal(ro.session!.readOnly, true);
+  const panel = new FakePanel();
+  await provider.resolveCustomEditor(ro, panel as never, cancellation as never);
+  panel.webview.send({ type: 'ready', protocolVersion: 1 });
+  await settle();
+  const [init] = panel.webview.ofType('init');
+  assert.equal(init.readOnly, true);
+  assert.match(String(init.readOnlyReason), /shifted 1\.5 mm/);
+  provider.dispose();
+
+  configuration.gridMismatchAction = 'ignore';
+  const second = makeProvider();
+  const ig = await second.provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  assert.equal(ig.session!.mask.status, 'ignored');
+  delete configuration.gridMismatchAction;
+  second.provider.dispose();
+});
+
+test('overlays reach open views and views opened later; clearOverlay removes them', { skip }, async () => {
+  const { provider } = makeProvider();
+  const doc = await provider.openCustomDocument(Uri.file(caseFile(null)) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  const p1 = new FakePanel();
+  await provider.resolveCustomEditor(doc, p1 as never, cancellation as never);
+  const probs = new Float32Array(87 * 69 * 22).fill(0.25);
+  provider.showOverlay(doc, { type: 'overlay', kind: 'probability', voxels: probs.buffer, range: [0, 1], proposal: { modelVersion: 'unet-v1', labelValue: 1, threshold: 0.5 } });
+  assert.equal(p1.webview.ofType('overlay').length, 1);
+  const p2 = new FakePanel();
+  await provider.resolveCustomEditor(doc, p2 as never, cancellation as never);
+  p2.webview.send({ type: 'ready', protocolVersion: 1 });
+  await settle();
+  const kinds = p2.webview.received.map((m) => m.type);
+  assert.deepEqual(kinds.slice(0, 2), ['init', 'overlay'], 'the overlay follows init');
+  assert.equal(new Float32Array(p2.webview.ofType('overlay')[0].voxels as ArrayBuffer)[7], 0.25);
+  provider.clearOverlay(doc, 'probability');
+  assert.equal(p1.webview.ofType('clearOverlay').length, 1);
+  assert.equal(provider.overlayOf(doc, 'probability'), undefined);
+  provider.dispose();
+});
+
+test('activate registers the commands; ITK-SNAP export and import go through the active document', { skip }, async () => {
+  const ext = await import('../../src/extension');
+  const ctx = fakeContext(repoRoot);
+  const api = ext.activate(ctx as never);
+  for (const id of ['lesionLab.openWith', 'lesionLab.exportItkSnapLabels', 'lesionLab.importItkSnapLabels']) assert.ok(commandHandlers.has(id), id);
+  const imagePath = caseFile('mask_multilabel_int16.nii.gz');
+  const doc = await api.provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  await api.provider.resolveCustomEditor(doc, new FakePanel() as never, cancellation as never);
+  assert.equal(api.documentFor(), doc);
+  const out = join(dir, 'labels.txt');
+  await commandHandlers.get('lesionLab.exportItkSnapLabels')!(undefined, Uri.file(out));
+  const text = readFileSync(out, 'utf8');
+  assert.match(text, /ITK-SnAP Label Description File/);
+  assert.match(text, /\n\s+7\s+\d+\s+\d+\s+\d+\s+1 1 1\s+"Label 7"\n/);
+  writeFileSync(out, text.replace('"Label 7"', '"Bone"'));
+  await commandHandlers.get('lesionLab.importItkSnapLabels')!(undefined, Uri.file(out));
+  assert.equal(doc.session!.model.labelTable.find((e) => e.value === 7)!.name, 'Bone');
+  assert.equal(doc.session!.model.isDirty, true, 'importing a table is an undoable edit');
+  await commandHandlers.get('lesionLab.openWith')!(Uri.file(imagePath));
+  assert.deepEqual(executedCommands.at(-1), { command: 'vscode.openWith', args: [Uri.file(imagePath), 'lesionLab.editor'] });
+  for (const d of ctx.subscriptions) d.dispose();
+});

@@ -1,0 +1,128 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { segmentVolume, predictWindowWithFlips, type SegmentationNetwork } from '../../src/ml/inference';
+import { defaultPreprocessing } from '../../src/ml/preprocess';
+import type { Vec3 } from '../../src/volume/patches';
+
+before(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+/** Voxel-wise "network": p(lesion) = sigmoid(4·(x − 1)); flip-equivariant by construction. */
+const voxelwise: SegmentationNetwork = {
+  predict: (x) =>
+    tf.tidy(() => {
+      const p = tf.sigmoid(tf.mul(tf.sub(x, 1), 4));
+      return tf.concat([tf.sub(1, p), p], 4) as tf.Tensor5D;
+    }),
+};
+
+/** A "network" with a one-sided 3×3×3 kernel (it looks only towards +x), so flips disagree near edges. */
+const kernel = (() => {
+  const k = new Float32Array(27);
+  for (let z = 0; z < 3; z++) for (let y = 0; y < 3; y++) k[(z * 3 + y) * 3 + 2] = 1 / 9; // x = +1 column
+  return k;
+})();
+const oneSided: SegmentationNetwork = {
+  predict: (x) =>
+    tf.tidy(() => {
+      const w = tf.tensor5d(kernel, [3, 3, 3, 1, 1]);
+      const c = tf.conv3d(x, w, 1, 'same');
+      const p = tf.sigmoid(tf.mul(tf.sub(c, 1), 4));
+      return tf.concat([tf.sub(1, p), p], 4) as tf.Tensor5D;
+    }),
+};
+
+function phantom(dims: Vec3): Float32Array {
+  // Background 0, a "brain" box of intensity 100 with a bright 6³ "lesion" of 200.
+  const v = new Float32Array(dims[0] * dims[1] * dims[2]);
+  for (let z = 0; z < dims[2]; z++) for (let y = 0; y < dims[1]; y++) for (let x = 0; x < dims[0]; x++) {
+    const i = (z * dims[1] + y) * dims[0] + x;
+    const inBrain = x >= 4 && x < dims[0] - 4 && y >= 4 && y < dims[1] - 4 && z >= 2 && z < dims[2] - 2;
+    const inLesion = x >= 10 && x < 16 && y >= 12 && y < 18 && z >= 8 && z < 14;
+    v[i] = inLesion ? 200 : inBrain ? 100 + ((x * 7 + y * 3 + z) % 5) : 0;
+  }
+  return v;
+}
+
+test('segmentVolume: sliding-window result equals whole-volume inference (one window covers all)', async () => {
+  const dims: Vec3 = [32, 32, 24];
+  const data = phantom(dims);
+  const model = { network: oneSided, patchSizeVoxels: dims, preprocessing: defaultPreprocessing('MR', null) };
+  const whole = await segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, model, { ttaFlips: [[]] });
+  const tiled = await segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, { ...model, patchSizeVoxels: [16, 16, 16] }, { ttaFlips: [[]], overlap: 0.5 });
+  assert.equal(whole.windowsTotal, 1);
+  assert.ok(tiled.windowsTotal > 1);
+  // The one-sided kernel has a 1-voxel reach, so windows agree with the whole volume away from
+  // window borders; compare voxels whose every covering window contains their neighbourhood.
+  let maxDiff = 0;
+  let compared = 0;
+  for (let z = 1; z < dims[2] - 1; z++) for (let y = 1; y < dims[1] - 1; y++) for (let x = 1; x < dims[0] - 1; x++) {
+    const i = (z * dims[1] + y) * dims[0] + x;
+    compared++;
+    maxDiff = Math.max(maxDiff, Math.abs(whole.probability[i] - tiled.probability[i]));
+  }
+  assert.ok(compared > 1000);
+  // Window edges see zero padding instead of neighbours; the Gaussian weighting keeps that error small.
+  assert.ok(maxDiff < 0.05, `max difference ${maxDiff}`);
+  // A voxel-wise network must match exactly everywhere.
+  const m2 = { network: voxelwise, patchSizeVoxels: dims, preprocessing: defaultPreprocessing('MR', null) };
+  const w2 = await segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, m2, { ttaFlips: [[]], skipBackground: false });
+  const t2 = await segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, { ...m2, patchSizeVoxels: [16, 16, 8] }, { ttaFlips: [[]], overlap: 0.25, skipBackground: false });
+  for (let i = 0; i < w2.probability.length; i++) assert.ok(Math.abs(w2.probability[i] - t2.probability[i]) < 1e-5);
+  assert.deepEqual(w2.labels, t2.labels);
+});
+
+test('segmentVolume: finds the lesion, lists it in mm³, uncertainty is zero where all flips agree', async () => {
+  const dims: Vec3 = [32, 32, 24];
+  const data = phantom(dims);
+  const seg = await segmentVolume({ data, dims, spacingMm: [1, 1, 2] }, { network: voxelwise, patchSizeVoxels: [16, 16, 16], preprocessing: defaultPreprocessing('MR', null) }, {});
+  assert.equal(seg.lesions.length, 1);
+  assert.equal(seg.lesions[0].voxelCount, 216);
+  assert.equal(seg.lesions[0].volumeMm3, 432);
+  assert.ok(seg.uncertainty.every((u) => u === 0), 'a flip-equivariant network gives zero uncertainty');
+  const seg2 = await segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, { network: oneSided, patchSizeVoxels: [16, 16, 16], preprocessing: defaultPreprocessing('MR', null) }, { ttaFlips: [[], [0]] });
+  let positive = 0;
+  let zeroInFlat = 0;
+  for (let z = 0; z < dims[2]; z++) for (let y = 0; y < dims[1]; y++) for (let x = 0; x < dims[0]; x++) {
+    const i = (z * dims[1] + y) * dims[0] + x;
+    if (seg2.uncertainty[i] > 1e-3) positive++;
+    // Inside the lesion (constant 200, ≥ 1 voxel from its x-edges) both flips see the same values.
+    if (x >= 11 && x < 15 && y >= 13 && y < 17 && z >= 9 && z < 13 && seg2.uncertainty[i] === 0) zeroInFlat++;
+  }
+  assert.ok(positive > 0, 'a one-sided kernel disagrees with its flip at edges');
+  assert.equal(zeroInFlat, 64);
+});
+
+test('segmentVolume: resamples to the model spacing and returns to the source grid; progress, cancel, min size', async () => {
+  const dims: Vec3 = [32, 32, 24];
+  const data = phantom(dims);
+  const model = { network: voxelwise, patchSizeVoxels: [16, 16, 16] as Vec3, preprocessing: defaultPreprocessing('MR', [2, 2, 2]) };
+  const calls: string[] = [];
+  const seg = await segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, model, { ttaFlips: [[]], onProgress: (d, t) => calls.push(`${d}/${t}`) });
+  assert.deepEqual(seg.workDims, [16, 16, 12]);
+  assert.equal(seg.labels.length, data.length);
+  assert.equal(calls.at(-1), '1/1');
+  assert.equal(seg.lesions.length, 1);
+  assert.ok(Math.abs(seg.lesions[0].voxelCount - 216) < 120, `lesion voxels ${seg.lesions[0].voxelCount}`);
+  const small = await segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, model, { ttaFlips: [[]], minLesionMm3: 1000 });
+  assert.equal(small.lesions.length, 0);
+  assert.equal(small.labels.reduce((a, b) => a + b, 0), 0);
+  const ctrl = new AbortController();
+  ctrl.abort(new Error('user cancelled'));
+  await assert.rejects(segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, model, { signal: ctrl.signal }), /user cancelled/);
+  await assert.rejects(segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, model, { threshold: 1.5 }), /threshold must lie in \(0, 1\), got 1.5/);
+  await assert.rejects(segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, model, { ttaFlips: [[3]] }), /ttaFlips must be/);
+});
+
+test('predictWindowWithFlips: mean over flips and exact zero spread for agreeing flips', () => {
+  const patch = new Float32Array(4 * 4 * 4).fill(2);
+  const out = predictWindowWithFlips(voxelwise, patch, [4, 4, 4], [[], [0], [1, 2]]);
+  const p = 1 / (1 + Math.exp(-4));
+  for (let v = 0; v < 64; v++) {
+    assert.ok(Math.abs(out[2 * v] - p) < 1e-6);
+    assert.equal(out[2 * v + 1], 0);
+  }
+});

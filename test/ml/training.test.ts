@@ -1,0 +1,183 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, promises as fsp, readdirSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { readNifti, writeMaskLike, writeVolumeLike } from '../../src/nifti';
+import { cropVolume, type Vec3 } from '../../src/volume/patches';
+import { fineTune, splitCases, TrainingCancelledError } from '../../src/ml/training';
+import { SmallNet, smallNets } from './smallNet';
+import { ModelStore, type ModelCard } from '../../src/ml/modelStore';
+import { defaultPreprocessing } from '../../src/ml/preprocess';
+import { seededRandom } from '../../src/volume/patches';
+import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+
+const MS = ['lesion', 'ms-flair-mni', 'patient07'];
+const skip = skipWithoutSharedData(...MS);
+const REPO = resolve(__dirname, '../..');
+
+/** Crops a lesion-rich 40×40×32 box of patient07 (FLAIR + mask) into a temp folder. */
+async function cropCase(dir: string): Promise<{ imagePath: string; maskPath: string }> {
+  const img = await readNifti(sharedDataPath(...MS, 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'));
+  const mask = await readNifti(sharedDataPath(...MS, 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz'));
+  const size: Vec3 = [40, 40, 32];
+  const start: Vec3 = [80, 88, 40]; // found by scanning for the densest lesion box
+  const imagePath = join(dir, 'image.nii.gz');
+  const maskPath = join(dir, 'mask.nii.gz');
+  const m = cropVolume(mask.data as Uint8Array, mask.dims, start, size);
+  assert.ok(m.reduce((a, b) => a + b, 0) > 100, 'the crop holds lesion voxels');
+  await writeVolumeLike({ ...img, dims: size }, cropVolume(img.data as Float32Array, img.dims, start, size), imagePath);
+  await writeMaskLike({ ...mask, dims: size }, m, maskPath);
+  return { imagePath, maskPath };
+}
+
+/** A store whose v1 is an untrained SmallNet. */
+async function storeWithV1(root: string): Promise<ModelStore> {
+  const store = new ModelStore(root);
+  const p = await store.beginVersion();
+  const net = SmallNet.create(5);
+  await net.save(p.dir);
+  net.dispose();
+  const card: Omit<ModelCard, 'version'> = {
+    format: 'lesion-lab-model',
+    formatVersion: 1,
+    parentVersion: null,
+    createdAt: new Date().toISOString(),
+    patchSizeVoxels: [16, 16, 16],
+    preprocessing: defaultPreprocessing('MR', null),
+    network: { kind: 'small-test-net' },
+    training: null,
+  };
+  await p.commit(card);
+  return store;
+}
+
+before(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+test('splitCases: one case validates on itself, 2–4 leave one out, 5+ hold out 20 %', () => {
+  assert.deepEqual(splitCases(1, seededRandom(1)), { train: [0], validation: [0], heldOut: false });
+  for (const n of [2, 3, 4]) {
+    const s = splitCases(n, seededRandom(2));
+    assert.equal(s.validation.length, 1);
+    assert.equal(s.train.length, n - 1);
+    assert.ok(!s.train.includes(s.validation[0]));
+  }
+  assert.equal(splitCases(10, seededRandom(3)).validation.length, 2);
+});
+
+test('fineTune: a few steps on one case lower the loss and raise Dice; new version active with a full card', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'll-train-'));
+  const pair = await cropCase(dir);
+  const store = await storeWithV1(join(dir, 'models'));
+  const progress: string[] = [];
+  const r = await fineTune({
+    baseModelDir: join(store.root, 'v1'),
+    pairs: [pair],
+    store,
+    networks: smallNets,
+    steps: 60,
+    learningRate: 0.01,
+    stepsPerEpoch: 10,
+    patience: 100,
+    seed: 3,
+    onProgress: (p) => progress.push(p.phase),
+  });
+  const first = r.losses.slice(0, 10).reduce((a, b) => a + b) / 10;
+  const last = r.losses.slice(-10).reduce((a, b) => a + b) / 10;
+  assert.ok(last < first, `loss ${first} → ${last}`);
+  assert.ok(r.validationDiceBefore !== null && r.validationDiceAfter !== null);
+  assert.ok(r.validationDiceAfter! > r.validationDiceBefore! + 0.1, `Dice ${r.validationDiceBefore} → ${r.validationDiceAfter}`);
+  assert.equal(r.steps, 60);
+  assert.equal(r.version.version, 'v2');
+  assert.ok(r.activated);
+  assert.equal((await store.active())?.version, 'v2');
+  const card = r.version.card;
+  assert.equal(card.parentVersion, 'v1');
+  assert.equal(card.training?.loss.name, 'asymmetric-unified-focal');
+  assert.match(card.training!.pairs[0].imageSha256, /^[0-9a-f]{64}$/);
+  assert.equal(card.training!.validationDiceAfter, r.validationDiceAfter);
+  assert.ok(existsSync(join(r.version.dir, 'small.json')));
+  assert.ok(!existsSync(join(r.version.dir, 'checkpoint')));
+  assert.deepEqual([...new Set(progress)], ['validating-before', 'training', 'validating-after', 'saving']);
+});
+
+test('fineTune: cancellation leaves the previous version intact and active', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'll-cancel-'));
+  const pair = await cropCase(dir);
+  const store = await storeWithV1(join(dir, 'models'));
+  const before = await fsp.readFile(join(store.root, 'v1', 'small.json'));
+  const ctrl = new AbortController();
+  await assert.rejects(
+    fineTune({
+      baseModelDir: join(store.root, 'v1'),
+      pairs: [pair],
+      store,
+      networks: smallNets,
+      steps: 1000,
+      stepsPerEpoch: 2,
+      learningRate: 0.01,
+      onProgress: (p) => {
+        if (p.step === 5) ctrl.abort();
+      },
+      signal: ctrl.signal,
+    }),
+    TrainingCancelledError,
+  );
+  assert.deepEqual((await store.list()).map((v) => v.version), ['v1']);
+  assert.equal((await store.active())?.version, 'v1');
+  assert.deepEqual(await fsp.readFile(join(store.root, 'v1', 'small.json')), before);
+  assert.ok(!readdirSync(store.root).some((n) => n.startsWith('.incomplete-')), 'the temporary folder is removed');
+});
+
+test('fineTune: a killed process leaves the previous version intact and active', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'll-kill-'));
+  const pair = await cropCase(dir);
+  const store = await storeWithV1(join(dir, 'models'));
+  const before = await fsp.readFile(join(store.root, 'v1', 'small.json'));
+  // The child fine-tunes with the same engine and prints each step; we kill it mid-run after it
+  // has written a checkpoint into its temporary version folder.
+  const script = join(dir, 'child.ts');
+  writeFileSync(
+    script,
+    `import * as tf from ${JSON.stringify(join(REPO, 'node_modules/@tensorflow/tfjs'))};
+import { fineTune } from ${JSON.stringify(join(REPO, 'src/ml/training'))};
+import { ModelStore } from ${JSON.stringify(join(REPO, 'src/ml/modelStore'))};
+import { smallNets } from ${JSON.stringify(join(REPO, 'test/ml/smallNet'))};
+(async () => {
+  await tf.setBackend('cpu');
+  await fineTune({ baseModelDir: ${JSON.stringify(join(store.root, 'v1'))}, pairs: [${JSON.stringify(pair)}],
+    store: new ModelStore(${JSON.stringify(store.root)}), networks: smallNets, steps: 100000, stepsPerEpoch: 2, learningRate: 0.01,
+    onProgress: (p) => process.stdout.write('step ' + p.step + '\\n') });
+})();
+`,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO, env: { ...process.env, LESION_LAB_TEST_CHILD: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`child made no progress: ${stderr}`)), 60_000);
+    child.stdout.on('data', () => {
+      const temp = readdirSync(store.root).find((n) => n.startsWith('.incomplete-'));
+      if (temp && existsSync(join(store.root, temp, 'checkpoint'))) {
+        clearTimeout(timer);
+        res();
+      }
+    });
+    child.on('exit', () => rej(new Error(`child exited early: ${stderr}`)));
+  });
+  child.removeAllListeners('exit');
+  const exited = new Promise((r) => child.on('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  assert.deepEqual((await store.list()).map((v) => v.version), ['v1']);
+  assert.equal((await store.active())?.version, 'v1');
+  assert.deepEqual(await fsp.readFile(join(store.root, 'v1', 'small.json')), before);
+  // The dead run's temporary folder is cleaned up by the next run (or removeAbandoned).
+  assert.equal((await store.removeAbandoned()).length, 1);
+});
+

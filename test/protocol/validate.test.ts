@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deltaToWire, encodeDelta } from '../../src/protocol/labelDelta';
+import { parseWebviewMessage, ProtocolError, validateLabelTable } from '../../src/protocol/validate';
+import { assertNever, labelArrayOf, voxelArrayOf, type WebviewToHostMessage } from '../../src/protocol/messages';
+
+const ctx = { voxelCount: 8, frameCount: 3 };
+
+test('valid messages of every type are accepted', () => {
+  const delta = deltaToWire(encodeDelta(new Uint8Array(8), new Uint8Array([0, 1, 1, 0, 0, 0, 0, 0])));
+  const msgs: WebviewToHostMessage[] = [
+    { type: 'ready', protocolVersion: 1 },
+    { type: 'edit', label: 'Brush', delta },
+    { type: 'requestFrame', frame: 2 },
+    { type: 'setLabelTable', label: 'Rename label', labelTable: [{ value: 1, name: 'Lesion', color: [255, 0, 0], visible: true, locked: false }] },
+    { type: 'requestResync' },
+    { type: 'runCommand', command: 'lesionLab.segmentLesion' },
+    { type: 'log', level: 'info', message: 'hello' },
+    { type: 'error', message: 'WebGL2 unavailable', stack: null },
+    { type: 'rendered', what: 'first', ms: 412.5 },
+  ];
+  for (const m of msgs) {
+    const v = parseWebviewMessage(structuredClone(m), ctx);
+    assert.equal(v.type, m.type);
+    // Exhaustiveness is checked at compile time by this switch.
+    switch (m.type) {
+      case 'ready': case 'edit': case 'requestFrame': case 'setLabelTable': case 'requestResync':
+      case 'runCommand': case 'log': case 'error': case 'rendered':
+        break;
+      default:
+        assertNever(m);
+    }
+  }
+  const e = parseWebviewMessage({ type: 'edit', label: 'Brush', delta }, ctx);
+  assert.ok(e.type === 'edit' && [...e.decoded.runs].join() === '1,2');
+});
+
+test('invalid messages are refused with the type and field named', () => {
+  const cases: [unknown, RegExp][] = [
+    [null, /expected an object, got null/],
+    [{ nope: 1 }, /missing string field "type"/],
+    [{ type: 'explode' }, /unknown type "explode"/],
+    [{ type: 'requestFrame', frame: 3 }, /'requestFrame': frame must be an integer in \[0, 2\], got 3/],
+    [{ type: 'requestFrame', frame: 1.5 }, /frame must be an integer/],
+    [{ type: 'edit', label: 'Brush', delta: { runs: new ArrayBuffer(8), before: new ArrayBuffer(1), after: new ArrayBuffer(1), bits: 8 } }, /'edit' \(Brush\): label delta: runs cover 0 voxels|length 0/],
+    [{ type: 'edit', label: 'Brush', delta: deltaToWire({ runs: new Uint32Array([7, 2]), before: new Uint8Array(2), after: new Uint8Array([1, 1]) }) }, /beyond the volume's 8 voxels/],
+    [{ type: 'edit', label: 5, delta: {} }, /'edit': label must be a string/],
+    [{ type: 'runCommand', command: 'workbench.action.quit' }, /unknown command "workbench.action.quit"/],
+    [{ type: 'log', level: 'loud', message: 'x' }, /level must be debug, info, warn or error/],
+    [{ type: 'rendered', what: 'first', ms: NaN }, /ms must be a finite number/],
+  ];
+  for (const [raw, re] of cases) {
+    assert.throws(() => parseWebviewMessage(raw, ctx), (err: unknown) => err instanceof ProtocolError && re.test(err.message), `for ${JSON.stringify(raw)}`);
+  }
+});
+
+test('label table validation', () => {
+  const row = { value: 1, name: 'Lesion', color: [255, 0, 0], visible: true, locked: false, extra: 'dropped' };
+  assert.deepEqual(validateLabelTable([row]), [{ value: 1, name: 'Lesion', color: [255, 0, 0], visible: true, locked: false }]);
+  assert.throws(() => validateLabelTable([row, row]), /label value 1 appears twice/);
+  assert.throws(() => validateLabelTable([{ ...row, color: [256, 0, 0] }]), /color must be \[r, g, b\] integers/);
+  assert.throws(() => validateLabelTable([{ ...row, value: -1 }]), /value must be an integer in \[0, 65535\], got -1/);
+  assert.throws(() => validateLabelTable([{ ...row, visible: 'yes' }]), /visible and locked must be booleans/);
+  assert.throws(() => validateLabelTable({}), /must be an array/);
+});
+
+test('voxelArrayOf and labelArrayOf view buffers by tag', () => {
+  const buf = new Int16Array([-1000, 5]).buffer;
+  assert.deepEqual([...voxelArrayOf('int16', buf)], [-1000, 5]);
+  assert.ok(voxelArrayOf('float32', new ArrayBuffer(8)) instanceof Float32Array);
+  assert.ok(labelArrayOf({ voxels: new ArrayBuffer(4), bits: 16 }) instanceof Uint16Array);
+});
