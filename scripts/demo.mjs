@@ -15,8 +15,8 @@ register(); // the harness is TypeScript, shared with test/e2e
 const require = createRequire(import.meta.url);
 /** @type {typeof import('./e2e/codeServer')} */
 const cs = require('./e2e/codeServer.ts');
-/** @type {typeof import('./e2e/phantom')} */
-const phantom = require('./e2e/phantom.ts');
+/** @type {typeof import('./e2e/fixtures')} */
+const fixtures = require('./e2e/fixtures.ts');
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO_DIR = join(cs.CACHE_DIR, 'demo');
@@ -136,7 +136,7 @@ async function main() {
     if (n > 0) {
       note = `demo workspace: ${n} files from ${SHARED_DATA} (copies; see ATTRIBUTION.md)`;
     } else {
-      phantom.writePhantomNifti(join(workspace, 'phantom_lesion.nii.gz'));
+      fixtures.writePhantomNifti(join(workspace, 'phantom_lesion.nii.gz'));
       note = `${SHARED_DATA} not found: the demo workspace holds a generated phantom with a synthetic lesion`;
     }
   }

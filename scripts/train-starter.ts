@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const store = new ModelStore(mkdtempSync(join(tmpdir(), 'lesion-lab-starter-')));
   const t0 = Date.now();
   const result = await fineTune({
-    newNetwork: { config: { ...STARTER_NETWORK }, patchSizeVoxels: [64, 64, 64], preprocessing: defaultPreprocessing('MR', [1, 1, 1]) },
+    newNetwork: { config: { ...STARTER_NETWORK }, patchSizeVoxels: [96, 96, 96], preprocessing: defaultPreprocessing('MR', [1, 1, 1]) },
     pairs: cases,
     store,
     networks: unetNetworks,
@@ -92,7 +92,9 @@ async function main(): Promise<void> {
   console.log(`wrote ${relative(ROOT, out)}/ (model.json, weights.bin, card.json)`);
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : String(e));
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(1);
+  });
+}

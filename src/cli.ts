@@ -9,6 +9,8 @@ import { CliUsageError, EXIT_BAD_INPUT, EXIT_FAILURE, type CliCommand, type CliI
  */
 export const COMMANDS: Readonly<Record<string, () => Promise<CliCommand>>> = {
   info: async () => (await import('./cli/info')).infoCommand,
+  segment: async () => (await import('./cli/segment')).segmentCommand,
+  'fine-tune': async () => (await import('./cli/fineTune')).fineTuneCommand,
 };
 
 async function usageText(): Promise<string> {

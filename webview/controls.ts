@@ -37,7 +37,6 @@ export class Controls {
   constructor(private readonly viewer: Viewer) {
     this.build();
     viewer.onUiChanged = () => this.refresh();
-    viewer.onLabelsChanged = () => undefined;
     this.refresh();
   }
 

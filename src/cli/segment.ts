@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readNifti, writeMaskLike, writeVolumeLike } from '../nifti';
 import { initBackend, BACKEND_PREFERENCES, type BackendPreference } from '../ml/backend';
-import { loadSegmentationModel, segmentVolume } from '../ml/inference';
+import { ALL_AXIS_FLIPS, DEFAULT_TTA_FLIPS, loadSegmentationModel, segmentVolume } from '../ml/inference';
 import { findStarterModelDir, ModelStore, ModelStoreError } from '../ml/modelStore';
 import { NiftiReadError, NiftiWriteError } from '../nifti';
 import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
@@ -20,7 +20,7 @@ export interface ParsedArgs {
  * `flagOptions` take none.
  * @throws CliUsageError for an unknown option or a missing value.
  */
-export function parseArgs(command: string, argv: string[], valueOptions: string[], flagOptions: string[] = []): ParsedArgs {
+export function parseArgs(argv: string[], valueOptions: string[], flagOptions: string[] = []): ParsedArgs {
   const positional: string[] = [];
   const options = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
@@ -46,7 +46,7 @@ export function parseArgs(command: string, argv: string[], valueOptions: string[
 }
 
 /** Reads a numeric option within [min, max]. */
-export function numberOption(command: string, args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {
+export function numberOption(args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {
   const raw = args.options.get(name);
   if (raw === undefined) return fallback;
   const v = Number(raw);
@@ -57,7 +57,7 @@ export function numberOption(command: string, args: ParsedArgs, name: string, fa
 }
 
 /** Reads the --backend option. */
-export function backendOption(command: string, args: ParsedArgs): BackendPreference {
+export function backendOption(args: ParsedArgs): BackendPreference {
   const raw = args.options.get('backend') ?? 'auto';
   if (raw === true || !(BACKEND_PREFERENCES as readonly string[]).includes(raw)) {
     throw new CliUsageError(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')}, got ${JSON.stringify(raw)}`);
@@ -70,7 +70,7 @@ export function backendOption(command: string, args: ParsedArgs): BackendPrefere
  * (has active.json: its active version); without a path, the shipped starter model.
  * @throws CliUsageError when the path is neither.
  */
-export async function resolveModelDir(command: string, path: string | undefined): Promise<string> {
+export async function resolveModelDir(path: string | undefined): Promise<string> {
   if (path === undefined) {
     try {
       return findStarterModelDir();
@@ -85,17 +85,21 @@ export async function resolveModelDir(command: string, path: string | undefined)
     if (active) return active.dir;
     throw new CliUsageError(`${path} is a model store whose active version is missing or unreadable`);
   }
+  const versions = await new ModelStore(dir).list();
+  if (versions.length > 0) {
+    throw new CliUsageError(`${path} is a model store with no active version; pass one of its versions, e.g. --model ${join(path, versions[versions.length - 1].version)}`);
+  }
   throw new CliUsageError(`${path} is neither a model folder (no card.json) nor a model store (no active.json)`);
 }
 
-function checkOutPath(command: string, option: string, path: string): void {
+function checkOutPath(option: string, path: string): void {
   if (!/\.nii\.gz$/i.test(path)) throw new CliUsageError(`--${option} ${path} must end in .nii.gz`);
   if (!existsSync(dirname(resolve(path)))) throw new CliUsageError(`the folder of --${option} ${path} does not exist`);
 }
 
 const USAGE =
   'lesion-lab segment IMAGE --out MASK.nii.gz [--model DIR] [--prob PROB.nii.gz] [--uncertainty U.nii.gz] ' +
-  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta flips|none] [--overlap 0.25] [--backend auto|wasm|cpu]';
+  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.25] [--backend auto|wasm|cpu]';
 
 /** Errors caused by the user's files or model folder: one sentence, exit status 2. */
 export function isInputError(e: unknown): e is Error {
@@ -108,25 +112,25 @@ export function isInputError(e: unknown): e is Error {
 }
 
 async function runSegment(argv: string[], io: CliIo): Promise<number> {
-  const command = 'segment';
-  const args = parseArgs(command, argv, ['model', 'out', 'prob', 'uncertainty', 'threshold', 'min-lesion-mm3', 'tta', 'overlap', 'backend']);
+  const args = parseArgs(argv, ['model', 'out', 'prob', 'uncertainty', 'threshold', 'min-lesion-mm3', 'tta', 'overlap', 'backend']);
   if (args.positional.length !== 1) throw new CliUsageError(`expected one IMAGE, got ${args.positional.length}`);
   const imagePath = args.positional[0];
   if (!existsSync(imagePath)) throw new CliUsageError(`${imagePath}: file not found`);
   const out = args.options.get('out');
   if (typeof out !== 'string') throw new CliUsageError('--out MASK.nii.gz is required');
-  checkOutPath(command, 'out', out);
+  checkOutPath('out', out);
   const prob = args.options.get('prob');
-  if (typeof prob === 'string') checkOutPath(command, 'prob', prob);
+  if (typeof prob === 'string') checkOutPath('prob', prob);
   const uncertaintyPath = args.options.get('uncertainty');
-  if (typeof uncertaintyPath === 'string') checkOutPath(command, 'uncertainty', uncertaintyPath);
-  const threshold = numberOption(command, args, 'threshold', 0.5, 0.001, 0.999);
-  const minLesionMm3 = numberOption(command, args, 'min-lesion-mm3', 0, 0, 1e9);
-  const overlap = numberOption(command, args, 'overlap', 0.25, 0, 0.9);
-  const tta = args.options.get('tta') ?? 'flips';
-  if (tta !== 'flips' && tta !== 'none') throw new CliUsageError(`--tta must be flips or none, got ${JSON.stringify(tta)}`);
-  const preferred = backendOption(command, args);
-  const modelDir = await resolveModelDir(command, args.options.get('model') as string | undefined);
+  if (typeof uncertaintyPath === 'string') checkOutPath('uncertainty', uncertaintyPath);
+  const threshold = numberOption(args, 'threshold', 0.5, 0.001, 0.999);
+  const minLesionMm3 = numberOption(args, 'min-lesion-mm3', 0, 0, 1e9);
+  const overlap = numberOption(args, 'overlap', 0.25, 0, 0.9);
+  const tta = args.options.get('tta') ?? 'lr';
+  if (tta !== 'lr' && tta !== 'xyz' && tta !== 'none') throw new CliUsageError(`--tta must be lr, xyz or none, got ${JSON.stringify(tta)}`);
+  const ttaFlips = tta === 'none' ? [[]] : tta === 'xyz' ? ALL_AXIS_FLIPS : DEFAULT_TTA_FLIPS;
+  const preferred = backendOption(args);
+  const modelDir = await resolveModelDir(args.options.get('model') as string | undefined);
 
   const backend = await initBackend({ preferred });
   io.stdout(`backend: ${backend.name} (${backend.reason})\n`);
@@ -141,7 +145,7 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
       threshold,
       minLesionMm3,
       overlap,
-      ttaFlips: tta === 'flips' ? [[], [0], [1], [2]] : [[]],
+      ttaFlips,
       onProgress: (done, total) => {
         const tenth = Math.floor((10 * done) / total);
         if (tenth !== lastTenth) {
@@ -160,7 +164,7 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   const total = seg.lesions.reduce((a, l) => a + l.volumeMm3, 0);
   io.stdout(
     `segmented ${image.dims.join('×')} in ${seconds.toFixed(1)} s (${seg.windowsPredicted}/${seg.windowsTotal} windows predicted, ` +
-      `${tta === 'flips' ? '4 flips' : 'no TTA'}): ${seg.lesions.length} lesion${seg.lesions.length === 1 ? '' : 's'}, ${total.toFixed(1)} mm³\n`,
+      `${ttaFlips.length === 1 ? 'no TTA' : `${ttaFlips.length} flip passes`}): ${seg.lesions.length} lesion${seg.lesions.length === 1 ? '' : 's'}, ${total.toFixed(1)} mm³\n`,
   );
   io.stdout(`wrote ${out}${typeof prob === 'string' ? `, ${prob}` : ''}${typeof uncertaintyPath === 'string' ? `, ${uncertaintyPath}` : ''}\n`);
   return EXIT_OK;

@@ -3,7 +3,7 @@
 // with flip test-time augmentation, whose spread is the uncertainty map), go back to the source
 // grid, threshold, drop small lesions and list the rest.
 import * as tf from '@tensorflow/tfjs';
-import { patchGrid, extractPatch, slidingWindowInfer, voxelCount, type Vec3 } from '../volume/patches';
+import { boundingBox, cropVolume, extractPatch, pasteVolume, patchGrid, slidingWindowInfer, voxelCount, type Vec3 } from '../volume/patches';
 import { resampleLinear, resampleNearest, dimsForSpacing } from '../volume/resample';
 import { normalizeIntensity, type Preprocessing } from './preprocess';
 import { removeSmallLesions, type Connectivity, type Lesion } from './metrics';
@@ -69,8 +69,8 @@ export interface SegmentOptions {
   connectivity?: Connectivity;
   /**
    * Flip test-time augmentation: each entry is a set of axes (0 = x, 1 = y, 2 = z) flipped for
-   * one extra prediction; `[]` is the unflipped pass. Default `[[], [0], [1], [2]]`. Pass `[[]]`
-   * for no augmentation (the uncertainty map is then all zero).
+   * one extra prediction; `[]` is the unflipped pass. Default {@link DEFAULT_TTA_FLIPS} (unflipped
+   * and left–right). Pass `[[]]` for no augmentation (the uncertainty map is then all zero).
    */
   ttaFlips?: number[][];
   /** Window overlap in [0, 1); default 0.25. */
@@ -82,6 +82,11 @@ export interface SegmentOptions {
   /** Cancels between windows. */
   signal?: AbortSignal;
 }
+
+/** Default flip TTA: the image as it is and mirrored left–right (x), the cheapest useful pair. */
+export const DEFAULT_TTA_FLIPS: number[][] = [[], [0]];
+/** Every single-axis flip plus the unflipped pass (4 predictions per window). */
+export const ALL_AXIS_FLIPS: number[][] = [[], [0], [1], [2]];
 
 /** Result of {@link segmentVolume}; all arrays are on the source grid. */
 export interface Segmentation {
@@ -105,7 +110,7 @@ function validateOptions(opts: SegmentOptions): Required<Omit<SegmentOptions, 'o
   if (!(minLesionMm3 >= 0)) throw new InferenceError(`minLesionMm3 must be ≥ 0, got ${minLesionMm3}`);
   const overlap = opts.overlap ?? 0.25;
   if (!(overlap >= 0 && overlap < 1)) throw new InferenceError(`overlap must lie in [0, 1), got ${overlap}`);
-  const ttaFlips = opts.ttaFlips ?? [[], [0], [1], [2]];
+  const ttaFlips = opts.ttaFlips ?? DEFAULT_TTA_FLIPS;
   if (!Array.isArray(ttaFlips) || ttaFlips.length === 0 || ttaFlips.some((f) => !Array.isArray(f) || f.some((a) => a !== 0 && a !== 1 && a !== 2))) {
     throw new InferenceError(`ttaFlips must be a non-empty list of axis lists (axes 0, 1, 2), got ${JSON.stringify(ttaFlips)}`);
   }
@@ -159,6 +164,9 @@ export function predictWindowWithFlips(network: SegmentationNetwork, patch: Floa
   return out;
 }
 
+/** Voxels kept around the foreground's bounding box. */
+const FOREGROUND_MARGIN_VOXELS = 4;
+
 function sameSpacing(a: Vec3, b: Vec3): boolean {
   return a.every((s, i) => Math.abs(s - b[i]) <= 1e-3 * Math.max(s, b[i]));
 }
@@ -185,42 +193,56 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
   const values = resample ? resampleLinear(norm.values, dims, workDims) : norm.values;
   const foreground = resample ? resampleNearest(norm.foreground, dims, workDims) : norm.foreground;
   const patchSize = model.patchSizeVoxels;
-  const windowsTotal = patchGrid(workDims, patchSize, o.overlap).length;
-  let windowsPredicted = 0;
-  const fgPatch = new Float32Array(voxelCount(patchSize));
-  let background = Infinity;
-  for (let i = 0; i < values.length; i++) if (values[i] < background) background = values[i];
-  const blended = await slidingWindowInfer(
-    values,
-    workDims,
-    async (patch) => {
-      windowsPredicted++;
-      const out = predictWindowWithFlips(model.network, patch, patchSize, o.ttaFlips);
-      // Let a cancellation or progress message through between windows.
-      await new Promise((r) => setImmediate(r));
-      return out;
-    },
-    {
-      patchSize,
-      overlap: o.overlap,
-      outChannels: 2,
-      padValue: Number.isFinite(background) ? background : 0,
-      skipWindow: o.skipBackground
-        ? (start) => {
-            extractPatch(foreground, workDims, start, patchSize, 0, fgPatch);
-            return !fgPatch.some((v) => v > 0);
-          }
-        : undefined,
-      onProgress: opts.onProgress,
-      signal: opts.signal,
-    },
-  );
+  // Work only inside the foreground's bounding box (plus a margin): air around a head or body
+  // holds no lesion, and on a skull-stripped brain it is most of the grid.
+  const box = o.skipBackground ? boundingBox(foreground, workDims, FOREGROUND_MARGIN_VOXELS) : { start: [0, 0, 0] as Vec3, size: workDims };
   const m = values.length;
   let probability: Float32Array = new Float32Array(m);
   let uncertainty: Float32Array = new Float32Array(m);
-  for (let v = 0; v < m; v++) {
-    probability[v] = blended[2 * v];
-    uncertainty[v] = blended[2 * v + 1];
+  let windowsTotal = 0;
+  let windowsPredicted = 0;
+  if (box) {
+    const whole = box.size.every((n, a) => n === workDims[a]);
+    const boxValues = whole ? values : cropVolume(values, workDims, box.start, box.size);
+    const boxForeground = whole ? foreground : cropVolume(foreground, workDims, box.start, box.size);
+    windowsTotal = patchGrid(box.size, patchSize, o.overlap).length;
+    const fgPatch = new Float32Array(voxelCount(patchSize));
+    const blended = await slidingWindowInfer(
+      boxValues,
+      box.size,
+      async (patch) => {
+        windowsPredicted++;
+        const out = predictWindowWithFlips(model.network, patch, patchSize, o.ttaFlips);
+        // Let a cancellation or progress message through between windows.
+        await new Promise((r) => setImmediate(r));
+        return out;
+      },
+      {
+        patchSize,
+        overlap: o.overlap,
+        outChannels: 2,
+        padValue: norm.backgroundValue,
+        skipWindow: o.skipBackground
+          ? (start) => {
+              extractPatch(boxForeground, box.size, start, patchSize, 0, fgPatch);
+              return !fgPatch.some((v) => v > 0);
+            }
+          : undefined,
+        onProgress: opts.onProgress,
+        signal: opts.signal,
+      },
+    );
+    const nBox = voxelCount(box.size);
+    const boxProbability = new Float32Array(nBox);
+    const boxUncertainty = new Float32Array(nBox);
+    for (let v = 0; v < nBox; v++) {
+      boxProbability[v] = blended[2 * v];
+      boxUncertainty[v] = blended[2 * v + 1];
+    }
+    pasteVolume(probability, workDims, boxProbability, box.start, box.size);
+    pasteVolume(uncertainty, workDims, boxUncertainty, box.start, box.size);
+  } else {
+    opts.onProgress?.(0, 0);
   }
   if (resample) {
     probability = resampleLinear(probability, workDims, dims);

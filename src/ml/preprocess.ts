@@ -21,7 +21,8 @@ export interface Preprocessing {
   /** CT only: HU window clipped to, then scaled to [0, 1]. Default [-100, 200] (soft tissue). */
   ctWindowHu?: [number, number];
   /**
-   * MR/PET: foreground = voxels above min + fraction × (99.5th percentile − min); default 0.05.
+   * MR/PET: foreground = voxels above p1 + fraction × (p99.5 − p1), where pN is the N-th
+   * percentile (robust to a few negative or hot outliers); default 0.05.
    * CT: foreground = voxels above −500 HU (body).
    */
   foregroundFraction?: number;
@@ -66,6 +67,8 @@ export interface NormalizedImage {
   foreground: Uint8Array;
   /** Statistics used (mean/std for z-score; window for CT). */
   stats: { mean: number; std: number; threshold: number };
+  /** Normalised value of the background (air): what padding outside the volume should hold. */
+  backgroundValue: number;
 }
 
 /** The value at quantile q (0..1) of a sample of at most ~200k values of `data`. */
@@ -85,8 +88,8 @@ export function approximateQuantile(data: ArrayLike<number>, q: number): number 
 /**
  * Normalises intensities by modality. Non-finite values are treated as background.
  * - CT: clip to `ctWindowHu`, scale to [0, 1]; foreground = HU > −500.
- * - MR/PET: foreground = value > min + f·(p99.5 − min); z-score with the foreground's mean and
- *   standard deviation (all voxels, so background becomes a constant low value).
+ * - MR/PET: foreground = value > p1 + f·(p99.5 − p1); z-score with the foreground's mean and
+ *   standard deviation (applied to all voxels, so background becomes a constant low value).
  */
 export function normalizeIntensity(data: ArrayLike<number>, p: Preprocessing): NormalizedImage {
   const n = data.length;
@@ -99,13 +102,11 @@ export function normalizeIntensity(data: ArrayLike<number>, p: Preprocessing): N
       foreground[i] = v > -500 ? 1 : 0;
       values[i] = (Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo);
     }
-    return { values, foreground, stats: { mean: lo, std: hi - lo, threshold: -500 } };
+    return { values, foreground, stats: { mean: lo, std: hi - lo, threshold: -500 }, backgroundValue: 0 };
   }
-  let min = Infinity;
-  for (let i = 0; i < n; i++) if (data[i] < min) min = data[i];
-  if (!Number.isFinite(min)) min = 0;
+  const low = approximateQuantile(data, 0.01);
   const high = approximateQuantile(data, 0.995);
-  const threshold = min + (p.foregroundFraction ?? 0.05) * (high - min);
+  const threshold = low + (p.foregroundFraction ?? 0.05) * (high - low);
   let count = 0;
   let sum = 0;
   let sumSq = 0;
@@ -121,10 +122,10 @@ export function normalizeIntensity(data: ArrayLike<number>, p: Preprocessing): N
   const mean = count > 0 ? sum / count : 0;
   const std = count > 1 ? Math.sqrt(Math.max(0, sumSq / count - mean * mean)) : 1;
   const scale = std > 1e-8 ? 1 / std : 1;
-  const background = (min - mean) * scale;
+  const backgroundValue = (low - mean) * scale;
   for (let i = 0; i < n; i++) {
     const v = data[i];
-    values[i] = Number.isFinite(v) ? (v - mean) * scale : background;
+    values[i] = Number.isFinite(v) ? (v - mean) * scale : backgroundValue;
   }
-  return { values, foreground, stats: { mean, std, threshold } };
+  return { values, foreground, stats: { mean, std, threshold }, backgroundValue };
 }

@@ -89,13 +89,22 @@ export type FineTuneOptions = TrainingStart & {
   seed?: number;
   /** Steps between validations; default 20. */
   stepsPerEpoch?: number;
-  /** Validations without improvement before stopping; default 5. */
+  /**
+   * Validations without improvement before stopping; default 5. Improvement: a higher Dice on
+   * the fixed validation patches, or the same Dice with a lower loss (so early training, still at
+   * Dice 0, is not stopped while it learns).
+   */
   patience?: number;
   /** Validation patches per held-out case; default 8. */
   validationPatchesPerCase?: number;
   augmentation?: Augmentation | null;
   /** Fraction of patches centred on a lesion voxel; default 1/3. */
   foregroundFraction?: number;
+  /**
+   * Hold cases out for validation (default true). False validates on the training cases, e.g.
+   * when the caller evaluates on cases of its own (leave-one-out evaluation).
+   */
+  holdOut?: boolean;
   /** Whole-volume validation Dice before and after (slower, exact); default true. */
   wholeVolumeValidation?: boolean;
   /** Make the new version active: 'if-better' (default: when Dice after ≥ before), 'always', 'never'. */
@@ -182,8 +191,6 @@ async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSource: boo
     fg = resampleNearest(fg, dims, out);
     dims = out;
   }
-  let padValue = Infinity;
-  for (let i = 0; i < values.length; i++) if (values[i] < padValue) padValue = values[i];
   // Crop to the box of foreground ∪ lesion: random patches then land on anatomy, not air.
   const lo: Vec3 = [dims[0], dims[1], dims[2]];
   const hi: Vec3 = [-1, -1, -1];
@@ -208,7 +215,7 @@ async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSource: boo
     values,
     labels,
     dims,
-    padValue: Number.isFinite(padValue) ? padValue : 0,
+    padValue: norm.backgroundValue,
     lesionIndices: foregroundIndices(labels),
     image: keepSource ? image : undefined,
     sourceMask: keepSource ? sourceMask : undefined,
@@ -216,13 +223,13 @@ async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSource: boo
 }
 
 /** Splits case indices into training and validation (leave one out for 2–4 cases, 20 % from 5). */
-export function splitCases(count: number, random: () => number): { train: number[]; validation: number[]; heldOut: boolean } {
+export function splitCases(count: number, random: () => number, holdOut = true): { train: number[]; validation: number[]; heldOut: boolean } {
   const order = Array.from({ length: count }, (_, i) => i);
   for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
-  if (count === 1) return { train: order, validation: order, heldOut: false };
+  if (count === 1 || !holdOut) return { train: order, validation: order, heldOut: false };
   const nVal = count < 5 ? 1 : Math.round(count * 0.2);
   return { train: order.slice(nVal), validation: order.slice(0, nVal), heldOut: true };
 }
@@ -239,18 +246,27 @@ function oneHot(labels: Uint8Array[], shape: [number, number, number, number]): 
   return tf.tensor5d(buf, [b, d, h, w, 2]);
 }
 
-/** Dice pooled over fixed validation patches, predicted without augmentation. */
-function patchDice(network: SegmentationNetwork, patches: { image: Float32Array; labels: Uint8Array }[], size: Vec3): number {
+/** Dice pooled over fixed validation patches (predicted without augmentation) and their mean loss. */
+function validatePatches(
+  network: SegmentationNetwork,
+  loss: SegmentationLoss,
+  patches: { image: Float32Array; labels: Uint8Array }[],
+  size: Vec3,
+): { dice: number; loss: number } {
   let tp = 0;
   let fp = 0;
   let fn = 0;
+  let lossSum = 0;
   for (const p of patches) {
-    const probs = tf.tidy(() => {
+    const [probs, value] = tf.tidy(() => {
       const out = network.predict(tf.tensor5d(p.image, [1, size[2], size[1], size[0], 1]));
-      return tf.slice(out, [0, 0, 0, 0, 1], [1, size[2], size[1], size[0], 1]);
+      const y = oneHot([p.labels], [1, size[2], size[1], size[0]]);
+      return [tf.slice(out, [0, 0, 0, 0, 1], [1, size[2], size[1], size[0], 1]), loss.compute(y, out)];
     });
     const fg = probs.dataSync();
+    lossSum += value.dataSync()[0];
     probs.dispose();
+    value.dispose();
     const pred = new Uint8Array(fg.length);
     for (let i = 0; i < fg.length; i++) pred[i] = fg[i] >= 0.5 ? 1 : 0;
     const s = overlapScores(pred, p.labels);
@@ -258,7 +274,13 @@ function patchDice(network: SegmentationNetwork, patches: { image: Float32Array;
     fp += s.falsePositive;
     fn += s.falseNegative;
   }
-  return tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn);
+  return { dice: tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn), loss: patches.length ? lossSum / patches.length : 0 };
+}
+
+/** Validation improved: higher Dice, or (Dice within 1e-4, e.g. still 0 early on) lower loss. */
+function improved(now: { dice: number; loss: number }, best: { dice: number; loss: number }): boolean {
+  if (now.dice > best.dice + 1e-4) return true;
+  return Math.abs(now.dice - best.dice) <= 1e-4 && now.loss < best.loss - 1e-4;
 }
 
 async function wholeVolumeDice(
@@ -366,22 +388,23 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   }
   const patchSize = opts.patchSize ?? patchSizeVoxels;
   const random = seededRandom(opts.seed ?? 1);
-  const split = splitCases(opts.pairs.length, random);
+  const split = splitCases(opts.pairs.length, random, opts.holdOut ?? true);
   const wholeVolume = opts.wholeVolumeValidation ?? true;
   const cases: PreparedCase[] = [];
-  for (let i = 0; i < opts.pairs.length; i++) {
-    cases.push(await prepareCase(opts.pairs[i], preprocessing, wholeVolume && split.validation.includes(i)));
-    if (opts.signal?.aborted) {
-      network.dispose();
-      throw new TrainingCancelledError();
+  try {
+    for (let i = 0; i < opts.pairs.length; i++) {
+      cases.push(await prepareCase(opts.pairs[i], preprocessing, wholeVolume && split.validation.includes(i)));
+      if (opts.signal?.aborted) throw new TrainingCancelledError();
     }
+    if (!split.train.some((i) => cases[i].lesionIndices.length > 0)) {
+      throw new TrainingError('none of the training masks has a lesion voxel (mask > 0); nothing to learn from');
+    }
+  } catch (e) {
+    network.dispose();
+    throw e;
   }
   const trainCases = split.train.map((i) => cases[i]);
   const valCases = split.validation.map((i) => cases[i]);
-  if (!trainCases.some((c) => c.lesionIndices.length > 0)) {
-    network.dispose();
-    throw new TrainingError('none of the training masks has a lesion voxel (mask > 0); nothing to learn from');
-  }
   // Fixed validation patches: half centred on lesions, no augmentation.
   const valRandom = seededRandom((opts.seed ?? 1) + 7919);
   const fixedPatches = valCases.flatMap((c) =>
@@ -402,10 +425,11 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     report({ step: 0, epoch: 0, loss: NaN, valDice: null, phase: 'validating-before' });
     const tBefore = Date.now();
     const diceBefore = wholeVolume ? await wholeVolumeDice(network, valCases, patchSizeVoxels, preprocessing, opts.signal) : null;
-    const patchDiceBefore = patchDice(network, fixedPatches, patchSize);
+    const validationBefore = validatePatches(network, loss, fixedPatches, patchSize);
+    const patchDiceBefore = validationBefore.dice;
     // Reserve for the final validation and saving: what the first validation took, plus margin.
     const reserveS = ((Date.now() - tBefore) / 1000) * 1.2 + 5;
-    let bestDice = patchDiceBefore;
+    let bestValidation = validationBefore;
     best.weights = snapshot(network);
     let sinceBest = 0;
     let step = 0;
@@ -445,9 +469,10 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       stepTimeS = stepTimeS === 0 ? (Date.now() - ts) / 1000 : 0.8 * stepTimeS + 0.2 * ((Date.now() - ts) / 1000);
       const epoch = Math.floor(step / stepsPerEpoch);
       if (step % stepsPerEpoch === 0) {
-        lastValDice = patchDice(network, fixedPatches, patchSize);
-        if (lastValDice > bestDice) {
-          bestDice = lastValDice;
+        const validation = validatePatches(network, loss, fixedPatches, patchSize);
+        lastValDice = validation.dice;
+        if (improved(validation, bestValidation)) {
+          bestValidation = validation;
           sinceBest = 0;
           best.weights.forEach((t) => t.dispose());
           best.weights = snapshot(network);
@@ -466,7 +491,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     // Keep the last weights when validation never ran after training started (few steps).
     const validatedSinceStart = step >= stepsPerEpoch;
     if (validatedSinceStart) restore(network, best.weights);
-    const patchDiceAfter = validatedSinceStart ? bestDice : patchDice(network, fixedPatches, patchSize);
+    const patchDiceAfter = validatedSinceStart ? bestValidation.dice : validatePatches(network, loss, fixedPatches, patchSize).dice;
     report({ step, epoch: Math.floor(step / stepsPerEpoch), loss: losses.at(-1) ?? NaN, valDice: patchDiceAfter, phase: 'validating-after' });
     const diceAfter = wholeVolume ? await wholeVolumeDice(network, valCases, patchSizeVoxels, preprocessing, opts.signal) : null;
     checkCancel();

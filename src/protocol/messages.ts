@@ -131,6 +131,7 @@ export interface ProposalInfo {
 export type HostCommandId =
   | 'lesionLab.segmentLesion'
   | 'lesionLab.acceptProposal'
+  | 'lesionLab.rejectProposal'
   | 'lesionLab.fineTune'
   | 'lesionLab.selectModelVersion'
   | 'lesionLab.showModelHistory'
@@ -140,6 +141,7 @@ export type HostCommandId =
 export const HOST_COMMAND_IDS: readonly HostCommandId[] = [
   'lesionLab.segmentLesion',
   'lesionLab.acceptProposal',
+  'lesionLab.rejectProposal',
   'lesionLab.fineTune',
   'lesionLab.selectModelVersion',
   'lesionLab.showModelHistory',

@@ -189,6 +189,47 @@ export function cropVolume<T extends Float32Array | Uint8Array | Uint16Array | I
   return out;
 }
 
+/** Writes `box` (of size `size`) into `target` at `start` (inside the volume). */
+export function pasteVolume(target: { [i: number]: number; length: number }, dims: Vec3, box: ArrayLike<number>, start: Vec3, size: Vec3): void {
+  for (let a = 0; a < 3; a++) {
+    if (start[a] < 0 || start[a] + size[a] > dims[a]) {
+      throw new PatchError(`paste box start ${start.join(',')} size ${size.join('×')} leaves the volume ${dims.join('×')}`);
+    }
+  }
+  if (box.length !== voxelCount(size)) throw new PatchError(`box has ${box.length} values, size ${size.join('×')} needs ${voxelCount(size)}`);
+  let p = 0;
+  for (let z = 0; z < size[2]; z++)
+    for (let y = 0; y < size[1]; y++) {
+      const row = ((start[2] + z) * dims[1] + start[1] + y) * dims[0] + start[0];
+      for (let x = 0; x < size[0]; x++) target[row + x] = box[p++];
+    }
+}
+
+/**
+ * Bounding box of the voxels > 0, grown by `marginVoxels` and clipped to the volume; null when
+ * there is none.
+ */
+export function boundingBox(mask: ArrayLike<number>, dims: Vec3, marginVoxels = 0): { start: Vec3; size: Vec3 } | null {
+  checkVolume(mask, dims, 'mask');
+  const lo: Vec3 = [dims[0], dims[1], dims[2]];
+  const hi: Vec3 = [-1, -1, -1];
+  for (let z = 0, v = 0; z < dims[2]; z++)
+    for (let y = 0; y < dims[1]; y++)
+      for (let x = 0; x < dims[0]; x++, v++) {
+        if (!(mask[v] > 0)) continue;
+        if (x < lo[0]) lo[0] = x;
+        if (x > hi[0]) hi[0] = x;
+        if (y < lo[1]) lo[1] = y;
+        if (y > hi[1]) hi[1] = y;
+        if (z < lo[2]) lo[2] = z;
+        if (z > hi[2]) hi[2] = z;
+      }
+  if (hi[0] < 0) return null;
+  const start = [0, 1, 2].map((a) => Math.max(0, lo[a] - marginVoxels)) as Vec3;
+  const end = [0, 1, 2].map((a) => Math.min(dims[a] - 1, hi[a] + marginVoxels)) as Vec3;
+  return { start, size: [end[0] - start[0] + 1, end[1] - start[1] + 1, end[2] - start[2] + 1] };
+}
+
 /** Flips a volume in place along the given axes (0 = x, 1 = y, 2 = z). */
 export function flipInPlace(data: { [i: number]: number; length: number }, dims: Vec3, axes: readonly number[]): void {
   const [nx, ny, nz] = dims;

@@ -4,16 +4,17 @@
 //
 // Steps are switched on in STEP_SWITCHES below as the features land:
 //   'auto'  runs the step when its contribution (custom editor / command) is in package.json
-//           (brush, undo/redo and save need only the custom editor),
+//           (brush, undo/redo and save need only the custom editor; Segment Lesion and
+//           Fine-tune also need the starter model in media/models/starter),
 //   true    always runs it (a missing contribution is a failure),
 //   false   skips it with the reason given.
 // LESION_LAB_E2E_ALL=1 forces every step on (to try a feature before switching it on);
-// LESION_LAB_E2E_IMAGE=phantom opens the generated phantom instead of the shared CT crop;
+// LESION_LAB_E2E_IMAGE=phantom uses the generated phantom instead of the shared volumes;
 // LESION_LAB_E2E_EXT=symlink links the project folder instead of installing the packaged .vsix.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import {
@@ -31,10 +32,10 @@ import {
   type RunningCodeServer,
 } from '../../scripts/e2e/codeServer';
 import { readNifti } from '../../src/nifti';
-import { writePhantomNifti } from '../../scripts/e2e/phantom';
+import { writeCropNifti, writePhantomNifti } from '../../scripts/e2e/fixtures';
 import { sharedDataPath } from '../helpers/sharedData';
 
-type StepName = 'installed' | 'openAndRender' | 'segment' | 'brush' | 'undoRedo' | 'save' | 'fineTune';
+type StepName = 'installed' | 'openAndRender' | 'openCase' | 'segment' | 'brush' | 'undoRedo' | 'save' | 'fineTune';
 type Switch = 'auto' | boolean;
 
 const inCi = process.env.CI === 'true';
@@ -44,6 +45,7 @@ const forceAll = process.env.LESION_LAB_E2E_ALL === '1';
 const STEP_SWITCHES: Record<StepName, Switch> = {
   installed: true,
   openAndRender: 'auto',
+  openCase: 'auto',
   segment: 'auto',
   brush: 'auto',
   undoRedo: 'auto',
@@ -53,32 +55,76 @@ const STEP_SWITCHES: Record<StepName, Switch> = {
 
 /** Extra user settings for the run, merged into the profile's settings.json. */
 const E2E_SETTINGS: Record<string, unknown> = {
-  // A short fine-tune (15 s of training) keeps the run within CI's few minutes.
-  'lesionLab.fineTuneMinutes': 0.25,
+  // A short fine-tune (30 s budget, validation included) keeps the run within CI's few minutes.
+  'lesionLab.fineTuneMinutes': 0.5,
 };
 
 const CUSTOM_EDITOR_VIEW_TYPE = 'lesionLab.editor';
+/** The model the extension ships (Segment Lesion and Fine-tune start from it). */
+const STARTER_MODEL_DIR = 'media/models/starter';
+/**
+ * LESION_LAB_E2E_STARTER_DIR: a model folder (model.json, weights.bin, card.json) copied into the
+ * installed extension as its starter model, to try the loop before one is in the repository, e.g.
+ * `node --import tsx scripts/train-starter.ts --minutes 1 --out .vscode-test/starter-tmp`.
+ */
+const STARTER_OVERRIDE = process.env.LESION_LAB_E2E_STARTER_DIR ? resolve(process.env.LESION_LAB_E2E_STARTER_DIR) : undefined;
 /** Command titles looked up in package.json (contributes.commands), then typed into the palette. */
 const SEGMENT_TITLE = /segment lesion/i;
 const FINE_TUNE_TITLE = /fine-?tune/i;
 const ACCEPT_TITLE = /accept.*proposal/i;
 
-/** A small real volume with a tumour: an 87×69×22 int16 CT crop of STS_002 (CC BY 3.0). */
+/** Opened first, unmodified: a small real volume (an 87×69×22 int16 CT crop of STS_002, CC BY 3.0). */
 const IMAGE_SOURCE = ['odd', 'generated_valid', 'ct_int16.nii.gz'] as const;
+/**
+ * The case the loop runs on (Segment Lesion … Fine-tune): an 80×80×48 box of MS patient 19's FLAIR
+ * (CC-BY, Lesjak et al. 2017) holding 36,043 lesion voxels, in the domain of the starter model,
+ * small enough for CI. Written at run time into the ignored workspace; the source is only read.
+ */
+const CASE_SOURCE = ['lesion', 'ms-flair-mni', 'patient19', 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'] as const;
+const CASE_CROP = { origin: [48, 68, 68] as const, size: [80, 80, 48] as const };
+/** The expert (consensus) lesion mask of the case, on the FLAIR's grid. */
+const CASE_EXPERT_MASK = ['lesion', 'ms-flair-mni', 'patient19', 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz'] as const;
+
+/** Dice of the saved labels other than the brush label (the accepted proposal) against the expert mask, on the crop. */
+async function diceAgainstExpert(labels: ArrayLike<number>, brushLabel: number): Promise<number> {
+  const expert = await readNifti(sharedDataPath(...CASE_EXPERT_MASK));
+  const [sx, sy] = expert.dims;
+  const [nx, ny, nz] = CASE_CROP.size;
+  const [ox, oy, oz] = CASE_CROP.origin;
+  let both = 0;
+  let proposed = 0;
+  let truth = 0;
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++) {
+        const l = labels[i + nx * (j + ny * k)];
+        const p = l !== 0 && l !== brushLabel;
+        const t = expert.data[ox + i + sx * (oy + j + sy * (oz + k))] > 0;
+        if (p) proposed++;
+        if (t) truth++;
+        if (p && t) both++;
+      }
+  return proposed + truth === 0 ? 1 : (2 * both) / (proposed + truth);
+}
 
 /**
- * The image the run opens: the shared CT crop, or (outside CI, without ../shared/data) the
- * generated phantom. In CI a missing data folder fails the file, as everywhere in this project.
+ * The two images of the run: from ../shared/data, or (outside CI, without it, or with
+ * LESION_LAB_E2E_IMAGE=phantom) the generated phantom for both. In CI missing data fails the file.
  */
-const IMAGE = ((): { sharedPath?: string; name: string } => {
-  if (process.env.LESION_LAB_E2E_IMAGE === 'phantom') return { name: 'phantom_lesion.nii.gz' };
-  const sharedPath = sharedDataPath(...IMAGE_SOURCE);
-  if (existsSync(sharedPath)) return { sharedPath, name: 'sts002_ct.nii.gz' };
-  if (inCi) throw new Error(`CI=true but the shared test data is missing: ${sharedPath}`);
-  return { name: 'phantom_lesion.nii.gz' };
+const IMAGES = ((): { render: { sharedPath?: string; name: string }; case: { sharedPath?: string; name: string } } => {
+  const phantom = { name: 'phantom_lesion.nii.gz' };
+  if (process.env.LESION_LAB_E2E_IMAGE === 'phantom') return { render: phantom, case: phantom };
+  const renderPath = sharedDataPath(...IMAGE_SOURCE);
+  const casePath = sharedDataPath(...CASE_SOURCE);
+  if (existsSync(renderPath) && existsSync(casePath)) {
+    return { render: { sharedPath: renderPath, name: 'sts002_ct.nii.gz' }, case: { sharedPath: casePath, name: 'ms_patient19_flair_crop.nii.gz' } };
+  }
+  if (inCi) throw new Error(`CI=true but the shared test data is missing: ${existsSync(renderPath) ? casePath : renderPath}`);
+  return { render: phantom, case: phantom };
 })();
-const IMAGE_NAME = IMAGE.name;
-const SEG_NAME = IMAGE_NAME.replace(/\.nii\.gz$/, '_seg.nii.gz');
+const IMAGE_NAME = IMAGES.render.name;
+const CASE_NAME = IMAGES.case.name;
+const SEG_NAME = CASE_NAME.replace(/\.nii\.gz$/, '_seg.nii.gz');
 
 const OUT_DIR = join(PROJECT_ROOT, 'test-output/e2e');
 const RUN_DIR = join(CACHE_DIR, 'e2e');
@@ -113,15 +159,19 @@ function skipReason(step: StepName): string | undefined {
   if (sw === false) return `step "${step}" is switched off in STEP_SWITCHES (feature not landed yet)`;
   if (sw === true) return undefined;
   const hasEditor = pkg.contributes?.customEditors?.some((e) => e.viewType === CUSTOM_EDITOR_VIEW_TYPE) ?? false;
+  const hasStarterModel = existsSync(join(PROJECT_ROOT, STARTER_MODEL_DIR, 'card.json')) || STARTER_OVERRIDE !== undefined;
   switch (step) {
     case 'openAndRender':
+    case 'openCase':
       return hasEditor ? undefined : `custom editor ${CUSTOM_EDITOR_VIEW_TYPE} is not contributed in package.json yet`;
     case 'segment':
       if (!hasEditor) return `custom editor ${CUSTOM_EDITOR_VIEW_TYPE} is not contributed yet`;
-      return findCommand(SEGMENT_TITLE) ? undefined : 'no command titled "Segment Lesion" in package.json yet';
+      if (!findCommand(SEGMENT_TITLE)) return 'no command titled "Segment Lesion" in package.json yet';
+      return hasStarterModel ? undefined : `the starter model (${STARTER_MODEL_DIR}) is not in the repository yet`;
     case 'fineTune':
       if (!hasEditor) return `custom editor ${CUSTOM_EDITOR_VIEW_TYPE} is not contributed yet`;
-      return findCommand(FINE_TUNE_TITLE) ? undefined : 'no command titled "Fine-tune" in package.json yet';
+      if (!findCommand(FINE_TUNE_TITLE)) return 'no command titled "Fine-tune" in package.json yet';
+      return hasStarterModel ? undefined : `the starter model (${STARTER_MODEL_DIR}) is not in the repository yet`;
     case 'brush':
     case 'undoRedo':
     case 'save':
@@ -139,7 +189,12 @@ function chromiumSkip(): string | false {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `probe` until it returns a value (not undefined/false) or the time runs out. */
+/** Thrown by a probe to stop {@link waitFor} at once (the UI reported a failure). */
+class StopWaiting extends Error {
+  override name = 'StopWaiting';
+}
+
+/** Polls `probe` until it returns a value (not undefined/false) or the time runs out; a StopWaiting from the probe ends it at once. */
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -148,6 +203,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
       const v = await probe();
       if (v !== undefined && v !== false) return v;
     } catch (e) {
+      if (e instanceof StopWaiting) throw e;
       lastError = e;
     }
     if (Date.now() > deadline) {
@@ -276,9 +332,9 @@ interface WebviewProbe {
 }
 
 /** The webview frame of the Lesion Lab editor: the inner frame holding the viewer's canvas. */
-async function findEditorFrame(page: Page): Promise<Frame | undefined> {
+async function findEditorFrame(page: Page, known: Set<Frame> = new Set()): Promise<Frame | undefined> {
   for (const f of page.frames()) {
-    if (f === page.mainFrame()) continue;
+    if (f === page.mainFrame() || known.has(f)) continue;
     const probe = await probeWebview(f);
     if (probe && probe.status !== null) return f;
   }
@@ -328,6 +384,102 @@ async function viewBoxes(frame: Frame): Promise<ViewBox[]> {
   return boxes;
 }
 
+/** The webview canvas as drawn (read back with toDataURL), and the views' boxes in its pixels. */
+interface CanvasPixels {
+  png: PNG;
+  views: ViewBox[];
+}
+
+/**
+ * Reads the viewer's canvas back (it keeps its drawing buffer), so that pixel checks see only what
+ * the webview drew: no workbench notification, hover or quick pick on top of it.
+ */
+async function canvasPixels(frame: Frame): Promise<CanvasPixels> {
+  const canvas = await frame.$('canvas.ll-canvas');
+  const canvasBox = canvas && (await canvas.boundingBox());
+  if (!canvasBox) throw new Error('the viewer canvas (canvas.ll-canvas) is not visible');
+  const dataUrl = await frame.evaluate("document.querySelector('canvas.ll-canvas').toDataURL('image/png')");
+  if (typeof dataUrl !== 'string' || !dataUrl.startsWith('data:image/png;base64,')) throw new Error('reading back the viewer canvas failed');
+  const png = PNG.sync.read(Buffer.from(dataUrl.slice('data:image/png;base64,'.length), 'base64'));
+  const sx = png.width / canvasBox.width;
+  const sy = png.height / canvasBox.height;
+  const views = (await viewBoxes(frame)).map((v) => ({
+    view: v.view,
+    x: (v.x - canvasBox.x) * sx,
+    y: (v.y - canvasBox.y) * sy,
+    width: v.width * sx,
+    height: v.height * sy,
+  }));
+  return { png, views };
+}
+
+/** Coloured (overlay or label) pixels summed over the slice views. */
+function colouredInSliceViews(c: CanvasPixels): number {
+  return c.views.filter((v) => v.view !== '3d').reduce((n, v) => n + regionStats(c.png, v).colouredPixels, 0);
+}
+
+/** Pixels of one view that differ between two read-backs. */
+function changedInView(a: CanvasPixels, b: CanvasPixels, view: string): number {
+  const box = a.views.find((v) => v.view === view) ?? a.views[0];
+  if (!box || a.png.width !== b.png.width || a.png.height !== b.png.height) return Number.POSITIVE_INFINITY;
+  return changedPixels(a.png, b.png, box);
+}
+
+/** Texts of the notification toasts now shown, with their severity. */
+async function toastTexts(page: Page): Promise<string[]> {
+  // A string expression: tsx's helpers must not leak into code evaluated in the page.
+  const texts = await page
+    .evaluate(
+      `[...document.querySelectorAll('.notifications-toasts .notification-toast')].map((t) => {
+        const icon = t.querySelector('.notification-list-item-icon');
+        const cls = icon ? icon.className : '';
+        const severity = cls.includes('codicon-error') ? 'error' : cls.includes('codicon-warning') ? 'warning' : 'info';
+        const msg = t.querySelector('.notification-list-item-message');
+        return severity + ': ' + (msg ? msg.textContent : '').replace(/\u00a0/g, ' ');
+      })`,
+    )
+    .catch(() => []);
+  return Array.isArray(texts) ? texts.map(String) : [];
+}
+
+/** The extension's own log ("Lesion Lab" output channel), as the extension host writes it. */
+function extensionLog(profile: ProfileDirs): string[] {
+  const lines: string[] = [];
+  const dirName = extensionId();
+  const walk = (dir: string, inExtensionDir: boolean): void => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p, inExtensionDir || name === dirName);
+      else if (inExtensionDir && name.endsWith('.log')) lines.push(...readFileSync(p, 'utf8').split('\n').filter((l) => l.length > 0));
+    }
+  };
+  walk(join(profile.userDataDir, 'logs'), false);
+  return lines;
+}
+
+/** What the UI and the extension's log showed before a command, to spot what the command reported. */
+interface ProblemBaseline {
+  toasts: string[];
+  logLines: number;
+}
+
+async function problemBaseline(page: Page, profile: ProfileDirs): Promise<ProblemBaseline> {
+  return { toasts: await toastTexts(page), logLines: extensionLog(profile).length };
+}
+
+/**
+ * Stops a wait when the command failed: a new error/warning notification (toasts hide after a
+ * while, so the extension's log is read too, for new [error] lines).
+ */
+async function failOnNewProblems(page: Page, profile: ProfileDirs, before: ProblemBaseline, what: string): Promise<void> {
+  const fresh = (await toastTexts(page)).filter((t) => !before.toasts.includes(t) && /^(error|warning): /.test(t));
+  const logErrors = extensionLog(profile)
+    .slice(before.logLines)
+    .filter((l) => /\[error\]/.test(l));
+  if (fresh.length || logErrors.length) throw new StopWaiting(`"${what}" reported: ${[...fresh, ...logErrors].join(' | ')}`);
+}
+
 // ---------------------------------------------------------------- the run
 
 interface Summary {
@@ -354,6 +506,11 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     shotIndex++;
     const file = join(OUT_DIR, `${String(shotIndex).padStart(2, '0')}-${name}.png`);
     const buf = await page.screenshot({ path: file });
+    if (editorFrame) {
+      // What the webview itself drew, without the workbench on top (for comparing with the screenshot).
+      const drawn = await canvasPixels(editorFrame).catch(() => undefined);
+      if (drawn) writeFileSync(file.replace(/\.png$/, '.canvas.png'), PNG.sync.write(drawn.png));
+    }
     return PNG.sync.read(buf);
   }
 
@@ -394,6 +551,11 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     } else {
       const vsix = packageVsix(join(RUN_DIR, 'lesion-lab-e2e.vsix'));
       installVsix(install, profile, vsix);
+      if (STARTER_OVERRIDE) {
+        const installed = readdirSync(profile.extensionsDir).find((n) => n.startsWith(`${extensionId()}-`));
+        assert.ok(installed, `the installed extension folder in ${profile.extensionsDir}`);
+        cpSync(STARTER_OVERRIDE, join(profile.extensionsDir, installed, STARTER_MODEL_DIR), { recursive: true });
+      }
     }
     summary.timingsMs.installExtension = Date.now() - t;
 
@@ -401,14 +563,17 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     rmSync(workspaceDir, { recursive: true, force: true });
     mkdirSync(workspaceDir, { recursive: true });
     // A copy: the editor saves <name>_seg.nii.gz next to the image, and shared data is read-only.
-    if (IMAGE.sharedPath) {
-      copyFileSync(IMAGE.sharedPath, join(workspaceDir, IMAGE_NAME));
+    if (IMAGES.render.sharedPath && IMAGES.case.sharedPath) {
+      copyFileSync(IMAGES.render.sharedPath, join(workspaceDir, IMAGE_NAME));
       chmodSync(join(workspaceDir, IMAGE_NAME), 0o644);
+      const flair = await readNifti(IMAGES.case.sharedPath);
+      writeCropNifti(join(workspaceDir, CASE_NAME), flair, CASE_CROP.origin, CASE_CROP.size, 'lesion-lab e2e: crop of MS patient19 FLAIR');
+      summary.image = `render: shared ${IMAGE_SOURCE.join('/')}; case: crop of ${CASE_SOURCE.join('/')}`;
     } else {
-      console.log(`e2e: ../shared/data not found; opening the generated phantom ${IMAGE_NAME} instead`);
+      console.log(`e2e: ../shared/data not used; opening the generated phantom ${IMAGE_NAME} instead`);
       writePhantomNifti(join(workspaceDir, IMAGE_NAME));
+      summary.image = 'phantom';
     }
-    summary.image = IMAGE.sharedPath ? `shared:${IMAGE_SOURCE.join('/')}` : 'phantom';
 
     t = Date.now();
     server = await startCodeServer({ install, profile, workspaceDir });
@@ -439,9 +604,14 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     rmSync(join(RUN_DIR, 'chromium-profile-' + process.pid), { recursive: true, force: true });
     summary.timingsMs.total = Date.now() - t0;
     writeFileSync(join(OUT_DIR, 'summary.json'), JSON.stringify(summary, null, 2));
+    if (profile) {
+      writeFileSync(join(OUT_DIR, 'lesion-lab.log'), extensionLog(profile).join('\n') + '\n');
+      if (existsSync(profile.logFile)) copyFileSync(profile.logFile, join(OUT_DIR, 'code-server.log'));
+    }
     if (failedSteps.size && profile) {
       console.error(`e2e: failed steps ${[...failedSteps].join(', ')}; code-server log tail:\n${tail(profile.logFile, 30)}`);
       console.error(`e2e: extension host log tail:\n${extHostLog(profile).split('\n').slice(-30).join('\n')}`);
+      console.error(`e2e: Lesion Lab log tail:\n${extensionLog(profile).slice(-30).join('\n')}`);
       if (summary.consoleErrors.length) console.error(`e2e: browser console errors:\n${summary.consoleErrors.slice(-20).join('\n')}`);
     }
   });
@@ -463,33 +633,51 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     summary.steps.installed = { extensionId: extensionId() };
   });
 
-  step('openAndRender', [], 90_000, async () => {
-    await quickInput(page, 'Control+P', IMAGE_NAME);
-    editorFrame = await waitFor('the Lesion Lab webview (canvas.ll-canvas) to appear', () => findEditorFrame(page), 30_000);
-    const frame = editorFrame;
+  /**
+   * Opens `name` with Ctrl+P (the custom editor is the default for .nii.gz), waits for its webview
+   * (a frame not seen before) to draw, and checks that every view shows anatomy in the page
+   * screenshot (what the user sees) and in the canvas read-back (what the webview drew).
+   */
+  async function openAndCheck(name: string, shotName: string): Promise<{ frame: Frame; status: string; views: unknown[] }> {
+    const known = new Set(page.frames());
+    await quickInput(page, 'Control+P', name);
+    const frame = await waitFor('the Lesion Lab webview (canvas.ll-canvas) to appear', () => findEditorFrame(page, known), 30_000);
     const probe = await waitFor(
       'the webview to draw its first frame',
       async () => {
         const p = await probeWebview(frame);
-        if (p?.message) throw new Error(`the webview shows a message instead of the views: ${p.message}`);
+        if (p?.message) throw new StopWaiting(`the webview shows a message instead of the views: ${p.message}`);
         return p?.status === 'rendered' ? p : undefined;
       },
       45_000,
     );
     await sleep(500);
     const tab = await visibleText(page, '.tabs-container .tab.active');
-    assert.ok(tab.includes(IMAGE_NAME), `the active editor tab should be ${IMAGE_NAME}, got "${tab}"`);
-    const png = await shot('opened');
+    assert.ok(tab.includes(name), `the active editor tab should be ${name}, got "${tab}"`);
+    const png = await shot(shotName);
     const boxes = await viewBoxes(frame);
     const sliceViews = boxes.filter((b) => b.view !== '3d');
     assert.ok(sliceViews.length >= 1, `the editor should show slice views, found ${JSON.stringify(boxes.map((b) => b.view))}`);
-    const stats = boxes.map((b) => ({ view: b.view, ...regionStats(png, b) }));
+    const drawn = await canvasPixels(frame);
+    const stats = boxes.map((b) => {
+      const onScreen = regionStats(png, b);
+      const inCanvas = regionStats(drawn.png, drawn.views.find((v) => v.view === b.view) ?? b);
+      return { view: b.view, onScreen: { ...onScreen, box: undefined }, inCanvas: { ...inCanvas, box: undefined } };
+    });
     // Each slice view must show anatomy (many grey levels, contrast), not a blank or uniform area;
     // the 3-D view must at least not be uniform.
-    for (const s of stats) {
-      const ok = s.view === '3d' ? s.distinctLuma >= 8 && s.stdLuma >= 4 : s.distinctLuma >= 24 && s.stdLuma >= 12;
-      assert.ok(ok, `view ${s.view} looks empty: ${JSON.stringify({ ...s, box: undefined })}`);
+    for (const st of stats) {
+      for (const [where, v] of [['on screen', st.onScreen], ['in the canvas', st.inCanvas]] as const) {
+        const ok = st.view === '3d' ? v.distinctLuma >= 8 && v.stdLuma >= 4 : v.distinctLuma >= 24 && v.stdLuma >= 12;
+        assert.ok(ok, `${name}: view ${st.view} looks empty ${where}: ${JSON.stringify(v)}`);
+      }
     }
+    return { frame, status: probe.statusText, views: stats };
+  }
+
+  step('openAndRender', [], 90_000, async () => {
+    const opened = await openAndCheck(IMAGE_NAME, 'opened');
+    editorFrame = opened.frame;
     const activation = extHostLog(profile);
     const id = extensionId();
     assert.ok(
@@ -497,26 +685,37 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
       `the extension host log should show ${id} activating`,
     );
     assert.ok(!new RegExp(`Activating extension ${id.replace('.', '\\.')} failed`, 'i').test(activation), `${id} failed to activate`);
-    summary.steps.openAndRender = { status: probe.status, statusText: probe.statusText, views: stats };
+    summary.steps.openAndRender = { image: IMAGE_NAME, statusLine: opened.status, views: opened.views };
   });
 
-  let beforeSegment: PNG | undefined;
+  step('openCase', ['openAndRender'], 90_000, async () => {
+    if (CASE_NAME === IMAGE_NAME) {
+      summary.steps.openCase = { image: CASE_NAME, note: 'same image as openAndRender' };
+      return;
+    }
+    const opened = await openAndCheck(CASE_NAME, 'case-opened');
+    editorFrame = opened.frame;
+    summary.steps.openCase = { image: CASE_NAME, statusLine: opened.status, views: opened.views };
+  });
+
   let proposalAccepted = false;
-  step('segment', ['openAndRender'], 240_000, async () => {
+  step('segment', ['openCase'], 240_000, async () => {
     const frame = editorFrame as Frame;
-    const boxes = await viewBoxes(frame);
-    beforeSegment = await shot('before-segment');
-    const colouredBefore = boxes.reduce((n, b) => n + regionStats(beforeSegment as PNG, b).colouredPixels, 0);
+    await shot('before-segment');
+    const before = await canvasPixels(frame);
+    const colouredBefore = colouredInSliceViews(before);
     const cmd = findCommand(SEGMENT_TITLE);
     assert.ok(cmd, 'Segment Lesion command is contributed');
+    const baseline = await problemBaseline(page, profile);
     await quickInput(page, 'F1', cmd.paletteText);
-    // The proposal overlay is coloured on grey anatomy: wait for coloured pixels to appear in the views.
-    const after = await waitFor(
-      'the proposal overlay (coloured pixels) to appear in the views',
+    // The proposal overlay is coloured on grey anatomy: wait for coloured pixels in the slice views
+    // (read back from the webview's canvas, so notifications on top do not count).
+    const colouredAfter = await waitFor(
+      'the proposal overlay (coloured pixels) to appear in the slice views',
       async () => {
-        const png = PNG.sync.read(await page.screenshot());
-        const coloured = boxes.reduce((n, b) => n + regionStats(png, b).colouredPixels, 0);
-        return coloured > colouredBefore + 20 ? { png, coloured } : undefined;
+        await failOnNewProblems(page, profile, baseline, cmd.paletteText);
+        const coloured = colouredInSliceViews(await canvasPixels(frame));
+        return coloured > colouredBefore + 20 ? coloured : undefined;
       },
       180_000,
       1000,
@@ -525,23 +724,24 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     let colouredAccepted: number | undefined;
     const accept = findCommand(ACCEPT_TITLE);
     if (accept) {
-      // Accepting turns the proposal into labels (one undoable edit): the views stay coloured.
+      // Accepting turns the proposal into labels (one undoable edit); Save checks them in the file.
+      const baselineAccept = await problemBaseline(page, profile);
       await quickInput(page, 'F1', accept.paletteText);
-      await sleep(1000);
-      const png = await shot('proposal-accepted');
-      colouredAccepted = boxes.reduce((n, b) => n + regionStats(png, b).colouredPixels, 0);
+      await sleep(1500);
+      await failOnNewProblems(page, profile, baselineAccept, accept.paletteText);
+      colouredAccepted = colouredInSliceViews(await canvasPixels(frame));
+      await shot('proposal-accepted');
       assert.ok(colouredAccepted > colouredBefore + 20, `after accepting, the labels should show in the views (${colouredAccepted} coloured pixels, ${colouredBefore} before)`);
       proposalAccepted = true;
     }
-    summary.steps.segment = { colouredBefore, colouredAfter: after.coloured, accepted: accept !== undefined, colouredAccepted };
+    summary.steps.segment = { colouredBefore, colouredAfter, accepted: accept !== undefined, colouredAccepted };
   });
 
-  let beforeBrush: PNG | undefined;
-  let afterBrush: PNG | undefined;
-  let brushBox: ViewBox | undefined;
+  let beforeBrush: CanvasPixels | undefined;
+  let afterBrush: CanvasPixels | undefined;
   let brushSliceK: number | undefined;
   let brushLabel = -1; // set by the brush step
-  step('brush', ['openAndRender'], 60_000, async () => {
+  step('brush', ['openCase'], 60_000, async () => {
     const frame = editorFrame as Frame;
     // Paint with a new label, so the stroke shows (and is checked in the saved mask) even where an
     // accepted proposal already covers the view with label 1.
@@ -551,42 +751,46 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     assert.ok(Number.isInteger(brushLabel) && brushLabel > 0, `"+ label" should make a new label active, got ${String(active)}`);
     await selectBrush(frame, page);
     const boxes = (await viewBoxes(frame)).filter((b) => b.view !== '3d');
-    brushBox = boxes.find((b) => b.view === 'axial') ?? boxes[0];
+    const brushBox = boxes.find((b) => b.view === 'axial') ?? boxes[0];
     assert.ok(brushBox, 'a slice view to paint in');
     await moveMouseAway(page);
     // The axial view's title reads "Axial 12/22": the stroke lands in slice k = 11.
     const title = (await frame.textContent('.ll-view-overlay[data-view="axial"] .ll-title').catch(() => null)) ?? '';
     const m = /(\d+)\s*\/\s*(\d+)/.exec(title);
     brushSliceK = m ? Number(m[1]) - 1 : undefined;
-    beforeBrush = await shot('before-brush');
-    // A horizontal stroke across the middle of the largest view.
+    await shot('before-brush');
+    const beforeStroke = await canvasPixels(frame);
+    beforeBrush = beforeStroke;
+    // A horizontal stroke across the middle 40 % of the axial view.
     const y = brushBox.y + brushBox.height * 0.5;
     await page.mouse.move(brushBox.x + brushBox.width * 0.3, y);
     await page.mouse.down();
     for (let i = 1; i <= 12; i++) await page.mouse.move(brushBox.x + brushBox.width * (0.3 + (0.4 * i) / 12), y);
     await page.mouse.up();
     await moveMouseAway(page); // hides the brush cursor ring, which would count as changed pixels
-    const box = brushBox;
     afterBrush = await waitFor(
       'the brush stroke to change the labels shown',
       async () => {
-        const png = PNG.sync.read(await page.screenshot());
-        return changedPixels(beforeBrush as PNG, png, box) > 50 ? png : undefined;
+        const now = await canvasPixels(frame);
+        return changedInView(beforeStroke, now, brushBox.view) > 50 ? now : undefined;
       },
       10_000,
     );
     await shot('brushed');
-    summary.steps.brush = { label: brushLabel, view: brushBox.view, axialSliceK: brushSliceK, changedPixels: changedPixels(beforeBrush, afterBrush, box) };
+    summary.steps.brush = { label: brushLabel, view: brushBox.view, axialSliceK: brushSliceK, changedPixels: changedInView(beforeStroke, afterBrush, brushBox.view) };
   });
 
   step('undoRedo', ['brush'], 60_000, async () => {
-    const box = brushBox as Box;
+    const frame = editorFrame as Frame;
+    const before = beforeBrush as CanvasPixels;
+    const after = afterBrush as CanvasPixels;
+    // Undo and redo go through VS Code (the custom editor's edit stack), not the webview.
     await page.keyboard.press('Control+Z');
     const undone = await waitFor(
       'undo to restore the labels from before the stroke',
       async () => {
-        const png = PNG.sync.read(await page.screenshot());
-        return changedPixels(beforeBrush as PNG, png, box) <= 10 ? png : undefined;
+        const now = await canvasPixels(frame);
+        return changedInView(before, now, 'axial') <= 10 ? now : undefined;
       },
       10_000,
     );
@@ -595,22 +799,22 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     await waitFor(
       'redo to bring the stroke back',
       async () => {
-        const png = PNG.sync.read(await page.screenshot());
-        return changedPixels(afterBrush as PNG, png, box) <= 10 ? png : undefined;
+        const now = await canvasPixels(frame);
+        return changedInView(after, now, 'axial') <= 10 ? now : undefined;
       },
       10_000,
     );
     await shot('redone');
-    summary.steps.undoRedo = { undoneDiffFromBefore: changedPixels(beforeBrush as PNG, undone, box) };
+    summary.steps.undoRedo = { undoneDiffFromBefore: changedInView(before, undone, 'axial'), strokeDiff: changedInView(before, after, 'axial') };
   });
 
-  step('save', ['openAndRender'], 60_000, async () => {
+  step('save', ['openCase'], 60_000, async () => {
     const segPath = join(workspaceDir, SEG_NAME);
     rmSync(segPath, { force: true });
     await page.keyboard.press('Control+S');
     await waitFor(`${SEG_NAME} to be written`, async () => existsSync(segPath) && statSync(segPath).size > 0, 20_000);
     await sleep(300);
-    const image = await readNifti(join(workspaceDir, IMAGE_NAME));
+    const image = await readNifti(join(workspaceDir, CASE_NAME));
     const seg = await readNifti(segPath);
     assert.deepEqual(seg.dims, image.dims, 'the mask has the image shape');
     for (let i = 0; i < 16; i++) {
@@ -628,24 +832,29 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
       // The 2-D disc stroke across 40 % of the axial view covers some hundred voxels of that slice.
       assert.ok(labelledInStrokeSlice >= 50, `the saved mask should hold the brush stroke (label ${brushLabel}) in axial slice k=${brushSliceK}, found ${labelledInStrokeSlice} voxels there`);
     }
+    let proposalDiceVsExpert: number | undefined;
     if (proposalAccepted) {
       let proposalVoxels = 0;
       for (let i = 0; i < seg.data.length; i++) if (seg.data[i] !== 0 && seg.data[i] !== brushLabel) proposalVoxels++;
       assert.ok(proposalVoxels > 0, 'the saved mask should hold the accepted proposal');
+      // For the record, not a pass/fail criterion here: how the proposal compares with the expert mask.
+      if (IMAGES.case.sharedPath) proposalDiceVsExpert = await diceAgainstExpert(seg.data, brushLabel);
     }
     await shot('saved');
-    summary.steps.save = { segPath: basename(segPath), labelledVoxels: labelled, labelledInStrokeSlice, brushSliceK, dims: seg.dims };
+    summary.steps.save = { segPath: basename(segPath), labelledVoxels: labelled, labelledInStrokeSlice, brushSliceK, dims: seg.dims, proposalDiceVsExpert };
   });
 
-  step('fineTune', ['openAndRender'], 300_000, async () => {
+  step('fineTune', ['openCase'], 300_000, async () => {
     const before = modelVersionDirs(profile, workspaceDir);
     const cmd = findCommand(FINE_TUNE_TITLE);
     assert.ok(cmd, 'Fine-tune command is contributed');
+    const baseline = await problemBaseline(page, profile);
     await quickInput(page, 'F1', cmd.paletteText);
     const prompts: string[] = [];
     const created = await waitFor(
       'a new model version (a new v<N>/card.json) after fine-tuning',
       async () => {
+        await failOnNewProblems(page, profile, baseline, cmd.paletteText);
         prompts.push(...(await acceptPrompts(page)));
         const fresh = modelVersionDirs(profile, workspaceDir).filter((d) => !before.includes(d));
         return fresh.length ? fresh : undefined;
@@ -655,7 +864,27 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     );
     await sleep(500);
     await shot('fine-tuned');
-    summary.steps.fineTune = { newVersions: created.map((d) => d.replace(RUN_DIR, '<run>')), promptsAccepted: prompts };
+    // The new version's card records where it came from and what it was trained on.
+    assert.equal(created.length, 1, `one new model version, got ${created.join(', ')}`);
+    const card = JSON.parse(readFileSync(join(created[0], 'card.json'), 'utf8')) as {
+      version?: string;
+      parentVersion?: string | null;
+      training?: { pairs?: { imagePath?: string; maskPath?: string }[]; steps?: number } | null;
+    };
+    assert.equal(card.version, basename(created[0]), 'card.json names its own version');
+    assert.ok(card.parentVersion, 'the fine-tuned version names the version it started from');
+    const pairs = card.training?.pairs ?? [];
+    assert.ok(
+      pairs.some((p) => p.imagePath?.endsWith(CASE_NAME) && p.maskPath?.endsWith(SEG_NAME)),
+      `the fine-tune trained on ${CASE_NAME} + ${SEG_NAME}; card lists ${JSON.stringify(pairs)}`,
+    );
+    assert.ok((card.training?.steps ?? 0) >= 1, `the fine-tune should take at least one training step, card says ${card.training?.steps}`);
+    summary.steps.fineTune = {
+      newVersions: created.map((d) => d.replace(RUN_DIR, '<run>')),
+      parentVersion: card.parentVersion,
+      steps: card.training?.steps,
+      promptsAccepted: prompts,
+    };
   });
 });
 

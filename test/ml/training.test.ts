@@ -181,3 +181,16 @@ import { smallNets } from ${JSON.stringify(join(REPO, 'test/ml/smallNet'))};
   assert.equal((await store.removeAbandoned()).length, 1);
 });
 
+
+test('fineTune: ill options and unusable pairs fail with a sentence naming the option or file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'll-ill-'));
+  const store = new ModelStore(join(dir, 'models'));
+  const base = { baseModelDir: dir, store, networks: smallNets };
+  await assert.rejects(fineTune({ ...base, pairs: [] }), /needs at least one image\/mask pair/);
+  const pair = { imagePath: join(dir, 'nope.nii.gz'), maskPath: join(dir, 'nope-mask.nii.gz') };
+  await assert.rejects(fineTune({ ...base, pairs: [pair], minutes: -1 }), /option minutes must be a positive number, got -1/);
+  await assert.rejects(fineTune({ ...base, pairs: [pair], batchSize: 1.5 }), /option batchSize must be a positive integer, got 1.5/);
+  await assert.rejects(fineTune({ ...base, pairs: [pair], loss: 'dise' }), /dise/);
+  await assert.rejects(fineTune({ ...base, pairs: [pair] }), /nope.nii.gz: file not found/);
+  assert.deepEqual(await store.list(), []);
+});

@@ -543,6 +543,24 @@ describe('overlays and messages', () => {
     assert.ok(red > 50, `an outline is drawn (${red} red pixels)`);
     await h.screenshot('labels-outline');
     await inPage((v) => v.setLabelDisplay({ outline: false, opacity: 0.5 }));
+    // 3-D: no labels, tinted volume and surface give three different pictures with red in the last two.
+    const pictures: Uint8Array[] = [];
+    for (const labelMode of [0, 1, 2]) {
+      await inPage((v, m: number) => v.set3dMode(1, m), labelMode);
+      await h.settle();
+      pictures.push(await viewPixels('3d'));
+    }
+    const reddish = (px: Uint8Array) => {
+      let n = 0;
+      for (let o = 0; o < px.length; o += 4) if (px[o] > px[o + 1] + 40 && px[o] > px[o + 2] + 40) n++;
+      return n;
+    };
+    assert.equal(reddish(pictures[0]), 0, 'no labels: no red');
+    assert.ok(reddish(pictures[1]) > 100, `tinted labels show red (${reddish(pictures[1])})`);
+    assert.ok(reddish(pictures[2]) > 100, `label surface shows red (${reddish(pictures[2])})`);
+    assert.notDeepEqual(pictures[1], pictures[2]);
+    await h.screenshot('labels-3d-surface');
+    await inPage((v) => v.set3dMode(0, 1));
   });
 
   test('4-D: the frame keys ask the host for a frame, and frameData replaces the image', async () => {
@@ -642,6 +660,32 @@ describe('overlays and messages', () => {
     assert.equal(m.label, 'Lock label');
     assert.equal((m.labelTable as { locked: boolean }[])[0].locked, true);
     await inPage((v) => v.setLabelDisplay({ opacity: 0.5 }));
+  });
+
+  test('replaceLabels swaps the whole label volume; settings change layout and convention', async () => {
+    await h.load(syntheticVolume(DIMS, SPACING));
+    await inPage((v) => {
+      v.setCrosshairVoxel([32, 24, 16]);
+      v.setWindow({ level: 200, width: 400 });
+    });
+    await h.page.evaluate((dims) => {
+      const n = dims[0] * dims[1] * dims[2];
+      const labels = new Uint8Array(n).fill(5);
+      window.postMessage({ type: 'replaceLabels', cause: 'revert', labels: { voxels: labels.buffer, bits: 8 }, labelTable: [{ value: 5, name: 'Five', color: [0, 0, 255], visible: true, locked: false }] }, '*');
+      window.postMessage({ type: 'settings', settings: { radiological: false, layout: '1x3', colormap: 'gray', labelOpacity: 1, labelOutline: false, brushRadiusMm: 2, overwriteMode: 'empty' } }, '*');
+    }, DIMS);
+    await h.settle();
+    assert.deepEqual(await pixelAtVoxel('axial', [40, 20, 16]), [0, 0, 255]);
+    const rects = (await inPage((v) => v.viewRects())) as Record<string, Rect>;
+    assert.deepEqual(Object.keys(rects).sort(), ['axial', 'coronal', 'sagittal']);
+    assert.equal(await inPage((v) => v.radiological), false);
+    assert.equal(await inPage((v) => v.overwrite), 'empty');
+    const rows = await h.page.evaluate(() => Array.from(document.querySelectorAll('.ll-label-row input[type="text"]')).map((i) => (i as HTMLInputElement).value));
+    assert.equal(rows[0], 'Five', 'the new table is shown (plus the active label row)');
+    await h.page.evaluate(() =>
+      window.postMessage({ type: 'settings', settings: { radiological: true, layout: '2x2', colormap: 'gray', labelOpacity: 0.5, labelOutline: false, brushRadiusMm: 3, overwriteMode: 'all' } }, '*'),
+    );
+    await h.settle();
   });
 
   test('a volume larger than the texture limit gets a clear message with size and limit', async () => {

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { instantiateThreadedWasm, THREADED_SIMD_WASM, unrefWasmWorkers } from './wasmThreads';
+import { installWasmKernelFixes } from './wasmKernels';
 
 export const BACKEND_PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
@@ -104,6 +105,7 @@ async function registerWasm(threads: number): Promise<{ note: string; simd: bool
     return { note: fixed, simd: simd === true };
   }
   tfwasm.setWasmPaths(dir.endsWith('/') || dir.endsWith('\\') ? dir : `${dir}/`);
+  installWasmKernelFixes();
   let note = '';
   if (threads > 1 && simd === true && existsSync(join(dir, THREADED_SIMD_WASM))) {
     try {

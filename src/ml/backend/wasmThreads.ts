@@ -99,6 +99,28 @@ async function withReportedCores<T>(cores: number, start: () => Promise<T>): Pro
 }
 
 /**
+ * Runs `start` while `worker_threads.Worker` starts workers without the parent's execArgv: the
+ * pthread workers are plain CommonJS and need no loader hooks (under tsx each of the 8 pre-spawned
+ * workers would otherwise load the TypeScript loader, seconds of start-up and ~20 MB each).
+ */
+async function withPlainWorkers<T>(start: () => Promise<T>): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const wt = require('node:worker_threads') as { Worker: new (file: string, options?: Record<string, unknown>) => unknown };
+  const RealWorker = wt.Worker;
+  class PlainWorker extends (RealWorker as new (file: string, options?: Record<string, unknown>) => object) {
+    constructor(file: string, options?: Record<string, unknown>) {
+      super(file, { execArgv: [], ...options });
+    }
+  }
+  wt.Worker = PlainWorker as unknown as typeof wt.Worker;
+  try {
+    return await start();
+  } finally {
+    wt.Worker = RealWorker;
+  }
+}
+
+/**
  * Instantiates the threaded-SIMD wasm module in Node.
  *
  * @param threads - thread pool size wanted (1 to 8); the module is started so that it allows it.
@@ -112,7 +134,7 @@ export async function instantiateThreadedWasm(wasmDir: string, threads: number):
   const { factory, workerSource } = loadThreadedScripts();
   const { mainPath, workerPath } = materialiseScripts(factory, workerSource);
   let abortMessage: string | undefined;
-  const module = await withReportedCores(2 * threads, () => new Promise<ThreadedWasmModule>((resolve, reject) => {
+  const module = await withReportedCores(2 * threads, () => withPlainWorkers(() => new Promise<ThreadedWasmModule>((resolve, reject) => {
     const config: ThreadedFactoryConfig = {
       mainScriptUrlOrBlob: mainPath,
       locateFile: (path: string) => {
@@ -128,7 +150,7 @@ export async function instantiateThreadedWasm(wasmDir: string, threads: number):
     factory(config).then(resolve, (e: unknown) =>
       reject(e instanceof Error ? e : new Error(`threaded wasm failed: ${abortMessage ?? String(e)}`)),
     );
-  }));
+  })));
   // The same bridge tfjs-backend-wasm's own init() installs (backend_wasm.js).
   module.tfjs = {
     init: module.cwrap('init', null, []) as () => void,

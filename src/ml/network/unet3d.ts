@@ -159,7 +159,12 @@ class UNet3dImpl implements UNet3d {
     return v;
   }
 
+  /** Convolution + normalisation + ReLU in its own tidy: the convolution output is freed at once. */
   private convBlock(inputs: tf.Tensor5D[], prefix: string, training: boolean): tf.Tensor5D {
+    return tf.tidy(() => this.convBlockUntidy(inputs, prefix, training));
+  }
+
+  private convBlockUntidy(inputs: tf.Tensor5D[], prefix: string, training: boolean): tf.Tensor5D {
     const kernel = this.v(`${prefix}/kernel`) as tf.Tensor as tf.Tensor5D;
     const conv = inputs.length === 1 ? conv3dSame(inputs[0], kernel) : conv3dSameMulti(inputs, kernel);
     const norm = this.config.normalization;
@@ -211,8 +216,9 @@ class UNet3dImpl implements UNet3d {
       }
       const outputs: tf.Tensor5D[] = [];
       for (let l = levels - 2; l >= 0; l--) {
-        const up = upsampleNearest2x(this.pointwise(h, `dec${l}/up`));
+        const up = tf.tidy(() => upsampleNearest2x(this.pointwise(h, `dec${l}/up`)));
         h = this.convBlock([up, skips[l]], `dec${l}/conv0`, training);
+        up.dispose();
         h = this.convBlock([h], `dec${l}/conv1`, training);
         if (this.config.deepSupervision && l > 0) outputs.unshift(tf.softmax(this.pointwise(h, `dec${l}/head`)) as tf.Tensor5D);
       }

@@ -48,42 +48,60 @@ function checkShapes(xs: tf.Tensor[], filter: tf.Tensor): void {
   }
 }
 
-/** The input slab of each depth offset `kd`, as a 4-D [B·Do,H,W,C] tensor (depth folded into batch). */
-function depthSlabs(x: tf.Tensor5D, kernelDepth: number, stride: Conv3dStride): tf.Tensor4D[] {
+/**
+ * The input slab of depth offset `k`, as a 4-D [B·Do,H,W,C] tensor (depth folded into batch):
+ * the depths k, k+s, k+2s, ... of the input padded along D.
+ */
+function depthSlab(x: tf.Tensor5D, kernelDepth: number, stride: Conv3dStride, k: number): tf.Tensor4D {
   const [b, d, h, w, c] = x.shape;
-  const { outSize: outD, front, back } = samePadding(d, kernelDepth, stride);
+  const { outSize: outD, front } = samePadding(d, kernelDepth, stride);
   const plane = h * w * c;
   const x3 = x.reshape([b, d, plane]) as tf.Tensor3D;
-  const xp = front > 0 || back > 0 ? tf.pad(x3, [[0, 0], [front, back], [0, 0]]) : x3;
-  const slabs: tf.Tensor4D[] = [];
-  for (let kd = 0; kd < kernelDepth; kd++) {
-    let slab: tf.Tensor3D;
-    if (stride === 1) {
-      // The centre offset of a 'same' stride-1 convolution is x itself: no copy.
-      slab = kd === front && outD === d ? x3 : tf.slice(xp, [0, kd, 0], [b, outD, plane]);
-    } else {
-      slab = tf.stridedSlice(xp, [0, kd, 0], [b, kd + (outD - 1) * stride + 1, plane], [1, stride, 1]) as tf.Tensor3D;
-    }
-    slabs.push(slab.reshape([b * outD, h, w, c]) as tf.Tensor4D);
+  // The centre offset of a 'same' stride-1 convolution is x itself: no copy.
+  if (stride === 1 && k === front && outD === d) return x3.reshape([b * outD, h, w, c]) as tf.Tensor4D;
+  // Only the rows this offset reads, padded where they fall outside the volume: no full padded copy.
+  const first = k - front; // input depth read by output 0
+  const last = first + (outD - 1) * stride; // input depth read by the last output
+  const lo = Math.max(first, 0);
+  const hi = Math.min(last, d - 1);
+  let rows: tf.Tensor3D;
+  if (hi < lo) {
+    rows = tf.zeros([b, outD, plane]);
+  } else {
+    // Inside the volume, the rows lo..hi (step s); outside, zero rows.
+    const firstInside = first < 0 ? Math.ceil(-first / stride) : 0;
+    const startRow = first + firstInside * stride;
+    const count = Math.floor((hi - startRow) / stride) + 1;
+    const inside =
+      stride === 1
+        ? tf.slice(x3, [0, startRow, 0], [b, count, plane])
+        : (tf.stridedSlice(x3, [0, startRow, 0], [b, startRow + (count - 1) * stride + 1, plane], [1, stride, 1]) as tf.Tensor3D);
+    const after = outD - firstInside - count;
+    rows = firstInside > 0 || after > 0 ? tf.pad(inside, [[0, 0], [firstInside, after], [0, 0]]) : inside;
   }
-  return slabs;
+  return rows.reshape([b * outD, h, w, c]) as tf.Tensor4D;
 }
 
 /** Forward pass over several inputs whose channel concatenation is convolved with `filters` (split per input). */
 function forward(xs: tf.Tensor5D[], filters: tf.Tensor5D[], stride: Conv3dStride): tf.Tensor5D {
-  const [kd, kh, kw, , cout] = filters[0].shape;
-  const [b, d, h, w] = xs[0].shape;
-  const terms: tf.Tensor4D[] = [];
-  xs.forEach((x, i) => {
-    const slabs = depthSlabs(x, kd, stride);
-    const perOffset = depthFilters(filters[i]);
-    for (let k = 0; k < kd; k++) terms.push(tf.conv2d(slabs[k], perOffset[k], stride, 'same'));
+  return tf.tidy(() => {
+    const [kd, kh, kw, , cout] = filters[0].shape;
+    const [b, d, h, w] = xs[0].shape;
+    const terms: tf.Tensor4D[] = [];
+    xs.forEach((x, i) => {
+      const perOffset = depthFilters(filters[i]);
+      for (let k = 0; k < kd; k++) {
+        // One slab at a time, freed right after its convolution: at 96³ each is ~28 MB.
+        const term = tf.tidy(() => tf.conv2d(depthSlab(x, kd, stride, k), perOffset[k], stride, 'same'));
+        terms.push(term);
+      }
+    });
+    const sum = terms.length === 1 ? terms[0] : tf.addN(terms);
+    const outD = samePadding(d, kd, stride).outSize;
+    const outH = samePadding(h, kh, stride).outSize;
+    const outW = samePadding(w, kw, stride).outSize;
+    return sum.reshape([b, outD, outH, outW, cout]) as tf.Tensor5D;
   });
-  const sum = terms.length === 1 ? terms[0] : tf.addN(terms);
-  const outD = samePadding(d, kd, stride).outSize;
-  const outH = samePadding(h, kh, stride).outSize;
-  const outW = samePadding(w, kw, stride).outSize;
-  return sum.reshape([b, outD, outH, outW, cout]) as tf.Tensor5D;
 }
 
 /**
@@ -149,7 +167,10 @@ function filterGrad3d(x: tf.Tensor5D, dyt: tf.Tensor4D, kernel: [number, number,
           : tf.slice(xtp, [0, 0, 0, k], [c, h * w, b, outD])
         : tf.stridedSlice(xtp, [0, 0, 0, k], [c, h * w, b, k + (outD - 1) * stride + 1], [1, 1, 1, stride]);
     perOffset.push(filterGradTransposed(slab.reshape([c, h, w, b * outD]) as tf.Tensor4D, dyt, kh, kw, stride));
+    if (slab !== xt) slab.dispose();
   }
+  if (xtp !== xt) xtp.dispose();
+  xt.dispose();
   const cout = dyt.shape[3];
   // [KD,C,KH,KW,Cout] → [KD,KH,KW,C,Cout]
   return tf.transpose(tf.stack(perOffset, 0), [0, 2, 3, 1, 4]).reshape([kd, kh, kw, c, cout]) as tf.Tensor5D;
@@ -243,13 +264,16 @@ export function conv3dSameMulti(xs: tf.Tensor5D[], filter: tf.Tensor5D, stride: 
       const parts = splitFilter(savedW, channels);
       const [b, outD, outH, outW, cout] = dy5.shape;
       const dy4 = dy5.reshape([b * outD, outH, outW, cout]) as tf.Tensor4D;
+      // Each part in its own tidy, so that its temporaries are freed before the next one starts.
       const dxs = savedXs.map((x, i) =>
-        stride === 1 && isOddKernel(parts[i])
-          ? forward([dy5], [flipTransposed(parts[i])], 1)
-          : inputGradGeneric(x, dy5, parts[i], stride),
+        tf.tidy(() =>
+          stride === 1 && isOddKernel(parts[i])
+            ? forward([dy5], [flipTransposed(parts[i])], 1)
+            : inputGradGeneric(x, dy5, parts[i], stride),
+        ),
       );
       const dyt = tf.transpose(dy4, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho,Wo,N,Cout], shared by all offsets
-      const dws = savedXs.map((x) => filterGrad3d(x, dyt, [kd, kh, kw], stride));
+      const dws = savedXs.map((x) => tf.tidy(() => filterGrad3d(x, dyt, [kd, kh, kw], stride)));
       const [kd_, kh_, kw_, , cout_] = savedW.shape;
       const dw = dws.length === 1 ? dws[0] : tf.concat(dws.map((g) => g.reshape([kd_ * kh_ * kw_, g.shape[3], cout_])), 1).reshape(savedW.shape);
       return [...dxs, dw];

@@ -30,26 +30,22 @@ export interface NormTrainOptions {
  */
 export function normAffineRelu(x: tf.Tensor5D, gamma: tf.Tensor1D, beta: tf.Tensor1D, options: NormTrainOptions): tf.Tensor5D {
   const [b, d, h, w, c] = x.shape;
-  // Statistics groups: one for batch norm, one per sample for instance norm. Sums over a group run
-  // as ones[1,S] × X[S,C] matrix products (XNNPACK), not as reductions over non-innermost axes,
-  // which the wasm backend implements as a full transpose followed by a reduction.
+  // Statistics groups: one for batch norm, one per sample for instance norm. Group means run as a
+  // global 2-D average pool (XNNPACK): the wasm backend reduces over non-innermost axes by a full
+  // transpose first, and a ones×X matrix product re-packs X as weights on every call (~8 ms at 64³×8).
   const groups = options.mode === 'batch' ? 1 : b;
   const count = (b * d * h * w) / groups;
-  // Σ over each group, [G,S,C] → [G,1,C]; a plain 2-D product for one group (the batched kernel is slower).
-  const groupSum = (t: tf.Tensor3D, ones: tf.Tensor): tf.Tensor3D =>
-    groups === 1
-      ? (tf.matMul(ones as tf.Tensor2D, tf.reshape(t, [count, c]) as tf.Tensor2D).reshape([1, 1, c]) as tf.Tensor3D)
-      : tf.matMul(ones as tf.Tensor3D, t);
-  const makeOnes = (): tf.Tensor => (groups === 1 ? tf.ones([1, count]) : tf.ones([groups, 1, count]));
+  const rows = count / w;
+  const groupMean = (t: tf.Tensor): tf.Tensor =>
+    tf.reshape(tf.avgPool(tf.reshape(t, [groups, rows, w, c]) as tf.Tensor4D, [rows, w], 1, 'valid'), [groups, 1, c]);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, g, bias] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
     const kept = tf.tidy(() => {
-      const ones = makeOnes();
       const x3 = tf.reshape(xIn, [groups, count, c]) as tf.Tensor3D;
-      const mean = tf.div(groupSum(x3, ones), count); // [G,1,C]
+      const mean = groupMean(x3); // [G,1,C]
       const centred = tf.sub(x3, mean);
-      const variance = tf.div(groupSum(tf.square(centred) as tf.Tensor3D, ones), count);
+      const variance = groupMean(tf.square(centred));
       const invStd = tf.rsqrt(tf.add(variance, options.epsilon));
       let y = tf.add(tf.mul(centred, tf.mul(invStd, g)), bias);
       if (options.relu) y = tf.relu(y);
@@ -62,10 +58,9 @@ export function normAffineRelu(x: tf.Tensor5D, gamma: tf.Tensor1D, beta: tf.Tens
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
       tf.tidy(() => {
         const [centred, gs, invStd, y] = saved;
-        const ones = makeOnes();
         const dz = tf.reshape(options.relu ? tf.mul(dy, tf.step(y)) : dy, [groups, count, c]) as tf.Tensor3D;
-        const dzSum = groupSum(dz, ones); // [G,1,C]
-        const dzXhatSum = tf.mul(groupSum(tf.mul(dz, centred) as tf.Tensor3D, ones), invStd);
+        const dzSum = tf.mul(groupMean(dz), count); // [G,1,C]
+        const dzXhatSum = tf.mul(tf.mul(groupMean(tf.mul(dz, centred)), invStd), count);
         // dx = γ·invStd/N · (N·dz − Σdz − x̂·Σ(dz·x̂)) with x̂ = centred·invStd, as a·dz + b·centred + c.
         const k = tf.div(tf.mul(gs, invStd), count);
         const coefDz = tf.mul(k, count);

@@ -1,0 +1,116 @@
+// `lesion-lab fine-tune --out DIR [--base DIR] [--minutes M] IMAGE:MASK [IMAGE:MASK …]`: the
+// Fine-tune on Corrected Masks engine for scripts. DIR is a model store: the run adds the next
+// version folder (v1, v2, …) and makes it active when its validation Dice did not drop.
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { initBackend } from '../ml/backend';
+import { unetNetworks } from '../ml/inference';
+import { ModelStore } from '../ml/modelStore';
+import { fineTune, TrainingCancelledError, type TrainingPair } from '../ml/training';
+import { LOSS_NAMES } from '../ml/losses';
+import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
+import { backendOption, isInputError, numberOption, parseArgs, resolveModelDir } from './segment';
+
+const USAGE =
+  'lesion-lab fine-tune --out STORE_DIR [--base MODEL_OR_STORE_DIR] [--minutes 10] [--steps N] [--loss NAME] ' +
+  '[--lr 1e-4] [--seed 1] [--activate if-better|always|never] [--backend auto|wasm|cpu] IMAGE:MASK [IMAGE:MASK …]';
+
+/** Splits `IMAGE:MASK` at the colon before the mask (paths may hold colons on Windows drives). */
+export function parsePair(text: string): TrainingPair {
+  const m = /^(.+\.(?:nii|nii\.gz|hdr)):(.+)$/i.exec(text);
+  if (!m) throw new CliUsageError(`pair ${JSON.stringify(text)} must be IMAGE:MASK with NIfTI files (.nii, .nii.gz or .hdr)`);
+  for (const f of [m[1], m[2]]) if (!existsSync(f)) throw new CliUsageError(`${f}: file not found`);
+  return { imagePath: resolve(m[1]), maskPath: resolve(m[2]) };
+}
+
+async function runFineTune(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, ['out', 'base', 'minutes', 'steps', 'loss', 'lr', 'seed', 'activate', 'backend']);
+  const out = args.options.get('out');
+  if (typeof out !== 'string') throw new CliUsageError('--out STORE_DIR is required (the model store the new version goes into)');
+  if (args.positional.length === 0) throw new CliUsageError('give at least one IMAGE:MASK pair');
+  const pairs = args.positional.map(parsePair);
+  const minutes = numberOption(args, 'minutes', 10, 0.05, 24 * 60);
+  const stepsRaw = args.options.get('steps');
+  const steps = stepsRaw === undefined ? undefined : numberOption(args, 'steps', 1, 1, 1e7);
+  if (steps !== undefined && !Number.isInteger(steps)) throw new CliUsageError(`--steps must be a whole number, got ${JSON.stringify(stepsRaw)}`);
+  const learningRate = numberOption(args, 'lr', 1e-4, 1e-7, 1);
+  const seed = numberOption(args, 'seed', 1, 0, 2 ** 31);
+  const loss = args.options.get('loss') ?? 'asymmetric-unified-focal';
+  if (loss === true || !(LOSS_NAMES as readonly string[]).includes(loss)) {
+    throw new CliUsageError(`--loss must be one of ${LOSS_NAMES.join(', ')}, got ${JSON.stringify(loss)}`);
+  }
+  const activate = args.options.get('activate') ?? 'if-better';
+  if (activate !== 'if-better' && activate !== 'always' && activate !== 'never') {
+    throw new CliUsageError(`--activate must be if-better, always or never, got ${JSON.stringify(activate)}`);
+  }
+  const preferred = backendOption(args);
+  const baseDir = await resolveModelDir(args.options.get('base') as string | undefined);
+  const store = new ModelStore(out);
+
+  const backend = await initBackend({ preferred });
+  io.stdout(`backend: ${backend.name} (${backend.reason})\n`);
+  io.stdout(`base model: ${baseDir}\n`);
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  let lastReport = 0;
+  try {
+    const r = await fineTune({
+      baseModelDir: baseDir,
+      pairs,
+      store,
+      networks: unetNetworks,
+      minutes,
+      steps,
+      loss,
+      learningRate,
+      seed,
+      activate,
+      backend: `${backend.name} (${backend.threads} thread${backend.threads > 1 ? 's' : ''})`,
+      signal: controller.signal,
+      onProgress: (p) => {
+        const now = Date.now();
+        if (p.phase !== 'training' || now - lastReport > 10_000) {
+          lastReport = now;
+          io.stderr(
+            `  ${p.phase} step ${p.step} epoch ${p.epoch}` +
+              `${Number.isFinite(p.loss) ? ` loss ${p.loss.toFixed(4)}` : ''}` +
+              `${p.valDice === null ? '' : ` validation patch Dice ${p.valDice.toFixed(3)}`} (${p.elapsedS.toFixed(0)} s)\n`,
+          );
+        }
+      },
+    });
+    const fmt = (d: number | null): string => (d === null ? '-' : d.toFixed(3));
+    io.stdout(
+      `validation Dice ${fmt(r.validationDiceBefore)} → ${fmt(r.validationDiceAfter)} on ${r.validationImages.map((p) => relative(process.cwd(), p)).join(', ')}` +
+        `${pairs.length === 1 ? ' (the only case, so not held out)' : ' (held out)'}\n`,
+    );
+    io.stdout(`${r.steps} steps in ${r.durationS.toFixed(0)} s, stopped by ${r.stoppedBecause}\n`);
+    io.stdout(`wrote ${r.version.dir} (${r.activated ? 'now active' : activate === 'never' ? 'not activated (--activate never)' : 'not activated: validation Dice dropped; the previous version stays active'})\n`);
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof TrainingCancelledError) {
+      io.stderr(`lesion-lab fine-tune: ${e.message}\n`);
+      return 130;
+    }
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
+}
+
+/** `lesion-lab fine-tune`: Fine-tune on Corrected Masks from the command line. */
+export const fineTuneCommand: CliCommand = {
+  name: 'fine-tune',
+  summary: 'fine-tune a model on IMAGE:MASK pairs into a new version of a model store',
+  usage: USAGE,
+  async run(args, io) {
+    try {
+      return await runFineTune(args, io);
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      io.stderr(`lesion-lab fine-tune: ${e.message.split('\n')[0]}\n`);
+      return EXIT_BAD_INPUT;
+    }
+  },
+};

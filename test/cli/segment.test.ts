@@ -1,0 +1,120 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../src/cli';
+import { readNifti } from '../../src/nifti';
+import { createUNet3d } from '../../src/ml/network';
+import { writeCard } from '../../src/ml/modelStore';
+import { defaultPreprocessing } from '../../src/ml/preprocess';
+import { parsePair } from '../../src/cli/fineTune';
+import { initBackend } from '../../src/ml/backend';
+import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+
+const MS = ['lesion', 'ms-flair-mni', 'patient19'];
+const FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz';
+const skip = skipWithoutSharedData(...MS);
+
+before(async () => {
+  await initBackend({ preferred: 'wasm' });
+});
+
+function collect(): { io: { stdout: (t: string) => void; stderr: (t: string) => void }; out: () => string; err: () => string } {
+  let o = '';
+  let e = '';
+  return { io: { stdout: (t) => (o += t), stderr: (t) => (e += t) }, out: () => o, err: () => e };
+}
+
+/** A model folder with a tiny untrained U-Net: enough to check geometry, not quality. */
+async function tinyModel(dir: string): Promise<string> {
+  const modelDir = join(dir, 'tiny-model');
+  mkdirSync(modelDir);
+  const net = createUNet3d({ levels: 2, baseFilters: 2, seed: 3 });
+  await net.save(modelDir);
+  net.dispose();
+  await writeCard(modelDir, {
+    format: 'lesion-lab-model',
+    formatVersion: 1,
+    version: 'tiny',
+    parentVersion: null,
+    createdAt: new Date().toISOString(),
+    patchSizeVoxels: [96, 96, 96],
+    preprocessing: defaultPreprocessing('MR', [1, 1, 1]),
+    network: { levels: 2, baseFilters: 2 },
+    training: null,
+  });
+  return modelDir;
+}
+
+test('segment: a real 182×218×182 FLAIR gives a mask and probability map on exactly the source grid', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'll-seg-'));
+  const model = await tinyModel(dir);
+  const image = sharedDataPath(...MS, FLAIR);
+  const mask = join(dir, 'mask.nii.gz');
+  const prob = join(dir, 'prob.nii.gz');
+  const c = collect();
+  const code = await runCli(['segment', image, '--model', model, '--out', mask, '--prob', prob, '--tta', 'none', '--backend', 'wasm', '--threshold', '0.3'], c.io);
+  assert.equal(code, 0, c.err());
+  assert.match(c.out(), /^backend: wasm \(/m);
+  assert.match(c.out(), /segmented 182×218×182 in [\d.]+ s \(\d+\/\d+ windows predicted, no TTA\)/);
+  const src = await readNifti(image);
+  const m = await readNifti(mask);
+  const p = await readNifti(prob);
+  for (const out of [m, p]) {
+    assert.deepEqual(out.dims, src.dims);
+    assert.deepEqual(Array.from(out.affine), Array.from(src.affine));
+    assert.deepEqual(out.spacingMm, src.spacingMm);
+  }
+  assert.equal(m.header.datatype, 'uint8');
+  assert.equal(p.header.datatype, 'float32');
+  // The mask is the thresholded probability (no minimum lesion size was asked for).
+  let mismatches = 0;
+  for (let i = 0; i < m.data.length; i++) if ((m.data[i] === 1) !== (p.data[i] >= 0.3)) mismatches++;
+  assert.equal(mismatches, 0);
+  // Outside the brain's bounding box nothing is predicted.
+  assert.equal(p.data[0], 0);
+});
+
+test('segment / fine-tune: bad input exits 2 with one clear sentence', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'll-seg-bad-'));
+  const cases: [string[], RegExp][] = [
+    [['segment', join(dir, 'missing.nii.gz'), '--out', join(dir, 'm.nii.gz')], /missing.nii.gz: file not found/],
+    [['segment', __filename], /--out MASK.nii.gz is required/],
+    [['segment', __filename, '--out', join(dir, 'm.nii')], /--out .*m.nii must end in .nii.gz/],
+    [['segment', __filename, '--out', join(dir, 'm.nii.gz'), '--model', dir], /is neither a model folder \(no card.json\) nor a model store \(no active.json\)/],
+    [['segment', __filename, '--out', join(dir, 'm.nii.gz'), '--threshold', '2'], /--threshold must be a number from 0.001 to 0.999, got "2"/],
+    [['segment', __filename, '--out', join(dir, 'm.nii.gz'), '--frobnicate'], /unknown option --frobnicate/],
+    [['fine-tune', 'a.nii.gz:b.nii.gz'], /--out STORE_DIR is required/],
+    [['fine-tune', '--out', dir], /give at least one IMAGE:MASK pair/],
+    [['fine-tune', '--out', dir, 'image-only.nii.gz'], /must be IMAGE:MASK/],
+  ];
+  for (const [argv, want] of cases) {
+    const c = collect();
+    const code = await runCli(argv, c.io);
+    assert.equal(code, 2, `${argv.join(' ')} → ${code}: ${c.err()}`);
+    assert.match(c.err(), want);
+    assert.match(c.err(), /^lesion-lab (segment|fine-tune): /);
+  }
+  // An unreadable image: the NIfTI layer's sentence, exit 2.
+  const notNifti = join(dir, 'not.nii.gz');
+  writeFileSync(notNifti, 'hello');
+  const model = join(dir, 'm');
+  mkdirSync(model);
+  const c = collect();
+  const code = await runCli(['segment', notNifti, '--out', join(dir, 'o.nii.gz'), '--model', await tinyModel(dir), '--backend', 'cpu'], c.io);
+  assert.equal(code, 2, c.err());
+  assert.match(c.err(), /^lesion-lab segment: not.nii.gz: /);
+  assert.equal(c.err().trim().split('\n').length, 1);
+  assert.ok(!existsSync(join(dir, 'o.nii.gz')));
+});
+
+test('parsePair splits at the colon before the mask', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'll-pair-'));
+  writeFileSync(join(dir, 'a.nii.gz'), '');
+  writeFileSync(join(dir, 'b.nii'), '');
+  const p = parsePair(`${join(dir, 'a.nii.gz')}:${join(dir, 'b.nii')}`);
+  assert.equal(p.imagePath, join(dir, 'a.nii.gz'));
+  assert.equal(p.maskPath, join(dir, 'b.nii'));
+  assert.throws(() => parsePair(`${join(dir, 'a.nii.gz')}:${join(dir, 'c.nii.gz')}`), /c.nii.gz: file not found/);
+});
