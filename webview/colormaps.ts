@@ -1,7 +1,7 @@
 // Colormaps as 256-entry RGBA tables, and the default label palette. Pure.
 
 /** Colormap names offered in the UI. */
-export const COLORMAP_NAMES = ['gray', 'hot', 'viridis', 'inferno', 'plasma', 'cividis'] as const;
+export const COLORMAP_NAMES = ['gray', 'hot', 'viridis', 'inferno', 'plasma', 'cividis', 'ice'] as const;
 export type ColormapName = (typeof COLORMAP_NAMES)[number];
 
 // Perceptual maps from matplotlib's tables sampled at 9 evenly spaced points (0, 1/8, …, 1);
@@ -23,6 +23,9 @@ const STOPS: Record<Exclude<ColormapName, 'gray' | 'hot'>, number[][]> = {
     [0, 34, 78], [18, 53, 112], [59, 73, 108], [87, 93, 109], [112, 113, 115],
     [138, 134, 120], [166, 157, 117], [197, 181, 104], [254, 232, 56],
   ],
+  // Dark blue → cyan → white, brightening: the uncertainty map's default, chosen to share no
+  // hue with 'hot' (the probability map) so the two overlays stay apart where both show.
+  ice: [[20, 30, 140], [30, 90, 220], [40, 170, 255], [120, 230, 255], [235, 255, 255]],
 };
 
 /** RGBA bytes (256 × 4) of a colormap; index 0 is the low end of the window. */

@@ -2,7 +2,7 @@
 // theme through CSS variables (media/webview.css).
 import type { LabelTableEntry, OverwriteMode, ViewLayout } from '../src/protocol/messages';
 import { COLORMAP_NAMES, defaultLabelColor, type ColormapName } from './colormaps';
-import { TOOL_TITLES, type ToolName, type Viewer, type ViewSlot } from './viewer';
+import { OVERLAY_KEYS, TOOL_TITLES, UNCERTAINTY_COLORMAPS, type ToolName, type Viewer, type ViewSlot } from './viewer';
 import { LabelMode3D, RenderMode3D } from './volumeView';
 import { CT_PRESETS, type CtPresetName } from './windowing';
 
@@ -22,20 +22,46 @@ const FIELD_TITLES: Record<string, string> = {
   labelOpacity: 'Label opacity',
   outline: 'Draw labels as outlines (O)',
   radiological: "Radiological convention: the patient's right on the screen's left",
-  showProb: 'Show the probability map (P)',
+  showProb: `Show the probability map in heat colours (${keyName(OVERLAY_KEYS.toggleProbability)})`,
   probOpacity: 'Probability map opacity',
-  probThreshold: 'Probability threshold',
+  probThreshold: 'Probability threshold: lower probabilities are not coloured',
+  probOutline: `Outline the proposal: the voxels Accept would label (${keyName(OVERLAY_KEYS.toggleProposalOutline)})`,
+  showUnc: `Show the uncertainty map: where the flipped predictions disagree (${keyName(OVERLAY_KEYS.toggleUncertainty)})`,
+  uncOpacity: 'Uncertainty map opacity',
+  uncThreshold: 'Uncertainty threshold: lower uncertainties are not coloured',
   frame: '4-D frame (, and .)',
 };
+
+/** How a shortcut key reads in a tooltip: "P", "Shift+A". */
+function keyName(key: string): string {
+  return key.length === 1 && key !== key.toLowerCase() ? `Shift+${key}` : key.toUpperCase();
+}
 
 export class Controls {
   private readonly inputs = new Map<string, Ctl>();
   private readonly toolButtons = new Map<ToolName, HTMLButtonElement>();
   private readonly groups = new Map<string, HTMLElement>();
   private tableSignature = '';
+  /** The proposal bar (model version, Accept, Reject), shown while a proposal awaits review. */
+  readonly proposalBar: HTMLElement;
+  private readonly proposalText: HTMLElement;
+  private readonly acceptButton: HTMLButtonElement;
 
   constructor(private readonly viewer: Viewer) {
     this.build();
+    // Between the warning line and the views, like the warning: it shrinks the views while shown.
+    this.proposalBar = document.createElement('div');
+    this.proposalBar.className = 'll-proposal';
+    this.proposalBar.hidden = true;
+    this.proposalText = document.createElement('span');
+    this.proposalText.className = 'll-proposal-text';
+    this.proposalBar.appendChild(this.proposalText);
+    this.acceptButton = this.button(this.proposalBar, 'Accept', `Accept the proposal as labels, one undoable edit (${keyName(OVERLAY_KEYS.acceptProposal)})`, () => viewer.acceptProposal());
+    this.acceptButton.dataset.action = 'accept';
+    this.acceptButton.classList.add('ll-primary');
+    const reject = this.button(this.proposalBar, 'Reject', `Reject the proposal: remove it and its maps; labels stay as they are (${keyName(OVERLAY_KEYS.rejectProposal)})`, () => viewer.rejectProposal());
+    reject.dataset.action = 'reject';
+    viewer.root.insertBefore(this.proposalBar, viewer.warningEl.nextSibling);
     viewer.onUiChanged = () => this.refresh();
     this.refresh();
   }
@@ -139,9 +165,18 @@ export class Controls {
     this.input(overlay, 'labelOpacity', '', 'range', { min: '0', max: '1', step: '0.05' }, (i) => v.setLabelDisplay({ opacity: Number(i.value) }));
     this.input(overlay, 'outline', 'outline', 'checkbox', {}, (i) => v.setLabelDisplay({ outline: i.checked }));
     const prob = this.group('prob', 'Probability map');
-    this.input(prob, 'showProb', 'Map (P)', 'checkbox', {}, (i) => v.setProbDisplay({ show: i.checked }));
-    this.input(prob, 'probOpacity', '', 'range', { min: '0', max: '1', step: '0.05' }, (i) => v.setProbDisplay({ opacity: Number(i.value) }));
-    this.input(prob, 'probThreshold', 'thr', 'number', { step: '0.05' }, (i) => v.setProbDisplay({ threshold: Number(i.value) }));
+    this.input(prob, 'showProb', 'prob.', 'checkbox', {}, (i) => v.setOverlayDisplay('probability', { show: i.checked }));
+    this.input(prob, 'probOpacity', '', 'range', { min: '0', max: '1', step: '0.05' }, (i) => v.setOverlayDisplay('probability', { opacity: Number(i.value) }));
+    this.input(prob, 'probThreshold', '≥', 'number', { min: '0', max: '1', step: '0.05' }, (i) => v.setOverlayDisplay('probability', { threshold: Number(i.value) }));
+    this.input(prob, 'probOutline', 'outline', 'checkbox', {}, (i) => v.setProposalOutline(i.checked));
+    const unc = this.group('unc', 'Uncertainty map');
+    this.input(unc, 'showUnc', 'uncert.', 'checkbox', {}, (i) => v.setOverlayDisplay('uncertainty', { show: i.checked }));
+    this.input(unc, 'uncOpacity', '', 'range', { min: '0', max: '1', step: '0.05' }, (i) => v.setOverlayDisplay('uncertainty', { opacity: Number(i.value) }));
+    this.input(unc, 'uncThreshold', '≥', 'number', { min: '0', step: 'any' }, (i) => v.setOverlayDisplay('uncertainty', { threshold: Number(i.value) }));
+    this.select(unc, 'uncColormap', 'Uncertainty colormap', UNCERTAINTY_COLORMAPS.map((n) => [n, n]), (val) => v.setUncertaintyColormap(val as ColormapName));
+    const model = this.group('model', 'Lesion model');
+    const segment = this.button(model, 'Segment Lesion', `Segment Lesion: the active model proposes a lesion mask to review (${keyName(OVERLAY_KEYS.segmentLesion)})`, () => v.segmentLesion());
+    segment.dataset.action = 'segment';
     const frame = this.group('frame', '4-D frame (, .)');
     this.input(frame, 'frame', 'Frame', 'range', { min: '0', step: '1' }, (i) => v.selectFrame(Number(i.value)));
   }
@@ -177,17 +212,47 @@ export class Controls {
     this.setValue('showLabels', v.showLabels);
     this.setValue('labelOpacity', String(v.labelOpacity));
     this.setValue('outline', v.labelOutline);
-    this.setValue('showProb', v.showProb);
-    this.setValue('probOpacity', String(v.probOpacity));
-    this.setValue('probThreshold', String(v.probThreshold));
+    const pd = v.overlayDisplay.probability;
+    const ud = v.overlayDisplay.uncertainty;
+    this.setValue('showProb', pd.show);
+    this.setValue('probOpacity', String(pd.opacity));
+    this.setValue('probThreshold', String(pd.threshold));
+    this.setValue('probOutline', v.proposalOutline);
+    this.setValue('showUnc', ud.show);
+    this.setValue('uncOpacity', String(ud.opacity));
+    this.setValue('uncThreshold', String(+ud.threshold.toPrecision(3)));
+    this.setValue('uncColormap', v.uncertaintyColormap);
+    const uncRange = v.overlayRange('uncertainty');
+    const uncThr = this.inputs.get('uncThreshold') as HTMLInputElement | undefined;
+    if (uncThr && uncRange) uncThr.step = String(+((uncRange[1] - uncRange[0]) / 20).toPrecision(2));
     const prob = this.groups.get('prob');
-    if (prob) prob.hidden = !v.hasOverlay;
+    if (prob) prob.hidden = !v.hasOverlay('probability');
+    const unc = this.groups.get('unc');
+    if (unc) unc.hidden = !v.hasOverlay('uncertainty');
+    this.refreshProposal();
     const frame = this.groups.get('frame');
     if (frame) frame.hidden = v.frameCount <= 1;
     const fi = this.inputs.get('frame') as HTMLInputElement | undefined;
     if (fi) fi.max = String(v.frameCount - 1);
     this.setValue('frame', String(v.frame));
     this.refreshLabelTable();
+  }
+
+  private refreshProposal(): void {
+    const v = this.viewer;
+    const p = v.proposal;
+    const wasHidden = this.proposalBar.hidden;
+    this.proposalBar.hidden = p === null;
+    if (p) {
+      this.proposalBar.dataset.modelVersion = p.modelVersion;
+      this.proposalText.textContent = `Lesion proposal from model ${p.modelVersion} (probability ≥ ${p.threshold}, as label ${p.labelValue}): review it, then`;
+      this.acceptButton.disabled = v.readOnly;
+      this.acceptButton.title = v.readOnly
+        ? `Read-only${v.readOnlyReason ? `: ${v.readOnlyReason}` : ''}; the proposal cannot be accepted`
+        : `Accept the proposal as labels, one undoable edit (${keyName(OVERLAY_KEYS.acceptProposal)})`;
+    }
+    // The bar changes the height of the views: lay them out again at once.
+    if (wasHidden !== this.proposalBar.hidden) v.layoutViews();
   }
 
   private refreshLabelTable(): void {

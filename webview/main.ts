@@ -57,7 +57,7 @@ function handle(viewer: Viewer, controls: Controls, m: HostToWebviewMessage): vo
       viewer.setOverlay(m);
       break;
     case 'clearOverlay':
-      viewer.clearOverlay();
+      viewer.clearOverlay(m.kind);
       break;
     case 'labelTable':
       viewer.setLabelTable(m.labelTable, false);

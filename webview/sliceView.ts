@@ -43,10 +43,16 @@ export interface SliceDrawState {
   crosshair: Vec3;
   image: Texture;
   labels: Texture;
+  /** Probability map (R32F; a 1-voxel placeholder when there is none). */
   prob: Texture;
+  /** Uncertainty map (R32F; a 1-voxel placeholder when there is none). */
+  unc: Texture;
   colormap: Texture;
   labelColors: Texture;
+  /** Colour lookup of the probability map ('hot'). */
   heatmap: Texture;
+  /** Colour lookup of the uncertainty map. */
+  uncColormap: Texture;
   windowLow: number;
   windowHigh: number;
   showLabels: boolean;
@@ -56,6 +62,13 @@ export interface SliceDrawState {
   probOpacity: number;
   probThreshold: number;
   probRange: [number, number];
+  /** Outline the proposal region (probability ≥ probOutlineThreshold). */
+  probOutline: boolean;
+  probOutlineThreshold: number;
+  showUnc: boolean;
+  uncOpacity: number;
+  uncThreshold: number;
+  uncRange: [number, number];
   showCrosshair: boolean;
   crosshairRgba: [number, number, number, number];
   /** Brush preview circle in this view, or null. */
@@ -191,9 +204,11 @@ export class SliceView {
     u.u_volume.value = s.image;
     u.u_labels.value = s.labels;
     u.u_prob.value = s.prob;
+    u.u_unc.value = s.unc;
     u.u_colormap.value = s.colormap;
     u.u_labelColors.value = s.labelColors;
     u.u_heatmap.value = s.heatmap;
+    u.u_uncColormap.value = s.uncColormap;
     (u.u_planeToVoxel.value as Matrix4).set(...(Array.from(planeToVoxelMatrix(g, this.plane, s.crosshair)) as Parameters<Matrix4['set']>));
     (u.u_dims.value as Vector3).set(g.dims[0], g.dims[1], g.dims[2]);
     const tie = tieBreakVoxels(g);
@@ -212,6 +227,12 @@ export class SliceView {
     u.u_probOpacity.value = s.probOpacity;
     u.u_probThreshold.value = s.probThreshold;
     (u.u_probRange.value as Vector2).set(s.probRange[0], s.probRange[1]);
+    u.u_probOutline.value = s.probOutline;
+    u.u_probOutlineThreshold.value = s.probOutlineThreshold;
+    u.u_showUnc.value = s.showUnc;
+    u.u_uncOpacity.value = s.uncOpacity;
+    u.u_uncThreshold.value = s.uncThreshold;
+    (u.u_uncRange.value as Vector2).set(s.uncRange[0], s.uncRange[1]);
     const ch = worldToPlane(this.plane, s.crosshair);
     (u.u_crosshairMm.value as Vector2).set(ch[0], ch[1]);
     (u.u_crosshairColor.value as Vector4).set(...s.crosshairRgba);

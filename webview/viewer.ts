@@ -16,11 +16,14 @@ import {
   voxelArrayOf,
   type ApplyDeltaMessage,
   type FrameDataMessage,
+  type HostCommandId,
   type InitMessage,
   type IntensityStats,
   type LabelTableEntry,
+  type OverlayKind,
   type OverlayMessage,
   type OverwriteMode,
+  type ProposalInfo,
   type ReplaceLabelsMessage,
   type ViewLayout,
   type ViewerSettings,
@@ -67,6 +70,35 @@ export const TOOL_TITLES: Record<ToolName, string> = {
   fill2d: 'Fill in slice (F)',
   grow3d: 'Region grow 3-D (G)',
 };
+
+/** Keys (KeyboardEvent.key) of the overlay and model shortcuts; shown in the tooltips. */
+export const OVERLAY_KEYS = {
+  toggleProbability: 'p',
+  toggleUncertainty: 'u',
+  toggleProposalOutline: 'c',
+  segmentLesion: 'S',
+  acceptProposal: 'A',
+  rejectProposal: 'X',
+} as const;
+
+/** Colormaps the uncertainty map may use (the probability map is always 'hot'). */
+export const UNCERTAINTY_COLORMAPS: readonly ColormapName[] = ['ice', 'viridis', 'cividis', 'plasma', 'inferno'];
+
+/** How one overlay map kind is shown: each kind is toggled, faded and thresholded on its own. */
+export interface OverlayDisplay {
+  show: boolean;
+  /** 0…1. */
+  opacity: number;
+  /** Map values below this (in the map's own units) are not drawn. */
+  threshold: number;
+}
+
+/** One voxel-wise map on the GPU. */
+interface OverlayMap {
+  texture: Data3DTexture;
+  range: [number, number];
+  proposal: ProposalInfo | null;
+}
 
 /** View slots in the layout: the three slice views and the 3-D view. */
 export type ViewSlot = SliceViewKind | '3d';
@@ -127,10 +159,12 @@ export class Viewer {
   private volumeView: VolumeView | null = null;
   private readonly overlays = new Map<ViewSlot, HTMLElement>();
   private vol: Volume | null = null;
-  private prob: { texture: Data3DTexture; range: [number, number]; kind: string } | null = null;
+  /** One slot per overlay kind: a probability and an uncertainty map can show together. */
+  private readonly maps: Record<OverlayKind, OverlayMap | null> = { probability: null, uncertainty: null };
   private readonly emptyProb: Data3DTexture | null;
   private colormapTex: DataTexture | null = null;
   private heatTex: DataTexture | null = null;
+  private uncColormapTex: DataTexture | null = null;
   private labelLut: DataTexture | null = null;
   private readonly labelLutBytes = new Uint8Array(256 * 256 * 4);
   labelTable: LabelTableEntry[] = [];
@@ -146,9 +180,17 @@ export class Viewer {
   showLabels = true;
   labelOpacity = 0.5;
   labelOutline = false;
-  showProb = true;
-  probOpacity = 0.6;
-  probThreshold = 0.5;
+  /** Display of each overlay kind (kept when a map is replaced or cleared). */
+  readonly overlayDisplay: Record<OverlayKind, OverlayDisplay> = {
+    probability: { show: true, opacity: 0.6, threshold: 0.5 },
+    uncertainty: { show: true, opacity: 0.5, threshold: 0 },
+  };
+  /** Outline the proposal (probability ≥ the proposal's threshold, else the display threshold). */
+  proposalOutline = true;
+  /** Colormap of the uncertainty map. */
+  uncertaintyColormap: ColormapName = 'ice';
+  /** The user set the uncertainty threshold; a new map then keeps it instead of the default. */
+  private uncThresholdByUser = false;
   mode3d: RenderMode3D = RenderMode3D.dvr;
   labelMode3d: LabelMode3D = LabelMode3D.tint;
   // Tools.
@@ -232,6 +274,7 @@ export class Viewer {
     this.emptyProb = createEmptyFloatVolume();
     this.colormapTex = createLutTexture(colormapTable(this.colormap));
     this.heatTex = createLutTexture(colormapTable('hot'));
+    this.uncColormapTex = createLutTexture(colormapTable(this.uncertaintyColormap));
     this.labelLut = createLutTexture(this.labelLutBytes, 256);
     this.bindEvents();
     const ro = new ResizeObserver(() => this.layoutViews());
@@ -395,32 +438,133 @@ export class Viewer {
     return this.vol?.frame ?? 0;
   }
 
-  /** Shows a probability or uncertainty map. */
+  /**
+   * Shows a probability or uncertainty map in its own slot, replacing only an earlier map of the
+   * same kind. A probability map with `proposal` info takes the proposal's threshold.
+   */
   setOverlay(m: OverlayMessage): void {
     const vol = this.vol;
     if (!vol) return;
+    if (m.voxels.byteLength % 4 !== 0) {
+      this.showStatus(`The ${m.kind} map has ${m.voxels.byteLength} bytes, not a whole number of float32 values; not shown.`);
+      return;
+    }
     const data = new Float32Array(m.voxels);
     if (data.length !== vol.image.length) {
       this.showStatus(`The ${m.kind} map has ${data.length} voxels, expected ${vol.image.length}; not shown.`);
       return;
     }
-    this.prob?.texture.dispose();
-    this.prob = { texture: createFloatVolume(data, vol.geometry.dims), range: m.range, kind: m.kind };
-    if (m.proposal) this.probThreshold = m.proposal.threshold;
-    this.showProb = true;
+    const lo = Number.isFinite(m.range[0]) ? m.range[0] : 0;
+    const hi = Number.isFinite(m.range[1]) && m.range[1] > lo ? m.range[1] : lo + 1;
+    this.maps[m.kind]?.texture.dispose();
+    this.maps[m.kind] = { texture: createFloatVolume(data, vol.geometry.dims), range: [lo, hi], proposal: m.kind === 'probability' ? m.proposal : null };
+    const display = this.overlayDisplay[m.kind];
+    display.show = true;
+    if (m.kind === 'probability' && m.proposal) display.threshold = m.proposal.threshold;
+    // Uncertainty has no natural cut-off: hide the lowest tenth of its range unless the user chose.
+    if (m.kind === 'uncertainty' && !this.uncThresholdByUser) display.threshold = lo + 0.1 * (hi - lo);
     this.requestRender(false);
     this.onUiChanged?.();
   }
 
-  clearOverlay(): void {
-    this.prob?.texture.dispose();
-    this.prob = null;
+  /** Removes the map of `kind` (both when no kind is given); the other kind stays. */
+  clearOverlay(kind?: OverlayKind): void {
+    for (const k of kind ? [kind] : (['probability', 'uncertainty'] as const)) {
+      this.maps[k]?.texture.dispose();
+      this.maps[k] = null;
+    }
     this.requestRender(false);
     this.onUiChanged?.();
   }
 
-  get hasOverlay(): boolean {
-    return this.prob !== null;
+  /** Whether any overlay map is shown (`kind`: that map). */
+  hasOverlay(kind?: OverlayKind): boolean {
+    return kind ? this.maps[kind] !== null : this.maps.probability !== null || this.maps.uncertainty !== null;
+  }
+
+  /** Value range of the map of `kind`, or null when there is none. */
+  overlayRange(kind: OverlayKind): [number, number] | null {
+    const m = this.maps[kind];
+    return m ? [m.range[0], m.range[1]] : null;
+  }
+
+  /** The proposal awaiting Accept / Reject (carried by the probability map), or null. */
+  get proposal(): ProposalInfo | null {
+    return this.maps.probability?.proposal ?? null;
+  }
+
+  /** Changes how one overlay kind is shown. */
+  setOverlayDisplay(kind: OverlayKind, o: Partial<OverlayDisplay>): void {
+    const d = this.overlayDisplay[kind];
+    if (o.show !== undefined) d.show = o.show;
+    if (o.opacity !== undefined && Number.isFinite(o.opacity)) d.opacity = Math.max(0, Math.min(1, o.opacity));
+    if (o.threshold !== undefined && Number.isFinite(o.threshold)) {
+      d.threshold = o.threshold;
+      if (kind === 'uncertainty') this.uncThresholdByUser = true;
+    }
+    this.requestRender(false);
+    this.onUiChanged?.();
+  }
+
+  setProposalOutline(on: boolean): void {
+    this.proposalOutline = on;
+    this.requestRender(false);
+    this.onUiChanged?.();
+  }
+
+  setUncertaintyColormap(name: ColormapName): void {
+    this.uncertaintyColormap = name;
+    if (this.uncColormapTex) {
+      this.uncColormapTex.image.data = colormapTable(name);
+      this.uncColormapTex.needsUpdate = true;
+    }
+    this.requestRender(false);
+    this.onUiChanged?.();
+  }
+
+  /** Asks the host to run one of its commands on this document (toolbar buttons, shortcuts). */
+  runHostCommand(command: HostCommandId): void {
+    this.host.post({ type: 'runCommand', command });
+  }
+
+  /** Accept Lesion Proposal (only while a proposal is shown). Returns whether it was asked. */
+  acceptProposal(): boolean {
+    if (!this.proposal) return false;
+    if (this.readOnly) {
+      this.showStatus(`Read-only${this.readOnlyReason ? `: ${this.readOnlyReason}` : ''}; the proposal cannot be accepted.`);
+      return false;
+    }
+    this.showStatus(`Accepting the proposal of model ${this.proposal.modelVersion}…`);
+    this.runHostCommand('lesionLab.acceptProposal');
+    return true;
+  }
+
+  /** Reject Lesion Proposal (only while a proposal is shown). Returns whether it was asked. */
+  rejectProposal(): boolean {
+    if (!this.proposal) return false;
+    this.runHostCommand('lesionLab.rejectProposal');
+    return true;
+  }
+
+  /** Segment Lesion on this document. */
+  segmentLesion(): void {
+    this.showStatus('Segment Lesion: running the model…');
+    this.runHostCommand('lesionLab.segmentLesion');
+  }
+
+  // Probability-map shorthands (kept for existing callers).
+  get showProb(): boolean {
+    return this.overlayDisplay.probability.show;
+  }
+  get probOpacity(): number {
+    return this.overlayDisplay.probability.opacity;
+  }
+  get probThreshold(): number {
+    return this.overlayDisplay.probability.threshold;
+  }
+
+  setProbDisplay(o: Partial<OverlayDisplay>): void {
+    this.setOverlayDisplay('probability', o);
   }
 
   // ─────────────────────────── labels ───────────────────────────
@@ -836,14 +980,6 @@ export class Viewer {
     this.onUiChanged?.();
   }
 
-  setProbDisplay(o: { show?: boolean; opacity?: number; threshold?: number }): void {
-    if (o.show !== undefined) this.showProb = o.show;
-    if (o.opacity !== undefined) this.probOpacity = Math.max(0, Math.min(1, o.opacity));
-    if (o.threshold !== undefined) this.probThreshold = o.threshold;
-    this.requestRender(false);
-    this.onUiChanged?.();
-  }
-
   private restoreState(): void {
     const vol = this.vol;
     const s = this.host.getState() as Partial<PersistedViewerState> | undefined;
@@ -983,27 +1119,40 @@ export class Viewer {
   renderNow(): void {
     const vol = this.vol;
     const renderer = this.renderer;
-    if (!vol || !renderer || !this.colormapTex || !this.heatTex || !this.labelLut || !this.emptyProb) return;
+    if (!vol || !renderer || !this.colormapTex || !this.heatTex || !this.uncColormapTex || !this.labelLut || !this.emptyProb) return;
     const h = Math.max(1, Math.floor(this.viewsEl.clientHeight));
     if (this.dirtyViews.size > 0) {
+      const prob = this.maps.probability;
+      const unc = this.maps.uncertainty;
+      const probDisplay = this.overlayDisplay.probability;
+      const uncDisplay = this.overlayDisplay.uncertainty;
       const state: SliceDrawState = {
         geometry: vol.geometry,
         crosshair: this.crosshair,
         image: vol.imageTexture.texture,
         labels: vol.labels.texture,
-        prob: this.prob?.texture ?? this.emptyProb,
+        prob: prob?.texture ?? this.emptyProb,
+        unc: unc?.texture ?? this.emptyProb,
         colormap: this.colormapTex,
         labelColors: this.labelLut,
         heatmap: this.heatTex,
+        uncColormap: this.uncColormapTex,
         windowLow: windowRange(this.window)[0],
         windowHigh: windowRange(this.window)[1],
         showLabels: this.showLabels,
         labelOpacity: this.labelOpacity,
         labelOutline: this.labelOutline,
-        showProb: this.showProb && this.prob !== null,
-        probOpacity: this.probOpacity,
-        probThreshold: this.probThreshold,
-        probRange: this.prob?.range ?? [0, 1],
+        showProb: probDisplay.show && prob !== null,
+        probOpacity: probDisplay.opacity,
+        probThreshold: probDisplay.threshold,
+        probRange: prob?.range ?? [0, 1],
+        // The outline shows what Accept would write: the proposal's threshold, not the display's.
+        probOutline: this.proposalOutline && probDisplay.show && prob !== null,
+        probOutlineThreshold: prob?.proposal?.threshold ?? probDisplay.threshold,
+        showUnc: uncDisplay.show && unc !== null,
+        uncOpacity: uncDisplay.opacity,
+        uncThreshold: uncDisplay.threshold,
+        uncRange: unc?.range ?? [0, 1],
         showCrosshair: true,
         crosshairRgba: this.crosshairRgba,
         cursor: null,
@@ -1341,7 +1490,12 @@ export class Viewer {
     else if (key === 'r') this.removeIslands();
     else if (key === 'o') this.setLabelDisplay({ outline: !this.labelOutline });
     else if (key === 'v') this.setLabelDisplay({ show: !this.showLabels });
-    else if (key === 'p') this.setProbDisplay({ show: !this.showProb });
+    else if (key === OVERLAY_KEYS.toggleProbability) this.setOverlayDisplay('probability', { show: !this.overlayDisplay.probability.show });
+    else if (key === OVERLAY_KEYS.toggleUncertainty) this.setOverlayDisplay('uncertainty', { show: !this.overlayDisplay.uncertainty.show });
+    else if (key === OVERLAY_KEYS.toggleProposalOutline) this.setProposalOutline(!this.proposalOutline);
+    else if (key === OVERLAY_KEYS.segmentLesion) this.segmentLesion();
+    else if (key === OVERLAY_KEYS.acceptProposal) handled = this.acceptProposal();
+    else if (key === OVERLAY_KEYS.rejectProposal) handled = this.rejectProposal();
     else if (key === 'l') this.setLayout(this.layout === '2x2' ? '1x3' : this.layout === '1x3' ? 'single' : '2x2', kind);
     else if (key === 'm') this.set3dMode(this.mode3d === RenderMode3D.mip ? RenderMode3D.dvr : RenderMode3D.mip);
     else if (key === 'w') this.applyPreset('auto');
@@ -1374,8 +1528,10 @@ export class Viewer {
     this.sliceViews.length = 0;
     this.volumeView?.dispose();
     this.volumeView = null;
-    this.prob?.texture.dispose();
-    this.prob = null;
+    for (const k of ['probability', 'uncertainty'] as const) {
+      this.maps[k]?.texture.dispose();
+      this.maps[k] = null;
+    }
     this.vol = null;
     this.hoverView = null;
     this.lastCursorView = null;
@@ -1390,6 +1546,7 @@ export class Viewer {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.colormapTex?.dispose();
     this.heatTex?.dispose();
+    this.uncColormapTex?.dispose();
     this.labelLut?.dispose();
     this.emptyProb?.dispose();
     this.renderer?.dispose();

@@ -1,6 +1,8 @@
 // Slice view shader: one full-viewport quad; each fragment maps its plane position (mm) to a voxel
-// through u_planeToVoxel and reads the image, label and probability volumes with texelFetch
-// (nearest voxel, exact integer values). Enums come from TS via `defines`.
+// through u_planeToVoxel and reads the image, label, probability and uncertainty volumes with
+// texelFetch (nearest voxel, exact integer values). Enums come from TS via `defines`.
+// Compositing order, bottom to top: image, uncertainty map, probability map, proposal outline,
+// labels, crosshair, brush cursor.
 import { Matrix4, Vector2, Vector3, Vector4, type Texture } from 'three';
 
 /** Image texture kinds: decides the sampler type and how a texel becomes a value. */
@@ -17,9 +19,11 @@ export function sliceUniforms(): Record<string, { value: unknown }> {
     u_volume: { value: null as Texture | null },
     u_labels: { value: null as Texture | null },
     u_prob: { value: null as Texture | null },
+    u_unc: { value: null as Texture | null },
     u_colormap: { value: null as Texture | null },
     u_labelColors: { value: null as Texture | null },
     u_heatmap: { value: null as Texture | null },
+    u_uncColormap: { value: null as Texture | null },
     u_planeToVoxel: { value: new Matrix4() },
     u_tieBreakVox: { value: new Vector3() },
     u_dims: { value: new Vector3(1, 1, 1) },
@@ -34,6 +38,13 @@ export function sliceUniforms(): Record<string, { value: unknown }> {
     u_probOpacity: { value: 0.6 },
     u_probThreshold: { value: 0.5 },
     u_probRange: { value: new Vector2(0, 1) },
+    u_probOutline: { value: false },
+    u_probOutlineThreshold: { value: 0.5 },
+    u_probOutlineColor: { value: new Vector4(0, 1, 1, 1) },
+    u_showUnc: { value: false },
+    u_uncOpacity: { value: 0.5 },
+    u_uncThreshold: { value: 0 },
+    u_uncRange: { value: new Vector2(0, 1) },
     u_crosshairMm: { value: new Vector2() },
     u_crosshairColor: { value: new Vector4(0.2, 0.8, 1, 0.8) },
     u_showCrosshair: { value: true },
@@ -60,9 +71,11 @@ uniform highp sampler3D u_volume;
 #endif
 uniform highp usampler3D u_labels;
 uniform highp sampler3D u_prob;
+uniform highp sampler3D u_unc;
 uniform sampler2D u_colormap;
 uniform sampler2D u_labelColors;
 uniform sampler2D u_heatmap;
+uniform sampler2D u_uncColormap;
 uniform mat4 u_planeToVoxel;
 // A tiny display-world step (+x, +y, +z) in voxel units: a sample exactly on a voxel boundary
 // goes to the voxel on the +world side whatever the file's axis order and flips.
@@ -79,6 +92,13 @@ uniform bool u_showProb;
 uniform float u_probOpacity;
 uniform float u_probThreshold;
 uniform vec2 u_probRange;
+uniform bool u_probOutline;
+uniform float u_probOutlineThreshold;
+uniform vec4 u_probOutlineColor;
+uniform bool u_showUnc;
+uniform float u_uncOpacity;
+uniform float u_uncThreshold;
+uniform vec2 u_uncRange;
 uniform vec2 u_crosshairMm;
 uniform vec4 u_crosshairColor;
 uniform bool u_showCrosshair;
@@ -93,6 +113,8 @@ out highp vec4 outColor;
 bool voxelAt(vec2 planeMm, out ivec3 idx);
 float imageValue(ivec3 idx);
 uint labelAt(vec2 planeMm);
+bool inProposal(vec2 planeMm);
+vec3 overlayColor(sampler2D lut, float value, vec2 range);
 
 bool voxelAt(vec2 planeMm, out ivec3 idx) {
   vec3 vox = (u_planeToVoxel * vec4(planeMm, 0.0, 1.0)).xyz + u_tieBreakVox;
@@ -117,6 +139,20 @@ uint labelAt(vec2 planeMm) {
   return texelFetch(u_labels, idx, 0).r;
 }
 
+// Inside the proposal outline's region: probability at or above the outline threshold (and above
+// the map's minimum, so a zero threshold does not outline the whole volume).
+bool inProposal(vec2 planeMm) {
+  ivec3 idx;
+  if (!voxelAt(planeMm, idx)) return false;
+  float p = texelFetch(u_prob, idx, 0).r;
+  return p >= u_probOutlineThreshold && p > u_probRange.x;
+}
+
+vec3 overlayColor(sampler2D lut, float value, vec2 range) {
+  float t = clamp((value - range.x) / max(range.y - range.x, 1e-20), 0.0, 1.0);
+  return texture(lut, vec2((t * 255.0 + 0.5) / 256.0, 0.5)).rgb;
+}
+
 void main() {
   vec2 px = v_uv * u_viewportPx;
   vec2 planeMm = u_viewCenterMm + (px - 0.5 * u_viewportPx) * u_mmPerPixel;
@@ -126,12 +162,22 @@ void main() {
     float value = imageValue(idx);
     float t = clamp((value - u_window.x) / max(u_window.y - u_window.x, 1e-20), 0.0, 1.0);
     color = vec4(texture(u_colormap, vec2((t * 255.0 + 0.5) / 256.0, 0.5)).rgb, 1.0);
+    // Each map is drawn only at or above its own threshold and above its minimum (zero
+    // uncertainty, zero probability: nothing to show).
+    if (u_showUnc) {
+      float q = texelFetch(u_unc, idx, 0).r;
+      if (q >= u_uncThreshold && q > u_uncRange.x) color.rgb = mix(color.rgb, overlayColor(u_uncColormap, q, u_uncRange), u_uncOpacity);
+    }
     if (u_showProb) {
       float p = texelFetch(u_prob, idx, 0).r;
-      if (p >= u_probThreshold) {
-        float pt = clamp((p - u_probRange.x) / max(u_probRange.y - u_probRange.x, 1e-20), 0.0, 1.0);
-        vec3 heat = texture(u_heatmap, vec2((pt * 255.0 + 0.5) / 256.0, 0.5)).rgb;
-        color.rgb = mix(color.rgb, heat, u_probOpacity);
+      if (p >= u_probThreshold && p > u_probRange.x) color.rgb = mix(color.rgb, overlayColor(u_heatmap, p, u_probRange), u_probOpacity);
+    }
+    if (u_probOutline && inProposal(planeMm)) {
+      // One-pixel outline of the proposal whatever the zoom, drawn just inside its boundary.
+      float d = u_mmPerPixel;
+      if (!inProposal(planeMm + vec2(d, 0.0)) || !inProposal(planeMm - vec2(d, 0.0)) ||
+          !inProposal(planeMm + vec2(0.0, d)) || !inProposal(planeMm - vec2(0.0, d))) {
+        color.rgb = mix(color.rgb, u_probOutlineColor.rgb, u_probOutlineColor.a);
       }
     }
     if (u_showLabels) {
