@@ -24,7 +24,7 @@ const STOPS: Record<Exclude<ColormapName, 'gray' | 'hot'>, number[][]> = {
     [138, 134, 120], [166, 157, 117], [197, 181, 104], [254, 232, 56],
   ],
   // Dark blue → cyan → white, brightening: the uncertainty map's default, chosen to share no
-  // hue with 'hot' (the probability map) so the two overlays stay apart where both show.
+  // hue with the probability map's red → yellow heat scale, so the two stay apart where both show.
   ice: [[20, 30, 140], [30, 90, 220], [40, 170, 255], [120, 230, 255], [235, 255, 255]],
 };
 
@@ -72,4 +72,19 @@ export function defaultLabelColor(id: number): [number, number, number] {
   const m = 0.15;
   const [r, g, b] = h < 60 ? [c, x, 0] : h < 120 ? [x, c, 0] : h < 180 ? [0, c, x] : h < 240 ? [0, x, c] : h < 300 ? [x, 0, c] : [c, 0, x];
   return [Math.round((r + m) * 255 / (c + m)), Math.round((g + m) * 255 / (c + m)), Math.round((b + m) * 255 / (c + m))];
+}
+
+/**
+ * The probability map's heat scale: 'hot' from a quarter to three quarters of its range, i.e.
+ * dark red → red → yellow (like FSL's red-yellow). Without 'hot''s white end, so high
+ * probabilities stay visible on bright lesions (FLAIR hyperintensities are near white).
+ */
+export function heatTable(): Uint8Array {
+  const hot = colormapTable('hot');
+  const out = new Uint8Array(256 * 4);
+  for (let i = 0; i < 256; i++) {
+    const src = Math.round(((0.25 + (0.5 * i) / 255) * 255));
+    out.set(hot.subarray(src * 4, src * 4 + 4), i * 4);
+  }
+  return out;
 }

@@ -168,7 +168,7 @@ export class Controls {
     this.input(prob, 'showProb', 'prob.', 'checkbox', {}, (i) => v.setOverlayDisplay('probability', { show: i.checked }));
     this.input(prob, 'probOpacity', '', 'range', { min: '0', max: '1', step: '0.05' }, (i) => v.setOverlayDisplay('probability', { opacity: Number(i.value) }));
     this.input(prob, 'probThreshold', '≥', 'number', { min: '0', max: '1', step: '0.05' }, (i) => v.setOverlayDisplay('probability', { threshold: Number(i.value) }));
-    this.input(prob, 'probOutline', 'outline', 'checkbox', {}, (i) => v.setProposalOutline(i.checked));
+    this.input(prob, 'probOutline', 'contour', 'checkbox', {}, (i) => v.setProposalOutline(i.checked));
     const unc = this.group('unc', 'Uncertainty map');
     this.input(unc, 'showUnc', 'uncert.', 'checkbox', {}, (i) => v.setOverlayDisplay('uncertainty', { show: i.checked }));
     this.input(unc, 'uncOpacity', '', 'range', { min: '0', max: '1', step: '0.05' }, (i) => v.setOverlayDisplay('uncertainty', { opacity: Number(i.value) }));

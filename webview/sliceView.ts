@@ -49,7 +49,7 @@ export interface SliceDrawState {
   unc: Texture;
   colormap: Texture;
   labelColors: Texture;
-  /** Colour lookup of the probability map ('hot'). */
+  /** Colour lookup of the probability map (`heatTable`: dark red → yellow). */
   heatmap: Texture;
   /** Colour lookup of the uncertainty map. */
   uncColormap: Texture;

@@ -30,7 +30,7 @@ import {
   type VoxelTypedArray,
   type WebviewToHostMessage,
 } from '../src/protocol/messages';
-import { COLORMAP_NAMES, colormapTable, defaultLabelColor, type ColormapName } from './colormaps';
+import { COLORMAP_NAMES, colormapTable, defaultLabelColor, heatTable, type ColormapName } from './colormaps';
 import {
   SLICE_VIEW_KINDS,
   axisCodes,
@@ -81,7 +81,7 @@ export const OVERLAY_KEYS = {
   rejectProposal: 'X',
 } as const;
 
-/** Colormaps the uncertainty map may use (the probability map is always 'hot'). */
+/** Colormaps the uncertainty map may use (the probability map always uses the heat scale, `heatTable`). */
 export const UNCERTAINTY_COLORMAPS: readonly ColormapName[] = ['ice', 'viridis', 'cividis', 'plasma', 'inferno'];
 
 /** How one overlay map kind is shown: each kind is toggled, faded and thresholded on its own. */
@@ -96,6 +96,8 @@ export interface OverlayDisplay {
 /** One voxel-wise map on the GPU. */
 interface OverlayMap {
   texture: Data3DTexture;
+  /** The values (also the texture's source), for the readout. */
+  data: Float32Array;
   range: [number, number];
   proposal: ProposalInfo | null;
 }
@@ -119,6 +121,8 @@ export interface PersistedViewerState {
   activeLabel: number;
   mode3d: RenderMode3D;
   labelMode3d: LabelMode3D;
+  /** Overlay look (the maps themselves are re-sent by the host). */
+  overlayLook?: { probabilityOpacity: number; uncertaintyOpacity: number; proposalOutline: boolean; uncertaintyColormap: ColormapName };
   frame: number;
 }
 
@@ -273,7 +277,7 @@ export class Viewer {
     this.renderer.setPixelRatio(window.devicePixelRatio || 1);
     this.emptyProb = createEmptyFloatVolume();
     this.colormapTex = createLutTexture(colormapTable(this.colormap));
-    this.heatTex = createLutTexture(colormapTable('hot'));
+    this.heatTex = createLutTexture(heatTable());
     this.uncColormapTex = createLutTexture(colormapTable(this.uncertaintyColormap));
     this.labelLut = createLutTexture(this.labelLutBytes, 256);
     this.bindEvents();
@@ -457,12 +461,13 @@ export class Viewer {
     const lo = Number.isFinite(m.range[0]) ? m.range[0] : 0;
     const hi = Number.isFinite(m.range[1]) && m.range[1] > lo ? m.range[1] : lo + 1;
     this.maps[m.kind]?.texture.dispose();
-    this.maps[m.kind] = { texture: createFloatVolume(data, vol.geometry.dims), range: [lo, hi], proposal: m.kind === 'probability' ? m.proposal : null };
+    this.maps[m.kind] = { texture: createFloatVolume(data, vol.geometry.dims), data, range: [lo, hi], proposal: m.kind === 'probability' ? m.proposal : null };
     const display = this.overlayDisplay[m.kind];
     display.show = true;
     if (m.kind === 'probability' && m.proposal) display.threshold = m.proposal.threshold;
     // Uncertainty has no natural cut-off: hide the lowest tenth of its range unless the user chose.
     if (m.kind === 'uncertainty' && !this.uncThresholdByUser) display.threshold = lo + 0.1 * (hi - lo);
+    this.updateReadout(this.readoutWorld ?? this.crosshair);
     this.requestRender(false);
     this.onUiChanged?.();
   }
@@ -473,6 +478,7 @@ export class Viewer {
       this.maps[k]?.texture.dispose();
       this.maps[k] = null;
     }
+    this.updateReadout(this.readoutWorld ?? this.crosshair);
     this.requestRender(false);
     this.onUiChanged?.();
   }
@@ -503,12 +509,14 @@ export class Viewer {
       if (kind === 'uncertainty') this.uncThresholdByUser = true;
     }
     this.requestRender(false);
+    this.saveStateSoon();
     this.onUiChanged?.();
   }
 
   setProposalOutline(on: boolean): void {
     this.proposalOutline = on;
     this.requestRender(false);
+    this.saveStateSoon();
     this.onUiChanged?.();
   }
 
@@ -519,6 +527,7 @@ export class Viewer {
       this.uncColormapTex.needsUpdate = true;
     }
     this.requestRender(false);
+    this.saveStateSoon();
     this.onUiChanged?.();
   }
 
@@ -1007,6 +1016,13 @@ export class Viewer {
     if (s.activeLabel && s.activeLabel > 0) this.activeLabel = s.activeLabel;
     if (s.mode3d !== undefined) this.mode3d = s.mode3d;
     if (s.labelMode3d !== undefined) this.labelMode3d = s.labelMode3d;
+    const look = s.overlayLook;
+    if (look) {
+      if (look.probabilityOpacity >= 0 && look.probabilityOpacity <= 1) this.overlayDisplay.probability.opacity = look.probabilityOpacity;
+      if (look.uncertaintyOpacity >= 0 && look.uncertaintyOpacity <= 1) this.overlayDisplay.uncertainty.opacity = look.uncertaintyOpacity;
+      if (typeof look.proposalOutline === 'boolean') this.proposalOutline = look.proposalOutline;
+      if (UNCERTAINTY_COLORMAPS.includes(look.uncertaintyColormap)) this.setUncertaintyColormap(look.uncertaintyColormap);
+    }
     if (typeof s.frame === 'number' && s.frame !== vol.frame && s.frame < vol.init.frameCount) this.selectFrame(s.frame);
   }
 
@@ -1039,6 +1055,12 @@ export class Viewer {
       activeLabel: this.activeLabel,
       mode3d: this.mode3d,
       labelMode3d: this.labelMode3d,
+      overlayLook: {
+        probabilityOpacity: this.overlayDisplay.probability.opacity,
+        uncertaintyOpacity: this.overlayDisplay.uncertainty.opacity,
+        proposalOutline: this.proposalOutline,
+        uncertaintyColormap: this.uncertaintyColormap,
+      },
       frame: vol.frame,
     };
     this.host.setState(s);
@@ -1278,9 +1300,12 @@ export class Viewer {
     const label = vol.labels.data[idx];
     const name = this.labelTable.find((e) => e.value === label)?.name;
     const frame = vol.init.frameCount > 1 ? `  frame ${vol.frame + 1}/${vol.init.frameCount}` : '';
+    const prob = this.maps.probability;
+    const unc = this.maps.uncertainty;
+    const maps = (prob ? `  p ${prob.data[idx].toFixed(3)}` : '') + (unc ? `  uncertainty ${formatValue(unc.data[idx])}` : '');
     this.statusEl.textContent =
       `voxel [${vox.join(', ')}]  world (${mm.map((c) => c.toFixed(1)).join(', ')}) mm  value ${formatValue(value)}` +
-      `  label ${label}${name ? ` (${name})` : ''}${frame}  ${axisCodes(vol.geometry)}`;
+      `  label ${label}${name ? ` (${name})` : ''}${maps}${frame}  ${axisCodes(vol.geometry)}`;
   }
 
   // ─────────────────────────── input ───────────────────────────

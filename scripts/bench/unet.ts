@@ -205,7 +205,8 @@ interface Row {
 export default async function unetBench(o: { json: boolean; args: string[] }): Promise<void> {
   const quick = o.args.includes('--quick');
   const withStock = o.args.includes('--stock') || (!quick && !o.args.includes('--no-stock'));
-  const withCpu = o.args.includes('--cpu') || !quick;
+  const withCpu = o.args.includes('--cpu') || (!quick && !o.args.includes('--no-cpu'));
+  const withTorch = torchAvailable();
   const sizes = quick ? [64] : [64, 96];
   const cores = cpus().length;
   const defaultThreads = cores > 1 ? Math.min(cores, 8) : 1;
@@ -241,29 +242,29 @@ export default async function unetBench(o: { json: boolean; args: string[] }): P
   if (withCpu) configs.push({ label: 'cpu', spec: { backend: 'cpu', threads: 1, variant: 'ours' }, sizes: [64], modes: o.args.includes('--cpu-train') ? ['infer', 'train'] : ['infer'] });
   if (withCpu && withStock) configs.push({ label: 'cpu-stock', spec: { backend: 'cpu', threads: 1, variant: 'stock' }, sizes: [64], modes: ['infer'] });
 
-  for (const c of configs) {
+  // PyTorch runs right after the first (fastest) configuration's run of the same size and mode, so
+  // that each pair sees about the same load on a shared machine.
+  const torchRows = new Map<string, number>();
+  for (const [index, c] of configs.entries()) {
     for (const size of c.sizes) {
       for (const mode of c.modes) {
         const slow = c.spec.variant === 'stock' || c.spec.backend === 'cpu';
         const reps = slow ? 1 : mode === 'infer' ? 5 : 3;
         const r = spawnChild({ ...c.spec, size, mode, reps });
-        log({ name: `unet${size}.${mode}`, backend: c.label, medianMs: r.medianMs, peakRssMB: r.peakRssMB, error: r.error });
+        const name = `unet${size}.${mode}`;
+        log({ name, backend: c.label, medianMs: r.medianMs, peakRssMB: r.peakRssMB, error: r.error });
+        if (index === 0 && withTorch) {
+          const t = runTorch(size, mode, reps);
+          log({ name, backend: 'pytorch-2t', medianMs: t.medianMs, peakRssMB: t.peakRssMB, error: t.error });
+          if (t.medianMs !== undefined) torchRows.set(name, t.medianMs);
+        }
       }
     }
   }
 
-  if (!torchAvailable()) {
+  if (!withTorch) {
     if (!o.json) console.log('PyTorch: /usr/bin/python3 cannot import torch (apt-get install python3-torch to compare)');
     return;
-  }
-  const torchRows = new Map<string, number>();
-  for (const size of sizes) {
-    for (const mode of ['infer', 'train'] as Mode[]) {
-      const r = runTorch(size, mode, mode === 'infer' ? 5 : 3);
-      const name = `unet${size}.${mode}`;
-      log({ name, backend: 'pytorch-2t', medianMs: r.medianMs, peakRssMB: r.peakRssMB, error: r.error });
-      if (r.medianMs !== undefined) torchRows.set(name, r.medianMs);
-    }
   }
   // Ratios against PyTorch, same run.
   for (const row of rows) {

@@ -312,9 +312,7 @@ export class ModelCommands implements vscode.Disposable {
             };
             this.proposals.set(doc, proposal);
             const provider = this.host.provider;
-            // The webview shows one map at a time (the last one sent) and the provider re-sends
-            // the maps in insertion order to views opened later: clear both, then send the
-            // uncertainty map first and the proposal (probability) last, so the proposal is shown.
+            // A new proposal replaces both maps of the previous one.
             provider.clearOverlay(doc, 'probability');
             provider.clearOverlay(doc, 'uncertainty');
             if (settings.testTimeAugmentation) {

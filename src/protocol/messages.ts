@@ -208,7 +208,11 @@ export interface ReplaceLabelsMessage {
   cause: 'revert' | 'resync' | 'reload';
 }
 
-/** Show (or replace) a voxel-wise map on the image grid. */
+/**
+ * Show (or replace) a voxel-wise map on the image grid. The webview keeps one slot per
+ * {@link OverlayKind}: a probability and an uncertainty map show together, each toggled, faded
+ * and thresholded on its own, and a new map replaces only the map of its own kind.
+ */
 export interface OverlayMessage {
   type: 'overlay';
   kind: OverlayKind;
@@ -220,7 +224,7 @@ export interface OverlayMessage {
   proposal: ProposalInfo | null;
 }
 
-/** Remove an overlay. */
+/** Remove the overlay of `kind`; a map of the other kind stays. */
 export interface ClearOverlayMessage {
   type: 'clearOverlay';
   kind: OverlayKind;

@@ -44,13 +44,13 @@ const forceAll = process.env.LESION_LAB_E2E_ALL === '1';
 /** Which steps run. Flip to true as each feature lands (see the header comment). */
 const STEP_SWITCHES: Record<StepName, Switch> = {
   installed: true,
-  openAndRender: 'auto',
-  openCase: 'auto',
-  segment: 'auto',
-  brush: 'auto',
-  undoRedo: 'auto',
-  save: 'auto',
-  fineTune: 'auto',
+  openAndRender: true,
+  openCase: true,
+  segment: true,
+  brush: true,
+  undoRedo: true,
+  save: true,
+  fineTune: true,
 };
 
 /** Extra user settings for the run, merged into the profile's settings.json. */

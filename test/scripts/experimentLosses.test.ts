@@ -118,6 +118,7 @@ describe('experiment:losses report', () => {
     assert.match(md, /Lesjak/);
     assert.match(md, /CC-BY/);
     assert.match(md, /1\.5 min/);
+    assert.match(md, /`npm run experiment:losses -- --losses dice,cross-entropy --folds 1,2`/);
   });
 });
 

@@ -40,7 +40,9 @@ export function sliceUniforms(): Record<string, { value: unknown }> {
     u_probRange: { value: new Vector2(0, 1) },
     u_probOutline: { value: false },
     u_probOutlineThreshold: { value: 0.5 },
-    u_probOutlineColor: { value: new Vector4(0, 1, 1, 1) },
+    // Magenta: apart from the heat scale (red → yellow) and 'ice' (blue → cyan), since the outline
+    // runs where uncertainty is highest.
+    u_probOutlineColor: { value: new Vector4(1, 0.2, 1, 1) },
     u_showUnc: { value: false },
     u_uncOpacity: { value: 0.5 },
     u_uncThreshold: { value: 0 },

@@ -6,7 +6,7 @@ import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
-import { instantiateThreadedWasm, THREADED_SIMD_WASM, unrefWasmWorkers } from './wasmThreads';
+import { instantiateThreadedWasm, THREADED_SIMD_WASM, trimWasmWorkers } from './wasmThreads';
 import { installWasmKernelFixes } from './wasmKernels';
 
 export const BACKEND_PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -116,7 +116,7 @@ async function registerWasm(threads: number): Promise<{ note: string; simd: bool
         'wasm',
         () => {
           const backend = new tfwasm.BackendWasm(module); // sizes the thread pool
-          unrefWasmWorkers(module);
+          trimWasmWorkers(module);
           return backend;
         },
         2,

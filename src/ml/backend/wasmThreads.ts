@@ -13,6 +13,7 @@ import type { BackendWasmModule } from '@tensorflow/tfjs-backend-wasm/wasm-out/t
 /** Emscripten module of the threaded build: the plain module plus its pthread pool. */
 interface NodeWorkerLike {
   unref?: () => void;
+  terminate?: () => unknown;
 }
 
 export interface ThreadedWasmModule extends BackendWasmModule {
@@ -168,9 +169,16 @@ export async function instantiateThreadedWasm(wasmDir: string, threads: number):
 }
 
 /**
- * Lets the process exit while the XNNPACK pool threads wait for work: Emscripten refs a Node
- * worker while its pthread runs, and pool threads run forever. Call after the pool is created.
+ * Call once the XNNPACK pool exists. Lets the process exit while the pool threads wait for work
+ * (Emscripten refs a Node worker while its pthread runs, and pool threads run forever), and ends
+ * the workers Emscripten pre-spawned (8) beyond those the pool uses (Emscripten spawns anew if a
+ * thread is ever wanted again): each idle worker costs a V8 isolate.
  */
-export function unrefWasmWorkers(module: ThreadedWasmModule): void {
-  for (const w of [...(module.PThread.runningWorkers ?? []), ...(module.PThread.unusedWorkers ?? [])]) w.unref?.();
+export function trimWasmWorkers(module: ThreadedWasmModule): void {
+  for (const w of module.PThread.runningWorkers ?? []) w.unref?.();
+  const idle = module.PThread.unusedWorkers ?? [];
+  for (const w of idle.splice(0, idle.length)) {
+    w.unref?.();
+    void w.terminate?.();
+  }
 }

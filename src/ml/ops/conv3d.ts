@@ -285,7 +285,9 @@ export function conv3dSameMulti(xs: tf.Tensor5D[], filter: tf.Tensor5D, stride: 
 
 /**
  * 3-D convolution with 'same' padding, fast on the wasm and cpu backends, with input and filter
- * gradients (see the file comment). Equal to `tf.conv3d(x, filter, stride, 'same')`.
+ * gradients (see the file comment). Equal to `tf.conv3d(x, filter, stride, 'same')` whenever the
+ * kernel is at least as large as the stride; for a smaller kernel (e.g. 1×1×1, stride 2) tfjs 4.22
+ * pads by a negative amount along D, while this follows TensorFlow ({@link samePadding}).
  *
  * @param x - [B,D,H,W,Cin].
  * @param filter - [KD,KH,KW,Cin,Cout].
