@@ -509,7 +509,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       formatVersion: 1,
       parentVersion: opts.parentVersion !== undefined ? opts.parentVersion : baseCard?.version ?? null,
       createdAt: new Date().toISOString(),
-      patchSizeVoxels: patchSize,
+      patchSizeVoxels,
       preprocessing,
       network: opts.networks.configOf(network),
       training: {
