@@ -6,20 +6,17 @@
 // Budgeted: on 2 shared cores a fold gets minutes, not the hours a real model needs.
 import { existsSync, mkdtempSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { readNifti } from '../src/nifti';
 import { initBackend } from '../src/ml/backend';
-import { loadSegmentationModel, segmentVolume, unetNetworks, type SegmentationModel } from '../src/ml/inference';
+import { loadSegmentationModel, segmentVolume, type SegmentationModel } from '../src/ml/inference';
 import { lesionList, overlapScores } from '../src/ml/metrics';
 import { findStarterModelDir, ModelStore, readCard } from '../src/ml/modelStore';
-import { defaultPreprocessing } from '../src/ml/preprocess';
 import { fineTune } from '../src/ml/training';
-import { STARTER_NETWORK } from './train-starter';
+import { MS_CASES, MS_DATA_DIR, msCasePair, STARTER_TRAINING } from './train-starter';
 
-const DATA = resolve(__dirname, '../../shared/data/lesion/ms-flair-mni');
-const FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz';
-const MASK = 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz';
-const CASES = ['patient07', 'patient19', 'patient26'];
+const DATA = MS_DATA_DIR;
+const CASES = MS_CASES;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,8 +26,9 @@ function arg(name: string): string | undefined {
 const fmt = (v: number | null): string => (v === null ? '  -  ' : v.toFixed(3));
 
 async function score(model: SegmentationModel, caseName: string): Promise<string> {
-  const image = await readNifti(join(DATA, caseName, FLAIR));
-  const mask = await readNifti(join(DATA, caseName, MASK));
+  const pair = msCasePair(caseName);
+  const image = await readNifti(pair.imagePath);
+  const mask = await readNifti(pair.maskPath);
   const t0 = Date.now();
   const seg = await segmentVolume(image, model, { ttaFlips: [[]] });
   const seconds = (Date.now() - t0) / 1000;
@@ -67,26 +65,16 @@ async function main(): Promise<void> {
   console.log(`\nleave-one-out, starter configuration trained from scratch for ${minutes} min per fold:`);
   const rows: string[] = [];
   for (const heldOutCase of CASES) {
-    const train = CASES.filter((c) => c !== heldOutCase).map((c) => ({ imagePath: join(DATA, c, FLAIR), maskPath: join(DATA, c, MASK) }));
+    const train = CASES.filter((c) => c !== heldOutCase).map(msCasePair);
     const store = new ModelStore(mkdtempSync(join(tmpdir(), 'lesion-lab-eval-')));
     const t0 = Date.now();
     const r = await fineTune({
-      newNetwork: { config: { ...STARTER_NETWORK }, patchSizeVoxels: [96, 96, 96], preprocessing: defaultPreprocessing('MR', [1, 1, 1]) },
+      ...STARTER_TRAINING,
       pairs: train,
       store,
-      networks: unetNetworks,
       minutes,
-      patchSize: [32, 32, 32],
-      batchSize: 4,
-      learningRate: 1e-2,
-      lossOptions: { regionPooling: 'batch' },
-      foregroundFraction: 0.5,
-      stepsPerEpoch: 25,
-      patience: 10,
-      seed: 11,
       holdOut: false,
       wholeVolumeValidation: false,
-      activate: 'always',
     });
     const trainS = (Date.now() - t0) / 1000;
     const model = await loadSegmentationModel(r.version.dir);

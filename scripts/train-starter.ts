@@ -10,13 +10,22 @@ import { initBackend } from '../src/ml/backend';
 import { unetNetworks } from '../src/ml/inference';
 import { ModelStore, writeCard, type ModelCard } from '../src/ml/modelStore';
 import { defaultPreprocessing } from '../src/ml/preprocess';
-import { fineTune } from '../src/ml/training';
+import { fineTune, type FineTuneOptions, type TrainingPair } from '../src/ml/training';
 
 const ROOT = resolve(__dirname, '..');
 const DATA = resolve(ROOT, '../shared/data/lesion/ms-flair-mni');
 const OUT = join(ROOT, 'media/models/starter');
 const FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz';
 const MASK = 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz';
+
+/** The MS FLAIR data folder and its cases (one subfolder each). */
+export const MS_DATA_DIR = DATA;
+export const MS_CASES = ['patient07', 'patient19', 'patient26'] as const;
+
+/** The FLAIR image and reference mask of one MS case. */
+export function msCasePair(caseName: string): TrainingPair {
+  return { imagePath: join(DATA, caseName, FLAIR), maskPath: join(DATA, caseName, MASK) };
+}
 
 export const STARTER_ATTRIBUTION =
   'Trained on the 3D MR image database of Multiple Sclerosis patients with white matter lesion segmentations ' +
@@ -26,6 +35,23 @@ export const STARTER_ATTRIBUTION =
 
 /** The starter network: 4 levels, 4 base filters, batch norm (≈83k parameters, ≈330 KB). */
 export const STARTER_NETWORK = { levels: 4, baseFilters: 4, normalization: 'batch', deepSupervision: false, seed: 7 } as const;
+
+/** The starter's training recipe; `npm run eval` retrains it per fold with the same one. */
+export const STARTER_TRAINING = {
+  newNetwork: { config: { ...STARTER_NETWORK }, patchSizeVoxels: [96, 96, 96], preprocessing: defaultPreprocessing('MR', [1, 1, 1]) },
+  networks: unetNetworks,
+  patchSize: [32, 32, 32],
+  batchSize: 4,
+  learningRate: 1e-2,
+  // Pool TP/FP/FN over the batch: half the patches hold no lesion, and per-image pooling makes
+  // their foreground term a constant.
+  lossOptions: { regionPooling: 'batch' },
+  foregroundFraction: 0.5,
+  stepsPerEpoch: 25,
+  patience: 10,
+  seed: 11,
+  activate: 'always',
+} satisfies Partial<FineTuneOptions>;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,28 +64,16 @@ async function main(): Promise<void> {
   const out = resolve(arg('out') ?? OUT);
   const backend = await initBackend({ preferred: (arg('backend') as 'wasm' | 'cpu' | undefined) ?? 'auto' });
   console.log(`backend: ${backend.name} (${backend.reason})`);
-  const cases = ['patient07', 'patient19', 'patient26'].map((p) => ({ imagePath: join(DATA, p, FLAIR), maskPath: join(DATA, p, MASK) }));
+  const cases = MS_CASES.map(msCasePair);
   for (const c of cases) if (!existsSync(c.imagePath)) throw new Error(`${c.imagePath} is missing: the shared data folder is needed`);
   const store = new ModelStore(mkdtempSync(join(tmpdir(), 'lesion-lab-starter-')));
   const t0 = Date.now();
   const result = await fineTune({
-    newNetwork: { config: { ...STARTER_NETWORK }, patchSizeVoxels: [96, 96, 96], preprocessing: defaultPreprocessing('MR', [1, 1, 1]) },
+    ...STARTER_TRAINING,
     pairs: cases,
     store,
-    networks: unetNetworks,
     minutes,
     steps,
-    patchSize: [32, 32, 32],
-    batchSize: 4,
-    learningRate: 1e-2,
-    // Pool TP/FP/FN over the batch: half the patches hold no lesion, and per-image pooling makes
-    // their foreground term a constant.
-    lossOptions: { regionPooling: 'batch' },
-    foregroundFraction: 0.5,
-    stepsPerEpoch: 25,
-    patience: 10,
-    seed: 11,
-    activate: 'always',
     parentVersion: null,
     backend: `${backend.name} (${backend.threads} thread${backend.threads > 1 ? 's' : ''})`,
     onProgress: (p) => {

@@ -8,8 +8,8 @@ import { unetNetworks } from '../ml/inference';
 import { ModelStore } from '../ml/modelStore';
 import { fineTune, TrainingCancelledError, type TrainingPair } from '../ml/training';
 import { LOSS_NAMES } from '../ml/losses';
-import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
-import { backendOption, isInputError, numberOption, parseArgs, resolveModelDir } from './segment';
+import { CliUsageError, EXIT_OK, type CliCommand, type CliIo } from './command';
+import { backendOption, numberOption, parseArgs, reportInputErrors, resolveModelDir } from './segment';
 
 const USAGE =
   'lesion-lab fine-tune --out STORE_DIR [--base MODEL_OR_STORE_DIR] [--minutes 10] [--steps N] [--loss NAME] ' +
@@ -104,13 +104,7 @@ export const fineTuneCommand: CliCommand = {
   name: 'fine-tune',
   summary: 'fine-tune a model on IMAGE:MASK pairs into a new version of a model store',
   usage: USAGE,
-  async run(args, io) {
-    try {
-      return await runFineTune(args, io);
-    } catch (e) {
-      if (!isInputError(e)) throw e;
-      io.stderr(`lesion-lab fine-tune: ${e.message.split('\n')[0]}\n`);
-      return EXIT_BAD_INPUT;
-    }
+  run(args, io) {
+    return reportInputErrors('fine-tune', io, () => runFineTune(args, io));
   },
 };

@@ -111,6 +111,20 @@ export function isInputError(e: unknown): e is Error {
   );
 }
 
+/**
+ * Runs a command body; an input error (see {@link isInputError}) becomes its first line on stderr,
+ * prefixed `lesion-lab COMMAND:`, and exit status 2. Other errors propagate.
+ */
+export async function reportInputErrors(commandName: string, io: CliIo, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    if (!isInputError(e)) throw e;
+    io.stderr(`lesion-lab ${commandName}: ${e.message.split('\n')[0]}\n`);
+    return EXIT_BAD_INPUT;
+  }
+}
+
 async function runSegment(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, ['model', 'out', 'prob', 'uncertainty', 'threshold', 'min-lesion-mm3', 'tta', 'overlap', 'backend']);
   if (args.positional.length !== 1) throw new CliUsageError(`expected one IMAGE, got ${args.positional.length}`);
@@ -175,14 +189,8 @@ export const segmentCommand: CliCommand = {
   name: 'segment',
   summary: 'propose a lesion mask for IMAGE with a model (the starter model by default)',
   usage: USAGE,
-  async run(args, io) {
-    try {
-      return await runSegment(args, io);
-    } catch (e) {
-      if (!isInputError(e)) throw e;
-      io.stderr(`lesion-lab segment: ${e.message.split('\n')[0]}\n`);
-      return EXIT_BAD_INPUT;
-    }
+  run(args, io) {
+    return reportInputErrors('segment', io, () => runSegment(args, io));
   },
 };
 

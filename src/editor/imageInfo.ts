@@ -30,6 +30,11 @@ export function intensityStats(data: NumericArray, headerWindow?: { min: number;
   return floatStats(data, window);
 }
 
+/** The percentile fields of IntensityStats, each given by `percentile(p)` (p in percent). */
+function percentiles(percentile: (p: number) => number): Pick<IntensityStats, 'p1' | 'p5' | 'p50' | 'p95' | 'p99' | 'p99_5'> {
+  return { p1: percentile(1), p5: percentile(5), p50: percentile(50), p95: percentile(95), p99: percentile(99), p99_5: percentile(99.5) };
+}
+
 /** Exact statistics of 8/16-bit integer data from a full-range histogram (one pass). */
 function integerStats(
   data: Int16Array | Uint16Array | Uint8Array | Int8Array,
@@ -40,7 +45,7 @@ function integerStats(
   const hist = new Float64Array(bins);
   const n = data.length;
   for (let i = 0; i < n; i++) hist[data[i] + offset]++;
-  if (n === 0) return { min: 0, max: 0, mean: 0, p1: 0, p5: 0, p50: 0, p95: 0, p99: 0, p99_5: 0, nonFiniteCount: 0, headerWindow: window };
+  if (n === 0) return { min: 0, max: 0, mean: 0, ...percentiles(() => 0), nonFiniteCount: 0, headerWindow: window };
   let lo = 0;
   while (hist[lo] === 0) lo++;
   let hi = bins - 1;
@@ -61,12 +66,7 @@ function integerStats(
     min: lo - offset,
     max: hi - offset,
     mean: sum / n,
-    p1: percentile(1),
-    p5: percentile(5),
-    p50: percentile(50),
-    p95: percentile(95),
-    p99: percentile(99),
-    p99_5: percentile(99.5),
+    ...percentiles(percentile),
     nonFiniteCount: 0,
     headerWindow: window,
   };
@@ -87,11 +87,11 @@ function floatStats(data: NumericArray, window: { min: number; max: number } | n
     finiteCount++;
   }
   if (finiteCount === 0) {
-    return { min: 0, max: 0, mean: 0, p1: 0, p5: 0, p50: 0, p95: 0, p99: 0, p99_5: 0, nonFiniteCount: n, headerWindow: window };
+    return { min: 0, max: 0, mean: 0, ...percentiles(() => 0), nonFiniteCount: n, headerWindow: window };
   }
   const mean = sum / finiteCount;
   if (max === min) {
-    return { min, max, mean, p1: min, p5: min, p50: min, p95: min, p99: min, p99_5: min, nonFiniteCount: n - finiteCount, headerWindow: window };
+    return { min, max, mean, ...percentiles(() => min), nonFiniteCount: n - finiteCount, headerWindow: window };
   }
   const hist = new Float64Array(BINS);
   const stride = Math.max(1, Math.ceil(n / MAX_HISTOGRAM_SAMPLES));
@@ -123,12 +123,7 @@ function floatStats(data: NumericArray, window: { min: number; max: number } | n
     min,
     max,
     mean,
-    p1: percentile(1),
-    p5: percentile(5),
-    p50: percentile(50),
-    p95: percentile(95),
-    p99: percentile(99),
-    p99_5: percentile(99.5),
+    ...percentiles(percentile),
     nonFiniteCount: n - finiteCount,
     headerWindow: window,
   };

@@ -6,6 +6,7 @@
 // (BACKEND_PREFERENCES, LOSS_NAMES) by test/editor/modelSettings.test.ts.
 import type { BackendPreference } from '../ml/backend';
 import type { LossName } from '../ml/losses/base';
+import { numberInRange, settingPicker } from './settingsReader';
 
 /** The values of `lesionLab.backend` (same as the engine's BACKEND_PREFERENCES). */
 export const BACKEND_SETTING_VALUES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const satisfies readonly BackendPreference[];
@@ -60,15 +61,8 @@ export const DEFAULT_MODEL_SETTINGS: Readonly<ModelSettings> = {
 export function readModelSettings(get: (key: string) => unknown): { settings: ModelSettings; problems: string[] } {
   const problems: string[] = [];
   const d = DEFAULT_MODEL_SETTINGS;
-  function pick<T>(key: string, fallback: T, ok: (v: unknown) => boolean, expected: string): T {
-    const v = get(key);
-    if (v === undefined || v === null) return fallback;
-    if (ok(v)) return v as T;
-    problems.push(`lesionLab.${key} must be ${expected}, got ${JSON.stringify(v)}; using ${JSON.stringify(fallback)}`);
-    return fallback;
-  }
-  const num = (min: number, max: number, openMin = false) => (v: unknown) =>
-    typeof v === 'number' && Number.isFinite(v) && (openMin ? v > min : v >= min) && v <= max;
+  const pick = settingPicker(get, problems);
+  const num = numberInRange;
   const settings: ModelSettings = {
     backend: pick('backend', d.backend, (v) => (BACKEND_SETTING_VALUES as readonly unknown[]).includes(v), `one of ${BACKEND_SETTING_VALUES.join(', ')}`),
     proposalThreshold: pick('proposalThreshold', d.proposalThreshold, (v) => num(0, 1, true)(v) && (v as number) < 1, 'a probability strictly between 0 and 1'),

@@ -3,6 +3,7 @@
 
 import type { Lesion } from '../ml/metrics';
 import type { ModelCard, StoredVersion } from '../ml/modelStore';
+import type { TrainingProgress } from '../ml/training';
 
 /** What the status bar item shows. */
 export interface ModelStatus {
@@ -54,18 +55,8 @@ export function segmentProgressMessage(done: number, total: number): string {
   return `patches ${done} / ${total}`;
 }
 
-/** What the fine-tune progress notification needs from the engine's progress report. */
-export interface TrainingProgressLike {
-  step: number;
-  epoch: number;
-  loss: number;
-  valDice: number | null;
-  elapsedS: number;
-  phase: 'validating-before' | 'training' | 'validating-after' | 'saving';
-}
-
 /** Progress text of Fine-tune: "epoch 3 · step 61 · loss 0.412 · validation Dice 0.710". */
-export function trainingProgressMessage(p: TrainingProgressLike): string {
+export function trainingProgressMessage(p: TrainingProgress): string {
   switch (p.phase) {
     case 'validating-before':
       return 'validating the current model on the held-out cases…';

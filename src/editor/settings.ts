@@ -2,6 +2,7 @@
 
 import type { OverwriteMode, ViewerSettings, ViewLayout } from '../protocol/messages';
 import { DEFAULT_MASK_PATTERN } from './maskPath';
+import { numberInRange, settingPicker } from './settingsReader';
 
 /** What to do with a mask on another grid without asking. */
 export type GridMismatchAction = 'ask' | 'resample' | 'readOnly' | 'ignore';
@@ -40,14 +41,8 @@ const MISMATCH: readonly GridMismatchAction[] = ['ask', 'resample', 'readOnly', 
 export function readEditorSettings(get: (key: string) => unknown): { settings: EditorSettings; problems: string[] } {
   const problems: string[] = [];
   const d = DEFAULT_SETTINGS;
-  function pick<T>(key: string, fallback: T, ok: (v: unknown) => boolean, expected: string): T {
-    const v = get(key);
-    if (v === undefined || v === null) return fallback;
-    if (ok(v)) return v as T;
-    problems.push(`lesionLab.${key} must be ${expected}, got ${JSON.stringify(v)}; using ${JSON.stringify(fallback)}`);
-    return fallback;
-  }
-  const num = (min: number, max: number) => (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
+  const pick = settingPicker(get, problems);
+  const num = numberInRange;
   const settings: EditorSettings = {
     maskPattern: pick('maskPattern', d.maskPattern, (v) => typeof v === 'string' && /\.nii\.gz$/i.test(v), 'a file name pattern ending in .nii.gz, such as "${name}_seg.nii.gz"'),
     gridMismatchAction: pick('gridMismatchAction', d.gridMismatchAction, (v) => MISMATCH.includes(v as GridMismatchAction), `one of ${MISMATCH.join(', ')}`),

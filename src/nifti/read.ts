@@ -7,7 +7,7 @@ import { decodeFrame } from './decode';
 import { NiftiReadError } from './errors';
 import { gunzipPrefix, gunzipWhole, isGzip } from './gzip';
 import { frameByteLength, headerCounts, looksLikeNiftiHeader, parseNiftiHeader } from './header';
-import type { AffineSource, NiftiHeader, NiftiImage } from './types';
+import type { NiftiHeader, NiftiImage } from './types';
 
 /** Options of {@link readNifti}. */
 export interface ReadNiftiOptions {
@@ -183,14 +183,10 @@ async function imagePathOf(headerPath: string): Promise<string> {
 }
 
 /** Geometry that follows from the header alone; refuses unusable affines. */
-function geometryOf(header: NiftiHeader, filePath: string): {
-  shape: number[];
-  dims: [number, number, number];
-  spacingMm: [number, number, number];
-  affine: Float64Array;
-  affineSource: AffineSource;
-  frameCount: number;
-} {
+function geometryOf(
+  header: NiftiHeader,
+  filePath: string,
+): Pick<NiftiImage, 'shape' | 'dims' | 'spacingMm' | 'affine' | 'affineSource' | 'frameCount'> {
   const ndim = header.dim[0];
   const shape = header.dim.slice(1, ndim + 1);
   const dims: [number, number, number] = [1, 2, 3].map((d) => (d <= ndim ? header.dim[d] : 1)) as [

@@ -34,6 +34,7 @@ import {
 import { readNifti } from '../../src/nifti';
 import { writeCropNifti, writePhantomNifti } from '../../scripts/e2e/fixtures';
 import { sharedDataPath } from '../helpers/sharedData';
+import { CHROMIUM_ARGS } from '../webview/harness';
 
 type StepName = 'installed' | 'openAndRender' | 'openCase' | 'segment' | 'brush' | 'undoRedo' | 'save' | 'fineTune';
 type Switch = 'auto' | boolean;
@@ -129,16 +130,6 @@ const SEG_NAME = CASE_NAME.replace(/\.nii\.gz$/, '_seg.nii.gz');
 const OUT_DIR = join(PROJECT_ROOT, 'test-output/e2e');
 const RUN_DIR = join(CACHE_DIR, 'e2e');
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface PackageJson {
   contributes?: {

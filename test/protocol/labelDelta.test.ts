@@ -18,18 +18,10 @@ import {
   validateDelta,
   type LabelDelta,
 } from '../../src/protocol/labelDelta';
+import { seededRandom } from '../../src/volume/patches';
 
-/** Deterministic pseudo-random generator (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic pseudo-random generator (mulberry32) so failures reproduce.
+const rng = seededRandom;
 
 test('encodeDelta finds exactly the changed voxels as sorted runs', () => {
   const before = new Uint8Array([0, 0, 1, 1, 0, 0, 0, 2]);

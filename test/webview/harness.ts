@@ -9,6 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { intensityStats, guessModality, obliquityDeg, toWireVoxels } from '../../src/editor/imageInfo';
+import { DEFAULT_SETTINGS as DEFAULT_EDITOR_SETTINGS } from '../../src/editor/settings';
 import { readNifti } from '../../src/nifti/index';
 import type { InitMessage, LabelTableEntry, ViewerSettings } from '../../src/protocol/messages';
 
@@ -43,15 +44,8 @@ export interface TestVolume {
   readOnly?: boolean;
 }
 
-export const DEFAULT_SETTINGS: ViewerSettings = {
-  radiological: true,
-  layout: '2x2',
-  colormap: 'gray',
-  labelOpacity: 0.5,
-  labelOutline: false,
-  brushRadiusMm: 3,
-  overwriteMode: 'all',
-};
+/** The viewer settings the host sends when the user has changed none. */
+export const DEFAULT_SETTINGS: ViewerSettings = DEFAULT_EDITOR_SETTINGS.viewer;
 
 /** Reads a NIfTI file (frame 0) into a TestVolume, with its mask when given. */
 export async function volumeFromNifti(path: string, maskPath?: string): Promise<TestVolume> {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { webviewHtml } from '../../src/editor/webviewHtml';
-import { crop, editOf, launchChromium, openHarness, syntheticVolume, type Harness, type Posted } from './harness';
+import { crop, editOf, inPage as harnessInPage, launchChromium, openHarness, syntheticVolume, type Harness, type Posted } from './harness';
 
 let browser: Browser;
 let h: Harness;
@@ -28,13 +28,7 @@ after(async () => {
 
 /** Runs `fn(viewer, arg)` in the page. */
 function inPage<T, A = undefined>(fn: (viewer: any, arg: A) => T, arg?: A): Promise<T> {
-  return h.page.evaluate(
-    ({ src, arg }) => {
-      const f = new Function('viewer', 'arg', `return (${src})(viewer, arg);`);
-      return f((window as any).lesionLab.viewer, arg);
-    },
-    { src: fn.toString(), arg: arg as A },
-  ) as Promise<T>;
+  return harnessInPage(h, fn, arg);
 }
 
 async function canvasOrigin(): Promise<[number, number]> {

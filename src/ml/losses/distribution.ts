@@ -3,7 +3,7 @@
 // on probabilities clipped to [1e-7, 1 − 1e-7].
 import type * as tf from '@tensorflow/tfjs';
 import { BaseSegmentationLoss } from './base';
-import { parseClassWeights, parseNumber, LossError, type CommonLossOptions, type Reduction } from './options';
+import { NON_NEGATIVE, parseClassWeights, parseNumber, LossError, type CommonLossOptions, type Reduction } from './options';
 import { distributionTermPerImage, type PreparedInputs } from './regions';
 
 /** Options of {@link CrossEntropyLoss}. */
@@ -57,7 +57,7 @@ export class FocalLoss<R extends Reduction = 'mean'> extends BaseSegmentationLos
   constructor(options: FocalLossOptions<R> = {}) {
     super('FocalLoss', options, ['alpha', 'gamma']);
     this.alpha = parseClassWeights(this.owner, 'alpha', options.alpha);
-    this.gamma = parseNumber(this.owner, 'gamma', options.gamma, 2, { min: 0, max: Infinity });
+    this.gamma = parseNumber(this.owner, 'gamma', options.gamma, 2, NON_NEGATIVE);
   }
 
   protected perImage(prepared: PreparedInputs): tf.Tensor1D {

@@ -127,6 +127,11 @@ export interface NumberRange {
   maxExclusive?: boolean;
 }
 
+/** Common ranges of loss options. */
+export const UNIT_INTERVAL: NumberRange = { min: 0, max: 1 };
+export const NON_NEGATIVE: NumberRange = { min: 0, max: Infinity };
+export const POSITIVE: NumberRange = { min: 0, max: Infinity, minExclusive: true };
+
 function describeRange(range: NumberRange): string {
   if (range.max === Infinity) return range.minExclusive ? `> ${range.min}` : `>= ${range.min}`;
   return `in ${range.minExclusive ? '(' : '['}${range.min}, ${range.max}${range.maxExclusive ? ')' : ']'}`;

@@ -6,6 +6,8 @@ import { BaseSegmentationLoss } from './base';
 import {
   parseNumber,
   parseRegionPooling,
+  POSITIVE,
+  UNIT_INTERVAL,
   type CommonLossOptions,
   type Reduction,
   type RegionPooling,
@@ -18,9 +20,6 @@ import {
   tverskyIndex,
   type PreparedInputs,
 } from './regions';
-
-const UNIT_INTERVAL = { min: 0, max: 1 };
-const POSITIVE = { min: 0, max: Infinity, minExclusive: true };
 
 /** Options of {@link DiceLoss}. */
 export interface DiceLossOptions<R extends Reduction = Reduction> extends CommonLossOptions<R>, RegionPoolingOptions {

@@ -11,9 +11,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { BaseSegmentationLoss, type ReducedLoss } from './base';
 import {
+  NON_NEGATIVE,
   parseNumber,
   parseRareClasses,
   parseRegionPooling,
+  UNIT_INTERVAL,
   type CommonLossOptions,
   type NumberRange,
   type Reduction,
@@ -29,8 +31,7 @@ import {
   type PreparedInputs,
 } from './regions';
 
-const UNIT_INTERVAL: NumberRange = { min: 0, max: 1 };
-const FOCAL_GAMMA: NumberRange = { min: 0, max: Infinity };
+const FOCAL_GAMMA = NON_NEGATIVE;
 // γ = 1 would make (1 − mTI)^(1−γ) the constant 1, and γ > 1 a loss that grows as mTI → 1.
 const TVERSKY_GAMMA: NumberRange = { min: 0, max: 1, maxExclusive: true };
 const TVERSKY_GAMMA_WHY = ' (the focal Tversky exponent 1 − gamma must stay positive)';

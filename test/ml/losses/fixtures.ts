@@ -1,17 +1,9 @@
 // Small deterministic tensors for the loss tests.
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from '../../../src/volume/patches';
 
-/** Deterministic uniform [0,1) generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0,1) generator (mulberry32): the engine's, re-exported for the tests. */
+export { seededRandom };
 
 /** Random labels `[B,…spatial]` (class c with probability `classProbabilities[c]`). */
 export function randomLabels(spatialShape: number[], classProbabilities: number[], seed: number): Int32Array {
