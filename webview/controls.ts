@@ -8,7 +8,7 @@ import { CT_PRESETS, type CtPresetName } from './windowing';
 
 type Ctl = HTMLInputElement | HTMLSelectElement;
 
-const TOOL_SHORT: Record<ToolName, string> = { navigate: 'Nav', brush: 'Brush', eraser: 'Erase', fill2d: 'Fill', grow3d: 'Grow' };
+const TOOL_SHORT: Record<ToolName, string> = { navigate: 'Nav', brush: 'Brush', eraser: 'Erase', fill2d: 'Fill', grow3d: 'Grow', prompt: 'Prompt' };
 
 const FIELD_TITLES: Record<string, string> = {
   radius: 'Brush radius in mm ([ and ] change it)',
@@ -245,7 +245,10 @@ export class Controls {
     this.proposalBar.hidden = p === null;
     if (p) {
       this.proposalBar.dataset.modelVersion = p.modelVersion;
-      this.proposalText.textContent = `Lesion proposal from model ${p.modelVersion} (probability ≥ ${p.threshold}, as label ${p.labelValue}): review it, then`;
+      this.proposalText.textContent =
+        p.origin === 'prompts'
+          ? `Prompted object (into the selected label, ${v.overwrite === 'all' ? 'overwriting unlocked labels' : v.overwrite === 'empty' ? 'only empty voxels' : `only empty voxels and label ${v.overwriteLabel}`}): add prompts, or`
+          : `Lesion proposal from model ${p.modelVersion} (probability ≥ ${p.threshold}, as label ${p.labelValue}): review it, then`;
       this.acceptButton.disabled = v.readOnly;
       this.acceptButton.title = v.readOnly
         ? `Read-only${v.readOnlyReason ? `: ${v.readOnlyReason}` : ''}; the proposal cannot be accepted`

@@ -77,6 +77,9 @@ function handle(viewer: Viewer, controls: Controls, m: HostToWebviewMessage): vo
     case 'status':
       viewer.showStatus(m.text);
       break;
+    case 'promptsCleared':
+      viewer.promptsCleared();
+      break;
     case 'error':
       if (m.fatal) viewer.showMessage(m.message);
       else viewer.showStatus(m.message);

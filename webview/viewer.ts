@@ -50,6 +50,7 @@ import { interpolatedVoxels } from './tools/interpolate';
 import { smallIslandVoxels } from './tools/islands';
 import { mayPaint, type PaintRule } from './tools/paintRule';
 import { growRegion } from './tools/regionGrow';
+import { PromptTool, type PromptViewFrame } from './tools/promptTool';
 import { LabelMode3D, RenderMode3D, VolumeView } from './volumeView';
 import { CT_PRESETS, autoWindow, windowRange, type CtPresetName, type WindowLevel } from './windowing';
 
@@ -61,14 +62,15 @@ export interface ViewerHost {
 }
 
 /** Editing tools; each has a keyboard shortcut (see TOOL_KEYS). */
-export type ToolName = 'navigate' | 'brush' | 'eraser' | 'fill2d' | 'grow3d';
-export const TOOL_KEYS: Record<string, ToolName> = { n: 'navigate', b: 'brush', e: 'eraser', f: 'fill2d', g: 'grow3d' };
+export type ToolName = 'navigate' | 'brush' | 'eraser' | 'fill2d' | 'grow3d' | 'prompt';
+export const TOOL_KEYS: Record<string, ToolName> = { n: 'navigate', b: 'brush', e: 'eraser', f: 'fill2d', g: 'grow3d', k: 'prompt' };
 export const TOOL_TITLES: Record<ToolName, string> = {
   navigate: 'Navigate (N)',
   brush: 'Brush (B)',
   eraser: 'Eraser (E)',
   fill2d: 'Fill in slice (F)',
   grow3d: 'Region grow 3-D (G)',
+  prompt: 'Prompt (K): click on the object, Shift+click or right click off it, drag a box in the axial view; Backspace undoes a prompt, Esc clears them',
 };
 
 /** Keys (KeyboardEvent.key) of the overlay and model shortcuts; shown in the tooltips. */
@@ -232,6 +234,12 @@ export class Viewer {
   onLabelsChanged: (() => void) | null = null;
   /** Called when controls must refresh (tool, label table, settings). */
   onUiChanged: (() => void) | null = null;
+  /** The Prompt tool's prompts for the current object (webview/tools/promptTool.ts). */
+  readonly promptTool: PromptTool;
+  /** 2-D canvas over the views for the prompt markers. */
+  readonly promptLayer: HTMLCanvasElement;
+  /** The slice view a Prompt tool press started in (its box stays on that view's slice). */
+  private promptPressView: SliceView | null = null;
 
   constructor(
     parent: HTMLElement,
@@ -245,6 +253,16 @@ export class Viewer {
     this.canvas.className = 'll-canvas';
     this.canvas.tabIndex = 0;
     this.viewsEl.appendChild(this.canvas);
+    this.promptLayer = document.createElement('canvas');
+    this.promptLayer.className = 'll-prompt-layer';
+    Object.assign(this.promptLayer.style, { position: 'absolute', left: '0', top: '0', pointerEvents: 'none' });
+    this.viewsEl.appendChild(this.promptLayer);
+    this.promptTool = new PromptTool({
+      post: (m) => this.host.post(m),
+      target: () => this.promptTarget(),
+      changed: () => this.drawPrompts(),
+      status: (text) => this.showStatus(text),
+    });
     this.labelTableEl = el('div', 'll-labels');
     body.append(this.viewsEl, this.labelTableEl);
     this.warningEl = el('div', 'll-warning');
@@ -366,10 +384,11 @@ export class Viewer {
 
   private labelsFromWire(wire: InitMessage['labels'], dims: readonly number[]): LabelArray {
     const n = dims[0] * dims[1] * dims[2];
-    const arr = labelArrayOf(wire);
+    // An all-background volume arrives as an empty buffer: the count and bits make the array.
+    const arr = labelArrayOf(wire, n);
     if (arr.length !== n) {
       this.host.post({ type: 'log', level: 'warn', message: `label volume has ${arr.length} voxels, expected ${n}; starting empty` });
-      return new Uint8Array(n);
+      return wire.bits === 16 ? new Uint16Array(n) : new Uint8Array(n);
     }
     return arr;
   }
@@ -543,6 +562,12 @@ export class Viewer {
       this.showStatus(`Read-only${this.readOnlyReason ? `: ${this.readOnlyReason}` : ''}; the proposal cannot be accepted.`);
       return false;
     }
+    if (this.proposal.origin === 'prompts') {
+      // The prompted object goes into the label and overwrite policy selected now.
+      this.showStatus(`Accepting the prompted object into label ${this.activeLabel}…`);
+      this.host.post({ type: 'acceptPrompt', target: this.promptTarget() });
+      return true;
+    }
     this.showStatus(`Accepting the proposal of model ${this.proposal.modelVersion}…`);
     this.runHostCommand('lesionLab.acceptProposal');
     return true;
@@ -553,6 +578,37 @@ export class Viewer {
     if (!this.proposal) return false;
     this.runHostCommand('lesionLab.rejectProposal');
     return true;
+  }
+
+  /** Where an accepted prompt proposal goes: the active label under the overwrite policy. */
+  promptTarget(): { labelValue: number; overwrite: OverwriteMode; overwriteLabel: number } {
+    return { labelValue: this.activeLabel, overwrite: this.overwrite, overwriteLabel: this.overwriteLabel };
+  }
+
+  /** The host is done with the prompted object (accepted, rejected or replaced). */
+  promptsCleared(): void {
+    this.promptTool.reset();
+  }
+
+  /** Redraws the prompt markers of every visible slice view. */
+  drawPrompts(): void {
+    const layer = this.promptLayer;
+    const ctx = layer.getContext('2d');
+    if (!ctx) return;
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, layer.width / dpr, layer.height / dpr);
+    const vol = this.vol;
+    const centre = vol ? this.voxelOf(this.crosshair) : null;
+    if (!vol || !centre || (this.promptTool.entries.length === 0 && !this.promptTool.dragBox)) return;
+    const g = vol.geometry;
+    const frames: PromptViewFrame[] = this.sliceViews
+      .filter((v) => v.rect.width > 0)
+      .map((v) => {
+        const normalAxis = g.voxelAxisOfWorldAxis[v.plane.normalAxis];
+        return { rect: v.rect, normalAxis, slice: centre[normalAxis], toCanvas: (voxel) => v.canvasOfWorld(g, transformPoint(g.displayAffine, voxel)) };
+      });
+    this.promptTool.draw(ctx, frames);
   }
 
   /** Segment Lesion on this document. */
@@ -1075,6 +1131,10 @@ export class Viewer {
     const h = Math.max(1, Math.floor(this.viewsEl.clientHeight));
     this.renderer.setPixelRatio(window.devicePixelRatio || 1);
     this.renderer.setSize(w, h, true);
+    const dpr = window.devicePixelRatio || 1;
+    this.promptLayer.width = Math.round(w * dpr);
+    this.promptLayer.height = Math.round(h * dpr);
+    Object.assign(this.promptLayer.style, { width: `${w}px`, height: `${h}px` });
     const none: Rect = { x: 0, y: 0, width: 0, height: 0 };
     const rects = new Map<ViewSlot, Rect>();
     const gap = 2;
@@ -1190,6 +1250,7 @@ export class Viewer {
       }
       this.dirtyViews.clear();
       this.updateOverlays();
+      this.drawPrompts();
     }
     if (this.dirty3d && this.volumeView && this.volumeView.rect.width > 0) {
       // The ray-marcher is slow in software GL: not during a gesture or a drag, and batched.
@@ -1364,6 +1425,14 @@ export class Viewer {
     if (!view) return;
     this.hoverView = view;
     this.capture(e);
+    if (this.tool === 'prompt' && e.button !== 1) {
+      // Right click and Shift+click are negative points here, not window/level or pan.
+      const voxel = this.voxelOf(view.worldAtCanvas(vol.geometry, x, y, this.crosshair));
+      if (!voxel) return;
+      this.promptPressView = view;
+      this.promptTool.pointerDown(x, y, voxel, vol.geometry.voxelAxisOfWorldAxis[view.plane.normalAxis], e.button === 2 || e.shiftKey);
+      return;
+    }
     if (e.button === 2) {
       this.drag = { kind: 'wl', view, x, y };
       return;
@@ -1392,6 +1461,9 @@ export class Viewer {
       case 'grow3d':
         if (voxel) this.fillAt(view, voxel, this.tool === 'grow3d');
         break;
+      case 'prompt':
+        // Handled above, before the right-button and Shift checks.
+        break;
       default: {
         const never: never = this.tool;
         throw new Error(`unknown tool ${String(never)}`);
@@ -1411,6 +1483,11 @@ export class Viewer {
     const vol = this.vol;
     if (!vol) return;
     const [x, y] = this.localXY(e);
+    const pressView = this.promptPressView;
+    if (pressView) {
+      this.promptTool.pointerMove(x, y, this.voxelOf(pressView.worldAtCanvas(vol.geometry, x, y, this.crosshair)));
+      return;
+    }
     const d = this.drag;
     if (d) {
       const dx = x - d.x;
@@ -1461,6 +1538,10 @@ export class Viewer {
   private onPointerUp(e: PointerEvent): void {
     if (this.canvas.hasPointerCapture(e.pointerId)) this.canvas.releasePointerCapture(e.pointerId);
     if (this.gesture) this.endGesture();
+    if (this.promptPressView) {
+      this.promptPressView = null;
+      this.promptTool.pointerUp();
+    }
     if (this.drag?.kind === 'orbit') this.request3d();
     this.drag = null;
   }
@@ -1528,7 +1609,11 @@ export class Viewer {
       this.activeLabel = Number(key);
       this.onUiChanged?.();
     } else if (key === ',' || key === '.') this.selectFrame(vol.frame + (key === '.' ? 1 : -1));
-    else if (key === 'Escape') this.cancelGesture();
+    else if (key === 'Backspace' && this.promptTool.entries.length > 0) this.promptTool.removeLast();
+    else if (key === 'Escape') {
+      this.cancelGesture();
+      this.promptTool.clear();
+    }
     else handled = false;
     if (handled) e.preventDefault();
   }

@@ -2,12 +2,16 @@
 // Fine-tune on Corrected Masks engine for scripts. DIR is a model store: the run adds the next
 // version folder (v1, v2, …) and makes it active when its validation Dice did not drop.
 import { existsSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { initBackend } from '../ml/backend';
-import { unetNetworks } from '../ml/inference';
-import { ModelStore } from '../ml/modelStore';
+import { checkWorkingGrid, unetNetworks } from '../ml/inference';
+import { ModelStore, readCard } from '../ml/modelStore';
 import { fineTune, TrainingCancelledError, type TrainingPair } from '../ml/training';
 import { LOSS_NAMES } from '../ml/losses';
+import { checkOutputPaths } from '../util/outputGuard';
+import { cancelOnSignals } from './signals';
+import { checkLabelMask } from '../volume/labelMask';
+import { readNifti, readNiftiHeader } from '../nifti';
 import { CliUsageError, EXIT_OK, type CliCommand, type CliIo } from './command';
 import { backendOption, numberOption, parseArgs, reportInputErrors, resolveModelDir } from './segment';
 
@@ -21,6 +25,22 @@ export function parsePair(text: string): TrainingPair {
   if (!m) throw new CliUsageError(`pair ${JSON.stringify(text)} must be IMAGE:MASK with NIfTI files (.nii, .nii.gz or .hdr)`);
   for (const f of [m[1], m[2]]) if (!existsSync(f)) throw new CliUsageError(`${f}: file not found`);
   return { imagePath: resolve(m[1]), maskPath: resolve(m[2]) };
+}
+
+/** A path as messages show it: relative to the working folder when inside it. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
+async function chooseStarter(imagePath: string): Promise<{ dir: string; task: string; reason: string }> {
+  const { readNifti } = await import('../nifti');
+  const { starterForImage } = await import('../ml/starterChoice');
+  try {
+    return starterForImage(await readNifti(imagePath));
+  } catch (e) {
+    throw new CliUsageError((e as Error).message);
+  }
 }
 
 async function runFineTune(argv: string[], io: CliIo): Promise<number> {
@@ -44,16 +64,30 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
     throw new CliUsageError(`--activate must be if-better, always or never, got ${JSON.stringify(activate)}`);
   }
   const preferred = backendOption(args);
-  const baseDir = await resolveModelDir(args.options.get('base') as string | undefined);
+  await checkOutputPaths({
+    inputs: pairs.flatMap((p) => [
+      { role: 'the image', path: p.imagePath },
+      { role: 'the mask', path: p.maskPath },
+    ]),
+    outputs: [{ role: '--out', path: out, kind: 'model-store' }],
+  });
+  // Before the backend and the base model load: an image passed as a mask is refused at once.
+  for (const p of pairs) checkLabelMask((await readNifti(p.maskPath)).data, shownPath(p.maskPath));
+  // Without --base: the shipped starter that suits the first image (see src/ml/starterChoice).
+  const baseArg = args.options.get('base') as string | undefined;
+  const starter = baseArg === undefined ? await chooseStarter(pairs[0].imagePath) : null;
+  const baseDir = starter ? starter.dir : await resolveModelDir(baseArg);
+  // Sizes from the headers, before the base network loads or any volume is resampled.
+  const { targetSpacingMm } = (await readCard(baseDir)).preprocessing;
+  for (const p of pairs) checkWorkingGrid(await readNiftiHeader(p.imagePath), targetSpacingMm);
   const store = new ModelStore(out);
 
   const backend = await initBackend({ preferred });
   io.stdout(`backend: ${backend.name} (${backend.reason})\n`);
-  io.stdout(`base model: ${baseDir}\n`);
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.once('SIGINT', onSignal);
+  io.stdout(`base model: ${baseDir}${starter ? ` (starter for ${starter.task}: ${starter.reason})` : ''}\n`);
+  const cancellation = cancelOnSignals();
   let lastReport = 0;
+  let lastPhase = '';
   try {
     const r = await fineTune({
       baseModelDir: baseDir,
@@ -67,11 +101,13 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
       seed,
       activate,
       backend: `${backend.name} (${backend.threads} thread${backend.threads > 1 ? 's' : ''})`,
-      signal: controller.signal,
+      signal: cancellation.signal,
       onProgress: (p) => {
         const now = Date.now();
-        if (p.phase !== 'training' || now - lastReport > 10_000) {
+        // Every phase change (so the first training step shows at once), then every 10 s.
+        if (p.phase !== lastPhase || now - lastReport > 10_000) {
           lastReport = now;
+          lastPhase = p.phase;
           io.stderr(
             `  ${p.phase} step ${p.step} epoch ${p.epoch}` +
               `${Number.isFinite(p.loss) ? ` loss ${p.loss.toFixed(4)}` : ''}` +
@@ -87,15 +123,21 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
     );
     io.stdout(`${r.steps} steps in ${r.durationS.toFixed(0)} s, stopped by ${r.stoppedBecause}\n`);
     io.stdout(`wrote ${r.version.dir} (${r.activated ? 'now active' : activate === 'never' ? 'not activated (--activate never)' : 'not activated: validation Dice dropped; the previous version stays active'})\n`);
+    const late = cancellation.received();
+    if (late !== null) {
+      // The signal came after the last cancellation check: the version is complete and kept.
+      io.stderr(`lesion-lab fine-tune: ${late} arrived after ${r.version.version} was complete; it was kept\n`);
+      return cancellation.exitCode();
+    }
     return EXIT_OK;
   } catch (e) {
     if (e instanceof TrainingCancelledError) {
       io.stderr(`lesion-lab fine-tune: ${e.message}\n`);
-      return 130;
+      return cancellation.exitCode();
     }
     throw e;
   } finally {
-    process.removeListener('SIGINT', onSignal);
+    cancellation.dispose();
   }
 }
 

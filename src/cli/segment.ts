@@ -7,6 +7,8 @@ import { initBackend, BACKEND_PREFERENCES, type BackendPreference } from '../ml/
 import { ALL_AXIS_FLIPS, DEFAULT_TTA_FLIPS, loadSegmentationModel, segmentVolume } from '../ml/inference';
 import { findStarterModelDir, ModelStore, ModelStoreError } from '../ml/modelStore';
 import { NiftiReadError, NiftiWriteError } from '../nifti';
+import { checkOutputPaths, type GuardedOutput } from '../util/outputGuard';
+import { cancelOnSignals } from './signals';
 import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
 
 /** Parsed command line: positional arguments and `--name value` / `--flag` options. */
@@ -99,15 +101,27 @@ function checkOutPath(option: string, path: string): void {
 
 const USAGE =
   'lesion-lab segment IMAGE --out MASK.nii.gz [--model DIR] [--prob PROB.nii.gz] [--uncertainty U.nii.gz] ' +
-  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.25] [--backend auto|wasm|cpu]';
+  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.25] [--backend auto|wasm|cpu]' +
+  '\n   or: lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] (click-guided, one object)';
 
-/** Errors caused by the user's files or model folder: one sentence, exit status 2. */
+/**
+ * A file-system error on a path (ENOENT, EACCES, ENOSPC, …): Node's message names the call and
+ * the path, e.g. "EACCES: permission denied, mkdir '/data/models'".
+ */
+function isFileSystemError(e: unknown): e is NodeJS.ErrnoException {
+  const x = e as NodeJS.ErrnoException;
+  return e instanceof Error && typeof x.code === 'string' && /^E[A-Z]+$/.test(x.code) && typeof x.path === 'string' && typeof x.syscall === 'string';
+}
+
+/** Errors caused by the user's files, model folder or store location: one sentence, exit status 2. */
 export function isInputError(e: unknown): e is Error {
   return (
+    isFileSystemError(e) ||
     e instanceof NiftiReadError ||
     e instanceof NiftiWriteError ||
     e instanceof ModelStoreError ||
-    (e instanceof Error && ['TrainingError', 'InferenceError', 'PreprocessError', 'ResampleError', 'PatchError'].includes(e.name))
+    (e instanceof Error &&
+      ['TrainingError', 'InferenceError', 'PreprocessError', 'ResampleError', 'PatchError', 'OutputPathError', 'LabelMaskError'].includes(e.name))
   );
 }
 
@@ -126,6 +140,7 @@ export async function reportInputErrors(commandName: string, io: CliIo, body: ()
 }
 
 async function runSegment(argv: string[], io: CliIo): Promise<number> {
+  if ((await import('./promptSegment')).wantsPromptSegmentation(argv)) return (await import('./promptSegment')).runPromptSegment(argv, io);
   const args = parseArgs(argv, ['model', 'out', 'prob', 'uncertainty', 'threshold', 'min-lesion-mm3', 'tta', 'overlap', 'backend']);
   if (args.positional.length !== 1) throw new CliUsageError(`expected one IMAGE, got ${args.positional.length}`);
   const imagePath = args.positional[0];
@@ -144,6 +159,10 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if (tta !== 'lr' && tta !== 'xyz' && tta !== 'none') throw new CliUsageError(`--tta must be lr, xyz or none, got ${JSON.stringify(tta)}`);
   const ttaFlips = tta === 'none' ? [[]] : tta === 'xyz' ? ALL_AXIS_FLIPS : DEFAULT_TTA_FLIPS;
   const preferred = backendOption(args);
+  const outputs: GuardedOutput[] = [{ role: '--out', path: out, kind: 'nifti' }];
+  if (typeof prob === 'string') outputs.push({ role: '--prob', path: prob, kind: 'nifti' });
+  if (typeof uncertaintyPath === 'string') outputs.push({ role: '--uncertainty', path: uncertaintyPath, kind: 'nifti' });
+  await checkOutputPaths({ inputs: [{ role: 'the input image', path: imagePath }], outputs });
   const modelDir = await resolveModelDir(args.options.get('model') as string | undefined);
 
   const backend = await initBackend({ preferred });
@@ -154,12 +173,14 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   const t0 = Date.now();
   let lastTenth = -1;
   let seg;
+  const cancellation = cancelOnSignals();
   try {
     seg = await segmentVolume(image, model, {
       threshold,
       minLesionMm3,
       overlap,
       ttaFlips,
+      signal: cancellation.signal,
       onProgress: (done, total) => {
         const tenth = Math.floor((10 * done) / total);
         if (tenth !== lastTenth) {
@@ -168,19 +189,35 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
         }
       },
     });
+  } catch (e) {
+    cancellation.dispose();
+    const received = cancellation.received();
+    if (received === null) throw e;
+    io.stderr(`lesion-lab segment: segmentation was cancelled by ${received}; nothing was written\n`);
+    return cancellation.exitCode();
   } finally {
     model.network.dispose();
   }
   const seconds = (Date.now() - t0) / 1000;
-  await writeMaskLike(image, seg.labels, out);
-  if (typeof prob === 'string') await writeVolumeLike(image, seg.probability, prob, { description: 'lesion-lab lesion probability' });
-  if (typeof uncertaintyPath === 'string') await writeVolumeLike(image, seg.uncertainty, uncertaintyPath, { description: 'lesion-lab flip TTA std' });
+  try {
+    await writeMaskLike(image, seg.labels, out);
+    if (typeof prob === 'string') await writeVolumeLike(image, seg.probability, prob, { description: 'lesion-lab lesion probability' });
+    if (typeof uncertaintyPath === 'string') await writeVolumeLike(image, seg.uncertainty, uncertaintyPath, { description: 'lesion-lab flip TTA std' });
+  } finally {
+    // Kept through the writes: a signal then lets them finish, so no temporary file stays behind.
+    cancellation.dispose();
+  }
   const total = seg.lesions.reduce((a, l) => a + l.volumeMm3, 0);
   io.stdout(
     `segmented ${image.dims.join('×')} in ${seconds.toFixed(1)} s (${seg.windowsPredicted}/${seg.windowsTotal} windows predicted, ` +
       `${ttaFlips.length === 1 ? 'no TTA' : `${ttaFlips.length} flip passes`}): ${seg.lesions.length} lesion${seg.lesions.length === 1 ? '' : 's'}, ${total.toFixed(1)} mm³\n`,
   );
   io.stdout(`wrote ${out}${typeof prob === 'string' ? `, ${prob}` : ''}${typeof uncertaintyPath === 'string' ? `, ${uncertaintyPath}` : ''}\n`);
+  const late = cancellation.received();
+  if (late !== null) {
+    io.stderr(`lesion-lab segment: ${late} arrived while the outputs were being written; they were written completely\n`);
+    return cancellation.exitCode();
+  }
   return EXIT_OK;
 }
 

@@ -2,7 +2,7 @@
 // window/level, a modality guess for presets, obliquity, and the voxels in a texture-ready type.
 // Pure (no vscode, no I/O).
 
-import type { IntensityStats, ModalityHint, VoxelType } from '../protocol/messages';
+import type { IntensityStats, ModalityHint, VoxelType, WireLabelVolume } from '../protocol/messages';
 
 type NumericArray = ArrayLike<number> & { length: number };
 
@@ -200,6 +200,27 @@ export function toWireVoxels(data: NumericArray, options: { shareWholeBuffer?: b
   if (data instanceof Float32Array) return { voxelType: 'float32', voxels: own(data) ?? new Float32Array(data).buffer };
   // The typed-array constructor converts natively (much faster than a JS loop).
   return { voxelType: 'float32', voxels: new Float32Array(data).buffer };
+}
+
+/**
+ * The label volume as the host sends it (`init`, `replaceLabels`): a fresh copy, or an empty
+ * buffer when every voxel is background; `bits` tells the receiver the array type either way.
+ */
+export function labelsToWire(labels: Uint8Array | Uint16Array): WireLabelVolume {
+  const bits = labels instanceof Uint16Array ? 16 : 8;
+  if (isAllZero(labels)) return { voxels: new ArrayBuffer(0), bits };
+  const copy = new Uint8Array(labels.byteLength);
+  copy.set(new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength));
+  return { voxels: copy.buffer, bits };
+}
+
+/** The voxel type {@link toWireVoxels} sends for `data`, without copying anything. */
+export function toWireVoxelType(data: NumericArray): WireVoxels['voxelType'] {
+  if (data instanceof Uint8Array) return 'uint8';
+  if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Uint16Array) return 'uint16';
+  if (data instanceof Int16Array) return 'int16';
+  return 'float32';
 }
 
 /** True when every byte of the array is 0 (word-at-a-time scan). */

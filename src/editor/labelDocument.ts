@@ -10,7 +10,10 @@ import type { IntensityStats, LabelTableEntry } from '../protocol/messages';
 import { Disposable } from './dispose';
 import { intensityStats } from './imageInfo';
 import { LabelEditError, type LabelEdit, type VoxelEdit } from './labelModel';
-import { LabelSession, type MaskProblem, type MaskProblemChoice } from './labelSession';
+import { LabelSession, MaskChangedOnDiskError, type MaskLocationRule, type MaskProblem, type MaskProblemChoice } from './labelSession';
+
+/** What to do when Save finds the mask file changed on disk by another program. */
+export type MaskChangedChoice = 'overwrite' | 'reload' | 'saveAs';
 
 /** What changed in a document, for the provider to forward to webviews. */
 export type DocumentChange =
@@ -26,8 +29,12 @@ export type DocumentChange =
 export interface LabelDocumentDeps {
   /** The `lesionLab.maskPattern` setting. */
   maskPattern: string;
+  /** Where masks may be saved (workspace folders; whether the pattern is the user's own). */
+  maskLocation?: MaskLocationRule;
   /** Asks the user what to do with a mask that cannot be applied as it is. */
   askMaskProblem(problem: MaskProblem): Promise<MaskProblemChoice>;
+  /** Asks what to do when the mask changed on disk; undefined cancels the save. */
+  askMaskChanged(message: string): Promise<MaskChangedChoice | undefined>;
   log: vscode.LogOutputChannel;
 }
 
@@ -54,7 +61,11 @@ export class LabelDocument extends Disposable implements vscode.CustomDocument {
       }
     }
     try {
-      const session = await LabelSession.open(uri.fsPath, { maskPattern: deps.maskPattern, onMaskProblem: (p) => deps.askMaskProblem(p) });
+      const session = await LabelSession.open(uri.fsPath, {
+        maskPattern: deps.maskPattern,
+        maskLocation: deps.maskLocation,
+        onMaskProblem: (p) => deps.askMaskProblem(p),
+      });
       if (session.sidecarWarning) deps.log.warn(session.sidecarWarning);
       return new LabelDocument(uri, session, null, deps);
     } catch (err) {
@@ -77,6 +88,12 @@ export class LabelDocument extends Disposable implements vscode.CustomDocument {
   readonly onDidChange = this._onDidChange.event;
 
   private statsCache = new Map<number, IntensityStats>();
+  /**
+   * Bumped when the labels are reloaded with a fresh history: VS Code still holds the older
+   * edits on its undo stack (an extension cannot clear it), and their undo/redo must then do
+   * nothing rather than apply deltas to labels they were not made for.
+   */
+  private historyGeneration = 0;
 
   private constructor(
     readonly uri: vscode.Uri,
@@ -167,10 +184,19 @@ export class LabelDocument extends Disposable implements vscode.CustomDocument {
 
   private fireEdit(edit: LabelEdit): void {
     const s = this.requireSession();
+    const generation = this.historyGeneration;
+    const stale = (what: 'undo' | 'redo'): boolean => {
+      if (generation === this.historyGeneration) return false;
+      const text = `Nothing to ${what}: "${edit.label}" was made before the labels were reloaded from disk`;
+      this.deps.log.info(`${this.fileName}: ${text}`);
+      this._onDidChange.fire({ kind: 'status', text, level: 'info' });
+      return true;
+    };
     this._onDidChangeDocument.fire({
       document: this,
       label: edit.label,
       undo: () => {
+        if (stale('undo')) return;
         const before = s.labels;
         s.model.undo(edit);
         if (edit.kind === 'voxels') {
@@ -180,6 +206,7 @@ export class LabelDocument extends Disposable implements vscode.CustomDocument {
         }
       },
       redo: () => {
+        if (stale('redo')) return;
         const before = s.labels;
         s.model.redo(edit);
         if (edit.kind === 'voxels') this.afterVoxelChange({ edit, promoted: s.labels !== before }, 'redo', null);
@@ -188,10 +215,39 @@ export class LabelDocument extends Disposable implements vscode.CustomDocument {
     });
   }
 
-  /** Save: writes the mask and sidecar from host state to the mask path. */
-  async save(_cancellation: vscode.CancellationToken): Promise<void> {
+  /**
+   * Save: writes the mask and sidecar from host state to the mask path. When the mask changed on
+   * disk since it was read or saved here, asks: overwrite it, reload it (dropping the unsaved
+   * labels), or save to another file (this document stays unsaved).
+   * @throws vscode.CancellationError when the user cancels or saves elsewhere (nothing saved here).
+   */
+  async save(cancellation: vscode.CancellationToken): Promise<void> {
     const s = this.requireSession();
-    const result = await s.save();
+    let result;
+    try {
+      result = await s.save();
+    } catch (err) {
+      if (!(err instanceof MaskChangedOnDiskError)) throw err;
+      const choice = await this.deps.askMaskChanged(err.message);
+      if (choice === 'overwrite') {
+        result = await s.save(undefined, { overwriteChangedOnDisk: true });
+      } else if (choice === 'reload') {
+        await this.revert(cancellation);
+        this.deps.log.info(`${this.fileName}: reloaded ${basename(s.maskPath)} from disk; the unsaved labels were dropped`);
+        return;
+      } else if (choice === 'saveAs') {
+        const destination = await vscode.window.showSaveDialog({
+          defaultUri: vscode.Uri.file(s.maskPath.replace(/\.nii\.gz$/i, '_copy.nii.gz')),
+          filters: { 'NIfTI mask': ['nii.gz'] },
+          saveLabel: 'Save Mask As',
+        });
+        if (destination) await this.saveAs(destination, cancellation);
+        // The document's own mask is left as it is on disk, so the document stays unsaved.
+        throw new vscode.CancellationError();
+      } else {
+        throw new vscode.CancellationError();
+      }
+    }
     this.deps.log.info(`${this.fileName}: saved ${result.maskPath} and ${basename(result.sidecarPath)}`);
     this._onDidChange.fire({ kind: 'status', text: `Saved ${basename(result.maskPath)}`, level: 'info' });
   }
@@ -211,7 +267,8 @@ export class LabelDocument extends Disposable implements vscode.CustomDocument {
   async revert(_cancellation: vscode.CancellationToken): Promise<void> {
     const s = this.requireSession();
     const wasReadOnly = s.readOnly;
-    await s.revert((p) => this.deps.askMaskProblem(p));
+    const { historyCleared } = await s.revert((p) => this.deps.askMaskProblem(p));
+    if (historyCleared) this.historyGeneration++;
     this._onDidChange.fire({ kind: 'replace', cause: 'revert' });
     if (s.readOnly !== wasReadOnly) this._onDidChange.fire({ kind: 'readOnly' });
   }

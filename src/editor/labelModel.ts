@@ -160,10 +160,13 @@ export class LabelModel {
    * Applies a voxel delta as a new edit and returns it. The delta's `before` values must match
    * the current labels (the webview and host are in sync); otherwise nothing changes.
    * A 16-bit delta on an 8-bit volume promotes the volume to 16 bits when a value needs it.
-   * @throws LabelEditError (out of sync, malformed, too large for the volume).
+   * Voxels of a locked label are never changed: the webview's tools respect locks, and the host
+   * enforces them too, so no message can bypass them.
+   * @throws LabelEditError (out of sync, malformed, too large for the volume, changes a locked label).
    */
   applyVoxelEdit(label: string, delta: LabelDelta, source: LabelEditSource = 'hand', modelVersion: string | null = null): VoxelEdit {
     this.checkDelta(delta, 'redo', label);
+    this.checkLocks(delta, label);
     const edit: VoxelEdit = { kind: 'voxels', id: this.nextId++, label, delta, source, modelVersion };
     this.writeDelta(delta, 'redo');
     this.applied.push(edit);
@@ -322,6 +325,20 @@ export class LabelModel {
         `edit "${label}" does not match the current labels (${mismatches} of ${deltaVoxelCount(delta)} voxels differ); the views are out of sync`,
       );
     }
+  }
+
+  private checkLocks(delta: LabelDelta, label: string): void {
+    const locked = new Map<number, string>();
+    for (const e of this.table) if (e.locked) locked.set(e.value, e.name);
+    if (locked.size === 0) return;
+    const hit = new Map<number, number>();
+    for (let v = 0; v < delta.before.length; v++) {
+      const was = delta.before[v];
+      if (was !== delta.after[v] && locked.has(was)) hit.set(was, (hit.get(was) ?? 0) + 1);
+    }
+    if (hit.size === 0) return;
+    const parts = [...hit].map(([value, count]) => `${count} voxel${count === 1 ? '' : 's'} of locked label ${value} (${locked.get(value)})`);
+    throw new LabelEditError(`edit "${label}" would change ${parts.join(', ')}; unlock the label in the label table first`);
   }
 
   private writeDelta(delta: LabelDelta, direction: 'redo' | 'undo'): void {

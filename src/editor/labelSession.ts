@@ -5,17 +5,18 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { checkSameGrid, readNifti, writeMaskLike, type NiftiImage } from '../nifti';
+import { checkSameGrid, encodeMaskLike, readNifti, type NiftiImage } from '../nifti';
 import { writeFileAtomic } from '../util/atomicWrite';
+import { nodeAtomicWriteFs, writeFilesAtomically, type AtomicWriteFs } from '../util/writeFilesAtomically';
 import { labelBitsOf, type LabelArray } from '../protocol/labelDelta';
 import type { LabelTableEntry, MaskInfo, MaskStatus } from '../protocol/messages';
 import { validateLabelTable } from '../protocol/validate';
 import { LabelModel, completeLabelTable, defaultLabelTable, type PriorProvenance } from './labelModel';
 import { labelsFromMaskData, resampleLabelsToGrid } from './maskGrid';
-import { maskPathFor, sidecarPathFor } from './maskPath';
-import { buildSidecar, parseSidecar, sidecarToText, type MaskSidecar } from './sidecar';
+import { isInsideFolder, maskPathFor, sidecarPathFor } from './maskPath';
+import { buildSidecar, parseSidecar, SIDECAR_FORMAT, sidecarToText, type MaskSidecar } from './sidecar';
 import { voxelVolumeMm3 } from './imageInfo';
 
 /** What the user chose for a mask that cannot be applied as it is. */
@@ -49,6 +50,46 @@ export interface OpenSessionOptions {
    * ('readOnly') is taken.
    */
   onMaskProblem?: (problem: MaskProblem) => Promise<MaskProblemChoice>;
+  /**
+   * Where the mask may be saved. Without it (command line, tests) anywhere the pattern says.
+   * With it, a mask outside the image's folder and every `allowedFolders` (compared as real
+   * paths) opens read-only, unless the pattern is the user's own setting.
+   */
+  maskLocation?: MaskLocationRule;
+}
+
+/** Where a mask pattern may put masks (see {@link OpenSessionOptions.maskLocation}). */
+export interface MaskLocationRule {
+  /** The workspace folders. */
+  allowedFolders: readonly string[];
+  /** The pattern comes from the user's settings (or is the default), not from the workspace. */
+  patternFromUserSettings: boolean;
+  /** Where the pattern came from, named in the message when refused (default "the workspace settings"). */
+  patternOrigin?: string;
+}
+
+/** Options of {@link LabelSession.save}. */
+export interface SaveOptions {
+  /** Write even though the mask file changed on disk since it was loaded or saved here. */
+  overwriteChangedOnDisk?: boolean;
+}
+
+/** Size, modification time and SHA-256 of a file as last read or written here. */
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+/** Thrown by Save when the mask file was changed by another program since it was read or saved. */
+export class MaskChangedOnDiskError extends Error {
+  constructor(
+    message: string,
+    readonly maskPath: string,
+  ) {
+    super(message);
+    this.name = 'MaskChangedOnDiskError';
+  }
 }
 
 /** What a save wrote. */
@@ -79,6 +120,8 @@ interface BackupHeader {
   voxelCount: number;
   labelTable: LabelTableEntry[];
   prior: PriorProvenance;
+  /** The mask file as last read or saved (null: it did not exist); absent in older backups. */
+  maskStamp?: FileStamp | null;
 }
 
 /** SHA-256 (hex) of a file, streamed. */
@@ -107,10 +150,100 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The stamp of a file, or null when there is none. */
+async function stampOfFile(filePath: string): Promise<FileStamp | null> {
+  let st;
+  try {
+    st = await fsp.stat(filePath);
+  } catch {
+    return null;
+  }
+  return { size: st.size, mtimeMs: st.mtimeMs, sha256: await sha256OfFile(filePath) };
+}
+
+/** True when both paths exist and are the same file (symbolic links, hard links, case folding). */
+async function isSameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [sa, sb] = await Promise.all([fsp.stat(a), fsp.stat(b)]);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** The real path of `p`, resolving symbolic links in its longest existing ancestor. */
+async function realPathOf(p: string): Promise<string> {
+  const abs = resolve(p);
+  try {
+    return await fsp.realpath(abs);
+  } catch {
+    const parent = dirname(abs);
+    if (parent === abs) return abs;
+    return join(await realPathOf(parent), basename(abs));
+  }
+}
+
+/**
+ * Why `maskPath` may not be written under `rule`, or null when it may: it must be in the image's
+ * folder or inside a workspace folder (as real paths), unless the pattern is the user's own.
+ */
+async function maskLocationProblem(maskPath: string, imagePath: string, pattern: string | undefined, rule: MaskLocationRule | undefined): Promise<string | null> {
+  if (!rule || rule.patternFromUserSettings) return null;
+  const folder = await realPathOf(dirname(maskPath));
+  if (folder === (await realPathOf(dirname(imagePath)))) return null;
+  for (const allowed of rule.allowedFolders) if (isInsideFolder(folder, await realPathOf(allowed))) return null;
+  const origin = rule.patternOrigin ?? 'the workspace settings';
+  return (
+    `lesionLab.maskPattern "${pattern ?? ''}" from ${origin} puts the mask of ${basename(imagePath)} at ${maskPath}, ` +
+    `outside the workspace folder and the image's folder; a workspace may only save masks inside itself ` +
+    `(set the pattern in your user settings to allow this, or use Save As)`
+  );
+}
+
+/**
+ * Why the sidecar at `sidecarPath` may not be replaced, or null: an existing file is replaced
+ * only when it is a Lesion Lab sidecar (its "format" field says so).
+ */
+async function sidecarOverwriteProblem(sidecarPath: string): Promise<string | null> {
+  let text: string;
+  try {
+    const st = await fsp.lstat(sidecarPath);
+    if (!st.isFile()) return `${basename(sidecarPath)} already exists and is not a Lesion Lab sidecar (it is not a regular file)`;
+    // Our sidecars are small; a big file is somebody else's.
+    if (st.size > 16 * 1024 * 1024) return `${basename(sidecarPath)} already exists and is not a Lesion Lab sidecar (${st.size} bytes)`;
+    text = await fsp.readFile(sidecarPath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    return `${basename(sidecarPath)} cannot be checked before it is replaced (${errorText(err)})`;
+  }
+  let format: unknown;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    format = parsed !== null && typeof parsed === 'object' ? (parsed as { format?: unknown }).format : undefined;
+  } catch {
+    return `${basename(sidecarPath)} already exists and is not a Lesion Lab sidecar (not JSON)`;
+  }
+  if (format !== SIDECAR_FORMAT) {
+    return `${basename(sidecarPath)} already exists and is not a Lesion Lab sidecar (its "format" is ${JSON.stringify(format ?? null)}, not "${SIDECAR_FORMAT}")`;
+  }
+  return null;
+}
+
 /** The image, its labels, and where they are saved. */
 export class LabelSession {
   /** The sidecar could not be used (bad JSON…): shown to the user once, then ignored. */
   sidecarWarning: string | null = null;
+  /** File operations of Save (replaced in tests to simulate a full disk). */
+  fileOps: AtomicWriteFs = nodeAtomicWriteFs;
+  /**
+   * The mask file as last read or saved here (null: it did not exist; undefined: unknown, e.g.
+   * restored from an old backup). Save compares it with the disk to notice outside changes.
+   */
+  maskStamp: FileStamp | null | undefined = undefined;
+  private maskPatternText: string | undefined;
+  /** Why the mask path was refused at open (then the document is read-only), else null. */
+  private refusedMaskPath: string | null = null;
+  private maskLocationRule: MaskLocationRule | undefined;
   private imageSha256: { key: string; hash: string } | null = null;
 
   private constructor(
@@ -134,10 +267,23 @@ export class LabelSession {
     const absImage = resolve(imagePath);
     const maskPath = maskPathFor(absImage, options.maskPattern);
     const image = await readNifti(absImage);
-    const loaded = await LabelSession.loadLabels(image, maskPath, options.onMaskProblem);
+    // Stamped before reading: a change made while reading shows up as a change at Save.
+    const maskStamp = await stampOfFile(maskPath);
+    const refused = (await isSameFile(maskPath, absImage))
+      ? `lesionLab.maskPattern "${options.maskPattern ?? ''}" names the source image ${basename(absImage)} itself (through a link or another spelling); the image must never be overwritten`
+      : await maskLocationProblem(maskPath, absImage, options.maskPattern, options.maskLocation);
+    const loaded = refused
+      ? await LabelSession.loadLabels(image, maskPath, async () => 'readOnly', refused)
+      : await LabelSession.loadLabels(image, maskPath, options.onMaskProblem);
     const model = new LabelModel(image.dims, loaded.labels, loaded.table, loaded.prior);
-    const session = new LabelSession(image, absImage, maskPath, loaded.mask, model, loaded.readOnly, loaded.readOnlyReason);
+    const readOnly = refused !== null || loaded.readOnly;
+    const reason = refused !== null ? `${refused}. Opened read-only; nothing is saved to that path.` : loaded.readOnlyReason;
+    const session = new LabelSession(image, absImage, maskPath, loaded.mask, model, readOnly, reason);
     session.sidecarWarning = loaded.sidecarWarning;
+    session.maskStamp = maskStamp;
+    session.maskPatternText = options.maskPattern;
+    session.maskLocationRule = options.maskLocation;
+    session.refusedMaskPath = refused;
     return session;
   }
 
@@ -149,6 +295,8 @@ export class LabelSession {
     image: NiftiImage,
     maskPath: string,
     onMaskProblem: OpenSessionOptions['onMaskProblem'],
+    /** Set when the mask path itself is refused: the mask is then neither read nor written. */
+    refusedPath: string | null = null,
   ): Promise<{
     labels: LabelArray;
     table: LabelTableEntry[];
@@ -163,6 +311,9 @@ export class LabelSession {
     let table = defaultLabelTable();
     let prior: PriorProvenance = { modelVersion: null, handEditedVoxels: 0 };
     let sidecarWarning: string | null = null;
+    if (refusedPath !== null) {
+      return { table, prior, sidecarWarning, labels: empty(), mask: { path: maskPath, status: 'ignored', message: refusedPath }, readOnly: true, readOnlyReason: refusedPath };
+    }
     const sidecarPath = sidecarPathFor(maskPath);
     if (await fileExists(sidecarPath)) {
       try {
@@ -292,41 +443,103 @@ export class LabelSession {
    * Writes the mask (on the image's exact grid, atomically) and its sidecar (`reviewed: true`)
    * from host state, to `targetMaskPath` (default: the document's mask path). Saving to the
    * document's own mask path marks the state clean.
-   * @throws LabelSessionError when read-only or when the target is the image itself;
-   *   NiftiWriteError when the write fails.
+   * Mask and sidecar are written as one atomic pair. Before writing the document's own mask
+   * path, the file is compared with what was last read or saved here.
+   * @throws LabelSessionError when read-only, when the target is the image itself (compared as
+   *   real files), when the sidecar path holds a .json that is not a Lesion Lab sidecar, or when
+   *   the mask path is no longer allowed; MaskChangedOnDiskError when the mask changed on disk
+   *   (unless `options.overwriteChangedOnDisk`); AtomicWriteError (naming the file) when a write fails.
    */
-  async save(targetMaskPath: string = this.maskPath): Promise<SaveResult> {
+  async save(targetMaskPath: string = this.maskPath, options: SaveOptions = {}): Promise<SaveResult> {
     if (this.readOnly) throw new LabelSessionError(`${basename(this.imagePath)} is open read-only: ${this.readOnlyReason ?? 'saving is disabled'}`);
     const target = resolve(targetMaskPath);
-    if (target === this.imagePath) {
+    if (target === this.imagePath || (await isSameFile(target, this.imagePath))) {
       throw new LabelSessionError(`${basename(target)}: refusing to save the mask over the source image; choose another name`);
     }
     if (!/\.nii\.gz$/i.test(target)) throw new LabelSessionError(`${basename(target)}: masks are saved as .nii.gz; choose a name ending in .nii.gz`);
-    const sidecar = await this.sidecar(target, true);
-    await writeMaskLike(this.image, this.model.labels, target);
+    const ownMask = target === this.maskPath || (await isSameFile(target, this.maskPath));
+    if (ownMask) {
+      // A folder may have become a link to elsewhere since the document was opened.
+      const where = await maskLocationProblem(target, this.imagePath, this.maskPatternText, this.maskLocationRule);
+      if (where) throw new LabelSessionError(`${where}; nothing was saved`);
+      if (!options.overwriteChangedOnDisk) {
+        const change = await this.maskChangeOnDisk();
+        if (change) throw new MaskChangedOnDiskError(change, target);
+      }
+    }
     const sidecarPath = sidecarPathFor(target);
-    await writeFileAtomic(sidecarPath, sidecarToText(sidecar));
-    if (target === this.maskPath) {
+    const sidecarProblem = await sidecarOverwriteProblem(sidecarPath);
+    if (sidecarProblem) {
+      throw new LabelSessionError(`${sidecarProblem}; refusing to replace it, so nothing was saved. Choose another mask name (Save As) or move ${basename(sidecarPath)} away`);
+    }
+    const sidecar = await this.sidecar(target, true);
+    const maskBytes = encodeMaskLike(this.image, this.model.labels, target);
+    await writeFilesAtomically(
+      [
+        { path: target, bytes: maskBytes },
+        { path: sidecarPath, bytes: sidecarToText(sidecar) },
+      ],
+      this.fileOps,
+    );
+    if (ownMask) {
       this.model.markSaved();
       this.mask = { path: this.maskPath, status: 'loaded', message: null };
+      const st = await fsp.stat(target);
+      this.maskStamp = { size: st.size, mtimeMs: st.mtimeMs, sha256: createHash('sha256').update(maskBytes).digest('hex') };
     }
     return { maskPath: target, sidecarPath, sidecar };
+  }
+
+  /**
+   * How the mask file differs from what was last read or saved here, as one sentence naming the
+   * file, or null when it is unchanged (same bytes; a new mtime alone is no change) or unknown.
+   */
+  async maskChangeOnDisk(): Promise<string | null> {
+    const recorded = this.maskStamp;
+    if (recorded === undefined) return null;
+    const name = basename(this.maskPath);
+    let st;
+    try {
+      st = await fsp.stat(this.maskPath);
+    } catch {
+      return recorded === null ? null : `${name} changed on disk: it was deleted since it was last opened or saved here`;
+    }
+    if (recorded === null) return `${name} changed on disk: another program created it after ${basename(this.imagePath)} was opened`;
+    if (st.size === recorded.size && st.mtimeMs === recorded.mtimeMs) return null;
+    const hash = await sha256OfFile(this.maskPath);
+    if (hash === recorded.sha256) {
+      this.maskStamp = { size: st.size, mtimeMs: st.mtimeMs, sha256: hash };
+      return null;
+    }
+    return `${name} changed on disk since it was last opened or saved here (now ${st.size} bytes, modified ${new Date(st.mtimeMs).toISOString()})`;
   }
 
   /**
    * Re-reads the mask and sidecar from disk and discards the unsaved edits (Revert File). A
    * mask that is now unreadable or off-grid goes through `onMaskProblem` as on open.
    */
-  async revert(onMaskProblem?: OpenSessionOptions['onMaskProblem']): Promise<void> {
+  async revert(onMaskProblem?: OpenSessionOptions['onMaskProblem']): Promise<{ historyCleared: boolean }> {
+    if (this.refusedMaskPath !== null) {
+      // The mask path itself was refused at open: it is neither read nor written.
+      const loaded = await LabelSession.loadLabels(this.image, this.maskPath, undefined, this.refusedMaskPath);
+      this.model.reset(loaded.labels, loaded.table, loaded.prior);
+      return { historyCleared: true };
+    }
+    const unchanged = this.maskStamp !== undefined && (await this.maskChangeOnDisk()) === null;
+    const stamp = await stampOfFile(this.maskPath);
     const loaded = await LabelSession.loadLabels(this.image, this.maskPath, onMaskProblem);
-    // The saved mask is back: edits up to the save point stay undoable (as in VS Code's stack).
-    // Anything else (mask gone, off-grid, unreadable) starts a fresh history.
-    if (loaded.mask.status === 'loaded') this.model.revertToSaved(loaded.labels, loaded.table, loaded.prior);
+    // The saved mask is back unchanged: edits up to the save point stay undoable (as in VS
+    // Code's stack). Anything else (changed on disk, gone, off-grid, unreadable) starts a fresh
+    // history: the old edits do not fit the labels read now.
+    const keep = loaded.mask.status === 'loaded' && unchanged;
+    if (keep) this.model.revertToSaved(loaded.labels, loaded.table, loaded.prior);
     else this.model.reset(loaded.labels, loaded.table, loaded.prior);
+    this.maskStamp = stamp;
     this.mask = loaded.mask;
     this.readOnly = loaded.readOnly;
     this.readOnlyReason = loaded.readOnlyReason;
     this.sidecarWarning = loaded.sidecarWarning;
+    return { historyCleared: !keep };
   }
 
   /** Loads another frame of a 4-D image into `image` (labels are shared by all frames). */
@@ -353,6 +566,7 @@ export class LabelSession {
       voxelCount: labels.length,
       labelTable: this.model.labelTable,
       prior: { modelVersion: this.model.proposalModelVersion, handEditedVoxels: this.model.handEditedVoxels },
+      maskStamp: this.maskStamp,
     };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
     // Labels are written little-endian; on a big-endian host Uint16Array bytes would need a swap.
@@ -403,6 +617,10 @@ export class LabelSession {
     }
     const model = new LabelModel(image.dims, labels, table, header.prior);
     model.reset(labels, table, header.prior, true);
-    return new LabelSession(image, absImage, header.maskPath, header.mask, model, header.readOnly, header.readOnlyReason);
+    const session = new LabelSession(image, absImage, header.maskPath, header.mask, model, header.readOnly, header.readOnlyReason);
+    const st = header.maskStamp;
+    const validStamp = st === null || (st !== undefined && typeof st === 'object' && typeof st.size === 'number' && typeof st.mtimeMs === 'number' && typeof st.sha256 === 'string');
+    session.maskStamp = validStamp ? st : undefined;
+    return session;
   }
 }

@@ -1,6 +1,6 @@
 // Where the mask and its sidecar live for a given image. Pure path logic (node:path only).
 
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 
 /** Default of the `lesionLab.maskPattern` setting. */
 export const DEFAULT_MASK_PATTERN = '${name}_seg.nii.gz';
@@ -57,4 +57,27 @@ export function sidecarPathFor(maskPath: string): string {
 /** The ITK-SNAP label description file beside a mask: "case01_seg.nii.gz" → "case01_seg_labels.txt". */
 export function itkSnapLabelPathFor(maskPath: string): string {
   return sidecarPathFor(maskPath).slice(0, -'.json'.length) + '_labels.txt';
+}
+
+/**
+ * True when `path` is `folder` or lies below it. Both must be absolute and already resolved (real
+ * paths when symbolic links matter); the comparison is textual and case-sensitive.
+ */
+export function isInsideFolder(path: string, folder: string): boolean {
+  const rel = relative(folder, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/** Where the effective `lesionLab.maskPattern` comes from (the scopes of `inspect()`). */
+export type MaskPatternSource = 'default' | 'user' | 'workspace';
+
+/**
+ * The scope that decides the setting, from `WorkspaceConfiguration.inspect('maskPattern')`:
+ * a workspace or folder value wins over the user's value, which wins over the default.
+ */
+export function maskPatternSource(inspected: { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } | undefined): MaskPatternSource {
+  if (!inspected) return 'default';
+  if (inspected.workspaceFolderValue !== undefined || inspected.workspaceValue !== undefined) return 'workspace';
+  if (inspected.globalValue !== undefined) return 'user';
+  return 'default';
 }

@@ -10,6 +10,11 @@ export interface ModelChoice {
   version: string;
   source: 'workspace' | 'starter';
   card: ModelCard;
+  /**
+   * Set when the workspace store's active.json could not be used: what is wrong and which model
+   * runs instead (one sentence, for the user).
+   */
+  warning: string | null;
 }
 
 /** Raised when no model can be used; the message says what to do. */
@@ -29,20 +34,21 @@ export function workspaceStore(workspaceFolder: string | null): ModelStore | nul
  * @throws NoModelError when the store has no active version and the starter is missing or unreadable.
  */
 export async function chooseActiveModel(store: ModelStore | null, findStarter: () => string): Promise<ModelChoice> {
-  const active = store ? await store.active() : null;
-  if (active) return { dir: active.dir, version: active.version, source: 'workspace', card: active.card };
+  const { active, problem } = store ? await store.activeOrProblem() : { active: null, problem: null };
+  if (active) return { dir: active.dir, version: active.version, source: 'workspace', card: active.card, warning: null };
   let dir: string;
   try {
     dir = findStarter();
   } catch (err) {
-    const where = store ? `the workspace store ${store.root} has no active version` : 'no workspace folder is open (so there is no model store)';
+    const where = problem ?? (store ? `the workspace store ${store.root} has no active version` : 'no workspace folder is open (so there is no model store)');
     throw new NoModelError(
       `no model to run: ${where}, and the starter model shipped with the extension is missing (${(err as Error).message})`,
     );
   }
   try {
     const card = await readCard(dir);
-    return { dir, version: card.version, source: 'starter', card };
+    const warning = problem ? `${problem}; the starter model (${card.version}) runs instead` : null;
+    return { dir, version: card.version, source: 'starter', card, warning };
   } catch (err) {
     throw new NoModelError(`the starter model in ${dir} cannot be used: ${(err as Error).message}`);
   }

@@ -32,6 +32,7 @@ import {
   type ModelStatus,
 } from './modelText';
 import { float32Buffer, lockedLabelValues, mapRange, proposalDelta } from './proposal';
+import { PROMPT_PROPOSAL_SOURCE, PromptSegmenter } from './promptCommand';
 import { displayPath, findReviewedTrainingPairs } from './trainingPairs';
 import { readEditorSettings } from './settings';
 
@@ -107,6 +108,8 @@ export class ModelCommands implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly statusItem: vscode.StatusBarItem;
   private readonly proposals = new WeakMap<LabelDocument, PendingProposal>();
+  /** The Prompt tool's objects; Accept / Reject act on them first while one is shown. */
+  readonly prompts: PromptSegmenter;
   private backendPromise: Promise<BackendInfo> | undefined;
   private backend: BackendInfo | undefined;
   private loaded: LoadedModel | undefined;
@@ -123,7 +126,10 @@ export class ModelCommands implements vscode.Disposable {
     this.statusItem.name = 'Lesion Lab model';
     this.statusItem.command = MODEL_COMMANDS.selectModelVersion;
     const c = MODEL_COMMANDS;
+    // A prompt proposal replaces a model proposal on screen: the hidden one is dropped.
+    this.prompts = new PromptSegmenter(host, (doc) => this.proposals.delete(doc));
     this.disposables.push(
+      this.prompts,
       this.statusItem,
       this.historyChanged,
       vscode.commands.registerCommand(c.segmentLesion, (uri?: unknown) => this.segmentLesion(asUri(uri))),
@@ -166,8 +172,17 @@ export class ModelCommands implements vscode.Disposable {
 
   private findStarter = (): string => findStarterModelDir(this.context.extensionUri.fsPath);
 
+  /** The last model-choice warning shown, so the same one is not shown on every refresh. */
+  private shownModelWarning: string | null = null;
+
   private async activeModel(): Promise<ModelChoice> {
-    return chooseActiveModel(workspaceStore(this.workspaceFolder()), this.findStarter);
+    const choice = await chooseActiveModel(workspaceStore(this.workspaceFolder()), this.findStarter);
+    if (choice.warning && choice.warning !== this.shownModelWarning) {
+      this.host.log.warn(choice.warning);
+      void vscode.window.showWarningMessage(`Lesion Lab: ${choice.warning}.`);
+    }
+    this.shownModelWarning = choice.warning;
+    return choice;
   }
 
   private updateStatusItem(): void {
@@ -311,6 +326,7 @@ export class ModelCommands implements vscode.Disposable {
               lesionCount: seg.lesions.length,
             };
             this.proposals.set(doc, proposal);
+            this.prompts.forget(doc);
             const provider = this.host.provider;
             // A new proposal replaces both maps of the previous one.
             provider.clearOverlay(doc, 'probability');
@@ -388,6 +404,17 @@ export class ModelCommands implements vscode.Disposable {
   async acceptProposal(uri?: vscode.Uri): Promise<AcceptCommandResult | undefined> {
     const doc = this.documentOrComplain(uri, 'Accept Lesion Proposal');
     if (!doc?.session) return undefined;
+    if (this.prompts.hasProposal(doc)) {
+      // The Prompt tool's object goes into the label and policy it was prompted with.
+      try {
+        const r = this.prompts.accept(doc);
+        return r && { modelVersion: PROMPT_PROPOSAL_SOURCE, addedVoxels: r.addedVoxels, replacedVoxels: r.replacedVoxels, lockedVoxels: r.lockedVoxels };
+      } catch (err) {
+        this.host.log.error(`${doc.fileName}: accepting the prompt proposal failed: ${errorText(err)}`);
+        void vscode.window.showErrorMessage(`Lesion Lab: the prompt proposal could not be accepted: ${errorText(err)}`);
+        return undefined;
+      }
+    }
     const pending = this.proposals.get(doc);
     if (!pending) {
       void vscode.window.showWarningMessage(`Lesion Lab: there is no lesion proposal on ${doc.fileName}; run Segment Lesion first.`);
@@ -424,6 +451,7 @@ export class ModelCommands implements vscode.Disposable {
   rejectProposal(uri?: vscode.Uri): boolean {
     const doc = this.documentOrComplain(uri, 'Reject Lesion Proposal');
     if (!doc?.session) return false;
+    if (this.prompts.reject(doc)) return true;
     const had = this.proposals.delete(doc);
     this.host.provider.clearOverlay(doc, 'probability');
     this.host.provider.clearOverlay(doc, 'uncertainty');
@@ -444,32 +472,43 @@ export class ModelCommands implements vscode.Disposable {
       );
       return undefined;
     }
+    if (!vscode.workspace.isTrusted) {
+      const manage = 'Manage Workspace Trust';
+      void vscode.window
+        .showWarningMessage(
+          'Lesion Lab: Fine-tune is off in Restricted Mode: it reads the masks this workspace points to and writes model versions into it. Trust the workspace to use it.',
+          manage,
+        )
+        .then((pick) => (pick === manage ? vscode.commands.executeCommand('workbench.trust.manage') : undefined));
+      return undefined;
+    }
     const busy = this.busyMessage();
     if (busy) {
       void vscode.window.showWarningMessage(busy);
       return undefined;
     }
-    const dirty = this.host.provider.openDocuments.filter((d) => d.session?.model.isDirty);
-    if (dirty.length > 0) {
-      const saveAll = 'Save All and Fine-tune';
-      const pick = await vscode.window.showWarningMessage(
-        `${dirty.map((d) => d.fileName).join(', ')} ${dirty.length === 1 ? 'has' : 'have'} unsaved label changes. Fine-tuning uses the saved, reviewed masks only.`,
-        { modal: true },
-        saveAll,
-        'Fine-tune on Saved Masks',
-      );
-      if (pick === undefined) return undefined;
-      if (pick === saveAll) await vscode.workspace.saveAll(false);
-    }
-
-    const settings = this.settings();
-    const roots = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-    const editorSettings = readEditorSettings((key) => vscode.workspace.getConfiguration('lesionLab').get(key)).settings;
+    // Claimed before the first await: a second Fine-tune (or Segment Lesion) started while the
+    // unsaved-changes question is open must see this one as running.
     const abort = new AbortController();
     this.job = { kind: 'fine-tuning', abort };
     this.updateStatusItem();
     let base: ModelChoice | undefined;
     try {
+      const dirty = this.host.provider.openDocuments.filter((d) => d.session?.model.isDirty);
+      if (dirty.length > 0) {
+        const saveAll = 'Save All and Fine-tune';
+        const pick = await vscode.window.showWarningMessage(
+          `${dirty.map((d) => d.fileName).join(', ')} ${dirty.length === 1 ? 'has' : 'have'} unsaved label changes. Fine-tuning uses the saved, reviewed masks only.`,
+          { modal: true },
+          saveAll,
+          'Fine-tune on Saved Masks',
+        );
+        if (pick === undefined) return undefined;
+        if (pick === saveAll) await vscode.workspace.saveAll(false);
+      }
+      const settings = this.settings();
+      const roots = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+      const editorSettings = readEditorSettings((key) => vscode.workspace.getConfiguration('lesionLab').get(key)).settings;
       return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Lesion Lab: Fine-tune on Corrected Masks', cancellable: true },
         async (progress, token) => {
@@ -505,6 +544,7 @@ export class ModelCommands implements vscode.Disposable {
               store,
               networks: unetNetworks,
               minutes: settings.fineTuneMinutes,
+              steps: settings.fineTuneMaxSteps > 0 ? settings.fineTuneMaxSteps : undefined,
               loss: settings.trainingLoss,
               backend: `${backend.name}${backend.simd ? ' (SIMD)' : ''}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}`,
               signal: abort.signal,

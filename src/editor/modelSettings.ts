@@ -39,6 +39,8 @@ export interface ModelSettings {
   testTimeAugmentation: boolean;
   /** `lesionLab.fineTuneMinutes`: time budget of one fine-tune run. */
   fineTuneMinutes: number;
+  /** `lesionLab.fineTuneMaxSteps`: most optimiser steps of one fine-tune run; 0 = unlimited (the time budget decides). */
+  fineTuneMaxSteps: number;
   /** `lesionLab.trainingLoss`: loss name from the losses registry. */
   trainingLoss: LossName;
 }
@@ -50,6 +52,7 @@ export const DEFAULT_MODEL_SETTINGS: Readonly<ModelSettings> = {
   minLesionMm3: 0,
   testTimeAugmentation: true,
   fineTuneMinutes: 10,
+  fineTuneMaxSteps: 0,
   trainingLoss: 'asymmetric-unified-focal',
 };
 
@@ -69,6 +72,7 @@ export function readModelSettings(get: (key: string) => unknown): { settings: Mo
     minLesionMm3: pick('minLesionMm3', d.minLesionMm3, num(0, 1e9), 'a volume in mm³ of 0 or more'),
     testTimeAugmentation: pick('testTimeAugmentation', d.testTimeAugmentation, (v) => typeof v === 'boolean', 'true or false'),
     fineTuneMinutes: pick('fineTuneMinutes', d.fineTuneMinutes, num(0, 24 * 60, true), 'a number of minutes above 0 (at most 1440)'),
+    fineTuneMaxSteps: pick('fineTuneMaxSteps', d.fineTuneMaxSteps, (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 1e7, 'a whole number of steps, 0 (unlimited) or more'),
     trainingLoss: pick('trainingLoss', d.trainingLoss, (v) => (LOSS_SETTING_VALUES as readonly unknown[]).includes(v), `one of ${LOSS_SETTING_VALUES.join(', ')}`),
   };
   return { settings, problems };

@@ -12,15 +12,19 @@ import {
   type InitMessage,
   type OverlayKind,
   type OverlayMessage,
+  type AcceptPromptMessage,
+  type PromptMessage,
   type WireLabelVolume,
 } from '../protocol/messages';
 import { parseWebviewMessage, ProtocolError, type ValidWebviewMessage } from '../protocol/validate';
 import { disposeAll } from './dispose';
-import { guessModality, isAllZero, obliquityDeg, toWireVoxels } from './imageInfo';
-import { LabelDocument, type DocumentChange } from './labelDocument';
+import { guessModality, labelsToWire, obliquityDeg, toWireVoxels, toWireVoxelType } from './imageInfo';
+import { LabelDocument, type DocumentChange, type MaskChangedChoice } from './labelDocument';
 import { LabelEditError } from './labelModel';
-import type { MaskProblem, MaskProblemChoice } from './labelSession';
+import type { MaskLocationRule, MaskProblem, MaskProblemChoice } from './labelSession';
+import { DEFAULT_MASK_PATTERN, maskPatternSource } from './maskPath';
 import { readEditorSettings, type EditorSettings } from './settings';
+import { volumeDisplayProblem } from '../protocol/volumeLimits';
 import { makeNonce, webviewHtml } from './webviewHtml';
 
 /** Tracks the webview panels of each document; closed panels drop out. */
@@ -39,6 +43,12 @@ export class WebviewCollection {
     this.webviews.add(entry);
     panel.onDidDispose(() => this.webviews.delete(entry));
   }
+}
+
+/** A Prompt tool message from a webview of `document` (handled by src/editor/promptCommand.ts). */
+export interface PromptRequest {
+  document: LabelDocument;
+  message: PromptMessage | AcceptPromptMessage;
 }
 
 /** Timing reported by a webview (`rendered`), for tests and the bench. */
@@ -85,10 +95,15 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
   readonly onDidRender = this._onDidRender.event;
   private readonly _onDidChangeActiveDocument = new vscode.EventEmitter<LabelDocument | undefined>();
   readonly onDidChangeActiveDocument = this._onDidChangeActiveDocument.event;
+  private readonly _onDidReceivePrompt = new vscode.EventEmitter<PromptRequest>();
+  /** A webview sent the Prompt tool's prompts or asked to accept its proposal. */
+  readonly onDidReceivePrompt = this._onDidReceivePrompt.event;
   private readonly documents = new Set<LabelDocument>();
   private readonly overlays = new WeakMap<LabelDocument, Map<OverlayKind, OverlayMessage>>();
   private active: { document: LabelDocument; panel: vscode.WebviewPanel } | undefined;
   private settings: EditorSettings;
+  /** Where masks may be saved under the current settings and trust. */
+  private maskLocation: MaskLocationRule = { allowedFolders: [], patternFromUserSettings: true };
 
   private constructor(
     private readonly context: vscode.ExtensionContext,
@@ -99,10 +114,18 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
       this._onDidChangeCustomDocument,
       this._onDidRender,
       this._onDidChangeActiveDocument,
+      this._onDidReceivePrompt,
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('lesionLab')) return;
         this.settings = this.readSettings();
         for (const doc of this.documents) this.postToWebviews(doc, { type: 'settings', settings: this.settings.viewer });
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.settings = this.readSettings();
+        this.log.info('workspace trusted: the workspace\'s lesionLab.maskPattern applies to images opened from now on');
+        for (const doc of this.documents) {
+          this.postToWebviews(doc, { type: 'status', text: 'Workspace trusted: reopen this image to use the workspace\'s mask location; Fine-tune is available.', level: 'info' });
+        }
       }),
     );
   }
@@ -124,11 +147,27 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
 
   private readSettings(): EditorSettings {
     const config = vscode.workspace.getConfiguration('lesionLab');
-    const { settings, problems } = readEditorSettings((key) => config.get(key));
+    const inspected = config.inspect<unknown>('maskPattern');
+    const source = maskPatternSource(inspected);
+    const trusted = vscode.workspace.isTrusted;
+    // In Restricted Mode VS Code already ignores workspace values of settings listed in
+    // restrictedConfigurations; this also covers hosts that do not.
+    const ignoreWorkspacePattern = !trusted && source === 'workspace';
+    const { settings, problems } = readEditorSettings((key) =>
+      key === 'maskPattern' && ignoreWorkspacePattern ? (inspected?.globalValue ?? DEFAULT_MASK_PATTERN) : config.get(key),
+    );
+    if (ignoreWorkspacePattern) {
+      this.log.warn(`Restricted Mode: lesionLab.maskPattern from the workspace settings is ignored; masks are saved as "${settings.maskPattern}"`);
+    }
     for (const p of problems) {
       this.log.warn(p);
       void vscode.window.showWarningMessage(`Lesion Lab: ${p}`);
     }
+    this.maskLocation = {
+      allowedFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+      patternFromUserSettings: ignoreWorkspacePattern || source !== 'workspace',
+      patternOrigin: 'the workspace settings',
+    };
     return settings;
   }
 
@@ -180,7 +219,9 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
     const t0 = Date.now();
     const document = await LabelDocument.create(uri, openContext.backupId, {
       maskPattern: this.settings.maskPattern,
+      maskLocation: this.maskLocation,
       askMaskProblem: (p) => this.askMaskProblem(p),
+      askMaskChanged: (message) => this.askMaskChanged(message),
       log: this.log,
     });
     if (document.openError) {
@@ -232,6 +273,18 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
     return choice ?? 'readOnly';
   }
 
+  private async askMaskChanged(message: string): Promise<MaskChangedChoice | undefined> {
+    const labels: Record<MaskChangedChoice, string> = { overwrite: 'Overwrite', reload: 'Reload from Disk', saveAs: 'Save As…' };
+    const detail = [
+      'Another program (another window, git, a script) changed the mask since it was opened or saved here.',
+      '"Overwrite" replaces it with the labels shown here.',
+      '"Reload from Disk" shows the file\'s labels and drops the unsaved changes here.',
+      '"Save As…" writes the labels shown here to another file and leaves this one as it is.',
+    ].join('\n');
+    const picked = await vscode.window.showWarningMessage(message, { modal: true, detail }, labels.overwrite, labels.reload, labels.saveAs);
+    return (Object.keys(labels) as MaskChangedChoice[]).find((c) => labels[c] === picked);
+  }
+
   async resolveCustomEditor(document: LabelDocument, panel: vscode.WebviewPanel, _token: vscode.CancellationToken): Promise<void> {
     this.webviews.add(document.uri, panel);
     const extensionUri = this.context.extensionUri;
@@ -281,7 +334,8 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
     if (!session) return;
     let msg: ValidWebviewMessage;
     try {
-      msg = parseWebviewMessage(raw, { voxelCount: session.model.voxelCount, frameCount: session.image.frameCount });
+      const dims: [number, number, number] = [session.image.dims[0], session.image.dims[1], session.image.dims[2]];
+      msg = parseWebviewMessage(raw, { voxelCount: session.model.voxelCount, frameCount: session.image.frameCount, dims });
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       this.log.error(`${document.fileName}: ${err.message}`);
@@ -290,13 +344,30 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
       return;
     }
     switch (msg.type) {
-      case 'ready':
+      case 'ready': {
         if (msg.protocolVersion !== PROTOCOL_VERSION) {
           this.log.warn(`${document.fileName}: webview speaks protocol ${msg.protocolVersion}, host ${PROTOCOL_VERSION}`);
         }
+        const image = session.image;
+        const tooBig = volumeDisplayProblem(document.fileName, [image.dims[0], image.dims[1], image.dims[2]], toWireVoxelType(image.data));
+        if (tooBig) {
+          // Not posted: a volume the webview cannot hold would only cost a copy of it and then fail.
+          this.log.error(tooBig);
+          void vscode.window.showErrorMessage(`Lesion Lab: ${tooBig}.`);
+          this.post(panel, { type: 'error', message: `${tooBig}.`, fatal: true });
+          return;
+        }
         this.post(panel, this.initMessage(document));
         for (const overlay of this.overlays.get(document)?.values() ?? []) this.post(panel, overlay);
+        if (!vscode.workspace.isTrusted) {
+          this.post(panel, {
+            type: 'status',
+            text: 'Restricted Mode: viewing and labelling work; masks are saved only beside the image or where your own settings say, and Fine-tune is off until you trust this workspace.',
+            level: 'info',
+          });
+        }
         return;
+      }
       case 'edit':
         try {
           document.makeEdit(msg.label, msg.decoded, panel);
@@ -333,6 +404,10 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
           this.post(panel, { type: 'status', text: `${msg.command}: ${errorText(err)}`, level: 'warning' });
         }
         return;
+      case 'prompt':
+      case 'acceptPrompt':
+        this._onDidReceivePrompt.fire({ document, message: msg });
+        return;
       case 'log': {
         const line = `${document.fileName} (webview): ${msg.message}`;
         if (msg.level === 'debug') this.log.debug(line);
@@ -354,10 +429,8 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
   }
 
   private wireLabels(document: LabelDocument): WireLabelVolume {
-    const labels = document.labels;
-    const bits = labels instanceof Uint16Array ? 16 : 8;
     // An all-background volume travels as an empty buffer (protocol: WireLabelVolume).
-    return { voxels: isAllZero(labels) ? new ArrayBuffer(0) : copyBuffer(labels), bits };
+    return labelsToWire(document.labels);
   }
 
   private replaceLabelsMessage(document: LabelDocument, cause: 'revert' | 'resync' | 'reload'): HostToWebviewMessage {

@@ -3,12 +3,22 @@
 // with flip test-time augmentation, whose spread is the uncertainty map), go back to the source
 // grid, threshold, drop small lesions and list the rest.
 import * as tf from '@tensorflow/tfjs';
+import { basename } from 'node:path';
 import { boundingBox, cropVolume, extractPatch, pasteVolume, patchGrid, slidingWindowInfer, voxelCount, type Vec3 } from '../volume/patches';
-import { resampleLinear, resampleNearest, dimsForSpacing } from '../volume/resample';
+import { resampleLinear, resampleNearest, dimsForSpacing, MAX_RESAMPLED_VOXELS } from '../volume/resample';
 import { normalizeIntensity, type Preprocessing } from './preprocess';
 import { removeSmallLesions, type Connectivity, type Lesion } from './metrics';
-import { readCard } from './modelStore';
+import { MAX_PATCH_SIDE_VOXELS, ModelStoreError, readCard } from './modelStore';
 import { createUNet3d, loadUNet3d, type UNet3d, type UNet3dConfig } from './network';
+import { spatialMultiple } from './network/config';
+
+export { MAX_PATCH_SIDE_VOXELS };
+
+/**
+ * Largest grid inference works on (2^28 voxels): it holds about six float32 copies of it (image,
+ * blended sums, probability, uncertainty), so this bounds memory at a few GiB whatever the header says.
+ */
+export const MAX_WORKING_GRID_VOXELS = MAX_RESAMPLED_VOXELS;
 
 /** The part of a network inference needs: softmax probabilities `[B,D,H,W,2]` from `[B,D,H,W,1]`. */
 export interface SegmentationNetwork {
@@ -36,13 +46,33 @@ export interface LoadedModel extends SegmentationModel {
  */
 export async function loadSegmentationModel(dir: string): Promise<LoadedModel> {
   const card = await readCard(dir);
-  const network = await loadUNet3d(dir);
+  const network = await loadNetworkFiles(dir);
+  const multiple = spatialMultiple(network.config.levels);
+  if (card.patchSizeVoxels.some((n) => n % multiple !== 0)) {
+    network.dispose();
+    throw new ModelStoreError(
+      `${dir}: card.json's patchSizeVoxels [${card.patchSizeVoxels.join(',')}] must be multiples of ${multiple} for the ${network.config.levels}-level network in model.json`,
+    );
+  }
   return { network, dir, version: card.version, patchSizeVoxels: card.patchSizeVoxels, preprocessing: card.preprocessing };
+}
+
+/**
+ * Loads model.json + weights.bin; any problem with them (missing, truncated, malformed) is a
+ * ModelStoreError, whose message names the file.
+ */
+async function loadNetworkFiles(dir: string): Promise<UNet3d> {
+  try {
+    return await loadUNet3d(dir);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new ModelStoreError(message.includes(dir) ? message : `${dir}: the network could not be loaded (${message})`);
+  }
 }
 
 /** How the training engine builds, loads and describes the project's U-Net. */
 export const unetNetworks = {
-  load: (dir: string): Promise<UNet3d> => loadUNet3d(dir),
+  load: (dir: string): Promise<UNet3d> => loadNetworkFiles(dir),
   create: (config: Record<string, unknown>): UNet3d => createUNet3d(config as Partial<UNet3dConfig>),
   configOf: (network: UNet3d): Record<string, unknown> => ({ ...network.config }),
 };
@@ -52,6 +82,8 @@ export interface VolumeInput {
   data: ArrayLike<number>;
   dims: Vec3;
   spacingMm: Vec3;
+  /** The image's file, named in error messages (a NiftiImage has it). */
+  filePath?: string;
 }
 
 /** Error raised for invalid segmentation options. */
@@ -164,6 +196,49 @@ export function predictWindowWithFlips(network: SegmentationNetwork, patch: Floa
   return out;
 }
 
+function mm(spacing: readonly number[]): string {
+  return spacing.map((s) => String(Number(s.toFixed(4)))).join('×');
+}
+
+/**
+ * The grid a model with `targetSpacingMm` works on for `image` (training and inference alike),
+ * checked against {@link MAX_WORKING_GRID_VOXELS} before anything of that size is allocated. Needs
+ * only the header's dims and spacing.
+ * @throws InferenceError naming the image and the sizes.
+ */
+export function checkWorkingGrid(
+  image: Pick<VolumeInput, 'dims' | 'spacingMm' | 'filePath'>,
+  targetSpacingMm: Vec3 | null,
+): { workDims: Vec3; resample: boolean } {
+  const dims = image.dims;
+  const target = targetSpacingMm;
+  const resample = target !== null && !sameSpacing(image.spacingMm, target);
+  const workDims: Vec3 = resample ? dimsForSpacing(dims, image.spacingMm, target) : dims;
+  const voxels = workDims[0] * workDims[1] * workDims[2];
+  if (voxels > MAX_WORKING_GRID_VOXELS) {
+    const name = image.filePath ? basename(image.filePath) : 'the image';
+    const count = `${voxels.toLocaleString('en-US')} voxels`;
+    const limit = `more than the ${MAX_WORKING_GRID_VOXELS.toLocaleString('en-US')} that Lesion Lab works on`;
+    throw new InferenceError(
+      resample
+        ? `${name}: resampling its ${dims.join('×')} voxels of ${mm(image.spacingMm)} mm to the model's ${mm(target!)} mm spacing would make a ` +
+            `${workDims.join('×')} grid (${count}), ${limit}; check the voxel size (pixdim) in its header`
+        : `${name}: its ${dims.join('×')} grid (${count}) is ${limit}`,
+    );
+  }
+  return { workDims, resample };
+}
+
+/** The model's window, checked against {@link MAX_PATCH_SIDE_VOXELS} before windows are allocated. */
+function checkPatchSize(patch: Vec3): void {
+  if (!(Array.isArray(patch) && patch.length === 3 && patch.every((n) => Number.isInteger(n) && n >= 1))) {
+    throw new InferenceError(`the model's patch size must be three positive integers, got ${JSON.stringify(patch)}`);
+  }
+  if (patch.some((n) => n > MAX_PATCH_SIDE_VOXELS)) {
+    throw new InferenceError(`the model's patch size ${patch.join('×')} has a side over ${MAX_PATCH_SIDE_VOXELS} voxels`);
+  }
+}
+
 /** Voxels kept around the foreground's bounding box. */
 const FOREGROUND_MARGIN_VOXELS = 4;
 
@@ -186,10 +261,9 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
   const dims = image.dims;
   const n = dims[0] * dims[1] * dims[2];
   if (image.data.length !== n) throw new InferenceError(`image has ${image.data.length} voxels but dims ${dims.join('×')} need ${n}`);
+  checkPatchSize(model.patchSizeVoxels);
+  const { workDims, resample } = checkWorkingGrid(image, model.preprocessing.targetSpacingMm);
   const norm = normalizeIntensity(image.data, model.preprocessing);
-  const target = model.preprocessing.targetSpacingMm;
-  const resample = target !== null && !sameSpacing(image.spacingMm, target);
-  const workDims: Vec3 = resample ? dimsForSpacing(dims, image.spacingMm, target) : dims;
   const values = resample ? resampleLinear(norm.values, dims, workDims) : norm.values;
   const foreground = resample ? resampleNearest(norm.foreground, dims, workDims) : norm.foreground;
   const patchSize = model.patchSizeVoxels;

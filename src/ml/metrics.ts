@@ -217,3 +217,110 @@ export function removeSmallLesions(mask: ArrayLike<number>, dims: Vec3, opts: Le
     .map((l, i) => ({ ...l, id: i + 1 }));
   return { mask: out, lesions };
 }
+
+/** Coordinates (voxel indices) of the surface voxels of a mask: in it, with a face neighbour outside it or the grid. */
+function surfaceVoxels(mask: ArrayLike<number>, dims: Vec3): Int32Array {
+  const [nx, ny, nz] = dims;
+  const out: number[] = [];
+  for (let z = 0, v = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++)
+      for (let x = 0; x < nx; x++, v++) {
+        if (!(mask[v] > 0)) continue;
+        const edge =
+          x === 0 || y === 0 || z === 0 || x === nx - 1 || y === ny - 1 || z === nz - 1 ||
+          !(mask[v - 1] > 0) || !(mask[v + 1] > 0) || !(mask[v - nx] > 0) || !(mask[v + nx] > 0) || !(mask[v - nx * ny] > 0) || !(mask[v + nx * ny] > 0);
+        if (edge) out.push(x, y, z);
+      }
+  return Int32Array.from(out);
+}
+
+/** Distances (mm) from each point of `a` to the nearest point of `b` (both flat xyz triples). */
+function directedDistances(a: Int32Array, b: Int32Array, spacing: Vec3): Float64Array {
+  const [sx, sy, sz] = spacing;
+  const out = new Float64Array(a.length / 3);
+  for (let i = 0; i < a.length; i += 3) {
+    const ax = a[i] * sx;
+    const ay = a[i + 1] * sy;
+    const az = a[i + 2] * sz;
+    let best = Infinity;
+    for (let j = 0; j < b.length; j += 3) {
+      const dx = b[j] * sx - ax;
+      const dy = b[j + 1] * sy - ay;
+      const dz = b[j + 2] * sz - az;
+      const d = dx * dx + dy * dy + dz * dz;
+      if (d < best) {
+        best = d;
+        if (d === 0) break;
+      }
+    }
+    out[i / 3] = Math.sqrt(best);
+  }
+  return out;
+}
+
+function percentile(values: Float64Array, q: number): number {
+  const s = Float64Array.from(values).sort();
+  if (s.length === 0) return 0;
+  const pos = q * (s.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(s.length - 1, lo + 1);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+}
+
+/**
+ * 95th-percentile Hausdorff distance in mm between the surfaces of two masks (voxels > 0): the
+ * larger of the two directed 95th percentiles (surface voxel → nearest surface voxel of the
+ * other mask), as MONAI computes it. 0 when both masks are empty; null when exactly one is.
+ * Exact (brute force over surface voxels): fine for lesion-sized masks.
+ * @throws MetricsError when lengths do not match `dims` or a spacing is not positive.
+ */
+export function hausdorff95(predicted: ArrayLike<number>, reference: ArrayLike<number>, dims: Vec3, spacingMm: Vec3): number | null {
+  const n = dims[0] * dims[1] * dims[2];
+  if (predicted.length !== n || reference.length !== n) throw new MetricsError(`masks have ${predicted.length} and ${reference.length} voxels but dims ${dims.join('×')} need ${n}`);
+  if (!spacingMm.every((s) => s > 0)) throw new MetricsError(`spacing must be positive, got ${spacingMm.join('×')}`);
+  const a = surfaceVoxels(predicted, dims);
+  const b = surfaceVoxels(reference, dims);
+  if (a.length === 0 && b.length === 0) return 0;
+  if (a.length === 0 || b.length === 0) return null;
+  return Math.max(percentile(directedDistances(a, b, spacingMm), 0.95), percentile(directedDistances(b, a, spacingMm), 0.95));
+}
+
+/** Lesion-wise detection scores: see {@link lesionWiseF1}. */
+export interface LesionDetection {
+  referenceLesions: number;
+  predictedLesions: number;
+  /** Reference lesions overlapped by at least one predicted voxel. */
+  detected: number;
+  /** Predicted lesions that overlap at least one reference voxel. */
+  truePredicted: number;
+  /** truePredicted / predictedLesions (1 when nothing is predicted and nothing is there). */
+  precision: number;
+  /** detected / referenceLesions (1 when the reference is empty). */
+  recall: number;
+  /** 2PR / (P + R); 0 when both are 0. */
+  f1: number;
+}
+
+/**
+ * Lesion-wise F1: lesions are connected components (26-connectivity by default); a reference
+ * lesion counts as detected, and a predicted lesion as true, when they share at least one voxel.
+ * @throws MetricsError when lengths do not match `dims`.
+ */
+export function lesionWiseF1(predicted: ArrayLike<number>, reference: ArrayLike<number>, dims: Vec3, connectivity: Connectivity = 26): LesionDetection {
+  const p = connectedComponents(predicted, dims, connectivity);
+  const r = connectedComponents(reference, dims, connectivity);
+  const refHit = new Uint8Array(r.count + 1);
+  const predHit = new Uint8Array(p.count + 1);
+  for (let v = 0; v < p.labels.length; v++) {
+    if (p.labels[v] && r.labels[v]) {
+      refHit[r.labels[v]] = 1;
+      predHit[p.labels[v]] = 1;
+    }
+  }
+  const detected = refHit.reduce((s, x) => s + x, 0);
+  const truePredicted = predHit.reduce((s, x) => s + x, 0);
+  const precision = p.count === 0 ? (r.count === 0 ? 1 : 0) : truePredicted / p.count;
+  const recall = r.count === 0 ? 1 : detected / r.count;
+  const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  return { referenceLesions: r.count, predictedLesions: p.count, detected, truePredicted, precision, recall, f1 };
+}

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite';
 import type { Vec3 } from '../volume/patches';
 import { validatePreprocessing, type Preprocessing } from './preprocess';
+import { DEFAULT_UNET3D_CONFIG, spatialMultiple } from './network/config';
 
 /** Error raised for a malformed store, card or version name. */
 export class ModelStoreError extends Error {
@@ -66,6 +67,14 @@ export interface StoredVersion {
 }
 
 const VERSION_RE = /^v(\d+)$/;
+
+/**
+ * Longest side of a model's window. The network's activations grow with the window's volume;
+ * 256³ is already far beyond what a CPU backend holds for a U-Net, and the starter uses 96³.
+ */
+export const MAX_PATCH_SIDE_VOXELS = 256;
+/** Levels a U-Net card may name (as the network's own config check). */
+const MAX_NETWORK_LEVELS = 6;
 const INCOMPLETE_PREFIX = '.incomplete-';
 
 /**
@@ -86,6 +95,19 @@ export function validateCard(value: unknown, where: string): ModelCard {
     fail(`patchSizeVoxels must be three positive integers, got ${JSON.stringify(p)}`);
   }
   if (typeof c.network !== 'object' || c.network === null) fail('network must be an object');
+  const patch = p as number[];
+  if (patch.some((n) => n > MAX_PATCH_SIDE_VOXELS)) {
+    fail(`patchSizeVoxels [${patch.join(',')}] has a side over ${MAX_PATCH_SIDE_VOXELS} voxels; a window that large cannot be allocated`);
+  }
+  // The window must halve cleanly at every pooling: a multiple of 2^(levels-1).
+  const levels = (c.network as Record<string, unknown>).levels ?? DEFAULT_UNET3D_CONFIG.levels;
+  if (!(typeof levels === 'number' && Number.isInteger(levels) && levels >= 1 && levels <= MAX_NETWORK_LEVELS)) {
+    fail(`network.levels must be an integer from 1 to ${MAX_NETWORK_LEVELS}, got ${JSON.stringify(levels)}`);
+  }
+  const multiple = spatialMultiple(levels as number);
+  if (patch.some((n) => n % multiple !== 0)) {
+    fail(`patchSizeVoxels [${patch.join(',')}] must be multiples of 2^(levels-1) = ${multiple} for a network of ${String(levels)} levels`);
+  }
   try {
     validatePreprocessing(c.preprocessing);
   } catch (e) {
@@ -201,6 +223,38 @@ export class ModelStore {
       return { version: name, dir, card: await readCard(dir) };
     } catch {
       return null;
+    }
+  }
+
+  /**
+   * The active version, or why active.json cannot be used (`problem`, one sentence naming the
+   * file). A missing active.json is no problem: the store simply has no active version.
+   */
+  async activeOrProblem(): Promise<{ active: StoredVersion | null; problem: string | null }> {
+    const none = (problem: string) => ({ active: null, problem });
+    let text: string;
+    try {
+      text = await fsp.readFile(this.activePath, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { active: null, problem: null };
+      return none(`${this.activePath} cannot be read (${(e as Error).message})`);
+    }
+    let name: unknown;
+    try {
+      name = (JSON.parse(text) as { version?: unknown } | null)?.version;
+    } catch (e) {
+      return none(`${this.activePath} is not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof name !== 'string' || !VERSION_RE.test(name)) {
+      return none(`${this.activePath} names ${JSON.stringify(name ?? null)}, not a version of this store (v1, v2, …)`);
+    }
+    const dir = join(this.root, name);
+    try {
+      const [realDir, realRoot] = await Promise.all([fsp.realpath(dir), fsp.realpath(this.root)]);
+      if (dirname(realDir) !== realRoot) return none(`${this.activePath} names ${name}, but ${dir} is outside the model store (it leads to ${realDir})`);
+      return { active: { version: name, dir, card: await readCard(dir) }, problem: null };
+    } catch (e) {
+      return none(`${this.activePath} names ${name}, but ${dir} cannot be used (${(e as Error).message})`);
     }
   }
 

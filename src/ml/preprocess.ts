@@ -1,6 +1,8 @@
 // Intensity preprocessing written once and stored with the model (in card.json), so training and
-// inference normalise the same way: CT is clipped to a window and scaled to [0, 1]; MR and PET
-// are z-scored inside the foreground (body / brain) found by a threshold. Resampling to the
+// inference normalise the same way: CT is clipped to a window and scaled to [0, 1], or (nnU-Net
+// style, from src/ml/autoConfig) clipped to the 0.5–99.5 percentiles of the training lesions and
+// z-scored with their mean and standard deviation; MR and PET are z-scored inside the foreground
+// (body / brain) found by a threshold. Resampling to the
 // model's spacing is described here and done by src/volume/resample.
 import type { Vec3 } from '../volume/patches';
 
@@ -20,6 +22,11 @@ export interface Preprocessing {
   targetSpacingMm: Vec3 | null;
   /** CT only: HU window clipped to, then scaled to [0, 1]. Default [-100, 200] (soft tissue). */
   ctWindowHu?: [number, number];
+  /**
+   * CT only, instead of the window: clip to `clipHu` (the 0.5–99.5 percentiles of the training
+   * cases' lesion voxels), then z-score with their `mean` and `std` (HU).
+   */
+  ctZScore?: { clipHu: [number, number]; mean: number; std: number };
   /**
    * MR/PET: foreground = voxels above p1 + fraction × (p99.5 − p1), where pN is the N-th
    * percentile (robust to a few negative or hot outliers); default 0.05.
@@ -52,6 +59,17 @@ export function validatePreprocessing(p: unknown): Preprocessing {
   const w = o.ctWindowHu;
   if (w !== undefined && !(Array.isArray(w) && w.length === 2 && typeof w[0] === 'number' && typeof w[1] === 'number' && w[0] < w[1])) {
     throw new PreprocessError(`preprocessing.ctWindowHu must be [low, high] with low < high, got ${JSON.stringify(w)}`);
+  }
+  const z = o.ctZScore as Record<string, unknown> | undefined;
+  if (
+    z !== undefined &&
+    !(
+      typeof z === 'object' && z !== null &&
+      Array.isArray(z.clipHu) && z.clipHu.length === 2 && typeof z.clipHu[0] === 'number' && typeof z.clipHu[1] === 'number' && z.clipHu[0] < z.clipHu[1] &&
+      typeof z.mean === 'number' && Number.isFinite(z.mean) && typeof z.std === 'number' && z.std > 0
+    )
+  ) {
+    throw new PreprocessError(`preprocessing.ctZScore must be { clipHu: [low, high] with low < high, mean, std > 0 }, got ${JSON.stringify(z)}`);
   }
   const f = o.foregroundFraction;
   if (f !== undefined && !(typeof f === 'number' && f >= 0 && f < 1)) {
@@ -95,6 +113,16 @@ export function normalizeIntensity(data: ArrayLike<number>, p: Preprocessing): N
   const n = data.length;
   const values = new Float32Array(n);
   const foreground = new Uint8Array(n);
+  if (p.modality === 'CT' && p.ctZScore) {
+    const { clipHu, mean, std } = p.ctZScore;
+    const [lo, hi] = clipHu;
+    for (let i = 0; i < n; i++) {
+      const v = Number.isFinite(data[i]) ? data[i] : -1000;
+      foreground[i] = v > -500 ? 1 : 0;
+      values[i] = (Math.min(hi, Math.max(lo, v)) - mean) / std;
+    }
+    return { values, foreground, stats: { mean, std, threshold: -500 }, backgroundValue: (Math.min(hi, Math.max(lo, -1000)) - mean) / std };
+  }
   if (p.modality === 'CT') {
     const [lo, hi] = p.ctWindowHu ?? [-100, 200];
     for (let i = 0; i < n; i++) {

@@ -11,6 +11,7 @@ import type { NiftiImage } from '../nifti';
 import {
   cropVolume,
   foregroundIndices,
+  patchGrid,
   samplePatch,
   seededRandom,
   voxelCount,
@@ -18,6 +19,7 @@ import {
   type Vec3,
 } from '../volume/patches';
 import { resampleLinear, resampleNearest, dimsForSpacing } from '../volume/resample';
+import { labelMaskProblem } from '../volume/labelMask';
 import { createLoss, type SegmentationLoss } from './losses';
 import { normalizeIntensity, type Preprocessing } from './preprocess';
 import { segmentVolume, type SegmentationNetwork } from './inference';
@@ -101,11 +103,27 @@ export type FineTuneOptions = TrainingStart & {
   /** Fraction of patches centred on a lesion voxel; default 1/3. */
   foregroundFraction?: number;
   /**
+   * Learning-rate schedule over the budget (the larger of steps done / `steps` and training time
+   * used / time left for training): 'cosine' (default: linear warm-up over the first 5 % (at
+   * most 50 steps), then cosine decay to 1 % of the rate), 'poly' (warm-up, then (1 − t)^0.9),
+   * or 'constant'.
+   */
+  lrSchedule?: 'cosine' | 'poly' | 'constant';
+  /**
+   * Early stopping never fires before this fraction of the budget (steps or time, whichever is
+   * further along) is used; default 0.5.
+   */
+  minBudgetFractionBeforeEarlyStop?: number;
+  /**
    * Hold cases out for validation (default true). False validates on the training cases, e.g.
    * when the caller evaluates on cases of its own (leave-one-out evaluation).
    */
   holdOut?: boolean;
-  /** Whole-volume validation Dice before and after (slower, exact); default true. */
+  /**
+   * Whole-volume validation Dice before and after (slower, exact); default true. It counts in
+   * the time budget: when its estimated cost (one window's measured time × windows, twice)
+   * exceeds a third of the budget it is skipped and the fixed validation patches decide.
+   */
   wholeVolumeValidation?: boolean;
   /** Make the new version active: 'if-better' (default: when Dice after ≥ before), 'always', 'never'. */
   activate?: 'if-better' | 'always' | 'never';
@@ -133,6 +151,8 @@ export interface FineTuneResult {
   stoppedBecause: string;
   durationS: number;
   losses: number[];
+  /** Why whole-volume validation was skipped (null when it ran or was not asked for). */
+  wholeVolumeSkipped: string | null;
 }
 
 /** Error raised for invalid training options or unusable pairs. */
@@ -172,6 +192,8 @@ function positiveNumber(name: string, v: number | undefined, fallback: number, i
 async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSource: boolean): Promise<PreparedCase> {
   const image = await readNifti(pair.imagePath);
   const mask = await readNifti(pair.maskPath);
+  const maskProblem = labelMaskProblem(mask.data, basename(pair.maskPath));
+  if (maskProblem) throw new TrainingError(maskProblem);
   const grid = checkSameGrid(image, mask);
   if (!grid.same) {
     throw new TrainingError(`${basename(pair.maskPath)} is not on the grid of ${basename(pair.imagePath)}: ${grid.differences.join(', ')}`);
@@ -303,6 +325,28 @@ async function wholeVolumeDice(
   return tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn);
 }
 
+/** Seconds one inference window takes (a forward pass of batch 1; the first call also warms up). */
+function timeOneWindow(network: SegmentationNetwork, patchSizeVoxels: Vec3): number {
+  const t = Date.now();
+  tf.tidy(() => {
+    const out = network.predict(tf.zeros([1, patchSizeVoxels[2], patchSizeVoxels[1], patchSizeVoxels[0], 1]) as tf.Tensor5D);
+    out.dataSync();
+  });
+  return (Date.now() - t) / 1000;
+}
+
+/**
+ * Learning-rate factor at `step`: linear warm-up over `warmupSteps`, then by the fraction `t`
+ * (0..1) of the budget used: cosine to 1 %, poly (1 − t)^0.9 (floor 1 %), or constant.
+ */
+export function scheduleFactor(schedule: 'cosine' | 'poly' | 'constant', step: number, warmupSteps: number, t: number): number {
+  const warm = step < warmupSteps ? (step + 1) / warmupSteps : 1;
+  const u = Math.min(1, Math.max(0, t));
+  if (schedule === 'constant') return warm;
+  const decay = schedule === 'cosine' ? 0.01 + 0.99 * 0.5 * (1 + Math.cos(Math.PI * u)) : Math.max(0.01, (1 - u) ** 0.9);
+  return warm * decay;
+}
+
 /** Saves the network into `dir` atomically: a temporary sibling folder renamed over the old one. */
 export async function saveNetworkAtomically(network: TrainableNetwork, dir: string): Promise<void> {
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -359,6 +403,12 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   const valPatches = positiveNumber('validationPatchesPerCase', opts.validationPatchesPerCase, 8, true);
   const isNew = 'newNetwork' in opts;
   const learningRate = positiveNumber('learningRate', opts.learningRate, isNew ? 1e-3 : 1e-4);
+  const schedule = opts.lrSchedule ?? 'cosine';
+  if (!['cosine', 'poly', 'constant'].includes(schedule)) throw new TrainingError(`option lrSchedule must be cosine, poly or constant, got ${JSON.stringify(schedule)}`);
+  const minFractionBeforeStop = opts.minBudgetFractionBeforeEarlyStop ?? 0.5;
+  if (!(minFractionBeforeStop >= 0 && minFractionBeforeStop <= 1)) {
+    throw new TrainingError(`option minBudgetFractionBeforeEarlyStop must lie in [0, 1], got ${String(opts.minBudgetFractionBeforeEarlyStop)}`);
+  }
   const lossName = opts.loss ?? 'asymmetric-unified-focal';
   const lossOptions = opts.lossOptions ?? {};
   let loss: SegmentationLoss;
@@ -389,11 +439,11 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   const patchSize = opts.patchSize ?? patchSizeVoxels;
   const random = seededRandom(opts.seed ?? 1);
   const split = splitCases(opts.pairs.length, random, opts.holdOut ?? true);
-  const wholeVolume = opts.wholeVolumeValidation ?? true;
+  const wholeVolumeAsked = opts.wholeVolumeValidation ?? true;
   const cases: PreparedCase[] = [];
   try {
     for (let i = 0; i < opts.pairs.length; i++) {
-      cases.push(await prepareCase(opts.pairs[i], preprocessing, wholeVolume && split.validation.includes(i)));
+      cases.push(await prepareCase(opts.pairs[i], preprocessing, wholeVolumeAsked && split.validation.includes(i)));
       if (opts.signal?.aborted) throw new TrainingCancelledError();
     }
     if (!split.train.some((i) => cases[i].lesionIndices.length > 0)) {
@@ -413,9 +463,28 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     ),
   );
 
+  // Whole-volume validation counts in the budget: estimate it from one window's time.
+  let wholeVolume = wholeVolumeAsked;
+  let wholeVolumeSkipped: string | null = null;
+  if (wholeVolume) {
+    const windowS = timeOneWindow(network, patchSizeVoxels);
+    const windows = valCases.reduce((n, c) => n + patchGrid(c.dims, patchSizeVoxels, 0.25).length, 0);
+    const estimateS = 2 * (windowS * windows + 0.5 * valCases.length);
+    const leftS = budgetS - elapsedS();
+    if (estimateS > leftS / 3) {
+      wholeVolume = false;
+      wholeVolumeSkipped =
+        `whole-volume validation before and after would take about ${estimateS.toFixed(1)} s (${windows} windows × ${windowS.toFixed(2)} s, twice), ` +
+        `more than a third of the ${Math.max(0, leftS).toFixed(1)} s left of the budget; the fixed validation patches decide instead`;
+    }
+  }
+
   const pending = await opts.store.beginVersion();
   const best: { weights: tf.Tensor[] | null } = { weights: null };
   const optimizer = tf.train.adam(learningRate);
+  const setLearningRate = (lr: number): void => {
+    (optimizer as unknown as { learningRate: number }).learningRate = lr;
+  };
   const losses: number[] = [];
   try {
     const report = (p: Omit<TrainingProgress, 'elapsedS'>): void => opts.onProgress?.({ ...p, elapsedS: elapsedS() });
@@ -423,27 +492,41 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       if (opts.signal?.aborted) throw new TrainingCancelledError();
     };
     report({ step: 0, epoch: 0, loss: NaN, valDice: null, phase: 'validating-before' });
-    const tBefore = Date.now();
+    const tWhole = Date.now();
     const diceBefore = wholeVolume ? await wholeVolumeDice(network, valCases, patchSizeVoxels, preprocessing, opts.signal) : null;
+    const wholeS = (Date.now() - tWhole) / 1000;
+    const tPatches = Date.now();
     const validationBefore = validatePatches(network, loss, fixedPatches, patchSize);
+    // Seconds of one validation on the fixed patches (forward passes of batch 1).
+    let patchValS = (Date.now() - tPatches) / 1000;
     const patchDiceBefore = validationBefore.dice;
     // Reserve for the final validation and saving: what the first validation took, plus margin.
-    const reserveS = ((Date.now() - tBefore) / 1000) * 1.2 + 5;
+    const saveS = 1 + 0.05 * budgetS ** 0.5;
+    const reserveS = wholeS * 1.2 + patchValS + saveS;
+    // Until a step is measured: forward + backward ≈ 3 forward passes per patch.
+    const forwardS = fixedPatches.length > 0 ? patchValS / fixedPatches.length : 0;
+    let stepTimeS = 3 * forwardS * batchSize;
+    let stepMeasured = false;
     let bestValidation = validationBefore;
     best.weights = snapshot(network);
     let sinceBest = 0;
     let step = 0;
     let lastValDice: number | null = patchDiceBefore;
     let stoppedBecause = 'steps';
-    let stepTimeS = 0;
+    const tTrain = elapsedS();
+    const trainBudgetS = Math.max(1e-3, budgetS - reserveS - tTrain);
+    const budgetFraction = (): number => Math.max(Number.isFinite(maxSteps) ? step / maxSteps : 0, (elapsedS() - tTrain) / trainBudgetS);
+    const warmupSteps = Math.max(1, Math.min(50, Math.round(0.05 * (Number.isFinite(maxSteps) ? maxSteps : 1000))));
     const samplerOpts = { patchSize, augmentation: opts.augmentation, foregroundFraction: opts.foregroundFraction };
     for (;;) {
       checkCancel();
       if (step >= maxSteps) break;
-      if (elapsedS() + reserveS + stepTimeS * 1.5 > budgetS) {
+      const validatesNext = (step + 1) % stepsPerEpoch === 0;
+      if (elapsedS() + reserveS + stepTimeS * 1.2 + (validatesNext ? patchValS : 0) > budgetS) {
         stoppedBecause = 'time budget';
         break;
       }
+      setLearningRate(learningRate * scheduleFactor(schedule, step, warmupSteps, budgetFraction()));
       const ts = Date.now();
       const images: Float32Array[] = [];
       const labels: Uint8Array[] = [];
@@ -466,18 +549,27 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       if (!Number.isFinite(lossValue)) throw new TrainingError(`the loss became ${lossValue} at step ${step + 1}; try a lower learning rate (now ${learningRate})`);
       losses.push(lossValue);
       step++;
-      stepTimeS = stepTimeS === 0 ? (Date.now() - ts) / 1000 : 0.8 * stepTimeS + 0.2 * ((Date.now() - ts) / 1000);
+      const took = (Date.now() - ts) / 1000;
+      // The first step also warms the kernels up: take the larger of it and the estimate.
+      stepTimeS = stepMeasured ? 0.8 * stepTimeS + 0.2 * took : Math.max(took, stepTimeS);
+      stepMeasured = true;
       const epoch = Math.floor(step / stepsPerEpoch);
       if (step % stepsPerEpoch === 0) {
+        const tv = Date.now();
         const validation = validatePatches(network, loss, fixedPatches, patchSize);
         lastValDice = validation.dice;
+        let stop = false;
         if (improved(validation, bestValidation)) {
           bestValidation = validation;
           sinceBest = 0;
           best.weights.forEach((t) => t.dispose());
           best.weights = snapshot(network);
           await saveNetworkAtomically(network, join(pending.dir, 'checkpoint'));
-        } else if (++sinceBest >= patience) {
+        } else if (++sinceBest >= patience && budgetFraction() >= minFractionBeforeStop) {
+          stop = true;
+        }
+        patchValS = Math.max(patchValS, (Date.now() - tv) / 1000);
+        if (stop) {
           report({ step, epoch, loss: lossValue, valDice: lastValDice, phase: 'training' });
           stoppedBecause = 'early stopping';
           break;
@@ -488,12 +580,28 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       await new Promise((r) => setImmediate(r));
     }
     checkCancel();
+    if (step === 0) {
+      throw new TrainingError(
+        `the time budget (${(budgetS / 60).toFixed(2)} min = ${budgetS.toFixed(1)} s) is too small for one training step: ` +
+          `${tTrain.toFixed(1)} s went to reading ${cases.length} case(s) and validating the starting model, ` +
+          `${reserveS.toFixed(1)} s are kept for the final validation and saving, and one step of ${batchSize} patch(es) of ` +
+          `${patchSize.join('×')} takes about ${stepTimeS.toFixed(2)} s (measured: ${forwardS.toFixed(2)} s per forward pass of one validation patch, ×3 for the backward pass). ` +
+          'No version was written; raise the budget (minutes) or use a smaller patch or batch',
+      );
+    }
     // Keep the last weights when validation never ran after training started (few steps).
     const validatedSinceStart = step >= stepsPerEpoch;
     if (validatedSinceStart) restore(network, best.weights);
     const patchDiceAfter = validatedSinceStart ? bestValidation.dice : validatePatches(network, loss, fixedPatches, patchSize).dice;
     report({ step, epoch: Math.floor(step / stepsPerEpoch), loss: losses.at(-1) ?? NaN, valDice: patchDiceAfter, phase: 'validating-after' });
-    const diceAfter = wholeVolume ? await wholeVolumeDice(network, valCases, patchSizeVoxels, preprocessing, opts.signal) : null;
+    let diceAfter: number | null = null;
+    if (wholeVolume) {
+      if (elapsedS() + wholeS * 1.1 + saveS <= budgetS) {
+        diceAfter = await wholeVolumeDice(network, valCases, patchSizeVoxels, preprocessing, opts.signal);
+      } else {
+        wholeVolumeSkipped = `whole-volume validation after training was skipped: it took ${wholeS.toFixed(1)} s before and only ${(budgetS - elapsedS()).toFixed(1)} s of the budget were left; the fixed validation patches decide instead`;
+      }
+    }
     checkCancel();
     report({ step, epoch: Math.floor(step / stepsPerEpoch), loss: losses.at(-1) ?? NaN, valDice: patchDiceAfter, phase: 'saving' });
     await network.save(pending.dir);
@@ -526,23 +634,28 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
           foregroundFraction: opts.foregroundFraction ?? 1 / 3,
           validationHeldOut: split.heldOut,
           budgetMinutes: budgetS / 60,
+          ...(Number.isFinite(maxSteps) ? { maxSteps } : {}),
+          lrSchedule: schedule,
+          minBudgetFractionBeforeEarlyStop: minFractionBeforeStop,
+          ...(wholeVolumeSkipped ? { wholeVolumeValidationSkipped: wholeVolumeSkipped } : {}),
         },
         backend: opts.backend ?? tf.getBackend(),
         durationS,
         steps: step,
         stoppedBecause,
-        validationDiceBefore: diceBefore,
+        validationDiceBefore: diceAfter === null ? null : diceBefore,
         validationDiceAfter: diceAfter,
       },
       ...opts.cardExtras,
     };
     const mode = opts.activate ?? 'if-better';
     const activate = mode === 'always' || (mode === 'if-better' && (diceBefore === null || diceAfter === null ? patchDiceAfter >= patchDiceBefore : diceAfter >= diceBefore));
+    const reportedBefore = diceAfter === null ? null : diceBefore;
     const version = await pending.commit(card, { activate });
     return {
       version,
       activated: activate,
-      validationDiceBefore: diceBefore,
+      validationDiceBefore: reportedBefore,
       validationDiceAfter: diceAfter,
       patchDiceBefore,
       patchDiceAfter,
@@ -551,6 +664,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       stoppedBecause,
       durationS,
       losses,
+      wholeVolumeSkipped,
     };
   } catch (e) {
     await pending.abandon();

@@ -110,6 +110,21 @@ function littleEndianBytes(values: Uint8Array | Uint16Array | Float32Array): Uin
   return new Uint8Array(copy.buffer as ArrayBuffer, copy.byteOffset, copy.byteLength);
 }
 
+function encodeLike(
+  source: NiftiImage,
+  datatype: WrittenDatatype,
+  values: Uint8Array | Uint16Array | Float32Array,
+  description: string,
+): Uint8Array {
+  const header = encodeNifti1HeaderLike(source, datatype, description);
+  const payload = littleEndianBytes(values);
+  const whole = new Uint8Array(header.length + payload.length);
+  whole.set(header, 0);
+  whole.set(payload, header.length);
+  const gz = gzipSync(whole, { level: 6, chunkSize: 1 << 20 });
+  return new Uint8Array(gz.buffer as ArrayBuffer, gz.byteOffset, gz.byteLength);
+}
+
 async function writeLike(
   source: NiftiImage,
   datatype: WrittenDatatype,
@@ -117,13 +132,7 @@ async function writeLike(
   outPath: string,
   description: string,
 ): Promise<void> {
-  const header = encodeNifti1HeaderLike(source, datatype, description);
-  const payload = littleEndianBytes(values);
-  const whole = new Uint8Array(header.length + payload.length);
-  whole.set(header, 0);
-  whole.set(payload, header.length);
-  const gz = gzipSync(whole, { level: 6, chunkSize: 1 << 20 });
-  const compressed = new Uint8Array(gz.buffer as ArrayBuffer, gz.byteOffset, gz.byteLength);
+  const compressed = encodeLike(source, datatype, values, description);
   try {
     await writeFileAtomic(outPath, compressed);
   } catch (err) {
@@ -148,6 +157,25 @@ export async function writeMaskLike(
   labels: Uint8Array | Uint16Array,
   outPath: string,
 ): Promise<void> {
+  const { datatype, values } = maskValuesLike(source, labels, outPath);
+  await writeLike(source, datatype, values, outPath, 'lesion-lab label map');
+}
+
+/**
+ * The `.nii.gz` bytes {@link writeMaskLike} would write to `outPath`, for callers that write
+ * them together with other files (a mask and its sidecar as one atomic pair).
+ * @throws NiftiWriteError when the length does not match the grid or the name is wrong.
+ */
+export function encodeMaskLike(source: NiftiImage, labels: Uint8Array | Uint16Array, outPath: string): Uint8Array {
+  const { datatype, values } = maskValuesLike(source, labels, outPath);
+  return encodeLike(source, datatype, values, 'lesion-lab label map');
+}
+
+function maskValuesLike(
+  source: NiftiImage,
+  labels: Uint8Array | Uint16Array,
+  outPath: string,
+): { datatype: WrittenDatatype; values: Uint8Array | Uint16Array } {
   checkOutPath(outPath);
   if (!(labels instanceof Uint8Array) && !(labels instanceof Uint16Array)) {
     throw new NiftiWriteError(outPath, 'labels must be a Uint8Array or Uint16Array');
@@ -161,7 +189,7 @@ export async function writeMaskLike(
     if (max > 255) datatype = 'uint16';
     else values = Uint8Array.from(labels);
   }
-  await writeLike(source, datatype, values, outPath, 'lesion-lab label map');
+  return { datatype, values };
 }
 
 /**

@@ -125,6 +125,35 @@ export interface ProposalInfo {
   labelValue: number;
   /** Probability threshold that turns the map into a mask. */
   threshold: number;
+  /**
+   * 'prompts' for the Prompt tool's object (a 0/1 map; Accept writes it into the selected label
+   * under the overwrite policy); absent or 'model' for Segment Lesion.
+   */
+  origin?: 'model' | 'prompts';
+}
+
+/** A click of the Prompt tool: a voxel index (i, j, k) on the object (positive) or off it. */
+export interface PromptPoint {
+  voxel: [number, number, number];
+  positive: boolean;
+}
+
+/**
+ * A box of the Prompt tool around the object's extent on one axial slice: inclusive voxel
+ * corners with min[2] = max[2].
+ */
+export interface PromptBox {
+  min: [number, number, number];
+  max: [number, number, number];
+}
+
+/** Where an accepted prompt proposal is written: the selected label under the overwrite policy. */
+export interface PromptTarget {
+  /** Label value written, 1…65535. */
+  labelValue: number;
+  overwrite: OverwriteMode;
+  /** The label that overwrite mode 'label' may paint over. */
+  overwriteLabel: number;
 }
 
 /** Commands the webview may ask the host to run (e.g. from toolbar buttons). */
@@ -265,6 +294,15 @@ export interface StatusMessage {
   level: 'info' | 'warning';
 }
 
+/**
+ * The Prompt tool's prompts are done with (the object was accepted or rejected, or a model
+ * proposal replaced it): the webview drops its markers and starts a new object.
+ */
+export interface PromptsClearedMessage {
+  type: 'promptsCleared';
+  cause: 'accepted' | 'rejected' | 'replaced';
+}
+
 /** Something failed; `message` is one clear sentence naming the file and the problem. */
 export interface ErrorMessage {
   type: 'error';
@@ -284,6 +322,7 @@ export type HostToWebviewMessage =
   | SettingsMessage
   | ReadOnlyMessage
   | StatusMessage
+  | PromptsClearedMessage
   | ErrorMessage;
 
 // ───────────────────────────── webview → host ─────────────────────────────
@@ -331,6 +370,26 @@ export interface RunCommandMessage {
   command: HostCommandId;
 }
 
+/**
+ * The Prompt tool's prompts for the current object, all of them, after each change (a click, a
+ * box, Backspace, Esc). The host recomputes the object's 3-D mask and shows it as the proposal;
+ * empty lists drop the object and its proposal.
+ */
+export interface PromptMessage {
+  type: 'prompt';
+  /** Which object the prompts are for; the webview takes a new id after Accept, Reject or Esc. */
+  objectId: number;
+  points: PromptPoint[];
+  boxes: PromptBox[];
+  target: PromptTarget;
+}
+
+/** Accept the Prompt tool's proposal into `target` (the label and policy selected now). */
+export interface AcceptPromptMessage {
+  type: 'acceptPrompt';
+  target: PromptTarget;
+}
+
 /** A line for the "Lesion Lab" output channel. */
 export interface LogMessage {
   type: 'log';
@@ -361,6 +420,8 @@ export type WebviewToHostMessage =
   | SetLabelTableMessage
   | RequestResyncMessage
   | RunCommandMessage
+  | PromptMessage
+  | AcceptPromptMessage
   | LogMessage
   | WebviewErrorMessage
   | RenderedMessage;

@@ -6,6 +6,9 @@ import {
   HOST_COMMAND_IDS,
   type HostCommandId,
   type LabelTableEntry,
+  type PromptBox,
+  type PromptPoint,
+  type PromptTarget,
   type WebviewToHostMessage,
 } from './messages';
 
@@ -23,6 +26,8 @@ export interface ValidationContext {
   voxelCount: number;
   /** Frames of the image: requestFrame must be within. */
   frameCount: number;
+  /** [nx, ny, nz] of the image: prompt voxels must lie inside. Without it `prompt` is refused. */
+  dims?: readonly [number, number, number];
 }
 
 /**
@@ -60,6 +65,66 @@ function finite(msg: Record<string, unknown>, type: string, key: string): number
   const v = msg[key];
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ProtocolError(`webview message '${type}': ${key} must be a finite number, got ${String(v)}`);
   return v;
+}
+
+const MAX_PROMPT_POINTS = 1000;
+const MAX_PROMPT_BOXES = 100;
+
+function voxelIndex(value: unknown, where: string, dims: readonly [number, number, number]): [number, number, number] {
+  if (!Array.isArray(value) || value.length !== 3 || !value.every((x) => typeof x === 'number' && Number.isInteger(x))) {
+    throw new ProtocolError(`${where} must be three integer voxel indices [i, j, k], got ${JSON.stringify(value)?.slice(0, 60)}`);
+  }
+  const v = value as number[];
+  for (let a = 0; a < 3; a++) {
+    if (v[a] < 0 || v[a] >= dims[a]) {
+      throw new ProtocolError(`${where} [${v.join(', ')}] lies outside the image (${dims.join('×')} voxels)`);
+    }
+  }
+  return [v[0], v[1], v[2]];
+}
+
+function promptTarget(value: unknown, type: string): PromptTarget {
+  if (!isRecord(value)) throw new ProtocolError(`webview message '${type}': target must be {labelValue, overwrite, overwriteLabel}, got ${typeof value}`);
+  const labelValue = int(value, type, 'labelValue', 1, 65535);
+  const overwrite = value.overwrite;
+  if (overwrite !== 'all' && overwrite !== 'empty' && overwrite !== 'label') {
+    throw new ProtocolError(`webview message '${type}': target.overwrite must be 'all', 'empty' or 'label', got ${String(overwrite)}`);
+  }
+  return { labelValue, overwrite, overwriteLabel: int(value, type, 'overwriteLabel', 0, 65535) };
+}
+
+/**
+ * Checks the Prompt tool's points and boxes against the image's `dims`: voxel indices inside the
+ * image, boxes with min ≤ max drawn on one slice (min k = max k), at most 1000 points and 100 boxes.
+ * @throws ProtocolError naming the entry and field.
+ */
+export function validatePromptLists(
+  rawPoints: unknown,
+  rawBoxes: unknown,
+  dims: readonly [number, number, number],
+  where = "webview message 'prompt'",
+): { points: PromptPoint[]; boxes: PromptBox[] } {
+  if (!Array.isArray(rawPoints) || rawPoints.length > MAX_PROMPT_POINTS) {
+    throw new ProtocolError(`${where}: points must be an array of at most ${MAX_PROMPT_POINTS}, got ${Array.isArray(rawPoints) ? rawPoints.length : typeof rawPoints}`);
+  }
+  if (!Array.isArray(rawBoxes) || rawBoxes.length > MAX_PROMPT_BOXES) {
+    throw new ProtocolError(`${where}: boxes must be an array of at most ${MAX_PROMPT_BOXES}, got ${Array.isArray(rawBoxes) ? rawBoxes.length : typeof rawBoxes}`);
+  }
+  const points = rawPoints.map((p: unknown, n): PromptPoint => {
+    if (!isRecord(p) || typeof p.positive !== 'boolean') throw new ProtocolError(`${where}: points[${n}] must be {voxel: [i, j, k], positive: boolean}`);
+    return { voxel: voxelIndex(p.voxel, `${where}: points[${n}].voxel`, dims), positive: p.positive };
+  });
+  const boxes = rawBoxes.map((b: unknown, n): PromptBox => {
+    if (!isRecord(b)) throw new ProtocolError(`${where}: boxes[${n}] must be {min: [i, j, k], max: [i, j, k]}`);
+    const min = voxelIndex(b.min, `${where}: boxes[${n}].min`, dims);
+    const max = voxelIndex(b.max, `${where}: boxes[${n}].max`, dims);
+    for (let a = 0; a < 3; a++) {
+      if (min[a] > max[a]) throw new ProtocolError(`${where}: boxes[${n}] has min ${'ijk'[a]} ${min[a]} > max ${'ijk'[a]} ${max[a]}`);
+    }
+    if (min[2] !== max[2]) throw new ProtocolError(`${where}: boxes[${n}] spans slices k ${min[2]}…${max[2]}; a box is drawn on one axial slice (min k = max k)`);
+    return { min, max };
+  });
+  return { points, boxes };
 }
 
 /**
@@ -130,6 +195,13 @@ export function parseWebviewMessage(raw: unknown, ctx: ValidationContext): Valid
       }
       return { type, command: command as HostCommandId };
     }
+    case 'prompt': {
+      if (!ctx.dims) throw new ProtocolError(`webview message 'prompt': the image's dims are unknown here, so the prompts cannot be checked`);
+      const { points, boxes } = validatePromptLists(raw.points, raw.boxes, ctx.dims);
+      return { type, objectId: int(raw, type, 'objectId', 0, 2 ** 31 - 1), points, boxes, target: promptTarget(raw.target, type) };
+    }
+    case 'acceptPrompt':
+      return { type, target: promptTarget(raw.target, type) };
     case 'log': {
       const level = raw.level;
       if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') {

@@ -16,11 +16,24 @@ export class ResampleError extends Error {
 /** Typed arrays that nearest-neighbour resampling keeps as they are. */
 export type LabelArray = Uint8Array | Uint16Array | Int16Array | Int32Array | Float32Array;
 
+/**
+ * Largest output grid resampling allocates (2^28 voxels, 1 GiB as float32): the output size comes
+ * from header spacings, and a wrong pixdim (200 mm voxels) would otherwise ask for 10^11 voxels.
+ */
+export const MAX_RESAMPLED_VOXELS = 2 ** 28;
+
 function check(data: ArrayLike<number>, dims: Vec3, outDims: Vec3): void {
   for (const [name, v] of [['dims', dims], ['outDims', outDims]] as const) {
     if (v.length !== 3 || v.some((n) => !Number.isInteger(n) || n < 1)) {
       throw new ResampleError(`${name} must be three positive integers, got ${JSON.stringify(v)}`);
     }
+  }
+  const outVoxels = outDims[0] * outDims[1] * outDims[2];
+  if (outVoxels > MAX_RESAMPLED_VOXELS) {
+    throw new ResampleError(
+      `resampling to ${outDims.join('×')} would make ${outVoxels.toLocaleString('en-US')} voxels, more than the ` +
+        `${MAX_RESAMPLED_VOXELS.toLocaleString('en-US')} allowed; check the voxel size (pixdim) in the header`,
+    );
   }
   if (data.length !== dims[0] * dims[1] * dims[2]) {
     throw new ResampleError(`volume has ${data.length} values but dims ${dims.join('×')} need ${dims[0] * dims[1] * dims[2]}`);
@@ -124,6 +137,7 @@ export function resampleToSpacing(
   targetSpacingMm: Vec3,
 ): { data: Float32Array; dims: Vec3; spacingMm: Vec3 } {
   const outDims = dimsForSpacing(dims, spacingMm, targetSpacingMm);
+  check(data, dims, outDims);
   const spacing = [0, 1, 2].map((a) => (dims[a] * spacingMm[a]) / outDims[a]) as Vec3;
   const same = outDims.every((n, a) => n === dims[a]);
   return { data: same ? Float32Array.from(data) : resampleLinear(data, dims, outDims), dims: outDims, spacingMm: spacing };

@@ -56,8 +56,10 @@ const STEP_SWITCHES: Record<StepName, Switch> = {
 
 /** Extra user settings for the run, merged into the profile's settings.json. */
 const E2E_SETTINGS: Record<string, unknown> = {
-  // A short fine-tune (30 s budget, validation included) keeps the run within CI's few minutes.
-  'lesionLab.fineTuneMinutes': 0.5,
+  // A short fine-tune: 3 optimiser steps (a step budget, so a busy machine still trains), within a
+  // 3-minute time budget that validation and saving count in.
+  'lesionLab.fineTuneMinutes': 3,
+  'lesionLab.fineTuneMaxSteps': 3,
 };
 
 const CUSTOM_EDITOR_VIEW_TYPE = 'lesionLab.editor';

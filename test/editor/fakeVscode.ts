@@ -2,7 +2,7 @@
 // provider uses, so its wiring (ready → init, edits, undo/redo, save, backup) is tested without
 // a running VS Code. Real VS Code behaviour is covered by the e2e tests.
 import Module from 'node:module';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 
@@ -47,7 +47,23 @@ export class Uri {
 export const shownMessages: { level: 'error' | 'warning' | 'info'; text: string }[] = [];
 /** Answer given to the next modal warning (label of a button, or undefined for Cancel). */
 export const dialogAnswers: (string | undefined)[] = [];
+/** `lesionLab.*` values from the user's settings (what `get` returns unless a workspace value is set). */
 export const configuration: Record<string, unknown> = {};
+/** `lesionLab.*` values from the workspace's settings (`inspect().workspaceValue`). */
+export const workspaceConfiguration: Record<string, unknown> = {};
+/** Workspace trust and the folders of the workspace; tests change them. */
+export const workspaceState = {
+  isTrusted: true,
+  folders: [] as string[],
+  /** Answers of window.showSaveDialog, in order (undefined: cancelled). */
+  saveDialogAnswers: [] as (string | undefined)[],
+};
+const grantTrust = new EventEmitter<void>();
+/** Simulates the user trusting the workspace. */
+export function grantWorkspaceTrust(): void {
+  workspaceState.isTrusted = true;
+  grantTrust.fire();
+}
 export const executedCommands: { command: string; args: unknown[] }[] = [];
 /** Handlers registered with commands.registerCommand, by id. */
 export const commandHandlers = new Map<string, (...args: unknown[]) => unknown>();
@@ -89,6 +105,13 @@ export class FakePanel {
   }
 }
 
+export class CancellationError extends Error {
+  constructor() {
+    super('Canceled');
+    this.name = 'Canceled';
+  }
+}
+
 const log = {
   lines: [] as string[],
   info(m: string) { this.lines.push(`info ${m}`); },
@@ -106,9 +129,25 @@ export const fakeVscode = {
   Uri,
   TabInputText: class {},
   TabInputCustom: class {},
+  CancellationError,
   workspace: {
-    getConfiguration: () => ({ get: (key: string) => configuration[key] }),
+    getConfiguration: () => ({
+      // Like VS Code: a workspace value wins over the user's, except in Restricted Mode for the
+      // settings package.json lists in restrictedConfigurations.
+      get: (key: string) =>
+        key in workspaceConfiguration && (workspaceState.isTrusted || !restrictedConfigurations().includes(`lesionLab.${key}`))
+          ? workspaceConfiguration[key]
+          : configuration[key],
+      inspect: (key: string) => ({ key: `lesionLab.${key}`, globalValue: configuration[key], workspaceValue: workspaceConfiguration[key] }),
+    }),
     onDidChangeConfiguration: () => ({ dispose() {} }),
+    get isTrusted() {
+      return workspaceState.isTrusted;
+    },
+    onDidGrantWorkspaceTrust: grantTrust.event,
+    get workspaceFolders() {
+      return workspaceState.folders.length ? workspaceState.folders.map((f, index) => ({ uri: Uri.file(f), name: f, index })) : undefined;
+    },
     fs: {
       readFile: async (uri: Uri) => new Uint8Array(await fsp.readFile(uri.fsPath)),
       writeFile: async (uri: Uri, bytes: Uint8Array) => fsp.writeFile(uri.fsPath, bytes),
@@ -123,6 +162,10 @@ export const fakeVscode = {
       return opts && typeof opts === 'object' && opts.modal ? dialogAnswers.shift() : undefined;
     },
     showInformationMessage: async (text: string) => { shownMessages.push({ level: 'info', text }); return undefined; },
+    showSaveDialog: async () => {
+      const answer = workspaceState.saveDialogAnswers.shift();
+      return answer === undefined ? undefined : Uri.file(answer);
+    },
     registerCustomEditorProvider: (_viewType: string, provider: unknown) => {
       registeredProvider = provider;
       return { dispose() {} };
@@ -138,6 +181,14 @@ export const fakeVscode = {
     },
   },
 };
+
+/** package.json's `capabilities.untrustedWorkspaces.restrictedConfigurations`. */
+function restrictedConfigurations(): string[] {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as {
+    capabilities?: { untrustedWorkspaces?: { restrictedConfigurations?: string[] } };
+  };
+  return pkg.capabilities?.untrustedWorkspaces?.restrictedConfigurations ?? [];
+}
 
 /** Makes `require('vscode')` return the fake. Call before importing editor modules. */
 export function installFakeVscode(): void {

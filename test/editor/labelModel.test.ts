@@ -126,3 +126,22 @@ test('revert keeps the edits up to the save point undoable, like VS Code does', 
   assert.equal(fresh.proposalModelVersion, 'from-disk');
   assert.equal(fresh.handEditedVoxels, 7);
 });
+
+test('an edit that changes voxels of a locked label is refused by the host; other voxels may change', () => {
+  const m = LabelModel.empty(dims, [
+    { value: 1, name: 'Lesion', color: [255, 0, 0], visible: true, locked: false },
+    { value: 2, name: 'Edema', color: [0, 0, 255], visible: true, locked: true },
+  ]);
+  m.applyVoxelEdit('Fill', paint(m, [0, 1], 2));
+  m.applyTableEdit('Lock label', m.labelTable);
+  const before = m.labels.slice();
+  // Erasing or painting over locked voxels (as a webview that ignores the lock would send).
+  assert.throws(() => m.applyVoxelEdit('Eraser', paint(m, [1, 2], 0)), (e: unknown) => e instanceof LabelEditError && /locked label 2 \(Edema\)/.test(e.message) && /1 voxel/.test(e.message));
+  assert.throws(() => m.applyVoxelEdit('Brush', paint(m, [0], 1)), /locked/);
+  assert.deepEqual(m.labels, before);
+  assert.equal(m.history.length, 2);
+  // Painting background and unlocked voxels is fine, also with the locked value itself.
+  m.applyVoxelEdit('Brush', paint(m, [3, 4], 1));
+  m.applyVoxelEdit('Brush', paint(m, [5], 2));
+  assert.deepEqual([...m.labels.slice(0, 6)], [2, 2, 0, 1, 1, 2]);
+});

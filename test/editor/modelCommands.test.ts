@@ -292,15 +292,17 @@ test('modelHistoryMarkdown and versionPickItems: newest first, active marked, Di
 
 test('readModelSettings: defaults, and invalid values fall back with a sentence naming setting and value', async () => {
   assert.deepEqual(readModelSettings(() => undefined), { settings: DEFAULT_MODEL_SETTINGS, problems: [] });
-  const values: Record<string, unknown> = { backend: 'gpu', proposalThreshold: 1, minLesionMm3: 5, testTimeAugmentation: 'yes', fineTuneMinutes: 0, trainingLoss: 'dice' };
+  const values: Record<string, unknown> = { backend: 'gpu', proposalThreshold: 1, minLesionMm3: 5, testTimeAugmentation: 'yes', fineTuneMinutes: 0, fineTuneMaxSteps: -1, trainingLoss: 'dice' };
   const { settings, problems } = readModelSettings((k) => values[k]);
   assert.equal(settings.backend, 'auto');
   assert.equal(settings.proposalThreshold, 0.5);
   assert.equal(settings.minLesionMm3, 5);
   assert.equal(settings.testTimeAugmentation, true);
   assert.equal(settings.fineTuneMinutes, 10);
+  assert.equal(settings.fineTuneMaxSteps, 0);
+  assert.equal(readModelSettings((k) => (k === 'fineTuneMaxSteps' ? 25 : undefined)).settings.fineTuneMaxSteps, 25);
   assert.equal(settings.trainingLoss, 'dice');
-  assert.equal(problems.length, 4);
+  assert.equal(problems.length, 5);
   assert.match(problems[0], /^lesionLab\.backend must be one of auto, tensorflow, wasm, cpu, got "gpu"; using "auto"$/);
   // The setting lists are the engine's (package.json enums are checked against them below).
   const { BACKEND_PREFERENCES } = await import('../../src/ml/backend');

@@ -156,7 +156,8 @@ before(async () => {
   workspaceFolders = [{ uri: Uri.file(ws), name: 'ws', index: 0 }];
   configuration.backend = 'cpu';
   configuration.testTimeAugmentation = true;
-  configuration.fineTuneMinutes = 0.15;
+  configuration.fineTuneMinutes = 2;
+  configuration.fineTuneMaxSteps = 2;
 
   const { activate } = await import('../../src/extension');
   api = activate(fakeContext(repoRoot) as never);
@@ -316,6 +317,9 @@ test('Fine-tune: cancelled leaves v1 active; completed adds v2 from the saved re
   assert.equal(r.version.version, 'v2');
   assert.deepEqual(r.version.card.training!.pairs.map((p) => [p.imagePath, p.maskPath]), [[imagePath, join(ws, 'cases', 'case_seg.nii.gz')]]);
   assert.equal(r.version.card.parentVersion, 'v1');
+  // lesionLab.fineTuneMaxSteps = 2: a step budget, so a busy machine still trains (and no more).
+  assert.equal(r.steps, 2);
+  assert.equal(r.version.card.training!.steps, 2);
   assert.match(r.version.card.training!.backend, /^cpu, 1 thread$/);
   assert.ok(progressReports.some((p) => /validating the current model/.test(p.message ?? '')));
   const [summary] = messagesMatching(/^Lesion Lab: Fine-tuned v1 → v2: validation Dice \d\.\d{3} → \d\.\d{3} \(1 case, \d+ steps, stopped by [a-z ]+, [\d.]+ (s|min)\); /);
@@ -355,10 +359,56 @@ test('without a workspace folder: Fine-tune and Select Model Version say so', as
   assert.equal(messagesMatching(/open a folder first/i).length, 2);
   // Unsaved edits: Fine-tune asks first; Cancel stops it.
   const painted = doc.labels.slice();
-  painted[0] = painted[0] === 1 ? 0 : 1;
+  // A voxel outside the locked label 2 (the host refuses edits of locked labels).
+  const free = painted.findIndex((v) => v !== 2);
+  painted[free] = painted[free] === 1 ? 0 : 1;
   const { encodeDelta } = await import('../../src/protocol/labelDelta');
   doc.makeEdit('Brush', encodeDelta(doc.labels, painted));
   dialogAnswers.push(undefined);
   assert.equal(await run('lesionLab.fineTune'), undefined);
   assert.equal(messagesMatching(/case\.nii\.gz has unsaved label changes/).length, 1);
+});
+
+test('Fine-tune claims its job before asking about unsaved changes; in Restricted Mode it is off and says why', async () => {
+  const { workspaceState } = await import('./fakeVscode');
+  assert.equal(doc.session!.model.isDirty, true, 'the previous test left an unsaved edit');
+  shownMessages.length = 0;
+  dialogAnswers.push(undefined); // the unsaved-changes question is cancelled…
+  const fineTune = run('lesionLab.fineTune');
+  // …but while it is open, another model command must see the fine-tune as running.
+  const segment = run('lesionLab.segmentLesion');
+  assert.equal(await segment, undefined);
+  assert.equal(await fineTune, undefined);
+  assert.equal(messagesMatching(/a fine-tune is running; wait for it or cancel it/).length, 1);
+  assert.equal(statusItems[0].text.includes('fine-tuning'), false, 'the job is released after Cancel');
+
+  workspaceState.isTrusted = false;
+  try {
+    shownMessages.length = 0;
+    assert.equal(await run('lesionLab.fineTune'), undefined);
+    assert.equal(messagesMatching(/Fine-tune is off in Restricted Mode/).length, 1);
+  } finally {
+    workspaceState.isTrusted = true;
+  }
+});
+
+test('a broken active.json is reported with the model that runs instead', async () => {
+  const { ModelStore, workspaceModelRoot } = await import('../../src/ml/modelStore');
+  const store = new ModelStore(workspaceModelRoot(ws));
+  const saved = readFileSync(store.activePath, 'utf8');
+  writeFileSync(store.activePath, '{"version": ');
+  shownMessages.length = 0;
+  try {
+    // Focusing a Lesion Lab editor refreshes the model shown in the status bar.
+    const another = new FakePanel();
+    await api.provider.resolveCustomEditor(doc, another as never, cancellation as never);
+    await settle(100);
+    another.dispose();
+    const [warning] = messagesMatching(/active\.json is not valid JSON/);
+    assert.ok(warning, `warned (messages: ${JSON.stringify(shownMessages)})`);
+    assert.match(warning.text, /the starter model \([^)]+\) runs instead/);
+    assert.ok(fakeLog.lines.some((l) => /active\.json is not valid JSON/.test(l)));
+  } finally {
+    writeFileSync(store.activePath, saved);
+  }
 });

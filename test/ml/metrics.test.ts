@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { overlapScores, diceScore, connectedComponents, lesionList, removeSmallLesions } from '../../src/ml/metrics';
+import { overlapScores, diceScore, connectedComponents, lesionList, removeSmallLesions, hausdorff95, lesionWiseF1 } from '../../src/ml/metrics';
 import type { Vec3 } from '../../src/volume/patches';
 
 test('overlapScores: hand-computed cases', () => {
@@ -57,4 +57,45 @@ test('lesionList and removeSmallLesions: volumes in mm³, min size filter, order
   assert.equal(filtered.mask.reduce((a, b) => a + b, 0), 9);
   assert.equal(filtered.mask[(8 * 10 + 8) * 10 + 8], 0);
   assert.throws(() => lesionList(m, dims, { spacingMm: [1, 1, 2], minLesionMm3: -1 }), /minLesionMm3 must be ≥ 0, got -1/);
+});
+
+/** A box mask [x0,x1)×[y0,y1)×[z0,z1) in a grid. */
+function box(dims: Vec3, lo: Vec3, hi: Vec3): Uint8Array {
+  const m = new Uint8Array(dims[0] * dims[1] * dims[2]);
+  for (let z = lo[2]; z < hi[2]; z++) for (let y = lo[1]; y < hi[1]; y++) for (let x = lo[0]; x < hi[0]; x++) m[(z * dims[1] + y) * dims[0] + x] = 1;
+  return m;
+}
+
+test('hausdorff95: identical masks 0, a shifted box its shift in mm (anisotropic), empty cases', () => {
+  const dims: Vec3 = [20, 20, 20];
+  const a = box(dims, [5, 5, 5], [10, 10, 10]);
+  assert.equal(hausdorff95(a, a, dims, [1, 1, 1]), 0);
+  // Shifted 3 voxels along z at 2.5 mm slices: every surface point of the far faces is 7.5 mm away.
+  const b = box(dims, [5, 5, 8], [10, 10, 13]);
+  assert.ok(Math.abs(hausdorff95(a, b, dims, [1, 1, 2.5])! - 7.5) < 1e-9);
+  // Shifted 2 voxels along x at 0.5 mm: 1 mm.
+  const c = box(dims, [7, 5, 5], [12, 10, 10]);
+  assert.ok(Math.abs(hausdorff95(a, c, dims, [0.5, 1, 1])! - 1) < 1e-9);
+  const empty = new Uint8Array(a.length);
+  assert.equal(hausdorff95(empty, empty, dims, [1, 1, 1]), 0);
+  assert.equal(hausdorff95(a, empty, dims, [1, 1, 1]), null);
+  assert.throws(() => hausdorff95(a, new Uint8Array(3), dims, [1, 1, 1]), /voxels/);
+});
+
+test('lesionWiseF1: detected, missed and false-positive lesions', () => {
+  const dims: Vec3 = [30, 10, 10];
+  const ref = new Uint8Array(dims[0] * dims[1] * dims[2]);
+  const pred = new Uint8Array(ref.length);
+  const or = (m: Uint8Array, b: Uint8Array): void => b.forEach((v, i) => (m[i] |= v));
+  or(ref, box(dims, [1, 1, 1], [4, 4, 4])); // detected (partial overlap)
+  or(ref, box(dims, [10, 1, 1], [12, 3, 3])); // missed
+  or(pred, box(dims, [3, 3, 3], [6, 6, 6]));
+  or(pred, box(dims, [20, 5, 5], [22, 7, 7])); // false positive
+  or(pred, box(dims, [25, 5, 5], [26, 6, 6])); // false positive
+  const s = lesionWiseF1(pred, ref, dims);
+  assert.deepEqual([s.referenceLesions, s.predictedLesions, s.detected, s.truePredicted], [2, 3, 1, 1]);
+  assert.ok(Math.abs(s.precision - 1 / 3) < 1e-12 && Math.abs(s.recall - 0.5) < 1e-12);
+  assert.ok(Math.abs(s.f1 - 0.4) < 1e-12);
+  const none = lesionWiseF1(new Uint8Array(ref.length), new Uint8Array(ref.length), dims);
+  assert.equal(none.f1, 1);
 });

@@ -69,3 +69,18 @@ test('validateCard and sha256File', async () => {
   assert.equal(await sha256File(join(dir, 'a')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   await assert.rejects(readCard(dir), /no model card there/);
 });
+
+test('validateCard caps the patch size and checks it against the network levels', () => {
+  const at = (patchSizeVoxels: number[], network: Record<string, unknown> = { levels: 2 }): unknown => ({ ...card(null), version: 'v1', patchSizeVoxels, network });
+  assert.throws(() => validateCard(at([4096, 4096, 4096]), 'm/card.json'), {
+    name: 'ModelStoreError',
+    message: 'm/card.json: patchSizeVoxels [4096,4096,4096] has a side over 256 voxels; a window that large cannot be allocated',
+  });
+  assert.throws(() => validateCard(at([20, 20, 20], { levels: 4 }), 'm/card.json'), {
+    message: 'm/card.json: patchSizeVoxels [20,20,20] must be multiples of 2^(levels-1) = 8 for a network of 4 levels',
+  });
+  // Without levels in the card the network's default (4 levels) applies.
+  assert.throws(() => validateCard(at([12, 16, 16], {}), 'c'), /multiples of 2\^\(levels-1\) = 8 for a network of 4 levels/);
+  assert.throws(() => validateCard(at([16, 16, 16], { levels: 9 }), 'c'), /c: network.levels must be an integer from 1 to 6, got 9/);
+  assert.equal(validateCard(at([24, 16, 256], { levels: 4 }), 'c').patchSizeVoxels[2], 256);
+});

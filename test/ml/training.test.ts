@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { readNifti, writeMaskLike, writeVolumeLike } from '../../src/nifti';
 import { cropVolume, type Vec3 } from '../../src/volume/patches';
-import { fineTune, splitCases, TrainingCancelledError } from '../../src/ml/training';
+import { fineTune, scheduleFactor, splitCases, TrainingCancelledError } from '../../src/ml/training';
 import { SmallNet, smallNets } from './smallNet';
 import { ModelStore, type ModelCard } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
@@ -193,4 +193,85 @@ test('fineTune: ill options and unusable pairs fail with a sentence naming the o
   await assert.rejects(fineTune({ ...base, pairs: [pair], loss: 'dise' }), /dise/);
   await assert.rejects(fineTune({ ...base, pairs: [pair] }), /nope.nii.gz: file not found/);
   assert.deepEqual(await store.list(), []);
+});
+
+test('fineTune: a budget too small for one step fails with the measured step time and writes no version', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'll-tiny-'));
+  const pair = await cropCase(dir);
+  const store = await storeWithV1(join(dir, 'models'));
+  await assert.rejects(
+    fineTune({ baseModelDir: join(store.root, 'v1'), pairs: [pair], store, networks: smallNets, minutes: 0.002, seed: 3 }),
+    (e: Error) => {
+      assert.equal(e.name, 'TrainingError');
+      assert.match(e.message, /too small for one training step/);
+      assert.match(e.message, /one step of 2 patch\(es\) of 16×16×16 takes about \d+\.\d\d s \(measured: /);
+      assert.match(e.message, /No version was written/);
+      return true;
+    },
+  );
+  assert.deepEqual((await store.list()).map((v) => v.version), ['v1']);
+  assert.equal((await store.active())?.version, 'v1');
+  assert.equal((await store.removeAbandoned()).length, 0, 'no temporary folder left behind');
+});
+
+/** SmallNet whose every forward pass takes ≥ `ms` (a slow machine or a large model). */
+function slowNets(ms: number): typeof smallNets {
+  return {
+    ...smallNets,
+    load: async (d) => {
+      const net = await smallNets.load(d);
+      const predict = net.predict.bind(net);
+      net.predict = (x) => {
+        const t = Date.now();
+        while (Date.now() - t < ms) {
+          /* busy */
+        }
+        return predict(x);
+      };
+      return net;
+    },
+  };
+}
+
+test('fineTune: whole-volume validation that would not fit the budget is skipped, and the run stays within it', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'll-budget-'));
+  const pair = await cropCase(dir);
+  const store = await storeWithV1(join(dir, 'models'));
+  const minutes = 0.1;
+  const t0 = Date.now();
+  const r = await fineTune({ baseModelDir: join(store.root, 'v1'), pairs: [pair], store, networks: slowNets(60), minutes, stepsPerEpoch: 1000, seed: 3 });
+  const wallS = (Date.now() - t0) / 1000;
+  assert.ok(r.steps >= 1, `${r.steps} steps`);
+  assert.match(r.wholeVolumeSkipped ?? '', /whole-volume validation before and after would take about \d+\.\d s \(\d+ windows × 0\.\d\d s, twice\)/);
+  assert.equal(r.validationDiceBefore, null);
+  assert.equal(r.validationDiceAfter, null);
+  assert.match(String(r.version.card.training?.hyperparameters.wholeVolumeValidationSkipped), /fixed validation patches decide/);
+  assert.ok(r.durationS <= minutes * 60, `duration ${r.durationS} s within ${minutes * 60} s`);
+  assert.ok(wallS <= minutes * 60 + 1, `wall ${wallS} s`);
+});
+
+test('fineTune: early stopping never fires before half the step budget; the schedule warms up and decays', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'll-early-'));
+  const pair = await cropCase(dir);
+  const store = await storeWithV1(join(dir, 'models'));
+  // A learning rate so small that validation never improves: patience 1 would stop at step 10.
+  const r = await fineTune({
+    baseModelDir: join(store.root, 'v1'),
+    pairs: [pair],
+    store,
+    networks: smallNets,
+    steps: 40,
+    learningRate: 1e-12,
+    stepsPerEpoch: 5,
+    patience: 1,
+    wholeVolumeValidation: false,
+    seed: 3,
+  });
+  assert.equal(r.stoppedBecause, 'early stopping');
+  assert.ok(r.steps >= 20 && r.steps < 40, `stopped at step ${r.steps}`);
+  assert.equal(scheduleFactor('constant', 0, 10, 0.5), 0.1);
+  assert.equal(scheduleFactor('cosine', 20, 10, 0), 1);
+  assert.ok(Math.abs(scheduleFactor('cosine', 20, 10, 0.5) - 0.505) < 1e-9);
+  assert.ok(Math.abs(scheduleFactor('cosine', 20, 10, 1) - 0.01) < 1e-9);
+  assert.ok(Math.abs(scheduleFactor('poly', 20, 10, 0.5) - 0.5 ** 0.9) < 1e-9);
 });

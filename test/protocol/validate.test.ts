@@ -4,7 +4,7 @@ import { deltaToWire, encodeDelta } from '../../src/protocol/labelDelta';
 import { parseWebviewMessage, ProtocolError, validateLabelTable } from '../../src/protocol/validate';
 import { assertNever, labelArrayOf, voxelArrayOf, type WebviewToHostMessage } from '../../src/protocol/messages';
 
-const ctx = { voxelCount: 8, frameCount: 3 };
+const ctx = { voxelCount: 8, frameCount: 3, dims: [2, 2, 2] as [number, number, number] };
 
 test('valid messages of every type are accepted', () => {
   const delta = deltaToWire(encodeDelta(new Uint8Array(8), new Uint8Array([0, 1, 1, 0, 0, 0, 0, 0])));
@@ -18,6 +18,14 @@ test('valid messages of every type are accepted', () => {
     { type: 'log', level: 'info', message: 'hello' },
     { type: 'error', message: 'WebGL2 unavailable', stack: null },
     { type: 'rendered', what: 'first', ms: 412.5 },
+    {
+      type: 'prompt',
+      objectId: 3,
+      points: [{ voxel: [1, 0, 1], positive: true }, { voxel: [0, 1, 1], positive: false }],
+      boxes: [{ min: [0, 0, 1], max: [1, 1, 1] }],
+      target: { labelValue: 2, overwrite: 'empty', overwriteLabel: 1 },
+    },
+    { type: 'acceptPrompt', target: { labelValue: 300, overwrite: 'label', overwriteLabel: 1 } },
   ];
   for (const m of msgs) {
     const v = parseWebviewMessage(structuredClone(m), ctx);
@@ -25,7 +33,8 @@ test('valid messages of every type are accepted', () => {
     // Exhaustiveness is checked at compile time by this switch.
     switch (m.type) {
       case 'ready': case 'edit': case 'requestFrame': case 'setLabelTable': case 'requestResync':
-      case 'runCommand': case 'log': case 'error': case 'rendered':
+      case 'runCommand': case 'log': case 'error': case 'rendered': case 'prompt': case 'acceptPrompt':
+        assert.deepEqual(v, m);
         break;
       default:
         assertNever(m);
@@ -48,10 +57,18 @@ test('invalid messages are refused with the type and field named', () => {
     [{ type: 'runCommand', command: 'workbench.action.quit' }, /unknown command "workbench.action.quit"/],
     [{ type: 'log', level: 'loud', message: 'x' }, /level must be debug, info, warn or error/],
     [{ type: 'rendered', what: 'first', ms: NaN }, /ms must be a finite number/],
+    [{ type: 'prompt', objectId: 0, points: [{ voxel: [2, 0, 0], positive: true }], boxes: [], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /points\[0\]\.voxel \[2, 0, 0\] lies outside the image \(2×2×2 voxels\)/],
+    [{ type: 'prompt', objectId: 0, points: [{ voxel: [0, 0, 0], positive: 'yes' }], boxes: [], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /points\[0\] must be \{voxel: \[i, j, k\], positive: boolean\}/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [{ min: [0, 0, 0], max: [1, 1, 1] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /boxes\[0\] spans slices k 0…1; a box is drawn on one axial slice/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [{ min: [1, 0, 0], max: [0, 1, 0] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /boxes\[0\] has min i 1 > max i 0/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [], target: { labelValue: 0, overwrite: 'all', overwriteLabel: 0 } }, /'prompt': labelValue must be an integer in \[1, 65535\], got 0/],
+    [{ type: 'acceptPrompt', target: { labelValue: 1, overwrite: 'some', overwriteLabel: 0 } }, /'acceptPrompt': target.overwrite must be 'all', 'empty' or 'label', got some/],
   ];
   for (const [raw, re] of cases) {
     assert.throws(() => parseWebviewMessage(raw, ctx), (err: unknown) => err instanceof ProtocolError && re.test(err.message), `for ${JSON.stringify(raw)}`);
   }
+  const prompt = { type: 'prompt', objectId: 0, points: [{ voxel: [0, 0, 0], positive: true }], boxes: [], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } };
+  assert.throws(() => parseWebviewMessage(prompt, { voxelCount: 8, frameCount: 1 }), /'prompt': the image's dims are unknown here/);
 });
 
 test('label table validation', () => {

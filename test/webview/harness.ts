@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { intensityStats, guessModality, obliquityDeg, toWireVoxels } from '../../src/editor/imageInfo';
+import { intensityStats, guessModality, labelsToWire, obliquityDeg, toWireVoxels } from '../../src/editor/imageInfo';
 import { DEFAULT_SETTINGS as DEFAULT_EDITOR_SETTINGS } from '../../src/editor/settings';
 import { readNifti } from '../../src/nifti/index';
 import type { InitMessage, LabelTableEntry, ViewerSettings } from '../../src/protocol/messages';
@@ -188,7 +188,8 @@ export async function openHarness(browser: Browser, size = { width: 400, height:
       const fields = initMessageFields(v);
       const n = v.dims[0] * v.dims[1] * v.dims[2];
       const voxelsPath = addBlob(v.voxels);
-      const labelsPath = addBlob(v.labels ?? new Uint8Array(n));
+      // Exactly what the host sends: an all-background volume is an empty buffer with its bits.
+      const labelsPath = addBlob(new Uint8Array(labelsToWire(v.labels ?? new Uint8Array(n)).voxels));
       const before = (await harness.posted()).filter((m) => m.type === 'rendered').length;
       await page.evaluate(
         async ({ fields, voxelsPath, labelsPath }) => {

@@ -1,0 +1,170 @@
+// `npm run eval:interactive -- [--clicks 5] [--max-clicks 20] [--per-lesion] [--min-voxels 20]
+//   [--max-objects N] [--cli N] [--json] IMAGE:MASK ...`: the robot user of the CVPR 2025
+// interactive 3-D segmentation protocol (src/interactive/robotUser.ts) against click-guided
+// segmentation, through the same function the CLI runs (segmentImageFromPrompts). Prints the
+// Dice after each click per object, and the mean Dice after 1, 3 and 5 clicks, NoC@85 and NoC@90
+// (capped at 20) and the milliseconds per click. The whole mask (> 0) is one object, or with
+// --per-lesion every 26-connected component of at least --min-voxels voxels is its own object
+// (--max-objects takes an evenly spread sample per case). --cli N replays the first two clicks
+// of the first N objects through `node dist/cli.js segment --prompts` (build first) and checks
+// the masks equal the in-process ones.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readNifti, type NiftiImage } from '../src/nifti';
+import { segmentImageFromPrompts } from '../src/cli/promptSegment';
+import { labelComponents } from '../src/interactive/components';
+import { clicksToReach, runRobotSession, type RobotStep } from '../src/interactive/robotUser';
+import type { PointPrompt, PromptSegmentationOptions } from '../src/interactive';
+
+interface ObjectResult {
+  name: string;
+  voxels: number;
+  steps: RobotStep[];
+}
+
+function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; pairs: [string, string][]; opts: Record<string, number> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, pairs: [] as [string, string][], opts: {} as Record<string, number> };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v < 0) throw new Error(`${a} needs a number ≥ 0, got ${argv[i]}`);
+      return v;
+    };
+    if (a === '--clicks') o.clicks = num();
+    else if (a === '--max-clicks') o.maxClicks = num();
+    else if (a === '--per-lesion') o.perLesion = true;
+    else if (a === '--min-voxels') o.minVoxels = num();
+    else if (a === '--max-objects') o.maxObjects = num();
+    else if (a === '--cli') o.cli = num();
+    else if (a === '--json') o.json = true;
+    else if (a === '--opt') {
+      // Tuning only: --opt name=value overrides one PromptSegmentationOptions field.
+      const [k, v] = (argv[++i] ?? '').split('=');
+      o.opts[k] = Number(v);
+    } else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
+    else {
+      const c = a.lastIndexOf(':');
+      if (c <= 0) throw new Error(`expected IMAGE:MASK, got ${a}`);
+      o.pairs.push([a.slice(0, c), a.slice(c + 1)]);
+    }
+  }
+  if (o.pairs.length === 0) throw new Error('usage: npm run eval:interactive -- [--clicks N] [--per-lesion] [--min-voxels 20] IMAGE:MASK ...');
+  if (!(o.clicks >= 1)) throw new Error('--clicks must be ≥ 1');
+  return o;
+}
+
+/** The objects of a reference mask: the whole mask, or each component of ≥ minVoxels voxels. */
+function objectsOf(mask: NiftiImage, perLesion: boolean, minVoxels: number, maxObjects: number): { name: string; reference: Uint8Array }[] {
+  const bin = new Uint8Array(mask.data.length);
+  for (let v = 0; v < bin.length; v++) bin[v] = mask.data[v] !== 0 ? 1 : 0;
+  if (!perLesion) return [{ name: 'whole', reference: bin }];
+  const { labels, sizes } = labelComponents(bin, mask.dims, 26);
+  let ids = sizes.map((s, n) => ({ s, label: n + 1 })).filter((c) => c.s >= minVoxels);
+  if (ids.length > maxObjects) {
+    const sorted = [...ids].sort((a, b) => a.s - b.s);
+    ids = Array.from({ length: maxObjects }, (_, q) => sorted[Math.round((q * (sorted.length - 1)) / Math.max(1, maxObjects - 1))]);
+  }
+  return ids.map(({ label, s }) => {
+    const ref = new Uint8Array(bin.length);
+    for (let v = 0; v < ref.length; v++) ref[v] = labels[v] === label ? 1 : 0;
+    return { name: `lesion ${label} (${s} vx)`, reference: ref };
+  });
+}
+
+async function main(): Promise<void> {
+  const o = parse(process.argv.slice(2));
+  const results: ObjectResult[] = [];
+  const cliMs: number[] = [];
+  let cliMismatch = 0;
+  let cliLeft = o.cli;
+  for (const [imagePath, maskPath] of o.pairs) {
+    const image = await readNifti(imagePath);
+    const mask = await readNifti(maskPath);
+    for (const obj of objectsOf(mask, o.perLesion, o.minVoxels, o.maxObjects)) {
+      const steps = runRobotSession({
+        dims: image.dims,
+        spacingMm: image.spacingMm,
+        reference: obj.reference,
+        clicks: o.clicks,
+        maxClicks: o.maxClicks,
+        stopDice: 0.9,
+        segment: (points, previous) => segmentImageFromPrompts(image, { points, boxes: [] }, { ...o.opts, previous: previous ?? undefined }).mask,
+      });
+      let voxels = 0;
+      for (let v = 0; v < obj.reference.length; v++) voxels += obj.reference[v];
+      const name = `${imagePath.replace(/.*sarcoma-ct-mr-pet\//, '').replace(/.*ms-flair-mni\//, '')} ${obj.name}`;
+      results.push({ name, voxels, steps });
+      if (!o.json) {
+        console.log(`${name}: Dice ${steps.map((s) => s.dice.toFixed(3)).join(' ')}  (${(steps.reduce((a, s) => a + s.ms, 0) / steps.length).toFixed(0)} ms/click)`);
+      }
+      if (cliLeft > 0) {
+        cliLeft--;
+        const check = await cliReplay(image, imagePath, obj.reference, steps.map((s) => s.click), o.opts);
+        cliMs.push(...check.ms);
+        if (!check.same) cliMismatch++;
+        if (!o.json) console.log(`  CLI replay: ${check.ms.map((m) => `${m.toFixed(0)} ms`).join(', ')} per call, masks ${check.same ? 'equal' : 'DIFFER'} to in-process`);
+      }
+    }
+  }
+  const meanAt = (c: number): number => results.reduce((a, r) => a + r.steps[Math.min(c, r.steps.length) - 1].dice, 0) / results.length;
+  const dicesOf = (r: ObjectResult): number[] => r.steps.map((s) => s.dice);
+  const noc = (t: number): number => results.reduce((a, r) => a + clicksToReach(dicesOf(r), t, 20), 0) / results.length;
+  const allMs = results.flatMap((r) => r.steps.filter((s) => s.ms > 0).map((s) => s.ms)).sort((a, b) => a - b);
+  const summary = {
+    objects: results.length,
+    meanDice: { 1: meanAt(1), 3: meanAt(3), 5: meanAt(5) },
+    noc85: noc(0.85),
+    noc90: noc(0.9),
+    msPerClick: { mean: allMs.reduce((a, b) => a + b, 0) / Math.max(1, allMs.length), median: allMs[Math.floor(allMs.length / 2)] ?? 0, max: allMs[allMs.length - 1] ?? 0 },
+    cliMsPerCall: cliMs,
+    cliMismatches: cliMismatch,
+  };
+  if (o.json) {
+    console.log(JSON.stringify({ summary, objects: results.map((r) => ({ name: r.name, voxels: r.voxels, dice: dicesOf(r), ms: r.steps.map((s) => Math.round(s.ms)) })) }, null, 1));
+    return;
+  }
+  console.log(
+    `\n${summary.objects} object(s): mean Dice @1 ${summary.meanDice[1].toFixed(3)}  @3 ${summary.meanDice[3].toFixed(3)}  @5 ${summary.meanDice[5].toFixed(3)}  ` +
+      `NoC@85 ${summary.noc85.toFixed(2)}  NoC@90 ${summary.noc90.toFixed(2)} (cap 20)  ms/click mean ${summary.msPerClick.mean.toFixed(0)}, median ${summary.msPerClick.median.toFixed(0)}, max ${summary.msPerClick.max.toFixed(0)}`,
+  );
+  if (cliMs.length > 0) console.log(`CLI calls: ${cliMs.map((m) => m.toFixed(0)).join(', ')} ms; ${cliMismatch} object(s) whose CLI mask differs from in-process`);
+}
+
+/** Replays the first two clicks through the real CLI and compares with the in-process masks. */
+async function cliReplay(image: NiftiImage, imagePath: string, reference: Uint8Array, points: PointPrompt[], opts: PromptSegmentationOptions): Promise<{ ms: number[]; same: boolean }> {
+  void reference;
+  const dir = mkdtempSync(join(tmpdir(), 'll-eval-int-'));
+  const cli = resolve(__dirname, '../dist/cli.js');
+  const ms: number[] = [];
+  let same = true;
+  let previousPath: string | undefined;
+  let previous: Uint8Array | undefined;
+  try {
+    for (let c = 1; c <= Math.min(2, points.length); c++) {
+      const promptsPath = join(dir, `prompts${c}.json`);
+      writeFileSync(promptsPath, JSON.stringify({ points: points.slice(0, c), boxes: [] }));
+      const out = join(dir, `mask${c}.nii.gz`);
+      const argv = [cli, 'segment', imagePath, '--out', out, '--prompts', promptsPath, ...(previousPath ? ['--previous', previousPath] : [])];
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, argv, { encoding: 'utf8' });
+      ms.push(performance.now() - t0);
+      if (r.status !== 0) throw new Error(`CLI failed (${r.status}): ${r.stderr}`);
+      const inProcess = segmentImageFromPrompts(image, { points: points.slice(0, c), boxes: [] }, { ...opts, previous }).mask;
+      const written = (await readNifti(out)).data;
+      for (let v = 0; v < inProcess.length; v++) if (inProcess[v] !== written[v]) { same = false; break; }
+      previous = inProcess;
+      previousPath = out;
+    }
+    return { ms, same };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});

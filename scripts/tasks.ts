@@ -1,0 +1,209 @@
+// The lesion-segmentation tasks we have permissive data for, their fixed training / held-out
+// splits, and the training recipe shared by `npm run train:starter`, the ablations and `npm run eval`.
+import { existsSync, mkdtempSync, promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readNifti } from '../src/nifti';
+import { autoConfigure, type AutoConfigOptions, type AutoConfiguration } from '../src/ml/autoConfig';
+import { segmentVolume, unetNetworks, type SegmentationModel } from '../src/ml/inference';
+import { overlapScores } from '../src/ml/metrics';
+import { ModelStore } from '../src/ml/modelStore';
+import { fineTune, type FineTuneOptions, type FineTuneResult, type TrainingPair } from '../src/ml/training';
+import type { Modality } from '../src/ml/preprocess';
+
+export const ROOT = resolve(__dirname, '..');
+export const DATA_ROOT = resolve(ROOT, '../shared/data/lesion');
+const SARCOMA = join(DATA_ROOT, 'sarcoma-ct-mr-pet');
+const MS = join(DATA_ROOT, 'ms-flair-mni');
+const FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz';
+const MS_MASK = 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz';
+
+export const TASK_NAMES = ['sarcoma-ct', 'sarcoma-mr-t1', 'sarcoma-pet', 'ms-flair'] as const;
+export type TaskName = (typeof TASK_NAMES)[number];
+
+export const MS_ATTRIBUTION =
+  'Trained on the 3D MR image database of Multiple Sclerosis patients with white matter lesion segmentations ' +
+  '(Lesjak, Pernuš, Likar, Špiclin, "A Novel Public MR Image Dataset of Multiple Sclerosis Patients With Lesion ' +
+  'Segmentations Based on Multi-rater Consensus", Neuroinformatics 2017, DOI 10.1007/s12021-017-9348-7), CC-BY, ' +
+  'MNI-registered FLAIR and consensus masks via github.com/muschellij2/open_ms_data (J. Muschelli).';
+export const SARCOMA_ATTRIBUTION =
+  'Trained on the Soft-tissue Sarcoma collection (Vallières et al. 2015, TCIA DOI 10.7937/K9/TCIA.2015.7GO2GSKS; ' +
+  'Phys Med Biol 60:5471; Clark et al. 2013, TCIA), CC BY 3.0, as prepared by A. Zwanenburg for MIRP and the IBSI ' +
+  'validation set (Zwanenburg et al., "The Image Biomarker Standardization Initiative", Radiology 295:328, 2020): ' +
+  'SUV for PET, N4 and fat-based normalisation for MR, GTV_Mass contour, images cropped 5 cm around the tumour.';
+
+/** A task: modality, data, fixed split, and the configuration budgets. */
+export interface Task {
+  name: TaskName;
+  modality: Modality;
+  description: string;
+  train: TrainingPair[];
+  heldOut: TrainingPair[];
+  attribution: string;
+  plan: AutoConfigOptions;
+  /** Changes to the default recipe for this task. */
+  recipe?: Partial<Recipe>;
+  /** Inference window when it differs from the training patch (needs batch norm or none). */
+  inferencePatchSizeVoxels?: [number, number, number];
+}
+
+/** `STS_0NN` of a sarcoma image path, or the MS patient folder. */
+export function caseName(imagePath: string): string {
+  const parts = imagePath.split(/[\\/]/);
+  return parts.find((p) => /^STS_\d+$/.test(p) || /^patient\d+$/.test(p)) ?? parts.at(-1)!;
+}
+
+function sarcomaPairs(folder: string, from: number, to: number): TrainingPair[] {
+  const out: TrainingPair[] = [];
+  for (let i = from; i <= to; i++) {
+    const d = join(SARCOMA, `STS_${String(i).padStart(3, '0')}`, folder);
+    if (existsSync(join(d, 'image.nii.gz'))) out.push({ imagePath: join(d, 'image.nii.gz'), maskPath: join(d, 'mask.nii.gz') });
+  }
+  return out;
+}
+
+const msPair = (p: string): TrainingPair => ({ imagePath: join(MS, p, FLAIR), maskPath: join(MS, p, MS_MASK) });
+
+/** Held out for the figures: STS_031..STS_040 (sarcoma) and patient07 (MS); training on the rest. */
+export function task(name: TaskName): Task {
+  const sarcoma = (folder: string, modality: Modality, what: string, plan: AutoConfigOptions): Task => ({
+    name,
+    modality,
+    description: `soft-tissue sarcoma (GTV) on ${what}, images cropped 5 cm around the tumour`,
+    train: sarcomaPairs(folder, 1, 30),
+    heldOut: sarcomaPairs(folder, 31, 40),
+    attribution: SARCOMA_ATTRIBUTION,
+    plan,
+  });
+  switch (name) {
+    case 'sarcoma-ct':
+      return sarcoma('CT', 'CT', 'CT', {});
+    case 'sarcoma-mr-t1':
+      return sarcoma('MR_T1', 'MR', 'MR T1', {});
+    case 'sarcoma-pet':
+      return sarcoma('PET', 'PET', 'FDG-PET (SUV)', {});
+    case 'ms-flair':
+      return {
+        name,
+        modality: 'MR',
+        description: 'multiple-sclerosis white-matter lesions on skull-stripped, MNI-registered FLAIR at 1 mm',
+        train: ['patient19', 'patient26'].map(msPair),
+        heldOut: ['patient07'].map(msPair),
+        attribution: MS_ATTRIBUTION,
+        // Lesions of a few voxels: keep 1 mm (the median spacing). Segment Lesion must stay
+        // within 20 s on a 240×240×155 brain with flip TTA, which 1 mm windows of 48³ do not
+        // allow: train on 32³ patches with batch norm (window-size independent at inference)
+        // and infer on 96³ windows, as the first starter did.
+        plan: { caseVoxelBudget: 8_000_000, patchVoxelBudget: 32 * 32 * 32 },
+        recipe: { normalization: 'batch', baseFilters: 4, learningRate: 1e-2, batchSize: 4 },
+        inferencePatchSizeVoxels: [96, 96, 96],
+      };
+  }
+}
+
+/** The recipe's knobs (ablations change one at a time). */
+export interface Recipe {
+  normalization: 'instance' | 'batch';
+  baseFilters: number;
+  levels: number;
+  loss: string;
+  lossOptions: Record<string, unknown>;
+  learningRate: number;
+  batchSize: number;
+  foregroundFraction: number;
+  lrSchedule: 'cosine' | 'poly' | 'constant';
+  deepSupervision: boolean;
+  caseVoxelBudget?: number;
+  patchVoxelBudget?: number;
+  seed: number;
+}
+
+export const DEFAULT_RECIPE: Recipe = {
+  normalization: 'instance',
+  baseFilters: 8,
+  levels: 4,
+  loss: 'asymmetric-unified-focal',
+  // Pool TP/FP/FN over the batch: patches without lesion otherwise make the foreground term constant.
+  lossOptions: { regionPooling: 'batch' },
+  learningRate: 3e-3,
+  batchSize: 2,
+  foregroundFraction: 0.5,
+  lrSchedule: 'cosine',
+  deepSupervision: false,
+  seed: 11,
+};
+
+/** Per-case and pooled held-out scores. */
+export interface HeldOutScores {
+  rows: { case: string; dice: number; precision: number; recall: number; seconds: number }[];
+  meanDice: number;
+  meanPrecision: number;
+  meanRecall: number;
+}
+
+/** Segments each held-out case (flip TTA as given) and scores it against its mask. */
+export async function scoreHeldOut(model: SegmentationModel, pairs: TrainingPair[], ttaFlips: number[][] = [[]]): Promise<HeldOutScores> {
+  const rows: HeldOutScores['rows'] = [];
+  for (const p of pairs) {
+    const image = await readNifti(p.imagePath);
+    const mask = await readNifti(p.maskPath);
+    const t0 = Date.now();
+    const seg = await segmentVolume(image, model, { ttaFlips });
+    const s = overlapScores(seg.labels, mask.data);
+    rows.push({ case: caseName(p.imagePath), dice: s.dice ?? 0, precision: s.precision ?? 0, recall: s.recall ?? 0, seconds: (Date.now() - t0) / 1000 });
+  }
+  const mean = (f: (r: HeldOutScores['rows'][number]) => number): number => rows.reduce((a, r) => a + f(r), 0) / Math.max(1, rows.length);
+  return { rows, meanDice: mean((r) => r.dice), meanPrecision: mean((r) => r.precision), meanRecall: mean((r) => r.recall) };
+}
+
+/** Trains a new network for a task with a recipe; returns the run, its configuration and store. */
+export async function trainTask(
+  t: Task,
+  recipe: Recipe,
+  budget: { minutes: number; steps?: number },
+  extra: Partial<FineTuneOptions> = {},
+): Promise<{ result: FineTuneResult; config: AutoConfiguration; store: ModelStore }> {
+  const config = await autoConfigure(t.train, {
+    ...t.plan,
+    levels: recipe.levels,
+    modality: t.modality,
+    ...(recipe.caseVoxelBudget ? { caseVoxelBudget: recipe.caseVoxelBudget } : {}),
+    ...(recipe.patchVoxelBudget ? { patchVoxelBudget: recipe.patchVoxelBudget } : {}),
+  });
+  const store = new ModelStore(mkdtempSync(join(tmpdir(), `lesion-lab-${t.name}-`)));
+  const result = await fineTune({
+    newNetwork: {
+      config: { levels: recipe.levels, baseFilters: recipe.baseFilters, normalization: recipe.normalization, deepSupervision: recipe.deepSupervision, seed: recipe.seed },
+      patchSizeVoxels: t.inferencePatchSizeVoxels ?? config.patchSizeVoxels,
+      preprocessing: config.preprocessing,
+    },
+    networks: unetNetworks,
+    pairs: t.train,
+    store,
+    minutes: budget.minutes,
+    steps: budget.steps,
+    loss: recipe.loss,
+    lossOptions: recipe.lossOptions,
+    patchSize: config.patchSizeVoxels,
+    learningRate: recipe.learningRate,
+    batchSize: recipe.batchSize,
+    foregroundFraction: recipe.foregroundFraction,
+    lrSchedule: recipe.lrSchedule,
+    stepsPerEpoch: 25,
+    patience: 8,
+    seed: recipe.seed,
+    activate: 'always',
+    parentVersion: null,
+    ...extra,
+  });
+  return { result, config, store };
+}
+
+export async function removeStore(store: ModelStore): Promise<void> {
+  await fsp.rm(store.root, { recursive: true, force: true });
+}
+
+export function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}

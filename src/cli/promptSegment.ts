@@ -1,0 +1,107 @@
+// `lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz]
+// [--model DIR]`: click-guided segmentation of one object (src/interactive). Without --model no
+// network is loaded; with it, the model's lesion probability is the prior. segment.ts hands any
+// command line holding --prompts to this file.
+import { existsSync, promises as fsp } from 'node:fs';
+import { checkSameGrid, readNifti, writeMaskLike, type NiftiImage } from '../nifti';
+import { segmentFromPrompts, parsePromptsJson, PromptError, type PromptSegmentation, type Prompts } from '../interactive';
+import { checkOutputPaths, type GuardedInput } from '../util/outputGuard';
+import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliIo } from './command';
+import { backendOption, isInputError, parseArgs, resolveModelDir } from './segment';
+
+export const PROMPT_USAGE = 'lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] [--backend auto|wasm|cpu]';
+
+/** Whether a `segment` command line asks for click-guided segmentation (it has --prompts). */
+export function wantsPromptSegmentation(argv: readonly string[]): boolean {
+  return argv.some((a) => a === '--prompts' || a.startsWith('--prompts='));
+}
+
+/**
+ * The object so far from a --previous mask: 1 where the mask is non-zero.
+ * @throws PromptError when the mask is not on the image's grid (naming the differences).
+ */
+export function previousMaskOnGrid(image: NiftiImage, previous: NiftiImage, previousPath: string): Uint8Array {
+  const grid = checkSameGrid(image, previous);
+  if (!grid.same) throw new PromptError(`--previous ${previousPath} is not on the grid of ${image.filePath}: ${grid.differences.join(', ')}`);
+  const out = new Uint8Array(previous.data.length);
+  for (let v = 0; v < out.length; v++) out[v] = previous.data[v] !== 0 ? 1 : 0;
+  return out;
+}
+
+/**
+ * The segmentation both the CLI and the robot user (scripts/eval-interactive.ts) run: the image's
+ * values, dims and spacing with the prompts, the previous object and the prior.
+ */
+export function segmentImageFromPrompts(image: NiftiImage, prompts: Prompts, opts: { previous?: Uint8Array; prior?: Float32Array } = {}): PromptSegmentation {
+  return segmentFromPrompts({ values: image.data, dims: image.dims, spacingMm: image.spacingMm }, prompts, opts);
+}
+
+async function lesionProbability(image: NiftiImage, modelPath: string, backend: ReturnType<typeof backendOption>, io: CliIo): Promise<Float32Array> {
+  const modelDir = await resolveModelDir(modelPath);
+  const { initBackend } = await import('../ml/backend');
+  const { loadSegmentationModel, segmentVolume } = await import('../ml/inference');
+  const b = await initBackend({ preferred: backend });
+  io.stdout(`backend: ${b.name} (${b.reason})\n`);
+  const model = await loadSegmentationModel(modelDir);
+  try {
+    const seg = await segmentVolume(image, model, { ttaFlips: [[]] });
+    io.stdout(`prior: lesion probability from model ${model.version ?? modelDir}\n`);
+    return seg.probability;
+  } finally {
+    model.network.dispose();
+  }
+}
+
+/** Runs `segment ... --prompts ...`; bad files give one sentence on stderr and exit status 2. */
+export async function runPromptSegment(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, ['out', 'prompts', 'previous', 'model', 'backend']);
+  if (args.positional.length !== 1) throw new CliUsageError(`expected one IMAGE, got ${args.positional.length}`);
+  const imagePath = args.positional[0];
+  const out = args.options.get('out');
+  const promptsPath = args.options.get('prompts');
+  const previousPath = args.options.get('previous');
+  const modelPath = args.options.get('model');
+  if (typeof out !== 'string') throw new CliUsageError('--out MASK.nii.gz is required');
+  if (!/\.nii\.gz$/i.test(out)) throw new CliUsageError(`--out ${out} must end in .nii.gz`);
+  if (typeof promptsPath !== 'string') throw new CliUsageError('--prompts PROMPTS.json needs a value');
+  const backend = backendOption(args);
+  const fail = (message: string): number => {
+    io.stderr(`lesion-lab segment: ${message}\n`);
+    return EXIT_BAD_INPUT;
+  };
+  for (const [role, path] of [['IMAGE', imagePath], ['--prompts', promptsPath], ['--previous', previousPath]] as const) {
+    if (typeof path === 'string' && !existsSync(path)) return fail(`${role} ${path}: file not found`);
+  }
+  try {
+    const t0 = performance.now();
+    const inputs: GuardedInput[] = [{ role: 'the input image', path: imagePath }, { role: '--prompts', path: promptsPath }];
+    if (typeof previousPath === 'string') inputs.push({ role: '--previous', path: previousPath });
+    await checkOutputPaths({ inputs, outputs: [{ role: '--out', path: out, kind: 'nifti' }] });
+    const image = await readNifti(imagePath);
+    let prompts: Prompts;
+    try {
+      prompts = parsePromptsJson(await fsp.readFile(promptsPath, 'utf8'), image.dims);
+    } catch (e) {
+      if (e instanceof PromptError) return fail(`${promptsPath}: ${e.message}`);
+      throw e;
+    }
+    const previous = typeof previousPath === 'string' ? previousMaskOnGrid(image, await readNifti(previousPath), previousPath) : undefined;
+    const prior = typeof modelPath === 'string' ? await lesionProbability(image, modelPath, backend, io) : undefined;
+    const tRead = performance.now();
+    const result = segmentImageFromPrompts(image, prompts, { previous, prior });
+    await writeMaskLike(image, result.mask, out);
+    let voxels = 0;
+    for (let v = 0; v < result.mask.length; v++) voxels += result.mask[v];
+    const mm3 = voxels * image.spacingMm[0] * image.spacingMm[1] * image.spacingMm[2];
+    const positives = prompts.points.filter((p) => p.positive).length;
+    io.stdout(
+      `segmented one object from ${positives} positive, ${prompts.points.length - positives} negative point(s) and ${prompts.boxes.length} box(es)` +
+        `${previous ? ' refining --previous' : ''} in ${result.timingsMs.total.toFixed(0)} ms (reading ${(tRead - t0).toFixed(0)} ms): ` +
+        `${voxels} voxels, ${mm3.toFixed(1)} mm³\nwrote ${out}\n`,
+    );
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof PromptError || isInputError(e)) return fail(e.message.split('\n')[0]);
+    throw e;
+  }
+}

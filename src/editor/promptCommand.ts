@@ -1,0 +1,251 @@
+// The Prompt tool on the host: the webview sends the current object's prompts (clicks and boxes,
+// voxel indices); the host runs click-guided segmentation (src/interactive) on the document's
+// image at full precision and shows the object's 0/1 mask as the pending proposal; Accept writes
+// it into the selected label as one undoable edit, honouring locked labels and the overwrite
+// policy; Reject drops it. The computation runs here, not in the webview, because the host holds
+// the image unconverted (the webview may hold a 16-bit or half-float copy) and the model's map.
+
+import * as vscode from 'vscode';
+import { segmentFromPrompts, PromptError, type Prompts } from '../interactive';
+import type { LabelArray } from '../protocol/labelDelta';
+import type { AcceptPromptMessage, OverwriteMode, PromptMessage, PromptTarget } from '../protocol/messages';
+import type { LabelDocument } from './labelDocument';
+import { float32Buffer, lockedLabelValues, proposalDelta } from './proposal';
+import type { LesionLabEditorProvider, PromptRequest } from './provider';
+
+/** The `modelVersion` of a prompt proposal's ProposalInfo (no model made it). */
+export const PROMPT_PROPOSAL_SOURCE = 'prompts';
+
+/** What the prompt controller needs from the extension. */
+export interface PromptHost {
+  provider: LesionLabEditorProvider;
+  log: vscode.LogOutputChannel;
+}
+
+/** The object being prompted on one document. */
+interface PromptObject {
+  objectId: number;
+  prompts: Prompts;
+  /** The object's mask for `prompts` (0/1 on the image grid). */
+  mask: Uint8Array;
+  voxelCount: number;
+  target: PromptTarget;
+}
+
+/** What one prompt message gave (for tests and the log). */
+export interface PromptRunResult {
+  objectId: number;
+  /** Voxels in the object (0 when the prompts were cleared). */
+  voxelCount: number;
+  /** Milliseconds of segmentation, or 0 when cleared. */
+  ms: number;
+  /** Whether the previous mask of the same object was refined (a point was added) rather than recomputed. */
+  refined: boolean;
+  /** Whether a model's probability map was used as the prior. */
+  usedPrior: boolean;
+}
+
+/** What accepting a prompt proposal did. */
+export interface PromptAcceptResult {
+  labelValue: number;
+  addedVoxels: number;
+  replacedVoxels: number;
+  /** Object voxels left alone because their label is locked. */
+  lockedVoxels: number;
+  /** Object voxels left alone by the overwrite policy ('empty' or 'label'). */
+  policyVoxels: number;
+}
+
+/**
+ * The object mask restricted by the overwrite policy, like the paint tools' rule
+ * (webview/tools/paintRule.ts): 'empty' writes only background voxels, 'label' only background
+ * and voxels of `overwriteLabel`, 'all' any voxel. Locked labels are handled by proposalDelta.
+ * @returns the restricted mask and how many object voxels the policy left out.
+ */
+export function maskUnderPolicy(current: LabelArray, mask: Uint8Array, overwrite: OverwriteMode, overwriteLabel: number): { mask: Uint8Array; policyVoxels: number } {
+  if (mask.length !== current.length) {
+    throw new PromptError(`the object mask has ${mask.length} voxels but the labels have ${current.length}`);
+  }
+  if (overwrite === 'all') return { mask, policyVoxels: 0 };
+  const out = new Uint8Array(mask.length);
+  let policyVoxels = 0;
+  for (let v = 0; v < mask.length; v++) {
+    if (!mask[v]) continue;
+    const now = current[v];
+    if (now === 0 || (overwrite === 'label' && now === overwriteLabel)) out[v] = 1;
+    else policyVoxels++;
+  }
+  return { mask: out, policyVoxels };
+}
+
+/**
+ * Whether `next` is `prev` plus exactly one new point at the end: then the previous mask is
+ * refined (src/interactive keeps it, grows it by positive clicks and cuts it by negative ones,
+ * as its robot-user evaluation does). Anything else (a box, Backspace, another object) is
+ * recomputed from all prompts, since a kept mask would keep what a removed prompt or a box
+ * should take away.
+ */
+export function addsOnePoint(prev: Prompts, next: Prompts): boolean {
+  if (next.points.length !== prev.points.length + 1 || next.boxes.length !== prev.boxes.length) return false;
+  const same = (a: readonly number[], b: readonly number[]): boolean => a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+  return (
+    prev.points.every((p, n) => p.positive === next.points[n].positive && same(p.voxel, next.points[n].voxel)) &&
+    prev.boxes.every((b, n) => same(b.min, next.boxes[n].min) && same(b.max, next.boxes[n].max))
+  );
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Handles the Prompt tool's messages and holds each document's prompted object. */
+export class PromptSegmenter implements vscode.Disposable {
+  private readonly objects = new WeakMap<LabelDocument, PromptObject>();
+  /** A model's probability map of the document, taken from its proposal when prompting started. */
+  private readonly priors = new WeakMap<LabelDocument, Float32Array>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  /**
+   * @param onPromptProposal - called when a prompt proposal replaces what was shown (the model
+   *   commands drop their pending proposal, whose map is no longer on screen).
+   */
+  constructor(
+    private readonly host: PromptHost,
+    private readonly onPromptProposal: (document: LabelDocument) => void = () => undefined,
+  ) {
+    this.disposables.push(host.provider.onDidReceivePrompt((request) => this.onRequest(request)));
+  }
+
+  private onRequest({ document, message }: PromptRequest): void {
+    try {
+      if (message.type === 'prompt') this.segment(document, message);
+      else this.accept(document, message);
+    } catch (err) {
+      this.host.log.error(`${document.fileName}: Prompt tool: ${errorText(err)}`);
+      this.host.provider.postToWebviews(document, { type: 'status', text: `Prompt: ${errorText(err)}`, level: 'warning' });
+    }
+  }
+
+  /** Whether `document` shows a prompt proposal awaiting Accept or Reject. */
+  hasProposal(document: LabelDocument): boolean {
+    return this.objects.has(document);
+  }
+
+  /**
+   * Recomputes the object of `message` and shows it as the document's proposal (or drops the
+   * object when the prompts are empty).
+   * @throws PromptError for prompts the segmentation refuses (e.g. only negative points).
+   */
+  segment(document: LabelDocument, message: PromptMessage): PromptRunResult {
+    const session = document.session;
+    if (!session) throw new PromptError(`${document.fileName} is not open`);
+    const provider = this.host.provider;
+    const old = this.objects.get(document);
+    const prompts: Prompts = { points: message.points, boxes: message.boxes };
+    if (prompts.points.length === 0 && prompts.boxes.length === 0) {
+      if (old) {
+        this.objects.delete(document);
+        provider.clearOverlay(document, 'probability');
+      }
+      return { objectId: message.objectId, voxelCount: 0, ms: 0, refined: false, usedPrior: false };
+    }
+    if (!old) this.takeModelPrior(document);
+    const prior = this.priors.get(document);
+    const image = session.image;
+    const refine = old !== undefined && old.objectId === message.objectId && addsOnePoint(old.prompts, prompts);
+    const t0 = performance.now();
+    const result = segmentFromPrompts(
+      { values: image.data, dims: image.dims, spacingMm: image.spacingMm },
+      prompts,
+      { previous: refine ? old.mask : undefined, prior },
+    );
+    let voxelCount = 0;
+    for (let v = 0; v < result.mask.length; v++) voxelCount += result.mask[v];
+    this.objects.set(document, { objectId: message.objectId, prompts, mask: result.mask, voxelCount, target: message.target });
+    if (!old) {
+      // The prompt proposal replaces a model proposal on screen, with its uncertainty map.
+      this.onPromptProposal(document);
+      provider.clearOverlay(document, 'uncertainty');
+    }
+    const values = new Float32Array(result.mask.length);
+    for (let v = 0; v < values.length; v++) values[v] = result.mask[v];
+    provider.showOverlay(document, {
+      type: 'overlay',
+      kind: 'probability',
+      voxels: float32Buffer(values),
+      range: [0, 1],
+      proposal: { modelVersion: PROMPT_PROPOSAL_SOURCE, labelValue: message.target.labelValue, threshold: 0.5, origin: 'prompts' },
+    });
+    // Segmentation plus building and posting the overlay: the host's part of a click.
+    const ms = performance.now() - t0;
+    const text = `Prompt: ${Math.round(ms)} ms, ${voxelCount.toLocaleString('en-US')} voxels`;
+    const detail = `${prompts.points.length} point(s), ${prompts.boxes.length} box(es)${refine ? ', refined' : ''}${prior ? ', model prior' : ''}`;
+    this.host.log.info(`${document.fileName}: ${text} (${detail}; ROI ${result.roi.min.join(',')}…${result.roi.max.join(',')})`);
+    provider.postToWebviews(document, { type: 'status', text: `${text}. Accept (Shift+A) or Reject (Shift+X); Backspace removes the last prompt, Esc clears them.`, level: 'info' });
+    return { objectId: message.objectId, voxelCount, ms, refined: refine, usedPrior: prior !== undefined };
+  }
+
+  /** Keeps the model's probability map shown now (a Segment Lesion proposal) as the prior. */
+  private takeModelPrior(document: LabelDocument): void {
+    const shown = this.host.provider.overlayOf(document, 'probability');
+    if (!shown?.proposal || shown.proposal.origin === 'prompts') return;
+    const map = new Float32Array(shown.voxels.slice(0));
+    if (map.length === document.labels.length) this.priors.set(document, map);
+  }
+
+  /**
+   * Accept: writes the prompted object into `target` (default: the label and policy of the last
+   * prompt) as one undoable edit; locked labels and the overwrite policy are respected.
+   * @returns what changed, or undefined when there is no prompt proposal.
+   * @throws LabelEditError when the document is read-only (the proposal stays).
+   */
+  accept(document: LabelDocument, message?: AcceptPromptMessage): PromptAcceptResult | undefined {
+    const session = document.session;
+    const object = this.objects.get(document);
+    if (!session || !object) return undefined;
+    const target = message?.target ?? object.target;
+    const current = document.labels;
+    const { mask, policyVoxels } = maskUnderPolicy(current, object.mask, target.overwrite, target.overwriteLabel);
+    const result = proposalDelta(current, mask, { labelValue: target.labelValue, lockedValues: lockedLabelValues(session.model.labelTable) });
+    const changed = result.addedVoxels + result.replacedVoxels;
+    // One undoable edit; read-only documents throw LabelEditError and keep the proposal.
+    if (changed > 0) document.makeEdit(`Prompt segmentation (label ${target.labelValue})`, result.delta, null);
+    this.drop(document, 'accepted');
+    const kept = [
+      result.lockedVoxels > 0 ? `${result.lockedVoxels.toLocaleString('en-US')} voxels of locked labels kept` : '',
+      policyVoxels > 0 ? `${policyVoxels.toLocaleString('en-US')} voxels kept by the overwrite policy (${target.overwrite})` : '',
+    ].filter(Boolean);
+    const text = `Accepted the prompted object: ${changed.toLocaleString('en-US')} voxels set to label ${target.labelValue}${kept.length ? `; ${kept.join('; ')}` : ''}. Prompt the next object.`;
+    this.host.log.info(`${document.fileName}: ${text}`);
+    this.host.provider.postToWebviews(document, { type: 'status', text, level: 'info' });
+    return { labelValue: target.labelValue, addedVoxels: result.addedVoxels, replacedVoxels: result.replacedVoxels, lockedVoxels: result.lockedVoxels, policyVoxels };
+  }
+
+  /** Reject: drops the prompted object and its proposal; labels are untouched. Returns whether there was one. */
+  reject(document: LabelDocument): boolean {
+    if (!this.objects.has(document)) return false;
+    this.drop(document, 'rejected');
+    this.host.log.info(`${document.fileName}: prompt proposal rejected`);
+    return true;
+  }
+
+  /**
+   * Forgets the document's prompts (a new model proposal replaced the prompt proposal) and the
+   * model prior, which the new proposal's map supersedes.
+   */
+  forget(document: LabelDocument): void {
+    this.priors.delete(document);
+    if (!this.objects.delete(document)) return;
+    this.host.provider.postToWebviews(document, { type: 'promptsCleared', cause: 'replaced' });
+  }
+
+  private drop(document: LabelDocument, cause: 'accepted' | 'rejected'): void {
+    this.objects.delete(document);
+    this.host.provider.clearOverlay(document, 'probability');
+    this.host.provider.postToWebviews(document, { type: 'promptsCleared', cause });
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

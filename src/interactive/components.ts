@@ -1,0 +1,74 @@
+// Connected components of binary masks (6- or 26-connectivity). Pure and iterative (explicit queue).
+import type { Vec3 } from '../volume/patches';
+import { PromptError } from './errors';
+
+/** Voxel connectivity: faces only (6) or faces, edges and corners (26). */
+export type Connectivity = 6 | 26;
+
+/** Labelled components: `labels[v]` is 0 for background, else 1 + the component's index in `sizes`. */
+export interface Components {
+  labels: Int32Array;
+  /** Voxel count of each component, in label order (label n has size sizes[n − 1]). */
+  sizes: number[];
+}
+
+function neighbourOffsets(connectivity: Connectivity): Vec3[] {
+  const out: Vec3[] = [];
+  for (let dk = -1; dk <= 1; dk++) {
+    for (let dj = -1; dj <= 1; dj++) {
+      for (let di = -1; di <= 1; di++) {
+        const n = Math.abs(di) + Math.abs(dj) + Math.abs(dk);
+        if (n === 0 || (connectivity === 6 && n > 1)) continue;
+        out.push([di, dj, dk]);
+      }
+    }
+  }
+  return out;
+}
+
+function checkMask(mask: ArrayLike<number>, dims: Vec3, what: string): void {
+  const n = dims[0] * dims[1] * dims[2];
+  if (mask.length !== n) throw new PromptError(`${what}: mask has ${mask.length} values but dims ${dims.join('×')} need ${n}`);
+}
+
+/**
+ * Labels the connected components of the non-zero voxels of `mask`.
+ * @param connectivity - 6 or 26 (default 26).
+ * @throws PromptError when the mask length does not match `dims`.
+ */
+export function labelComponents(mask: ArrayLike<number>, dims: Vec3, connectivity: Connectivity = 26): Components {
+  checkMask(mask, dims, 'labelComponents');
+  const [nx, ny, nz] = dims;
+  const nxy = nx * ny;
+  const labels = new Int32Array(mask.length);
+  const sizes: number[] = [];
+  const offsets = neighbourOffsets(connectivity);
+  const queue = new Int32Array(mask.length);
+  for (let start = 0; start < mask.length; start++) {
+    if (!mask[start] || labels[start] !== 0) continue;
+    const label = sizes.length + 1;
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = start;
+    labels[start] = label;
+    while (head < tail) {
+      const v = queue[head++];
+      const i = v % nx;
+      const j = ((v - i) / nx) % ny;
+      const k = Math.floor(v / nxy);
+      for (const [di, dj, dk] of offsets) {
+        const ii = i + di;
+        const jj = j + dj;
+        const kk = k + dk;
+        if (ii < 0 || jj < 0 || kk < 0 || ii >= nx || jj >= ny || kk >= nz) continue;
+        const u = v + di + dj * nx + dk * nxy;
+        if (mask[u] && labels[u] === 0) {
+          labels[u] = label;
+          queue[tail++] = u;
+        }
+      }
+    }
+    sizes.push(tail);
+  }
+  return { labels, sizes };
+}

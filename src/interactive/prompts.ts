@@ -1,0 +1,94 @@
+// Prompts of click-guided segmentation (points and boxes in voxel indices), their validation, and
+// parsing of the PROMPTS.json file of `lesion-lab segment --prompts`.
+import type { Vec3 } from '../volume/patches';
+import type { VoxelBox } from './box';
+import { PromptError } from './errors';
+
+/** A click: a 0-based voxel index (i, j, k) of the image; positive on the object, negative off it. */
+export interface PointPrompt {
+  voxel: Vec3;
+  positive: boolean;
+}
+
+/**
+ * A box around the object, inclusive voxel corners. A 2-D box (drawn on one slice) has
+ * min[2] = max[2]: the object's outline on that slice lies inside it.
+ */
+export type BoxPrompt = VoxelBox;
+
+/** Everything the user gave for one object. */
+export interface Prompts {
+  points: PointPrompt[];
+  boxes: BoxPrompt[];
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function checkVoxel(value: unknown, where: string, dims: Vec3): Vec3 {
+  if (!Array.isArray(value) || value.length !== 3 || !value.every((x) => typeof x === 'number' && Number.isInteger(x))) {
+    throw new PromptError(`${where} must be three integer voxel indices [i, j, k], got ${describe(value)}`);
+  }
+  const v = value as Vec3;
+  for (let a = 0; a < 3; a++) {
+    if (v[a] < 0 || v[a] >= dims[a]) {
+      throw new PromptError(`${where} [${v.join(', ')}] lies outside the image (indices 0..${dims[0] - 1}, 0..${dims[1] - 1}, 0..${dims[2] - 1})`);
+    }
+  }
+  return [v[0], v[1], v[2]];
+}
+
+/**
+ * Checks prompts against a grid of `dims` and returns a clean copy (extra fields dropped).
+ * At least one positive point or one box is needed; a box needs min ≤ max on every axis.
+ * @throws PromptError naming the first bad entry (e.g. "points[1].voxel [300, 2, 4] lies outside the image ...").
+ */
+export function validatePrompts(prompts: unknown, dims: Vec3): Prompts {
+  if (typeof prompts !== 'object' || prompts === null || Array.isArray(prompts)) {
+    throw new PromptError(`prompts must be an object {"points": [...], "boxes": [...]}, got ${describe(prompts)}`);
+  }
+  const record = prompts as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (key !== 'points' && key !== 'boxes') throw new PromptError(`prompts has an unknown field "${key}" (allowed: points, boxes)`);
+  }
+  const rawPoints = record.points ?? [];
+  const rawBoxes = record.boxes ?? [];
+  if (!Array.isArray(rawPoints)) throw new PromptError(`"points" must be a list, got ${describe(rawPoints)}`);
+  if (!Array.isArray(rawBoxes)) throw new PromptError(`"boxes" must be a list, got ${describe(rawBoxes)}`);
+  const points: PointPrompt[] = rawPoints.map((p, n) => {
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new PromptError(`points[${n}] must be {"voxel": [i, j, k], "positive": true|false}, got ${describe(p)}`);
+    const rec = p as Record<string, unknown>;
+    if (typeof rec.positive !== 'boolean') throw new PromptError(`points[${n}].positive must be true or false, got ${describe(rec.positive)}`);
+    return { voxel: checkVoxel(rec.voxel, `points[${n}].voxel`, dims), positive: rec.positive };
+  });
+  const boxes: BoxPrompt[] = rawBoxes.map((b, n) => {
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new PromptError(`boxes[${n}] must be {"min": [i, j, k], "max": [i, j, k]}, got ${describe(b)}`);
+    const rec = b as Record<string, unknown>;
+    const min = checkVoxel(rec.min, `boxes[${n}].min`, dims);
+    const max = checkVoxel(rec.max, `boxes[${n}].max`, dims);
+    for (let a = 0; a < 3; a++) {
+      if (min[a] > max[a]) throw new PromptError(`boxes[${n}] has min ${'ijk'[a]} ${min[a]} > max ${'ijk'[a]} ${max[a]}`);
+    }
+    return { min, max };
+  });
+  if (points.length === 0 && boxes.length === 0) throw new PromptError('prompts hold no point and no box; give at least one positive point or one box');
+  if (boxes.length === 0 && !points.some((p) => p.positive)) throw new PromptError('prompts hold no positive point and no box; the object needs at least one');
+  return { points, boxes };
+}
+
+/**
+ * Parses the text of a PROMPTS.json file: `{"points": [{"voxel": [i, j, k], "positive": true}],
+ * "boxes": [{"min": [i, j, k], "max": [i, j, k]}]}` with 0-based voxel indices.
+ * @throws PromptError for malformed JSON or any problem {@link validatePrompts} finds.
+ */
+export function parsePromptsJson(text: string, dims: Vec3): Prompts {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new PromptError(`is not valid JSON (${(e as Error).message})`);
+  }
+  return validatePrompts(value, dims);
+}

@@ -1,0 +1,427 @@
+// Click-guided 3-D segmentation without training: one click on an object gives its 3-D mask, and
+// further clicks (and boxes) correct it. Pure and synchronous.
+//
+// Method: a star-shaped object around the first positive click (or the first box's centre).
+//  1. Crop a region of interest (ROI) of `maxRadiusMm` around the centre and smooth it (Gaussian, mm).
+//  2. Sample the smoothed image along `rayCount` evenly spread rays from the centre (mm steps,
+//     true to anisotropic voxels) and compute each ray's edge strength: the drop of the profile
+//     across ±`edgeHalfWidthMm`, signed so that the dominant edge of the mean radial profile
+//     (inside → outside) counts positive; an optional lesion-probability prior adds its own drop.
+//  3. Every other click constrains the rays within `clickConeDeg` of its direction: a positive
+//     click must lie inside (radius ≥ its distance + 1 mm), a negative one outside; later clicks
+//     win over earlier ones. Boxes cap the radius where a ray leaves them.
+//  4. The radius of each ray maximises edge strength minus a smoothness penalty against the mean
+//     radius of its neighbouring rays (iterated conditional modes, all rays updated together),
+//     starting from the best sphere (the radius with the strongest mean edge).
+//  5. The mask is every voxel of the ROI within the interpolated radius of its direction.
+// `previous` (the object so far) is kept outside the ROI; inside it the object is recomputed from
+// all prompts, so a repeated call is deterministic and a negative click really removes voxels.
+import type { Vec3 } from '../volume/patches';
+import { boxSize, cropToFloat32, growBoxMm, pasteMask, type VoxelBox } from './box';
+import { PromptError } from './errors';
+import { validatePrompts, type Prompts } from './prompts';
+import { gaussianSmoothMm } from './smoothing';
+import { radiusInDirection, sphereRays } from './sphere';
+
+/** The image the prompts refer to: values i fastest, grid size and voxel size. */
+export interface PromptVolume {
+  values: ArrayLike<number>;
+  dims: Vec3;
+  spacingMm: Vec3;
+}
+
+/** Options of {@link segmentFromPrompts}; every numeric field has a default. */
+export interface PromptSegmentationOptions {
+  /** The object so far (0/1 on the full grid): kept outside the ROI of the new result. */
+  previous?: Uint8Array;
+  /** Lesion probability (0..1 on the full grid) from a model: its drops along a ray add to the edge strength. */
+  prior?: Float32Array;
+  /** Weight of the prior's edge (a probability drop of 0.1 counts like one noise unit of image edge × weight); default 1. */
+  priorWeight?: number;
+  /** Largest object radius from the centre click, mm; default 60 (objects up to 120 mm across; correction clicks farther out extend it). */
+  maxRadiusMm?: number;
+  /** Gaussian smoothing σ of the image, mm; default 1. */
+  smoothingMm?: number;
+  /** Half-width of the edge detector along a ray, mm; default 0 = max(1 mm, half the largest voxel size). */
+  edgeHalfWidthMm?: number;
+  /** Number of rays; default 400. */
+  rayCount?: number;
+  /** Weight of the smoothness penalty between neighbouring rays (noise units); default 1. */
+  smoothnessWeight?: number;
+  /** Radius deviation from the neighbours' mean that costs `smoothnessWeight`, as a fraction of that mean (at least 1 mm); default 0.15. */
+  smoothnessFraction?: number;
+  /** Half-angle of the cone of rays a correction click constrains, degrees; default 30. */
+  clickConeDeg?: number;
+  /** Iterations of the radius optimisation; default 20. */
+  iterations?: number;
+  /** A correction click moves the rays within clickPatchFactor × (its distance to the current surface) of it laterally; default 2. */
+  clickPatchFactor?: number;
+  /** … and at least this many mm; default 5. */
+  clickPatchMinMm?: number;
+  /** The starting sphere maximises |mean edge| × radius^exponent; default 1 (significance of a mean over the sphere). */
+  radiusSignificanceExponent?: number;
+}
+
+/** Milliseconds spent in each step. */
+export interface PromptTimingsMs {
+  smoothing: number;
+  rays: number;
+  optimisation: number;
+  rasterising: number;
+  total: number;
+}
+
+/** Result of {@link segmentFromPrompts}. */
+export interface PromptSegmentation {
+  /** The object: 0/1 on the full grid. */
+  mask: Uint8Array;
+  /** The box the object was computed in; `mask` equals `previous` (or 0) outside it. */
+  roi: VoxelBox;
+  /** The centre of the star-shaped object (voxel). */
+  centreVoxel: Vec3;
+  /** Smallest, mean and largest radius of the object, mm. */
+  radiusMm: { min: number; mean: number; max: number };
+  timingsMs: PromptTimingsMs;
+}
+
+type ResolvedOptions = Required<Omit<PromptSegmentationOptions, 'previous' | 'prior'>>;
+
+const DEFAULTS: ResolvedOptions = {
+  priorWeight: 1,
+  maxRadiusMm: 60,
+  smoothingMm: 1,
+  edgeHalfWidthMm: 0,
+  rayCount: 400,
+  smoothnessWeight: 1,
+  smoothnessFraction: 0.15,
+  clickConeDeg: 30,
+  iterations: 20,
+  radiusSignificanceExponent: 1,
+  clickPatchFactor: 2,
+  clickPatchMinMm: 5,
+};
+
+function checkRange(name: string, value: number, min: number, max: number, integer = false): void {
+  if (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value))) {
+    throw new PromptError(`option ${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Fills in defaults and checks every option; throws PromptError naming the option and its value. */
+export function resolvePromptOptions(opts: PromptSegmentationOptions = {}): ResolvedOptions {
+  const given = Object.fromEntries(Object.entries(opts).filter(([k, v]) => v !== undefined && k !== 'previous' && k !== 'prior'));
+  for (const k of Object.keys(given)) {
+    if (!(k in DEFAULTS)) throw new PromptError(`unknown option ${k} (known: previous, prior, ${Object.keys(DEFAULTS).join(', ')})`);
+  }
+  const o = { ...DEFAULTS, ...given } as ResolvedOptions;
+  checkRange('priorWeight', o.priorWeight, 0, 100);
+  checkRange('maxRadiusMm', o.maxRadiusMm, 1, 500);
+  checkRange('smoothingMm', o.smoothingMm, 0, 20);
+  checkRange('edgeHalfWidthMm', o.edgeHalfWidthMm, 0, 50);
+  checkRange('rayCount', o.rayCount, 12, 5000, true);
+  checkRange('smoothnessWeight', o.smoothnessWeight, 0, 1000);
+  checkRange('smoothnessFraction', o.smoothnessFraction, 0.01, 10);
+  checkRange('clickConeDeg', o.clickConeDeg, 0, 90);
+  checkRange('iterations', o.iterations, 0, 1000, true);
+  checkRange('radiusSignificanceExponent', o.radiusSignificanceExponent, 0, 3);
+  checkRange('clickPatchFactor', o.clickPatchFactor, 0, 100);
+  checkRange('clickPatchMinMm', o.clickPatchMinMm, 0, 500);
+  return o;
+}
+
+function checkVolume(volume: PromptVolume): void {
+  const { dims, spacingMm, values } = volume;
+  if (!Array.isArray(dims) || dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new PromptError(`volume dims must be three positive integers, got ${JSON.stringify(dims)}`);
+  }
+  if (!Array.isArray(spacingMm) || spacingMm.length !== 3 || !spacingMm.every((s) => Number.isFinite(s) && s > 0)) {
+    throw new PromptError(`volume spacingMm must be three numbers > 0, got ${JSON.stringify(spacingMm)}`);
+  }
+  const n = dims[0] * dims[1] * dims[2];
+  if (values.length !== n) throw new PromptError(`volume has ${values.length} values but dims ${dims.join('×')} need ${n}`);
+}
+
+const now = (): number => performance.now();
+
+/** Trilinear sample of `img` (grid `dims`) at fractional voxel (x, y, z), which must lie inside. */
+function trilinear(img: Float32Array, dims: Vec3, x: number, y: number, z: number): number {
+  const [nx, ny, nz] = dims;
+  const x0 = Math.min(nx - 1, Math.floor(x));
+  const y0 = Math.min(ny - 1, Math.floor(y));
+  const z0 = Math.min(nz - 1, Math.floor(z));
+  const x1 = Math.min(nx - 1, x0 + 1);
+  const y1 = Math.min(ny - 1, y0 + 1);
+  const z1 = Math.min(nz - 1, z0 + 1);
+  const fx = x - x0;
+  const fy = y - y0;
+  const fz = z - z0;
+  const at = (i: number, j: number, k: number): number => img[(k * ny + j) * nx + i];
+  const c00 = at(x0, y0, z0) * (1 - fx) + at(x1, y0, z0) * fx;
+  const c10 = at(x0, y1, z0) * (1 - fx) + at(x1, y1, z0) * fx;
+  const c01 = at(x0, y0, z1) * (1 - fx) + at(x1, y0, z1) * fx;
+  const c11 = at(x0, y1, z1) * (1 - fx) + at(x1, y1, z1) * fx;
+  return (c00 * (1 - fy) + c10 * fy) * (1 - fz) + (c01 * (1 - fy) + c11 * fy) * fz;
+}
+
+function median(values: Float64Array | number[]): number {
+  const s = Float64Array.from(values).sort();
+  if (s.length === 0) return 0;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+}
+
+/** A box prompt as a 3-D voxel box: a 2-D box (one slice) reaches ¾ of its larger in-plane size up and down. */
+function boxAs3d(b: VoxelBox, spacingMm: Vec3, dims: Vec3): VoxelBox {
+  if (b.min[2] !== b.max[2]) return b;
+  const sizeMm = Math.max((b.max[0] - b.min[0] + 1) * spacingMm[0], (b.max[1] - b.min[1] + 1) * spacingMm[1]);
+  const reach = Math.ceil((0.75 * sizeMm) / 2 / spacingMm[2]);
+  return { min: [b.min[0], b.min[1], Math.max(0, b.min[2] - reach)], max: [b.max[0], b.max[1], Math.min(dims[2] - 1, b.max[2] + reach)] };
+}
+
+/** Distance (mm) from voxel centre `c` along unit direction u (mm space) to where the ray leaves box `b` (voxel edges at ±0.5). */
+function exitDistanceMm(b: VoxelBox, c: Vec3, u: [number, number, number], spacingMm: Vec3): number {
+  let t = Infinity;
+  for (let a = 0; a < 3; a++) {
+    const step = u[a] / spacingMm[a];
+    if (step > 1e-12) t = Math.min(t, (b.max[a] + 0.5 - c[a]) / step);
+    else if (step < -1e-12) t = Math.min(t, (b.min[a] - 0.5 - c[a]) / step);
+  }
+  return Math.max(0, t);
+}
+
+/**
+ * Segments one object from clicks and boxes (see the file comment for the method).
+ *
+ * @param volume - the image: `values` (i fastest), `dims`, `spacingMm`.
+ * @param prompts - `points` ({voxel: [i, j, k], positive}) and `boxes` ({min, max} inclusive
+ *   voxel corners; min k = max k for a box drawn on one slice); at least one positive point or
+ *   box. The first positive point (else the first box's centre) is the object's centre.
+ * @param options - see {@link PromptSegmentationOptions}; `previous` and `prior` on the full grid.
+ * @returns the object's 0/1 mask on the full grid, the ROI, the centre, radii and timings.
+ * @throws PromptError for bad prompts, a volume whose size does not match its dims, a `previous`
+ *   or `prior` of the wrong type or length, or an option out of range.
+ * @example
+ * const { mask } = segmentFromPrompts({ values, dims, spacingMm }, { points: [{ voxel: [40, 52, 12], positive: true }], boxes: [] });
+ */
+export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, options: PromptSegmentationOptions = {}): PromptSegmentation {
+  const tStart = now();
+  checkVolume(volume);
+  const clean = validatePrompts(prompts, volume.dims);
+  const o = resolvePromptOptions(options);
+  const { dims, spacingMm } = volume;
+  const n = dims[0] * dims[1] * dims[2];
+  const { previous, prior } = options;
+  if (previous !== undefined && (!(previous instanceof Uint8Array) || previous.length !== n)) {
+    throw new PromptError(`previous must be a Uint8Array of ${n} voxels (dims ${dims.join('×')}), got ${previous instanceof Uint8Array ? `${previous.length} voxels` : typeof previous}`);
+  }
+  if (prior !== undefined && (!(prior instanceof Float32Array) || prior.length !== n)) {
+    throw new PromptError(`prior must be a Float32Array of ${n} voxels (dims ${dims.join('×')}), got ${prior instanceof Float32Array ? `${prior.length} voxels` : typeof prior}`);
+  }
+
+  // 1. Centre, ROI, smoothing.
+  const firstPositive = clean.points.find((p) => p.positive);
+  const centre: Vec3 = firstPositive
+    ? firstPositive.voxel
+    : ([0, 1, 2].map((a) => Math.round((clean.boxes[0].min[a] + clean.boxes[0].max[a]) / 2)) as Vec3);
+  const constraints = clean.points.filter((p) => p !== firstPositive);
+  const boxes = clean.boxes.map((b) => boxAs3d(b, spacingMm, dims));
+  const minSpacing = Math.min(...spacingMm);
+  const maxSpacing = Math.max(...spacingMm);
+  // Positive clicks farther out than maxRadiusMm widen the reach so that they can be honoured.
+  let reachMm = o.maxRadiusMm;
+  for (const p of constraints) if (p.positive) reachMm = Math.max(reachMm, 1.25 * Math.hypot(...[0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a])) + 5);
+  const roi = growBoxMm({ min: centre, max: centre }, reachMm + maxSpacing, spacingMm, dims);
+  const roiDims = boxSize(roi);
+  const image = gaussianSmoothMm(cropToFloat32(volume.values, dims, roi), roiDims, spacingMm, o.smoothingMm);
+  const priorRoi = prior ? cropToFloat32(prior, dims, roi) : undefined;
+  const c: Vec3 = [centre[0] - roi.min[0], centre[1] - roi.min[1], centre[2] - roi.min[2]];
+  const tSmooth = now();
+
+  // 2. Radial profiles and edge strengths.
+  const rays = sphereRays(o.rayCount);
+  const R = rays.count;
+  const step = minSpacing / 2;
+  const samples = Math.floor(reachMm / step) + 1;
+  const halfWidth = o.edgeHalfWidthMm > 0 ? o.edgeHalfWidthMm : Math.max(1, maxSpacing / 2);
+  const hk = Math.max(1, Math.round(halfWidth / step));
+  const profile = new Float64Array(R * samples);
+  const priorProfile = priorRoi ? new Float64Array(R * samples) : undefined;
+  const valid = new Int32Array(R); // samples inside the ROI along each ray
+  for (let r = 0; r < R; r++) {
+    const ux = rays.directions[3 * r] / spacingMm[0];
+    const uy = rays.directions[3 * r + 1] / spacingMm[1];
+    const uz = rays.directions[3 * r + 2] / spacingMm[2];
+    let i = 0;
+    for (; i < samples; i++) {
+      const t = i * step;
+      const x = c[0] + t * ux;
+      const y = c[1] + t * uy;
+      const z = c[2] + t * uz;
+      if (x < 0 || y < 0 || z < 0 || x > roiDims[0] - 1 || y > roiDims[1] - 1 || z > roiDims[2] - 1) break;
+      profile[r * samples + i] = trilinear(image, roiDims, x, y, z);
+      if (priorProfile && priorRoi) priorProfile[r * samples + i] = trilinear(priorRoi, roiDims, x, y, z);
+    }
+    valid[r] = i;
+  }
+  const edge = new Float64Array(R * samples);
+  const meanEdge = new Float64Array(samples);
+  const meanCount = new Float64Array(samples);
+  for (let r = 0; r < R; r++) {
+    const base = r * samples;
+    for (let i = 0; i + hk < valid[r]; i++) {
+      const d = profile[base + Math.max(0, i - hk)] - profile[base + i + hk];
+      edge[base + i] = d;
+      meanEdge[i] += d;
+      meanCount[i] += 1;
+    }
+  }
+  // The starting sphere: the radius whose mean edge is most significant (|mean| × r^exponent, since
+  // the noise of a mean over a sphere falls with its area), no smaller than 0.7 × the distance of
+  // the farthest positive correction click.
+  const minIndex = Math.max(1, Math.round((0.75 * minSpacing) / step));
+  let farthestPositiveMm = 0;
+  for (const p of constraints) {
+    if (p.positive) farthestPositiveMm = Math.max(farthestPositiveMm, Math.hypot(...[0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a])));
+  }
+  const startIndex = minIndex;
+  void farthestPositiveMm;
+  let bestIndex = Math.min(samples - 1, startIndex);
+  let bestScore = -1;
+  const searchEnd = Math.min(samples, Math.floor(o.maxRadiusMm / step) + 1);
+  for (let i = startIndex; i < searchEnd; i++) {
+    if (meanCount[i] < R / 2) break;
+    const score = Math.abs(meanEdge[i] / meanCount[i]) * Math.pow(i * step, o.radiusSignificanceExponent);
+    if (score > bestScore) {
+      bestScore = score;
+      bestIndex = i;
+    }
+  }
+  const sign = meanEdge[bestIndex] >= 0 ? 1 : -1;
+  if (process.env.LL_DEBUG) console.log(Array.from({ length: 60 }, (_, q) => { const i = Math.round(q * samples / 60); return `${(i * step).toFixed(1)}:${(meanEdge[i] / Math.max(1, meanCount[i])).toFixed(1)}`; }).join(' '), 'best', bestIndex * step);
+  const absEdges: number[] = [];
+  for (let r = 0; r < R; r++) for (let i = 0; i + hk < valid[r]; i += 3) absEdges.push(Math.abs(edge[r * samples + i]));
+  const noise = Math.max(1e-9, median(absEdges));
+  for (let r = 0; r < R; r++) {
+    const base = r * samples;
+    for (let i = 0; i < samples; i++) {
+      let e = i + hk < valid[r] ? Math.max(0, (sign * edge[base + i]) / noise) : 0;
+      if (priorProfile && i + hk < valid[r]) e += (o.priorWeight * Math.max(0, priorProfile[base + Math.max(0, i - hk)] - priorProfile[base + i + hk])) / 0.1;
+      edge[base + i] = e;
+    }
+  }
+
+  // 3–4. Radii: strongest edges under a smoothness penalty (iterated conditional modes), first
+  // with the box limits only, then after each correction click in order. A click is the middle of
+  // an error region (the robot user's rule, and what people do): a positive click at distance d
+  // where the radius was r moves the bound to d + max(1 mm, (d − r) / 2), a negative one to
+  // d − max(1 mm, (r − d) / 2), on every ray within clickConeDeg of its direction.
+  const lo = new Int32Array(R).fill(minIndex);
+  const hi = new Int32Array(R);
+  const maxIndex = Math.floor(o.maxRadiusMm / step);
+  for (let r = 0; r < R; r++) hi[r] = Math.max(minIndex, Math.min(maxIndex, valid[r] - 1));
+  for (const b of boxes) {
+    for (let r = 0; r < R; r++) {
+      const u: [number, number, number] = [rays.directions[3 * r], rays.directions[3 * r + 1], rays.directions[3 * r + 2]];
+      const exit = Math.floor(exitDistanceMm(b, centre, u, spacingMm) / step);
+      hi[r] = Math.max(0, Math.min(hi[r], exit));
+      if (lo[r] > hi[r]) lo[r] = hi[r];
+    }
+  }
+  const tRays = now();
+  let radius = new Int32Array(R);
+  for (let r = 0; r < R; r++) radius[r] = Math.min(hi[r], Math.max(lo[r], bestIndex));
+  const K = rays.neighbourCount;
+  const optimise = (): void => {
+    for (let it = 0; it < o.iterations; it++) {
+      const next = new Int32Array(R);
+      let changed = 0;
+      for (let r = 0; r < R; r++) {
+        let sum = 0;
+        for (let q = 0; q < K; q++) sum += radius[rays.neighbours[r * K + q]];
+        const mean = sum / K;
+        const tau = Math.max(1 / step, o.smoothnessFraction * mean);
+        const from = Math.max(lo[r], Math.floor(mean - 4 * tau));
+        const to = Math.min(hi[r], Math.ceil(mean + 4 * tau));
+        let best = Math.min(hi[r], Math.max(lo[r], Math.round(mean)));
+        let bestScore = -Infinity;
+        for (let i = from; i <= to; i++) {
+          const z = (i - mean) / tau;
+          const score = edge[r * samples + i] - o.smoothnessWeight * z * z;
+          if (score > bestScore) {
+            bestScore = score;
+            best = i;
+          }
+        }
+        next[r] = best;
+        if (best !== radius[r]) changed++;
+      }
+      radius = next;
+      if (changed === 0) break;
+    }
+  };
+  optimise();
+  const cosCone = Math.cos((o.clickConeDeg * Math.PI) / 180);
+  for (const p of constraints) {
+    const w = [0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a]);
+    const d = Math.hypot(w[0], w[1], w[2]);
+    if (d < step) continue;
+    const current = radiusInDirection(rays, Float64Array.from(radius, (i) => i * step), w[0], w[1], w[2]);
+    // The patch of rays a click moves: within clickConeDeg, and laterally no wider than a multiple of
+    // the error the click implies (clickPatchFactor × |d − r|, at least clickPatchMinMm).
+    const patchMm = Math.max(o.clickPatchMinMm, o.clickPatchFactor * Math.abs(d - current));
+    for (let r = 0; r < R; r++) {
+      const cosG = (rays.directions[3 * r] * w[0] + rays.directions[3 * r + 1] * w[1] + rays.directions[3 * r + 2] * w[2]) / d;
+      if (cosG < cosCone || d * Math.sqrt(Math.max(0, 1 - cosG * cosG)) > patchMm) continue;
+      if (p.positive) {
+        const bound = cosG * (d + Math.max(1, (d - current) / 2));
+        lo[r] = Math.min(valid[r] - 1, Math.max(lo[r], Math.ceil(bound / step)));
+        if (hi[r] < lo[r]) hi[r] = lo[r];
+      } else {
+        const bound = cosG * (d - Math.max(1, (current - d) / 2));
+        hi[r] = Math.max(0, Math.min(hi[r], Math.floor(bound / step)));
+        if (lo[r] > hi[r]) lo[r] = hi[r];
+      }
+      radius[r] = Math.min(hi[r], Math.max(lo[r], radius[r]));
+    }
+    optimise();
+  }
+  const radiiMm = Float64Array.from(radius, (i) => i * step);
+  const tOpt = now();
+
+  // 5. Rasterise the star-shaped object in its bounding box.
+  let maxR = 0;
+  let sumR = 0;
+  let minR = Infinity;
+  for (const x of radiiMm) {
+    maxR = Math.max(maxR, x);
+    minR = Math.min(minR, x);
+    sumR += x;
+  }
+  const objectBox = growBoxMm({ min: centre, max: centre }, maxR + maxSpacing, spacingMm, dims);
+  const [bx, by, bz] = boxSize(objectBox);
+  const region = new Uint8Array(bx * by * bz);
+  const inner = 0.5 * minSpacing;
+  let v = 0;
+  for (let k = 0; k < bz; k++) {
+    const z = (objectBox.min[2] + k - centre[2]) * spacingMm[2];
+    for (let j = 0; j < by; j++) {
+      const y = (objectBox.min[1] + j - centre[1]) * spacingMm[1];
+      for (let i = 0; i < bx; i++, v++) {
+        const x = (objectBox.min[0] + i - centre[0]) * spacingMm[0];
+        const d = Math.sqrt(x * x + y * y + z * z);
+        if (d > maxR) continue;
+        if (d <= inner || d <= radiusInDirection(rays, radiiMm, x, y, z)) region[v] = 1;
+      }
+    }
+  }
+  const mask = previous ? Uint8Array.from(previous) : new Uint8Array(n);
+  pasteMask(mask, dims, objectBox, region);
+  const tEnd = now();
+  return {
+    mask,
+    roi: objectBox,
+    centreVoxel: centre,
+    radiusMm: { min: minR, mean: sumR / R, max: maxR },
+    timingsMs: { smoothing: tSmooth - tStart, rays: tRays - tSmooth, optimisation: tOpt - tRays, rasterising: tEnd - tOpt, total: tEnd - tStart },
+  };
+}

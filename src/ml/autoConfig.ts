@@ -1,0 +1,221 @@
+// Automatic configuration from the training data, nnU-Net style but sized for a CPU budget, and
+// stored in the model card (preprocessing + patch size) so inference does exactly the same:
+//  - modality detected from the intensities (or given): CT from the HU range, PET from SUV-like
+//    non-negative non-integer values, MR otherwise;
+//  - target spacing from the training cases' median spacing (kept anisotropic where the data
+//    are), coarsened only where needed: no axis finer than a floor s, the smallest s ≥ the finest
+//    median spacing for which the median case fits `caseVoxelBudget` voxels;
+//  - patch size from the median case shape at that spacing, each axis a multiple of
+//    2^(levels−1), shrunk (largest axis first) until it fits `patchVoxelBudget` voxels;
+//  - intensity normalisation by modality: CT clipped to the 0.5–99.5 percentiles of the training
+//    lesion voxels and z-scored with their mean and standard deviation; MR and PET z-scored per
+//    image inside the foreground.
+import { readNifti } from '../nifti';
+import type { Vec3 } from '../volume/patches';
+import { approximateQuantile, defaultPreprocessing, type Modality, type Preprocessing } from './preprocess';
+
+/** Error raised for unusable inputs to the automatic configuration. */
+export class AutoConfigError extends Error {
+  override name = 'AutoConfigError';
+}
+
+/** What {@link detectModality} found, and why. */
+export interface ModalityGuess {
+  modality: Modality;
+  reason: string;
+}
+
+/**
+ * Guesses the modality of an image from its intensities.
+ * - CT: the 1st percentile is at or below −500 (air in Hounsfield units) and the values are
+ *   integers (HU are stored as integers, possibly scaled).
+ * - PET: no value below −0.01, most non-zero values non-integer, 99.9th percentile below 200
+ *   (standardised uptake values).
+ * - MR otherwise.
+ */
+export function detectModality(data: ArrayLike<number>): ModalityGuess {
+  const stride = Math.max(1, Math.floor(data.length / 100_000));
+  let n = 0;
+  let nonZero = 0;
+  let nonInteger = 0;
+  let min = Infinity;
+  for (let i = 0; i < data.length; i += stride) {
+    const v = data[i];
+    if (!Number.isFinite(v)) continue;
+    n++;
+    if (v < min) min = v;
+    if (v !== 0) {
+      nonZero++;
+      if (Math.abs(v - Math.round(v)) > 1e-3) nonInteger++;
+    }
+  }
+  if (n === 0) return { modality: 'MR', reason: 'no finite values; MR assumed' };
+  const p1 = approximateQuantile(data, 0.01);
+  const p999 = approximateQuantile(data, 0.999);
+  const fracNonInteger = nonZero > 0 ? nonInteger / nonZero : 0;
+  if (p1 <= -500 && fracNonInteger < 0.05) {
+    return { modality: 'CT', reason: `1st percentile ${p1.toFixed(0)} ≤ −500 (air in HU) and integer values` };
+  }
+  if (min >= -0.01 && fracNonInteger > 0.5 && p999 < 200) {
+    return { modality: 'PET', reason: `non-negative, ${(100 * fracNonInteger).toFixed(0)} % of non-zero values non-integer, 99.9th percentile ${p999.toFixed(1)} < 200 (SUV-like)` };
+  }
+  return { modality: 'MR', reason: `neither HU-like (1st percentile ${p1.toFixed(1)}) nor SUV-like (${(100 * fracNonInteger).toFixed(0)} % non-integer, 99.9th percentile ${p999.toFixed(1)})` };
+}
+
+/** Median of numbers (mean of the middle two for an even count). */
+export function median(values: number[]): number {
+  if (values.length === 0) throw new AutoConfigError('median of no values');
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Options of {@link planConfiguration}. */
+export interface PlanOptions {
+  /** U-Net levels: every patch axis is a multiple of 2^(levels−1); default 4. */
+  levels?: number;
+  /** Most voxels of the median case at the target spacing (a time budget); default 160 000. */
+  caseVoxelBudget?: number;
+  /** Most voxels of one patch (a memory / step-time budget); default 131 072 (64×64×32). */
+  patchVoxelBudget?: number;
+}
+
+/** Result of {@link planConfiguration}. */
+export interface Plan {
+  medianSpacingMm: Vec3;
+  /** Median case size in voxels at its own spacing. */
+  medianShape: Vec3;
+  targetSpacingMm: Vec3;
+  /** Median case size at the target spacing. */
+  targetShape: Vec3;
+  patchSizeVoxels: Vec3;
+}
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000;
+
+/**
+ * Plans the target spacing and patch size from the cases' grids (see the file comment).
+ * @throws AutoConfigError for no cases or invalid budgets.
+ */
+export function planConfiguration(cases: { dims: Vec3; spacingMm: Vec3 }[], opts: PlanOptions = {}): Plan {
+  if (cases.length === 0) throw new AutoConfigError('the automatic configuration needs at least one case');
+  const levels = opts.levels ?? 4;
+  const multiple = 2 ** (levels - 1);
+  const caseBudget = opts.caseVoxelBudget ?? 160_000;
+  const patchBudget = opts.patchVoxelBudget ?? 64 * 64 * 32;
+  if (!(caseBudget >= multiple ** 3) || !(patchBudget >= multiple ** 3)) {
+    throw new AutoConfigError(`voxel budgets must hold at least one ${multiple}³ block, got case ${caseBudget}, patch ${patchBudget}`);
+  }
+  const axes = [0, 1, 2] as const;
+  const medianSpacingMm = axes.map((a) => round3(median(cases.map((c) => c.spacingMm[a])))) as unknown as Vec3;
+  const medianShape = axes.map((a) => Math.round(median(cases.map((c) => c.dims[a])))) as unknown as Vec3;
+  const extentMm = axes.map((a) => median(cases.map((c) => c.dims[a] * c.spacingMm[a])));
+  const shapeAt = (t: number[]): Vec3 => axes.map((a) => Math.max(1, Math.round(extentMm[a] / t[a]))) as unknown as Vec3;
+  const count = (v: Vec3): number => v[0] * v[1] * v[2];
+  // Floor s on every axis' spacing, raised 2 % at a time until the median case fits.
+  let floor = Math.min(...medianSpacingMm);
+  let target = medianSpacingMm.map((m) => Math.max(m, floor));
+  while (count(shapeAt(target)) > caseBudget) {
+    floor *= 1.02;
+    target = medianSpacingMm.map((m) => Math.max(m, floor));
+  }
+  const targetSpacingMm = target.map(round3) as unknown as Vec3;
+  const targetShape = shapeAt(targetSpacingMm);
+  const patch = targetShape.map((n) => Math.max(multiple, Math.ceil(n / multiple) * multiple));
+  while (count(patch as Vec3) > patchBudget) {
+    // Shrink the axis that is largest in millimetres (ties: in voxels) by one block.
+    let a = 0;
+    for (const b of axes) {
+      if (patch[b] <= multiple) continue;
+      const mmB = patch[b] * targetSpacingMm[b];
+      const mmA = patch[a] * targetSpacingMm[a];
+      if (patch[a] <= multiple || mmB > mmA || (mmB === mmA && patch[b] > patch[a])) a = b;
+    }
+    if (patch[a] <= multiple) break;
+    patch[a] -= multiple;
+  }
+  return { medianSpacingMm, medianShape, targetSpacingMm, targetShape, patchSizeVoxels: patch as unknown as Vec3 };
+}
+
+/** Options of {@link autoConfigure}. */
+export interface AutoConfigOptions extends PlanOptions {
+  /** The modality; default detected from the images (the majority vote of the cases). */
+  modality?: Modality;
+}
+
+/** Result of {@link autoConfigure}: what goes into the card, and how it was found. */
+export interface AutoConfiguration {
+  preprocessing: Preprocessing;
+  patchSizeVoxels: Vec3;
+  plan: Plan;
+  modalityReason: string;
+  /** Lines for a log or the card's notes. */
+  summary: string[];
+}
+
+/**
+ * Configures preprocessing and patch size from training pairs (images are read once).
+ * @throws AutoConfigError when no pair is given or a CT's masks hold no lesion voxel.
+ */
+export async function autoConfigure(pairs: { imagePath: string; maskPath: string }[], opts: AutoConfigOptions = {}): Promise<AutoConfiguration> {
+  if (pairs.length === 0) throw new AutoConfigError('the automatic configuration needs at least one image/mask pair');
+  const grids: { dims: Vec3; spacingMm: Vec3 }[] = [];
+  const votes = new Map<Modality, number>();
+  const reasons: string[] = [];
+  const lesionSamples: number[] = [];
+  const images = [];
+  for (const p of pairs) {
+    const image = await readNifti(p.imagePath);
+    grids.push({ dims: image.dims, spacingMm: image.spacingMm });
+    if (!opts.modality) {
+      const g = detectModality(image.data);
+      votes.set(g.modality, (votes.get(g.modality) ?? 0) + 1);
+      reasons.push(g.reason);
+    }
+    images.push({ image, maskPath: p.maskPath });
+  }
+  let modality: Modality;
+  let modalityReason: string;
+  if (opts.modality) {
+    modality = opts.modality;
+    modalityReason = 'given';
+  } else {
+    modality = [...votes.entries()].sort((a, b) => b[1] - a[1])[0][0];
+    modalityReason = `detected: ${votes.get(modality)} of ${pairs.length} cases look like ${modality} (${reasons[0]})`;
+  }
+  const plan = planConfiguration(grids, opts);
+  const preprocessing: Preprocessing = { ...defaultPreprocessing(modality, plan.targetSpacingMm) };
+  if (modality === 'CT') {
+    for (const { image, maskPath } of images) {
+      const mask = await readNifti(maskPath);
+      const n = mask.data.length;
+      let count = 0;
+      for (let i = 0; i < n; i++) if (mask.data[i] > 0) count++;
+      const stride = Math.max(1, Math.floor(count / 20_000));
+      for (let i = 0, k = 0; i < n; i++) if (mask.data[i] > 0 && k++ % stride === 0 && Number.isFinite(image.data[i])) lesionSamples.push(image.data[i]);
+    }
+    if (lesionSamples.length === 0) throw new AutoConfigError('no lesion voxel in the CT masks: the CT normalisation needs lesion intensities');
+    const lo = approximateQuantile(lesionSamples, 0.005);
+    const hi = approximateQuantile(lesionSamples, 0.995);
+    let sum = 0;
+    let sumSq = 0;
+    for (const v0 of lesionSamples) {
+      const v = Math.min(hi, Math.max(lo, v0));
+      sum += v;
+      sumSq += v * v;
+    }
+    const mean = sum / lesionSamples.length;
+    const std = Math.max(1, Math.sqrt(Math.max(0, sumSq / lesionSamples.length - mean * mean)));
+    delete preprocessing.ctWindowHu;
+    preprocessing.ctZScore = { clipHu: [round3(lo), round3(hi)], mean: round3(mean), std: round3(std) };
+  }
+  const summary = [
+    `modality ${modality} (${modalityReason})`,
+    `median spacing ${plan.medianSpacingMm.join('×')} mm, median shape ${plan.medianShape.join('×')}`,
+    `target spacing ${plan.targetSpacingMm.join('×')} mm (median case ${plan.targetShape.join('×')} voxels), patch ${plan.patchSizeVoxels.join('×')}`,
+    modality === 'CT'
+      ? `CT: clip to [${preprocessing.ctZScore!.clipHu.join(', ')}] HU (0.5–99.5 % of lesion voxels), z-score with mean ${preprocessing.ctZScore!.mean} and std ${preprocessing.ctZScore!.std} HU`
+      : `${modality}: z-score per image inside the foreground`,
+  ];
+  return { preprocessing, patchSizeVoxels: plan.patchSizeVoxels, plan, modalityReason, summary };
+}

@@ -1,0 +1,241 @@
+// The Prompt tool on the host, through the extension's real wiring (activate → provider → model
+// commands → PromptSegmenter) with the fake vscode module, on a real soft-tissue sarcoma CT crop
+// (STS_002, 161×143×48 float32, CC BY 3.0) and its reference mask: a click at the tumour's centre
+// and a box over its extent give a pending proposal matching the reference; a negative click
+// refines it; Accept is one undoable edit into the selected label that keeps a locked label and
+// follows the overwrite policy; Reject, Backspace and Esc drop what they should.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { cancellation, commandHandlers, fakeContext, FakePanel, fakeLog, fakeVscode, installFakeVscode, Uri } from './fakeVscode';
+import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+import { readNifti } from '../../src/nifti';
+import { deltaToWire, encodeDelta } from '../../src/protocol/labelDelta';
+import { diceCoefficient, nextRobotClick } from '../../src/interactive/robotUser';
+import { addsOnePoint, maskUnderPolicy } from '../../src/editor/promptCommand';
+import type { PromptMessage } from '../../src/protocol/messages';
+
+installFakeVscode();
+
+// The model commands (which own Accept / Reject) need a little more of vscode than the shared fake.
+const fake = fakeVscode as unknown as Record<string, Record<string, unknown>> & Record<string, unknown>;
+fake.StatusBarAlignment = { Left: 1, Right: 2 };
+fake.ProgressLocation = { Notification: 15 };
+(fakeVscode.Uri as unknown as Record<string, unknown>).from = (c: { scheme: string; path: string }) => new Uri(c.scheme, c.path);
+Object.assign(fake.window, {
+  createStatusBarItem: () => ({ text: '', show() {}, hide() {}, dispose() {} }),
+});
+Object.assign(fake.workspace, {
+  registerTextDocumentContentProvider: () => ({ dispose() {} }),
+  onDidChangeWorkspaceFolders: () => ({ dispose() {} }),
+});
+
+const CASE = ['lesion', 'sarcoma-ct-mr-pet', 'STS_002', 'CT'] as const;
+const skip = skipWithoutSharedData(...CASE, 'image.nii.gz');
+const repoRoot = resolve(__dirname, '../..');
+
+let dir = '';
+let api: import('../../src/extension').LesionLabApi;
+let doc: import('../../src/editor/labelDocument').LabelDocument;
+let panel: FakePanel;
+let reference: Uint8Array;
+let dims: [number, number, number];
+let centre: [number, number, number];
+let box: { min: [number, number, number]; max: [number, number, number] };
+const edits: { label: string; undo(): void; redo(): void }[] = [];
+/** Per-click host times (ms, from the status line), for the report. */
+const clickMs: number[] = [];
+
+const lin = (i: number, j: number, k: number): number => i + dims[0] * (j + dims[1] * k);
+const lastOverlay = () => panel.webview.ofType('overlay').filter((o) => o.kind === 'probability').at(-1);
+const maskOf = (m: Record<string, unknown>): Uint8Array => Uint8Array.from(new Float32Array(m.voxels as ArrayBuffer), (p) => (p > 0.5 ? 1 : 0));
+const lastStatus = (): string => String(panel.webview.ofType('status').at(-1)?.text ?? '');
+
+/** Sends a `prompt` as the webview would and returns the host's time from the status line. */
+function prompt(m: Omit<PromptMessage, 'type'>): number {
+  const before = panel.webview.ofType('status').length;
+  panel.webview.send({ type: 'prompt', ...m });
+  const status = panel.webview.ofType('status');
+  assert.ok(status.length > before, 'the host answers every prompt with a status line');
+  const got = /^Prompt: (\d+) ms, ([\d,]+) voxels/.exec(String(status.at(-1)!.text));
+  assert.ok(got, `status line "Prompt: N ms, M voxels", got "${String(status.at(-1)!.text)}"`);
+  clickMs.push(Number(got[1]));
+  return Number(got[1]);
+}
+
+before(async () => {
+  if (skip) return;
+  dir = mkdtempSync(join(tmpdir(), 'lesionlab-prompt-'));
+  const imagePath = join(dir, 'sts002_ct.nii.gz');
+  copyFileSync(sharedDataPath(...CASE, 'image.nii.gz'), imagePath);
+  chmodSync(imagePath, 0o644);
+  const ref = await readNifti(sharedDataPath(...CASE, 'mask.nii.gz'));
+  reference = Uint8Array.from(ref.data as ArrayLike<number>, (v) => (v > 0 ? 1 : 0));
+  const image = await readNifti(imagePath);
+  dims = image.dims;
+  // The tumour's centre: its deepest voxel (the robot user's first click).
+  centre = nextRobotClick(null, reference, dims, image.spacingMm)!.voxel;
+  // The tumour's extent on the centre's axial slice: what a user drags.
+  const k = centre[2];
+  const min: [number, number, number] = [dims[0], dims[1], k];
+  const max: [number, number, number] = [-1, -1, k];
+  for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++) {
+    if (!reference[lin(i, j, k)]) continue;
+    min[0] = Math.min(min[0], i);
+    min[1] = Math.min(min[1], j);
+    max[0] = Math.max(max[0], i);
+    max[1] = Math.max(max[1], j);
+  }
+  box = { min, max };
+
+  const { activate } = await import('../../src/extension');
+  api = activate(fakeContext(repoRoot) as never);
+  api.provider.onDidChangeCustomDocument((e) => edits.push(e as never));
+  doc = await api.provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  assert.equal(doc.openError, null);
+  panel = new FakePanel();
+  await api.provider.resolveCustomEditor(doc, panel as never, cancellation as never);
+  panel.webview.send({ type: 'ready', protocolVersion: 1 });
+  await new Promise((r) => setTimeout(r, 20));
+});
+
+after(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (clickMs.length) console.log(`prompt host time per click (ms): ${clickMs.join(', ')}`);
+});
+
+const target = { labelValue: 2, overwrite: 'all' as const, overwriteLabel: 0 };
+
+test('pure helpers: overwrite policy and "one point added"', () => {
+  const current = Uint8Array.from([0, 1, 2, 3, 0]);
+  const mask = Uint8Array.from([1, 1, 1, 1, 0]);
+  assert.deepEqual(maskUnderPolicy(current, mask, 'all', 0), { mask, policyVoxels: 0 });
+  assert.deepEqual(maskUnderPolicy(current, mask, 'empty', 0), { mask: Uint8Array.from([1, 0, 0, 0, 0]), policyVoxels: 3 });
+  assert.deepEqual(maskUnderPolicy(current, mask, 'label', 3), { mask: Uint8Array.from([1, 0, 0, 1, 0]), policyVoxels: 2 });
+  assert.throws(() => maskUnderPolicy(current, new Uint8Array(3), 'all', 0), /the object mask has 3 voxels but the labels have 5/);
+  const p = { voxel: [1, 2, 3] as [number, number, number], positive: true };
+  const q = { voxel: [4, 5, 6] as [number, number, number], positive: false };
+  assert.equal(addsOnePoint({ points: [p], boxes: [] }, { points: [p, q], boxes: [] }), true);
+  assert.equal(addsOnePoint({ points: [p, q], boxes: [] }, { points: [p], boxes: [] }), false, 'Backspace recomputes');
+  assert.equal(addsOnePoint({ points: [p], boxes: [] }, { points: [q, p], boxes: [] }), false, 'a changed prefix recomputes');
+  assert.equal(addsOnePoint({ points: [p], boxes: [] }, { points: [p], boxes: [{ min: [0, 0, 3], max: [2, 2, 3] }] }), false, 'a box recomputes');
+});
+
+test('a click at the tumour centre, then a box over its extent: a pending prompt proposal matching the reference', { skip }, () => {
+  prompt({ objectId: 1, points: [{ voxel: centre, positive: true }], boxes: [], target });
+  const first = lastOverlay()!;
+  assert.deepEqual(first.proposal, { modelVersion: 'prompts', labelValue: 2, threshold: 0.5, origin: 'prompts' });
+  const clickDice = diceCoefficient(maskOf(first), reference);
+  assert.ok(maskOf(first)[lin(...centre)] === 1, 'the clicked voxel is in the object');
+  console.log(`STS_002 CT: Dice after the centre click ${clickDice.toFixed(3)}`);
+  prompt({ objectId: 1, points: [{ voxel: centre, positive: true }], boxes: [box], target });
+  const withBox = maskOf(lastOverlay()!);
+  const dice = diceCoefficient(withBox, reference);
+  console.log(`STS_002 CT: Dice after click + box ${dice.toFixed(3)}`);
+  assert.ok(dice >= 0.7, `Dice of the prompt proposal vs the reference: ${dice.toFixed(3)}`);
+  assert.deepEqual([...doc.labels].filter((v) => v !== 0).length, 0, 'nothing is written before Accept');
+  assert.match(fakeLog.lines.at(-1) ?? '', /1 point\(s\), 1 box\(es\)/);
+});
+
+test('a negative click refines the object (previous mask kept) and removes its voxel', { skip }, () => {
+  const beforeMask = maskOf(lastOverlay()!);
+  // A voxel of the object that the reference leaves out, else any object voxel off the tumour's centre slice.
+  let neg = -1;
+  for (let v = 0; v < beforeMask.length && neg < 0; v++) if (beforeMask[v] && !reference[v]) neg = v;
+  if (neg < 0) neg = beforeMask.findIndex((x, v) => x === 1 && Math.floor(v / (dims[0] * dims[1])) !== centre[2]);
+  assert.ok(neg >= 0, 'an object voxel to click off');
+  const negVoxel: [number, number, number] = [neg % dims[0], Math.floor(neg / dims[0]) % dims[1], Math.floor(neg / (dims[0] * dims[1]))];
+  const ms = prompt({ objectId: 1, points: [{ voxel: centre, positive: true }, { voxel: negVoxel, positive: false }], boxes: [box], target });
+  assert.match(fakeLog.lines.at(-1) ?? '', /2 point\(s\), 1 box\(es\), refined/);
+  const after = maskOf(lastOverlay()!);
+  assert.equal(after[neg], 0, 'the negative click removes its voxel');
+  assert.equal(after[lin(...centre)], 1, 'the positive click stays in');
+  assert.ok(diceCoefficient(after, reference) >= 0.7, `Dice after the negative click ${diceCoefficient(after, reference).toFixed(3)}`);
+  assert.ok(ms < 5000, `a click takes ${ms} ms on the host`);
+});
+
+test('Accept: one undoable edit into the selected label; a locked label and its voxels are kept', { skip }, () => {
+  // Label 1 (locked) painted by hand over a 5×5 patch at the tumour centre.
+  panel.webview.send({
+    type: 'setLabelTable',
+    label: 'Lock label',
+    labelTable: [
+      { value: 1, name: 'Bone', color: [255, 255, 0], visible: true, locked: true },
+      { value: 2, name: 'Tumour', color: [255, 0, 0], visible: true, locked: false },
+    ],
+  });
+  const painted = doc.labels.slice();
+  for (let j = -2; j <= 2; j++) for (let i = -2; i <= 2; i++) painted[lin(centre[0] + i, centre[1] + j, centre[2])] = 1;
+  panel.webview.send({ type: 'edit', label: 'Brush', delta: deltaToWire(encodeDelta(doc.labels, painted)) });
+  const beforeAccept = doc.labels.slice();
+  const object = maskOf(lastOverlay()!);
+  const editsBefore = edits.length;
+  panel.webview.send({ type: 'acceptPrompt', target });
+  assert.equal(edits.length, editsBefore + 1, 'Accept is one edit');
+  assert.match(edits.at(-1)!.label, /^Prompt segmentation \(label 2\)$/);
+  let written = 0;
+  for (let v = 0; v < object.length; v++) {
+    if (!object[v]) continue;
+    const expected = beforeAccept[v] === 1 ? 1 : 2;
+    assert.equal(doc.labels[v], expected, `voxel ${v}`);
+    if (expected === 2) written++;
+  }
+  assert.equal(doc.labels[lin(...centre)], 1, 'the locked label keeps its voxel at the centre');
+  for (let v = 0; v < object.length; v++) if (!object[v]) assert.equal(doc.labels[v], beforeAccept[v]);
+  assert.ok(written > 1000, `${written} voxels written`);
+  assert.deepEqual(panel.webview.ofType('promptsCleared').at(-1), { type: 'promptsCleared', cause: 'accepted' });
+  assert.deepEqual(panel.webview.ofType('clearOverlay').at(-1), { type: 'clearOverlay', kind: 'probability' });
+  assert.match(lastStatus(), /voxels set to label 2; 25 voxels of locked labels kept/);
+  // Undo restores the labels exactly; redo writes the object again.
+  const accepted = doc.labels.slice();
+  edits.at(-1)!.undo();
+  assert.deepEqual(doc.labels, beforeAccept);
+  edits.at(-1)!.redo();
+  assert.deepEqual(doc.labels, accepted);
+});
+
+test('the next object: Accept through the command keeps the overwrite policy "empty"', { skip }, async () => {
+  const labelsBefore = doc.labels.slice();
+  prompt({ objectId: 2, points: [{ voxel: centre, positive: true }], boxes: [box], target: { labelValue: 3, overwrite: 'empty', overwriteLabel: 0 } });
+  const object = maskOf(lastOverlay()!);
+  const result = (await commandHandlers.get('lesionLab.acceptProposal')!(doc.uri)) as { modelVersion: string; addedVoxels: number; replacedVoxels: number };
+  assert.equal(result.modelVersion, 'prompts');
+  assert.equal(result.replacedVoxels, 0, 'overwrite "empty" replaces no label');
+  let added = 0;
+  for (let v = 0; v < object.length; v++) {
+    if (labelsBefore[v] !== 0 || !object[v]) assert.equal(doc.labels[v], labelsBefore[v]);
+    else {
+      assert.equal(doc.labels[v], 3);
+      added++;
+    }
+  }
+  assert.equal(result.addedVoxels, added);
+});
+
+test('Backspace recomputes from the remaining prompts, Esc (empty prompts) drops the proposal, Reject drops it too', { skip }, async () => {
+  const labels = doc.labels.slice();
+  const p = { voxel: centre, positive: true };
+  prompt({ objectId: 3, points: [p], boxes: [box], target });
+  prompt({ objectId: 3, points: [p], boxes: [], target });
+  assert.doesNotMatch(fakeLog.lines.at(-1) ?? '', /refined/, 'removing a prompt recomputes');
+  const overlays = panel.webview.ofType('overlay').length;
+  panel.webview.send({ type: 'prompt', objectId: 3, points: [], boxes: [], target });
+  assert.equal(panel.webview.ofType('overlay').length, overlays, 'no new proposal');
+  assert.deepEqual(panel.webview.ofType('clearOverlay').at(-1), { type: 'clearOverlay', kind: 'probability' });
+  assert.equal(await commandHandlers.get('lesionLab.acceptProposal')!(doc.uri), undefined, 'nothing to accept after Esc');
+  prompt({ objectId: 4, points: [p], boxes: [], target });
+  assert.equal(await commandHandlers.get('lesionLab.rejectProposal')!(doc.uri), true);
+  assert.deepEqual(panel.webview.ofType('promptsCleared').at(-1), { type: 'promptsCleared', cause: 'rejected' });
+  assert.deepEqual(doc.labels, labels, 'Backspace, Esc and Reject change no label');
+});
+
+test('bad prompts are refused with a status line, not a crash', { skip }, () => {
+  const before = panel.webview.ofType('overlay').length;
+  panel.webview.send({ type: 'prompt', objectId: 5, points: [{ voxel: centre, positive: false }], boxes: [], target });
+  assert.equal(panel.webview.ofType('overlay').length, before);
+  assert.match(lastStatus(), /^Prompt: .*no positive point and no box/);
+  panel.webview.send({ type: 'prompt', objectId: 5, points: [{ voxel: [dims[0], 0, 0], positive: true }], boxes: [], target });
+  assert.match(fakeLog.lines.at(-1) ?? '', /points\[0\]\.voxel \[161, 0, 0\] lies outside the image/);
+});

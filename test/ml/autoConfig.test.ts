@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readNifti } from '../../src/nifti';
+import { autoConfigure, detectModality, median, planConfiguration } from '../../src/ml/autoConfig';
+import { chooseStarterTask } from '../../src/ml/starterChoice';
+import { normalizeIntensity, validatePreprocessing } from '../../src/ml/preprocess';
+import type { Vec3 } from '../../src/volume/patches';
+import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+
+const STS = (id: string, m: string, f = 'image.nii.gz'): string => sharedDataPath('lesion', 'sarcoma-ct-mr-pet', id, m, f);
+const skip = skipWithoutSharedData('lesion', 'sarcoma-ct-mr-pet', 'STS_001');
+const skipMs = skipWithoutSharedData('lesion', 'ms-flair-mni', 'patient07');
+
+test('planConfiguration: median spacing kept where it fits, coarsened only as needed; patch axes multiples of 2^(levels−1) within budget', () => {
+  // PET-like: 5.47 × 5.47 × 3.27 mm, small cases → the median spacing as it is (anisotropic).
+  const pet = planConfiguration([
+    { dims: [30, 27, 48], spacingMm: [5.47, 5.47, 3.27] },
+    { dims: [41, 43, 59], spacingMm: [4.69, 4.69, 3.27] },
+    { dims: [33, 32, 64], spacingMm: [5.47, 5.47, 3.27] },
+  ]);
+  assert.deepEqual(pet.medianSpacingMm, [5.47, 5.47, 3.27]);
+  assert.deepEqual(pet.targetSpacingMm, [5.47, 5.47, 3.27]);
+  assert.ok(pet.patchSizeVoxels.every((n, a) => n % 8 === 0 && n >= pet.targetShape[a]), `patch ${pet.patchSizeVoxels} covers ${pet.targetShape}`);
+  // CT-like: 0.98 × 0.98 × 3.27 mm, 170 × 165 × 58 → in-plane coarsened, slices kept at 3.27 mm.
+  const ct = planConfiguration([{ dims: [170, 165, 58], spacingMm: [0.977, 0.977, 3.27] }], { caseVoxelBudget: 300_000, patchVoxelBudget: 64 * 64 * 32 });
+  assert.equal(ct.targetSpacingMm[2], 3.27);
+  assert.ok(ct.targetSpacingMm[0] > 1.5 && ct.targetSpacingMm[0] < 3.27 && ct.targetSpacingMm[0] === ct.targetSpacingMm[1], `${ct.targetSpacingMm}`);
+  assert.ok(ct.targetShape[0] * ct.targetShape[1] * ct.targetShape[2] <= 300_000);
+  const p = ct.patchSizeVoxels;
+  assert.ok(p.every((n) => n % 8 === 0) && p[0] * p[1] * p[2] <= 64 * 64 * 32, `patch ${p}`);
+  // Levels 3 → multiples of 4.
+  assert.ok(planConfiguration([{ dims: [21, 22, 23], spacingMm: [1, 1, 1] }], { levels: 3 }).patchSizeVoxels.every((n) => n % 4 === 0));
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 2, 3]), 2.5);
+  assert.throws(() => planConfiguration([]), /at least one case/);
+});
+
+test('CT z-score preprocessing: clip to the lesion percentiles, z-score; invalid descriptors are refused', () => {
+  const p = validatePreprocessing({ modality: 'CT', targetSpacingMm: null, ctZScore: { clipHu: [-100, 150], mean: 40, std: 30 } });
+  const n = normalizeIntensity(Float32Array.from([-1000, -100, 40, 70, 1000]), p);
+  assert.deepEqual(Array.from(n.values).map((v) => +v.toFixed(4)), [-4.6667, -4.6667, 0, 1, 3.6667]);
+  assert.deepEqual(Array.from(n.foreground), [0, 1, 1, 1, 1]);
+  assert.ok(Math.abs(n.backgroundValue - -4.6667) < 1e-3);
+  assert.throws(() => validatePreprocessing({ modality: 'CT', targetSpacingMm: null, ctZScore: { clipHu: [150, -100], mean: 40, std: 30 } }), /ctZScore/);
+  assert.throws(() => validatePreprocessing({ modality: 'CT', targetSpacingMm: null, ctZScore: { clipHu: [-100, 150], mean: 40, std: 0 } }), /ctZScore/);
+});
+
+test('detectModality and chooseStarterTask on real CT, MR T1 and PET sarcoma images', { skip }, async () => {
+  const ct = await readNifti(STS('STS_001', 'CT'));
+  const mr = await readNifti(STS('STS_001', 'MR_T1'));
+  const pet = await readNifti(STS('STS_001', 'PET'));
+  assert.equal(detectModality(ct.data).modality, 'CT');
+  assert.equal(detectModality(mr.data).modality, 'MR');
+  assert.equal(detectModality(pet.data).modality, 'PET');
+  assert.equal(chooseStarterTask(ct).task, 'sarcoma-ct');
+  assert.equal(chooseStarterTask(mr).task, 'sarcoma-mr-t1');
+  assert.equal(chooseStarterTask(pet).task, 'sarcoma-pet');
+  // The int16-stored cases too.
+  assert.equal(detectModality((await readNifti(STS('STS_004', 'CT'))).data).modality, 'CT');
+  assert.equal(detectModality((await readNifti(STS('STS_004', 'MR_T1'))).data).modality, 'MR');
+});
+
+test('chooseStarterTask: a brain FLAIR goes to ms-flair', { skip: skipMs }, async () => {
+  const flair = await readNifti(sharedDataPath('lesion', 'ms-flair-mni', 'patient07', 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'));
+  const c = chooseStarterTask(flair);
+  assert.equal(c.task, 'ms-flair', c.reason);
+});
+
+test('autoConfigure on CT sarcoma cases: CT detected, clip window from lesion voxels, anisotropic target spacing', { skip }, async () => {
+  const pairs = ['STS_001', 'STS_002', 'STS_003'].map((id) => ({ imagePath: STS(id, 'CT'), maskPath: STS(id, 'CT', 'mask.nii.gz') }));
+  const c = await autoConfigure(pairs, { caseVoxelBudget: 300_000 });
+  assert.equal(c.preprocessing.modality, 'CT');
+  assert.match(c.modalityReason, /detected: 3 of 3/);
+  const z = c.preprocessing.ctZScore!;
+  assert.ok(z.clipHu[0] > -300 && z.clipHu[0] < 0 && z.clipHu[1] > 50 && z.clipHu[1] < 400, `clip ${z.clipHu}`);
+  assert.ok(z.mean > 0 && z.mean < 100 && z.std > 5 && z.std < 150, `mean ${z.mean} std ${z.std}`);
+  const t = c.preprocessing.targetSpacingMm as Vec3;
+  assert.ok(Math.abs(t[2] - 3.27) < 0.01 && t[0] < t[2], `target ${t}`);
+  validatePreprocessing(c.preprocessing);
+});
+
+
+
+test('starterForImage: media/models/<task> when installed, else media/models/starter, else a clear error', async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { starterForImage } = await import('../../src/ml/starterChoice');
+  const root = mkdtempSync(join(tmpdir(), 'll-starters-'));
+  const ct = { data: Int16Array.from({ length: 1000 }, (_, i) => (i % 3 ? -1000 : 40)), dims: [10, 10, 10] as Vec3, spacingMm: [1, 1, 3] as Vec3 };
+  assert.throws(() => starterForImage(ct, root), /no starter model for sarcoma-ct/);
+  mkdirSync(join(root, 'media/models/starter'), { recursive: true });
+  writeFileSync(join(root, 'media/models/starter/card.json'), '{}');
+  assert.match(starterForImage(ct, root).reason, /media\/models\/sarcoma-ct is missing, so the general starter is used/);
+  mkdirSync(join(root, 'media/models/sarcoma-ct'), { recursive: true });
+  writeFileSync(join(root, 'media/models/sarcoma-ct/card.json'), '{}');
+  const c = starterForImage(ct, join(root, 'media'));
+  assert.equal(c.dir, join(root, 'media/models/sarcoma-ct'));
+  assert.equal(c.task, 'sarcoma-ct');
+  rmSync(root, { recursive: true, force: true });
+});

@@ -1,0 +1,215 @@
+// The Prompt tool in headless Chromium on a real CT (STS_002, soft-tissue sarcoma): K selects it;
+// a click, a Shift+click, a right click and a drag post the prompt list the host needs; the
+// markers (green +, red −, yellow box) are drawn on the slice they belong to; Backspace and Esc
+// post the shortened and the empty list; the host's answer (computed here with the same
+// src/interactive call the host makes) shows as the proposal, and Accept asks for the prompted
+// object to go into the selected label.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { segmentFromPrompts } from '../../src/interactive';
+import { nextRobotClick } from '../../src/interactive/robotUser';
+import { readNifti } from '../../src/nifti';
+import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+import { inPage, launchChromium, openHarness, pageOfVoxel, volumeFromNifti, type Harness, type Posted, type TestVolume } from './harness';
+
+const CASE = ['lesion', 'sarcoma-ct-mr-pet', 'STS_002', 'CT'] as const;
+const skip = skipWithoutSharedData(...CASE, 'image.nii.gz');
+
+let browser: Browser;
+let h: Harness;
+let vol: TestVolume;
+let centre: [number, number, number];
+
+before(async () => {
+  if (skip) return;
+  vol = await volumeFromNifti(sharedDataPath(...CASE, 'image.nii.gz'));
+  const mask = await readNifti(sharedDataPath(...CASE, 'mask.nii.gz'));
+  const reference = Uint8Array.from(mask.data as ArrayLike<number>, (v) => (v > 0 ? 1 : 0));
+  const sp = [0, 1, 2].map((n) => Math.hypot(vol.affine[n], vol.affine[4 + n], vol.affine[8 + n])) as [number, number, number];
+  centre = nextRobotClick(null, reference, vol.dims, sp)!.voxel;
+  browser = await launchChromium();
+  h = await openHarness(browser, { width: 720, height: 640 });
+  await h.load(vol);
+  await inPage(h, (v, c: number[]) => v.setCrosshairVoxel(c), centre);
+  await h.settle();
+});
+after(async () => {
+  await h?.close();
+  await browser?.close();
+});
+
+/** RGBA of the prompt layer at canvas CSS pixel (x, y). */
+async function layerPixel(x: number, y: number): Promise<number[]> {
+  return h.page.evaluate(([x, y]) => {
+    const c = document.querySelector('canvas.ll-prompt-layer') as HTMLCanvasElement;
+    const d = window.devicePixelRatio || 1;
+    return Array.from(c.getContext('2d')!.getImageData(Math.round(x * d), Math.round(y * d), 1, 1).data);
+  }, [x, y]);
+}
+
+/** Pixels of the prompt layer in each marker colour (and all drawn pixels). */
+async function layerCounts(): Promise<{ green: number; red: number; yellow: number; drawn: number }> {
+  return h.page.evaluate(() => {
+    const c = document.querySelector('canvas.ll-prompt-layer') as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const n = { green: 0, red: 0, yellow: 0, drawn: 0 };
+    for (let p = 0; p < d.length; p += 4) {
+      if (d[p + 3] === 0) continue;
+      n.drawn++;
+      const [r, g, b] = [d[p], d[p + 1], d[p + 2]];
+      if (g > 150 && r < 80 && b < 130) n.green++;
+      else if (r > 200 && g < 100 && b < 100) n.red++;
+      else if (r > 200 && g > 170 && b < 60) n.yellow++;
+    }
+    return n;
+  });
+}
+
+const isGreen = (p: number[]) => p[3] > 200 && p[1] > 150 && p[0] < 80 && p[2] < 130;
+const isRed = (p: number[]) => p[3] > 200 && p[0] > 200 && p[1] < 100 && p[2] < 100;
+
+async function canvasOf(voxel: number[]): Promise<[number, number]> {
+  return (await inPage(h, (v, a: number[]) => v.canvasOfVoxel('axial', a), voxel)) as [number, number];
+}
+
+async function prompts(): Promise<Posted[]> {
+  return (await h.posted()).filter((m) => m.type === 'prompt');
+}
+
+test('K selects the Prompt tool; click, Shift+click, right click and drag post prompts and draw markers', { skip }, async () => {
+  await h.page.keyboard.press('k');
+  assert.equal(await inPage(h, (v) => v.tool), 'prompt');
+  const target = { labelValue: 1, overwrite: 'all', overwriteLabel: 1 };
+
+  // Left click on the tumour centre: a positive point.
+  const [px, py] = await pageOfVoxel(h, 'axial', centre);
+  await h.page.mouse.click(px, py);
+  await h.settle();
+  let sent = await prompts();
+  assert.equal(sent.length, 1);
+  assert.deepEqual(sent[0], { type: 'prompt', objectId: 0, points: [{ voxel: centre, positive: true }], boxes: [], target });
+  const [cx, cy] = await canvasOf(centre);
+  assert.ok(isGreen(await layerPixel(cx, cy - 5)), 'green vertical arm of the + above the click');
+  assert.ok(isGreen(await layerPixel(cx + 5, cy)), 'green horizontal arm of the +');
+
+  // Shift+click 20 voxels to the side: a negative point (not a pan).
+  const off: [number, number, number] = [centre[0] + 20, centre[1], centre[2]];
+  const [ox, oy] = await pageOfVoxel(h, 'axial', off);
+  await h.page.keyboard.down('Shift');
+  await h.page.mouse.click(ox, oy);
+  await h.page.keyboard.up('Shift');
+  await h.settle();
+  sent = await prompts();
+  assert.deepEqual(sent.at(-1)!.points, [{ voxel: centre, positive: true }, { voxel: off, positive: false }]);
+  const [nx, ny] = await canvasOf(off);
+  assert.ok(isRed(await layerPixel(nx + 5, ny)), 'red − at the Shift+click');
+  assert.ok(!isRed(await layerPixel(nx, ny - 5)), 'a − has no vertical arm');
+
+  // Right click: also negative (not window/level).
+  const off2: [number, number, number] = [centre[0], centre[1] + 25, centre[2]];
+  const [rx, ry] = await pageOfVoxel(h, 'axial', off2);
+  const windowBefore = await inPage(h, (v) => ({ ...v.window }));
+  await h.page.mouse.click(rx, ry, { button: 'right' });
+  await h.settle();
+  sent = await prompts();
+  assert.deepEqual(sent.at(-1)!.points.slice(-1), [{ voxel: off2, positive: false }] as never);
+  assert.deepEqual(await inPage(h, (v) => ({ ...v.window })), windowBefore, 'right click does not change window/level');
+
+  // Drag: a box on the current axial slice.
+  const a: [number, number, number] = [centre[0] - 15, centre[1] - 12, centre[2]];
+  const b: [number, number, number] = [centre[0] + 12, centre[1] + 10, centre[2]];
+  const [ax, ay] = await pageOfVoxel(h, 'axial', a);
+  const [bx, by] = await pageOfVoxel(h, 'axial', b);
+  const countsBefore = await layerCounts();
+  assert.equal(countsBefore.yellow, 0, 'no box yet');
+  await h.page.mouse.move(ax, ay);
+  await h.page.mouse.down();
+  await h.page.mouse.move((ax + bx) / 2, (ay + by) / 2, { steps: 3 });
+  await h.page.mouse.move(bx, by, { steps: 3 });
+  await h.page.mouse.up();
+  await h.settle();
+  sent = await prompts();
+  assert.equal(sent.length, 4, 'one message per prompt, none while dragging');
+  const box = { min: [Math.min(a[0], b[0]), Math.min(a[1], b[1]), centre[2]], max: [Math.max(a[0], b[0]), Math.max(a[1], b[1]), centre[2]] };
+  assert.deepEqual(sent.at(-1)!.boxes, [box]);
+  assert.equal((sent.at(-1)!.points as unknown[]).length, 3);
+  const withBox = await layerCounts();
+  assert.ok(withBox.yellow > 100, `the box outline is drawn (${withBox.yellow} yellow pixels)`);
+  const [ex, ey] = await canvasOf([box.min[0] - 0.5, (box.min[1] + box.max[1]) / 2, centre[2]]);
+  const edge = await layerPixel(ex, ey);
+  assert.ok(edge[0] > 200 && edge[1] > 170 && edge[2] < 60, `yellow on the box's left edge, got ${edge}`);
+  await h.screenshot('prompt-markers');
+
+  // Another slice shows none of these markers; back on the slice they return.
+  await inPage(h, (v, c: number[]) => v.setCrosshairVoxel([c[0], c[1], c[2] + 3]), centre);
+  await h.settle();
+  const elsewhere = await layerCounts();
+  assert.equal(elsewhere.green + elsewhere.red + elsewhere.yellow, 0, `markers only on their slice, got ${JSON.stringify(elsewhere)}`);
+  await inPage(h, (v, c: number[]) => v.setCrosshairVoxel(c), centre);
+  await h.settle();
+  assert.ok((await layerCounts()).yellow > 100);
+
+  // Backspace removes the last prompt (the box).
+  await h.page.keyboard.press('Backspace');
+  await h.settle();
+  sent = await prompts();
+  assert.equal(sent.length, 5);
+  assert.deepEqual(sent.at(-1)!.boxes, []);
+  assert.equal((sent.at(-1)!.points as unknown[]).length, 3);
+  const afterBack = await layerCounts();
+  assert.equal(afterBack.yellow, 0, 'the box is gone');
+  assert.ok(afterBack.green > 10 && afterBack.red > 10, 'the points stay');
+
+  // Esc clears them all; the next click starts a new object.
+  await h.page.keyboard.press('Escape');
+  await h.settle();
+  sent = await prompts();
+  assert.deepEqual(sent.at(-1), { type: 'prompt', objectId: 0, points: [], boxes: [], target });
+  assert.equal((await layerCounts()).drawn, 0, 'no marker left');
+  await h.page.mouse.click(px, py);
+  await h.settle();
+  sent = await prompts();
+  assert.equal(sent.at(-1)!.objectId, 1);
+});
+
+test("the host's prompt proposal shows with the markers; Accept asks for the prompted object in the selected label; promptsCleared drops the markers", { skip }, async () => {
+  // Continue the object of the previous test: a box over the tumour, as the user would drag.
+  const last = (await prompts()).at(-1)!;
+  const a: [number, number, number] = [centre[0] - 28, centre[1] - 20, centre[2]];
+  const b: [number, number, number] = [centre[0] + 27, centre[1] + 18, centre[2]];
+  const [ax, ay] = await pageOfVoxel(h, 'axial', a);
+  const [bx, by] = await pageOfVoxel(h, 'axial', b);
+  await h.page.mouse.move(ax, ay);
+  await h.page.mouse.down();
+  await h.page.mouse.move(bx, by, { steps: 4 });
+  await h.page.mouse.up();
+  const msg = (await prompts()).at(-1)!;
+  assert.equal(msg.objectId, last.objectId);
+  // What the host does with the message (src/editor/promptCommand.ts): segment, post the 0/1 map.
+  const sp = [0, 1, 2].map((n) => Math.hypot(vol.affine[n], vol.affine[4 + n], vol.affine[8 + n])) as [number, number, number];
+  const result = segmentFromPrompts({ values: vol.voxels, dims: vol.dims, spacingMm: sp }, { points: msg.points as never, boxes: msg.boxes as never });
+  const map = Float32Array.from(result.mask);
+  await h.page.evaluate((bytes) => {
+    const voxels = new Float32Array(bytes).buffer;
+    window.postMessage({ type: 'overlay', kind: 'probability', voxels, range: [0, 1], proposal: { modelVersion: 'prompts', labelValue: 1, threshold: 0.5, origin: 'prompts' } }, '*');
+  }, Array.from(map));
+  await h.settle();
+  assert.equal(await inPage(h, (v) => v.proposal?.origin), 'prompts');
+  const bar = await h.page.textContent('.ll-proposal');
+  assert.match(bar ?? '', /Prompted object/);
+  await h.screenshot('prompt-proposal');
+  // Label 3 selected, overwrite only empty voxels: Accept (Shift+A) sends that target.
+  await h.page.keyboard.press('3');
+  await inPage(h, (v) => (v.overwrite = 'empty'));
+  await h.page.keyboard.press('Shift+A');
+  const accept = (await h.posted()).filter((m) => m.type === 'acceptPrompt');
+  assert.deepEqual(accept, [{ type: 'acceptPrompt', target: { labelValue: 3, overwrite: 'empty', overwriteLabel: 1 } }]);
+  assert.ok((await layerCounts()).green > 10, 'markers stay until the host confirms');
+  await h.page.evaluate(() => window.postMessage({ type: 'promptsCleared', cause: 'accepted' }, '*'));
+  await h.page.evaluate(() => window.postMessage({ type: 'clearOverlay', kind: 'probability' }, '*'));
+  await h.settle();
+  assert.equal((await layerCounts()).drawn, 0, 'markers dropped after Accept');
+  await h.page.mouse.click(ax, ay);
+  assert.equal((await prompts()).at(-1)!.objectId, (msg.objectId as number) + 1, 'the next object has a new id');
+});

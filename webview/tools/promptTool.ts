@@ -1,0 +1,223 @@
+// The Prompt tool (K): clicks and boxes that tell the host which object to segment in 3-D.
+// Left click = positive point, Shift+click or right click = negative point, drag = a box around
+// the object on the current axial slice; Backspace removes the last prompt, Esc clears them.
+// After every change the whole prompt list goes to the host (`prompt`), which answers with the
+// object's mask as the proposal overlay. The markers are drawn on a 2-D canvas over the views.
+import type { PromptBox, PromptMessage, PromptPoint, PromptTarget } from '../../src/protocol/messages';
+import type { Vec3 } from '../geometry';
+
+/** One prompt, in the order given (Backspace removes the last). */
+export type PromptEntry = { kind: 'point'; point: PromptPoint } | { kind: 'box'; box: PromptBox };
+
+/** A slice view as the marker drawing sees it. */
+export interface PromptViewFrame {
+  /** CSS px, relative to the views' canvas. */
+  rect: { x: number; y: number; width: number; height: number };
+  /** Voxel axis across the view, and the slice index shown along it. */
+  normalAxis: number;
+  slice: number;
+  /** Canvas CSS position of a (possibly fractional) voxel position. */
+  toCanvas(voxel: readonly number[]): [number, number];
+}
+
+/** What the tool needs from the viewer. */
+export interface PromptToolHooks {
+  post(message: PromptMessage): void;
+  /** The label and overwrite policy selected now. */
+  target(): PromptTarget;
+  /** The prompts or the box being dragged changed: redraw the markers. */
+  changed(): void;
+  status(text: string): void;
+}
+
+/** A press moves this many CSS px before it becomes a box drag. */
+export const PROMPT_DRAG_PX = 4;
+/** Voxel axis a box must lie across (src/interactive takes 2-D boxes with min k = max k). */
+export const PROMPT_BOX_AXIS = 2;
+
+export const PROMPT_COLORS = {
+  positive: 'rgb(34, 197, 94)',
+  negative: 'rgb(239, 68, 68)',
+  box: 'rgb(250, 204, 21)',
+} as const;
+
+interface Press {
+  x: number;
+  y: number;
+  voxel: Vec3;
+  normalAxis: number;
+  negative: boolean;
+  dragging: boolean;
+}
+
+/** Prompt state and gestures of one viewer. */
+export class PromptTool {
+  entries: PromptEntry[] = [];
+  /** Id of the object being prompted; a new one after Accept, Reject or Esc. */
+  objectId = 0;
+  /** The box being dragged (drawn dashed until release). */
+  dragBox: PromptBox | null = null;
+  private press: Press | null = null;
+
+  constructor(private readonly hooks: PromptToolHooks) {}
+
+  /** Whether a press is in progress (the viewer routes moves and releases here). */
+  get pressing(): boolean {
+    return this.press !== null;
+  }
+
+  /** A press on `voxel` of a view across voxel axis `normalAxis`; `negative` for Shift or the right button. */
+  pointerDown(x: number, y: number, voxel: Vec3, normalAxis: number, negative: boolean): void {
+    this.press = { x, y, voxel, normalAxis, negative, dragging: false };
+  }
+
+  /** A move during a press: past PROMPT_DRAG_PX it is a box from the pressed voxel to `voxel`. */
+  pointerMove(x: number, y: number, voxel: Vec3 | null): void {
+    const p = this.press;
+    if (!p || !voxel) return;
+    if (!p.dragging && Math.hypot(x - p.x, y - p.y) < PROMPT_DRAG_PX) return;
+    p.dragging = true;
+    if (p.normalAxis !== PROMPT_BOX_AXIS) return;
+    this.dragBox = boxOnSlice(p.voxel, voxel);
+    this.hooks.changed();
+  }
+
+  /** The release: a click adds a point, a drag adds its box. */
+  pointerUp(): void {
+    const p = this.press;
+    this.press = null;
+    if (!p) return;
+    if (!p.dragging) {
+      this.add({ kind: 'point', point: { voxel: [...p.voxel], positive: !p.negative } });
+      return;
+    }
+    const box = this.dragBox;
+    this.dragBox = null;
+    if (p.normalAxis !== PROMPT_BOX_AXIS || !box) {
+      this.hooks.status('Prompt: draw boxes in the axial view (across the k axis); clicks work in every view.');
+      this.hooks.changed();
+      return;
+    }
+    this.add({ kind: 'box', box });
+  }
+
+  /** Backspace: removes the last prompt and recomputes. Returns whether there was one. */
+  removeLast(): boolean {
+    if (this.entries.length === 0) return false;
+    this.entries.pop();
+    this.send();
+    return true;
+  }
+
+  /** Esc: drops every prompt (and the proposal) and starts a new object. Returns whether there were any. */
+  clear(): boolean {
+    this.press = null;
+    this.dragBox = null;
+    if (this.entries.length === 0) return false;
+    this.entries = [];
+    this.send();
+    this.objectId++;
+    return true;
+  }
+
+  /** The host is done with the object (accepted, rejected, replaced): drop the markers, new object. */
+  reset(): void {
+    this.entries = [];
+    this.press = null;
+    this.dragBox = null;
+    this.objectId++;
+    this.hooks.changed();
+  }
+
+  /** The `prompt` message for the current prompts. */
+  message(): PromptMessage {
+    const points: PromptPoint[] = [];
+    const boxes: PromptBox[] = [];
+    for (const e of this.entries) {
+      if (e.kind === 'point') points.push({ voxel: [...e.point.voxel], positive: e.point.positive });
+      else boxes.push({ min: [...e.box.min], max: [...e.box.max] });
+    }
+    return { type: 'prompt', objectId: this.objectId, points, boxes, target: this.hooks.target() };
+  }
+
+  private add(entry: PromptEntry): void {
+    this.entries.push(entry);
+    this.send();
+  }
+
+  private send(): void {
+    this.hooks.post(this.message());
+    this.hooks.changed();
+  }
+
+  /** Draws the markers of every prompt lying on each view's slice (and the box being dragged). */
+  draw(ctx: CanvasRenderingContext2D, views: readonly PromptViewFrame[]): void {
+    for (const view of views) {
+      const r = view.rect;
+      if (r.width <= 0 || r.height <= 0) continue;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(r.x, r.y, r.width, r.height);
+      ctx.clip();
+      for (const e of this.entries) {
+        if (e.kind === 'point') {
+          if (e.point.voxel[view.normalAxis] === view.slice) drawPoint(ctx, view.toCanvas(e.point.voxel), e.point.positive);
+        } else {
+          drawBox(ctx, view, e.box, false);
+        }
+      }
+      if (this.dragBox) drawBox(ctx, view, this.dragBox, true);
+      ctx.restore();
+    }
+  }
+}
+
+/** The box with corners `a` and `b` on `a`'s axial slice (inclusive voxel indices). */
+export function boxOnSlice(a: Vec3, b: Vec3): PromptBox {
+  return {
+    min: [Math.min(a[0], b[0]), Math.min(a[1], b[1]), a[2]],
+    max: [Math.max(a[0], b[0]), Math.max(a[1], b[1]), a[2]],
+  };
+}
+
+const ARM_PX = 7;
+
+function drawPoint(ctx: CanvasRenderingContext2D, [x, y]: [number, number], positive: boolean): void {
+  const stroke = (): void => {
+    ctx.beginPath();
+    ctx.moveTo(x - ARM_PX, y);
+    ctx.lineTo(x + ARM_PX, y);
+    if (positive) {
+      ctx.moveTo(x, y - ARM_PX);
+      ctx.lineTo(x, y + ARM_PX);
+    }
+    ctx.stroke();
+  };
+  ctx.lineCap = 'square';
+  // A dark rim keeps the marker visible on bright tissue and on the proposal's colours.
+  ctx.strokeStyle = 'rgba(0, 0, 0, 0.8)';
+  ctx.lineWidth = 5;
+  stroke();
+  ctx.strokeStyle = positive ? PROMPT_COLORS.positive : PROMPT_COLORS.negative;
+  ctx.lineWidth = 3;
+  stroke();
+}
+
+function drawBox(ctx: CanvasRenderingContext2D, view: PromptViewFrame, box: PromptBox, dashed: boolean): void {
+  if (view.normalAxis !== PROMPT_BOX_AXIS || box.min[2] !== view.slice) return;
+  // Outer voxel edges, so a one-voxel box still has an area.
+  const a = view.toCanvas([box.min[0] - 0.5, box.min[1] - 0.5, box.min[2]]);
+  const b = view.toCanvas([box.max[0] + 0.5, box.max[1] + 0.5, box.min[2]]);
+  const x = Math.min(a[0], b[0]);
+  const y = Math.min(a[1], b[1]);
+  const w = Math.abs(b[0] - a[0]);
+  const h = Math.abs(b[1] - a[1]);
+  ctx.setLineDash(dashed ? [6, 4] : []);
+  ctx.strokeStyle = 'rgba(0, 0, 0, 0.8)';
+  ctx.lineWidth = 4;
+  ctx.strokeRect(x, y, w, h);
+  ctx.strokeStyle = PROMPT_COLORS.box;
+  ctx.lineWidth = 2;
+  ctx.strokeRect(x, y, w, h);
+  ctx.setLineDash([]);
+}
