@@ -1,5 +1,7 @@
 // Runs every test/**/*.test.ts with Node's test runner (TypeScript through tsx).
 // Optional arguments filter test files by substring, e.g. `node scripts/run-tests.mjs nifti`.
+// `--unit` leaves out what needs Chromium, code-server, the built bundles or real training
+// (UNIT_EXCLUDED), for a fast edit-test loop; `npm test` runs everything.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -14,10 +16,13 @@ function walk(dir) {
   }
   return out;
 }
-const filters = process.argv.slice(2);
+const UNIT_EXCLUDED = ['test/webview/', 'test/e2e/', 'test/cli/', 'test/scripts/', 'test/ml/training', 'test/ml/overfit'];
+const unitOnly = process.argv.includes('--unit');
+const filters = process.argv.slice(2).filter((a) => a !== '--unit');
 const files = walk(join(root, 'test'))
   .map((f) => relative(root, f))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .filter((f) => !unitOnly || !UNIT_EXCLUDED.some((s) => f.startsWith(s)))
   .sort();
 if (files.length === 0) {
   console.error('run-tests: no test files matched');

@@ -11,6 +11,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CliCommand>>> = {
   info: async () => (await import('./cli/info')).infoCommand,
   segment: async () => (await import('./cli/segment')).segmentCommand,
   'fine-tune': async () => (await import('./cli/fineTune')).fineTuneCommand,
+  export: async () => (await import('./cli/export')).exportCommand,
 };
 
 async function usageText(): Promise<string> {

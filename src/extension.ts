@@ -19,7 +19,8 @@ import { basename } from 'node:path';
 import { LesionLabEditorProvider } from './editor/provider';
 import type { LabelDocument } from './editor/labelDocument';
 import { itkSnapLabelPathFor } from './editor/maskPath';
-import { registerModelCommands as registerEditorModelCommands } from './editor/modelCommands';
+import { registerModelCommands as registerEditorModelCommands, type ModelCommands } from './editor/modelCommands';
+import { registerCaseCommands } from './editor/caseCommands';
 import { itkSnapLabelFile, parseItkSnapLabelFile } from './editor/sidecar';
 
 /** What `activate` returns: used by the ML commands and by end-to-end tests. */
@@ -140,10 +141,20 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
  */
 function registerModelCommands(context: vscode.ExtensionContext, api: LesionLabApi): void {
   try {
-    registerEditorModelCommands(context, api);
+    const models = registerEditorModelCommands(context, api);
+    registerDatasetCommands(context, api, models);
   } catch (err) {
     // The image editor stays usable even when the model layer cannot start.
     api.log.error(`the model commands (Segment Lesion, Fine-tune) could not be registered: ${errorText(err)}`);
+  }
+}
+
+/** The Lesion Lab activity-bar view (cases, review states, Segment All Unreviewed): src/editor/caseCommands.ts. */
+function registerDatasetCommands(context: vscode.ExtensionContext, api: LesionLabApi, models: ModelCommands): void {
+  try {
+    registerCaseCommands(context, api, models);
+  } catch (err) {
+    api.log.error(`the Lesion Lab view (cases) could not be registered: ${errorText(err)}`);
   }
 }
 

@@ -1402,6 +1402,8 @@ export class Viewer {
     on(c, 'pointercancel', () => {
       this.cancelGesture();
       this.drag = null;
+      this.promptPressView = null;
+      this.promptTool.cancelPress();
     });
     on(c, 'pointerleave', () => {
       this.cursorWorld = null;

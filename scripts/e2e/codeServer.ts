@@ -271,7 +271,7 @@ export function stopStaleServer(stateDir: string): void {
   const pgid = Number(readFileSync(pidFile, 'utf8').trim());
   rmSync(pidFile, { force: true });
   if (!Number.isInteger(pgid) || pgid <= 1) return;
-  let cmdline = '';
+  let cmdline: string;
   try {
     cmdline = readFileSync(`/proc/${pgid}/cmdline`, 'utf8');
   } catch {

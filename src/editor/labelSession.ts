@@ -18,6 +18,7 @@ import { labelsFromMaskData, resampleLabelsToGrid } from './maskGrid';
 import { isInsideFolder, maskPathFor, sidecarPathFor } from './maskPath';
 import { buildSidecar, parseSidecar, SIDECAR_FORMAT, sidecarToText, type MaskSidecar } from './sidecar';
 import { voxelVolumeMm3 } from './imageInfo';
+import { completeSidecarForSave, type AcceptedProposal } from '../dataset/review';
 
 /** What the user chose for a mask that cannot be applied as it is. */
 export type MaskProblemChoice =
@@ -245,6 +246,8 @@ export class LabelSession {
   private refusedMaskPath: string | null = null;
   private maskLocationRule: MaskLocationRule | undefined;
   private imageSha256: { key: string; hash: string } | null = null;
+  /** The proposal last accepted into the labels (set by Accept), for the correction effort at save. */
+  acceptedProposal: AcceptedProposal | null = null;
 
   private constructor(
     /** The image, frame 0 (or the frame last loaded). Never written. */
@@ -472,7 +475,14 @@ export class LabelSession {
     if (sidecarProblem) {
       throw new LabelSessionError(`${sidecarProblem}; refusing to replace it, so nothing was saved. Choose another mask name (Save As) or move ${basename(sidecarPath)} away`);
     }
-    const sidecar = await this.sidecar(target, true);
+    // Lesion count, the waiting proposal's record and the correction effort (src/dataset/review.ts).
+    const sidecar = await completeSidecarForSave(await this.sidecar(target, true), {
+      image: this.image,
+      imagePath: this.imagePath,
+      maskPath: this.maskPath,
+      labels: this.model.labels,
+      accepted: this.acceptedProposal,
+    });
     const maskBytes = encodeMaskLike(this.image, this.model.labels, target);
     await writeFilesAtomically(
       [
@@ -600,7 +610,7 @@ export class LabelSession {
     try {
       header = JSON.parse(Buffer.from(backup.subarray(jsonStart, jsonStart + jsonLength)).toString('utf8')) as BackupHeader;
     } catch (err) {
-      throw new Error(`the backup of ${basename(absImage)} is corrupt (${errorText(err)})`);
+      throw new Error(`the backup of ${basename(absImage)} is corrupt (${errorText(err)})`, { cause: err });
     }
     if (header.version !== 1 || (header.bits !== 8 && header.bits !== 16)) throw new Error(`the backup of ${basename(absImage)} has an unknown version`);
     const table = validateLabelTable(header.labelTable, `the backup of ${basename(absImage)}`);

@@ -64,6 +64,24 @@ export interface SegmentCommandResult {
   windowsPredicted: number;
 }
 
+/** What a model job of the Cases view gets: the loaded active model and the settings. */
+export interface SegmentationEngine {
+  model: LoadedModel;
+  modelVersion: string;
+  backendName: string;
+  settings: ModelSettings;
+}
+
+/** A saved proposal to show on an opened document (see {@link ModelCommands.offerSavedProposal}). */
+export interface SavedProposalView {
+  modelVersion: string;
+  labels: Uint8Array;
+  probability: Float32Array;
+  uncertainty: Float32Array | null;
+  threshold: number;
+  lesionCount: number;
+}
+
 /** What Accept Lesion Proposal returns. */
 export interface AcceptCommandResult {
   modelVersion: string;
@@ -116,6 +134,8 @@ export class ModelCommands implements vscode.Disposable {
   private job: { kind: 'segmenting' | 'fine-tuning'; abort: AbortController } | null = null;
   private status: ModelStatus & { modelSource: string | null } = { backendName: null, modelVersion: null, modelSource: null };
   private historyText = '';
+  /** More Markdown for Show Model History (the Cases view's correction effort per model version). */
+  historyAppendix: (() => Promise<string>) | undefined;
   private readonly historyChanged = new vscode.EventEmitter<vscode.Uri>();
 
   constructor(
@@ -398,6 +418,58 @@ export class ModelCommands implements vscode.Disposable {
     }
   }
 
+  // ───────────── hooks for the Cases view (src/editor/caseCommands.ts) ─────────────
+
+  /**
+   * Runs `body` as the one model job (Segment All Unreviewed), with the backend started and the
+   * active model loaded. Returns undefined, after a warning, when another model job runs.
+   */
+  async runSegmentationJob<T>(abort: AbortController, body: (engine: SegmentationEngine) => Promise<T>): Promise<T | undefined> {
+    const busy = this.busyMessage();
+    if (busy) {
+      void vscode.window.showWarningMessage(busy);
+      return undefined;
+    }
+    this.job = { kind: 'segmenting', abort };
+    this.updateStatusItem();
+    try {
+      const backend = await this.ensureBackend();
+      const choice = await this.activeModel();
+      const model = await this.loadModel(choice);
+      return await body({ model, modelVersion: choice.version, backendName: backend.name, settings: this.settings() });
+    } finally {
+      this.job = null;
+      this.updateStatusItem();
+    }
+  }
+
+  /** Shows a proposal saved beside the image (Segment All Unreviewed) on `doc`, ready to Accept. */
+  offerSavedProposal(doc: LabelDocument, saved: SavedProposalView): void {
+    this.proposals.set(doc, { modelVersion: saved.modelVersion, labels: saved.labels, threshold: saved.threshold, lesionCount: saved.lesionCount });
+    this.prompts.forget(doc);
+    const provider = this.host.provider;
+    provider.clearOverlay(doc, 'probability');
+    provider.clearOverlay(doc, 'uncertainty');
+    if (saved.uncertainty) {
+      provider.showOverlay(doc, { type: 'overlay', kind: 'uncertainty', voxels: float32Buffer(saved.uncertainty), range: [0, mapRange(saved.uncertainty)[1]], proposal: null });
+    }
+    provider.showOverlay(doc, {
+      type: 'overlay',
+      kind: 'probability',
+      voxels: float32Buffer(saved.probability),
+      range: [0, 1],
+      proposal: { modelVersion: saved.modelVersion, labelValue: PROPOSAL_LABEL_VALUE, threshold: saved.threshold },
+    });
+    const text = `Proposal from model ${saved.modelVersion} (saved by Segment All Unreviewed): ${saved.lesionCount} lesion${saved.lesionCount === 1 ? '' : 's'}. Accept or reject it.`;
+    provider.postToWebviews(doc, { type: 'status', text, level: 'info' });
+    this.host.log.info(`${doc.fileName}: ${text}`);
+  }
+
+  /** Whether `doc` shows a model proposal waiting for Accept or Reject. */
+  hasPendingProposal(doc: LabelDocument): boolean {
+    return this.proposals.has(doc);
+  }
+
   // ───────────── Accept / Reject ─────────────
 
   /** Accept Lesion Proposal: writes the proposal as label 1 (locked labels kept) in one undoable edit. */
@@ -427,6 +499,8 @@ export class ModelCommands implements vscode.Disposable {
       });
       const changed = result.addedVoxels + result.replacedVoxels;
       if (changed > 0) doc.recordProposal(pending.modelVersion, result.delta, `Accept lesion proposal (model ${pending.modelVersion})`);
+      // Kept for the correction effort measured when the mask is saved (src/dataset/review.ts).
+      doc.session.acceptedProposal = { modelVersion: pending.modelVersion, labels: pending.labels };
       this.proposals.delete(doc);
       this.host.provider.clearOverlay(doc, 'probability');
       this.host.provider.clearOverlay(doc, 'uncertainty');
@@ -610,7 +684,7 @@ export class ModelCommands implements vscode.Disposable {
     }
     const history = await store.history();
     if (history.length === 0) {
-      let starter = 'the starter model';
+      let starter: string;
       try {
         starter = `the starter model (${(await this.activeModel()).version})`;
       } catch {
@@ -641,13 +715,20 @@ export class ModelCommands implements vscode.Disposable {
   async showModelHistory(): Promise<string> {
     const store = workspaceStore(this.workspaceFolder());
     const history = store ? await store.history() : [];
-    let starter = null;
+    let starter: Awaited<ReturnType<typeof readCard>> | null;
     try {
       starter = await readCard(this.findStarter());
     } catch {
       starter = null;
     }
     this.historyText = modelHistoryMarkdown(history, { storeRoot: store?.root ?? null, starter });
+    if (this.historyAppendix) {
+      try {
+        this.historyText += await this.historyAppendix();
+      } catch (err) {
+        this.host.log.warn(`model history: the correction effort could not be read: ${errorText(err)}`);
+      }
+    }
     const log = this.host.log;
     log.info(`model history (${history.length} version${history.length === 1 ? '' : 's'}${store ? ` in ${store.root}` : ''}):`);
     for (const item of versionPickItems(history)) log.info(`  ${item.version}: ${item.description} · ${item.detail}`);

@@ -109,7 +109,7 @@ export function parseSidecar(text: string, fileName: string): ParsedSidecar {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${fileName}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${fileName}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${fileName}: expected a JSON object`);
   const obj = raw as Record<string, unknown>;
@@ -119,7 +119,7 @@ export function parseSidecar(text: string, fileName: string): ParsedSidecar {
   try {
     labelTable = validateLabelTable(labelsRaw, 'labels');
   } catch (err) {
-    throw new Error(`${fileName}: ${(err as Error).message}`);
+    throw new Error(`${fileName}: ${(err as Error).message}`, { cause: err });
   }
   const prov = (obj.provenance ?? {}) as Record<string, unknown>;
   const modelVersion = typeof prov.modelVersion === 'string' ? prov.modelVersion : null;

@@ -1,21 +1,23 @@
 // Click-guided 3-D segmentation without training: one click on an object gives its 3-D mask, and
 // further clicks (and boxes) correct it. Pure and synchronous.
 //
-// Method: a star-shaped object around the first positive click (or the first box's centre).
+// Method: a star-shaped object around the first positive click (or the first box's centre);
+// docs/interactive-segmentation.md has what was tried and the measurements.
 //  1. Crop a region of interest (ROI) of `maxRadiusMm` around the centre and smooth it (Gaussian, mm).
 //  2. Sample the smoothed image along `rayCount` evenly spread rays from the centre (mm steps,
-//     true to anisotropic voxels) and compute each ray's edge strength: the drop of the profile
-//     across ±`edgeHalfWidthMm`, signed so that the dominant edge of the mean radial profile
-//     (inside → outside) counts positive; an optional lesion-probability prior adds its own drop.
-//  3. Every other click constrains the rays within `clickConeDeg` of its direction: a positive
-//     click must lie inside (radius ≥ its distance + 1 mm), a negative one outside; later clicks
-//     win over earlier ones. Boxes cap the radius where a ray leaves them.
-//  4. The radius of each ray maximises edge strength minus a smoothness penalty against the mean
-//     radius of its neighbouring rays (iterated conditional modes, all rays updated together),
-//     starting from the best sphere (the radius with the strongest mean edge).
-//  5. The mask is every voxel of the ROI within the interpolated radius of its direction.
-// `previous` (the object so far) is kept outside the ROI; inside it the object is recomputed from
-// all prompts, so a repeated call is deterministic and a negative click really removes voxels.
+//     true to anisotropic voxels); a ray's edge strength at radius r is the drop of its profile
+//     across r ± `edgeHalfWidthMm`, in noise units (median absolute drop), signed so that the
+//     edge of the starting sphere counts positive; a lesion-probability prior adds its own drop.
+//  3. The starting sphere is the radius whose mean edge over all rays is most significant
+//     (|mean| × radius, as the noise of a mean over a sphere falls with its area).
+//  4. Each ray's radius maximises its edge strength minus a smoothness penalty against the mean
+//     radius of its neighbouring rays (iterated conditional modes, all rays updated together).
+//     Boxes cap the radius where a ray leaves them. Each further click, in order, then bounds the
+//     rays near its direction (see the comment at step 4 below) and the optimisation resumes.
+//  5. The mask is every voxel within the interpolated radius of its direction.
+// `previous` (the object so far) is kept outside the object's box; inside it the object is
+// recomputed from all prompts, so a repeated call is deterministic and a negative click really
+// removes voxels.
 import type { Vec3 } from '../volume/patches';
 import { boxSize, cropToFloat32, growBoxMm, pasteMask, type VoxelBox } from './box';
 import { PromptError } from './errors';
@@ -58,6 +60,8 @@ export interface PromptSegmentationOptions {
   clickPatchFactor?: number;
   /** … and at least this many mm; default 5. */
   clickPatchMinMm?: number;
+  /** A positive click farther than this × the current radius in its direction restarts from a larger sphere; default 1.5. */
+  regrowRatio?: number;
   /** The starting sphere maximises |mean edge| × radius^exponent; default 1 (significance of a mean over the sphere). */
   radiusSignificanceExponent?: number;
 }
@@ -99,6 +103,7 @@ const DEFAULTS: ResolvedOptions = {
   radiusSignificanceExponent: 1,
   clickPatchFactor: 2,
   clickPatchMinMm: 5,
+  regrowRatio: 1.5,
 };
 
 function checkRange(name: string, value: number, min: number, max: number, integer = false): void {
@@ -126,6 +131,7 @@ export function resolvePromptOptions(opts: PromptSegmentationOptions = {}): Reso
   checkRange('radiusSignificanceExponent', o.radiusSignificanceExponent, 0, 3);
   checkRange('clickPatchFactor', o.clickPatchFactor, 0, 100);
   checkRange('clickPatchMinMm', o.clickPatchMinMm, 0, 500);
+  checkRange('regrowRatio', o.regrowRatio, 1, 100);
   return o;
 }
 
@@ -275,61 +281,68 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
       meanCount[i] += 1;
     }
   }
-  // The starting sphere: the radius whose mean edge is most significant (|mean| × r^exponent, since
-  // the noise of a mean over a sphere falls with its area), no smaller than 0.7 × the distance of
-  // the farthest positive correction click.
-  const minIndex = Math.max(1, Math.round((0.75 * minSpacing) / step));
-  let farthestPositiveMm = 0;
-  for (const p of constraints) {
-    if (p.positive) farthestPositiveMm = Math.max(farthestPositiveMm, Math.hypot(...[0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a])));
-  }
-  const startIndex = minIndex;
-  void farthestPositiveMm;
-  let bestIndex = Math.min(samples - 1, startIndex);
-  let bestScore = -1;
-  const searchEnd = Math.min(samples, Math.floor(o.maxRadiusMm / step) + 1);
-  for (let i = startIndex; i < searchEnd; i++) {
-    if (meanCount[i] < R / 2) break;
-    const score = Math.abs(meanEdge[i] / meanCount[i]) * Math.pow(i * step, o.radiusSignificanceExponent);
-    if (score > bestScore) {
-      bestScore = score;
-      bestIndex = i;
-    }
-  }
-  const sign = meanEdge[bestIndex] >= 0 ? 1 : -1;
-  if (process.env.LL_DEBUG) console.log(Array.from({ length: 60 }, (_, q) => { const i = Math.round(q * samples / 60); return `${(i * step).toFixed(1)}:${(meanEdge[i] / Math.max(1, meanCount[i])).toFixed(1)}`; }).join(' '), 'best', bestIndex * step);
+  // Edge strengths in noise units: the median absolute edge along all rays (a flat image has none).
   const absEdges: number[] = [];
-  for (let r = 0; r < R; r++) for (let i = 0; i + hk < valid[r]; i += 3) absEdges.push(Math.abs(edge[r * samples + i]));
-  const noise = Math.max(1e-9, median(absEdges));
+  let level = 0;
   for (let r = 0; r < R; r++) {
-    const base = r * samples;
-    for (let i = 0; i < samples; i++) {
-      let e = i + hk < valid[r] ? Math.max(0, (sign * edge[base + i]) / noise) : 0;
-      if (priorProfile && i + hk < valid[r]) e += (o.priorWeight * Math.max(0, priorProfile[base + Math.max(0, i - hk)] - priorProfile[base + i + hk])) / 0.1;
-      edge[base + i] = e;
+    for (let i = 0; i + hk < valid[r]; i += 3) {
+      absEdges.push(Math.abs(edge[r * samples + i]));
+      level = Math.max(level, Math.abs(profile[r * samples + i]));
     }
   }
+  const noise = Math.max(1e-9, 1e-6 * level, median(absEdges));
+  const priorDrop = (base: number, i: number): number =>
+    priorProfile ? (o.priorWeight * (priorProfile[base + Math.max(0, i - hk)] - priorProfile[base + i + hk])) / 0.1 : 0;
+  // 3. The starting sphere: the radius whose mean edge (plus the prior's mean drop) is most
+  // significant: |mean| × r^exponent, since the noise of a mean over a sphere falls with its area.
+  const minIndex = Math.max(1, Math.round((0.75 * minSpacing) / step));
+  const meanPrior = new Float64Array(samples);
+  if (priorProfile) {
+    for (let r = 0; r < R; r++) for (let i = 0; i + hk < valid[r]; i++) meanPrior[i] += priorDrop(r * samples, i);
+  }
+  const searchEnd = Math.min(samples, Math.floor(o.maxRadiusMm / step) + 1);
+  const startingSphere = (fromIndex: number): number => {
+    let bestIndex = Math.min(fromIndex, searchEnd - 1);
+    let bestScore = -Infinity;
+    for (let i = fromIndex; i < searchEnd; i++) {
+      if (meanCount[i] < R / 2) break;
+      const strength = Math.abs(meanEdge[i] / meanCount[i]) / noise + Math.max(0, meanPrior[i] / meanCount[i]);
+      const score = strength * Math.pow(i * step, o.radiusSignificanceExponent);
+      if (score > bestScore) {
+        bestScore = score;
+        bestIndex = i;
+      }
+    }
+    return Math.max(minIndex, bestIndex);
+  };
+  const rawEdge = edge;
+  const energy = new Float64Array(R * samples);
+  const setEnergy = (startIndex: number): void => {
+    const sign = meanEdge[startIndex] >= 0 ? 1 : -1;
+    for (let r = 0; r < R; r++) {
+      const base = r * samples;
+      for (let i = 0; i < samples; i++) {
+        let e = i + hk < valid[r] ? Math.max(0, (sign * rawEdge[base + i]) / noise) : 0;
+        if (priorProfile && i + hk < valid[r]) e += Math.max(0, priorDrop(base, i));
+        energy[base + i] = e;
+      }
+    }
+  };
 
-  // 3–4. Radii: strongest edges under a smoothness penalty (iterated conditional modes), first
+  // 4. Radii: strongest edges under a smoothness penalty (iterated conditional modes), first
   // with the box limits only, then after each correction click in order. A click is the middle of
   // an error region (the robot user's rule, and what people do): a positive click at distance d
-  // where the radius was r moves the bound to d + max(1 mm, (d − r) / 2), a negative one to
-  // d − max(1 mm, (r − d) / 2), on every ray within clickConeDeg of its direction.
-  const lo = new Int32Array(R).fill(minIndex);
+  // where the radius was r moves the lower bound to d + max(1 mm, (d − r) / 2), a negative one
+  // the upper bound to d − max(1 mm, (r − d) / 2) (× the cosine of each ray's angle to the click),
+  // on the rays within clickConeDeg of its direction and within clickPatchFactor × |d − r|
+  // (at least clickPatchMinMm) of it laterally. A positive click beyond regrowRatio × r means the
+  // starting sphere was a smaller structure inside the object: the starting sphere is then sought
+  // from 0.8 d outwards and all clicks are applied again.
+  const lo = new Int32Array(R);
   const hi = new Int32Array(R);
   const maxIndex = Math.floor(o.maxRadiusMm / step);
-  for (let r = 0; r < R; r++) hi[r] = Math.max(minIndex, Math.min(maxIndex, valid[r] - 1));
-  for (const b of boxes) {
-    for (let r = 0; r < R; r++) {
-      const u: [number, number, number] = [rays.directions[3 * r], rays.directions[3 * r + 1], rays.directions[3 * r + 2]];
-      const exit = Math.floor(exitDistanceMm(b, centre, u, spacingMm) / step);
-      hi[r] = Math.max(0, Math.min(hi[r], exit));
-      if (lo[r] > hi[r]) lo[r] = hi[r];
-    }
-  }
   const tRays = now();
   let radius = new Int32Array(R);
-  for (let r = 0; r < R; r++) radius[r] = Math.min(hi[r], Math.max(lo[r], bestIndex));
   const K = rays.neighbourCount;
   const optimise = (): void => {
     for (let it = 0; it < o.iterations; it++) {
@@ -346,7 +359,7 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
         let bestScore = -Infinity;
         for (let i = from; i <= to; i++) {
           const z = (i - mean) / tau;
-          const score = edge[r * samples + i] - o.smoothnessWeight * z * z;
+          const score = energy[r * samples + i] - o.smoothnessWeight * z * z;
           if (score > bestScore) {
             bestScore = score;
             best = i;
@@ -359,31 +372,58 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
       if (changed === 0) break;
     }
   };
-  optimise();
   const cosCone = Math.cos((o.clickConeDeg * Math.PI) / 180);
-  for (const p of constraints) {
-    const w = [0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a]);
-    const d = Math.hypot(w[0], w[1], w[2]);
-    if (d < step) continue;
-    const current = radiusInDirection(rays, Float64Array.from(radius, (i) => i * step), w[0], w[1], w[2]);
-    // The patch of rays a click moves: within clickConeDeg, and laterally no wider than a multiple of
-    // the error the click implies (clickPatchFactor × |d − r|, at least clickPatchMinMm).
-    const patchMm = Math.max(o.clickPatchMinMm, o.clickPatchFactor * Math.abs(d - current));
-    for (let r = 0; r < R; r++) {
-      const cosG = (rays.directions[3 * r] * w[0] + rays.directions[3 * r + 1] * w[1] + rays.directions[3 * r + 2] * w[2]) / d;
-      if (cosG < cosCone || d * Math.sqrt(Math.max(0, 1 - cosG * cosG)) > patchMm) continue;
-      if (p.positive) {
-        const bound = cosG * (d + Math.max(1, (d - current) / 2));
-        lo[r] = Math.min(valid[r] - 1, Math.max(lo[r], Math.ceil(bound / step)));
-        if (hi[r] < lo[r]) hi[r] = lo[r];
-      } else {
-        const bound = cosG * (d - Math.max(1, (current - d) / 2));
-        hi[r] = Math.max(0, Math.min(hi[r], Math.floor(bound / step)));
+  /** Runs the optimisation from a starting sphere searched from `fromIndex`; returns a new `fromIndex` when a click asks for a regrow, else null. */
+  const solve = (fromIndex: number, mayRegrow: boolean): number | null => {
+    const startIndex = startingSphere(fromIndex);
+    setEnergy(startIndex);
+    lo.fill(minIndex);
+    for (let r = 0; r < R; r++) hi[r] = Math.max(minIndex, Math.min(maxIndex, valid[r] - 1));
+    for (const b of boxes) {
+      for (let r = 0; r < R; r++) {
+        const u: [number, number, number] = [rays.directions[3 * r], rays.directions[3 * r + 1], rays.directions[3 * r + 2]];
+        const exit = Math.floor(exitDistanceMm(b, centre, u, spacingMm) / step);
+        hi[r] = Math.max(0, Math.min(hi[r], exit));
         if (lo[r] > hi[r]) lo[r] = hi[r];
       }
-      radius[r] = Math.min(hi[r], Math.max(lo[r], radius[r]));
     }
+    radius = new Int32Array(R);
+    for (let r = 0; r < R; r++) radius[r] = Math.min(hi[r], Math.max(lo[r], startIndex));
     optimise();
+    for (const p of constraints) {
+      const w = [0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a]);
+      const d = Math.hypot(w[0], w[1], w[2]);
+      if (d < step) continue;
+      const current = radiusInDirection(rays, Float64Array.from(radius, (i) => i * step), w[0], w[1], w[2]);
+      if (mayRegrow && p.positive && d > o.regrowRatio * current && d - current > 3 && Math.round((0.8 * d) / step) > fromIndex) {
+        return Math.round((0.8 * d) / step);
+      }
+      // The patch of rays a click moves: within clickConeDeg, and laterally no wider than a multiple of
+      // the error the click implies (clickPatchFactor × |d − r|, at least clickPatchMinMm).
+      const patchMm = Math.max(o.clickPatchMinMm, o.clickPatchFactor * Math.abs(d - current));
+      for (let r = 0; r < R; r++) {
+        const cosG = (rays.directions[3 * r] * w[0] + rays.directions[3 * r + 1] * w[1] + rays.directions[3 * r + 2] * w[2]) / d;
+        if (cosG < cosCone || d * Math.sqrt(Math.max(0, 1 - cosG * cosG)) > patchMm) continue;
+        if (p.positive) {
+          const bound = cosG * (d + Math.max(1, (d - current) / 2));
+          lo[r] = Math.min(valid[r] - 1, Math.max(lo[r], Math.ceil(bound / step)));
+          if (hi[r] < lo[r]) hi[r] = lo[r];
+        } else {
+          const bound = cosG * (d - Math.max(1, (current - d) / 2));
+          hi[r] = Math.max(0, Math.min(hi[r], Math.floor(bound / step)));
+          if (lo[r] > hi[r]) lo[r] = hi[r];
+        }
+        radius[r] = Math.min(hi[r], Math.max(lo[r], radius[r]));
+      }
+      optimise();
+    }
+    return null;
+  };
+  let fromIndex = minIndex;
+  for (let attempt = 0; ; attempt++) {
+    const regrow = solve(fromIndex, attempt < 3);
+    if (regrow === null) break;
+    fromIndex = regrow;
   }
   const radiiMm = Float64Array.from(radius, (i) => i * step);
   const tOpt = now();

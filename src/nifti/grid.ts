@@ -30,8 +30,8 @@ function countWord(n: number, noun: string): string {
  *   "one slice short along k (21 vs 22)", "spacing differs along i (1.95 vs 0.977 mm)", "rotated".
  */
 export function checkSameGrid(
-  image: NiftiImage,
-  mask: NiftiImage,
+  image: Pick<NiftiImage, 'dims' | 'affine'>,
+  mask: Pick<NiftiImage, 'dims' | 'affine'>,
 ): { same: true } | { same: false; differences: string[] } {
   const differences: string[] = [];
   for (let axis = 0; axis < 3; axis++) {

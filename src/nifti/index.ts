@@ -2,7 +2,7 @@
 export type { NiftiImage, NiftiHeader, VoxelArray, NiftiDatatypeName, AffineSource } from './types';
 export { readNifti, readNiftiHeader } from './read';
 export type { ReadNiftiOptions, NiftiHeaderInfo } from './read';
-export { encodeMaskLike, writeMaskLike, writeVolumeLike } from './write';
+export { encodeMaskLike, encodeVolumeLike, writeMaskLike, writeVolumeLike } from './write';
 export type { WriteVolumeOptions } from './write';
 export { checkSameGrid } from './grid';
 export { bestAffine } from './affine';

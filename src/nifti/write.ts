@@ -46,7 +46,6 @@ function checkVoxelCount(source: NiftiImage, count: number, outPath: string, wha
 }
 
 function checkDescription(description: string, outPath: string): void {
-  // eslint-disable-next-line no-control-regex
   if (description.length > 79 || !/^[\x20-\x7e]*$/.test(description)) {
     throw new NiftiWriteError(
       outPath,
@@ -190,6 +189,20 @@ function maskValuesLike(
     else values = Uint8Array.from(labels);
   }
   return { datatype, values };
+}
+
+/**
+ * The `.nii.gz` bytes {@link writeVolumeLike} would write, for callers that write them together
+ * with other files (a proposal, its uncertainty map and their sidecar as one atomic set).
+ * @throws NiftiWriteError for a wrong length, name or description.
+ */
+export function encodeVolumeLike(source: NiftiImage, values: Float32Array, outPath: string, opts: WriteVolumeOptions = {}): Uint8Array {
+  checkOutPath(outPath);
+  if (!(values instanceof Float32Array)) throw new NiftiWriteError(outPath, 'values must be a Float32Array');
+  checkVoxelCount(source, values.length, outPath, 'values');
+  const description = opts.description ?? 'lesion-lab float map';
+  checkDescription(description, outPath);
+  return encodeLike(source, 'float32', values, description);
 }
 
 /**

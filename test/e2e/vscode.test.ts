@@ -36,7 +36,7 @@ import { writeCropNifti, writePhantomNifti } from '../../scripts/e2e/fixtures';
 import { sharedDataPath } from '../helpers/sharedData';
 import { CHROMIUM_ARGS } from '../webview/harness';
 
-type StepName = 'installed' | 'openAndRender' | 'openCase' | 'segment' | 'brush' | 'undoRedo' | 'save' | 'fineTune';
+type StepName = 'installed' | 'openAndRender' | 'openCase' | 'segment' | 'brush' | 'undoRedo' | 'save' | 'fineTune' | 'prompt';
 type Switch = 'auto' | boolean;
 
 const inCi = process.env.CI === 'true';
@@ -52,6 +52,7 @@ const STEP_SWITCHES: Record<StepName, Switch> = {
   undoRedo: true,
   save: true,
   fineTune: true,
+  prompt: 'auto',
 };
 
 /** Extra user settings for the run, merged into the profile's settings.json. */
@@ -85,6 +86,13 @@ const IMAGE_SOURCE = ['odd', 'generated_valid', 'ct_int16.nii.gz'] as const;
  */
 const CASE_SOURCE = ['lesion', 'ms-flair-mni', 'patient19', 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'] as const;
 const CASE_CROP = { origin: [48, 68, 68] as const, size: [80, 80, 48] as const };
+/**
+ * The Prompt tool's case: the whole STS_002 CT crop (161×143×48 float32, soft-tissue sarcoma,
+ * CC BY 3.0) and its reference tumour mask, copied into the workspace as TUMOUR_NAME.
+ */
+const TUMOUR_DIR = ['lesion', 'sarcoma-ct-mr-pet', 'STS_002', 'CT'] as const;
+const TUMOUR_NAME = 'sts002_tumour_ct.nii.gz';
+
 /** The expert (consensus) lesion mask of the case, on the FLAIR's grid. */
 const CASE_EXPERT_MASK = ['lesion', 'ms-flair-mni', 'patient19', 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz'] as const;
 
@@ -169,6 +177,12 @@ function skipReason(step: StepName): string | undefined {
     case 'undoRedo':
     case 'save':
       return hasEditor ? undefined : `custom editor ${CUSTOM_EDITOR_VIEW_TYPE} is not contributed yet`;
+    case 'prompt':
+      if (!hasEditor) return `custom editor ${CUSTOM_EDITOR_VIEW_TYPE} is not contributed yet`;
+      if (process.env.LESION_LAB_E2E_IMAGE === 'phantom') return 'LESION_LAB_E2E_IMAGE=phantom: the tumour case is not used';
+      if (existsSync(sharedDataPath(...TUMOUR_DIR, 'image.nii.gz'))) return undefined;
+      if (inCi) throw new Error(`CI=true but the shared test data is missing: ${sharedDataPath(...TUMOUR_DIR)}`);
+      return `the tumour case ${TUMOUR_DIR.join('/')} is not in ../shared/data`;
     default:
       return undefined;
   }
@@ -562,6 +576,10 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
       const flair = await readNifti(IMAGES.case.sharedPath);
       writeCropNifti(join(workspaceDir, CASE_NAME), flair, CASE_CROP.origin, CASE_CROP.size, 'lesion-lab e2e: crop of MS patient19 FLAIR');
       summary.image = `render: shared ${IMAGE_SOURCE.join('/')}; case: crop of ${CASE_SOURCE.join('/')}`;
+      if (skipReason('prompt') === undefined) {
+        copyFileSync(sharedDataPath(...TUMOUR_DIR, 'image.nii.gz'), join(workspaceDir, TUMOUR_NAME));
+        chmodSync(join(workspaceDir, TUMOUR_NAME), 0o644);
+      }
     } else {
       console.log(`e2e: ../shared/data not used; opening the generated phantom ${IMAGE_NAME} instead`);
       writePhantomNifti(join(workspaceDir, IMAGE_NAME));
@@ -877,6 +895,127 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
       parentVersion: card.parentVersion,
       steps: card.training?.steps,
       promptsAccepted: prompts,
+    };
+  });
+
+  step('prompt', ['openAndRender'], 120_000, async () => {
+    // The Prompt tool on a real tumour: K, a click at its centre, a box over its extent on that
+    // axial slice; the host's proposal is checked against the reference mask, accepted (one
+    // edit into the selected label) and undone through VS Code.
+    const reference = await readNifti(sharedDataPath(...TUMOUR_DIR, 'mask.nii.gz'));
+    const ref = Uint8Array.from(reference.data as ArrayLike<number>, (v) => (v > 0 ? 1 : 0));
+    const [nx, ny, nz] = reference.dims;
+    // The centre: the middle of the tumour's largest axial section, then its in-plane centroid.
+    let bestK = 0;
+    let bestArea = -1;
+    for (let k = 0; k < nz; k++) {
+      let area = 0;
+      for (let v = k * nx * ny; v < (k + 1) * nx * ny; v++) area += ref[v];
+      if (area > bestArea) [bestK, bestArea] = [k, area];
+    }
+    let si = 0;
+    let sj = 0;
+    const min = [nx, ny, bestK];
+    const max = [-1, -1, bestK];
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++) {
+        if (!ref[i + nx * (j + ny * bestK)]) continue;
+        si += i;
+        sj += j;
+        min[0] = Math.min(min[0], i);
+        min[1] = Math.min(min[1], j);
+        max[0] = Math.max(max[0], i);
+        max[1] = Math.max(max[1], j);
+      }
+    const centre = [Math.round(si / bestArea), Math.round(sj / bestArea), bestK];
+    assert.equal(ref[centre[0] + nx * (centre[1] + ny * centre[2])], 1, `the centroid ${centre} lies in the tumour`);
+
+    const opened = await openAndCheck(TUMOUR_NAME, 'tumour-opened');
+    const frame = opened.frame;
+    await frame.evaluate((c) => (window as any).lesionLab.viewer.setCrosshairVoxel(c), centre);
+    await frame.focus('canvas.ll-canvas');
+    await page.keyboard.press('k');
+    assert.equal(await frame.evaluate(() => (window as any).lesionLab.viewer.tool), 'prompt', 'K selects the Prompt tool');
+    const pageOf = async (voxel: number[]): Promise<[number, number]> => {
+      const box = await (await frame.$('canvas.ll-canvas'))!.boundingBox();
+      const c = (await frame.evaluate((v) => (window as any).lesionLab.viewer.canvasOfVoxel('axial', v), voxel)) as [number, number];
+      return [box!.x + c[0], box!.y + c[1]];
+    };
+    const statusText = () => frame.evaluate(() => document.querySelector('.ll-status')?.textContent ?? '');
+    /** Waits for the host's "Prompt: N ms, M voxels" after the n-th prompt and returns N. */
+    const promptAnswer = async (previous: string): Promise<{ ms: number; voxels: number; text: string }> =>
+      waitFor(
+        "the host's prompt proposal (status \"Prompt: N ms, M voxels\")",
+        async () => {
+          const text = await statusText();
+          const m = /Prompt: (\d+) ms, ([\d,]+) voxels/.exec(text);
+          return m && text !== previous ? { ms: Number(m[1]), voxels: Number(m[2].replace(/,/g, '')), text } : undefined;
+        },
+        20_000,
+        100,
+      );
+    const proposalDice = async (): Promise<number> => {
+      const indices = (await frame.evaluate(() => {
+        const v = (window as any).lesionLab.viewer;
+        if (v.proposal?.origin !== 'prompts') return null;
+        const data = v.maps.probability.data as Float32Array;
+        const out: number[] = [];
+        for (let n = 0; n < data.length; n++) if (data[n] > 0.5) out.push(n);
+        return out;
+      })) as number[] | null;
+      assert.ok(indices, 'the webview shows the prompt proposal');
+      let both = 0;
+      for (const n of indices) both += ref[n];
+      let truth = 0;
+      for (let n = 0; n < ref.length; n++) truth += ref[n];
+      return (2 * both) / (indices.length + truth);
+    };
+    const baseline = await problemBaseline(page, profile);
+    const [cx, cy] = await pageOf(centre);
+    await page.mouse.click(cx, cy);
+    const click = await promptAnswer('');
+    const clickDice = await proposalDice();
+    const [ax, ay] = await pageOf(min);
+    const [bx, by] = await pageOf(max);
+    await page.mouse.move(ax, ay);
+    await page.mouse.down();
+    await page.mouse.move((ax + bx) / 2, (ay + by) / 2, { steps: 3 });
+    await page.mouse.move(bx, by, { steps: 3 });
+    await page.mouse.up();
+    const boxed = await promptAnswer(click.text);
+    const dice = await proposalDice();
+    await moveMouseAway(page);
+    await sleep(300);
+    await shot('prompt-proposal');
+    await failOnNewProblems(page, profile, baseline, 'Prompt tool');
+    assert.ok(dice >= 0.7, `Dice of the prompt proposal (click + box) vs the reference mask: ${dice.toFixed(3)} (click alone ${clickDice.toFixed(3)})`);
+
+    // Accept (Shift+A in the webview): one edit into label 1; then Undo through VS Code.
+    const labelled = () => frame.evaluate(() => {
+      const l = (window as any).lesionLab.viewer.labels as Uint8Array;
+      let n = 0;
+      for (let v = 0; v < l.length; v++) if (l[v] === 1) n++;
+      return n;
+    });
+    await frame.focus('canvas.ll-canvas');
+    await page.keyboard.press('Shift+A');
+    const accepted = await waitFor('the accepted object in the labels', async () => ((await labelled()) === boxed.voxels ? boxed.voxels : undefined), 10_000);
+    assert.match(await statusText(), /Accepted the prompted object: [\d,]+ voxels set to label 1/);
+    await shot('prompt-accepted');
+    await page.keyboard.press('Control+Z');
+    await waitFor('Undo to remove the accepted object', async () => ((await labelled()) === 0 ? true : undefined), 10_000);
+    await shot('prompt-undone');
+    summary.steps.prompt = {
+      image: TUMOUR_NAME,
+      centre,
+      box: { min, max },
+      clickMs: click.ms,
+      clickVoxels: click.voxels,
+      clickDice: Number(clickDice.toFixed(3)),
+      boxMs: boxed.ms,
+      boxVoxels: boxed.voxels,
+      dice: Number(dice.toFixed(3)),
+      acceptedVoxels: accepted,
     };
   });
 });

@@ -273,7 +273,7 @@ test('modelHistoryMarkdown and versionPickItems: newest first, active marked, Di
   const rows = md.split('\n').filter((l) => l.startsWith('| v'));
   assert.equal(rows.length, 2);
   assert.match(rows[0], /^\| v2 \| ✓ \| v1 \| 2026-11-27 10:03 \| 0\.620 → 0\.710 \| 1 \| 80 \| early stopping \| 5\.0 min \| asymmetric-unified-focal \|$/);
-  assert.match(rows[1], /^\| v1 \|  \| starter \|/);
+  assert.match(rows[1], /^\| v1 \| {2}\| starter \|/);
   assert.match(md, /Starter model\*\* \(starter, shipped with the extension\)\./);
   assert.match(md, /Attribution: CC-BY cases/);
   assert.match(md, /`\/ws\/a\.nii\.gz` \(validation\)/);

@@ -340,7 +340,7 @@ test('Select Model Version and Show Model History', async () => {
   assert.deepEqual(offered, ['v2', 'v1']);
   assert.equal(statusItems[0].text, '$(beaker) cpu · model v1');
   const md = await run<string>('lesionLab.showModelHistory');
-  assert.match(md, /\| v2 \|  \| v1 \|/);
+  assert.match(md, /\| v2 \| {2}\| v1 \|/);
   assert.match(md, /\| v1 \| ✓ \| — \| 2026-11-27 09:00 \|/);
   assert.ok(executedCommands.some((c) => c.command === 'markdown.showPreview'));
 });

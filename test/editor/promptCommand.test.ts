@@ -239,3 +239,21 @@ test('bad prompts are refused with a status line, not a crash', { skip }, () => 
   panel.webview.send({ type: 'prompt', objectId: 5, points: [{ voxel: [dims[0], 0, 0], positive: true }], boxes: [], target });
   assert.match(fakeLog.lines.at(-1) ?? '', /points\[0\]\.voxel \[161, 0, 0\] lies outside the image/);
 });
+
+test("a model's probability map shown when prompting starts becomes the prior; its uncertainty map goes", { skip }, () => {
+  // What Segment Lesion leaves on screen: a probability map with a model proposal, and uncertainty.
+  const probability = Float32Array.from(reference, (v) => (v ? 0.9 : 0.05));
+  api.provider.showOverlay(doc, { type: 'overlay', kind: 'uncertainty', voxels: new Float32Array(reference.length).buffer, range: [0, 1], proposal: null });
+  api.provider.showOverlay(doc, { type: 'overlay', kind: 'probability', voxels: probability.buffer, range: [0, 1], proposal: { modelVersion: 'v9', labelValue: 1, threshold: 0.5 } });
+  prompt({ objectId: 6, points: [{ voxel: centre, positive: true }], boxes: [box], target });
+  assert.match(fakeLog.lines.at(-1) ?? '', /model prior/);
+  assert.deepEqual(panel.webview.ofType('clearOverlay').at(-1), { type: 'clearOverlay', kind: 'uncertainty' });
+  assert.equal(lastOverlay()!.proposal && (lastOverlay()!.proposal as { origin: string }).origin, 'prompts');
+  const dice = diceCoefficient(maskOf(lastOverlay()!), reference);
+  assert.ok(dice >= 0.7, `Dice with the prior ${dice.toFixed(3)}`);
+  // The prior stays for the document's next objects.
+  assert.equal(commandHandlers.get('lesionLab.rejectProposal')!(doc.uri), true);
+  prompt({ objectId: 7, points: [{ voxel: centre, positive: true }], boxes: [], target });
+  assert.match(fakeLog.lines.at(-1) ?? '', /model prior/);
+  commandHandlers.get('lesionLab.rejectProposal')!(doc.uri);
+});

@@ -62,7 +62,7 @@ test('ITK-SNAP label description export parses back and keeps the clear label fi
   const rows = text.split('\n').filter((l) => l && !l.startsWith('#'));
   assert.match(rows[0], /^\s+0\s+0\s+0\s+0\s+0 0 0\s+"Clear Label"$/);
   assert.match(rows[1], /^\s+1\s+255\s+0\s+0\s+1 1 1\s+"Lesion"$/);
-  assert.match(rows[2], /^\s+2\s+0\s+0\s+255\s+1 0 0\s+"Edema  peritumoral "$/);
+  assert.match(rows[2], /^\s+2\s+0\s+0\s+255\s+1 0 0\s+"Edema {2}peritumoral "$/);
   const back = parseItkSnapLabelFile(text, 'labels.txt');
   assert.deepEqual(back.map((e) => [e.value, e.color, e.visible]), [[1, [255, 0, 0], true], [2, [0, 0, 255], false]]);
   assert.throws(() => parseItkSnapLabelFile('1 2 3\n', 'bad.txt'), /bad\.txt: line 1 is not/);

@@ -32,12 +32,30 @@ export function smallIslandVoxels(labels: ArrayLike<number>, o: IslandOptions): 
       const i = idx % nx;
       const j = Math.floor(idx / nx) % ny;
       const k = Math.floor(idx / nxy);
-      if (i > 0 && !seen[idx - 1] && labels[idx - 1] === value) (seen[idx - 1] = 1), stack.push(idx - 1);
-      if (i < nx - 1 && !seen[idx + 1] && labels[idx + 1] === value) (seen[idx + 1] = 1), stack.push(idx + 1);
-      if (j > 0 && !seen[idx - nx] && labels[idx - nx] === value) (seen[idx - nx] = 1), stack.push(idx - nx);
-      if (j < ny - 1 && !seen[idx + nx] && labels[idx + nx] === value) (seen[idx + nx] = 1), stack.push(idx + nx);
-      if (k > 0 && !seen[idx - nxy] && labels[idx - nxy] === value) (seen[idx - nxy] = 1), stack.push(idx - nxy);
-      if (k < nz - 1 && !seen[idx + nxy] && labels[idx + nxy] === value) (seen[idx + nxy] = 1), stack.push(idx + nxy);
+      if (i > 0 && !seen[idx - 1] && labels[idx - 1] === value) {
+        seen[idx - 1] = 1;
+        stack.push(idx - 1);
+      }
+      if (i < nx - 1 && !seen[idx + 1] && labels[idx + 1] === value) {
+        seen[idx + 1] = 1;
+        stack.push(idx + 1);
+      }
+      if (j > 0 && !seen[idx - nx] && labels[idx - nx] === value) {
+        seen[idx - nx] = 1;
+        stack.push(idx - nx);
+      }
+      if (j < ny - 1 && !seen[idx + nx] && labels[idx + nx] === value) {
+        seen[idx + nx] = 1;
+        stack.push(idx + nx);
+      }
+      if (k > 0 && !seen[idx - nxy] && labels[idx - nxy] === value) {
+        seen[idx - nxy] = 1;
+        stack.push(idx - nxy);
+      }
+      if (k < nz - 1 && !seen[idx + nxy] && labels[idx + nxy] === value) {
+        seen[idx + nxy] = 1;
+        stack.push(idx + nxy);
+      }
     }
     if (comp.length < o.minVoxels) for (const idx of comp) out.push(idx);
   }

@@ -101,6 +101,15 @@ export class PromptTool {
     this.add({ kind: 'box', box });
   }
 
+  /** The press was cancelled (pointercancel): nothing is added. */
+  cancelPress(): void {
+    this.press = null;
+    if (this.dragBox) {
+      this.dragBox = null;
+      this.hooks.changed();
+    }
+  }
+
   /** Backspace: removes the last prompt and recomputes. Returns whether there was one. */
   removeLast(): boolean {
     if (this.entries.length === 0) return false;

@@ -60,7 +60,7 @@ async function readOrExplain(path: string, what: string): Promise<Buffer> {
     return await fsp.readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`${path}: cannot read the ${what} (${code === 'ENOENT' ? 'file not found' : code ?? String(e)})`);
+    throw new Error(`${path}: cannot read the ${what} (${code === 'ENOENT' ? 'file not found' : code ?? String(e)})`, { cause: e });
   }
 }
 
@@ -80,7 +80,7 @@ export async function loadUNet3d(dir: string): Promise<UNet3d> {
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${jsonPath}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${jsonPath}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
   if (typeof parsed !== 'object' || parsed === null) throw new Error(`${jsonPath}: expected a JSON object`);
   const model = parsed as Partial<UNet3dModelJson>;
@@ -94,7 +94,7 @@ export async function loadUNet3d(dir: string): Promise<UNet3d> {
   try {
     config = resolveUNet3dConfig(model.config as Partial<UNet3dConfig>);
   } catch (e) {
-    throw new Error(`${jsonPath}: ${(e as Error).message}`);
+    throw new Error(`${jsonPath}: ${(e as Error).message}`, { cause: e });
   }
   const manifest = model.weightsManifest;
   if (!Array.isArray(manifest) || manifest.length !== 1 || !Array.isArray(manifest[0]?.weights)) {

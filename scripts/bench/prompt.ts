@@ -1,0 +1,135 @@
+// Click-guided segmentation (src/interactive): milliseconds per click in process, on a synthetic
+// 80 mm object at 1 × 1 × 3 mm and on a real sarcoma MR tumour (robot clicks), and whole CLI calls
+// (`node dist/cli.js segment --prompts`, Node start-up and reading included) on a 240×240×155
+// volume made by padding (in-plane) and cropping (slices) an MS FLAIR, first click and refinement.
+// Usage: npm run bench -- prompt [--json]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { readNifti } from '../../src/nifti';
+import { segmentFromPrompts, type PointPrompt } from '../../src/interactive';
+import { nextRobotClick } from '../../src/interactive/robotUser';
+import type { Vec3 } from '../../src/volume/patches';
+import type { BenchOptions } from '../bench';
+
+const DATA = resolve(__dirname, '../../../shared/data/lesion');
+const FLAIR = join(DATA, 'ms-flair-mni/patient19/FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz');
+const FLAIR_MASK = join(DATA, 'ms-flair-mni/patient19/GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz');
+const STS = join(DATA, 'sarcoma-ct-mr-pet/STS_021/MR_T1');
+
+const round = (v: number): number => Math.round(v * 10) / 10;
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+/** A float32 NIfTI-1 (.nii.gz) with 1 mm voxels and a plain pixdim geometry. */
+function niftiFloat32(dims: Vec3, values: Float32Array): Uint8Array {
+  const header = new ArrayBuffer(352);
+  const dv = new DataView(header);
+  dv.setInt32(0, 348, true);
+  [3, dims[0], dims[1], dims[2], 1, 1, 1, 1].forEach((d, n) => dv.setInt16(40 + 2 * n, d, true));
+  dv.setInt16(70, 16, true);
+  dv.setInt16(72, 32, true);
+  [1, 1, 1, 1, 1, 1, 1, 1].forEach((p, n) => dv.setFloat32(76 + 4 * n, p, true));
+  dv.setFloat32(108, 352, true);
+  dv.setUint8(123, 10);
+  new Uint8Array(header).set([0x6e, 0x2b, 0x31, 0], 344);
+  const whole = new Uint8Array(352 + values.byteLength);
+  whole.set(new Uint8Array(header), 0);
+  whole.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), 352);
+  const gz = gzipSync(whole, { level: 6 });
+  return new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength);
+}
+
+/** A bright 80 mm ellipsoid in noise on a 1 × 1 × 3 mm grid. */
+function syntheticObject(): { values: Float32Array; dims: Vec3; spacingMm: Vec3; centre: Vec3 } {
+  const dims: Vec3 = [130, 130, 40];
+  const spacingMm: Vec3 = [1, 1, 3];
+  const centre: Vec3 = [65, 65, 20];
+  const values = new Float32Array(dims[0] * dims[1] * dims[2]);
+  let s = 12345;
+  let v = 0;
+  for (let k = 0; k < dims[2]; k++) for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++, v++) {
+    const x = (i - centre[0]) / 40, y = (j - centre[1]) / 35, z = ((k - centre[2]) * 3) / 40;
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    values[v] = (x * x + y * y + z * z <= 1 ? 80 : 30) + 20 * (s / 2 ** 32 - 0.5);
+  }
+  return { values, dims, spacingMm, centre };
+}
+
+export default async function run(opts: BenchOptions): Promise<void> {
+  const figures: Record<string, number | string> = {};
+  // 1. In process, synthetic 80 mm object: first click, then a negative correction.
+  const synth = syntheticObject();
+  const first: PointPrompt[] = [{ voxel: synth.centre, positive: true }];
+  segmentFromPrompts(synth, { points: first, boxes: [] });
+  const oneClick: number[] = [];
+  for (let r = 0; r < 5; r++) oneClick.push(segmentFromPrompts(synth, { points: first, boxes: [] }).timingsMs.total);
+  figures.synthetic80mmFirstClickMs = round(median(oneClick));
+  const second: PointPrompt[] = [...first, { voxel: [synth.centre[0] + 35, synth.centre[1], synth.centre[2]], positive: false }];
+  figures.synthetic80mmSecondClickMs = round(segmentFromPrompts(synth, { points: second, boxes: [] }).timingsMs.total);
+
+  // 2. In process, a real tumour with robot clicks (5 clicks).
+  if (existsSync(join(STS, 'image.nii.gz'))) {
+    const image = await readNifti(join(STS, 'image.nii.gz'));
+    const mask = await readNifti(join(STS, 'mask.nii.gz'));
+    const ref = Uint8Array.from(mask.data as ArrayLike<number>, (x) => (x ? 1 : 0));
+    const volume = { values: image.data, dims: image.dims, spacingMm: image.spacingMm };
+    const points: PointPrompt[] = [];
+    let pred: Uint8Array | null = null;
+    const times: number[] = [];
+    for (let c = 0; c < 5; c++) {
+      const click = nextRobotClick(pred, ref, image.dims, image.spacingMm);
+      if (!click) break;
+      points.push(click);
+      const r = segmentFromPrompts(volume, { points, boxes: [] }, { previous: pred ?? undefined });
+      times.push(r.timingsMs.total);
+      pred = r.mask;
+    }
+    figures.sarcomaMrPerClickMs = times.map(round).join(' / ');
+    figures.sarcomaMrGrid = `${image.dims.join('×')} @ ${image.spacingMm.map((x) => x.toFixed(2)).join('×')} mm`;
+  }
+
+  // 3. Whole CLI calls on a 240×240×155 volume (padded MS FLAIR), clicking a lesion.
+  const cli = resolve(__dirname, '../../dist/cli.js');
+  if (existsSync(FLAIR) && existsSync(cli)) {
+    const flair = await readNifti(FLAIR);
+    const lesions = await readNifti(FLAIR_MASK);
+    const dims: Vec3 = [240, 240, 155];
+    const off: Vec3 = [Math.floor((240 - flair.dims[0]) / 2), Math.floor((240 - flair.dims[1]) / 2), Math.floor((flair.dims[2] - 155) / 2)];
+    const padded = new Float32Array(240 * 240 * 155);
+    let lesionVoxel: Vec3 | null = null;
+    for (let k = 0; k < 155; k++) for (let j = 0; j < flair.dims[1]; j++) for (let i = 0; i < flair.dims[0]; i++) {
+      const src = i + flair.dims[0] * (j + flair.dims[1] * (k + off[2]));
+      padded[i + off[0] + 240 * (j + off[1] + 240 * k)] = flair.data[src];
+      if (!lesionVoxel && lesions.data[src] && k > 60) lesionVoxel = [i + off[0], j + off[1], k];
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'll-bench-prompt-'));
+    try {
+      const image = join(dir, 'flair240.nii.gz');
+      writeFileSync(image, niftiFloat32(dims, padded));
+      const click = lesionVoxel ?? [120, 120, 77];
+      writeFileSync(join(dir, 'p1.json'), JSON.stringify({ points: [{ voxel: click, positive: true }] }));
+      writeFileSync(join(dir, 'p2.json'), JSON.stringify({ points: [{ voxel: click, positive: true }, { voxel: [click[0] + 6, click[1], click[2]], positive: false }] }));
+      const call = (args: string[]): number => {
+        const t0 = performance.now();
+        const r = spawnSync(process.execPath, [cli, 'segment', image, ...args], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`bench prompt: CLI failed: ${r.stderr}`);
+        return performance.now() - t0;
+      };
+      const firstCalls = [0, 1, 2].map(() => call(['--out', join(dir, 'm1.nii.gz'), '--prompts', join(dir, 'p1.json')]));
+      const refineCalls = [0, 1, 2].map(() => call(['--out', join(dir, 'm2.nii.gz'), '--prompts', join(dir, 'p2.json'), '--previous', join(dir, 'm1.nii.gz')]));
+      const t0 = performance.now();
+      spawnSync(process.execPath, [cli, '--help']);
+      figures.cliStartupOnlyMs = round(performance.now() - t0);
+      figures.cli240x240x155FirstClickMs = round(median(firstCalls));
+      figures.cli240x240x155RefineMs = round(median(refineCalls));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } else {
+    figures.cli = 'skipped (no ../shared/data MS FLAIR or no dist/cli.js: npm run build)';
+  }
+  if (opts.json) console.log(JSON.stringify({ part: 'prompt', ...figures }));
+  else for (const [key, value] of Object.entries(figures)) console.log(`${key.padEnd(30)} ${value}`);
+}

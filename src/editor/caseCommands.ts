@@ -1,0 +1,471 @@
+// The Lesion Lab activity-bar view and its commands: Open Case, Open Next Case, Mark Reviewed /
+// Mark Not Reviewed, Segment All Unreviewed (a cancellable background queue that saves each
+// proposal beside its image), Sort, Filter, Refresh; and the hook that shows a saved proposal
+// when its case is opened. Thin vscode wiring: states, orders and files live in src/dataset.
+
+import * as vscode from 'vscode';
+import { readNifti } from '../nifti';
+import {
+  CASE_ORDERS,
+  CASE_STATE_TEXT,
+  filterCases,
+  nextCase,
+  parseCaseFilter,
+  progressLine,
+  scanCases,
+  sortCases,
+  type CaseInfo,
+  type CaseOrder,
+  type CaseScan,
+} from '../dataset/cases';
+import { summarizeCorrections } from '../dataset/correction';
+import { loadProposal, saveProposal } from '../dataset/proposalFiles';
+import { setCaseReviewed } from '../dataset/review';
+import type { LabelDocument } from './labelDocument';
+import { defaultLabelTable } from './labelModel';
+import { sha256OfFile } from './labelSession';
+import type { ModelCommandHost, ModelCommands } from './modelCommands';
+import { CasesTreeProvider, type CasesTreeNode } from './casesView';
+
+/** Command ids, as contributed in package.json. */
+export const CASE_COMMANDS = {
+  openCase: 'lesionLab.openCase',
+  openNextCase: 'lesionLab.openNextCase',
+  markReviewed: 'lesionLab.markReviewed',
+  markNotReviewed: 'lesionLab.markNotReviewed',
+  segmentAllUnreviewed: 'lesionLab.segmentAllUnreviewed',
+  sortCases: 'lesionLab.sortCases',
+  filterCases: 'lesionLab.filterCases',
+  clearCaseFilter: 'lesionLab.clearCaseFilter',
+  refreshCases: 'lesionLab.refreshCases',
+} as const;
+
+export const CASES_VIEW_ID = 'lesionLab.cases';
+const ORDER_KEY = 'lesionLab.casesOrder';
+const FILTER_KEY = 'lesionLab.casesFilter';
+/** File changes arriving within this time are one refresh (a save writes mask and sidecar). */
+const REFRESH_DEBOUNCE_MS = 400;
+
+/** What Segment All Unreviewed returns (for tests and scripts). */
+export interface SegmentAllResult {
+  modelVersion: string;
+  segmented: string[];
+  failed: { imagePath: string; reason: string }[];
+  skipped: number;
+  cancelled: boolean;
+}
+
+const ORDER_TEXT: Readonly<Record<CaseOrder, string>> = {
+  name: 'Name',
+  state: 'State (proposal ready, edited, no mask, reviewed)',
+  informative: 'Most informative first (highest mean uncertainty inside the proposal)',
+};
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isCaseOrder(v: unknown): v is CaseOrder {
+  return typeof v === 'string' && (CASE_ORDERS as readonly string[]).includes(v);
+}
+
+/** Registers the view and its commands. */
+export function registerCaseCommands(context: vscode.ExtensionContext, host: ModelCommandHost, models: ModelCommands): CaseCommands {
+  const commands = new CaseCommands(context, host, models);
+  context.subscriptions.push(commands);
+  return commands;
+}
+
+/** State and handlers of the Cases view. */
+export class CaseCommands implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly tree = new CasesTreeProvider();
+  private readonly view: vscode.TreeView<CasesTreeNode>;
+  private scan: CaseScan = { cases: [], truncated: false };
+  private order: CaseOrder;
+  private filterText: string;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private refreshing: Promise<void> | null = null;
+  private refreshAgain = false;
+  private readonly offered = new WeakSet<LabelDocument>();
+  private queue: AbortController | null = null;
+  /** Folders of running exports, kept out of the scan. */
+  readonly excludedFolders = new Set<string>();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly host: ModelCommandHost,
+    private readonly models: ModelCommands,
+  ) {
+    const saved = context.workspaceState.get<unknown>(ORDER_KEY);
+    this.order = isCaseOrder(saved) ? saved : 'name';
+    const savedFilter = context.workspaceState.get<unknown>(FILTER_KEY);
+    this.filterText = typeof savedFilter === 'string' ? savedFilter : '';
+    this.view = vscode.window.createTreeView(CASES_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true });
+    const c = CASE_COMMANDS;
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{nii,gz,json}');
+    this.disposables.push(
+      this.tree,
+      this.view,
+      watcher,
+      watcher.onDidCreate(() => this.scheduleRefresh()),
+      watcher.onDidChange(() => this.scheduleRefresh()),
+      watcher.onDidDelete(() => this.scheduleRefresh()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleRefresh()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('lesionLab.maskPattern')) this.scheduleRefresh();
+      }),
+      host.provider.onDidChangeCustomDocument(() => this.render()),
+      host.provider.onDidChangeActiveDocument((doc) => {
+        this.render();
+        if (doc) void this.offerSavedProposal(doc);
+      }),
+      vscode.commands.registerCommand(c.openCase, (arg?: unknown) => this.openCase(arg)),
+      vscode.commands.registerCommand(c.openNextCase, () => this.openNextCase()),
+      vscode.commands.registerCommand(c.markReviewed, (arg?: unknown) => this.markReviewed(arg, true)),
+      vscode.commands.registerCommand(c.markNotReviewed, (arg?: unknown) => this.markReviewed(arg, false)),
+      vscode.commands.registerCommand(c.segmentAllUnreviewed, () => this.segmentAllUnreviewed()),
+      vscode.commands.registerCommand(c.sortCases, (order?: unknown) => this.sortCases(order)),
+      vscode.commands.registerCommand(c.filterCases, (text?: unknown) => this.filterCases(text)),
+      vscode.commands.registerCommand(c.clearCaseFilter, () => this.filterCases('')),
+      vscode.commands.registerCommand(c.refreshCases, () => this.refresh()),
+    );
+    models.historyAppendix = () => this.correctionHistoryMarkdown();
+    void this.refresh();
+  }
+
+  // ───────────── scanning and rendering ─────────────
+
+  private roots(): string[] {
+    return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refresh();
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  /** Rescans the workspace (one scan at a time; a request during a scan runs one more after it). */
+  async refresh(): Promise<CaseInfo[]> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      await this.refreshing;
+      return this.visibleCases();
+    }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false;
+        try {
+          this.scan = await scanCases(this.roots(), { maskPattern: this.host.provider.currentSettings.maskPattern, excludeFolders: [...this.excludedFolders] });
+        } catch (err) {
+          this.host.log.error(`Cases view: the workspace could not be scanned: ${errorText(err)}`);
+        }
+        this.render();
+      } while (this.refreshAgain);
+    })();
+    try {
+      await this.refreshing;
+    } finally {
+      this.refreshing = null;
+    }
+    return this.visibleCases();
+  }
+
+  /** The cases shown, in display order (sorted, filtered, grouped by folder). */
+  visibleCases(): CaseInfo[] {
+    return this.tree.displayOrder();
+  }
+
+  /** Every case found (unfiltered), in scan order. */
+  allCases(): CaseInfo[] {
+    return this.scan.cases;
+  }
+
+  private render(): void {
+    let filtered = this.scan.cases;
+    let filterProblem: string | null = null;
+    try {
+      filtered = filterCases(this.scan.cases, parseCaseFilter(this.filterText));
+    } catch (err) {
+      filterProblem = errorText(err);
+    }
+    const unsaved = new Set(this.host.provider.openDocuments.filter((d) => d.session?.model.isDirty).map((d) => d.uri.fsPath));
+    this.tree.setCases(sortCases(filtered, this.order), unsaved);
+    const parts: string[] = [];
+    if (this.scan.cases.length > 0) parts.push(progressLine(this.scan.cases));
+    if (this.filterText !== '') parts.push(`filter "${this.filterText}": ${filtered.length} shown`);
+    if (this.order !== 'name' && this.scan.cases.length > 0) parts.push(`order: ${this.order === 'state' ? 'state' : 'most informative first'}`);
+    if (filterProblem) parts.push(filterProblem);
+    if (this.scan.truncated) parts.push('the workspace has too many files; the list stopped early');
+    this.view.message = parts.length > 0 ? parts.join(' · ') : undefined;
+    void vscode.commands.executeCommand('setContext', 'lesionLab.casesFiltered', this.filterText !== '');
+    void vscode.commands.executeCommand('setContext', 'lesionLab.hasCases', this.scan.cases.length > 0);
+  }
+
+  // ───────────── opening cases ─────────────
+
+  private caseFromArg(arg: unknown): CaseInfo | undefined {
+    if (arg && typeof arg === 'object' && (arg as CasesTreeNode).kind === 'case') return (arg as { info: CaseInfo }).info;
+    const path = arg instanceof vscode.Uri ? arg.fsPath : this.host.provider.activeDocument?.uri.fsPath;
+    if (!path) return undefined;
+    return this.scan.cases.find((c) => c.imagePath === path);
+  }
+
+  async openCase(arg: unknown): Promise<void> {
+    const info = this.caseFromArg(arg);
+    if (!info) return;
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(info.imagePath), 'lesionLab.editor');
+  }
+
+  /** Open Next Case: the next unreviewed case after the active one, in the view's order. */
+  async openNextCase(): Promise<CaseInfo | undefined> {
+    await this.refresh();
+    const current = this.host.provider.activeDocument?.uri.fsPath ?? null;
+    const next = nextCase(this.visibleCases(), current);
+    if (!next) {
+      const all = this.scan.cases.length;
+      void vscode.window.showInformationMessage(
+        all === 0 ? 'Lesion Lab: there are no NIfTI images in this workspace.' : `Lesion Lab: every case shown is reviewed (${progressLine(this.scan.cases)}).`,
+      );
+      return undefined;
+    }
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(next.imagePath), 'lesionLab.editor');
+    const node = this.tree.nodeFor(next.imagePath);
+    if (node && this.view.visible) void this.view.reveal(node, { select: true, focus: false });
+    return next;
+  }
+
+  /** Shows the proposal saved beside the image when a case without a mask is opened. */
+  private async offerSavedProposal(doc: LabelDocument): Promise<boolean> {
+    const s = doc.session;
+    if (!s || this.offered.has(doc) || s.mask.status !== 'new' || s.model.isDirty || this.models.hasPendingProposal(doc)) return false;
+    this.offered.add(doc);
+    try {
+      const saved = await loadProposal(s.image, s.imagePath, s.maskPath);
+      if (!saved || s.model.isDirty || this.models.hasPendingProposal(doc)) return false;
+      this.models.offerSavedProposal(doc, {
+        modelVersion: saved.record.modelVersion,
+        labels: saved.labels,
+        probability: saved.probability,
+        uncertainty: saved.uncertainty,
+        threshold: saved.record.threshold,
+        lesionCount: saved.lesions.length,
+      });
+      return true;
+    } catch (err) {
+      this.host.log.warn(`${doc.fileName}: the saved proposal cannot be shown: ${errorText(err)}`);
+      return false;
+    }
+  }
+
+  // ───────────── review state ─────────────
+
+  /** Mark Reviewed / Mark Not Reviewed on a case (view item, editor uri, or the active document). */
+  async markReviewed(arg: unknown, reviewed: boolean): Promise<boolean> {
+    const info = this.caseFromArg(arg) ?? (await this.refresh(), this.caseFromArg(arg));
+    const what = reviewed ? 'Mark Reviewed' : 'Mark Not Reviewed';
+    if (!info) {
+      void vscode.window.showErrorMessage(`Lesion Lab: ${what} needs a case: pick one in the Lesion Lab view or open an image in the editor.`);
+      return false;
+    }
+    const doc = this.host.provider.openDocuments.find((d) => d.uri.fsPath === info.imagePath);
+    try {
+      if (reviewed && doc?.session && (doc.session.model.isDirty || doc.session.mask.status === 'new')) {
+        // Saving writes the mask with `reviewed: true` and measures the correction effort.
+        const saved = await vscode.workspace.save(doc.uri);
+        if (!saved) {
+          void vscode.window.showWarningMessage(`Lesion Lab: ${info.fileName} was not saved, so it is not marked reviewed.`);
+          return false;
+        }
+      } else {
+        const correction = await setCaseReviewed(info.imagePath, info.maskPath, reviewed);
+        if (correction) {
+          this.host.log.info(`${info.fileName}: correction of model ${correction.modelVersion}'s proposal: Dice ${correction.dice.toFixed(3)}, +${correction.addedVoxels} / −${correction.removedVoxels} voxels`);
+        }
+        if (!reviewed && doc?.session?.model.isDirty) {
+          void vscode.window.showInformationMessage(`Lesion Lab: ${info.fileName} has unsaved changes; saving it marks it reviewed again.`);
+        }
+      }
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Lesion Lab: ${errorText(err)}`);
+      return false;
+    }
+    this.host.log.info(`${info.fileName}: marked ${reviewed ? 'reviewed' : 'not reviewed'}`);
+    await this.refresh();
+    return true;
+  }
+
+  // ───────────── Segment All Unreviewed ─────────────
+
+  /**
+   * Segments every case without a mask (and every proposal from another model version) in the
+   * view's order, saving each proposal beside its image. Cancelling keeps the proposals saved so
+   * far; running it again resumes with the rest. Cases with a mask or unsaved edits are skipped.
+   */
+  async segmentAllUnreviewed(): Promise<SegmentAllResult | undefined> {
+    if (this.queue) {
+      void vscode.window.showWarningMessage('Lesion Lab: Segment All Unreviewed is already running; cancel it in its notification.');
+      return undefined;
+    }
+    await this.refresh();
+    const abort = new AbortController();
+    this.queue = abort;
+    const log = this.host.log;
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Lesion Lab: Segment All Unreviewed', cancellable: true },
+        async (progress, token) => {
+          const listener = token.onCancellationRequested(() => abort.abort());
+          try {
+            progress.report({ message: 'starting the backend…' });
+            return await this.models.runSegmentationJob(abort, async (engine) => {
+              const { segmentVolume } = await import('../ml/inference');
+              const settings = engine.settings;
+              const ordered = this.visibleCases();
+              const todo = ordered.filter((c) => c.state === 'no-mask' || (c.state === 'proposal' && c.proposal?.modelVersion !== engine.modelVersion));
+              const result: SegmentAllResult = { modelVersion: engine.modelVersion, segmented: [], failed: [], skipped: ordered.length - todo.length, cancelled: false };
+              log.info(`Segment All Unreviewed: ${todo.length} case(s) with model ${engine.modelVersion} (${engine.backendName}); ${result.skipped} skipped (reviewed, edited, or proposal from this model)`);
+              const step = todo.length > 0 ? 100 / todo.length : 100;
+              for (let n = 0; n < todo.length; n++) {
+                if (abort.signal.aborted) break;
+                const c = todo[n];
+                progress.report({ message: `${n + 1} / ${todo.length}: ${c.relativePath}` });
+                const open = this.host.provider.openDocuments.find((d) => d.uri.fsPath === c.imagePath);
+                if (open?.session?.model.isDirty) {
+                  log.info(`Segment All Unreviewed: ${c.relativePath} has unsaved edits open; skipped`);
+                  result.skipped++;
+                  progress.report({ increment: step });
+                  continue;
+                }
+                try {
+                  const image = await readNifti(c.imagePath);
+                  if (image.rgb) throw new Error(`${c.fileName} is an RGB image; Segment Lesion needs a grey-level volume`);
+                  const seg = await segmentVolume(image, engine.model, {
+                    threshold: settings.proposalThreshold,
+                    minLesionMm3: settings.minLesionMm3,
+                    ttaFlips: settings.testTimeAugmentation ? [[], [0], [1], [2]] : [[]],
+                    signal: abort.signal,
+                  });
+                  const record = await saveProposal({
+                    image,
+                    imagePath: c.imagePath,
+                    maskPath: c.maskPath,
+                    imageSha256: await sha256OfFile(c.imagePath),
+                    modelVersion: engine.modelVersion,
+                    threshold: settings.proposalThreshold,
+                    minLesionMm3: settings.minLesionMm3,
+                    probability: seg.probability,
+                    uncertainty: settings.testTimeAugmentation ? seg.uncertainty : null,
+                    labels: seg.labels,
+                    lesions: seg.lesions,
+                    labelTable: defaultLabelTable(),
+                  });
+                  result.segmented.push(c.imagePath);
+                  log.info(
+                    `Segment All Unreviewed: ${c.relativePath}: ${record.lesionCount} lesion(s), ${record.volumeMm3.toFixed(1)} mm³` +
+                      (record.meanUncertainty !== null ? `, mean uncertainty ${record.meanUncertainty.toFixed(4)}` : ''),
+                  );
+                  if (open) void this.offerSavedProposal(open);
+                } catch (err) {
+                  if (abort.signal.aborted) break;
+                  result.failed.push({ imagePath: c.imagePath, reason: errorText(err) });
+                  log.error(`Segment All Unreviewed: ${c.relativePath}: ${errorText(err)}`);
+                }
+                progress.report({ increment: step });
+                void this.refresh();
+              }
+              result.cancelled = abort.signal.aborted;
+              const failed = result.failed.length > 0 ? `; ${result.failed.length} failed (see the Lesion Lab output)` : '';
+              const text = result.cancelled
+                ? `Segment All Unreviewed cancelled after ${result.segmented.length} of ${todo.length} case(s); the proposals saved so far stay, and running it again continues with the rest${failed}.`
+                : `Segment All Unreviewed: ${result.segmented.length} proposal(s) saved with model ${engine.modelVersion}${failed}. Open Next Case (Alt+N) to review them.`;
+              log.info(text);
+              void vscode.window.showInformationMessage(`Lesion Lab: ${text}`);
+              return result;
+            });
+          } finally {
+            listener.dispose();
+          }
+        },
+      );
+    } catch (err) {
+      log.error(`Segment All Unreviewed failed: ${errorText(err)}`);
+      void vscode.window.showErrorMessage(`Lesion Lab: Segment All Unreviewed failed: ${errorText(err)}`);
+      return undefined;
+    } finally {
+      this.queue = null;
+      await this.refresh();
+    }
+  }
+
+  // ───────────── order and filter ─────────────
+
+  async sortCases(order?: unknown): Promise<CaseOrder | undefined> {
+    let chosen: CaseOrder | undefined = isCaseOrder(order) ? order : undefined;
+    if (!chosen) {
+      const picked = await vscode.window.showQuickPick(
+        CASE_ORDERS.map((o) => ({ label: ORDER_TEXT[o], order: o, picked: o === this.order, description: o === this.order ? 'current' : undefined })),
+        { title: 'Lesion Lab: order the cases' },
+      );
+      chosen = picked?.order;
+    }
+    if (!chosen) return undefined;
+    this.order = chosen;
+    await this.context.workspaceState.update(ORDER_KEY, chosen);
+    this.render();
+    return chosen;
+  }
+
+  async filterCases(text?: unknown): Promise<string | undefined> {
+    let value: string | undefined = typeof text === 'string' ? text : undefined;
+    if (value === undefined) {
+      value = await vscode.window.showInputBox({
+        title: 'Lesion Lab: filter the cases',
+        value: this.filterText,
+        prompt: `Words to find in the path, and is:proposal, is:edited, is:reviewed, is:no-mask or is:unreviewed (states: ${Object.values(CASE_STATE_TEXT).join(', ')})`,
+        validateInput: (v) => {
+          try {
+            parseCaseFilter(v);
+            return undefined;
+          } catch (err) {
+            return errorText(err);
+          }
+        },
+      });
+    }
+    if (value === undefined) return undefined;
+    this.filterText = value.trim();
+    await this.context.workspaceState.update(FILTER_KEY, this.filterText);
+    this.render();
+    return this.filterText;
+  }
+
+  // ───────────── model history ─────────────
+
+  /** The "Correction effort" section of Show Model History. */
+  async correctionHistoryMarkdown(): Promise<string> {
+    await this.refresh();
+    const records = this.scan.cases.filter((c) => c.state === 'reviewed' && c.correction).map((c) => c.correction!);
+    const lines = ['', '## Correction effort of reviewed cases', ''];
+    if (records.length === 0) {
+      lines.push('No reviewed case has an accepted proposal yet (Segment All Unreviewed or Segment Lesion, Accept, correct, Mark Reviewed).', '');
+      return lines.join('\n');
+    }
+    lines.push('How much people changed each model\'s accepted proposals before marking the case reviewed (Dice between proposal and saved mask; 1 = unchanged).', '');
+    lines.push('| model | reviewed cases | mean Dice | mean voxels changed |', '|---|---|---|---|');
+    for (const s of summarizeCorrections(records)) {
+      lines.push(`| ${s.modelVersion} | ${s.cases} | ${s.meanDice.toFixed(3)} | ${Math.round(s.meanChangedVoxels).toLocaleString('en-US')} |`);
+    }
+    lines.push('');
+    return lines.join('\n');
+  }
+
+  dispose(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.queue?.abort();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

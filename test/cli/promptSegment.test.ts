@@ -1,0 +1,90 @@
+// `lesion-lab segment IMAGE --out MASK --prompts PROMPTS.json [--previous PREV]`, run through the
+// bundle (npm run build first): click-guided segmentation of one object.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readNifti } from '../../src/nifti';
+import { diceCoefficient } from '../../src/interactive/robotUser';
+import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
+import { ellipsoidPhantom } from '../interactive/phantom';
+
+const CLI = resolve(__dirname, '../../dist/cli.js');
+const PHANTOM = ellipsoidPhantom({ dims: [48, 40, 16], spacingMm: [1, 1, 3], semiAxesMm: [12, 9, 15], inside: 120, outside: 50, noise: 8 });
+
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  assert.ok(existsSync(CLI), `${CLI} is missing: run npm run build first`);
+  const r = spawnSync(process.execPath, [CLI, 'segment', ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function setup(): { dir: string; image: string; prompts: (p: unknown) => string } {
+  const dir = mkdtempSync(join(tmpdir(), 'll-prompt-cli-'));
+  const image = join(dir, 'image.nii.gz');
+  const pixdim = [1, 1, 1, 3, 1, 1, 1, 1];
+  writeFileSync(image, gzip(buildNifti({ dim: PHANTOM.dims, datatype: 16, bitpix: 32, pixdim, data: bytesOf(PHANTOM.values), description: 'scanner image' }).file));
+  let n = 0;
+  const prompts = (p: unknown): string => {
+    const path = join(dir, `prompts${n++}.json`);
+    writeFileSync(path, typeof p === 'string' ? p : JSON.stringify(p));
+    return path;
+  };
+  return { dir, image, prompts };
+}
+
+const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+test('segment --prompts: one click gives the object as a uint8 0/1 mask on the image grid; --previous refines; the image is untouched', async () => {
+  const { dir, image, prompts } = setup();
+  const before = sha(image);
+  const out1 = join(dir, 'object1.nii.gz');
+  const click = { voxel: PHANTOM.centre, positive: true };
+  const r1 = run(image, '--out', out1, '--prompts', prompts({ points: [click], boxes: [] }));
+  assert.equal(r1.status, 0, r1.stderr);
+  assert.match(r1.stdout, /segmented one object from 1 positive, 0 negative point\(s\) and 0 box\(es\) in \d+ ms/);
+  const mask = await readNifti(out1);
+  assert.deepEqual(mask.dims, PHANTOM.dims);
+  assert.equal(mask.header.datatype, 'uint8');
+  assert.deepEqual(mask.spacingMm.map((s) => Math.round(s * 1000) / 1000), [1, 1, 3]);
+  assert.ok(Array.from(mask.data).every((v) => v === 0 || v === 1));
+  assert.ok(diceCoefficient(mask.data, PHANTOM.reference) > 0.9);
+  // Refinement: a negative click inside the object removes its neighbourhood.
+  const out2 = join(dir, 'object2.nii.gz');
+  const negative = [PHANTOM.centre[0] + 9, PHANTOM.centre[1], PHANTOM.centre[2]];
+  const r2 = run(image, '--out', out2, '--prompts', prompts({ points: [click, { voxel: negative, positive: false }] }), '--previous', out1);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.match(r2.stdout, /refining --previous/);
+  const refined = await readNifti(out2);
+  assert.equal(refined.data[negative[0] + 48 * (negative[1] + 40 * negative[2])], 0);
+  assert.equal(sha(image), before);
+});
+
+test('segment --prompts: bad prompts, a --previous on another grid and an output over an input exit 2 with one sentence naming the file', () => {
+  const { dir, image, prompts } = setup();
+  const out = join(dir, 'out.nii.gz');
+  const cases: [string[], RegExp][] = [
+    [['--prompts', prompts('{"points": [')], /prompts\d\.json: is not valid JSON/],
+    [['--prompts', prompts({ points: [], boxes: [] })], /prompts\d\.json: prompts hold no point and no box/],
+    [['--prompts', prompts({ points: [{ voxel: [48, 0, 0], positive: true }] })], /prompts\d\.json: points\[0\]\.voxel \[48, 0, 0\] lies outside the image/],
+    [['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: 1 }] })], /prompts\d\.json: points\[0\]\.positive must be true or false, got 1/],
+    [['--prompts', join(dir, 'missing.json')], /--prompts .*missing\.json: file not found/],
+  ];
+  const other = join(dir, 'other-grid.nii.gz');
+  writeFileSync(other, gzip(buildNifti({ dim: [48, 40, 15], datatype: 2, bitpix: 8, pixdim: [1, 1, 1, 3, 1, 1, 1, 1], data: new Uint8Array(48 * 40 * 15) }).file));
+  cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--previous', other], /--previous .*other-grid\.nii\.gz is not on the grid of .*image\.nii\.gz: one slice short along k \(15 vs 16\)/]);
+  for (const [args, message] of cases) {
+    const r = run(image, '--out', out, ...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.ok(!existsSync(out));
+  }
+  const before = sha(image);
+  const r = run(image, '--out', image, '--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }));
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--out .* is the input image/);
+  assert.equal(sha(image), before);
+});

@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parsePromptsJson, validatePrompts, PromptError } from '../../src/interactive';
+import type { Vec3 } from '../../src/volume/patches';
+
+const DIMS: Vec3 = [10, 20, 5];
+
+test('prompts: a valid file keeps points and boxes and drops nothing else', () => {
+  const p = parsePromptsJson(
+    JSON.stringify({ points: [{ voxel: [1, 2, 3], positive: true }, { voxel: [9, 19, 4], positive: false }], boxes: [{ min: [0, 0, 2], max: [5, 6, 2] }] }),
+    DIMS,
+  );
+  assert.deepEqual(p.points, [{ voxel: [1, 2, 3], positive: true }, { voxel: [9, 19, 4], positive: false }]);
+  assert.deepEqual(p.boxes, [{ min: [0, 0, 2], max: [5, 6, 2] }]);
+});
+
+test('prompts: a box alone is enough; boxes may be omitted', () => {
+  assert.equal(validatePrompts({ boxes: [{ min: [0, 0, 0], max: [3, 3, 3] }] }, DIMS).points.length, 0);
+  assert.equal(validatePrompts({ points: [{ voxel: [0, 0, 0], positive: true }] }, DIMS).boxes.length, 0);
+});
+
+const BAD: [string, string, RegExp][] = [
+  ['malformed JSON', '{"points": [', /is not valid JSON/],
+  ['empty lists', '{"points": [], "boxes": []}', /no point and no box/],
+  ['only negative points', '{"points": [{"voxel": [1,1,1], "positive": false}]}', /no positive point/],
+  ['outside the image', '{"points": [{"voxel": [10, 0, 0], "positive": true}]}', /points\[0\]\.voxel \[10, 0, 0\] lies outside the image \(indices 0\.\.9, 0\.\.19, 0\.\.4\)/],
+  ['negative index', '{"points": [{"voxel": [0, -1, 0], "positive": true}]}', /lies outside the image/],
+  ['fractional index', '{"points": [{"voxel": [0.5, 1, 0], "positive": true}]}', /points\[0\]\.voxel must be three integer voxel indices/],
+  ['two indices', '{"points": [{"voxel": [0, 1], "positive": true}]}', /three integer voxel indices/],
+  ['string flag', '{"points": [{"voxel": [0, 1, 1], "positive": "yes"}]}', /points\[0\]\.positive must be true or false, got "yes"/],
+  ['points not a list', '{"points": {"voxel": [0, 1, 1]}}', /"points" must be a list/],
+  ['top level list', '[1, 2]', /prompts must be an object/],
+  ['unknown field', '{"points": [], "clicks": []}', /unknown field "clicks"/],
+  ['box min above max', '{"boxes": [{"min": [5, 0, 0], "max": [4, 3, 3]}]}', /boxes\[0\] has min i 5 > max i 4/],
+  ['box corner outside', '{"boxes": [{"min": [0, 0, 0], "max": [4, 3, 5]}]}', /boxes\[0\]\.max \[4, 3, 5\] lies outside/],
+];
+for (const [name, text, message] of BAD) {
+  test(`prompts: ${name} is refused with a message naming the entry`, () => {
+    assert.throws(() => parsePromptsJson(text, DIMS), (e: unknown) => e instanceof PromptError && message.test(e.message));
+  });
+}

@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { segmentFromPrompts, resolvePromptOptions, PromptError } from '../../src/interactive';
+import { diceCoefficient } from '../../src/interactive/robotUser';
+import type { Vec3 } from '../../src/volume/patches';
+import { countOnes, ellipsoidPhantom, voxelIndex } from './phantom';
+
+const BLOB = ellipsoidPhantom({ dims: [64, 64, 24], spacingMm: [1, 1, 3], semiAxesMm: [16, 11, 20], inside: 100, outside: 40, noise: 10 });
+const volume = { values: BLOB.values, dims: BLOB.dims, spacingMm: BLOB.spacingMm };
+
+test('segmentFromPrompts: one click in a noisy anisotropic ellipsoid gives its 3-D mask (Dice > 0.9)', () => {
+  const r = segmentFromPrompts(volume, { points: [{ voxel: BLOB.centre, positive: true }], boxes: [] });
+  const dice = diceCoefficient(r.mask, BLOB.reference);
+  assert.ok(dice > 0.9, `Dice ${dice}`);
+  assert.equal(r.mask.length, BLOB.reference.length);
+  assert.ok(r.mask.every((v) => v === 0 || v === 1));
+  assert.deepEqual(r.centreVoxel, BLOB.centre);
+  assert.ok(r.radiusMm.min >= 9 && r.radiusMm.max <= 23, JSON.stringify(r.radiusMm));
+  assert.ok(r.timingsMs.total >= r.timingsMs.rasterising);
+});
+
+test('segmentFromPrompts: the same prompts give the same mask (pure, deterministic)', () => {
+  const prompts = { points: [{ voxel: BLOB.centre, positive: true }, { voxel: [BLOB.centre[0] + 10, BLOB.centre[1], BLOB.centre[2]] as Vec3, positive: false }], boxes: [] };
+  assert.deepEqual(segmentFromPrompts(volume, prompts).mask, segmentFromPrompts(volume, prompts).mask);
+});
+
+test('segmentFromPrompts: a negative click removes the region around it and a positive click outside adds it', () => {
+  const c = BLOB.centre;
+  const first = segmentFromPrompts(volume, { points: [{ voxel: c, positive: true }], boxes: [] }).mask;
+  const negative: Vec3 = [c[0] + 12, c[1], c[2]]; // inside the object, 4 mm from its edge along i
+  assert.equal(first[voxelIndex(BLOB.dims, negative)], 1);
+  const cut = segmentFromPrompts(volume, { points: [{ voxel: c, positive: true }, { voxel: negative, positive: false }], boxes: [] }).mask;
+  assert.equal(cut[voxelIndex(BLOB.dims, negative)], 0);
+  assert.ok(countOnes(cut) < countOnes(first));
+  assert.equal(cut[voxelIndex(BLOB.dims, c)], 1);
+  const positive: Vec3 = [c[0], c[1] + 16, c[2]]; // outside the object, 5 mm beyond its edge along j
+  assert.equal(first[voxelIndex(BLOB.dims, positive)], 0);
+  const grown = segmentFromPrompts(volume, { points: [{ voxel: c, positive: true }, { voxel: positive, positive: true }], boxes: [] }).mask;
+  assert.equal(grown[voxelIndex(BLOB.dims, positive)], 1);
+  assert.ok(countOnes(grown) > countOnes(first));
+});
+
+test('segmentFromPrompts: a box caps the object, and a box alone (no point) segments from its centre', () => {
+  const c = BLOB.centre;
+  const box = { min: [c[0] - 8, c[1] - 20, c[2] - 20].map((x) => Math.max(0, x)) as Vec3, max: [c[0] + 8, c[1] + 20, Math.min(23, c[2] + 20)] as Vec3 };
+  const r = segmentFromPrompts(volume, { points: [{ voxel: c, positive: true }], boxes: [box] });
+  for (let k = 0; k < 24; k++) for (let j = 0; j < 64; j++) for (let i = 0; i < 64; i++) {
+    if (r.mask[voxelIndex(BLOB.dims, [i, j, k])]) assert.ok(i >= box.min[0] && i <= box.max[0], `voxel ${i},${j},${k} outside the box`);
+  }
+  const tight = { min: [c[0] - 16, c[1] - 11, c[2] - 6] as Vec3, max: [c[0] + 16, c[1] + 11, c[2] + 6] as Vec3 };
+  const alone = segmentFromPrompts(volume, { points: [], boxes: [tight] });
+  assert.ok(diceCoefficient(alone.mask, BLOB.reference) > 0.85);
+});
+
+test('segmentFromPrompts: previous voxels outside the new ROI are kept; inside it the object is recomputed', () => {
+  const previous = new Uint8Array(BLOB.reference.length);
+  const far: Vec3 = [0, 0, 0];
+  previous[voxelIndex(BLOB.dims, far)] = 1;
+  const r = segmentFromPrompts(volume, { points: [{ voxel: BLOB.centre, positive: true }], boxes: [] }, { previous });
+  assert.equal(r.mask[voxelIndex(BLOB.dims, far)], 1);
+  assert.equal(previous.reduce((a, b) => a + b, 0), 1, 'previous is not modified');
+  assert.ok(diceCoefficient(r.mask, BLOB.reference) > 0.9);
+});
+
+test('segmentFromPrompts: on an image without edges the lesion-probability prior gives the object', () => {
+  const flat = new Float32Array(BLOB.values.length).fill(50);
+  const prior = Float32Array.from(BLOB.reference, (x) => (x ? 0.9 : 0.05));
+  const withPrior = segmentFromPrompts({ ...volume, values: flat }, { points: [{ voxel: BLOB.centre, positive: true }], boxes: [] }, { prior });
+  assert.ok(diceCoefficient(withPrior.mask, BLOB.reference) > 0.85);
+  const without = segmentFromPrompts({ ...volume, values: flat }, { points: [{ voxel: BLOB.centre, positive: true }], boxes: [] });
+  assert.ok(diceCoefficient(without.mask, BLOB.reference) < 0.5);
+});
+
+test('segmentFromPrompts: an 80 mm object (1 × 1 × 3 mm voxels) segments in under a second', () => {
+  const big = ellipsoidPhantom({ dims: [130, 130, 40], spacingMm: [1, 1, 3], semiAxesMm: [40, 35, 40], inside: 80, outside: 30, noise: 10, seed: 5 });
+  const prompts = { points: [{ voxel: big.centre, positive: true }], boxes: [] };
+  segmentFromPrompts(big, prompts); // warm-up (JIT, ray tables)
+  const r = segmentFromPrompts(big, prompts);
+  assert.ok(diceCoefficient(r.mask, big.reference) > 0.9);
+  assert.ok(r.timingsMs.total < 1000, `took ${r.timingsMs.total.toFixed(0)} ms`);
+});
+
+test('segmentFromPrompts: bad volumes, options, previous and prior are refused naming the problem', () => {
+  const prompts = { points: [{ voxel: BLOB.centre, positive: true }], boxes: [] };
+  assert.throws(() => segmentFromPrompts({ ...volume, dims: [64, 64, 25] }, prompts), /volume has 98304 values but dims 64×64×25 need 102400/);
+  assert.throws(() => segmentFromPrompts({ ...volume, spacingMm: [1, 0, 3] }, prompts), /spacingMm must be three numbers > 0/);
+  assert.throws(() => segmentFromPrompts(volume, prompts, { maxRadiusMm: -1 }), /option maxRadiusMm must be a number from 1 to 500, got -1/);
+  assert.throws(() => segmentFromPrompts(volume, prompts, { rayCount: 10.5 }), /option rayCount must be an integer/);
+  assert.throws(() => segmentFromPrompts(volume, prompts, { previous: new Uint8Array(5) }), /previous must be a Uint8Array of 98304 voxels \(dims 64×64×24\), got 5 voxels/);
+  assert.throws(() => segmentFromPrompts(volume, prompts, { prior: new Float32Array(5) }), /prior must be a Float32Array of 98304 voxels/);
+  assert.throws(() => segmentFromPrompts(volume, { points: [{ voxel: [64, 0, 0], positive: true }], boxes: [] }), PromptError);
+  assert.throws(() => resolvePromptOptions({ sigma: 2 } as never), /unknown option sigma/);
+});
