@@ -1,6 +1,6 @@
 // Bundles the extension host (Node, CommonJS), the CLI and the webview (browser) with esbuild,
-// and copies the TensorFlow.js wasm binaries next to the host bundles so the wasm backend
-// finds them without node_modules.
+// copies the TensorFlow.js wasm binaries next to the host bundles so the wasm backend finds
+// them without node_modules, and copies the codicons font into media/ for the webview.
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, chmodSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -50,4 +50,8 @@ if (existsSync(wasmDir)) {
     if (f.endsWith('.wasm') || f.endsWith('.worker.js')) copyFileSync(join(wasmDir, f), join(dist, f));
   }
 }
+// The webview's icon font (VS Code's codicons) is served from media/ under the webview's CSP.
+const codiconFont = join(root, 'node_modules/@vscode/codicons/dist/codicon.ttf');
+if (existsSync(codiconFont)) copyFileSync(codiconFont, join(root, 'media/codicon.ttf'));
+else console.warn('esbuild: @vscode/codicons is not installed; the webview toolbar shows no icons (npm ci installs it)');
 if (watch) console.log('esbuild: --watch is not supported; rerun npm run build');

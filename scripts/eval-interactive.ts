@@ -102,7 +102,7 @@ async function main(): Promise<void> {
       }
       if (cliLeft > 0) {
         cliLeft--;
-        const check = await cliReplay(image, imagePath, obj.reference, steps.map((s) => s.click), o.opts);
+        const check = await cliReplay(image, imagePath, steps.map((s) => s.click), o.opts);
         cliMs.push(...check.ms);
         if (!check.same) cliMismatch++;
         if (!o.json) console.log(`  CLI replay: ${check.ms.map((m) => `${m.toFixed(0)} ms`).join(', ')} per call, masks ${check.same ? 'equal' : 'DIFFER'} to in-process`);
@@ -134,8 +134,7 @@ async function main(): Promise<void> {
 }
 
 /** Replays the first two clicks through the real CLI and compares with the in-process masks. */
-async function cliReplay(image: NiftiImage, imagePath: string, reference: Uint8Array, points: PointPrompt[], opts: PromptSegmentationOptions): Promise<{ ms: number[]; same: boolean }> {
-  void reference;
+async function cliReplay(image: NiftiImage, imagePath: string, points: PointPrompt[], opts: PromptSegmentationOptions): Promise<{ ms: number[]; same: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'll-eval-int-'));
   const cli = resolve(__dirname, '../dist/cli.js');
   const ms: number[] = [];

@@ -12,6 +12,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CliCommand>>> = {
   segment: async () => (await import('./cli/segment')).segmentCommand,
   'fine-tune': async () => (await import('./cli/fineTune')).fineTuneCommand,
   export: async () => (await import('./cli/export')).exportCommand,
+  'import-model': async () => (await import('./cli/importModel')).importModelCommand,
 };
 
 async function usageText(): Promise<string> {

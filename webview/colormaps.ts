@@ -4,6 +4,9 @@
 export const COLORMAP_NAMES = ['gray', 'hot', 'viridis', 'inferno', 'plasma', 'cividis', 'ice'] as const;
 export type ColormapName = (typeof COLORMAP_NAMES)[number];
 
+/** Colormaps the uncertainty map may use (the probability map always uses the heat scale, `heatTable`). */
+export const UNCERTAINTY_COLORMAPS: readonly ColormapName[] = ['ice', 'viridis', 'cividis', 'plasma', 'inferno'];
+
 // Perceptual maps from matplotlib's tables sampled at 9 evenly spaced points (0, 1/8, …, 1);
 // linear interpolation between them stays within a few 1/255 of the full tables.
 const STOPS: Record<Exclude<ColormapName, 'gray' | 'hot'>, number[][]> = {

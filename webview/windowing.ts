@@ -1,4 +1,5 @@
 // Window/level: presets and the automatic window from percentiles. Pure.
+import type { InitMessage, IntensityStats } from '../src/protocol/messages';
 
 /** A display window as centre (level) and width, in the image's value units. */
 export interface WindowLevel {
@@ -56,4 +57,13 @@ export function looksLikeCt(data: ArrayLike<number>): boolean {
 /** [low, high] of a window. */
 export function windowRange(w: WindowLevel): [number, number] {
   return [w.level - w.width / 2, w.level + w.width / 2];
+}
+
+/** The window a document opens with: CT soft tissue for CT, the header's window, else p1…p99.5. */
+export function defaultWindow(stats: IntensityStats, modality: InitMessage['modality']): WindowLevel {
+  if (modality === 'CT') return { ...CT_PRESETS['CT soft tissue'] };
+  if (stats.headerWindow) return { level: (stats.headerWindow.min + stats.headerWindow.max) / 2, width: stats.headerWindow.max - stats.headerWindow.min };
+  const lo = stats.p1;
+  const hi = stats.p99_5 > lo ? stats.p99_5 : stats.max;
+  return hi > lo ? { level: (lo + hi) / 2, width: hi - lo } : { level: lo, width: 1 };
 }

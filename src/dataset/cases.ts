@@ -362,3 +362,26 @@ export function caseDescription(c: CaseInfo): string {
   if (c.meanUncertainty !== null) parts.push(`u ${c.meanUncertainty.toFixed(3)}`);
   return parts.join(' · ');
 }
+
+/**
+ * Groups ordered cases by folder; folders come in the order of their first case, so a global order
+ * (most informative first) also orders the folders, and cases keep their order within a folder.
+ */
+export function groupCasesByFolder(ordered: readonly CaseInfo[]): { folder: string; cases: CaseInfo[] }[] {
+  const groups = new Map<string, { folder: string; cases: CaseInfo[] }>();
+  for (const c of ordered) {
+    let g = groups.get(c.folder);
+    if (!g) groups.set(c.folder, (g = { folder: c.folder, cases: [] }));
+    g.cases.push(c);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * What Segment All Unreviewed segments, in the given order: cases without a mask, and proposals of
+ * another model version than `modelVersion`. Cases with a mask (edited or reviewed) and proposals
+ * already made by this model are left alone, so a cancelled run resumes where it stopped.
+ */
+export function casesToSegment(ordered: readonly CaseInfo[], modelVersion: string): CaseInfo[] {
+  return ordered.filter((c) => c.state === 'no-mask' || (c.state === 'proposal' && c.proposal?.modelVersion !== modelVersion));
+}

@@ -8,6 +8,7 @@ import { readNifti } from '../nifti';
 import {
   CASE_ORDERS,
   CASE_STATE_TEXT,
+  casesToSegment,
   filterCases,
   nextCase,
   parseCaseFilter,
@@ -19,6 +20,7 @@ import {
   type CaseScan,
 } from '../dataset/cases';
 import { summarizeCorrections } from '../dataset/correction';
+import { exportDataset, type ExportResult } from '../dataset/export';
 import { loadProposal, saveProposal } from '../dataset/proposalFiles';
 import { setCaseReviewed } from '../dataset/review';
 import type { LabelDocument } from './labelDocument';
@@ -38,6 +40,7 @@ export const CASE_COMMANDS = {
   filterCases: 'lesionLab.filterCases',
   clearCaseFilter: 'lesionLab.clearCaseFilter',
   refreshCases: 'lesionLab.refreshCases',
+  exportDataset: 'lesionLab.exportDataset',
 } as const;
 
 export const CASES_VIEW_ID = 'lesionLab.cases';
@@ -115,7 +118,10 @@ export class CaseCommands implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('lesionLab.maskPattern')) this.scheduleRefresh();
       }),
-      host.provider.onDidChangeCustomDocument(() => this.render()),
+      // Brush strokes fire this often: redraw only when the set of unsaved cases changes.
+      host.provider.onDidChangeCustomDocument(() => {
+        if (this.unsavedKey() !== this.renderedUnsavedKey) this.render();
+      }),
       host.provider.onDidChangeActiveDocument((doc) => {
         this.render();
         if (doc) void this.offerSavedProposal(doc);
@@ -129,6 +135,7 @@ export class CaseCommands implements vscode.Disposable {
       vscode.commands.registerCommand(c.filterCases, (text?: unknown) => this.filterCases(text)),
       vscode.commands.registerCommand(c.clearCaseFilter, () => this.filterCases('')),
       vscode.commands.registerCommand(c.refreshCases, () => this.refresh()),
+      vscode.commands.registerCommand(c.exportDataset, () => this.exportDataset()),
     );
     models.historyAppendix = () => this.correctionHistoryMarkdown();
     void this.refresh();
@@ -184,6 +191,16 @@ export class CaseCommands implements vscode.Disposable {
     return this.scan.cases;
   }
 
+  private renderedUnsavedKey = '';
+
+  private unsavedPaths(): Set<string> {
+    return new Set(this.host.provider.openDocuments.filter((d) => d.session?.model.isDirty).map((d) => d.uri.fsPath));
+  }
+
+  private unsavedKey(): string {
+    return [...this.unsavedPaths()].sort().join('\n');
+  }
+
   private render(): void {
     let filtered = this.scan.cases;
     let filterProblem: string | null = null;
@@ -192,7 +209,8 @@ export class CaseCommands implements vscode.Disposable {
     } catch (err) {
       filterProblem = errorText(err);
     }
-    const unsaved = new Set(this.host.provider.openDocuments.filter((d) => d.session?.model.isDirty).map((d) => d.uri.fsPath));
+    const unsaved = this.unsavedPaths();
+    this.renderedUnsavedKey = [...unsaved].sort().join('\n');
     this.tree.setCases(sortCases(filtered, this.order), unsaved);
     const parts: string[] = [];
     if (this.scan.cases.length > 0) parts.push(progressLine(this.scan.cases));
@@ -325,7 +343,7 @@ export class CaseCommands implements vscode.Disposable {
               const { segmentVolume } = await import('../ml/inference');
               const settings = engine.settings;
               const ordered = this.visibleCases();
-              const todo = ordered.filter((c) => c.state === 'no-mask' || (c.state === 'proposal' && c.proposal?.modelVersion !== engine.modelVersion));
+              const todo = casesToSegment(ordered, engine.modelVersion);
               const result: SegmentAllResult = { modelVersion: engine.modelVersion, segmented: [], failed: [], skipped: ordered.length - todo.length, cancelled: false };
               log.info(`Segment All Unreviewed: ${todo.length} case(s) with model ${engine.modelVersion} (${engine.backendName}); ${result.skipped} skipped (reviewed, edited, or proposal from this model)`);
               const step = todo.length > 0 ? 100 / todo.length : 100;
@@ -441,6 +459,65 @@ export class CaseCommands implements vscode.Disposable {
     await this.context.workspaceState.update(FILTER_KEY, this.filterText);
     this.render();
     return this.filterText;
+  }
+
+  // ───────────── export ─────────────
+
+  /** Export for Training: the workspace's labelled cases in the nnU-Net v2 or MSD layout. */
+  async exportDataset(): Promise<ExportResult | undefined> {
+    const roots = this.roots();
+    if (roots.length === 0) {
+      void vscode.window.showErrorMessage('Lesion Lab: open a folder with images and saved masks first, then export it.');
+      return undefined;
+    }
+    const format = await vscode.window.showQuickPick(
+      [
+        { label: 'nnU-Net v2', description: 'Dataset501_Lesions/imagesTr/<case>_0000.nii.gz, labelsTr, dataset.json', format: 'nnunet' as const },
+        { label: 'Medical Segmentation Decathlon', description: 'Task501_Lesions/imagesTr/<case>.nii.gz, labelsTr, dataset.json', format: 'msd' as const },
+      ],
+      { title: 'Lesion Lab: export the labelled cases for training' },
+    );
+    if (!format) return undefined;
+    const which = await vscode.window.showQuickPick(
+      [
+        { label: 'Reviewed cases only', reviewedOnly: true },
+        { label: 'Every case with a saved mask', reviewedOnly: false },
+      ],
+      { title: 'Lesion Lab: which cases' },
+    );
+    if (!which) return undefined;
+    const picked = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Export here' });
+    const outDir = picked?.[0]?.fsPath;
+    if (!outDir) return undefined;
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Lesion Lab: Export for Training', cancellable: true },
+        async (progress, token) => {
+          const abort = new AbortController();
+          const listener = token.onCancellationRequested(() => abort.abort());
+          try {
+            return await exportDataset(roots, {
+              format: format.format,
+              outDir,
+              reviewedOnly: which.reviewedOnly,
+              maskPattern: this.host.provider.currentSettings.maskPattern,
+              signal: abort.signal,
+              onProgress: (done, total, caseId) => progress.report({ message: `${done} / ${total}: ${caseId}`, increment: 100 / total }),
+            });
+          } finally {
+            listener.dispose();
+          }
+        },
+      );
+      const text = `exported ${result.cases.length} case(s) to ${result.datasetDir}; every label file is on its image's grid`;
+      this.host.log.info(`export: ${text}`);
+      void vscode.window.showInformationMessage(`Lesion Lab: ${text}.`);
+      return result;
+    } catch (err) {
+      this.host.log.error(`export: ${errorText(err)}`);
+      void vscode.window.showErrorMessage(`Lesion Lab: export failed: ${errorText(err)}`);
+      return undefined;
+    }
   }
 
   // ───────────── model history ─────────────

@@ -3,7 +3,7 @@
 
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
-import { CASE_STATE_TEXT, caseDescription, progressLine, type CaseInfo, type CaseState } from '../dataset/cases';
+import { CASE_STATE_TEXT, caseDescription, groupCasesByFolder, progressLine, type CaseInfo, type CaseState } from '../dataset/cases';
 
 /** A folder of cases (its path relative to the workspace root; '' is the root). */
 export interface FolderNode {
@@ -30,18 +30,9 @@ const STATE_ICONS: Readonly<Record<CaseState, [string, string]>> = {
   reviewed: ['pass-filled', 'charts.green'],
 };
 
-/**
- * Groups ordered cases by folder; folders appear in the order of their first case, so a global
- * order (most informative first) also orders the folders.
- */
+/** The folder nodes of ordered cases (see groupCasesByFolder). */
 export function groupByFolder(ordered: readonly CaseInfo[]): FolderNode[] {
-  const groups = new Map<string, FolderNode>();
-  for (const c of ordered) {
-    let g = groups.get(c.folder);
-    if (!g) groups.set(c.folder, (g = { kind: 'folder', folder: c.folder, cases: [] }));
-    g.cases.push(c);
-  }
-  return [...groups.values()];
+  return groupCasesByFolder(ordered).map((g) => ({ kind: 'folder', folder: g.folder, cases: g.cases }));
 }
 
 function tooltipFor(c: CaseInfo, unsaved: boolean): vscode.MarkdownString {

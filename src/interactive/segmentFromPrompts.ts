@@ -52,7 +52,7 @@ export interface PromptSegmentationOptions {
   smoothnessWeight?: number;
   /** Radius deviation from the neighbours' mean that costs `smoothnessWeight`, as a fraction of that mean (at least 1 mm); default 0.15. */
   smoothnessFraction?: number;
-  /** Half-angle of the cone of rays a correction click constrains, degrees; default 30. */
+  /** Half-angle of the cone of rays a correction click constrains, degrees; default 45. */
   clickConeDeg?: number;
   /** Iterations of the radius optimisation; default 20. */
   iterations?: number;
@@ -62,7 +62,13 @@ export interface PromptSegmentationOptions {
   clickPatchMinMm?: number;
   /** A positive click farther than this × the current radius in its direction restarts from a larger sphere; default 1.5. */
   regrowRatio?: number;
-  /** The starting sphere maximises |mean edge| × radius^exponent; default 1 (significance of a mean over the sphere). */
+  /** Contrast (core vs shell medians, in robust standard deviations) from which the intensity refinement applies; default 1.5 (1e9 = never). */
+  refineMinContrast?: number;
+  /** How far the intensity refinement may reach, as a multiple of the star's radius (+ 2 mm); default 1.3. */
+  refineReachFactor?: number;
+  /** The starting sphere is the innermost peak of the sphere score reaching this fraction of its maximum; default 0.3 (1 = the maximum). */
+  startPeakFraction?: number;
+  /** The sphere score is |mean edge| × radius^exponent (1 would be the significance of a mean over the sphere, 0 the plain edge); default 0.5. */
   radiusSignificanceExponent?: number;
 }
 
@@ -83,8 +89,10 @@ export interface PromptSegmentation {
   roi: VoxelBox;
   /** The centre of the star-shaped object (voxel). */
   centreVoxel: Vec3;
-  /** Smallest, mean and largest radius of the object, mm. */
+  /** Smallest, mean and largest radius of the star-shaped object, mm. */
   radiusMm: { min: number; mean: number; max: number };
+  /** Whether step 6 (intensity refinement) replaced the star-shaped object. */
+  intensityRefined: boolean;
   timingsMs: PromptTimingsMs;
 }
 
@@ -98,12 +106,15 @@ const DEFAULTS: ResolvedOptions = {
   rayCount: 400,
   smoothnessWeight: 1,
   smoothnessFraction: 0.15,
-  clickConeDeg: 30,
+  clickConeDeg: 45,
   iterations: 20,
-  radiusSignificanceExponent: 1,
+  radiusSignificanceExponent: 0.5,
   clickPatchFactor: 2,
   clickPatchMinMm: 5,
   regrowRatio: 1.5,
+  refineMinContrast: 1.5,
+  refineReachFactor: 1.3,
+  startPeakFraction: 0.3,
 };
 
 function checkRange(name: string, value: number, min: number, max: number, integer = false): void {
@@ -132,6 +143,9 @@ export function resolvePromptOptions(opts: PromptSegmentationOptions = {}): Reso
   checkRange('clickPatchFactor', o.clickPatchFactor, 0, 100);
   checkRange('clickPatchMinMm', o.clickPatchMinMm, 0, 500);
   checkRange('regrowRatio', o.regrowRatio, 1, 100);
+  checkRange('refineMinContrast', o.refineMinContrast, 0, 1e9);
+  checkRange('refineReachFactor', o.refineReachFactor, 1, 10);
+  checkRange('startPeakFraction', o.startPeakFraction, 0.01, 1);
   return o;
 }
 
@@ -302,18 +316,21 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
   }
   const searchEnd = Math.min(samples, Math.floor(o.maxRadiusMm / step) + 1);
   const startingSphere = (fromIndex: number): number => {
-    let bestIndex = Math.min(fromIndex, searchEnd - 1);
-    let bestScore = -Infinity;
+    const scores: number[] = [];
+    let top = 0;
     for (let i = fromIndex; i < searchEnd; i++) {
       if (meanCount[i] < R / 2) break;
       const strength = Math.abs(meanEdge[i] / meanCount[i]) / noise + Math.max(0, meanPrior[i] / meanCount[i]);
-      const score = strength * Math.pow(i * step, o.radiusSignificanceExponent);
-      if (score > bestScore) {
-        bestScore = score;
-        bestIndex = i;
-      }
+      scores.push(strength * Math.pow(i * step, o.radiusSignificanceExponent));
+      top = Math.max(top, scores[scores.length - 1]);
     }
-    return Math.max(minIndex, bestIndex);
+    // The innermost local maximum that reaches startPeakFraction of the best: a small lesion's
+    // own edge comes before the stronger edges of the organ around it.
+    for (let q = 0; q < scores.length; q++) {
+      const isPeak = (q === 0 || scores[q] >= scores[q - 1]) && (q === scores.length - 1 || scores[q] >= scores[q + 1]);
+      if (isPeak && scores[q] >= o.startPeakFraction * top && scores[q] > 0) return Math.max(minIndex, fromIndex + q);
+    }
+    return Math.max(minIndex, Math.min(fromIndex, searchEnd - 1));
   };
   const rawEdge = edge;
   const energy = new Float64Array(R * samples);
@@ -428,7 +445,8 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
   const radiiMm = Float64Array.from(radius, (i) => i * step);
   const tOpt = now();
 
-  // 5. Rasterise the star-shaped object in its bounding box.
+  // 5. Rasterise the star-shaped object in its bounding box (wide enough for step 6's reach),
+  // sampling the object's core and the shell just outside it on the way.
   let maxR = 0;
   let sumR = 0;
   let minR = Infinity;
@@ -437,10 +455,19 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     minR = Math.min(minR, x);
     sumR += x;
   }
-  const objectBox = growBoxMm({ min: centre, max: centre }, maxR + maxSpacing, spacingMm, dims);
+  const reachMmPerRay = Float64Array.from(radiiMm, (x, r) => Math.max(x, Math.min(hi[r] * step, o.refineReachFactor * x + 2)));
+  let maxReach = maxR;
+  for (const x of reachMmPerRay) maxReach = Math.max(maxReach, x);
+  const shellMm = (x: number): number => Math.max(3, 0.3 * x);
+  const objectBox = growBoxMm({ min: centre, max: centre }, Math.max(maxReach, maxR + shellMm(maxR)) + maxSpacing, spacingMm, dims);
   const [bx, by, bz] = boxSize(objectBox);
   const region = new Uint8Array(bx * by * bz);
+  const candidate = new Uint8Array(bx * by * bz);
+  const core: number[] = [];
+  const shell: number[] = [];
   const inner = 0.5 * minSpacing;
+  // Core and shell medians from about 30,000 voxels at most (every 2^n-th voxel).
+  const sampleMask = (1 << Math.max(0, Math.ceil(Math.log2((bx * by * bz) / 30000)))) - 1;
   let v = 0;
   for (let k = 0; k < bz; k++) {
     const z = (objectBox.min[2] + k - centre[2]) * spacingMm[2];
@@ -449,8 +476,81 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
       for (let i = 0; i < bx; i++, v++) {
         const x = (objectBox.min[0] + i - centre[0]) * spacingMm[0];
         const d = Math.sqrt(x * x + y * y + z * z);
-        if (d > maxR) continue;
-        if (d <= inner || d <= radiusInDirection(rays, radiiMm, x, y, z)) region[v] = 1;
+        if (d <= inner) {
+          region[v] = 1;
+          candidate[v] = 1;
+          continue;
+        }
+        if (d > maxReach && d > maxR + shellMm(maxR)) continue;
+        if (boxes.length > 0) {
+          const g = [objectBox.min[0] + i, objectBox.min[1] + j, objectBox.min[2] + k];
+          if (!boxes.some((b) => g.every((c, a) => c >= b.min[a] && c <= b.max[a]))) continue;
+        }
+        const rDir = radiusInDirection(rays, radiiMm, x, y, z);
+        const sampled = (v & sampleMask) === 0;
+        if (d <= rDir) {
+          region[v] = 1;
+          candidate[v] = 1;
+          if (sampled && d <= 0.6 * rDir) core.push(volume.values[((objectBox.min[2] + k) * dims[1] + objectBox.min[1] + j) * dims[0] + objectBox.min[0] + i]);
+          continue;
+        }
+        if (sampled && d > rDir + 1 && d <= rDir + shellMm(rDir)) shell.push(volume.values[((objectBox.min[2] + k) * dims[1] + objectBox.min[1] + j) * dims[0] + objectBox.min[0] + i]);
+        if (d <= maxReach && d <= radiusInDirection(rays, reachMmPerRay, x, y, z)) candidate[v] = 1;
+      }
+    }
+  }
+  // 6. Intensity refinement where the object stands out from its surroundings (e.g. bright
+  // lesions on FLAIR or PET): when the medians of the core and of the outer shell differ by at
+  // least refineMinContrast robust standard deviations, the object becomes the voxels on the
+  // object's side of their midpoint, connected to the centre, within refineReachFactor × the
+  // radius (+ 2 mm, and never past a negative click's bound).
+  let refined = false;
+  if (core.length >= 4 && shell.length >= 4) {
+    const mIn = median(core);
+    const mOut = median(shell);
+    const spread = Math.max(1e-9, 1.4826 * Math.max(median(core.map((x) => Math.abs(x - mIn))), median(shell.map((x) => Math.abs(x - mOut)))));
+    if (Math.abs(mIn - mOut) / spread >= o.refineMinContrast) {
+      const threshold = (mIn + mOut) / 2;
+      const up = mIn > mOut;
+      const grown = new Uint8Array(region.length);
+      const stack: number[] = [];
+      const start = ((centre[2] - objectBox.min[2]) * by + centre[1] - objectBox.min[1]) * bx + centre[0] - objectBox.min[0];
+      grown[start] = 1;
+      stack.push(start);
+      const bxy = bx * by;
+      let count = 0;
+      while (stack.length > 0) {
+        const u = stack.pop() as number;
+        count++;
+        const i = u % bx;
+        const j = ((u - i) / bx) % by;
+        const k = (u - i - j * bx) / bxy;
+        const visit = (w: number): void => {
+          if (grown[w] || !candidate[w]) return;
+          const gi = w % bx;
+          const gj = ((w - gi) / bx) % by;
+          const gk = (w - gi - gj * bx) / bxy;
+          const value = volume.values[((objectBox.min[2] + gk) * dims[1] + objectBox.min[1] + gj) * dims[0] + objectBox.min[0] + gi];
+          if (up ? value > threshold : value < threshold) {
+            grown[w] = 1;
+            stack.push(w);
+          }
+        };
+        if (i > 0) visit(u - 1);
+        if (i < bx - 1) visit(u + 1);
+        if (j > 0) visit(u - bx);
+        if (j < by - 1) visit(u + bx);
+        if (k > 0) visit(u - bxy);
+        if (k < bz - 1) visit(u + bxy);
+      }
+      if (count > 1) {
+        for (const p of constraints) {
+          if (!p.positive) continue;
+          const w = ((p.voxel[2] - objectBox.min[2]) * by + p.voxel[1] - objectBox.min[1]) * bx + p.voxel[0] - objectBox.min[0];
+          if (p.voxel.every((x, a) => x >= objectBox.min[a] && x <= objectBox.max[a])) grown[w] = 1;
+        }
+        region.set(grown);
+        refined = true;
       }
     }
   }
@@ -462,6 +562,7 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     roi: objectBox,
     centreVoxel: centre,
     radiusMm: { min: minR, mean: sumR / R, max: maxR },
+    intensityRefined: refined,
     timingsMs: { smoothing: tSmooth - tStart, rays: tRays - tSmooth, optimisation: tOpt - tRays, rasterising: tEnd - tOpt, total: tEnd - tStart },
   };
 }

@@ -11,6 +11,7 @@ import { removeSmallLesions, type Connectivity, type Lesion } from './metrics';
 import { MAX_PATCH_SIDE_VOXELS, ModelStoreError, readCard } from './modelStore';
 import { createUNet3d, loadUNet3d, type UNet3d, type UNet3dConfig } from './network';
 import { spatialMultiple } from './network/config';
+import { isImportedNetworkSpec, loadImportedNetwork, type ImportedNetwork } from './importedModel';
 
 export { MAX_PATCH_SIDE_VOXELS };
 
@@ -34,9 +35,9 @@ export interface SegmentationModel {
   version?: string;
 }
 
-/** A U-Net loaded from a model folder, with its card's settings. */
+/** A network loaded from a model folder (the project's U-Net or an imported model), with its card's settings. */
 export interface LoadedModel extends SegmentationModel {
-  network: UNet3d;
+  network: UNet3d | ImportedNetwork;
   dir: string;
 }
 
@@ -46,6 +47,11 @@ export interface LoadedModel extends SegmentationModel {
  */
 export async function loadSegmentationModel(dir: string): Promise<LoadedModel> {
   const card = await readCard(dir);
+  if (isImportedNetworkSpec(card.network)) {
+    // A TensorFlow.js model brought by the user (src/ml/importedModel.ts).
+    const network = await loadImportedNetwork(dir, card.network);
+    return { network, dir, version: card.version, patchSizeVoxels: card.patchSizeVoxels, preprocessing: card.preprocessing };
+  }
   const network = await loadNetworkFiles(dir);
   const multiple = spatialMultiple(network.config.levels);
   if (card.patchSizeVoxels.some((n) => n % multiple !== 0)) {

@@ -70,11 +70,6 @@ function sameKind(bits: LabelBits, n: number): LabelArray {
   return createLabelArray(n, bits);
 }
 
-/** An empty delta (changes nothing). */
-export function emptyDelta(bits: LabelBits = 8): LabelDelta {
-  return { runs: new Uint32Array(0), before: sameKind(bits, 0), after: sameKind(bits, 0) };
-}
-
 /** Options of {@link encodeDelta}. */
 export interface EncodeRange {
   /** First linear index to compare (default 0). */
@@ -353,38 +348,6 @@ export function invertDelta(delta: LabelDelta): LabelDelta {
   return { runs: delta.runs, before: delta.after, after: delta.before };
 }
 
-/**
- * Per-label voxel count change caused by applying the delta in `direction`: a map from label
- * value to (count after − count before). Labels whose count is unchanged are omitted.
- */
-export function deltaLabelCountChange(delta: LabelDelta, direction: DeltaDirection = 'redo'): Map<number, number> {
-  const from = direction === 'redo' ? delta.before : delta.after;
-  const to = direction === 'redo' ? delta.after : delta.before;
-  const change = new Map<number, number>();
-  for (let v = 0; v < from.length; v++) {
-    if (from[v] === to[v]) continue;
-    change.set(from[v], (change.get(from[v]) ?? 0) - 1);
-    change.set(to[v], (change.get(to[v]) ?? 0) + 1);
-  }
-  for (const [k, n] of change) if (n === 0) change.delete(k);
-  return change;
-}
-
-/** Linear indices of the changed voxels, in order (for tests and small deltas). */
-export function deltaIndices(delta: LabelDelta): Uint32Array {
-  const out = new Uint32Array(delta.before.length);
-  let v = 0;
-  for (let r = 0; r < delta.runs.length; r += 2) {
-    for (let n = 0; n < delta.runs[r + 1]; n++) out[v++] = delta.runs[r] + n;
-  }
-  return out;
-}
-
-/** Bytes a delta occupies on the wire (runs plus both value arrays). */
-export function deltaByteLength(delta: LabelDelta): number {
-  return delta.runs.byteLength + delta.before.byteLength + delta.after.byteLength;
-}
-
 function copyToArrayBuffer(view: ArrayBufferView): ArrayBuffer {
   // A fresh buffer holding exactly this view: never post a pooled or shared backing store.
   const out = new ArrayBuffer(view.byteLength);
@@ -466,71 +429,4 @@ export function deltaFromWire(wire: unknown, voxelCount?: number): LabelDelta {
   const delta: LabelDelta = { runs, before, after };
   validateDelta(delta, voxelCount);
   return delta;
-}
-
-/** Serialises a delta to one self-describing byte block (for backups). Format: see {@link deltaFromBytes}. */
-export function deltaToBytes(delta: LabelDelta): Uint8Array {
-  const bits = delta.before instanceof Uint16Array ? 16 : 8;
-  const header = 16;
-  const runsBytes = delta.runs.byteLength;
-  const valueBytes = delta.before.byteLength;
-  const out = new Uint8Array(header + runsBytes + 2 * valueBytes);
-  const dv = new DataView(out.buffer);
-  // magic 'LDLT', bits, run pair count, value count; little-endian.
-  dv.setUint32(0, 0x544c444c, true);
-  dv.setUint32(4, bits, true);
-  dv.setUint32(8, delta.runs.length / 2, true);
-  dv.setUint32(12, delta.before.length, true);
-  const body = new DataView(out.buffer, header);
-  let o = 0;
-  for (let n = 0; n < delta.runs.length; n++, o += 4) body.setUint32(o, delta.runs[n], true);
-  for (const arr of [delta.before, delta.after]) {
-    for (let n = 0; n < arr.length; n++) {
-      if (bits === 16) {
-        body.setUint16(o, arr[n], true);
-        o += 2;
-      } else {
-        body.setUint8(o, arr[n]);
-        o += 1;
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * Reads a delta written by {@link deltaToBytes}: 16-byte header (magic "LDLT", bits, pair count,
- * value count, all uint32 LE), then runs (uint32 LE), before, after (uint8 or uint16 LE).
- * @returns the delta and the number of bytes consumed.
- * @throws LabelDeltaError for a truncated or foreign block.
- */
-export function deltaFromBytes(bytes: Uint8Array, offset = 0): { delta: LabelDelta; byteLength: number } {
-  if (bytes.byteLength - offset < 16) throw new LabelDeltaError('label delta block: truncated header');
-  const dv = new DataView(bytes.buffer, bytes.byteOffset + offset);
-  if (dv.getUint32(0, true) !== 0x544c444c) throw new LabelDeltaError('label delta block: bad magic (not a label delta)');
-  const bits = dv.getUint32(4, true);
-  if (bits !== 8 && bits !== 16) throw new LabelDeltaError(`label delta block: bits must be 8 or 16, got ${bits}`);
-  const pairs = dv.getUint32(8, true);
-  const values = dv.getUint32(12, true);
-  const byteLength = 16 + pairs * 8 + 2 * values * (bits / 8);
-  if (bytes.byteLength - offset < byteLength) throw new LabelDeltaError('label delta block: truncated body');
-  const runs = new Uint32Array(pairs * 2);
-  let o = 16;
-  for (let n = 0; n < runs.length; n++, o += 4) runs[n] = dv.getUint32(o, true);
-  const before = createLabelArray(values, bits);
-  const after = createLabelArray(values, bits);
-  for (const arr of [before, after]) {
-    for (let n = 0; n < values; n++) {
-      if (bits === 16) {
-        arr[n] = dv.getUint16(o, true);
-        o += 2;
-      } else {
-        arr[n] = dv.getUint8(o);
-        o += 1;
-      }
-    }
-  }
-  const delta = { runs, before, after };
-  validateDelta(delta);
-  return { delta, byteLength };
 }

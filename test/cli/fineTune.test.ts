@@ -1,7 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
 import { readNifti, writeMaskLike, writeVolumeLike } from '../../src/nifti';
@@ -11,6 +10,7 @@ import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { initBackend } from '../../src/ml/backend';
 import { cropVolume, type Vec3 } from '../../src/volume/patches';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+import { tempDir } from '../helpers/tempDir';
 
 const MS = ['lesion', 'ms-flair-mni', 'patient07'];
 const skip = skipWithoutSharedData(...MS);
@@ -20,7 +20,7 @@ before(async () => {
 });
 
 test('fine-tune CLI: a short run on a real crop writes v1 into the store with a card, and segment uses the store', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-ftcli-'));
+  const dir = tempDir('ll-ftcli-');
   const img = await readNifti(sharedDataPath(...MS, 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'));
   const mask = await readNifti(sharedDataPath(...MS, 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz'));
   const size: Vec3 = [40, 40, 32];

@@ -2,8 +2,7 @@
 // from the CLI and from the training engine the editor uses.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
 import { createUNet3d } from '../../src/ml/network';
@@ -13,6 +12,7 @@ import { initBackend } from '../../src/ml/backend';
 import { unetNetworks } from '../../src/ml/inference';
 import { fineTune } from '../../src/ml/training';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
+import { tempDir } from '../helpers/tempDir';
 
 before(async () => {
   await initBackend({ preferred: 'wasm' });
@@ -50,7 +50,7 @@ async function tinyModel(dir: string): Promise<string> {
 const NOT_A_MASK = /ct\.nii\.gz is not a label mask: it has \d[\d,]* distinct values including -1000 and [\d.]+; a label mask holds at most 256 distinct whole numbers from 0 to 65,535/;
 
 test('fine-tune ct.nii.gz:ct.nii.gz exits 2 naming the values found, and writes no version', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-labelmask-'));
+  const dir = tempDir('ll-labelmask-');
   const model = await tinyModel(dir);
   const ct = join(dir, 'ct.nii.gz');
   writeFileSync(ct, ctImage());
@@ -68,7 +68,7 @@ test('fine-tune ct.nii.gz:ct.nii.gz exits 2 naming the values found, and writes 
 });
 
 test('fineTune (the engine behind the editor command) refuses a non-label mask with the same sentence', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-labelmask-'));
+  const dir = tempDir('ll-labelmask-');
   const model = await tinyModel(dir);
   const ct = join(dir, 'ct.nii.gz');
   writeFileSync(ct, ctImage());

@@ -2,8 +2,7 @@
 // sentence naming the file, never in an allocation failure or "unexpected error".
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
 import { createUNet3d } from '../../src/ml/network';
@@ -11,6 +10,7 @@ import { writeCard, type ModelCard } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { initBackend } from '../../src/ml/backend';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
+import { tempDir } from '../helpers/tempDir';
 
 before(async () => {
   await initBackend({ preferred: 'wasm' });
@@ -60,7 +60,7 @@ function assertOneSentence(r: { code: number; err: string }, command: string, wa
 }
 
 test('segment of an image with 200 mm voxels is refused before the working grid is allocated', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-limits-'));
+  const dir = tempDir('ll-limits-');
   const model = await tinyModel(dir);
   const huge = join(dir, 'huge.nii.gz');
   writeFileSync(huge, image(32, 200));
@@ -71,7 +71,7 @@ test('segment of an image with 200 mm voxels is refused before the working grid 
 });
 
 test('a card with a huge or indivisible patch size, and a truncated weights.bin, exit 2 naming the file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-limits-'));
+  const dir = tempDir('ll-limits-');
   const img = join(dir, 'img.nii.gz');
   writeFileSync(img, image(16, 1));
   const out = join(dir, 'mask.nii.gz');
@@ -111,7 +111,7 @@ test('a file-system error on a named path (full disk, read-only store) is exit 2
 });
 
 test('fine-tune of an image with 200 mm voxels is refused naming the image, before the base model loads', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-limits-'));
+  const dir = tempDir('ll-limits-');
   const model = await tinyModel(dir);
   const huge = join(dir, 'huge.nii.gz');
   writeFileSync(huge, image(32, 200));

@@ -3,8 +3,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
 import { readNifti } from '../../src/nifti';
@@ -13,6 +12,7 @@ import { writeCard } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { initBackend } from '../../src/ml/backend';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
+import { tempDir } from '../helpers/tempDir';
 
 before(async () => {
   await initBackend({ preferred: 'wasm' });
@@ -66,7 +66,7 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
 }
 
 test('segment refuses every output that resolves to the input image, and leaves the image as it was', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-outpaths-'));
+  const dir = tempDir('ll-outpaths-');
   const model = await tinyModel(dir);
   const image = join(dir, 'ct.nii.gz');
   mkdirSync(join(dir, 'sub'));
@@ -91,7 +91,7 @@ test('segment refuses every output that resolves to the input image, and leaves 
 });
 
 test('segment refuses two outputs on one file and an existing file that is not ours; it overwrites its own outputs', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-outpaths-'));
+  const dir = tempDir('ll-outpaths-');
   const model = await tinyModel(dir);
   const image = join(dir, 'ct.nii.gz');
   writeFileSync(image, scannerImage());
@@ -120,7 +120,7 @@ test('segment refuses two outputs on one file and an existing file that is not o
 });
 
 test('fine-tune refuses a store folder that is not a store, a file, or a store holding an input', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-outpaths-'));
+  const dir = tempDir('ll-outpaths-');
   const model = await tinyModel(dir);
   const image = join(dir, 'ct.nii.gz');
   const mask = join(dir, 'mask.nii.gz');

@@ -1,7 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
 import { readNifti } from '../../src/nifti';
@@ -11,6 +10,7 @@ import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { parsePair } from '../../src/cli/fineTune';
 import { initBackend } from '../../src/ml/backend';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+import { tempDir } from '../helpers/tempDir';
 
 const MS = ['lesion', 'ms-flair-mni', 'patient19'];
 const FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz';
@@ -48,7 +48,7 @@ async function tinyModel(dir: string): Promise<string> {
 }
 
 test('segment: a real 182×218×182 FLAIR gives a mask and probability map on exactly the source grid', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-seg-'));
+  const dir = tempDir('ll-seg-');
   const model = await tinyModel(dir);
   const image = sharedDataPath(...MS, FLAIR);
   const mask = join(dir, 'mask.nii.gz');
@@ -77,7 +77,7 @@ test('segment: a real 182×218×182 FLAIR gives a mask and probability map on ex
 });
 
 test('segment / fine-tune: bad input exits 2 with one clear sentence', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-seg-bad-'));
+  const dir = tempDir('ll-seg-bad-');
   const cases: [string[], RegExp][] = [
     [['segment', join(dir, 'missing.nii.gz'), '--out', join(dir, 'm.nii.gz')], /missing.nii.gz: file not found/],
     [['segment', __filename], /--out MASK.nii.gz is required/],
@@ -110,7 +110,7 @@ test('segment / fine-tune: bad input exits 2 with one clear sentence', async () 
 });
 
 test('parsePair splits at the colon before the mask', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-pair-'));
+  const dir = tempDir('ll-pair-');
   writeFileSync(join(dir, 'a.nii.gz'), '');
   writeFileSync(join(dir, 'b.nii'), '');
   const p = parsePair(`${join(dir, 'a.nii.gz')}:${join(dir, 'b.nii')}`);

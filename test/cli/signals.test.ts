@@ -5,13 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createUNet3d } from '../../src/ml/network';
 import { ModelStore } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
+import { tempDir } from '../helpers/tempDir';
 
 const REPO = resolve(__dirname, '../..');
 const CLI = join(REPO, 'dist', 'cli.js');
@@ -83,7 +83,7 @@ for (const [signal, code] of [
 ] as const) {
   test(`fine-tune CLI: ${signal} mid-training exits ${code}, removes its temporary folder and keeps v1 intact and active`, async () => {
     assert.ok(existsSync(CLI), `${CLI} is missing: run npm run build first`);
-    const dir = mkdtempSync(join(tmpdir(), 'll-signal-'));
+    const dir = tempDir('ll-signal-');
     const pair = writePair(dir);
     const store = await storeWithV1(join(dir, 'models'));
     const weights = join(store.root, 'v1', 'weights.bin');
@@ -106,7 +106,7 @@ for (const [signal, code] of [
 
 test('segment CLI: SIGTERM mid-inference exits 143 and writes no output and no temporary file', async () => {
   assert.ok(existsSync(CLI), `${CLI} is missing: run npm run build first`);
-  const dir = mkdtempSync(join(tmpdir(), 'll-signal-'));
+  const dir = tempDir('ll-signal-');
   writePair(dir);
   const store = await storeWithV1(join(dir, 'models'));
   // 90 % overlap of 16³ windows on a 48³ image: thousands of windows, so the signal always

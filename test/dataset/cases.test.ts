@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   caseDescription,
+  casesToSegment,
   CaseScanError,
   filterCases,
+  groupCasesByFolder,
   nextCase,
   parseCaseFilter,
   progressLine,
@@ -209,4 +211,27 @@ test('scanCases: 5,000 images in 100 folders, 1,000 with sidecars, in well under
   // Shared 2-core machine: generous bounds that still catch a quadratic walk.
   assert.ok(ms < 5000, `scan took ${ms} ms`);
   assert.ok(sortMs < 1000, `sort and filter took ${sortMs} ms`);
+});
+
+test('groupCasesByFolder: folders in the order of their first case, cases in order within', () => {
+  const ordered = [info('b/x.nii.gz', 'proposal', 0.3), info('a/y.nii.gz', 'proposal', 0.2), info('b/z.nii.gz', 'no-mask'), info('top.nii.gz', 'edited')];
+  assert.deepEqual(
+    groupCasesByFolder(ordered).map((g) => [g.folder, g.cases.map((c) => c.fileName)]),
+    [['b', ['x.nii.gz', 'z.nii.gz']], ['a', ['y.nii.gz']], ['', ['top.nii.gz']]],
+  );
+});
+
+test('casesToSegment: no mask, and proposals of another model; never a mask; resumes after a cancel', () => {
+  const withProposal = (c: CaseInfo, version: string): CaseInfo => ({ ...c, proposal: { ...proposal(version, 0.1), file: 'p.nii.gz' } });
+  const cases = [
+    info('a.nii.gz', 'no-mask'),
+    withProposal(info('b.nii.gz', 'proposal'), 'v1'),
+    withProposal(info('c.nii.gz', 'proposal'), 'v2'),
+    info('d.nii.gz', 'edited'),
+    info('e.nii.gz', 'reviewed'),
+  ];
+  assert.deepEqual(casesToSegment(cases, 'v2').map((c) => c.fileName), ['a.nii.gz', 'b.nii.gz']);
+  // After a run cancelled once a.nii.gz was done (its proposal from v2 saved), the rerun does b only.
+  const resumed = [withProposal(info('a.nii.gz', 'proposal'), 'v2'), ...cases.slice(1)];
+  assert.deepEqual(casesToSegment(resumed, 'v2').map((c) => c.fileName), ['b.nii.gz']);
 });

@@ -120,7 +120,12 @@ test('saveProposal → scan → loadProposal → accept, edit, save → correcti
   session.acceptedProposal = { modelVersion: 'v7', labels: loaded.labels };
   const edited = Uint8Array.from(accepted);
   let erased = 0;
-  for (let v = 0; v < edited.length && erased < 20; v++) if (edited[v]) (edited[v] = 0), erased++;
+  for (let v = 0; v < edited.length && erased < 20; v++) {
+    if (edited[v]) {
+      edited[v] = 0;
+      erased++;
+    }
+  }
   session.model.applyVoxelEdit('Erase', encodeDelta(session.labels, edited));
   const { sidecar } = await session.save();
   const saved = sidecar as typeof sidecar & { lesionCount: number; correction: { dice: number; removedVoxels: number; addedVoxels: number; modelVersion: string }; proposal: { file: string } };

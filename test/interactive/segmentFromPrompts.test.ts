@@ -91,3 +91,22 @@ test('segmentFromPrompts: bad volumes, options, previous and prior are refused n
   assert.throws(() => segmentFromPrompts(volume, { points: [{ voxel: [64, 0, 0], positive: true }], boxes: [] }), PromptError);
   assert.throws(() => resolvePromptOptions({ sigma: 2 } as never), /unknown option sigma/);
 });
+
+test('segmentFromPrompts: a clearly brighter object with a ragged outline is refined by intensity; low contrast keeps the star', () => {
+  // Two overlapping ellipsoids (a non-convex, lobed object), bright on a dark background.
+  const a = ellipsoidPhantom({ dims: [64, 64, 24], spacingMm: [1, 1, 3], semiAxesMm: [14, 6, 12], inside: 1, outside: 0, noise: 0 });
+  const b = ellipsoidPhantom({ dims: [64, 64, 24], spacingMm: [1, 1, 3], semiAxesMm: [5, 14, 12], inside: 1, outside: 0, noise: 0, centre: [36, 32, 12] });
+  const reference = Uint8Array.from(a.reference, (x, v) => x | b.reference[v]);
+  const noise = ellipsoidPhantom({ dims: [64, 64, 24], spacingMm: [1, 1, 3], semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 5, seed: 9 });
+  const values = Float32Array.from(reference, (x, v) => (x ? 100 : 40) + noise.values[v]);
+  const lobed = { values, dims: a.dims, spacingMm: a.spacingMm };
+  const prompts = { points: [{ voxel: a.centre, positive: true }], boxes: [] };
+  const refined = segmentFromPrompts(lobed, prompts);
+  const starOnly = segmentFromPrompts(lobed, prompts, { refineMinContrast: 1e9 });
+  assert.equal(refined.intensityRefined, true);
+  assert.equal(starOnly.intensityRefined, false);
+  const dRefined = diceCoefficient(refined.mask, reference);
+  assert.ok(dRefined > 0.9 && dRefined > diceCoefficient(starOnly.mask, reference), `refined ${dRefined}`);
+  const faint = Float32Array.from(reference, (x, v) => (x ? 44 : 40) + noise.values[v]);
+  assert.equal(segmentFromPrompts({ ...lobed, values: faint }, prompts).intensityRefined, false);
+});

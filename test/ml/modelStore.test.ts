@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelStore, readCard, sha256File, validateCard, type ModelCard } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
+import { tempDir } from '../helpers/tempDir';
 
 function card(parent: string | null): Omit<ModelCard, 'version'> {
   return {
@@ -20,7 +20,7 @@ function card(parent: string | null): Omit<ModelCard, 'version'> {
 }
 
 test('ModelStore: versions are numbered, committed atomically, and the newest becomes active', async () => {
-  const root = join(mkdtempSync(join(tmpdir(), 'll-store-')), 'models');
+  const root = join(tempDir('ll-store-'), 'models');
   const store = new ModelStore(root);
   assert.deepEqual(await store.list(), []);
   assert.equal(await store.active(), null);
@@ -45,7 +45,7 @@ test('ModelStore: versions are numbered, committed atomically, and the newest be
 });
 
 test('ModelStore: an abandoned version leaves the previous one intact and active; stale temp folders are removed', async () => {
-  const root = join(mkdtempSync(join(tmpdir(), 'll-store-')), 'models');
+  const root = join(tempDir('ll-store-'), 'models');
   const store = new ModelStore(root);
   await (await store.beginVersion()).commit(card(null));
   const p = await store.beginVersion();
@@ -64,7 +64,7 @@ test('ModelStore: an abandoned version leaves the previous one intact and active
 test('validateCard and sha256File', async () => {
   assert.throws(() => validateCard({ ...card(null), version: 'v1', patchSizeVoxels: [16, 16] }, 'x/card.json'), /x\/card.json: patchSizeVoxels must be three positive integers/);
   assert.throws(() => validateCard({ ...card(null), version: 'v1', preprocessing: { modality: 'XR' } }, 'c'), /modality must be one of MR, CT, PET, got "XR"/);
-  const dir = mkdtempSync(join(tmpdir(), 'll-sha-'));
+  const dir = tempDir('ll-sha-');
   writeFileSync(join(dir, 'a'), 'abc');
   assert.equal(await sha256File(join(dir, 'a')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   await assert.rejects(readCard(dir), /no model card there/);

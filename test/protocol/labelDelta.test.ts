@@ -3,12 +3,8 @@ import assert from 'node:assert/strict';
 import {
   applyDelta,
   bytesFromWire,
-  deltaFromBytes,
   deltaFromWire,
-  deltaIndices,
-  deltaLabelCountChange,
   deltaMismatchCount,
-  deltaToBytes,
   deltaToWire,
   deltaVoxelCount,
   encodeDelta,
@@ -31,7 +27,6 @@ test('encodeDelta finds exactly the changed voxels as sorted runs', () => {
   assert.deepEqual([...d.before], [0, 1, 0, 0, 2]);
   assert.deepEqual([...d.after], [3, 3, 5, 5, 0]);
   assert.equal(deltaVoxelCount(d), 5);
-  assert.deepEqual([...deltaIndices(d)], [1, 2, 5, 6, 7]);
 });
 
 test('encodeDelta respects a range and rejects a bad one', () => {
@@ -174,28 +169,4 @@ test('deltaToWire copies exactly the view, not the whole backing buffer', () => 
   const d: LabelDelta = { runs: new Uint32Array([0, 2]), before: backing.subarray(10, 12), after: new Uint8Array([4, 4]) };
   const wire = deltaToWire(d);
   assert.equal(wire.before.byteLength, 2);
-});
-
-test('byte block round trip for backups, several deltas in one buffer', () => {
-  const d1 = encodeDelta(new Uint8Array([0, 0, 0, 1]), new Uint8Array([2, 0, 2, 1]));
-  const d2: LabelDelta = { runs: new Uint32Array([5, 1]), before: new Uint16Array([1]), after: new Uint16Array([65535]) };
-  const b1 = deltaToBytes(d1);
-  const b2 = deltaToBytes(d2);
-  const all = new Uint8Array(b1.length + b2.length);
-  all.set(b1);
-  all.set(b2, b1.length);
-  const r1 = deltaFromBytes(all, 0);
-  const r2 = deltaFromBytes(all, r1.byteLength);
-  assert.deepEqual(r1.delta, d1);
-  assert.deepEqual(r2.delta, d2);
-  assert.throws(() => deltaFromBytes(all.subarray(0, b1.length - 1)), LabelDeltaError);
-  assert.throws(() => deltaFromBytes(new Uint8Array(16)), /bad magic/);
-});
-
-test('deltaLabelCountChange counts per label', () => {
-  const d = encodeDelta(new Uint8Array([0, 0, 1, 2]), new Uint8Array([1, 1, 0, 2]));
-  const c = deltaLabelCountChange(d);
-  assert.deepEqual([...c.entries()].sort(), [[0, -1], [1, 1]]);
-  const u = deltaLabelCountChange(d, 'undo');
-  assert.deepEqual([...u.entries()].sort(), [[0, 1], [1, -1]]);
 });

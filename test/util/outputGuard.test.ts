@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { linkSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkOutputPaths, isLesionLabNifti, OutputPathError, type GuardedOutput } from '../../src/util/outputGuard';
 import { buildNifti, gzip } from '../nifti/buildNifti';
+import { tempDir } from '../helpers/tempDir';
 
 /** A 2×2×2 uint8 NIfTI-1 with the given header description. */
 function nifti(description: string, gzipped = true): Uint8Array {
@@ -13,7 +13,7 @@ function nifti(description: string, gzipped = true): Uint8Array {
 }
 
 function workspace(): { dir: string; image: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'll-guard-'));
+  const dir = tempDir('ll-guard-');
   const image = join(dir, 'ct.nii.gz');
   writeFileSync(image, nifti('scanner image'));
   return { dir, image };
@@ -99,7 +99,7 @@ test('checkOutputPaths: an existing file is overwritten only when its NIfTI head
 });
 
 test('isLesionLabNifti reads only the header of a large .nii.gz', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-guard-'));
+  const dir = tempDir('ll-guard-');
   const path = join(dir, 'big.nii.gz');
   // 64³ float32 of noise: its gzip is far larger than the header prefix that is read.
   const data = new Uint8Array(64 ** 3 * 4);

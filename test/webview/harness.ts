@@ -159,6 +159,7 @@ export async function openHarness(browser: Browser, size = { width: 400, height:
     if (path === '/favicon.ico') return send('', 'image/x-icon');
     if (path === '/dist/webview.js') return send(readFileSync(join(REPO, 'dist/webview.js')), 'text/javascript');
     if (path === '/media/webview.css') return send(readFileSync(join(REPO, 'media/webview.css')), 'text/css');
+    if (path === '/media/codicon.ttf') return send(readFileSync(join(REPO, 'media/codicon.ttf')), 'font/ttf');
     const blob = blobs.get(path);
     if (blob) return send(blob, 'application/octet-stream');
     const extra = pages.get(path);

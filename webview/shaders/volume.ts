@@ -2,15 +2,10 @@
 // box), with MIP or direct volume rendering, and the label map as a tinted volume or a shaded
 // surface. Enums come from TS through `defines`.
 import { Matrix4, Vector2, Vector3, type Texture } from 'three';
+import { LabelMode3D, RenderMode3D } from '../renderModes';
 import { ImageSamplerKind } from './slice';
 
-/** 3-D rendering modes. */
-export const RenderMode3D = { mip: 0, dvr: 1 } as const;
-export type RenderMode3D = (typeof RenderMode3D)[keyof typeof RenderMode3D];
-
-/** How labels appear in 3-D. */
-export const LabelMode3D = { none: 0, tint: 1, surface: 2 } as const;
-export type LabelMode3D = (typeof LabelMode3D)[keyof typeof LabelMode3D];
+export { LabelMode3D, RenderMode3D };
 
 export function volumeUniforms(): Record<string, { value: unknown }> {
   return {

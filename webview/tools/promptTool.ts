@@ -4,7 +4,8 @@
 // After every change the whole prompt list goes to the host (`prompt`), which answers with the
 // object's mask as the proposal overlay. The markers are drawn on a 2-D canvas over the views.
 import type { PromptBox, PromptMessage, PromptPoint, PromptTarget } from '../../src/protocol/messages';
-import type { Vec3 } from '../geometry';
+import { transformPoint, type Vec3, type VolumeGeometry } from '../geometry';
+import type { SliceView } from '../sliceView';
 
 /** One prompt, in the order given (Backspace removes the last). */
 export type PromptEntry = { kind: 'point'; point: PromptPoint } | { kind: 'box'; box: PromptBox };
@@ -179,6 +180,26 @@ export class PromptTool {
       ctx.restore();
     }
   }
+}
+
+/**
+ * Redraws the markers of `tool` on the 2-D `layer` over the views: one frame per visible slice
+ * view, at the crosshair voxel `centre`.
+ */
+export function drawPromptLayer(layer: HTMLCanvasElement, tool: PromptTool, g: VolumeGeometry | null, sliceViews: readonly SliceView[], centre: Vec3 | null): void {
+  const ctx = layer.getContext('2d');
+  if (!ctx) return;
+  const dpr = window.devicePixelRatio || 1;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, layer.width / dpr, layer.height / dpr);
+  if (!g || !centre || (tool.entries.length === 0 && !tool.dragBox)) return;
+  const frames: PromptViewFrame[] = sliceViews
+    .filter((v) => v.rect.width > 0)
+    .map((v) => {
+      const normalAxis = g.voxelAxisOfWorldAxis[v.plane.normalAxis];
+      return { rect: v.rect, normalAxis, slice: centre[normalAxis], toCanvas: (voxel) => v.canvasOfWorld(g, transformPoint(g.displayAffine, voxel)) };
+    });
+  tool.draw(ctx, frames);
 }
 
 /** The box with corners `a` and `b` on `a`'s axial slice (inclusive voxel indices). */
