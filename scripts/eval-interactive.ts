@@ -109,7 +109,10 @@ async function main(): Promise<void> {
       }
     }
   }
-  const meanAt = (c: number): number => results.reduce((a, r) => a + r.steps[Math.min(c, r.steps.length) - 1].dice, 0) / results.length;
+  // Runs that stopped early reached Dice ≥ 0.9 past --clicks: their last Dice carries forward.
+  // Beyond --max-clicks there is nothing measured.
+  const meanAt = (c: number): number | null => (c > o.maxClicks ? null : results.reduce((a, r) => a + r.steps[Math.min(c, r.steps.length) - 1].dice, 0) / results.length);
+  const fmt = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
   const dicesOf = (r: ObjectResult): number[] => r.steps.map((s) => s.dice);
   const noc = (t: number): number => results.reduce((a, r) => a + clicksToReach(dicesOf(r), t, 20), 0) / results.length;
   const allMs = results.flatMap((r) => r.steps.filter((s) => s.ms > 0).map((s) => s.ms)).sort((a, b) => a - b);
@@ -127,8 +130,8 @@ async function main(): Promise<void> {
     return;
   }
   console.log(
-    `\n${summary.objects} object(s): mean Dice @1 ${summary.meanDice[1].toFixed(3)}  @3 ${summary.meanDice[3].toFixed(3)}  @5 ${summary.meanDice[5].toFixed(3)}  ` +
-      `NoC@85 ${summary.noc85.toFixed(2)}  NoC@90 ${summary.noc90.toFixed(2)} (cap 20)  ms/click mean ${summary.msPerClick.mean.toFixed(0)}, median ${summary.msPerClick.median.toFixed(0)}, max ${summary.msPerClick.max.toFixed(0)}`,
+    `\n${summary.objects} object(s): mean Dice @1 ${fmt(summary.meanDice[1])}  @3 ${fmt(summary.meanDice[3])}  @5 ${fmt(summary.meanDice[5])}  ` +
+      `NoC@85 ${summary.noc85.toFixed(2)}  NoC@90 ${summary.noc90.toFixed(2)} (cap 20${o.maxClicks < 20 ? `; runs stopped at ${o.maxClicks} clicks, unreached counted as 20` : ''})  ms/click mean ${summary.msPerClick.mean.toFixed(0)}, median ${summary.msPerClick.median.toFixed(0)}, max ${summary.msPerClick.max.toFixed(0)}`,
   );
   if (cliMs.length > 0) console.log(`CLI calls: ${cliMs.map((m) => m.toFixed(0)).join(', ')} ms; ${cliMismatch} object(s) whose CLI mask differs from in-process`);
 }

@@ -1,6 +1,7 @@
 // `lesion-lab <command> ...`: the command-line entry point (bundled to dist/cli.js).
 // Commands live in src/cli/<name>.ts and are listed once in COMMANDS below.
 import { CliUsageError, EXIT_BAD_INPUT, EXIT_FAILURE, type CliCommand, type CliIo } from './cli/command';
+import { errorText } from './util/errorText';
 
 /**
  * Every command of the CLI (in the order `lesion-lab --help` lists them), loaded on demand so
@@ -56,7 +57,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`lesion-lab ${command.name}: ${err.message}\nusage: ${command.usage}\n`);
       return EXIT_BAD_INPUT;
     }
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     io.stderr(`lesion-lab ${command.name}: unexpected error: ${message}\n`);
     return EXIT_FAILURE;
   }
@@ -71,7 +72,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`lesion-lab: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`lesion-lab: ${errorText(err)}\n`);
       process.exitCode = EXIT_FAILURE;
     },
   );

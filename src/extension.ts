@@ -1,27 +1,18 @@
-// Lesion Lab extension entry: the output channel, the custom editor, and the editor commands.
-//
-// Hook points for the ML commands (lesionLab.segmentLesion, acceptProposal, fineTune,
-// selectModelVersion, showModelHistory): register them in `registerModelCommands` below (or in
-// a module it calls) using the `LesionLabApi` passed in:
-//   - `api.documentFor(uri)` / `api.provider.activeDocument`: the document (commands run from
-//     the webview toolbar receive the document's uri as first argument);
-//   - `document.session.image` (NiftiImage), `document.labels` (live labels, read only);
-//   - `api.provider.showOverlay(document, {type: 'overlay', kind: 'probability', voxels, range,
-//     proposal})` / `clearOverlay(document, kind)`: maps shown in every view, also later ones;
-//   - `api.provider.postToWebviews(document, {type: 'status', text, level})`;
-//   - `document.recordProposal(modelVersion, delta, label)`: applies a proposal (a LabelDelta,
-//     e.g. from encodeDelta(document.labels, proposedLabels)) as one undoable edit and records
-//     the model version in the provenance sidecar on the next save.
+// Lesion Lab extension entry: the output channel, the custom editor, the ITK-SNAP label table
+// commands, and the registration of the model commands (src/editor/modelCommands.ts) and the
+// Lesion Lab view (src/editor/caseCommands.ts). Both get the `LesionLabApi` below; a failure to
+// register them is logged and leaves the image editor usable.
 
 import * as vscode from 'vscode';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { LesionLabEditorProvider } from './editor/provider';
 import type { LabelDocument } from './editor/labelDocument';
-import { itkSnapLabelPathFor } from './editor/maskPath';
+import { itkSnapLabelPathFor } from './labels/maskPath';
 import { registerModelCommands as registerEditorModelCommands, type ModelCommands } from './editor/modelCommands';
 import { registerCaseCommands } from './editor/caseCommands';
-import { itkSnapLabelFile, parseItkSnapLabelFile } from './editor/sidecar';
+import { itkSnapLabelFile, parseItkSnapLabelFile } from './labels/sidecar';
+import { errorText } from './util/errorText';
 
 /** What `activate` returns: used by the ML commands and by end-to-end tests. */
 export interface LesionLabApi {
@@ -32,10 +23,6 @@ export interface LesionLabApi {
 }
 
 const NIFTI_NAME = /\.(nii|nii\.gz|hdr|hdr\.gz)$/i;
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export function activate(context: vscode.ExtensionContext): LesionLabApi {
   const log = vscode.window.createOutputChannel('Lesion Lab', { log: true });
@@ -135,9 +122,9 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
 }
 
 /**
- * Hook point for the model commands (Segment Lesion, Accept/Reject Proposal, Fine-tune, model
- * versions, status bar): see src/editor/modelCommands.ts. The webview's toolbar buttons reach
- * those command ids through `runCommand`.
+ * The model commands (Segment Lesion, Accept/Reject Proposal, Fine-tune, model versions, status
+ * bar; src/editor/modelCommands.ts) and then the Lesion Lab view, which uses them. The webview's
+ * toolbar buttons reach those command ids through `runCommand`.
  */
 function registerModelCommands(context: vscode.ExtensionContext, api: LesionLabApi): void {
   try {

@@ -37,14 +37,19 @@ export class FormControls {
     return wrap;
   }
 
-  select(parent: HTMLElement, key: string, label: string, title: string, options: readonly (readonly [string, string])[], onChange: (v: string) => void): HTMLSelectElement {
+  select(parent: HTMLElement, key: string, label: string, title: string, options: readonly (readonly [value: string, text: string, group?: string])[], onChange: (v: string) => void): HTMLSelectElement {
     const s = document.createElement('select');
     if (!label) s.setAttribute('aria-label', title);
-    for (const [value, text] of options) {
+    for (const [value, text, groupLabel] of options) {
       const o = document.createElement('option');
       o.value = value;
       o.textContent = text;
-      s.appendChild(o);
+      // Options with a group label go into an <optgroup> of that label (made on first use).
+      let parentEl: HTMLElement = s;
+      if (groupLabel) {
+        parentEl = [...s.querySelectorAll('optgroup')].find((g) => g.label === groupLabel) ?? s.appendChild(Object.assign(document.createElement('optgroup'), { label: groupLabel }));
+      }
+      parentEl.appendChild(o);
     }
     s.addEventListener('change', () => onChange(s.value));
     this.field(parent, key, label, title, s);

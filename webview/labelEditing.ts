@@ -2,7 +2,8 @@
 // locally at once and sent to the host as one `edit` (one VS Code undo step); deltas from the
 // host (undo/redo, other views) are applied here too. Only the changed box goes to the GPU.
 import type { WebGLRenderer } from 'three';
-import { LabelDeltaRecorder, applyDelta, deltaFromWire, deltaToWire, type LabelArray, type LabelDelta } from '../src/protocol/labelDelta';
+import { LabelDeltaRecorder, applyDelta, type LabelArray, type LabelDelta } from '../src/protocol/labelDelta';
+import { deltaFromWire, deltaToWire } from '../src/protocol/labelDeltaWire';
 import type { ApplyDeltaMessage, WebviewToHostMessage } from '../src/protocol/messages';
 import type { SliceViewKind, Vec3 } from './geometry';
 import type { SliceView } from './sliceView';

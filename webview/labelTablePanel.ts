@@ -7,12 +7,22 @@ import type { Viewer } from './viewer';
 
 export class LabelTablePanel {
   private signature = '';
+  /** The rows and the add button (rebuilt); the label display controls above them stay. */
+  private readonly list: HTMLElement;
 
   constructor(
     private readonly viewer: Viewer,
     /** Called after the active label changed here (the controls refresh). */
     private readonly onActiveLabel: () => void,
-  ) {}
+  ) {
+    const head = document.createElement('div');
+    head.className = 'll-labels-head';
+    head.textContent = 'Labels';
+    this.list = document.createElement('div');
+    this.list.className = 'll-labels-list';
+    viewer.labelTableEl.prepend(head);
+    viewer.labelTableEl.append(this.list);
+  }
 
   /** Rebuilds the rows when the table, the active label or the present labels changed. */
   refresh(): void {
@@ -20,12 +30,8 @@ export class LabelTablePanel {
     const sig = JSON.stringify([v.labelTable, v.activeLabel, v.readOnly, [...v.presentLabels]]);
     if (sig === this.signature) return;
     this.signature = sig;
-    const root = v.labelTableEl;
+    const root = this.list;
     root.replaceChildren();
-    const head = document.createElement('div');
-    head.className = 'll-labels-head';
-    head.textContent = 'Labels';
-    root.appendChild(head);
     for (const e of this.rows()) root.appendChild(this.row(e));
     const add = textButton(root, '+ label', 'Add a label with the next free value', () => {
       const used = new Set(v.labelTable.map((e) => e.value));

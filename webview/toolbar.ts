@@ -68,6 +68,7 @@ export class Toolbar {
     this.buildOperations(options);
     this.mapsRow = row(bar, 'maps');
     this.buildMaps(this.mapsRow);
+    this.buildLabelDisplay(viewer.labelTableEl);
   }
 
   private group(parent: HTMLElement, name: string, label: string): HTMLElement {
@@ -96,23 +97,29 @@ export class Toolbar {
       v.setLayout(layout, slot);
     });
     c.select(view, 'colormap', 'Colormap', 'Colormap of the image', COLORMAP_NAMES.map((n) => [n, capitalise(n)]), (val) => v.setColormap(val as ColormapName));
-    const presets: [string, string][] = [['', 'Preset…'], ['auto', `Auto (percentiles, ${keyName(SHORTCUT_KEYS.autoWindow)})`], ...Object.keys(CT_PRESETS).map((k) => [k, k] as [string, string])];
-    c.select(view, 'preset', 'Window', `Window/level preset (${keyName(SHORTCUT_KEYS.autoWindow)}: auto); right drag in a view sets it by hand`, presets, (val) => {
+    const presets: [string, string, string?][] = [['', 'Preset…'], ['auto', 'Auto'], ...Object.keys(CT_PRESETS).map((k) => [k, k.replace(/^CT /, ''), 'CT'] as [string, string, string])];
+    c.select(view, 'preset', 'Window', `Window/level preset: Auto from percentiles (${keyName(SHORTCUT_KEYS.autoWindow)}) or a CT window; right drag in a view sets it by hand`, presets, (val) => {
       if (val) v.applyPreset(val as CtPresetName | 'auto');
       c.setValue('preset', '');
     });
     c.checkbox(view, 'radiological', 'Radiological', "Radiological convention: the patient's right on the screen's left", (i) => v.setRadiological(i.checked));
     const three = this.group(parent, 'view3d', '3-D view');
     c.select(three, 'mode3d', '3-D', `3-D rendering (${keyName(SHORTCUT_KEYS.mode3d)})`, [[String(RenderMode3D.mip), 'MIP'], [String(RenderMode3D.dvr), 'Volume']], (val) => v.set3dMode(Number(val) as RenderMode3D));
-    c.select(three, 'labelMode3d', '', 'Labels in the 3-D view', [[String(LabelMode3D.tint), 'Labels as tint'], [String(LabelMode3D.surface), 'Labels as surface'], [String(LabelMode3D.none), 'No labels']], (val) =>
+    c.select(three, 'labelMode3d', 'Labels', 'Labels in the 3-D view: a tint, a shaded surface, or none', [[String(LabelMode3D.tint), 'Tint'], [String(LabelMode3D.surface), 'Surface'], [String(LabelMode3D.none), 'None']], (val) =>
       v.set3dMode(v.mode3d, Number(val) as LabelMode3D),
     );
-    const labels = this.group(parent, 'overlay', 'Label display');
-    c.checkbox(labels, 'showLabels', 'Labels', `Show the labels (${keyName(SHORTCUT_KEYS.showLabels)})`, (i) => v.setLabelDisplay({ show: i.checked }));
-    c.range(labels, 'labelOpacity', '', 'Label opacity', { min: '0', max: '1', step: '0.05' }, (i) => v.setLabelDisplay({ opacity: Number(i.value) }));
-    c.checkbox(labels, 'outline', 'Outline', `Draw labels as outlines (${keyName(SHORTCUT_KEYS.outline)})`, (i) => v.setLabelDisplay({ outline: i.checked }));
     const frame = this.group(parent, 'frame', '4-D frame');
     c.range(frame, 'frame', 'Frame', `4-D frame (${SHORTCUT_KEYS.previousFrame} and ${SHORTCUT_KEYS.nextFrame})`, { min: '0', step: '1' }, (i) => v.selectFrame(Number(i.value)));
+  }
+
+  /** Label display, at the head of the label table (like ITK-SNAP's label opacity). */
+  private buildLabelDisplay(parent: HTMLElement): void {
+    const v = this.viewer;
+    const c = this.controls;
+    const labels = this.group(parent, 'overlay', 'Label display');
+    c.checkbox(labels, 'showLabels', 'Show', `Show the labels (${keyName(SHORTCUT_KEYS.showLabels)})`, (i) => v.setLabelDisplay({ show: i.checked }));
+    c.checkbox(labels, 'outline', 'Outline', `Draw labels as outlines (${keyName(SHORTCUT_KEYS.outline)})`, (i) => v.setLabelDisplay({ outline: i.checked }));
+    c.range(labels, 'labelOpacity', 'Opacity', 'Label opacity', { min: '0', max: '1', step: '0.05' }, (i) => v.setLabelDisplay({ opacity: Number(i.value) }));
   }
 
   private buildModel(parent: HTMLElement): void {
@@ -135,7 +142,7 @@ export class Toolbar {
     c.number(g, 'radius', 'Radius', 'mm', `Brush radius in mm, true to the voxel spacing (${SHORTCUT_KEYS.brushSmaller} smaller, ${SHORTCUT_KEYS.brushLarger} larger)`, { min: '0.25', step: '0.25' }, (i) => v.setBrushRadius(Number(i.value)));
     c.select(g, 'shape', 'Shape', `Brush shape: a disc in the slice or a sphere across slices (${keyName(SHORTCUT_KEYS.brushShape)})`, [['disc', 'Disc'], ['sphere', 'Sphere']], (val) => v.setBrushShape(val as 'disc' | 'sphere'));
     c.number(g, 'tolerance', 'Tolerance', '', 'Fill and region grow: voxels within this many intensity units of the clicked voxel join', { min: '0', step: 'any' }, (i) => (v.fillTolerance = Math.max(0, Number(i.value))));
-    c.select(g, 'overwrite', 'Paint over', 'Which voxels the tool may change (locked labels never change)', [['all', 'All labels'], ['empty', 'Empty voxels'], ['label', 'One label:']], (val) => {
+    c.select(g, 'overwrite', 'Paint over', 'Which voxels the tool may change (locked labels never change)', [['all', 'All labels'], ['empty', 'Empty only'], ['label', 'One label:']], (val) => {
       v.overwrite = val as OverwriteMode;
       this.refresh();
     });
@@ -154,7 +161,7 @@ export class Toolbar {
     const ops = this.group(parent, 'ops', 'Label operations');
     textButton(ops, 'Interpolate', `Interpolate the active label between its drawn slices in the view under the mouse (${keyName(SHORTCUT_KEYS.interpolate)})`, () => v.interpolate(), 'layers').dataset.action = 'interpolate';
     textButton(ops, 'Remove islands', `Remove islands of the active label smaller than the size given (${keyName(SHORTCUT_KEYS.removeIslands)})`, () => v.removeIslands(), 'filter').dataset.action = 'islands';
-    this.controls.number(ops, 'islandMin', 'smaller than', 'voxels', 'Remove islands: connected pieces smaller than this many voxels', { min: '1', step: '1' }, (i) => (v.islandMinVoxels = Math.max(1, Math.round(Number(i.value)))));
+    this.controls.number(ops, 'islandMin', 'under', 'voxels', 'Remove islands: connected pieces smaller than this many voxels', { min: '1', step: '1' }, (i) => (v.islandMinVoxels = Math.max(1, Math.round(Number(i.value)))));
   }
 
   private buildMaps(parent: HTMLElement): void {

@@ -1,8 +1,8 @@
 // The Lesion Lab viewer: one canvas (one WebGL2 context) holding the axial, coronal and sagittal
-// slice views and the 3-D view in a 2×2, 1×3 or single layout. It holds the view and tool state
-// and coordinates the modules that act on it: volumeLoader, overlayMaps, labelLut, labelEditing,
-// layout, renderLoop, input and keymap, readout, persistedState. Renders on demand only. Talks
-// to the host only through the `ViewerHost` it is given.
+// slice views and the 3-D view in a 2×2, 1×3 or single layout. The view and tool state and its
+// setters are in ViewerState; the Viewer coordinates the modules that act on it: volumeLoader,
+// overlayMaps, labelLut, labelEditing, layout, renderLoop, input and keymap, readout,
+// persistedState. Renders on demand only. Talks to the host only through its `ViewerHost`.
 import { WebGLRenderer } from 'three';
 import type { LabelArray } from '../src/protocol/labelDelta';
 import {

@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { deltaFromWire, deltaToWire, LabelDeltaRecorder } from '../../src/protocol/labelDelta';
-import { LabelSession } from '../../src/editor/labelSession';
-import { intensityStats, isAllZero, toWireVoxels } from '../../src/editor/imageInfo';
+import { LabelDeltaRecorder } from '../../src/protocol/labelDelta';
+import { deltaFromWire, deltaToWire } from '../../src/protocol/labelDeltaWire';
+import { LabelSession } from '../../src/labels/labelSession';
+import { intensityStats, isAllZero, toWireVoxels } from '../../src/volume/imageInfo';
 import type { BenchOptions } from '../bench';
 
 const NX = 512, NY = 512, NZ = 300;

@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import { EXPORT_FORMATS, exportDataset, type ExportFormat } from '../dataset/export';
-import { DEFAULT_MASK_PATTERN } from '../editor/maskPath';
+import { DEFAULT_MASK_PATTERN } from '../labels/maskPath';
 import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
 import { parseArgs, reportInputErrors } from './segment';
 

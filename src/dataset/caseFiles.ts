@@ -2,7 +2,7 @@
 // flip-TTA uncertainty map written by Segment All Unreviewed. Pure path logic.
 
 import { dirname, join } from 'node:path';
-import { imageStem } from '../editor/maskPath';
+import { imageStem } from '../labels/maskPath';
 
 /** Suffix of the proposal's probability map: "case01.nii.gz" → "case01_proposal.nii.gz". */
 export const PROPOSAL_SUFFIX = '_proposal.nii.gz';

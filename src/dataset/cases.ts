@@ -5,7 +5,7 @@
 
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { DEFAULT_MASK_PATTERN, imageStem, maskPathFor, sidecarPathFor } from '../editor/maskPath';
+import { DEFAULT_MASK_PATTERN, imageStem, maskPathFor, sidecarPathFor } from '../labels/maskPath';
 import { ownerStemOfMap } from './caseFiles';
 import { correctionRecordOf, parseSidecarObject, proposalRecordOf, type CorrectionRecord, type ProposalRecord } from './sidecarFields';
 

@@ -2,7 +2,7 @@
 // ranks by: the proposal's labels rebuilt from its saved probability map, the mean uncertainty
 // inside it, and per-model means of the correction effort. Pure.
 
-import { removeSmallLesions, type Lesion } from '../ml/metrics';
+import { overlapScores, removeSmallLesions, type Lesion } from '../ml/metrics';
 import type { CorrectionRecord } from './sidecarFields';
 
 type Vec3 = [number, number, number];
@@ -25,13 +25,14 @@ export function proposalLabelsFromProbability(
   spacingMm: Vec3,
   threshold: number,
   minLesionMm3: number,
+  voxelVolumeMm3?: number,
 ): { labels: Uint8Array; lesions: Lesion[] } {
   if (!(threshold > 0 && threshold < 1)) throw new CorrectionError(`threshold must lie in (0, 1), got ${threshold}`);
   const n = dims[0] * dims[1] * dims[2];
   if (probability.length !== n) throw new CorrectionError(`the probability map has ${probability.length} voxels but the grid ${dims.join('×')} has ${n}`);
   const raw = new Uint8Array(n);
   for (let v = 0; v < n; v++) raw[v] = probability[v] >= threshold ? 1 : 0;
-  const { mask, lesions } = removeSmallLesions(raw, dims, { spacingMm, minLesionMm3 });
+  const { mask, lesions } = removeSmallLesions(raw, dims, { spacingMm, minLesionMm3, voxelVolumeMm3 });
   return { labels: mask, lesions };
 }
 
@@ -61,23 +62,15 @@ export function meanInside(uncertainty: ArrayLike<number>, labels: ArrayLike<num
  */
 export function correctionEffort(modelVersion: string, proposal: ArrayLike<number>, mask: ArrayLike<number>, now: Date): CorrectionRecord {
   if (proposal.length !== mask.length) throw new CorrectionError(`the proposal has ${proposal.length} voxels but the mask has ${mask.length}`);
-  let both = 0;
-  let p = 0;
-  let m = 0;
-  for (let v = 0; v < mask.length; v++) {
-    const inP = proposal[v] !== 0;
-    const inM = mask[v] !== 0;
-    if (inP) p++;
-    if (inM) m++;
-    if (inP && inM) both++;
-  }
+  // Dice is the one of src/ml/metrics.ts: the proposal as prediction, the saved mask as reference.
+  const o = overlapScores(proposal, mask);
   return {
     modelVersion,
-    dice: p + m === 0 ? 1 : (2 * both) / (p + m),
-    addedVoxels: m - both,
-    removedVoxels: p - both,
-    proposalVoxels: p,
-    maskVoxels: m,
+    dice: o.dice,
+    addedVoxels: o.falseNegative,
+    removedVoxels: o.falsePositive,
+    proposalVoxels: o.truePositive + o.falsePositive,
+    maskVoxels: o.truePositive + o.falseNegative,
     measuredAt: now.toISOString(),
   };
 }
@@ -118,4 +111,20 @@ export function summarizeCorrections(records: readonly CorrectionRecord[]): Mode
       const [nb, sb] = versionKey(b.modelVersion);
       return na !== nb ? na - nb : sa < sb ? -1 : sa > sb ? 1 : 0;
     });
+}
+
+/** The "Correction effort" section of Show Model History: one table row per model version. */
+export function correctionEffortMarkdown(records: readonly CorrectionRecord[]): string {
+  const lines = ['', '## Correction effort of reviewed cases', ''];
+  if (records.length === 0) {
+    lines.push('No reviewed case has an accepted proposal yet (Segment All Unreviewed or Segment Lesion, Accept, correct, Mark Reviewed).', '');
+    return lines.join('\n');
+  }
+  lines.push('How much people changed each model\'s accepted proposals before marking the case reviewed (Dice between proposal and saved mask; 1 = unchanged).', '');
+  lines.push('| model | reviewed cases | mean Dice | mean voxels changed |', '|---|---|---|---|');
+  for (const s of summarizeCorrections(records)) {
+    lines.push(`| ${s.modelVersion} | ${s.cases} | ${s.meanDice.toFixed(3)} | ${Math.round(s.meanChangedVoxels).toLocaleString('en-US')} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
 }

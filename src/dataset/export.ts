@@ -15,8 +15,8 @@ import { createGzip } from 'node:zlib';
 import { checkSameGrid, encodeMaskLike, readNifti, readNiftiHeader } from '../nifti';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { checkOutputPaths, type GuardedInput, type GuardedOutput } from '../util/outputGuard';
-import { imageStem } from '../editor/maskPath';
-import { parseSidecar } from '../editor/sidecar';
+import { imageStem } from '../labels/maskPath';
+import { parseSidecar } from '../labels/sidecar';
 import { checkLabelMask } from '../volume/labelMask';
 import { scanCases, type CaseInfo } from './cases';
 

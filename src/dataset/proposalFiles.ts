@@ -5,10 +5,10 @@
 
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { checkSameGrid, encodeVolumeLike, readNifti, type NiftiImage } from '../nifti';
+import { checkSameGrid, encodeVolumeLike, readNifti, voxelVolumeMm3, type NiftiImage } from '../nifti';
 import { isLesionLabNifti } from '../util/outputGuard';
 import { nodeAtomicWriteFs, writeFilesAtomically, type AtomicWriteFs, type FileToWrite } from '../util/writeFilesAtomically';
-import { sidecarPathFor } from '../editor/maskPath';
+import { sidecarPathFor } from '../labels/maskPath';
 import type { LabelTableEntry } from '../protocol/messages';
 import type { Lesion } from '../ml/metrics';
 import { PROPOSAL_DESCRIPTION, proposalPathFor, UNCERTAINTY_DESCRIPTION, uncertaintyPathFor } from './caseFiles';
@@ -88,7 +88,7 @@ export async function saveProposal(input: SaveProposalInput): Promise<ProposalRe
   const sidecarPath = sidecarPathFor(maskPath);
   const previousText = await readIfExists(sidecarPath);
   const now = input.now ?? new Date();
-  const voxelMm3 = image.spacingMm[0] * image.spacingMm[1] * image.spacingMm[2];
+  const voxelMm3 = voxelVolumeMm3(image.affine);
   const voxelCount = input.lesions.reduce((a, l) => a + l.voxelCount, 0);
   const record: ProposalRecord = {
     file: basename(proposalPath),
@@ -181,6 +181,6 @@ export async function loadProposal(image: NiftiImage, imagePath: string, maskPat
   const probability = await readMap(probabilityPath);
   const uncertaintyPath = record.uncertaintyFile ? join(folder, record.uncertaintyFile) : null;
   const uncertainty = uncertaintyPath && (await existsPath(uncertaintyPath)) ? await readMap(uncertaintyPath) : null;
-  const { labels, lesions } = proposalLabelsFromProbability(probability, image.dims, image.spacingMm, record.threshold, record.minLesionMm3);
+  const { labels, lesions } = proposalLabelsFromProbability(probability, image.dims, image.spacingMm, record.threshold, record.minLesionMm3, voxelVolumeMm3(image.affine));
   return { record, probability, uncertainty, labels, lesions };
 }

@@ -1,9 +1,9 @@
-// The dataset fields of the provenance sidecar (`<mask>.json`, src/editor/sidecar.ts): the
+// The dataset fields of the provenance sidecar (`<mask>.json`, src/labels/sidecar.ts): the
 // proposal waiting beside the image (written by Segment All Unreviewed) and the correction effort
 // measured when a case is reviewed. They are optional, so older sidecars stay valid and
 // parseSidecar ignores them. Pure: parses and builds objects and text; the caller does the I/O.
 
-import { buildSidecar, SIDECAR_FORMAT, type MaskSidecar } from '../editor/sidecar';
+import { buildSidecar, SIDECAR_FORMAT, type MaskSidecar } from '../labels/sidecar';
 import type { LabelTableEntry } from '../protocol/messages';
 
 /** A model proposal saved beside the image, waiting for Accept. */

@@ -4,11 +4,9 @@
 // when its case is opened. Thin vscode wiring: states, orders and files live in src/dataset.
 
 import * as vscode from 'vscode';
-import { readNifti } from '../nifti';
 import {
   CASE_ORDERS,
   CASE_STATE_TEXT,
-  casesToSegment,
   filterCases,
   nextCase,
   parseCaseFilter,
@@ -19,15 +17,17 @@ import {
   type CaseOrder,
   type CaseScan,
 } from '../dataset/cases';
-import { summarizeCorrections } from '../dataset/correction';
-import { exportDataset, type ExportResult } from '../dataset/export';
-import { loadProposal, saveProposal } from '../dataset/proposalFiles';
+import { correctionEffortMarkdown } from '../dataset/correction';
+import type { ExportResult } from '../dataset/export';
+import { exportCasesForTraining } from './exportCommand';
+import { loadProposal } from '../dataset/proposalFiles';
 import { setCaseReviewed } from '../dataset/review';
 import type { LabelDocument } from './labelDocument';
-import { defaultLabelTable } from './labelModel';
-import { sha256OfFile } from './labelSession';
-import type { ModelCommandHost, ModelCommands } from './modelCommands';
+import type { ModelCommands } from './modelCommands';
+import { errorText } from '../util/errorText';
+import type { ModelCommandHost } from './modelRuntime';
 import { CasesTreeProvider, type CasesTreeNode } from './casesView';
+import { segmentCases, type SegmentAllResult } from './segmentAllCommand';
 
 /** Command ids, as contributed in package.json. */
 export const CASE_COMMANDS = {
@@ -49,24 +49,11 @@ const FILTER_KEY = 'lesionLab.casesFilter';
 /** File changes arriving within this time are one refresh (a save writes mask and sidecar). */
 const REFRESH_DEBOUNCE_MS = 400;
 
-/** What Segment All Unreviewed returns (for tests and scripts). */
-export interface SegmentAllResult {
-  modelVersion: string;
-  segmented: string[];
-  failed: { imagePath: string; reason: string }[];
-  skipped: number;
-  cancelled: boolean;
-}
-
 const ORDER_TEXT: Readonly<Record<CaseOrder, string>> = {
   name: 'Name',
   state: 'State (proposal ready, edited, no mask, reviewed)',
   informative: 'Most informative first (highest mean uncertainty inside the proposal)',
 };
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function isCaseOrder(v: unknown): v is CaseOrder {
   return typeof v === 'string' && (CASE_ORDERS as readonly string[]).includes(v);
@@ -339,71 +326,15 @@ export class CaseCommands implements vscode.Disposable {
           const listener = token.onCancellationRequested(() => abort.abort());
           try {
             progress.report({ message: 'starting the backend…' });
-            return await this.models.runSegmentationJob(abort, async (engine) => {
-              const { segmentVolume } = await import('../ml/inference');
-              const settings = engine.settings;
-              const ordered = this.visibleCases();
-              const todo = casesToSegment(ordered, engine.modelVersion);
-              const result: SegmentAllResult = { modelVersion: engine.modelVersion, segmented: [], failed: [], skipped: ordered.length - todo.length, cancelled: false };
-              log.info(`Segment All Unreviewed: ${todo.length} case(s) with model ${engine.modelVersion} (${engine.backendName}); ${result.skipped} skipped (reviewed, edited, or proposal from this model)`);
-              const step = todo.length > 0 ? 100 / todo.length : 100;
-              for (let n = 0; n < todo.length; n++) {
-                if (abort.signal.aborted) break;
-                const c = todo[n];
-                progress.report({ message: `${n + 1} / ${todo.length}: ${c.relativePath}` });
-                const open = this.host.provider.openDocuments.find((d) => d.uri.fsPath === c.imagePath);
-                if (open?.session?.model.isDirty) {
-                  log.info(`Segment All Unreviewed: ${c.relativePath} has unsaved edits open; skipped`);
-                  result.skipped++;
-                  progress.report({ increment: step });
-                  continue;
-                }
-                try {
-                  const image = await readNifti(c.imagePath);
-                  if (image.rgb) throw new Error(`${c.fileName} is an RGB image; Segment Lesion needs a grey-level volume`);
-                  const seg = await segmentVolume(image, engine.model, {
-                    threshold: settings.proposalThreshold,
-                    minLesionMm3: settings.minLesionMm3,
-                    ttaFlips: settings.testTimeAugmentation ? [[], [0], [1], [2]] : [[]],
-                    signal: abort.signal,
-                  });
-                  const record = await saveProposal({
-                    image,
-                    imagePath: c.imagePath,
-                    maskPath: c.maskPath,
-                    imageSha256: await sha256OfFile(c.imagePath),
-                    modelVersion: engine.modelVersion,
-                    threshold: settings.proposalThreshold,
-                    minLesionMm3: settings.minLesionMm3,
-                    probability: seg.probability,
-                    uncertainty: settings.testTimeAugmentation ? seg.uncertainty : null,
-                    labels: seg.labels,
-                    lesions: seg.lesions,
-                    labelTable: defaultLabelTable(),
-                  });
-                  result.segmented.push(c.imagePath);
-                  log.info(
-                    `Segment All Unreviewed: ${c.relativePath}: ${record.lesionCount} lesion(s), ${record.volumeMm3.toFixed(1)} mm³` +
-                      (record.meanUncertainty !== null ? `, mean uncertainty ${record.meanUncertainty.toFixed(4)}` : ''),
-                  );
-                  if (open) void this.offerSavedProposal(open);
-                } catch (err) {
-                  if (abort.signal.aborted) break;
-                  result.failed.push({ imagePath: c.imagePath, reason: errorText(err) });
-                  log.error(`Segment All Unreviewed: ${c.relativePath}: ${errorText(err)}`);
-                }
-                progress.report({ increment: step });
-                void this.refresh();
-              }
-              result.cancelled = abort.signal.aborted;
-              const failed = result.failed.length > 0 ? `; ${result.failed.length} failed (see the Lesion Lab output)` : '';
-              const text = result.cancelled
-                ? `Segment All Unreviewed cancelled after ${result.segmented.length} of ${todo.length} case(s); the proposals saved so far stay, and running it again continues with the rest${failed}.`
-                : `Segment All Unreviewed: ${result.segmented.length} proposal(s) saved with model ${engine.modelVersion}${failed}. Open Next Case (Alt+N) to review them.`;
-              log.info(text);
-              void vscode.window.showInformationMessage(`Lesion Lab: ${text}`);
-              return result;
-            });
+            return await this.models.runSegmentationJob(abort, (engine) =>
+              segmentCases(engine, this.visibleCases(), {
+                host: this.host,
+                abort,
+                progress,
+                refresh: () => void this.refresh(),
+                offer: (doc) => void this.offerSavedProposal(doc),
+              }),
+            );
           } finally {
             listener.dispose();
           }
@@ -464,60 +395,8 @@ export class CaseCommands implements vscode.Disposable {
   // ───────────── export ─────────────
 
   /** Export for Training: the workspace's labelled cases in the nnU-Net v2 or MSD layout. */
-  async exportDataset(): Promise<ExportResult | undefined> {
-    const roots = this.roots();
-    if (roots.length === 0) {
-      void vscode.window.showErrorMessage('Lesion Lab: open a folder with images and saved masks first, then export it.');
-      return undefined;
-    }
-    const format = await vscode.window.showQuickPick(
-      [
-        { label: 'nnU-Net v2', description: 'Dataset501_Lesions/imagesTr/<case>_0000.nii.gz, labelsTr, dataset.json', format: 'nnunet' as const },
-        { label: 'Medical Segmentation Decathlon', description: 'Task501_Lesions/imagesTr/<case>.nii.gz, labelsTr, dataset.json', format: 'msd' as const },
-      ],
-      { title: 'Lesion Lab: export the labelled cases for training' },
-    );
-    if (!format) return undefined;
-    const which = await vscode.window.showQuickPick(
-      [
-        { label: 'Reviewed cases only', reviewedOnly: true },
-        { label: 'Every case with a saved mask', reviewedOnly: false },
-      ],
-      { title: 'Lesion Lab: which cases' },
-    );
-    if (!which) return undefined;
-    const picked = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Export here' });
-    const outDir = picked?.[0]?.fsPath;
-    if (!outDir) return undefined;
-    try {
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Lesion Lab: Export for Training', cancellable: true },
-        async (progress, token) => {
-          const abort = new AbortController();
-          const listener = token.onCancellationRequested(() => abort.abort());
-          try {
-            return await exportDataset(roots, {
-              format: format.format,
-              outDir,
-              reviewedOnly: which.reviewedOnly,
-              maskPattern: this.host.provider.currentSettings.maskPattern,
-              signal: abort.signal,
-              onProgress: (done, total, caseId) => progress.report({ message: `${done} / ${total}: ${caseId}`, increment: 100 / total }),
-            });
-          } finally {
-            listener.dispose();
-          }
-        },
-      );
-      const text = `exported ${result.cases.length} case(s) to ${result.datasetDir}; every label file is on its image's grid`;
-      this.host.log.info(`export: ${text}`);
-      void vscode.window.showInformationMessage(`Lesion Lab: ${text}.`);
-      return result;
-    } catch (err) {
-      this.host.log.error(`export: ${errorText(err)}`);
-      void vscode.window.showErrorMessage(`Lesion Lab: export failed: ${errorText(err)}`);
-      return undefined;
-    }
+  exportDataset(): Promise<ExportResult | undefined> {
+    return exportCasesForTraining(this.roots(), this.host);
   }
 
   // ───────────── model history ─────────────
@@ -525,19 +404,7 @@ export class CaseCommands implements vscode.Disposable {
   /** The "Correction effort" section of Show Model History. */
   async correctionHistoryMarkdown(): Promise<string> {
     await this.refresh();
-    const records = this.scan.cases.filter((c) => c.state === 'reviewed' && c.correction).map((c) => c.correction!);
-    const lines = ['', '## Correction effort of reviewed cases', ''];
-    if (records.length === 0) {
-      lines.push('No reviewed case has an accepted proposal yet (Segment All Unreviewed or Segment Lesion, Accept, correct, Mark Reviewed).', '');
-      return lines.join('\n');
-    }
-    lines.push('How much people changed each model\'s accepted proposals before marking the case reviewed (Dice between proposal and saved mask; 1 = unchanged).', '');
-    lines.push('| model | reviewed cases | mean Dice | mean voxels changed |', '|---|---|---|---|');
-    for (const s of summarizeCorrections(records)) {
-      lines.push(`| ${s.modelVersion} | ${s.cases} | ${s.meanDice.toFixed(3)} | ${Math.round(s.meanChangedVoxels).toLocaleString('en-US')} |`);
-    }
-    lines.push('');
-    return lines.join('\n');
+    return correctionEffortMarkdown(this.scan.cases.filter((c) => c.state === 'reviewed' && c.correction).map((c) => c.correction!));
   }
 
   dispose(): void {

@@ -8,9 +8,12 @@ import { basename } from 'node:path';
 import { deltaVoxelCount, invertDelta, type LabelArray, type LabelDelta } from '../protocol/labelDelta';
 import type { IntensityStats, LabelTableEntry } from '../protocol/messages';
 import { Disposable } from './dispose';
-import { intensityStats } from './imageInfo';
-import { LabelEditError, type LabelEdit, type VoxelEdit } from './labelModel';
-import { LabelSession, MaskChangedOnDiskError, type MaskLocationRule, type MaskProblem, type MaskProblemChoice } from './labelSession';
+import { intensityStats } from '../volume/imageInfo';
+import { LabelEditError, type LabelEdit, type VoxelEdit } from '../labels/labelModel';
+import { LabelSession, MaskChangedOnDiskError } from '../labels/labelSession';
+import type { MaskLocationRule } from '../labels/maskFiles';
+import type { MaskProblem, MaskProblemChoice } from '../labels/maskLoading';
+import { errorText } from '../util/errorText';
 
 /** What to do when Save finds the mask file changed on disk by another program. */
 export type MaskChangedChoice = 'overwrite' | 'reload' | 'saveAs';
@@ -303,8 +306,4 @@ export class LabelDocument extends Disposable implements vscode.CustomDocument {
     if (!this.session) throw new Error(this.openError ?? `${this.fileName} is not open`);
     return this.session;
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -10,8 +10,9 @@ import { segmentFromPrompts, PromptError, type Prompts } from '../interactive';
 import type { LabelArray } from '../protocol/labelDelta';
 import type { AcceptPromptMessage, OverwriteMode, PromptMessage, PromptTarget } from '../protocol/messages';
 import type { LabelDocument } from './labelDocument';
-import { float32Buffer, lockedLabelValues, proposalDelta } from './proposal';
+import { float32Buffer, lockedLabelValues, proposalDelta } from '../labels/proposal';
 import type { LesionLabEditorProvider, PromptRequest } from './provider';
+import { errorText } from '../util/errorText';
 
 /** The `modelVersion` of a prompt proposal's ProposalInfo (no model made it). */
 export const PROMPT_PROPOSAL_SOURCE = 'prompts';
@@ -92,10 +93,6 @@ export function addsOnePoint(prev: Prompts, next: Prompts): boolean {
     prev.points.every((p, n) => p.positive === next.points[n].positive && same(p.voxel, next.points[n].voxel)) &&
     prev.boxes.every((b, n) => same(b.min, next.boxes[n].min) && same(b.max, next.boxes[n].max))
   );
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Handles the Prompt tool's messages and holds each document's prompted object. */

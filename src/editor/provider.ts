@@ -3,8 +3,7 @@
 // on arrival, then dispatched with an exhaustive switch.
 
 import * as vscode from 'vscode';
-import { basename } from 'node:path';
-import { deltaToWire } from '../protocol/labelDelta';
+import { deltaToWire } from '../protocol/labelDeltaWire';
 import {
   assertNever,
   PROTOCOL_VERSION,
@@ -14,36 +13,21 @@ import {
   type OverlayMessage,
   type AcceptPromptMessage,
   type PromptMessage,
-  type WireLabelVolume,
 } from '../protocol/messages';
 import { parseWebviewMessage, ProtocolError, type ValidWebviewMessage } from '../protocol/validate';
 import { disposeAll } from './dispose';
-import { guessModality, labelsToWire, obliquityDeg, toWireVoxels, toWireVoxelType } from './imageInfo';
-import { LabelDocument, type DocumentChange, type MaskChangedChoice } from './labelDocument';
-import { LabelEditError } from './labelModel';
-import type { MaskLocationRule, MaskProblem, MaskProblemChoice } from './labelSession';
-import { DEFAULT_MASK_PATTERN, maskPatternSource } from './maskPath';
-import { readEditorSettings, type EditorSettings } from './settings';
+import { toWireVoxels, toWireVoxelType } from '../volume/imageInfo';
+import { LabelDocument, type DocumentChange } from './labelDocument';
+import { LabelEditError } from '../labels/labelModel';
+import type { MaskLocationRule } from '../labels/maskFiles';
+import { DEFAULT_MASK_PATTERN, maskPatternSource } from '../labels/maskPath';
+import { readEditorSettings, type EditorSettings } from '../settings/editorSettings';
 import { volumeDisplayProblem } from '../protocol/volumeLimits';
 import { makeNonce, webviewHtml } from './webviewHtml';
-
-/** Tracks the webview panels of each document; closed panels drop out. */
-export class WebviewCollection {
-  private readonly webviews = new Set<{ readonly resource: string; readonly panel: vscode.WebviewPanel }>();
-
-  /** All live panels for `uri`. */
-  *get(uri: vscode.Uri): Iterable<vscode.WebviewPanel> {
-    const key = uri.toString();
-    for (const entry of this.webviews) if (entry.resource === key) yield entry.panel;
-  }
-
-  /** Adds a panel; it is removed when disposed. */
-  add(uri: vscode.Uri, panel: vscode.WebviewPanel): void {
-    const entry = { resource: uri.toString(), panel };
-    this.webviews.add(entry);
-    panel.onDidDispose(() => this.webviews.delete(entry));
-  }
-}
+import { WebviewCollection } from './webviewCollection';
+import { askMaskChanged, askMaskProblem } from './maskDialogs';
+import { initMessage, replaceLabelsMessage } from './initMessage';
+import { errorText } from '../util/errorText';
 
 /** A Prompt tool message from a webview of `document` (handled by src/editor/promptCommand.ts). */
 export interface PromptRequest {
@@ -56,16 +40,6 @@ export interface RenderedEvent {
   document: LabelDocument;
   what: 'first' | 'frame';
   ms: number;
-}
-
-function copyBuffer(view: ArrayBufferView): ArrayBuffer {
-  const out = new ArrayBuffer(view.byteLength);
-  new Uint8Array(out).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-  return out;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** The Lesion Lab custom editor. */
@@ -220,8 +194,8 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
     const document = await LabelDocument.create(uri, openContext.backupId, {
       maskPattern: this.settings.maskPattern,
       maskLocation: this.maskLocation,
-      askMaskProblem: (p) => this.askMaskProblem(p),
-      askMaskChanged: (message) => this.askMaskChanged(message),
+      askMaskProblem: (p) => askMaskProblem(p, this.settings.gridMismatchAction, this.log),
+      askMaskChanged: (message) => askMaskChanged(message),
       log: this.log,
     });
     if (document.openError) {
@@ -248,41 +222,6 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
       disposeAll(listeners);
     });
     return document;
-  }
-
-  private async askMaskProblem(problem: MaskProblem): Promise<MaskProblemChoice> {
-    const preset = this.settings.gridMismatchAction;
-    if (preset !== 'ask' && problem.choices.includes(preset)) {
-      this.log.warn(`${problem.message} Using lesionLab.gridMismatchAction = ${preset}.`);
-      return preset;
-    }
-    const labels: Record<MaskProblemChoice, string> = {
-      resample: 'Resample onto image grid',
-      readOnly: 'Open read-only',
-      ignore: 'Open without mask',
-    };
-    const detail = [
-      problem.differences.length ? `Differences: ${problem.differences.join('; ')}.` : '',
-      problem.choices.includes('resample') ? '"Resample onto image grid" moves the mask onto this image by world position (nearest neighbour); Save then replaces the mask file.' : '',
-      '"Open read-only" shows the image and keeps the mask file unchanged.',
-      '"Open without mask" starts with empty labels; Save replaces the mask file.',
-    ].filter(Boolean).join('\n');
-    const picked = await vscode.window.showWarningMessage(problem.message, { modal: true, detail }, ...problem.choices.map((c) => labels[c]));
-    const choice = problem.choices.find((c) => labels[c] === picked);
-    // Cancel (or closing the dialog) is the safe choice.
-    return choice ?? 'readOnly';
-  }
-
-  private async askMaskChanged(message: string): Promise<MaskChangedChoice | undefined> {
-    const labels: Record<MaskChangedChoice, string> = { overwrite: 'Overwrite', reload: 'Reload from Disk', saveAs: 'Save As…' };
-    const detail = [
-      'Another program (another window, git, a script) changed the mask since it was opened or saved here.',
-      '"Overwrite" replaces it with the labels shown here.',
-      '"Reload from Disk" shows the file\'s labels and drops the unsaved changes here.',
-      '"Save As…" writes the labels shown here to another file and leaves this one as it is.',
-    ].join('\n');
-    const picked = await vscode.window.showWarningMessage(message, { modal: true, detail }, labels.overwrite, labels.reload, labels.saveAs);
-    return (Object.keys(labels) as MaskChangedChoice[]).find((c) => labels[c] === picked);
   }
 
   async resolveCustomEditor(document: LabelDocument, panel: vscode.WebviewPanel, _token: vscode.CancellationToken): Promise<void> {
@@ -340,7 +279,7 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
       if (!(err instanceof ProtocolError)) throw err;
       this.log.error(`${document.fileName}: ${err.message}`);
       // A refused edit leaves the webview ahead of the host: resend the truth.
-      if ((raw as { type?: unknown } | null)?.type === 'edit') this.post(panel, this.replaceLabelsMessage(document, 'resync'));
+      if ((raw as { type?: unknown } | null)?.type === 'edit') this.post(panel, replaceLabelsMessage(document, 'resync'));
       return;
     }
     switch (msg.type) {
@@ -374,7 +313,7 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
         } catch (err) {
           if (!(err instanceof LabelEditError)) throw err;
           this.log.warn(`${document.fileName}: ${err.message}`);
-          this.post(panel, this.replaceLabelsMessage(document, 'resync'));
+          this.post(panel, replaceLabelsMessage(document, 'resync'));
           this.post(panel, { type: 'status', text: err.message, level: 'warning' });
         }
         return;
@@ -395,7 +334,7 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
         }
         return;
       case 'requestResync':
-        this.post(panel, this.replaceLabelsMessage(document, 'resync'));
+        this.post(panel, replaceLabelsMessage(document, 'resync'));
         return;
       case 'runCommand':
         try {
@@ -428,46 +367,9 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
     }
   }
 
-  private wireLabels(document: LabelDocument): WireLabelVolume {
-    // An all-background volume travels as an empty buffer (protocol: WireLabelVolume).
-    return labelsToWire(document.labels);
-  }
-
-  private replaceLabelsMessage(document: LabelDocument, cause: 'revert' | 'resync' | 'reload'): HostToWebviewMessage {
-    return { type: 'replaceLabels', labels: this.wireLabels(document), labelTable: document.session?.model.labelTable ?? [], cause };
-  }
-
   /** The full `init` for one webview (fresh buffers each time). */
   initMessage(document: LabelDocument): InitMessage {
-    const s = document.session;
-    if (!s) throw new Error(document.openError ?? 'document not open');
-    const image = s.image;
-    const stats = document.stats();
-    const wire = toWireVoxels(image.data, { shareWholeBuffer: true });
-    return {
-      type: 'init',
-      protocolVersion: PROTOCOL_VERSION,
-      fileName: basename(s.imagePath),
-      dims: [image.dims[0], image.dims[1], image.dims[2]],
-      spacingMm: [image.spacingMm[0], image.spacingMm[1], image.spacingMm[2]],
-      affine: Array.from(image.affine),
-      affineSource: image.affineSource,
-      datatype: image.header.datatype,
-      voxelType: wire.voxelType,
-      voxels: wire.voxels,
-      rgb: image.rgb ? { channels: image.rgb.channels, bytes: copyBuffer(image.rgb.bytes) } : null,
-      frameCount: image.frameCount,
-      frame: image.frame,
-      stats,
-      modality: guessModality(s.imagePath, image.header.description, stats),
-      obliquityDeg: obliquityDeg(image.affine),
-      labels: this.wireLabels(document),
-      labelTable: s.model.labelTable,
-      readOnly: s.readOnly,
-      readOnlyReason: s.readOnlyReason,
-      mask: { ...s.mask },
-      settings: this.settings.viewer,
-    };
+    return initMessage(document, this.settings.viewer);
   }
 
   private forward(document: LabelDocument, change: DocumentChange): void {
@@ -480,7 +382,7 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
         );
         return;
       case 'replace':
-        this.postToWebviews(document, this.replaceLabelsMessage(document, change.cause));
+        this.postToWebviews(document, replaceLabelsMessage(document, change.cause));
         return;
       case 'table':
         this.postToWebviews(document, { type: 'labelTable', labelTable: document.session?.model.labelTable ?? [] });

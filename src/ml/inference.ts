@@ -7,11 +7,13 @@ import { basename } from 'node:path';
 import { boundingBox, cropVolume, extractPatch, pasteVolume, patchGrid, slidingWindowInfer, voxelCount, type Vec3 } from '../volume/patches';
 import { resampleLinear, resampleNearest, dimsForSpacing, MAX_RESAMPLED_VOXELS } from '../volume/resample';
 import { normalizeIntensity, type Preprocessing } from './preprocess';
-import { removeSmallLesions, type Connectivity, type Lesion } from './metrics';
+import { voxelVolumeMm3 } from '../nifti/affine';
+import { connectedComponents, removeSmallLesions, type Connectivity, type Lesion } from './metrics';
 import { MAX_PATCH_SIDE_VOXELS, ModelStoreError, readCard } from './modelStore';
 import { createUNet3d, loadUNet3d, type UNet3d, type UNet3dConfig } from './network';
 import { spatialMultiple } from './network/config';
 import { isImportedNetworkSpec, loadImportedNetwork, type ImportedNetwork } from './importedModel';
+import { errorText } from '../util/errorText';
 
 export { MAX_PATCH_SIDE_VOXELS };
 
@@ -33,6 +35,36 @@ export interface SegmentationModel {
   preprocessing: Preprocessing;
   /** Version name for reports ('v3', 'starter'). */
   version?: string;
+  /** Post-processing from the card: keep only the N largest lesions (chosen on validation cases). */
+  postprocessing?: ModelPostprocessing;
+}
+
+/** card.json `postprocessing`: what Segment Lesion does after thresholding. */
+export interface ModelPostprocessing {
+  /** Keep only this many largest connected lesions (26-connectivity); absent = keep all. */
+  keepLargestComponents?: number;
+}
+
+/** The card's `postprocessing` if it is valid, else undefined (an unknown or bad field is ignored). */
+function cardPostprocessing(card: unknown): ModelPostprocessing | undefined {
+  const p = (card as { postprocessing?: { keepLargestComponents?: unknown } }).postprocessing;
+  const k = p?.keepLargestComponents;
+  return typeof k === 'number' && Number.isInteger(k) && k >= 1 ? { keepLargestComponents: k } : undefined;
+}
+
+/** Keeps the `k` largest connected components (26-connectivity) of a binary mask. */
+export function keepLargestComponents(mask: Uint8Array, dims: Vec3, k: number): Uint8Array {
+  const c = connectedComponents(mask, dims, 26);
+  if (c.count <= k) return mask;
+  const keep = new Uint8Array(c.count + 1);
+  c.sizes
+    .map((size, i) => ({ size, id: i + 1 }))
+    .sort((a, b) => b.size - a.size)
+    .slice(0, k)
+    .forEach((x) => (keep[x.id] = 1));
+  const out = new Uint8Array(mask.length);
+  for (let v = 0; v < mask.length; v++) out[v] = keep[c.labels[v]];
+  return out;
 }
 
 /** A network loaded from a model folder (the project's U-Net or an imported model), with its card's settings. */
@@ -50,7 +82,7 @@ export async function loadSegmentationModel(dir: string): Promise<LoadedModel> {
   if (isImportedNetworkSpec(card.network)) {
     // A TensorFlow.js model brought by the user (src/ml/importedModel.ts).
     const network = await loadImportedNetwork(dir, card.network);
-    return { network, dir, version: card.version, patchSizeVoxels: card.patchSizeVoxels, preprocessing: card.preprocessing };
+    return { network, dir, version: card.version, patchSizeVoxels: card.patchSizeVoxels, preprocessing: card.preprocessing, postprocessing: cardPostprocessing(card) };
   }
   const network = await loadNetworkFiles(dir);
   const multiple = spatialMultiple(network.config.levels);
@@ -60,7 +92,7 @@ export async function loadSegmentationModel(dir: string): Promise<LoadedModel> {
       `${dir}: card.json's patchSizeVoxels [${card.patchSizeVoxels.join(',')}] must be multiples of ${multiple} for the ${network.config.levels}-level network in model.json`,
     );
   }
-  return { network, dir, version: card.version, patchSizeVoxels: card.patchSizeVoxels, preprocessing: card.preprocessing };
+  return { network, dir, version: card.version, patchSizeVoxels: card.patchSizeVoxels, preprocessing: card.preprocessing, postprocessing: cardPostprocessing(card) };
 }
 
 /**
@@ -71,7 +103,7 @@ async function loadNetworkFiles(dir: string): Promise<UNet3d> {
   try {
     return await loadUNet3d(dir);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorText(e);
     throw new ModelStoreError(message.includes(dir) ? message : `${dir}: the network could not be loaded (${message})`);
   }
 }
@@ -88,6 +120,8 @@ export interface VolumeInput {
   data: ArrayLike<number>;
   dims: Vec3;
   spacingMm: Vec3;
+  /** The affine (a NiftiImage has it): lesion volumes then use |det| of its 3×3 (right on sheared grids). */
+  affine?: ArrayLike<number>;
   /** The image's file, named in error messages (a NiftiImage has it). */
   filePath?: string;
 }
@@ -328,8 +362,15 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
     probability = resampleLinear(probability, workDims, dims);
     uncertainty = resampleLinear(uncertainty, workDims, dims);
   }
-  const raw = new Uint8Array(n);
+  let raw: Uint8Array = new Uint8Array(n);
   for (let v = 0; v < n; v++) raw[v] = probability[v] >= o.threshold ? 1 : 0;
-  const { mask, lesions } = removeSmallLesions(raw, dims, { spacingMm: image.spacingMm, minLesionMm3: o.minLesionMm3, connectivity: o.connectivity });
+  const largest = model.postprocessing?.keepLargestComponents;
+  if (largest) raw = keepLargestComponents(raw, dims, largest);
+  const { mask, lesions } = removeSmallLesions(raw, dims, {
+    spacingMm: image.spacingMm,
+    voxelVolumeMm3: image.affine ? voxelVolumeMm3(image.affine) : undefined,
+    minLesionMm3: o.minLesionMm3,
+    connectivity: o.connectivity,
+  });
   return { labels: mask, probability, uncertainty, lesions, windowsTotal, windowsPredicted, workDims };
 }

@@ -42,10 +42,32 @@ export function overlapScores(predicted: ArrayLike<number>, reference: ArrayLike
     truePositive: tp,
     falsePositive: fp,
     falseNegative: fn,
-    dice: tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn),
+    dice: diceFromCounts(tp, fp, fn),
     precision: tp + fp === 0 ? null : tp / (tp + fp),
     recall: tp + fn === 0 ? null : tp / (tp + fn),
   };
+}
+
+/** 2TP / (2TP + FP + FN); 1 when there is nothing at all (both masks empty). */
+export function diceFromCounts(truePositive: number, falsePositive: number, falseNegative: number): number {
+  const denominator = 2 * truePositive + falsePositive + falseNegative;
+  return denominator === 0 ? 1 : (2 * truePositive) / denominator;
+}
+
+/**
+ * Pooled Dice of several cases: the voxel counts are summed first, so a large lesion weighs more
+ * than a small one (the mean of per-case Dice would weigh every case alike).
+ */
+export function pooledDice(scores: Iterable<Pick<OverlapScores, 'truePositive' | 'falsePositive' | 'falseNegative'>>): number {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  for (const s of scores) {
+    tp += s.truePositive;
+    fp += s.falsePositive;
+    fn += s.falseNegative;
+  }
+  return diceFromCounts(tp, fp, fn);
 }
 
 /** Dice coefficient of two masks; 1 when both are empty. */
@@ -145,6 +167,12 @@ export interface LesionOptions {
   connectivity?: Connectivity;
   /** Lesions smaller than this (mm³) are dropped; default 0 (keep all). */
   minLesionMm3?: number;
+  /**
+   * Volume of one voxel in mm³: pass |det| of the affine's 3×3 (src/nifti/affine.ts
+   * voxelVolumeMm3) when the affine is known. Default: the product of `spacingMm`, the same on
+   * grids without shear.
+   */
+  voxelVolumeMm3?: number;
 }
 
 function checkLesionOptions(opts: LesionOptions): void {
@@ -153,6 +181,7 @@ function checkLesionOptions(opts: LesionOptions): void {
   }
   const min = opts.minLesionMm3 ?? 0;
   if (!(min >= 0)) throw new MetricsError(`minLesionMm3 must be ≥ 0, got ${min}`);
+  if (opts.voxelVolumeMm3 !== undefined && !(opts.voxelVolumeMm3 > 0)) throw new MetricsError(`voxelVolumeMm3 must be > 0, got ${opts.voxelVolumeMm3}`);
 }
 
 function describe(components: Components, dims: Vec3, voxelMm3: number): Lesion[] {
@@ -204,7 +233,7 @@ export function lesionList(mask: ArrayLike<number>, dims: Vec3, opts: LesionOpti
 export function removeSmallLesions(mask: ArrayLike<number>, dims: Vec3, opts: LesionOptions): { mask: Uint8Array; lesions: Lesion[] } {
   checkLesionOptions(opts);
   const components = connectedComponents(mask, dims, opts.connectivity ?? 26);
-  const voxelMm3 = opts.spacingMm[0] * opts.spacingMm[1] * opts.spacingMm[2];
+  const voxelMm3 = opts.voxelVolumeMm3 ?? opts.spacingMm[0] * opts.spacingMm[1] * opts.spacingMm[2];
   const min = opts.minLesionMm3 ?? 0;
   const all = describe(components, dims, voxelMm3);
   const keep = new Uint8Array(components.count + 1);

@@ -105,6 +105,14 @@ export function affineDeterminant3(a: ArrayLike<number>): number {
 }
 
 /**
+ * Volume of one voxel in mm³: |det| of the affine's 3×3. The one voxel volume of Lesion Lab (lesion
+ * volumes, sidecar, proposals): on a sheared grid the product of the voxel sizes is too large.
+ */
+export function voxelVolumeMm3(affine: ArrayLike<number>): number {
+  return Math.abs(affineDeterminant3(affine));
+}
+
+/**
  * Why an affine cannot map voxels to the world (non-finite entry, or a zero-length or
  * degenerate axis), as a phrase; undefined when it is usable.
  */

@@ -2,6 +2,7 @@
 // terse error codes turned into sentences.
 import { gunzip, gunzipSync, constants as zlibConstants, type ZlibOptions } from 'node:zlib';
 import { NiftiReadError } from './errors';
+import { errorText } from '../util/errorText';
 
 /** Output chunk size for zlib when the gzip trailer cannot size the output: large chunks are faster. */
 const INFLATE_CHUNK_BYTES = 1 << 20;
@@ -71,7 +72,7 @@ function describeZlibError(err: unknown, compressedBytes: number): string {
   if (err instanceof RangeError) {
     return `the decompressed data is larger than this program can hold in memory (${err.message})`;
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorText(err);
   const code = (err as { code?: string }).code;
   if (code === 'Z_BUF_ERROR' || /unexpected end/i.test(message)) {
     return `the gzip data ends early, so the file is truncated or incomplete (${compressedBytes} bytes)`;

@@ -5,6 +5,6 @@ export type { ReadNiftiOptions, NiftiHeaderInfo } from './read';
 export { encodeMaskLike, encodeVolumeLike, writeMaskLike, writeVolumeLike } from './write';
 export type { WriteVolumeOptions } from './write';
 export { checkSameGrid } from './grid';
-export { bestAffine } from './affine';
+export { bestAffine, voxelVolumeMm3 } from './affine';
 export { NiftiReadError, NiftiWriteError } from './errors';
 export { NIFTI_DATATYPES, datatypeByCode, datatypeByName } from './datatypes';

@@ -8,6 +8,7 @@ import { NiftiReadError } from './errors';
 import { gunzipPrefix, gunzipWhole, isGzip } from './gzip';
 import { frameByteLength, headerCounts, looksLikeNiftiHeader, parseNiftiHeader } from './header';
 import type { NiftiHeader, NiftiImage } from './types';
+import { errorText } from '../util/errorText';
 
 /** Options of {@link readNifti}. */
 export interface ReadNiftiOptions {
@@ -29,7 +30,7 @@ function fsProblem(err: unknown): string {
   if (code === 'ENOENT') return 'the file does not exist';
   if (code === 'EISDIR') return 'this is a folder, not a file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied when reading the file';
-  return `the file could not be read (${err instanceof Error ? err.message : String(err)})`;
+  return `the file could not be read (${errorText(err)})`;
 }
 
 /**

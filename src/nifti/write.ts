@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../util/atomicWrite';
 import { datatypeByName } from './datatypes';
 import { NiftiWriteError } from './errors';
 import type { NiftiImage } from './types';
+import { errorText } from '../util/errorText';
 
 const NIFTI1_VOX_OFFSET = 352;
 const HOST_LITTLE_ENDIAN = endianness() === 'LE';
@@ -135,7 +136,7 @@ async function writeLike(
   try {
     await writeFileAtomic(outPath, compressed);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorText(err);
     throw new NiftiWriteError(outPath, `the file could not be written (${reason})`);
   }
 }

@@ -9,7 +9,8 @@
 // processes efficiently (engines.vscode >= 1.57). A posted buffer may be detached afterwards:
 // the sender keeps its own copy.
 
-import type { LabelBits, WireLabelDelta } from './labelDelta';
+import type { LabelBits } from './labelDelta';
+import type { WireLabelDelta } from './labelDeltaWire';
 
 /** Bumped when a message changes incompatibly; sent in `ready` and `init`. */
 export const PROTOCOL_VERSION = 1;

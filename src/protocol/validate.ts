@@ -1,8 +1,10 @@
 // Validation of webview → host messages on arrival. A webview is untrusted input: every field
 // is checked before the document sees it, and the error names the message type and the field.
 
-import { deltaFromWire, LabelDeltaError, type LabelDelta } from './labelDelta';
+import { LabelDeltaError, type LabelDelta } from './labelDelta';
+import { deltaFromWire } from './labelDeltaWire';
 import {
+  assertNever,
   HOST_COMMAND_IDS,
   type HostCommandId,
   type LabelTableEntry,
@@ -160,6 +162,25 @@ export function validateLabelTable(value: unknown, where = 'label table'): Label
   });
 }
 
+/** Every webview → host message type (a compile error when the union gains or loses one). */
+const WEBVIEW_MESSAGE_TYPES: Readonly<Record<WebviewToHostMessage['type'], true>> = {
+  ready: true,
+  edit: true,
+  requestFrame: true,
+  setLabelTable: true,
+  requestResync: true,
+  runCommand: true,
+  prompt: true,
+  acceptPrompt: true,
+  log: true,
+  error: true,
+  rendered: true,
+};
+
+function isWebviewMessageType(type: string): type is WebviewToHostMessage['type'] {
+  return Object.prototype.hasOwnProperty.call(WEBVIEW_MESSAGE_TYPES, type);
+}
+
 /**
  * Validates a message received from the webview.
  * @throws ProtocolError with one sentence naming the message type and the bad field.
@@ -168,6 +189,7 @@ export function parseWebviewMessage(raw: unknown, ctx: ValidationContext): Valid
   if (!isRecord(raw)) throw new ProtocolError(`webview message: expected an object, got ${raw === null ? 'null' : typeof raw}`);
   const type = raw.type;
   if (typeof type !== 'string') throw new ProtocolError('webview message: missing string field "type"');
+  if (!isWebviewMessageType(type)) throw new ProtocolError(`webview message: unknown type "${type.slice(0, 50)}"`);
   switch (type) {
     case 'ready':
       return { type, protocolVersion: int(raw, type, 'protocolVersion', 0, 1_000_000) };
@@ -222,6 +244,7 @@ export function parseWebviewMessage(raw: unknown, ctx: ValidationContext): Valid
       return { type, what, ms: finite(raw, type, 'ms') };
     }
     default:
-      throw new ProtocolError(`webview message: unknown type "${type.slice(0, 50)}"`);
+      // A new message type in the union is a compile error here until it has a case above.
+      return assertNever(type, 'webview message type');
   }
 }

@@ -198,7 +198,7 @@ export async function isLesionLabNifti(path: string): Promise<{ ours: boolean; d
 
 /**
  * The editor's provenance sidecar beside a mask (`x.nii.gz` → `x.json`, format
- * 'lesion-lab-mask-sidecar', see src/editor/sidecar.ts) when it says `reviewed: true`: such a mask
+ * 'lesion-lab-mask-sidecar', see src/labels/sidecar.ts) when it says `reviewed: true`: such a mask
  * is someone's corrected work, so no command replaces it even though its header is ours.
  */
 async function reviewedSidecar(maskPath: string): Promise<string | null> {

@@ -5,6 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { errorText } from './errorText';
 
 /** One file to write. */
 export interface FileToWrite {
@@ -75,10 +76,6 @@ export class AtomicWriteError extends Error {
   }
 }
 
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function codeOf(err: unknown): string | undefined {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -122,7 +119,7 @@ export async function writeFilesAtomically(files: readonly FileToWrite[], fs: At
     } catch (err) {
       temps.push(temp); // may exist half-written
       await cleanUp();
-      throw new AtomicWriteError(`${targets[n]} could not be written (${reasonOf(err)}); no file was changed (${allNames})`, targets[n], codeOf(err));
+      throw new AtomicWriteError(`${targets[n]} could not be written (${errorText(err)}); no file was changed (${allNames})`, targets[n], codeOf(err));
     }
   }
 
@@ -165,7 +162,7 @@ export async function writeFilesAtomically(files: readonly FileToWrite[], fs: At
       }
       await cleanUp();
       const outcome = notRestored.length === 0 ? `no file was changed (${allNames})` : `${notRestored.join(', ')} already has the new content and could not be put back`;
-      throw new AtomicWriteError(`${targets[n]} could not be written (${reasonOf(err)}); ${outcome}`, targets[n], codeOf(err));
+      throw new AtomicWriteError(`${targets[n]} could not be written (${errorText(err)}); ${outcome}`, targets[n], codeOf(err));
     }
   }
   for (const b of backups) if (b) await fs.remove(b).catch(() => undefined);

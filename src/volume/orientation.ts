@@ -130,7 +130,8 @@ export function obliquityDeg(affine: ArrayLike<number>): number {
     }
     worst = Math.max(worst, (Math.acos(Math.min(1, bestCos)) * 180) / Math.PI);
   }
-  return worst;
+  // Round away float noise so an axis-aligned image (e.g. a qform from a quaternion) reads exactly 0.
+  return Math.round(worst * 1e6) / 1e6;
 }
 
 /** Result of {@link reorientToCanonical}: data, grid and affine, always consistent with each other. */

@@ -18,7 +18,7 @@ import {
   sortCases,
   type CaseInfo,
 } from '../../src/dataset/cases';
-import { buildSidecar, sidecarToText } from '../../src/editor/sidecar';
+import { buildSidecar, sidecarToText } from '../../src/labels/sidecar';
 import type { ProposalRecord } from '../../src/dataset/sidecarFields';
 
 let dir = '';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { caseIds, datasetFolderName, exportLabelTable, ExportError } from '../../src/dataset/export';
-import { buildSidecar, sidecarToText } from '../../src/editor/sidecar';
+import { buildSidecar, sidecarToText } from '../../src/labels/sidecar';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
 const CHECK = resolve(__dirname, 'check_export.py');

@@ -12,10 +12,10 @@ import { setCaseReviewed, ReviewError } from '../../src/dataset/review';
 import { correctionEffort, meanInside, proposalLabelsFromProbability, summarizeCorrections, CorrectionError } from '../../src/dataset/correction';
 import { withDatasetFields, setReviewedText, SidecarFieldError } from '../../src/dataset/sidecarFields';
 import { scanCases } from '../../src/dataset/cases';
-import { defaultLabelTable } from '../../src/editor/labelModel';
-import { LabelSession } from '../../src/editor/labelSession';
+import { defaultLabelTable } from '../../src/labels/labelModel';
+import { LabelSession } from '../../src/labels/labelSession';
 import { encodeDelta } from '../../src/protocol/labelDelta';
-import { buildSidecar } from '../../src/editor/sidecar';
+import { buildSidecar } from '../../src/labels/sidecar';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 
 const SOURCE = ['odd', 'generated_valid', 'ct_int16.nii.gz'] as const;

@@ -12,7 +12,7 @@ import { PNG } from 'pngjs';
 import { CACHE_DIR, PROJECT_ROOT, ensureCodeServer, extensionId, freshProfile, installVsix, packageVsix, startCodeServer, tail, type ProfileDirs, type RunningCodeServer } from '../../scripts/e2e/codeServer';
 import { writeCropNifti } from '../../scripts/e2e/fixtures';
 import { readNifti, writeMaskLike } from '../../src/nifti';
-import { buildSidecar, sidecarToText } from '../../src/editor/sidecar';
+import { buildSidecar, sidecarToText } from '../../src/labels/sidecar';
 import { sharedDataPath } from '../helpers/sharedData';
 import { CHROMIUM_ARGS } from '../webview/harness';
 

@@ -5,6 +5,7 @@ import Module from 'node:module';
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
+import { hostMessageProblem } from '../../src/protocol/validateHostMessage';
 
 type Listener<T> = (e: T) => unknown;
 
@@ -69,6 +70,9 @@ export const executedCommands: { command: string; args: unknown[] }[] = [];
 export const commandHandlers = new Map<string, (...args: unknown[]) => unknown>();
 export let registeredProvider: unknown = null;
 
+/** Host → webview messages that did not fit the protocol (see FakeWebview.postMessage). */
+export const protocolViolations: string[] = [];
+
 export class FakeWebview {
   html = '';
   options: unknown = {};
@@ -80,6 +84,15 @@ export class FakeWebview {
     return new Uri('https', `//fake.vscode-cdn.net${uri.path}`);
   }
   async postMessage(message: Record<string, unknown>): Promise<boolean> {
+    // Every host → webview message must fit the protocol: a misfit fails the running test (thrown
+    // outside the host's promise chain, which would only log it).
+    const problem = hostMessageProblem(message);
+    if (problem) {
+      protocolViolations.push(problem);
+      process.nextTick(() => {
+        throw new Error(problem);
+      });
+    }
     // structuredClone mimics the process boundary (ArrayBuffers copied, no shared objects).
     this.received.push(structuredClone(message));
     return true;

@@ -194,7 +194,7 @@ test('registration: the six commands exist; the status bar shows the active mode
 
 test('Segment Lesion: patches done / total, probability + uncertainty overlays on the image grid, lesions in the log', async () => {
   progressReports.length = 0;
-  const r = await run<import('../../src/editor/modelCommands').SegmentCommandResult>('lesionLab.segmentLesion');
+  const r = await run<import('../../src/editor/segmentCommand').SegmentCommandResult>('lesionLab.segmentLesion');
   assert.ok(r, 'a result');
   assert.equal(r.modelVersion, 'v1');
   assert.equal(r.backend, 'cpu');
@@ -250,7 +250,7 @@ test('Accept Lesion Proposal: one undoable edit, label 1 where proposed, locked 
     { value: 2, name: 'Keep', color: [0, 255, 0], visible: true, locked: true },
   ]);
   const editsBefore = edits.length;
-  const accepted = await run<import('../../src/editor/modelCommands').AcceptCommandResult>('lesionLab.acceptProposal', doc.uri);
+  const accepted = await run<import('../../src/editor/proposalStore').AcceptCommandResult>('lesionLab.acceptProposal', doc.uri);
   assert.deepEqual(accepted, { modelVersion: 'v1', addedVoxels: proposedIdx.length - 3, replacedVoxels: 0, lockedVoxels: 3 });
   assert.equal(edits.length, editsBefore + 1, 'exactly one undoable edit');
   assert.equal(edits.at(-1)!.label, 'Accept lesion proposal (model v1)');

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { deltaFromWire, deltaToWire, LabelDeltaRecorder } from '../../src/protocol/labelDelta';
+import { LabelDeltaRecorder } from '../../src/protocol/labelDelta';
+import { deltaFromWire, deltaToWire } from '../../src/protocol/labelDeltaWire';
 import {
   cancellation,
   commandHandlers,

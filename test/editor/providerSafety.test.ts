@@ -7,7 +7,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { deltaToWire, LabelDeltaRecorder } from '../../src/protocol/labelDelta';
+import { LabelDeltaRecorder } from '../../src/protocol/labelDelta';
+import { deltaToWire } from '../../src/protocol/labelDeltaWire';
 import {
   cancellation,
   CancellationError,

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 export const SHARED_DIR = resolve(__dirname, '../../../shared');
 export const SHARED_DATA_DIR = join(SHARED_DIR, 'data');
 
-/** Returns the absolute path of a file or folder under ../shared/data, or throws in CI when it is missing. */
+/** The absolute path of a file or folder under ../shared/data; it may not exist (see skipWithoutSharedData). */
 export function sharedDataPath(...parts: string[]): string {
   return join(SHARED_DATA_DIR, ...parts);
 }

@@ -71,13 +71,17 @@ test('segmentFromPrompts: on an image without edges the lesion-probability prior
   assert.ok(diceCoefficient(without.mask, BLOB.reference) < 0.5);
 });
 
-test('segmentFromPrompts: an 80 mm object (1 × 1 × 3 mm voxels) segments in under a second', () => {
+test('segmentFromPrompts: an 80 mm object (1 × 1 × 3 mm voxels) segments in under a second of CPU time', () => {
   const big = ellipsoidPhantom({ dims: [130, 130, 40], spacingMm: [1, 1, 3], semiAxesMm: [40, 35, 40], inside: 80, outside: 30, noise: 10, seed: 5 });
   const prompts = { points: [{ voxel: big.centre, positive: true }], boxes: [] };
   segmentFromPrompts(big, prompts); // warm-up (JIT, ray tables)
+  // CPU time, not wall time: the test machine is shared, and one core is what the editor host gets.
+  const cpu0 = process.cpuUsage();
   const r = segmentFromPrompts(big, prompts);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   assert.ok(diceCoefficient(r.mask, big.reference) > 0.9);
-  assert.ok(r.timingsMs.total < 1000, `took ${r.timingsMs.total.toFixed(0)} ms`);
+  assert.ok(cpuMs < 1000, `took ${cpuMs.toFixed(0)} ms of CPU (${r.timingsMs.total.toFixed(0)} ms wall)`);
 });
 
 test('segmentFromPrompts: bad volumes, options, previous and prior are refused naming the problem', () => {

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { segmentVolume, predictWindowWithFlips, type SegmentationNetwork } from '../../src/ml/inference';
+import { segmentVolume, predictWindowWithFlips, keepLargestComponents, type SegmentationNetwork } from '../../src/ml/inference';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import type { Vec3 } from '../../src/volume/patches';
 
@@ -125,4 +125,18 @@ test('predictWindowWithFlips: mean over flips and exact zero spread for agreeing
     assert.ok(Math.abs(out[2 * v] - p) < 1e-6);
     assert.equal(out[2 * v + 1], 0);
   }
+});
+
+test('postprocessing keepLargestComponents: the card can keep only the largest lesion', async () => {
+  const dims: Vec3 = [32, 32, 24];
+  const data = phantom(dims);
+  // A second, smaller bright blob (2³) far from the 6³ lesion.
+  for (let z = 4; z < 6; z++) for (let y = 24; y < 26; y++) for (let x = 22; x < 24; x++) data[(z * dims[1] + y) * dims[0] + x] = 200;
+  const model = { network: voxelwise, patchSizeVoxels: [16, 16, 16] as Vec3, preprocessing: defaultPreprocessing('MR', null) };
+  const all = await segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, model, { ttaFlips: [[]] });
+  assert.deepEqual(all.lesions.map((l) => l.voxelCount), [216, 8]);
+  const one = await segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, { ...model, postprocessing: { keepLargestComponents: 1 } }, { ttaFlips: [[]] });
+  assert.deepEqual(one.lesions.map((l) => l.voxelCount), [216]);
+  const two = keepLargestComponents(all.labels, dims, 2);
+  assert.equal(two, all.labels, 'unchanged when there are no more components than asked');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { overlapScores, diceScore, connectedComponents, lesionList, removeSmallLesions, hausdorff95, lesionWiseF1 } from '../../src/ml/metrics';
+import { overlapScores, diceScore, diceFromCounts, pooledDice, connectedComponents, lesionList, removeSmallLesions, hausdorff95, lesionWiseF1 } from '../../src/ml/metrics';
 import type { Vec3 } from '../../src/volume/patches';
 
 test('overlapScores: hand-computed cases', () => {
@@ -26,6 +26,16 @@ function volume(dims: Vec3, on: Vec3[]): Uint8Array {
   for (const [x, y, z] of on) m[(z * dims[1] + y) * dims[0] + x] = 1;
   return m;
 }
+
+test('pooledDice sums the counts of all cases before dividing; diceFromCounts is 1 when all counts are 0', () => {
+  assert.equal(diceFromCounts(0, 0, 0), 1);
+  assert.equal(diceFromCounts(1, 1, 0), 2 / 3);
+  // Case a: TP 9, FP 1, FN 0 (Dice 18/19); case b: TP 0, FP 0, FN 1 (Dice 0). Pooled: 18 / 20.
+  const a = overlapScores([1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
+  const b = overlapScores([0], [1]);
+  assert.equal(pooledDice([a, b]), 18 / 20);
+  assert.equal(pooledDice([]), 1);
+});
 
 test('connectedComponents: diagonal voxels join under 26 but not 6 connectivity', () => {
   const dims: Vec3 = [4, 4, 4];

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deltaToWire, encodeDelta } from '../../src/protocol/labelDelta';
+import { encodeDelta } from '../../src/protocol/labelDelta';
+import { deltaToWire } from '../../src/protocol/labelDeltaWire';
 import { parseWebviewMessage, ProtocolError, validateLabelTable } from '../../src/protocol/validate';
 import { assertNever, labelArrayOf, voxelArrayOf, type WebviewToHostMessage } from '../../src/protocol/messages';
 

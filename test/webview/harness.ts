@@ -8,8 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { intensityStats, guessModality, labelsToWire, obliquityDeg, toWireVoxels } from '../../src/editor/imageInfo';
-import { DEFAULT_SETTINGS as DEFAULT_EDITOR_SETTINGS } from '../../src/editor/settings';
+import { intensityStats, guessModality, labelsToWire, toWireVoxels } from '../../src/volume/imageInfo';
+import { obliquityDeg } from '../../src/volume/orientation';
+import { DEFAULT_SETTINGS as DEFAULT_EDITOR_SETTINGS } from '../../src/settings/editorSettings';
 import { readNifti } from '../../src/nifti/index';
 import type { InitMessage, LabelTableEntry, ViewerSettings } from '../../src/protocol/messages';
 

@@ -112,7 +112,7 @@ async function main(prefix: string): Promise<void> {
   const browser = await launchChromium();
   try {
     for (const kind of Object.keys(THEMES) as ThemeKind[]) {
-      const h = await openHarness(browser, { width: 1000, height: 560 });
+      const h = await openHarness(browser, { width: 1280, height: 600 });
       await applyTheme(h, kind);
       await h.load(syntheticVolume([64, 64, 40], [1, 1, 1.5]));
       // The brush shows the most tool options; focus one control to show the focus ring.

@@ -11,23 +11,9 @@ import {
   type TargetFormat,
 } from './options';
 import { prepareInputs, type PreparedInputs } from './regions';
+import type { LossName } from './names';
 
-/** Registry names of the losses, usable in settings (`createLoss(name, options)`). */
-export const LOSS_NAMES = [
-  'cross-entropy',
-  'focal',
-  'dice',
-  'tversky',
-  'focal-tversky',
-  'combo',
-  'symmetric-focal',
-  'asymmetric-focal',
-  'symmetric-focal-tversky',
-  'asymmetric-focal-tversky',
-  'symmetric-unified-focal',
-  'asymmetric-unified-focal',
-] as const;
-export type LossName = (typeof LOSS_NAMES)[number];
+export { LOSS_NAMES, type LossName } from './names';
 
 /** `tf.Scalar` for reduction `'mean'`, `tf.Tensor1D` of shape `[B]` for `'none'`. */
 export type ReducedLoss<R extends Reduction> = R extends 'none' ? tf.Tensor1D : tf.Scalar;

@@ -1,5 +1,6 @@
 // Pick a loss by name (from settings or a command line) and build it with its options.
-import { LOSS_NAMES, type LossName, type SegmentationLoss } from './base';
+import type { SegmentationLoss } from './base';
+import { DEFAULT_LOSS_NAME, LOSS_NAMES, type LossName } from './names';
 import { CrossEntropyLoss, FocalLoss, type CrossEntropyLossOptions, type FocalLossOptions } from './distribution';
 import { LossError, describeValue, parseChoice, type Reduction } from './options';
 import {
@@ -25,8 +26,7 @@ import {
   type UnifiedFocalLossOptions,
 } from './unifiedFocal';
 
-/** The product's default training loss: asymmetric Unified Focal (λ = 0.5, δ = 0.6, γ = 0.5). */
-export const DEFAULT_LOSS_NAME: LossName = 'asymmetric-unified-focal';
+export { DEFAULT_LOSS_NAME };
 
 /** The options object each registry name takes. */
 export interface LossOptionsByName<R extends Reduction = Reduction> {

@@ -71,3 +71,16 @@ describe('createLoss', () => {
     tf.dispose([yTrue, yPred, perImage]);
   });
 });
+
+describe('the trainingLoss setting', () => {
+  test("package.json's lesionLab.trainingLoss enum and default are the registry's names and default", async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const pkg = JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')) as {
+      contributes: { configuration: { properties: Record<string, { enum?: string[]; default?: unknown }> } };
+    };
+    const setting = pkg.contributes.configuration.properties['lesionLab.trainingLoss'];
+    assert.deepEqual(setting.enum, [...LOSS_NAMES]);
+    assert.equal(setting.default, DEFAULT_LOSS_NAME);
+  });
+});

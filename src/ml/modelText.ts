@@ -1,9 +1,9 @@
 // Texts of the model commands: status bar, progress messages, lesion reports, the model history
 // and the version picker. Pure: data in, strings out (vscode-free, unit-tested).
 
-import type { Lesion } from '../ml/metrics';
-import type { ModelCard, StoredVersion } from '../ml/modelStore';
-import type { TrainingProgress } from '../ml/training';
+import type { Lesion } from './metrics';
+import type { ModelCard, StoredVersion } from './modelStore';
+import type { TrainingProgress } from './training';
 
 /** What the status bar item shows. */
 export interface ModelStatus {

@@ -1,7 +1,7 @@
 // Which model the commands use: the workspace store's active version when there is one, else the
 // starter model shipped with the extension. Pure apart from reading the store (no vscode).
 
-import { ModelStore, readCard, workspaceModelRoot, type ModelCard } from '../ml/modelStore';
+import { ModelStore, readCard, workspaceModelRoot, type ModelCard } from './modelStore';
 
 /** The model a command runs with. */
 export interface ModelChoice {

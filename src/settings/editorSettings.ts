@@ -1,7 +1,7 @@
 // The `lesionLab.*` settings, validated. Pure: takes a getter so it runs without vscode.
 
 import type { OverwriteMode, ViewerSettings, ViewLayout } from '../protocol/messages';
-import { DEFAULT_MASK_PATTERN } from './maskPath';
+import { DEFAULT_MASK_PATTERN } from '../labels/maskPath';
 import { numberInRange, settingPicker } from './settingsReader';
 
 /** What to do with a mask on another grid without asking. */

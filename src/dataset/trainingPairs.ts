@@ -4,8 +4,8 @@
 
 import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { maskPathFor, sidecarPathFor, DEFAULT_MASK_PATTERN } from './maskPath';
-import { parseSidecar } from './sidecar';
+import { maskPathFor, sidecarPathFor, DEFAULT_MASK_PATTERN } from '../labels/maskPath';
+import { parseSidecar } from '../labels/sidecar';
 
 /** An image with its reviewed mask and the sidecar that says so. */
 export interface ReviewedPair {

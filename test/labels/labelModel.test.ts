@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeDelta, LabelDeltaRecorder, type LabelDelta } from '../../src/protocol/labelDelta';
-import { completeLabelTable, LabelEditError, LabelModel } from '../../src/editor/labelModel';
+import { completeLabelTable, LabelEditError, LabelModel } from '../../src/labels/labelModel';
 
 const dims: [number, number, number] = [4, 3, 2];
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseActiveModel } from '../../src/editor/modelChoice';
+import { chooseActiveModel, NoModelError } from '../../src/ml/modelChoice';
 import { ModelStore, writeCard, type ModelCard } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 
@@ -69,4 +69,34 @@ test('chooseActiveModel says what is wrong with active.json and that the starter
   const linked = await chooseActiveModel(store, () => starterDir);
   assert.equal(linked.source, 'starter');
   assert.match(linked.warning ?? '', /v9 is outside the model store/);
+});
+
+async function modelFolder(path: string, version: string): Promise<string> {
+  mkdirSync(path, { recursive: true });
+  await writeCard(path, card(version));
+  return path;
+}
+
+test('chooseActiveModel: the store’s active version, else the starter; a clear error when neither exists', async () => {
+  const ws = mkdtempSync(join(dir, 'ws-'));
+  const starterDir = await modelFolder(join(ws, 'starter'), 'starter');
+  const store = new ModelStore(join(ws, '.lesion-lab/models'));
+  const fromStarter = await chooseActiveModel(store, () => starterDir);
+  assert.deepEqual([fromStarter.version, fromStarter.source, fromStarter.dir], ['starter', 'starter', starterDir]);
+  const pending = await store.beginVersion();
+  await pending.commit({ ...card('x'), parentVersion: 'starter' });
+  const fromStore = await chooseActiveModel(store, () => starterDir);
+  assert.deepEqual([fromStore.version, fromStore.source], ['v1', 'workspace']);
+  const missing = () => {
+    throw new Error('starter model not found in media/models/starter');
+  };
+  await assert.rejects(
+    chooseActiveModel(null, missing),
+    (e: Error) => e instanceof NoModelError && /no workspace folder is open .* starter model shipped with the extension is missing \(starter model not found/.test(e.message),
+  );
+  await assert.rejects(chooseActiveModel(new ModelStore(join(ws, 'empty')), missing), /the workspace store .*empty has no active version/);
+  const broken = join(ws, 'broken');
+  mkdirSync(broken);
+  writeFileSync(join(broken, 'card.json'), '{}');
+  await assert.rejects(chooseActiveModel(null, () => broken), /the starter model in .*broken cannot be used: .*format must be "lesion-lab-model"/);
 });

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LabelDeltaRecorder } from '../../src/protocol/labelDelta';
-import { LabelSession, MaskChangedOnDiskError } from '../../src/editor/labelSession';
+import { LabelSession, MaskChangedOnDiskError } from '../../src/labels/labelSession';
 import { nodeAtomicWriteFs, type AtomicWriteFs } from '../../src/util/writeFilesAtomically';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { LabelDeltaRecorder } from '../../src/protocol/labelDelta';
-import { LabelSession, sha256OfFile, type MaskProblem, type MaskProblemChoice } from '../../src/editor/labelSession';
-import { parseSidecar } from '../../src/editor/sidecar';
+import { LabelSession } from '../../src/labels/labelSession';
+import { sha256OfFile } from '../../src/labels/maskFiles';
+import type { MaskProblem, MaskProblemChoice } from '../../src/labels/maskLoading';
+import { parseSidecar } from '../../src/labels/sidecar';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { readNifti } from '../../src/nifti';
 

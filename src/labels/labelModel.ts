@@ -1,5 +1,5 @@
 // The authoritative label volume of one open image, with its edit history and save state.
-// Pure: no vscode, no file system. The VS Code document (labelDocument.ts) wraps it and turns
+// Pure: no vscode, no file system. The VS Code document (src/editor/labelDocument.ts) wraps it and turns
 // each edit into a CustomDocumentEditEvent whose undo/redo call back into this model.
 
 import {

@@ -1,5 +1,6 @@
 // Facts about an image that the viewer needs with its voxels: intensity statistics for
-// window/level, a modality guess for presets, obliquity, and the voxels in a texture-ready type.
+// window/level, a modality guess for presets, and the voxels in a texture-ready type (obliquity:
+// src/volume/orientation.ts; voxel volume: src/nifti/affine.ts).
 // Pure (no vscode, no I/O).
 
 import type { IntensityStats, ModalityHint, VoxelType, WireLabelVolume } from '../protocol/messages';
@@ -127,33 +128,6 @@ function floatStats(data: NumericArray, window: { min: number; max: number } | n
     nonFiniteCount: n - finiteCount,
     headerWindow: window,
   };
-}
-
-/**
- * Largest angle (degrees) between a voxel axis of the affine and the world axis it is closest
- * to: 0 for an axis-aligned image (in any axis order), about 20 for a 20° tilt.
- */
-export function obliquityDeg(affine: ArrayLike<number>): number {
-  let worst = 0;
-  for (let c = 0; c < 3; c++) {
-    const x = affine[c];
-    const y = affine[4 + c];
-    const z = affine[8 + c];
-    const norm = Math.hypot(x, y, z);
-    if (!(norm > 0)) continue;
-    const cos = Math.min(1, Math.max(Math.abs(x), Math.abs(y), Math.abs(z)) / norm);
-    worst = Math.max(worst, (Math.acos(cos) * 180) / Math.PI);
-  }
-  // Round away float noise so an axis-aligned image reads exactly 0.
-  return Math.round(worst * 1e6) / 1e6;
-}
-
-/** Volume of one voxel in mm³: |det| of the affine's 3×3 (correct for sheared grids too). */
-export function voxelVolumeMm3(affine: ArrayLike<number>): number {
-  const a = affine;
-  const det =
-    a[0] * (a[5] * a[10] - a[6] * a[9]) - a[1] * (a[4] * a[10] - a[6] * a[8]) + a[2] * (a[4] * a[9] - a[5] * a[8]);
-  return Math.abs(det);
 }
 
 /**

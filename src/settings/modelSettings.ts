@@ -1,31 +1,19 @@
 // The `lesionLab.*` settings of the model commands (Segment Lesion, Fine-tune), validated. Pure:
 // takes a getter so it runs without vscode. Defaults match package.json `contributes.configuration`.
 
-// Type-only imports: the engine modules load TensorFlow.js, which the extension host should only
-// pay for when a model command first runs. The lists below are checked against the engine's
-// (BACKEND_PREFERENCES, LOSS_NAMES) by test/editor/modelSettings.test.ts.
+// The engine modules load TensorFlow.js, which the extension host should only pay for when a
+// model command first runs: the backend list is a copy (test/settings/modelSettings.test.ts
+// checks it against BACKEND_PREFERENCES), the loss names come from the TensorFlow.js-free
+// src/ml/losses/names.ts.
 import type { BackendPreference } from '../ml/backend';
-import type { LossName } from '../ml/losses/base';
+import { LOSS_NAMES, type LossName } from '../ml/losses/names';
 import { numberInRange, settingPicker } from './settingsReader';
 
 /** The values of `lesionLab.backend` (same as the engine's BACKEND_PREFERENCES). */
 export const BACKEND_SETTING_VALUES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const satisfies readonly BackendPreference[];
 
-/** The values of `lesionLab.trainingLoss` (same as the engine's LOSS_NAMES). */
-export const LOSS_SETTING_VALUES = [
-  'cross-entropy',
-  'focal',
-  'dice',
-  'tversky',
-  'focal-tversky',
-  'combo',
-  'symmetric-focal',
-  'asymmetric-focal',
-  'symmetric-focal-tversky',
-  'asymmetric-focal-tversky',
-  'symmetric-unified-focal',
-  'asymmetric-unified-focal',
-] as const satisfies readonly LossName[];
+/** The values of `lesionLab.trainingLoss`: the loss registry's names. */
+export const LOSS_SETTING_VALUES = LOSS_NAMES;
 
 /** Settings read by the model commands. */
 export interface ModelSettings {
@@ -35,7 +23,7 @@ export interface ModelSettings {
   proposalThreshold: number;
   /** `lesionLab.minLesionMm3`: proposed lesions smaller than this are dropped. */
   minLesionMm3: number;
-  /** `lesionLab.testTimeAugmentation`: flip TTA (4 passes; gives the uncertainty map). */
+  /** `lesionLab.testTimeAugmentation`: left–right flip TTA (DEFAULT_TTA_FLIPS of src/ml/inference.ts, 2 passes; gives the uncertainty map). */
   testTimeAugmentation: boolean;
   /** `lesionLab.fineTuneMinutes`: time budget of one fine-tune run. */
   fineTuneMinutes: number;

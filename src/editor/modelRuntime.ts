@@ -1,0 +1,211 @@
+// What every model command shares: the TensorFlow.js backend, the loaded model (one cached at a
+// time), the active-model choice, the settings, and the one-job lock.
+//
+// The engine (TensorFlow.js) is imported lazily, on the first model command, so opening an image
+// does not pay for loading it. One model job runs at a time because the backend is global state.
+
+import * as vscode from 'vscode';
+import { findStarterModelDir } from '../ml/modelStore';
+import type { BackendInfo } from '../ml/backend';
+import type { LoadedModel } from '../ml/inference';
+import type { LabelDocument } from './labelDocument';
+import type { LesionLabEditorProvider } from './provider';
+import { chooseActiveModel, workspaceStore, type ModelChoice } from '../ml/modelChoice';
+import { readModelSettings, type ModelSettings } from '../settings/modelSettings';
+import type { ModelStatus } from '../ml/modelText';
+
+/** What the model commands need from the extension (a subset of `LesionLabApi`). */
+export interface ModelCommandHost {
+  provider: LesionLabEditorProvider;
+  log: vscode.LogOutputChannel;
+  documentFor(uri?: vscode.Uri): LabelDocument | undefined;
+}
+
+/** What a model job of the Cases view gets: the loaded active model and the settings. */
+export interface SegmentationEngine {
+  model: LoadedModel;
+  modelVersion: string;
+  backendName: string;
+  settings: ModelSettings;
+}
+
+/** The running model job, if any. */
+export interface ModelJob {
+  kind: 'segmenting' | 'fine-tuning';
+  abort: AbortController;
+}
+
+/** Whether `err` ended a job because the user cancelled it. */
+export function isCancellation(err: unknown, signal: AbortSignal): boolean {
+  return signal.aborted || (err instanceof Error && (err.name === 'TrainingCancelledError' || err.name === 'AbortError'));
+}
+
+/** Backend, model cache and job lock of the model commands. */
+export class ModelRuntime implements vscode.Disposable {
+  private backendPromise: Promise<BackendInfo> | undefined;
+  private backendInfo: BackendInfo | undefined;
+  private loaded: LoadedModel | undefined;
+  private currentJob: ModelJob | null = null;
+  /** The last model-choice warning shown, so the same one is not shown on every refresh. */
+  private shownModelWarning: string | null = null;
+  readonly status: ModelStatus & { modelSource: string | null } = { backendName: null, modelVersion: null, modelSource: null };
+
+  /** @param onStateChange called when the backend, the active model or the job changes (the status bar). */
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly host: ModelCommandHost,
+    private readonly onStateChange: () => void,
+  ) {}
+
+  get job(): ModelJob | null {
+    return this.currentJob;
+  }
+
+  get backendReason(): string | null {
+    return this.backendInfo?.reason ?? null;
+  }
+
+  settings(): ModelSettings {
+    const config = vscode.workspace.getConfiguration('lesionLab');
+    const { settings, problems } = readModelSettings((key) => config.get(key));
+    for (const p of problems) this.host.log.warn(p);
+    return settings;
+  }
+
+  /** The first workspace folder on disk, or null. */
+  workspaceFolder(): string | null {
+    const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file');
+    return folder ? folder.uri.fsPath : null;
+  }
+
+  findStarter = (): string => findStarterModelDir(this.context.extensionUri.fsPath);
+
+  async activeModel(): Promise<ModelChoice> {
+    const choice = await chooseActiveModel(workspaceStore(this.workspaceFolder()), this.findStarter);
+    if (choice.warning && choice.warning !== this.shownModelWarning) {
+      this.host.log.warn(choice.warning);
+      void vscode.window.showWarningMessage(`Lesion Lab: ${choice.warning}.`);
+    }
+    this.shownModelWarning = choice.warning;
+    return choice;
+  }
+
+  /** Re-reads which model is active (store pointer or starter) and updates the status bar. */
+  async refreshModelStatus(): Promise<void> {
+    try {
+      const m = await this.activeModel();
+      this.status.modelVersion = m.version;
+      this.status.modelSource = m.source === 'starter' ? 'starter model shipped with Lesion Lab' : m.dir;
+    } catch {
+      this.status.modelVersion = null;
+      this.status.modelSource = null;
+    }
+    this.onStateChange();
+  }
+
+  /** Forgets the backend: `lesionLab.backend` changed; the next model command starts it again. */
+  resetBackend(): void {
+    this.backendPromise = undefined;
+  }
+
+  /** Starts the TensorFlow.js backend once (again after `lesionLab.backend` changed). */
+  ensureBackend(): Promise<BackendInfo> {
+    if (!this.backendPromise) {
+      const preferred = this.settings().backend;
+      const started = (async () => {
+        const { initBackend } = await import('../ml/backend');
+        const info = await initBackend({ preferred });
+        this.backendInfo = info;
+        this.status.backendName = info.name;
+        const line = `backend: ${info.name} (${info.reason})`;
+        if (preferred !== 'auto' && info.name !== preferred) {
+          this.host.log.warn(`${line}; lesionLab.backend asked for ${preferred}`);
+          void vscode.window.showWarningMessage(`Lesion Lab: the ${preferred} backend could not start; using ${info.name}. See the Lesion Lab output for why.`);
+        } else {
+          this.host.log.info(line);
+        }
+        this.onStateChange();
+        return info;
+      })();
+      this.backendPromise = started;
+      started.catch(() => {
+        if (this.backendPromise === started) this.backendPromise = undefined;
+      });
+    }
+    return this.backendPromise;
+  }
+
+  /** Loads (or reuses) the network of `choice`. */
+  async loadModel(choice: ModelChoice): Promise<LoadedModel> {
+    if (this.loaded?.dir === choice.dir) return this.loaded;
+    const { loadSegmentationModel } = await import('../ml/inference');
+    const model = await loadSegmentationModel(choice.dir);
+    this.dropLoadedModel();
+    this.loaded = model;
+    return model;
+  }
+
+  private dropLoadedModel(): void {
+    this.loaded?.network.dispose();
+    this.loaded = undefined;
+  }
+
+  busyMessage(): string | null {
+    if (!this.currentJob) return null;
+    return `Lesion Lab: ${this.currentJob.kind === 'segmenting' ? 'Segment Lesion' : 'a fine-tune'} is running; wait for it or cancel it in its notification.`;
+  }
+
+  /** Takes the one-job lock, or warns and returns false when another job holds it. */
+  claimJob(kind: ModelJob['kind'], abort: AbortController): boolean {
+    const busy = this.busyMessage();
+    if (busy) {
+      void vscode.window.showWarningMessage(busy);
+      return false;
+    }
+    this.currentJob = { kind, abort };
+    this.onStateChange();
+    return true;
+  }
+
+  /** Releases the lock taken by {@link claimJob}. */
+  releaseJob(): void {
+    this.currentJob = null;
+    this.onStateChange();
+  }
+
+  /**
+   * Runs `body` as the one model job (Segment All Unreviewed), with the backend started and the
+   * active model loaded. Returns undefined, after a warning, when another model job runs.
+   */
+  async runSegmentationJob<T>(abort: AbortController, body: (engine: SegmentationEngine) => Promise<T>): Promise<T | undefined> {
+    if (!this.claimJob('segmenting', abort)) return undefined;
+    try {
+      const backend = await this.ensureBackend();
+      const choice = await this.activeModel();
+      const model = await this.loadModel(choice);
+      return await body({ model, modelVersion: choice.version, backendName: backend.name, settings: this.settings() });
+    } finally {
+      this.releaseJob();
+    }
+  }
+
+  /** The document of `uri` (or the active one) with a session, or undefined after an error message. */
+  documentOrComplain(uri: vscode.Uri | undefined, what: string): LabelDocument | undefined {
+    const doc = this.host.documentFor(uri);
+    if (!doc?.session) {
+      const why = doc?.openError ? ` (${doc.openError})` : '';
+      void vscode.window.showErrorMessage(`Lesion Lab: open an image in the Lesion Lab editor first, then run ${what}${why}.`);
+      return undefined;
+    }
+    return doc;
+  }
+
+  isOpen(doc: LabelDocument): boolean {
+    return this.host.provider.openDocuments.includes(doc);
+  }
+
+  dispose(): void {
+    this.currentJob?.abort.abort();
+    this.dropLoadedModel();
+  }
+}

@@ -1,0 +1,134 @@
+// Segment Lesion: runs the active model on the document's image in a cancellable notification and
+// shows the proposal (probability and uncertainty maps) for Accept or Reject. It yields to the
+// event loop between patches, so the extension host stays responsive; one patch is synchronous.
+
+import * as vscode from 'vscode';
+import { NoModelError } from '../ml/modelChoice';
+import { isCancellation, type ModelRuntime } from './modelRuntime';
+import { lesionReport, lesionSummary, segmentProgressMessage, totalLesionVolumeMm3 } from '../ml/modelText';
+import type { ProposalStore } from './proposalStore';
+import { errorText } from '../util/errorText';
+
+/** What Segment Lesion returns (for tests and scripts calling the command). */
+export interface SegmentCommandResult {
+  fileName: string;
+  modelVersion: string;
+  backend: string;
+  lesionCount: number;
+  totalVolumeMm3: number;
+  seconds: number;
+  windowsTotal: number;
+  windowsPredicted: number;
+}
+
+/**
+ * Segment Lesion on `uri`'s document (or the active one).
+ * @param commands the command ids that the proposal's Accept / Reject buttons run.
+ */
+export async function segmentLesion(
+  runtime: ModelRuntime,
+  proposals: ProposalStore,
+  commands: { acceptProposal: string; rejectProposal: string },
+  uri?: vscode.Uri,
+): Promise<SegmentCommandResult | undefined> {
+  const doc = runtime.documentOrComplain(uri, 'Segment Lesion');
+  if (!doc?.session) return undefined;
+  const busy = runtime.busyMessage();
+  if (busy) {
+    void vscode.window.showWarningMessage(busy);
+    return undefined;
+  }
+  const image = doc.session.image;
+  if (image.rgb) {
+    void vscode.window.showErrorMessage(`Lesion Lab: ${doc.fileName} is an RGB image; Segment Lesion needs a grey-level volume.`);
+    return undefined;
+  }
+  const settings = runtime.settings();
+  const abort = new AbortController();
+  runtime.claimJob('segmenting', abort);
+  const log = runtime.host.log;
+  try {
+    return await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Lesion Lab: Segment Lesion (${doc.fileName})`, cancellable: true },
+      async (progress, token) => {
+        const cancelListener = token.onCancellationRequested(() => abort.abort());
+        try {
+          progress.report({ message: 'starting the backend…' });
+          const backend = await runtime.ensureBackend();
+          const choice = await runtime.activeModel();
+          progress.report({ message: `loading model ${choice.version}…` });
+          const model = await runtime.loadModel(choice);
+          const { segmentVolume, DEFAULT_TTA_FLIPS } = await import('../ml/inference');
+          if (image.frameCount > 1) log.info(`${doc.fileName}: segmenting frame ${image.frame + 1} of ${image.frameCount}`);
+          const t0 = Date.now();
+          let shownPercent = 0;
+          const seg = await segmentVolume(image, model, {
+            threshold: settings.proposalThreshold,
+            minLesionMm3: settings.minLesionMm3,
+            ttaFlips: settings.testTimeAugmentation ? DEFAULT_TTA_FLIPS : [[]],
+            signal: abort.signal,
+            onProgress: (done, total) => {
+              const percent = total > 0 ? Math.floor((100 * done) / total) : 100;
+              progress.report({ message: segmentProgressMessage(done, total), increment: percent - shownPercent });
+              shownPercent = percent;
+            },
+          });
+          const seconds = (Date.now() - t0) / 1000;
+          if (!runtime.isOpen(doc)) {
+            log.info(`${doc.fileName}: closed while Segment Lesion ran; the proposal is dropped`);
+            return undefined;
+          }
+          proposals.show(
+            doc,
+            { modelVersion: choice.version, labels: seg.labels, threshold: settings.proposalThreshold, lesionCount: seg.lesions.length },
+            { probability: seg.probability, uncertainty: settings.testTimeAugmentation ? seg.uncertainty : null },
+          );
+          const lines = lesionReport({
+            fileName: doc.fileName,
+            modelVersion: choice.version,
+            lesions: seg.lesions,
+            seconds,
+            windowsPredicted: seg.windowsPredicted,
+            windowsTotal: seg.windowsTotal,
+            threshold: settings.proposalThreshold,
+          });
+          for (const l of lines) log.info(l);
+          const summary = lesionSummary(seg.lesions);
+          runtime.host.provider.postToWebviews(doc, { type: 'status', text: `Proposal from model ${choice.version}: ${summary}. Accept or reject it.`, level: 'info' });
+          // Not awaited: the command finishes while the notification waits for a click.
+          void vscode.window
+            .showInformationMessage(`Lesion Lab: model ${choice.version} proposes ${summary} in ${doc.fileName}.`, 'Accept', 'Reject')
+            .then((pick) => {
+              if (pick === 'Accept') return vscode.commands.executeCommand(commands.acceptProposal, doc.uri);
+              if (pick === 'Reject') return vscode.commands.executeCommand(commands.rejectProposal, doc.uri);
+              return undefined;
+            });
+          return {
+            fileName: doc.fileName,
+            modelVersion: choice.version,
+            backend: backend.name,
+            lesionCount: seg.lesions.length,
+            totalVolumeMm3: totalLesionVolumeMm3(seg.lesions),
+            seconds,
+            windowsTotal: seg.windowsTotal,
+            windowsPredicted: seg.windowsPredicted,
+          };
+        } finally {
+          cancelListener.dispose();
+        }
+      },
+    );
+  } catch (err) {
+    if (isCancellation(err, abort.signal)) {
+      log.info(`${doc.fileName}: Segment Lesion cancelled`);
+      void vscode.window.showInformationMessage('Lesion Lab: Segment Lesion cancelled; the labels are unchanged.');
+      return undefined;
+    }
+    const text = err instanceof NoModelError ? err.message : `Segment Lesion failed on ${doc.fileName}: ${errorText(err)}`;
+    log.error(text);
+    void vscode.window.showErrorMessage(`Lesion Lab: ${text}`);
+    return undefined;
+  } finally {
+    runtime.releaseJob();
+  }
+}
