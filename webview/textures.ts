@@ -18,13 +18,13 @@ import {
 } from 'three';
 import type { LabelArray } from '../src/protocol/labelDelta';
 import type { VoxelTypedArray } from '../src/protocol/messages';
+// Float volumes above this many bytes as R32F go to R16F (half the memory, ~3 significant digits).
+import { WEBVIEW_HALF_FLOAT_ABOVE_BYTES as HALF_FLOAT_ABOVE_BYTES } from '../src/protocol/volumeLimits';
 import { ImageSamplerKind } from './shaders/slice';
 
 /** Voxel arrays the webview accepts for the image. */
 export type ImageVoxels = VoxelTypedArray;
 
-/** Float volumes above this many bytes as R32F go to R16F (half the memory, ~3 significant digits). */
-export const HALF_FLOAT_ABOVE_BYTES = 512 * 1024 * 1024;
 
 /** An image texture and how the shader must read it. */
 export interface ImageTexture {

@@ -4,11 +4,10 @@ import type { WebGLRenderer } from 'three';
 import type { LabelArray } from '../src/protocol/labelDelta';
 import { labelArrayOf, voxelArrayOf, type InitMessage, type WebviewToHostMessage } from '../src/protocol/messages';
 import { volumeGeometry, type VolumeGeometry } from './geometry';
-import { HALF_FLOAT_ABOVE_BYTES, LabelTexture, createImageTexture, uploadVolumeInChunks } from './textures';
+import { WEBVIEW_HALF_FLOAT_ABOVE_BYTES as HALF_FLOAT_ABOVE_BYTES, WEBVIEW_MAX_TEXTURE_BYTES as MAX_TEXTURE_BYTES } from '../src/protocol/volumeLimits';
+import { LabelTexture, createImageTexture, uploadVolumeInChunks } from './textures';
 import type { Volume } from './types';
 
-/** The GPU memory one texture may take here before WebGL loses the context (measured ~1 GiB). */
-export const MAX_TEXTURE_BYTES = 1000 * 1024 * 1024;
 
 /** Why a volume cannot be shown: `message` for the user, `log` (when set) for the host. */
 export interface LoadRefusal {

@@ -1,7 +1,7 @@
 // What the webview can show: its texture limits, known to the host so that a volume the webview
 // cannot display is refused with a clear message before it is posted (a 2-GB copy for nothing).
-// The values mirror webview/viewer.ts (MAX_TEXTURE_BYTES) and webview/textures.ts
-// (HALF_FLOAT_ABOVE_BYTES); test/protocol/volumeLimits.test.ts keeps them in step.
+// The webview imports these same constants (webview/volumeLoader.ts, webview/textures.ts), so
+// host and webview cannot disagree.
 
 import type { VoxelType } from './messages';
 
