@@ -83,6 +83,11 @@ export class OverlayMaps {
     return kind ? this.maps[kind] !== null : this.maps.probability !== null || this.maps.uncertainty !== null;
   }
 
+  /** The values of the map of `kind` (voxel order of the image), or null when there is none. */
+  values(kind: OverlayKind): Float32Array | null {
+    return this.maps[kind]?.data ?? null;
+  }
+
   /** Value range of the map of `kind`, or null when there is none. */
   range(kind: OverlayKind): [number, number] | null {
     const m = this.maps[kind];

@@ -958,7 +958,7 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
       const indices = (await frame.evaluate(() => {
         const v = (window as any).lesionLab.viewer;
         if (v.proposal?.origin !== 'prompts') return null;
-        const data = v.maps.probability.data as Float32Array;
+        const data = v.overlayMaps.values('probability') as Float32Array;
         const out: number[] = [];
         for (let n = 0; n < data.length; n++) if (data[n] > 0.5) out.push(n);
         return out;

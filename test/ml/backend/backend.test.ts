@@ -6,9 +6,10 @@ import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { currentBackend, findWasmBinaryDir, initBackend, validateInitBackendOptions } from '../../../src/ml/backend';
 
-function tfjsNodeResolvable(): boolean {
+/** Whether tfjs-node loads here: installed with its native libtensorflow (a package whose install script could not download it is present but fails to load). */
+function tfjsNodeLoads(): boolean {
   try {
-    require.resolve('@tensorflow/tfjs-node');
+    require('@tensorflow/tfjs-node');
     return true;
   } catch {
     return false;
@@ -20,11 +21,11 @@ describe('initBackend', () => {
     const info = await initBackend({ wasmThreads: 2 });
     assert.equal(tf.getBackend(), info.name);
     assert.deepEqual(currentBackend(), info);
-    if (tfjsNodeResolvable()) {
+    if (tfjsNodeLoads()) {
       assert.equal(info.name, 'tensorflow');
     } else {
       assert.equal(info.name, 'wasm');
-      assert.match(info.reason, /^wasm \(XNNPACK, SIMD (on|off), \d threads?\), because tensorflow failed: Cannot find module '@tensorflow\/tfjs-node'/);
+      assert.match(info.reason, /^wasm \(XNNPACK, SIMD (on|off), \d threads?\), because tensorflow failed: \S/);
     }
   });
 
