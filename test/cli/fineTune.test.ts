@@ -1,16 +1,15 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
 import { readNifti, writeMaskLike, writeVolumeLike } from '../../src/nifti';
-import { createUNet3d } from '../../src/ml/network';
-import { ModelStore, writeCard } from '../../src/ml/modelStore';
-import { defaultPreprocessing } from '../../src/ml/preprocess';
+import { ModelStore } from '../../src/ml/modelStore';
 import { initBackend } from '../../src/ml/backend';
 import { cropVolume, type Vec3 } from '../../src/volume/patches';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
+import { tinyModel } from '../helpers/tinyModel';
 
 const MS = ['lesion', 'ms-flair-mni', 'patient07'];
 const skip = skipWithoutSharedData(...MS);
@@ -29,22 +28,7 @@ test('fine-tune CLI: a short run on a real crop writes v1 into the store with a 
   const maskPath = join(dir, 'mask.nii.gz');
   await writeVolumeLike({ ...img, dims: size }, cropVolume(img.data as Float32Array, img.dims, start, size), imagePath);
   await writeMaskLike({ ...mask, dims: size }, cropVolume(mask.data as Uint8Array, mask.dims, start, size), maskPath);
-  const base = join(dir, 'base');
-  mkdirSync(base);
-  const net = createUNet3d({ levels: 2, baseFilters: 2, seed: 4 });
-  await net.save(base);
-  net.dispose();
-  await writeCard(base, {
-    format: 'lesion-lab-model',
-    formatVersion: 1,
-    version: 'tiny',
-    parentVersion: null,
-    createdAt: new Date().toISOString(),
-    patchSizeVoxels: [16, 16, 16],
-    preprocessing: defaultPreprocessing('MR', [1, 1, 1]),
-    network: { levels: 2, baseFilters: 2 },
-    training: null,
-  });
+  const base = await tinyModel(dir, { name: 'base', seed: 4 });
   let out = '';
   let err = '';
   const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (err += t) };

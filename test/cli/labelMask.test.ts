@@ -2,17 +2,16 @@
 // from the CLI and from the training engine the editor uses.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
-import { createUNet3d } from '../../src/ml/network';
-import { ModelStore, writeCard } from '../../src/ml/modelStore';
-import { defaultPreprocessing } from '../../src/ml/preprocess';
+import { ModelStore } from '../../src/ml/modelStore';
 import { initBackend } from '../../src/ml/backend';
 import { unetNetworks } from '../../src/ml/inference';
 import { fineTune } from '../../src/ml/training';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 import { tempDir } from '../helpers/tempDir';
+import { tinyModel } from '../helpers/tinyModel';
 
 before(async () => {
   await initBackend({ preferred: 'wasm' });
@@ -27,31 +26,11 @@ function ctImage(): Uint8Array {
   return gzip(buildNifti({ dim: [SIDE, SIDE, SIDE], datatype: 16, bitpix: 32, data: bytesOf(values), description: 'CT' }).file);
 }
 
-async function tinyModel(dir: string): Promise<string> {
-  const modelDir = join(dir, 'model');
-  mkdirSync(modelDir);
-  const net = createUNet3d({ levels: 2, baseFilters: 2, seed: 3 });
-  await net.save(modelDir);
-  net.dispose();
-  await writeCard(modelDir, {
-    format: 'lesion-lab-model',
-    formatVersion: 1,
-    version: 'tiny',
-    parentVersion: null,
-    createdAt: new Date().toISOString(),
-    patchSizeVoxels: [16, 16, 16],
-    preprocessing: defaultPreprocessing('CT', [1, 1, 1]),
-    network: { levels: 2, baseFilters: 2 },
-    training: null,
-  });
-  return modelDir;
-}
-
 const NOT_A_MASK = /ct\.nii\.gz is not a label mask: it has \d[\d,]* distinct values including -1000 and [\d.]+; a label mask holds at most 256 distinct whole numbers from 0 to 65,535/;
 
 test('fine-tune ct.nii.gz:ct.nii.gz exits 2 naming the values found, and writes no version', async () => {
   const dir = tempDir('ll-labelmask-');
-  const model = await tinyModel(dir);
+  const model = await tinyModel(dir, { name: 'model', modality: 'CT' });
   const ct = join(dir, 'ct.nii.gz');
   writeFileSync(ct, ctImage());
   const store = join(dir, 'models');
@@ -69,7 +48,7 @@ test('fine-tune ct.nii.gz:ct.nii.gz exits 2 naming the values found, and writes 
 
 test('fineTune (the engine behind the editor command) refuses a non-label mask with the same sentence', async () => {
   const dir = tempDir('ll-labelmask-');
-  const model = await tinyModel(dir);
+  const model = await tinyModel(dir, { name: 'model', modality: 'CT' });
   const ct = join(dir, 'ct.nii.gz');
   writeFileSync(ct, ctImage());
   const store = new ModelStore(join(dir, 'models'));

@@ -7,12 +7,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
 import { readNifti } from '../../src/nifti';
-import { createUNet3d } from '../../src/ml/network';
-import { writeCard } from '../../src/ml/modelStore';
-import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { initBackend } from '../../src/ml/backend';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 import { tempDir } from '../helpers/tempDir';
+import { tinyModel } from '../helpers/tinyModel';
 
 before(async () => {
   await initBackend({ preferred: 'wasm' });
@@ -32,26 +30,6 @@ function scannerMask(): Uint8Array {
   const labels = new Uint8Array(SIDE ** 3);
   for (let z = 6; z < 10; z++) for (let y = 6; y < 10; y++) for (let x = 6; x < 10; x++) labels[x + SIDE * (y + SIDE * z)] = 1;
   return gzip(buildNifti({ dim: [SIDE, SIDE, SIDE], datatype: 2, bitpix: 8, data: labels, description: 'hand-drawn mask' }).file);
-}
-
-async function tinyModel(dir: string): Promise<string> {
-  const modelDir = join(dir, 'tiny-model');
-  mkdirSync(modelDir);
-  const net = createUNet3d({ levels: 2, baseFilters: 2, seed: 3 });
-  await net.save(modelDir);
-  net.dispose();
-  await writeCard(modelDir, {
-    format: 'lesion-lab-model',
-    formatVersion: 1,
-    version: 'tiny',
-    parentVersion: null,
-    createdAt: new Date().toISOString(),
-    patchSizeVoxels: [16, 16, 16],
-    preprocessing: defaultPreprocessing('MR', [1, 1, 1]),
-    network: { levels: 2, baseFilters: 2 },
-    training: null,
-  });
-  return modelDir;
 }
 
 function sha(path: string): string {

@@ -11,11 +11,8 @@ import { readNifti } from '../../src/nifti';
 import { diceCoefficient } from '../../src/interactive/robotUser';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 import { ellipsoidPhantom } from '../interactive/phantom';
-import { mkdirSync } from 'node:fs';
-import { createUNet3d } from '../../src/ml/network';
-import { writeCard } from '../../src/ml/modelStore';
-import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { initBackend } from '../../src/ml/backend';
+import { tinyModel } from '../helpers/tinyModel';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
 const PHANTOM = ellipsoidPhantom({ dims: [48, 40, 16], spacingMm: [1, 1, 3], semiAxesMm: [12, 9, 15], inside: 120, outside: 50, noise: 8 });
@@ -97,22 +94,7 @@ test('segment --prompts: bad prompts, a --previous on another grid and an output
 test('segment --prompts --model: the model lesion probability is used as the prior (a tiny untrained network)', async () => {
   await initBackend({ preferred: 'cpu' });
   const { dir, image, prompts } = setup();
-  const modelDir = join(dir, 'tiny-model');
-  mkdirSync(modelDir);
-  const net = createUNet3d({ levels: 2, baseFilters: 2, seed: 3 });
-  await net.save(modelDir);
-  net.dispose();
-  await writeCard(modelDir, {
-    format: 'lesion-lab-model',
-    formatVersion: 1,
-    version: 'tiny',
-    parentVersion: null,
-    createdAt: new Date().toISOString(),
-    patchSizeVoxels: [16, 16, 16],
-    preprocessing: defaultPreprocessing('MR', [1, 1, 1]),
-    network: { levels: 2, baseFilters: 2 },
-    training: null,
-  });
+  const modelDir = await tinyModel(dir);
   const out = join(dir, 'with-prior.nii.gz');
   const r = run(image, '--out', out, '--prompts', prompts({ points: [{ voxel: PHANTOM.centre, positive: true }] }), '--model', modelDir, '--backend', 'cpu');
   assert.equal(r.status, 0, r.stderr);

@@ -4,13 +4,11 @@ import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
 import { readNifti } from '../../src/nifti';
-import { createUNet3d } from '../../src/ml/network';
-import { writeCard } from '../../src/ml/modelStore';
-import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { parsePair } from '../../src/cli/fineTune';
 import { initBackend } from '../../src/ml/backend';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
+import { tinyModel } from '../helpers/tinyModel';
 
 const MS = ['lesion', 'ms-flair-mni', 'patient19'];
 const FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz';
@@ -26,30 +24,9 @@ function collect(): { io: { stdout: (t: string) => void; stderr: (t: string) => 
   return { io: { stdout: (t) => (o += t), stderr: (t) => (e += t) }, out: () => o, err: () => e };
 }
 
-/** A model folder with a tiny untrained U-Net: enough to check geometry, not quality. */
-async function tinyModel(dir: string): Promise<string> {
-  const modelDir = join(dir, 'tiny-model');
-  mkdirSync(modelDir);
-  const net = createUNet3d({ levels: 2, baseFilters: 2, seed: 3 });
-  await net.save(modelDir);
-  net.dispose();
-  await writeCard(modelDir, {
-    format: 'lesion-lab-model',
-    formatVersion: 1,
-    version: 'tiny',
-    parentVersion: null,
-    createdAt: new Date().toISOString(),
-    patchSizeVoxels: [96, 96, 96],
-    preprocessing: defaultPreprocessing('MR', [1, 1, 1]),
-    network: { levels: 2, baseFilters: 2 },
-    training: null,
-  });
-  return modelDir;
-}
-
 test('segment: a real 182×218×182 FLAIR gives a mask and probability map on exactly the source grid', { skip }, async () => {
   const dir = tempDir('ll-seg-');
-  const model = await tinyModel(dir);
+  const model = await tinyModel(dir, { patchSizeVoxels: [96, 96, 96] });
   const image = sharedDataPath(...MS, FLAIR);
   const mask = join(dir, 'mask.nii.gz');
   const prob = join(dir, 'prob.nii.gz');
@@ -102,7 +79,7 @@ test('segment / fine-tune: bad input exits 2 with one clear sentence', async () 
   const model = join(dir, 'm');
   mkdirSync(model);
   const c = collect();
-  const code = await runCli(['segment', notNifti, '--out', join(dir, 'o.nii.gz'), '--model', await tinyModel(dir), '--backend', 'cpu'], c.io);
+  const code = await runCli(['segment', notNifti, '--out', join(dir, 'o.nii.gz'), '--model', await tinyModel(dir, { patchSizeVoxels: [96, 96, 96] }), '--backend', 'cpu'], c.io);
   assert.equal(code, 2, c.err());
   assert.match(c.err(), /^lesion-lab segment: not.nii.gz: /);
   assert.equal(c.err().trim().split('\n').length, 1);

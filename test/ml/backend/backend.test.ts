@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { currentBackend, findWasmBinaryDir, initBackend, validateInitBackendOptions } from '../../../src/ml/backend';
 
 /** Whether tfjs-node loads here: installed with its native libtensorflow (a package whose install script could not download it is present but fails to load). */
-function tfjsNodeLoads(): boolean {
+async function tfjsNodeLoads(): Promise<boolean> {
   try {
-    require('@tensorflow/tfjs-node');
+    await import('@tensorflow/tfjs-node');
     return true;
   } catch {
     return false;
@@ -21,7 +21,7 @@ describe('initBackend', () => {
     const info = await initBackend({ wasmThreads: 2 });
     assert.equal(tf.getBackend(), info.name);
     assert.deepEqual(currentBackend(), info);
-    if (tfjsNodeLoads()) {
+    if (await tfjsNodeLoads()) {
       assert.equal(info.name, 'tensorflow');
     } else {
       assert.equal(info.name, 'wasm');
