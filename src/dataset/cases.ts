@@ -5,7 +5,7 @@
 
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { DEFAULT_MASK_PATTERN, imageStem, maskPathFor, sidecarPathFor } from '../labels/maskPath';
+import { DEFAULT_MASK_PATTERN, imageStem, maskPathFor, maskPathsOf, sidecarPathFor } from '../labels/maskPath';
 import { ownerStemOfMap } from './caseFiles';
 import { correctionRecordOf, parseSidecarObject, proposalRecordOf, type CorrectionRecord, type ProposalRecord } from './sidecarFields';
 
@@ -181,15 +181,7 @@ export async function scanCases(roots: readonly string[], opts: ScanOptions = {}
   };
 
   // Masks first, so that a mask found by the walk is not taken for an image.
-  const maskOf = new Map<string, string>();
-  for (const p of niftis) {
-    try {
-      maskOf.set(p, maskPathFor(p, pattern));
-    } catch {
-      // The pattern gives the file itself: it is a mask.
-    }
-  }
-  const masks = new Set(maskOf.values());
+  const { maskOf, masks } = maskPathsOf(niftis, pattern);
   const candidates = niftis.filter((p) => maskOf.has(p) && !masks.has(p));
   const stemsByFolder = new Map<string, Set<string>>();
   for (const p of candidates) {

@@ -4,7 +4,7 @@
 
 import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { maskPathFor, sidecarPathFor, DEFAULT_MASK_PATTERN } from '../labels/maskPath';
+import { maskPathFor, maskPathsOf, sidecarPathFor, DEFAULT_MASK_PATTERN } from '../labels/maskPath';
 import { parseSidecar } from '../labels/sidecar';
 
 /** An image with its reviewed mask and the sidecar that says so. */
@@ -122,17 +122,8 @@ export async function findReviewedTrainingPairs(roots: readonly string[], opts: 
 
   // An unusable pattern fails for every image: say so once, up front.
   maskPathFor(join(resolve(roots[0] ?? '.'), 'probe.nii.gz'), pattern);
-  // Every image's mask path first, so masks found by the walk are not taken for images. A file
-  // whose mask path would be itself (pattern "../masks/${name}.nii.gz" seen from masks/) is a mask.
-  const maskOf = new Map<string, string>();
-  for (const image of images) {
-    try {
-      maskOf.set(image, maskPathFor(image, pattern));
-    } catch {
-      // Its own mask: not an image.
-    }
-  }
-  const masks = new Set(maskOf.values());
+  // Every image's mask path first, so masks found by the walk are not taken for images.
+  const { maskOf, masks } = maskPathsOf(images, pattern);
 
   const pairs: ReviewedPair[] = [];
   const skipped: SkippedImage[] = [];

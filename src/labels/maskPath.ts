@@ -46,6 +46,24 @@ export function maskPathFor(imagePath: string, pattern: string = DEFAULT_MASK_PA
   return maskPath;
 }
 
+/**
+ * Each NIfTI file's mask path under `pattern`, and the set of those mask paths, so a walk over a
+ * folder can tell images from masks: a file whose mask path would be itself (pattern
+ * "../masks/${name}.nii.gz" seen from masks/) has no entry in `maskOf`, and a file in `masks` is a
+ * mask, not an image.
+ */
+export function maskPathsOf(paths: Iterable<string>, pattern: string): { maskOf: Map<string, string>; masks: Set<string> } {
+  const maskOf = new Map<string, string>();
+  for (const p of paths) {
+    try {
+      maskOf.set(p, maskPathFor(p, pattern));
+    } catch {
+      // The pattern gives the file itself: it is a mask.
+    }
+  }
+  return { maskOf, masks: new Set(maskOf.values()) };
+}
+
 /** The provenance sidecar beside a mask: "case01_seg.nii.gz" → "case01_seg.json". */
 export function sidecarPathFor(maskPath: string): string {
   const lower = maskPath.toLowerCase();
