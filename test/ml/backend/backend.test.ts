@@ -9,7 +9,9 @@ import { currentBackend, findWasmBinaryDir, initBackend, validateInitBackendOpti
 /** Whether tfjs-node loads here: installed with its native libtensorflow (a package whose install script could not download it is present but fails to load). */
 async function tfjsNodeLoads(): Promise<boolean> {
   try {
-    await import('@tensorflow/tfjs-node');
+    // A module name in a variable: the package is optional, so tsc must not resolve it statically.
+    const optionalPackage = '@tensorflow/tfjs-node';
+    await import(optionalPackage);
     return true;
   } catch {
     return false;
