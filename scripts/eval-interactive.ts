@@ -5,7 +5,8 @@
 // Dice after each click per object, and the mean Dice after 1, 3 and 5 clicks, NoC@85 and NoC@90
 // (capped at 20) and the milliseconds per click. The whole mask (> 0) is one object, or with
 // --per-lesion every 26-connected component of at least --min-voxels voxels is its own object
-// (--max-objects takes an evenly spread sample per case). --cli N replays the first two clicks
+// (--max-objects takes an evenly spread sample per case). --prompt-model DIR|none chooses the
+// method: the shipped prompt model by default, none = the star-shaped method (tuned by --opt). --cli N replays the first two clicks
 // of the first N objects through `node dist/cli.js segment --prompts` (build first) and checks
 // the masks equal the in-process ones.
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,9 @@ import { segmentImageFromPrompts } from '../src/cli/promptSegment';
 import { labelComponents } from '../src/interactive/components';
 import { clicksToReach, runRobotSession, type RobotStep } from '../src/interactive/robotUser';
 import type { PointPrompt, PromptSegmentationOptions } from '../src/interactive';
+import { initBackend } from '../src/ml/backend';
+import { findShippedModelDir } from '../src/ml/modelStore';
+import { loadPromptModel, type PromptModel } from '../src/ml/promptModel';
 
 interface ObjectResult {
   name: string;
@@ -24,8 +28,8 @@ interface ObjectResult {
   steps: RobotStep[];
 }
 
-function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; pairs: [string, string][]; opts: Record<string, number> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, pairs: [] as [string, string][], opts: {} as Record<string, number> };
+function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; promptModel: string | null; pairs: [string, string][]; opts: Record<string, number> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, promptModel: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -40,6 +44,7 @@ function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: 
     else if (a === '--max-objects') o.maxObjects = num();
     else if (a === '--cli') o.cli = num();
     else if (a === '--json') o.json = true;
+    else if (a === '--prompt-model') o.promptModel = argv[++i];
     else if (a === '--opt') {
       // Tuning only: --opt name=value overrides one PromptSegmentationOptions field.
       const [k, v] = (argv[++i] ?? '').split('=');
@@ -80,6 +85,17 @@ async function main(): Promise<void> {
   const cliMs: number[] = [];
   let cliMismatch = 0;
   let cliLeft = o.cli;
+  let promptModel: PromptModel | undefined;
+  if (o.promptModel !== 'none') {
+    const dir = o.promptModel ?? findShippedModelDir('prompt', __dirname);
+    if (dir) {
+      await initBackend({ preferred: 'auto' });
+      promptModel = await loadPromptModel(dir);
+      if (!o.json) console.log(`method: prompt model ${dir}`);
+    }
+  }
+  if (!promptModel && !o.json) console.log('method: star-shaped (no prompt model)');
+  const segmentOpts = { promptModel, tuning: o.opts };
   for (const [imagePath, maskPath] of o.pairs) {
     const image = await readNifti(imagePath);
     const mask = await readNifti(maskPath);
@@ -91,7 +107,7 @@ async function main(): Promise<void> {
         clicks: o.clicks,
         maxClicks: o.maxClicks,
         stopDice: 0.9,
-        segment: (points, previous) => segmentImageFromPrompts(image, { points, boxes: [] }, { ...o.opts, previous: previous ?? undefined }).mask,
+        segment: (points, previous) => segmentImageFromPrompts(image, { points, boxes: [] }, { ...segmentOpts, previous: previous ?? undefined }).mask,
       });
       let voxels = 0;
       for (let v = 0; v < obj.reference.length; v++) voxels += obj.reference[v];
@@ -102,7 +118,7 @@ async function main(): Promise<void> {
       }
       if (cliLeft > 0) {
         cliLeft--;
-        const check = await cliReplay(image, imagePath, steps.map((s) => s.click), o.opts);
+        const check = await cliReplay(image, imagePath, steps.map((s) => s.click), segmentOpts, promptModel ? promptModel.dir : 'none');
         cliMs.push(...check.ms);
         if (!check.same) cliMismatch++;
         if (!o.json) console.log(`  CLI replay: ${check.ms.map((m) => `${m.toFixed(0)} ms`).join(', ')} per call, masks ${check.same ? 'equal' : 'DIFFER'} to in-process`);
@@ -137,7 +153,13 @@ async function main(): Promise<void> {
 }
 
 /** Replays the first two clicks through the real CLI and compares with the in-process masks. */
-async function cliReplay(image: NiftiImage, imagePath: string, points: PointPrompt[], opts: PromptSegmentationOptions): Promise<{ ms: number[]; same: boolean }> {
+async function cliReplay(
+  image: NiftiImage,
+  imagePath: string,
+  points: PointPrompt[],
+  opts: { promptModel?: PromptModel; tuning: PromptSegmentationOptions },
+  promptModelArg: string,
+): Promise<{ ms: number[]; same: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'll-eval-int-'));
   const cli = resolve(__dirname, '../dist/cli.js');
   const ms: number[] = [];
@@ -149,7 +171,7 @@ async function cliReplay(image: NiftiImage, imagePath: string, points: PointProm
       const promptsPath = join(dir, `prompts${c}.json`);
       writeFileSync(promptsPath, JSON.stringify({ points: points.slice(0, c), boxes: [] }));
       const out = join(dir, `mask${c}.nii.gz`);
-      const argv = [cli, 'segment', imagePath, '--out', out, '--prompts', promptsPath, ...(previousPath ? ['--previous', previousPath] : [])];
+      const argv = [cli, 'segment', imagePath, '--out', out, '--prompts', promptsPath, '--prompt-model', promptModelArg, ...(previousPath ? ['--previous', previousPath] : [])];
       const t0 = performance.now();
       const r = spawnSync(process.execPath, argv, { encoding: 'utf8' });
       ms.push(performance.now() - t0);

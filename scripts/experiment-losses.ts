@@ -19,7 +19,10 @@ import { defaultPreprocessing, type Preprocessing } from '../src/ml/preprocess';
 import { fineTune, splitCases, type TrainingPair } from '../src/ml/training';
 import { readNifti, writeMaskLike, writeVolumeLike, type NiftiImage } from '../src/nifti';
 import { writeFileAtomic } from '../src/util/atomicWrite';
-import { cropVolume, foregroundIndices, seededRandom, type Vec3 } from '../src/volume/patches';
+import { foregroundIndices } from '../src/ml/patchSampler';
+import { seededRandom } from '../src/util/random';
+import { cropVolume } from '../src/volume/boxes';
+import type { Vec3 } from '../src/volume/vec3';
 
 const ROOT = resolve(__dirname, '..');
 export const DEFAULT_DATA_DIR = resolve(ROOT, '../shared/data/lesion/ms-flair-mni');

@@ -41,6 +41,14 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
     },
   };
 
+  /** The document a label-table command acts on (`uri`'s, else the active one), open; else says to open one first. */
+  const openDocumentFor = (uri: unknown, action: string): (LabelDocument & { session: NonNullable<LabelDocument['session']> }) | undefined => {
+    const doc = api.documentFor(uri instanceof vscode.Uri ? uri : undefined);
+    if (doc?.session) return doc as LabelDocument & { session: NonNullable<LabelDocument['session']> };
+    void vscode.window.showErrorMessage(`Lesion Lab: open an image in Lesion Lab first, then ${action}.`);
+    return undefined;
+  };
+
   context.subscriptions.push(
     vscode.commands.registerCommand('lesionLab.openWith', async (uri?: vscode.Uri) => {
       let target = uri instanceof vscode.Uri ? uri : undefined;
@@ -64,11 +72,8 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
     }),
 
     vscode.commands.registerCommand('lesionLab.exportItkSnapLabels', async (uri?: vscode.Uri, target?: vscode.Uri) => {
-      const doc = api.documentFor(uri instanceof vscode.Uri ? uri : undefined);
-      if (!doc?.session) {
-        void vscode.window.showErrorMessage('Lesion Lab: open an image in Lesion Lab first, then export its label table.');
-        return;
-      }
+      const doc = openDocumentFor(uri, 'export its label table');
+      if (!doc) return;
       let destination = target instanceof vscode.Uri ? target : undefined;
       if (!destination) {
         destination = await vscode.window.showSaveDialog({
@@ -90,11 +95,8 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
     }),
 
     vscode.commands.registerCommand('lesionLab.importItkSnapLabels', async (uri?: vscode.Uri, source?: vscode.Uri) => {
-      const doc = api.documentFor(uri instanceof vscode.Uri ? uri : undefined);
-      if (!doc?.session) {
-        void vscode.window.showErrorMessage('Lesion Lab: open an image in Lesion Lab first, then import a label table.');
-        return;
-      }
+      const doc = openDocumentFor(uri, 'import a label table');
+      if (!doc) return;
       let from = source instanceof vscode.Uri ? source : undefined;
       if (!from) {
         const picked = await vscode.window.showOpenDialog({

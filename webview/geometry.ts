@@ -8,6 +8,9 @@
 // - The "display affine" is the affine with its rotation snapped to the nearest signed axis
 //   permutation. For an oblique image the views show voxel space (with a warning) so that a
 //   slice on screen is exactly one voxel slice, which keeps painting exact.
+// The axis assignment, axis codes and obliquity come from src/protocol/orientation.ts, the one
+// copy the host and the CLI use too.
+import { aff2axcodes, ioOrientation, obliquityDeg } from '../src/protocol/orientation';
 
 /** The three slice views. */
 export type SliceViewKind = 'axial' | 'coronal' | 'sagittal';
@@ -56,40 +59,14 @@ export function volumeGeometry(dims: readonly number[], affine: ArrayLike<number
       throw new Error(`volumeGeometry: affine column ${n} has length ${spacing[n]}; voxel sizes must be positive and finite`);
     }
   }
-  // Assign voxel axes to world axes greedily by the largest direction cosine, as nibabel's
-  // io_orientation does, so that every world axis gets exactly one voxel axis.
-  const worldOf: [number, number, number] = [-1, -1, -1];
-  const signOf: [number, number, number] = [1, 1, 1];
-  const usedWorld = [false, false, false];
-  const usedVoxel = [false, false, false];
-  for (let round = 0; round < 3; round++) {
-    let best = -1;
-    let bn = 0;
-    let ba = 0;
-    for (let n = 0; n < 3; n++) {
-      if (usedVoxel[n]) continue;
-      for (let w = 0; w < 3; w++) {
-        if (usedWorld[w]) continue;
-        const c = Math.abs(a[w * 4 + n]) / spacing[n];
-        if (c > best) {
-          best = c;
-          bn = n;
-          ba = w;
-        }
-      }
-    }
-    usedVoxel[bn] = true;
-    usedWorld[ba] = true;
-    worldOf[bn] = ba;
-    signOf[bn] = a[ba * 4 + bn] >= 0 ? 1 : -1;
-  }
+  // Which world axis each voxel axis follows, and which way: nibabel's io_orientation, the same
+  // maths as the CLI's `info` and the host (src/protocol/orientation.ts).
+  const orientation = ioOrientation(a);
+  const worldOf: [number, number, number] = [orientation[0].worldAxis, orientation[1].worldAxis, orientation[2].worldAxis];
+  const signOf: [number, number, number] = [orientation[0].flip, orientation[1].flip, orientation[2].flip];
   const voxelOfWorld: [number, number, number] = [0, 0, 0];
-  let obliqueDeg = 0;
-  for (let n = 0; n < 3; n++) {
-    voxelOfWorld[worldOf[n]] = n;
-    const cos = Math.min(1, Math.abs(a[worldOf[n] * 4 + n]) / spacing[n]);
-    obliqueDeg = Math.max(obliqueDeg, (Math.acos(cos) * 180) / Math.PI);
-  }
+  for (let n = 0; n < 3; n++) voxelOfWorld[worldOf[n]] = n;
+  const obliqueDeg = obliquityDeg(a);
   // Display affine: same voxel sizes, axis-aligned, and the volume centre where the true affine
   // puts it (so the readout and the display agree at the centre of an oblique volume).
   const d = new Float64Array(16);
@@ -133,9 +110,7 @@ export function transformPoint(m: ArrayLike<number>, p: readonly number[]): Vec3
 
 /** Axis codes of the voxel axes, e.g. "LAS" (nibabel's aff2axcodes). */
 export function axisCodes(g: VolumeGeometry): string {
-  const pos = ['R', 'A', 'S'];
-  const neg = ['L', 'P', 'I'];
-  return [0, 1, 2].map((n) => (g.signOfVoxelAxis[n] > 0 ? pos : neg)[g.worldAxisOfVoxelAxis[n]]).join('');
+  return aff2axcodes(g.affine);
 }
 
 /**

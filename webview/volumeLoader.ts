@@ -78,7 +78,7 @@ export function loadWarnings(vol: Volume): string {
       `Oblique image (${vol.geometry.obliqueDeg.toFixed(1)}° from the scanner axes): shown in voxel space, not resliced; orientation letters are approximate. The readout gives true world positions.`,
     );
   }
-  if (init.mask.message) warnings.push(init.mask.message);
+  if (init.maskMessage) warnings.push(init.maskMessage);
   if (init.readOnly && init.readOnlyReason) warnings.push(`Read-only: ${init.readOnlyReason}`);
   return warnings.join(' ');
 }

@@ -1,4 +1,5 @@
-// Click-guided segmentation (src/interactive): milliseconds per click in process, on a synthetic
+// Click-guided segmentation, the prompt model (media/models/prompt) and the star-shaped method
+// (src/interactive) in the same run: milliseconds per click in process, on a synthetic
 // 80 mm object at 1 × 1 × 3 mm and on a real sarcoma MR tumour (robot clicks), and whole CLI calls
 // (`node dist/cli.js segment --prompts`, Node start-up and reading included) on a 240×240×155
 // volume made by padding (in-plane) and cropping (slices) an MS FLAIR, first click and refinement.
@@ -9,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readNifti } from '../../src/nifti';
-import { segmentFromPrompts, type PointPrompt } from '../../src/interactive';
+import type { PointPrompt } from '../../src/interactive';
+import { initBackend } from '../../src/ml/backend';
+import { findShippedModelDir } from '../../src/ml/modelStore';
+import { loadPromptModel, segmentPromptedObject, type PromptModel } from '../../src/ml/promptModel';
 import { nextRobotClick } from '../../src/interactive/robotUser';
 import type { Vec3 } from '../../src/volume/patches';
 import type { BenchOptions } from '../bench';
@@ -59,49 +63,61 @@ function syntheticObject(): { values: Float32Array; dims: Vec3; spacingMm: Vec3;
 
 export default async function run(opts: BenchOptions): Promise<void> {
   const figures: Record<string, number | string> = {};
-  // 1. In process, synthetic 80 mm object: first click, then a negative correction.
-  const synth = syntheticObject();
-  const first: PointPrompt[] = [{ voxel: synth.centre, positive: true }];
-  segmentFromPrompts(synth, { points: first, boxes: [] });
-  const oneClick: number[] = [];
-  const oneClickCpu: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    const cpu0 = process.cpuUsage();
-    oneClick.push(segmentFromPrompts(synth, { points: first, boxes: [] }).timingsMs.total);
-    const cpu = process.cpuUsage(cpu0);
-    oneClickCpu.push((cpu.user + cpu.system) / 1000);
+  const promptModelDir = findShippedModelDir('prompt', __dirname);
+  let promptModel: PromptModel | undefined;
+  if (promptModelDir) {
+    await initBackend({ preferred: 'auto' });
+    promptModel = await loadPromptModel(promptModelDir);
   }
-  figures.synthetic80mmFirstClickMs = round(median(oneClick));
-  // CPU time of the call: what it costs on one core, whatever else shares the machine.
-  figures.synthetic80mmFirstClickCpuMs = round(median(oneClickCpu));
-  const second: PointPrompt[] = [...first, { voxel: [synth.centre[0] + 35, synth.centre[1], synth.centre[2]], positive: false }];
-  figures.synthetic80mmSecondClickMs = round(segmentFromPrompts(synth, { points: second, boxes: [] }).timingsMs.total);
-
-  // 2. In process, a real tumour with robot clicks (5 clicks).
-  if (existsSync(join(STS, 'image.nii.gz'))) {
-    const image = await readNifti(join(STS, 'image.nii.gz'));
-    const mask = await readNifti(join(STS, 'mask.nii.gz'));
-    const ref = Uint8Array.from(mask.data as ArrayLike<number>, (x) => (x ? 1 : 0));
-    const volume = { values: image.data, dims: image.dims, spacingMm: image.spacingMm };
-    const points: PointPrompt[] = [];
-    let pred: Uint8Array | null = null;
-    const times: number[] = [];
-    const cpuTimes: number[] = [];
-    for (let c = 0; c < 5; c++) {
-      const click = nextRobotClick(pred, ref, image.dims, image.spacingMm);
-      if (!click) break;
-      points.push(click);
+  // Both methods in the same run: the prompt model (shipped) and the star-shaped one.
+  const methods: [string, PromptModel | undefined][] = [['star', undefined], ...(promptModel ? [['model', promptModel] as [string, PromptModel]] : [])];
+  for (const [name, model] of methods) {
+    // 1. In process, synthetic 80 mm object: first click, then a negative correction.
+    const synth = syntheticObject();
+    const first: PointPrompt[] = [{ voxel: synth.centre, positive: true }];
+    segmentPromptedObject(synth, { points: first, boxes: [] }, { promptModel: model });
+    const oneClick: number[] = [];
+    const oneClickCpu: number[] = [];
+    for (let r = 0; r < 5; r++) {
       const cpu0 = process.cpuUsage();
-      const r = segmentFromPrompts(volume, { points, boxes: [] }, { previous: pred ?? undefined });
+      oneClick.push(segmentPromptedObject(synth, { points: first, boxes: [] }, { promptModel: model }).totalMs);
       const cpu = process.cpuUsage(cpu0);
-      times.push(r.timingsMs.total);
-      cpuTimes.push((cpu.user + cpu.system) / 1000);
-      pred = r.mask;
+      oneClickCpu.push((cpu.user + cpu.system) / 1000);
     }
-    figures.sarcomaMrPerClickMs = times.map(round).join(' / ');
-    figures.sarcomaMrPerClickCpuMs = cpuTimes.map(round).join(' / ');
-    figures.sarcomaMrGrid = `${image.dims.join('×')} @ ${image.spacingMm.map((x) => x.toFixed(2)).join('×')} mm`;
+    figures[`${name}Synthetic80mmFirstClickMs`] = round(median(oneClick));
+    // CPU time of the call: what it costs on one core (the model's wasm threads add theirs), whatever else shares the machine.
+    figures[`${name}Synthetic80mmFirstClickCpuMs`] = round(median(oneClickCpu));
+    const second: PointPrompt[] = [...first, { voxel: [synth.centre[0] + 35, synth.centre[1], synth.centre[2]], positive: false }];
+    const prev = segmentPromptedObject(synth, { points: first, boxes: [] }, { promptModel: model }).mask;
+    figures[`${name}Synthetic80mmSecondClickMs`] = round(segmentPromptedObject(synth, { points: second, boxes: [] }, { previous: prev, promptModel: model }).totalMs);
+
+    // 2. In process, a real tumour with robot clicks (5 clicks).
+    if (existsSync(join(STS, 'image.nii.gz'))) {
+      const image = await readNifti(join(STS, 'image.nii.gz'));
+      const mask = await readNifti(join(STS, 'mask.nii.gz'));
+      const ref = Uint8Array.from(mask.data as ArrayLike<number>, (x) => (x ? 1 : 0));
+      const volume = { values: image.data, dims: image.dims, spacingMm: image.spacingMm };
+      const points: PointPrompt[] = [];
+      let pred: Uint8Array | null = null;
+      const times: number[] = [];
+      const cpuTimes: number[] = [];
+      for (let c = 0; c < 5; c++) {
+        const click = nextRobotClick(pred, ref, image.dims, image.spacingMm);
+        if (!click) break;
+        points.push(click);
+        const cpu0 = process.cpuUsage();
+        const r = segmentPromptedObject(volume, { points, boxes: [] }, { previous: pred ?? undefined, promptModel: model });
+        const cpu = process.cpuUsage(cpu0);
+        times.push(r.totalMs);
+        cpuTimes.push((cpu.user + cpu.system) / 1000);
+        pred = r.mask;
+      }
+      figures[`${name}SarcomaMrPerClickMs`] = times.map(round).join(' / ');
+      figures[`${name}SarcomaMrPerClickCpuMs`] = cpuTimes.map(round).join(' / ');
+      figures.sarcomaMrGrid = `${image.dims.join('×')} @ ${image.spacingMm.map((x) => x.toFixed(2)).join('×')} mm`;
+    }
   }
+  promptModel?.network.dispose();
 
   // 3. Whole CLI calls on a 240×240×155 volume (padded MS FLAIR), clicking a lesion.
   const cli = resolve(__dirname, '../../dist/cli.js');
@@ -130,13 +146,15 @@ export default async function run(opts: BenchOptions): Promise<void> {
         if (r.status !== 0) throw new Error(`bench prompt: CLI failed: ${r.stderr}`);
         return performance.now() - t0;
       };
-      const firstCalls = [0, 1, 2].map(() => call(['--out', join(dir, 'm1.nii.gz'), '--prompts', join(dir, 'p1.json')]));
-      const refineCalls = [0, 1, 2].map(() => call(['--out', join(dir, 'm2.nii.gz'), '--prompts', join(dir, 'p2.json'), '--previous', join(dir, 'm1.nii.gz')]));
+      for (const [name, method] of [['star', ['--prompt-model', 'none']], ...(promptModelDir ? [['model', []]] : [])] as [string, string[]][]) {
+        const firstCalls = [0, 1, 2].map(() => call(['--out', join(dir, 'm1.nii.gz'), '--prompts', join(dir, 'p1.json'), ...method]));
+        const refineCalls = [0, 1, 2].map(() => call(['--out', join(dir, 'm2.nii.gz'), '--prompts', join(dir, 'p2.json'), '--previous', join(dir, 'm1.nii.gz'), ...method]));
+        figures[`${name}Cli240x240x155FirstClickMs`] = round(median(firstCalls));
+        figures[`${name}Cli240x240x155RefineMs`] = round(median(refineCalls));
+      }
       const t0 = performance.now();
       spawnSync(process.execPath, [cli, '--help']);
       figures.cliStartupOnlyMs = round(performance.now() - t0);
-      figures.cli240x240x155FirstClickMs = round(median(firstCalls));
-      figures.cli240x240x155RefineMs = round(median(refineCalls));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

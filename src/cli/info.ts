@@ -1,7 +1,7 @@
 // `lesion-lab info FILE [--json] [--frame N]`: what a NIfTI file holds, as our reader sees it.
 import { basename } from 'node:path';
 import { readNifti, NiftiReadError, type NiftiImage } from '../nifti';
-import { aff2axcodes, obliquityDeg } from '../volume/orientation';
+import { aff2axcodes, obliquityDeg } from '../protocol/orientation';
 import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
 
 /** The `--json` output of `lesion-lab info`. */

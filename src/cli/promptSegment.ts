@@ -1,15 +1,18 @@
 // `lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz]
-// [--model DIR]`: click-guided segmentation of one object (src/interactive). Without --model no
-// network is loaded; with it, the model's lesion probability is the prior. segment.ts hands any
-// command line holding --prompts to this file.
+// [--model DIR] [--prompt-model DIR|none]`: click-guided segmentation of one object. The shipped
+// prompt model (media/models/prompt, src/ml/promptModel.ts) segments it; with `--prompt-model
+// none` (or when none is shipped) the star-shaped method of src/interactive does, with --model's
+// lesion probability as its prior. segment.ts hands any command line holding --prompts here.
 import { existsSync, promises as fsp } from 'node:fs';
 import { checkSameGrid, readNifti, writeMaskLike, type NiftiImage } from '../nifti';
-import { segmentFromPrompts, parsePromptsJson, PromptError, type PromptSegmentation, type Prompts } from '../interactive';
+import { parsePromptsJson, PromptError, type PromptSegmentationOptions, type Prompts } from '../interactive';
+import { segmentPromptedObject, type PromptedObject, type PromptModel } from '../ml/promptModel';
 import { checkOutputPaths, type GuardedInput } from '../util/outputGuard';
 import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliIo } from './command';
 import { backendOption, isInputError, parseArgs, resolveModelDir } from './segment';
 
-export const PROMPT_USAGE = 'lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] [--backend auto|wasm|cpu]';
+export const PROMPT_USAGE =
+  'lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] [--prompt-model DIR|none] [--backend auto|wasm|cpu]';
 
 /** Whether a `segment` command line asks for click-guided segmentation (it has --prompts). */
 export function wantsPromptSegmentation(argv: readonly string[]): boolean {
@@ -30,10 +33,30 @@ export function previousMaskOnGrid(image: NiftiImage, previous: NiftiImage, prev
 
 /**
  * The segmentation both the CLI and the robot user (scripts/eval-interactive.ts) run: the image's
- * values, dims and spacing with the prompts, the previous object and the prior.
+ * values, dims and spacing with the prompts, the previous object, and the prompt model (or the
+ * star-shaped method's prior and tuning).
  */
-export function segmentImageFromPrompts(image: NiftiImage, prompts: Prompts, opts: { previous?: Uint8Array; prior?: Float32Array } = {}): PromptSegmentation {
-  return segmentFromPrompts({ values: image.data, dims: image.dims, spacingMm: image.spacingMm }, prompts, opts);
+export function segmentImageFromPrompts(
+  image: NiftiImage,
+  prompts: Prompts,
+  opts: { previous?: Uint8Array; prior?: Float32Array; promptModel?: PromptModel; tuning?: PromptSegmentationOptions } = {},
+): PromptedObject {
+  return segmentPromptedObject({ values: image.data, dims: image.dims, spacingMm: image.spacingMm }, prompts, opts);
+}
+
+/** The prompt model of `--prompt-model` (a folder, or none), by default the shipped one; null for the star-shaped method. */
+async function promptModelOption(value: string | true | undefined, backend: ReturnType<typeof backendOption>, io: CliIo): Promise<PromptModel | null> {
+  if (value === 'none') return null;
+  if (value === true) throw new CliUsageError('--prompt-model needs a folder or none');
+  if (typeof value === 'string' && !existsSync(value)) throw new PromptError(`--prompt-model ${value}: folder not found`);
+  const { findShippedModelDir } = await import('../ml/modelStore');
+  const dir = value ?? findShippedModelDir('prompt');
+  if (!dir) return null;
+  const { initBackend } = await import('../ml/backend');
+  const { loadPromptModel } = await import('../ml/promptModel');
+  const b = await initBackend({ preferred: backend });
+  io.stdout(`backend: ${b.name} (${b.reason})\n`);
+  return loadPromptModel(dir);
 }
 
 async function lesionProbability(image: NiftiImage, modelPath: string, backend: ReturnType<typeof backendOption>, io: CliIo): Promise<Float32Array> {
@@ -54,7 +77,7 @@ async function lesionProbability(image: NiftiImage, modelPath: string, backend: 
 
 /** Runs `segment ... --prompts ...`; bad files give one sentence on stderr and exit status 2. */
 export async function runPromptSegment(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, ['out', 'prompts', 'previous', 'model', 'backend']);
+  const args = parseArgs(argv, ['out', 'prompts', 'previous', 'model', 'prompt-model', 'backend']);
   if (args.positional.length !== 1) throw new CliUsageError(`expected one IMAGE, got ${args.positional.length}`);
   const imagePath = args.positional[0];
   const out = args.options.get('out');
@@ -86,9 +109,12 @@ export async function runPromptSegment(argv: string[], io: CliIo): Promise<numbe
       throw e;
     }
     const previous = typeof previousPath === 'string' ? previousMaskOnGrid(image, await readNifti(previousPath), previousPath) : undefined;
-    const prior = typeof modelPath === 'string' ? await lesionProbability(image, modelPath, backend, io) : undefined;
+    const promptModel = await promptModelOption(args.options.get('prompt-model'), backend, io);
+    const prior = typeof modelPath === 'string' && !promptModel ? await lesionProbability(image, modelPath, backend, io) : undefined;
+    if (promptModel && typeof modelPath === 'string') io.stdout(`--model ${modelPath} is not needed by the prompt model; ignored (--prompt-model none uses it as the prior)\n`);
     const tRead = performance.now();
-    const result = segmentImageFromPrompts(image, prompts, { previous, prior });
+    const result = segmentImageFromPrompts(image, prompts, { previous, prior, promptModel: promptModel ?? undefined });
+    promptModel?.network.dispose();
     await writeMaskLike(image, result.mask, out);
     let voxels = 0;
     for (let v = 0; v < result.mask.length; v++) voxels += result.mask[v];
@@ -96,7 +122,7 @@ export async function runPromptSegment(argv: string[], io: CliIo): Promise<numbe
     const positives = prompts.points.filter((p) => p.positive).length;
     io.stdout(
       `segmented one object from ${positives} positive, ${prompts.points.length - positives} negative point(s) and ${prompts.boxes.length} box(es)` +
-        `${previous ? ' refining --previous' : ''} in ${result.timingsMs.total.toFixed(0)} ms (reading ${(tRead - t0).toFixed(0)} ms): ` +
+        `${previous ? ' refining --previous' : ''} by the ${result.method} method in ${result.totalMs.toFixed(0)} ms (reading ${(tRead - t0).toFixed(0)} ms): ` +
         `${voxels} voxels, ${mm3.toFixed(1)} mm³\nwrote ${out}\n`,
     );
     return EXIT_OK;

@@ -69,7 +69,8 @@ export function backendOption(args: ParsedArgs): BackendPreference {
 
 /**
  * A model folder from a path that is either a model folder (has card.json) or a model store
- * (has active.json: its active version); without a path, the shipped starter model.
+ * (has active.json: its active version, or the shipped starter it names); without a path, the
+ * shipped starter model.
  * @throws CliUsageError when the path is neither.
  */
 export async function resolveModelDir(path: string | undefined): Promise<string> {
@@ -83,9 +84,18 @@ export async function resolveModelDir(path: string | undefined): Promise<string>
   const dir = resolve(path);
   if (existsSync(join(dir, 'card.json'))) return dir;
   if (existsSync(join(dir, 'active.json'))) {
-    const active = await new ModelStore(dir).active();
-    if (active) return active.dir;
-    throw new CliUsageError(`${path} is a model store whose active version is missing or unreadable`);
+    const pointer = await new ModelStore(dir).activeOrProblem();
+    if (pointer.active) return pointer.active.dir;
+    if (pointer.starter !== null) {
+      // The editor's Select Model (or first Segment Lesion) chose a shipped starter for this workspace.
+      const { shippedStarterLocator } = await import('../ml/starterModels');
+      try {
+        return shippedStarterLocator(typeof __dirname === 'string' ? __dirname : process.cwd()).dirOf(pointer.starter);
+      } catch (e) {
+        throw new CliUsageError(`${path} is a model store whose active.json names the starter model "${pointer.starter}", which cannot be used (${(e as Error).message})`);
+      }
+    }
+    throw new CliUsageError(`${path} is a model store whose active version is missing or unreadable${pointer.problem ? ` (${pointer.problem})` : ''}`);
   }
   const versions = await new ModelStore(dir).list();
   if (versions.length > 0) {

@@ -4,9 +4,10 @@
 // vscode.
 
 import { promises as fsp } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { DEFAULT_MASK_PATTERN, imageStem, maskPathFor, maskPathsOf, sidecarPathFor } from '../labels/maskPath';
 import { ownerStemOfMap } from './caseFiles';
+import { walkNiftiFiles, type NiftiWalkOptions } from './niftiWalk';
 import { correctionRecordOf, parseSidecarObject, proposalRecordOf, type CorrectionRecord, type ProposalRecord } from './sidecarFields';
 
 /** Review states, in the order a reviewer works through them. */
@@ -50,18 +51,10 @@ export interface CaseInfo {
   problem: string | null;
 }
 
-/** Options of {@link scanCases}. */
-export interface ScanOptions {
+/** Options of {@link scanCases}: the mask pattern and the bounds of the folder walk. */
+export interface ScanOptions extends NiftiWalkOptions {
   /** The `lesionLab.maskPattern` setting; default `${name}_seg.nii.gz`. */
   maskPattern?: string;
-  /** Folder names never entered, besides hidden folders; default node_modules. */
-  excludeFolderNames?: readonly string[];
-  /** Folders never entered (absolute), e.g. an export's output folder. */
-  excludeFolders?: readonly string[];
-  /** Deepest folder level searched below each root; default 12. */
-  maxDepth?: number;
-  /** Largest number of directory entries read in total; default 200 000. */
-  maxEntries?: number;
 }
 
 /** Result of {@link scanCases}. */
@@ -77,8 +70,6 @@ export class CaseScanError extends Error {
   override name = 'CaseScanError';
 }
 
-const IMAGE_NAME = /\.nii(\.gz)?$/i;
-
 /** A stable total order on names with numbers compared as numbers ("case2" before "case10"). */
 export function compareNames(a: string, b: string): number {
   const c = a.localeCompare(b, 'en', { numeric: true, sensitivity: 'base' });
@@ -91,11 +82,6 @@ function rootOf(path: string, roots: readonly string[]): string {
     if (r === '' || (!r.startsWith('..') && !isAbsolute(r))) return root;
   }
   return dirname(path);
-}
-
-function isInside(path: string, folder: string): boolean {
-  const r = relative(folder, path);
-  return r === '' || (r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r));
 }
 
 /** Sum of the sidecar's label volumes, or null when it lists none. */
@@ -122,52 +108,14 @@ function labelledVolume(sidecar: Record<string, unknown>): number | null {
  */
 export async function scanCases(roots: readonly string[], opts: ScanOptions = {}): Promise<CaseScan> {
   const pattern = opts.maskPattern ?? DEFAULT_MASK_PATTERN;
-  const excludedNames = new Set(opts.excludeFolderNames ?? ['node_modules']);
-  const excludedFolders = (opts.excludeFolders ?? []).map((f) => resolve(f));
-  const maxDepth = opts.maxDepth ?? 12;
-  const maxEntries = opts.maxEntries ?? 200_000;
-  if (!Number.isInteger(maxDepth) || maxDepth < 0) throw new CaseScanError(`option maxDepth must be an integer ≥ 0, got ${String(opts.maxDepth)}`);
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new CaseScanError(`option maxEntries must be an integer ≥ 1, got ${String(opts.maxEntries)}`);
   const absRoots = roots.map((r) => resolve(r));
   // An unusable pattern fails for every image: say so once, up front.
   maskPathFor(join(absRoots[0] ?? resolve('.'), 'probe.nii.gz'), pattern);
-
-  const niftis: string[] = [];
+  const walked = await walkNiftiFiles(absRoots, opts, (message) => new CaseScanError(message));
+  const niftis = walked.niftiPaths;
   /** Every file seen, by folder: existence checks without one stat per file. */
-  const listed = new Map<string, Set<string>>();
-  let entries = 0;
-  let truncated = false;
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    let list: import('node:fs').Dirent[];
-    try {
-      list = await fsp.readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    const names = new Set<string>();
-    listed.set(dir, names);
-    for (const entry of list) {
-      if (++entries > maxEntries) {
-        truncated = true;
-        return;
-      }
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (entry.name.startsWith('.') || excludedNames.has(entry.name) || depth >= maxDepth) continue;
-        if (excludedFolders.some((f) => isInside(path, f))) continue;
-        await walk(path, depth + 1);
-        if (truncated) return;
-      } else {
-        names.add(entry.name);
-        if (IMAGE_NAME.test(entry.name) && (entry.isFile() || entry.isSymbolicLink())) niftis.push(path);
-      }
-    }
-  };
-  for (const root of absRoots) {
-    if (excludedFolders.some((f) => isInside(root, f))) continue;
-    await walk(root, 0);
-    if (truncated) break;
-  }
+  const listed = walked.fileNamesByFolder;
+  const truncated = walked.truncated;
 
   const exists = async (path: string): Promise<boolean> => {
     const names = listed.get(dirname(path));

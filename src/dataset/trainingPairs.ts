@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { maskPathFor, maskPathsOf, sidecarPathFor, DEFAULT_MASK_PATTERN } from '../labels/maskPath';
 import { parseSidecar } from '../labels/sidecar';
+import { walkNiftiFiles, type NiftiWalkOptions } from './niftiWalk';
 
 /** An image with its reviewed mask and the sidecar that says so. */
 export interface ReviewedPair {
@@ -32,24 +33,16 @@ export interface TrainingPairSearch {
   truncated: boolean;
 }
 
-/** Options of {@link findReviewedTrainingPairs}. */
-export interface FindPairsOptions {
+/** Options of {@link findReviewedTrainingPairs}: the mask pattern and the bounds of the folder walk. */
+export interface FindPairsOptions extends NiftiWalkOptions {
   /** The `lesionLab.maskPattern` setting; default `${name}_seg.nii.gz`. */
   maskPattern?: string;
-  /** Folder names never entered; default node_modules, plus every hidden folder (.git, .lesion-lab, …). */
-  excludeFolderNames?: readonly string[];
-  /** Deepest folder level searched below each root; default 12. */
-  maxDepth?: number;
-  /** Largest number of directory entries read in total; default 200 000. */
-  maxEntries?: number;
 }
 
 /** Error for invalid search options. */
 export class TrainingPairError extends Error {
   override name = 'TrainingPairError';
 }
-
-const IMAGE_NAME = /\.nii(\.gz)?$/i;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -82,46 +75,11 @@ export function displayPath(path: string, roots: readonly string[]): string {
  */
 export async function findReviewedTrainingPairs(roots: readonly string[], opts: FindPairsOptions = {}): Promise<TrainingPairSearch> {
   const pattern = opts.maskPattern ?? DEFAULT_MASK_PATTERN;
-  const excluded = new Set(opts.excludeFolderNames ?? ['node_modules']);
-  const maxDepth = opts.maxDepth ?? 12;
-  const maxEntries = opts.maxEntries ?? 200_000;
-  if (!Number.isInteger(maxDepth) || maxDepth < 0) throw new TrainingPairError(`option maxDepth must be an integer ≥ 0, got ${String(opts.maxDepth)}`);
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TrainingPairError(`option maxEntries must be an integer ≥ 1, got ${String(opts.maxEntries)}`);
-
-  const images = new Set<string>();
-  let entries = 0;
-  let truncated = false;
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    let list: import('node:fs').Dirent[];
-    try {
-      list = await fsp.readdir(dir, { withFileTypes: true });
-    } catch {
-      // An unreadable folder holds nothing we can train on.
-      return;
-    }
-    list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of list) {
-      if (++entries > maxEntries) {
-        truncated = true;
-        return;
-      }
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (entry.name.startsWith('.') || excluded.has(entry.name) || depth >= maxDepth) continue;
-        await walk(path, depth + 1);
-        if (truncated) return;
-      } else if (entry.isFile() && IMAGE_NAME.test(entry.name)) {
-        images.add(resolve(path));
-      }
-    }
-  };
-  for (const root of roots) {
-    await walk(resolve(root), 0);
-    if (truncated) break;
-  }
-
   // An unusable pattern fails for every image: say so once, up front.
   maskPathFor(join(resolve(roots[0] ?? '.'), 'probe.nii.gz'), pattern);
+  const walked = await walkNiftiFiles(roots, opts, (message) => new TrainingPairError(message));
+  const images = new Set(walked.niftiPaths);
+  const truncated = walked.truncated;
   // Every image's mask path first, so masks found by the walk are not taken for images.
   const { maskOf, masks } = maskPathsOf(images, pattern);
 

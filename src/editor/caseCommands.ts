@@ -326,14 +326,19 @@ export class CaseCommands implements vscode.Disposable {
           const listener = token.onCancellationRequested(() => abort.abort());
           try {
             progress.report({ message: 'starting the backend…' });
-            return await this.models.runSegmentationJob(abort, (engine) =>
-              segmentCases(engine, this.visibleCases(), {
-                host: this.host,
-                abort,
-                progress,
-                refresh: () => void this.refresh(),
-                offer: (doc) => void this.offerSavedProposal(doc),
-              }),
+            const first = this.visibleCases()[0];
+            return await this.models.runSegmentationJob(
+              abort,
+              (engine) =>
+                segmentCases(engine, this.visibleCases(), {
+                  host: this.host,
+                  abort,
+                  progress,
+                  refresh: () => void this.refresh(),
+                  offer: (doc) => void this.offerSavedProposal(doc),
+                }),
+              // Without a chosen model, the starter suggested for the first case is offered first.
+              async () => (first ? (await import('../ml/starterModels')).suggestStarterForFile(first.imagePath) : null),
             );
           } finally {
             listener.dispose();

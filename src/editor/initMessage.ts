@@ -2,16 +2,9 @@
 // and `replaceLabels`.
 
 import { basename } from 'node:path';
-import { PROTOCOL_VERSION, type HostToWebviewMessage, type InitMessage, type ViewerSettings, type WireLabelVolume } from '../protocol/messages';
+import type { HostToWebviewMessage, InitMessage, ViewerSettings, WireLabelVolume } from '../protocol/messages';
 import { guessModality, labelsToWire, toWireVoxels } from '../volume/imageInfo';
-import { obliquityDeg } from '../volume/orientation';
 import type { LabelDocument } from './labelDocument';
-
-function copyBuffer(view: ArrayBufferView): ArrayBuffer {
-  const out = new ArrayBuffer(view.byteLength);
-  new Uint8Array(out).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-  return out;
-}
 
 function wireLabels(document: LabelDocument): WireLabelVolume {
   // An all-background volume travels as an empty buffer (protocol: WireLabelVolume).
@@ -32,26 +25,20 @@ export function initMessage(document: LabelDocument, viewer: ViewerSettings): In
   const wire = toWireVoxels(image.data, { shareWholeBuffer: true });
   return {
     type: 'init',
-    protocolVersion: PROTOCOL_VERSION,
     fileName: basename(s.imagePath),
     dims: [image.dims[0], image.dims[1], image.dims[2]],
-    spacingMm: [image.spacingMm[0], image.spacingMm[1], image.spacingMm[2]],
     affine: Array.from(image.affine),
-    affineSource: image.affineSource,
-    datatype: image.header.datatype,
     voxelType: wire.voxelType,
     voxels: wire.voxels,
-    rgb: image.rgb ? { channels: image.rgb.channels, bytes: copyBuffer(image.rgb.bytes) } : null,
     frameCount: image.frameCount,
     frame: image.frame,
     stats,
     modality: guessModality(s.imagePath, image.header.description, stats),
-    obliquityDeg: obliquityDeg(image.affine),
     labels: wireLabels(document),
     labelTable: s.model.labelTable,
     readOnly: s.readOnly,
     readOnlyReason: s.readOnlyReason,
-    mask: { ...s.mask },
+    maskMessage: s.mask.message,
     settings: viewer,
   };
 }

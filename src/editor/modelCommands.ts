@@ -1,5 +1,5 @@
 // The model commands of the editor: Segment Lesion, Accept / Reject Lesion Proposal, Fine-tune on
-// Corrected Masks, Select Model Version, Show Model History, and the status bar item. This module
+// Corrected Masks, Select Model (a workspace version or a shipped starter), Show Model History, and the status bar item. This module
 // registers them and wires the parts together: modelRuntime.ts (backend, model cache, one-job
 // lock), segmentCommand.ts, proposalStore.ts, fineTuneCommand.ts, modelVersions.ts and
 // modelStatusBar.ts.
@@ -14,6 +14,7 @@ import { ModelVersions } from './modelVersions';
 import { ProposalStore, type AcceptCommandResult, type SavedProposalView } from './proposalStore';
 import type { PromptSegmenter } from './promptCommand';
 import { segmentLesion, type SegmentCommandResult } from './segmentCommand';
+import type { StarterSuggestion } from '../ml/starterModels';
 
 /** Command ids, as contributed in package.json. */
 export const MODEL_COMMANDS = {
@@ -107,7 +108,7 @@ export class ModelCommands implements vscode.Disposable {
     return fineTune(this.runtime, MODEL_COMMANDS.showModelHistory);
   }
 
-  /** Select Model Version: a quick pick of the store's versions with their Dice and date. */
+  /** Select Model: a quick pick of the store's versions (Dice, date) and the shipped starters (held-out Dice). */
   selectModelVersion(): Promise<string | undefined> {
     return this.versions.selectModelVersion();
   }
@@ -118,8 +119,12 @@ export class ModelCommands implements vscode.Disposable {
   }
 
   /** See {@link ModelRuntime.runSegmentationJob}. */
-  runSegmentationJob<T>(abort: AbortController, body: (engine: SegmentationEngine) => Promise<T>): Promise<T | undefined> {
-    return this.runtime.runSegmentationJob(abort, body);
+  runSegmentationJob<T>(
+    abort: AbortController,
+    body: (engine: SegmentationEngine) => Promise<T>,
+    suggest?: () => Promise<StarterSuggestion | null>,
+  ): Promise<T | undefined> {
+    return this.runtime.runSegmentationJob(abort, body, suggest);
   }
 
   /** Shows a proposal saved beside the image (Segment All Unreviewed) on `doc`, ready to Accept. */

@@ -1,18 +1,29 @@
 // What every model command shares: the TensorFlow.js backend, the loaded model (one cached at a
 // time), the active-model choice, the settings, and the one-job lock.
 //
+// The active model is what the workspace store's active.json points at: one of its versions or a
+// shipped starter (`{"starter": "ms-flair"}`); in a window without a workspace folder a chosen
+// starter is remembered in the workspace state instead. While nothing is chosen, the first model
+// command that needs a model asks which shipped starter fits (starterPick.ts) and remembers it.
+//
 // The engine (TensorFlow.js) is imported lazily, on the first model command, so opening an image
 // does not pay for loading it. One model job runs at a time because the backend is global state.
 
 import * as vscode from 'vscode';
-import { findStarterModelDir } from '../ml/modelStore';
 import type { BackendInfo } from '../ml/backend';
 import type { LoadedModel } from '../ml/inference';
 import type { LabelDocument } from './labelDocument';
 import type { LesionLabEditorProvider } from './provider';
-import { chooseActiveModel, workspaceStore, type ModelChoice } from '../ml/modelChoice';
+import { chooseActiveModel, chosenStarter, workspaceStore, type ModelChoice, type StarterLocator } from '../ml/modelChoice';
 import { readModelSettings, type ModelSettings } from '../settings/modelSettings';
 import type { ModelStatus } from '../ml/modelText';
+import { findModelsDir } from '../ml/starterChoice';
+import { listShippedStarters, shippedStarterLocator, type ShippedStarter, type StarterSuggestion } from '../ml/starterModels';
+import { askForStarter } from './starterPick';
+import { errorText } from '../util/errorText';
+
+/** workspaceState key of the starter chosen in a window without a workspace folder (no model store). */
+export const REMEMBERED_STARTER_KEY = 'lesionLab.chosenStarter';
 
 /** What the model commands need from the extension (a subset of `LesionLabApi`). */
 export interface ModelCommandHost {
@@ -48,14 +59,18 @@ export class ModelRuntime implements vscode.Disposable {
   private currentJob: ModelJob | null = null;
   /** The last model-choice warning shown, so the same one is not shown on every refresh. */
   private shownModelWarning: string | null = null;
-  readonly status: ModelStatus & { modelSource: string | null } = { backendName: null, modelVersion: null, modelSource: null };
+  readonly status: ModelStatus & { modelSource: string | null } = { backendName: null, modelVersion: null, modelSource: null, chosen: true };
+  /** The starter models shipped with the extension. */
+  readonly starters: StarterLocator;
 
   /** @param onStateChange called when the backend, the active model or the job changes (the status bar). */
   constructor(
     private readonly context: vscode.ExtensionContext,
     readonly host: ModelCommandHost,
     private readonly onStateChange: () => void,
-  ) {}
+  ) {
+    this.starters = shippedStarterLocator(context.extensionUri.fsPath);
+  }
 
   get job(): ModelJob | null {
     return this.currentJob;
@@ -78,10 +93,22 @@ export class ModelRuntime implements vscode.Disposable {
     return folder ? folder.uri.fsPath : null;
   }
 
-  findStarter = (): string => findStarterModelDir(this.context.extensionUri.fsPath);
+  /** The default starter folder (media/models/starter); throws when it is missing. */
+  findStarter = (): string => this.starters.defaultDir();
 
+  /** The starter chosen in a window without a workspace folder, or null. */
+  private rememberedStarter(): string | null {
+    const value = this.context.workspaceState.get<unknown>(REMEMBERED_STARTER_KEY);
+    return typeof value === 'string' ? value : null;
+  }
+
+  /**
+   * The active model (see the top of this file); `chosen` is false while it is only the default
+   * starter because nothing was chosen.
+   */
   async activeModel(): Promise<ModelChoice> {
-    const choice = await chooseActiveModel(workspaceStore(this.workspaceFolder()), this.findStarter);
+    const store = workspaceStore(this.workspaceFolder());
+    const choice = await chooseActiveModel(store, this.starters, store ? null : this.rememberedStarter());
     if (choice.warning && choice.warning !== this.shownModelWarning) {
       this.host.log.warn(choice.warning);
       void vscode.window.showWarningMessage(`Lesion Lab: ${choice.warning}.`);
@@ -90,15 +117,81 @@ export class ModelRuntime implements vscode.Disposable {
     return choice;
   }
 
+  /** The task starters shipped with the extension (a card that cannot be read is logged and left out). */
+  async shippedStarters(): Promise<ShippedStarter[]> {
+    const models = findModelsDir(this.context.extensionUri.fsPath);
+    if (!models) return [];
+    const { starters, problems } = await listShippedStarters(models);
+    for (const p of problems) this.host.log.warn(`starter models: ${p}`);
+    return starters;
+  }
+
+  /**
+   * Makes the shipped starter `name` the active model: in the workspace store's active.json, or
+   * without a workspace folder in the workspace state.
+   * @throws the store's error when active.json cannot be written.
+   */
+  async rememberStarter(name: string): Promise<void> {
+    const store = workspaceStore(this.workspaceFolder());
+    if (store) await store.setActiveStarter(name);
+    else await this.context.workspaceState.update(REMEMBERED_STARTER_KEY, name);
+    this.host.log.info(`starter model ${name} is now active (${store ? store.activePath : 'remembered for this window'})`);
+  }
+
+  /**
+   * The model `what` runs with. While nothing is chosen (a workspace without a model), asks which
+   * shipped starter fits, the one suggested for the image first, and remembers the answer; later
+   * calls use it without asking.
+   * @param suggest - the starter that suits the image(s) at hand, or null when there is none to look at.
+   * @returns undefined when the question was dismissed (after a message saying `what` was cancelled).
+   */
+  async modelToRun(what: string, suggest: () => Promise<StarterSuggestion | null>): Promise<ModelChoice | undefined> {
+    const current = await this.activeModel();
+    if (current.chosen) return current;
+    const starters = await this.shippedStarters();
+    if (starters.length === 0) {
+      this.host.log.info(`${what}: no task starter models are shipped; the default starter ${current.version} runs`);
+      return current;
+    }
+    let suggestion: StarterSuggestion | null = null;
+    try {
+      suggestion = await suggest();
+    } catch (err) {
+      this.host.log.warn(`${what}: no starter suggestion (${errorText(err)})`);
+    }
+    const picked = await askForStarter(starters, suggestion, what);
+    if (picked === undefined) {
+      this.host.log.info(`${what}: cancelled, no starter model chosen`);
+      void vscode.window.showInformationMessage(`Lesion Lab: ${what} cancelled: no model chosen. Run it again to choose a starter model, or use Lesion Lab: Select Model.`);
+      return undefined;
+    }
+    try {
+      await this.rememberStarter(picked);
+    } catch (err) {
+      const text = `the choice of starter ${picked} could not be remembered (${errorText(err)}); it is used this time`;
+      this.host.log.warn(text);
+      void vscode.window.showWarningMessage(`Lesion Lab: ${text}.`);
+    }
+    const choice = await chosenStarter(this.starters, picked);
+    await this.refreshModelStatus();
+    return choice;
+  }
+
   /** Re-reads which model is active (store pointer or starter) and updates the status bar. */
   async refreshModelStatus(): Promise<void> {
     try {
       const m = await this.activeModel();
       this.status.modelVersion = m.version;
-      this.status.modelSource = m.source === 'starter' ? 'starter model shipped with Lesion Lab' : m.dir;
+      this.status.chosen = m.chosen;
+      this.status.modelSource = !m.chosen
+        ? 'no model chosen yet: the first Segment Lesion asks which shipped starter fits'
+        : m.source === 'starter'
+          ? 'starter model shipped with Lesion Lab'
+          : m.dir;
     } catch {
       this.status.modelVersion = null;
       this.status.modelSource = null;
+      this.status.chosen = true;
     }
     this.onStateChange();
   }
@@ -175,13 +268,19 @@ export class ModelRuntime implements vscode.Disposable {
 
   /**
    * Runs `body` as the one model job (Segment All Unreviewed), with the backend started and the
-   * active model loaded. Returns undefined, after a warning, when another model job runs.
+   * active model loaded (asked for, with `suggest`'s starter first, when none is chosen). Returns
+   * undefined, after a message, when another model job runs or the question was dismissed.
    */
-  async runSegmentationJob<T>(abort: AbortController, body: (engine: SegmentationEngine) => Promise<T>): Promise<T | undefined> {
+  async runSegmentationJob<T>(
+    abort: AbortController,
+    body: (engine: SegmentationEngine) => Promise<T>,
+    suggest: () => Promise<StarterSuggestion | null> = () => Promise.resolve(null),
+  ): Promise<T | undefined> {
     if (!this.claimJob('segmenting', abort)) return undefined;
     try {
+      const choice = await this.modelToRun('Segment All Unreviewed', suggest);
+      if (!choice) return undefined;
       const backend = await this.ensureBackend();
-      const choice = await this.activeModel();
       const model = await this.loadModel(choice);
       return await body({ model, modelVersion: choice.version, backendName: backend.name, settings: this.settings() });
     } finally {

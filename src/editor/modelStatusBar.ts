@@ -9,7 +9,7 @@ import { statusBarText, statusBarTooltip } from '../ml/modelText';
 export class ModelStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
 
-  /** @param command the command run on click (Select Model Version). */
+  /** @param command the command run on click (Select Model). */
   constructor(
     private readonly provider: LesionLabEditorProvider,
     command: string,

@@ -1,14 +1,18 @@
-// Select Model Version (a quick pick of the workspace's versions) and Show Model History (a
-// Markdown preview of every version, served by a text document content provider).
+// Select Model (a quick pick of the workspace's versions and the shipped starter models) and Show
+// Model History (a Markdown preview of every version, served by a text document content provider).
 
 import * as vscode from 'vscode';
 import { readCard } from '../ml/modelStore';
-import { workspaceStore } from '../ml/modelChoice';
+import { workspaceStore, type ModelChoice } from '../ml/modelChoice';
+import { starterPickItems, suggestStarter } from '../ml/starterModels';
 import type { ModelRuntime } from './modelRuntime';
 import { modelHistoryMarkdown, versionPickItems } from '../ml/modelText';
 import { errorText } from '../util/errorText';
 
 const HISTORY_SCHEME = 'lesion-lab-history';
+
+/** An entry of Select Model: a workspace version, a shipped starter, or a separator. */
+type ModelPickItem = vscode.QuickPickItem & { version?: string; starter?: string };
 
 export class ModelVersions implements vscode.Disposable {
   private historyText = '';
@@ -24,15 +28,21 @@ export class ModelVersions implements vscode.Disposable {
     });
   }
 
-  /** Select Model Version: a quick pick of the store's versions with their Dice and date. */
+  /**
+   * Select Model: a quick pick of the workspace store's versions (Dice, date) and of the starter
+   * models shipped with the extension (task and modality, held-out Dice). Without a workspace
+   * folder only the starters are offered (the choice is then remembered for the window).
+   * @returns the version ('v2') or starter ('ms-flair') made active, or undefined.
+   */
   async selectModelVersion(): Promise<string | undefined> {
     const store = workspaceStore(this.runtime.workspaceFolder());
-    if (!store) {
-      void vscode.window.showErrorMessage('Lesion Lab: model versions live in the workspace (<folder>/.lesion-lab/models); open a folder first.');
-      return undefined;
-    }
-    const history = await store.history();
-    if (history.length === 0) {
+    const history = store ? await store.history() : [];
+    const starters = await this.runtime.shippedStarters();
+    if (history.length === 0 && starters.length === 0) {
+      if (!store) {
+        void vscode.window.showErrorMessage('Lesion Lab: model versions live in the workspace (<folder>/.lesion-lab/models); open a folder first.');
+        return undefined;
+      }
       let starter: string;
       try {
         starter = `the starter model (${(await this.runtime.activeModel()).version})`;
@@ -42,23 +52,47 @@ export class ModelVersions implements vscode.Disposable {
       void vscode.window.showInformationMessage(`Lesion Lab: no fine-tuned versions in this workspace yet; ${starter} is in use.`);
       return undefined;
     }
-    const items = versionPickItems(history);
-    const picked = await vscode.window.showQuickPick(items, { title: 'Lesion Lab: active model version', placeHolder: 'Pick the model that Segment Lesion and Fine-tune start from' });
-    if (!picked) return undefined;
+    let active: ModelChoice | null = null;
+    try {
+      active = await this.runtime.activeModel();
+    } catch {
+      // No model runs now: nothing is marked active.
+    }
+    const doc = this.runtime.host.documentFor();
+    const image = doc?.session && !doc.session.image.rgb ? doc.session.image : null;
+    const items: ModelPickItem[] = [];
+    if (history.length > 0) {
+      items.push({ label: 'Fine-tuned in this workspace', kind: vscode.QuickPickItemKind.Separator });
+      items.push(...versionPickItems(history));
+    }
+    if (starters.length > 0) {
+      items.push({ label: 'Starter models shipped with Lesion Lab', kind: vscode.QuickPickItemKind.Separator });
+      items.push(...starterPickItems(starters, { suggested: image ? suggestStarter(image).name : null, active: active?.chosen ? active.starterName : null }));
+    }
+    const placeHolder = store
+      ? 'Pick the model that Segment Lesion and Fine-tune start from'
+      : 'Pick the starter model that Segment Lesion uses in this window (open a folder to keep fine-tuned versions)';
+    const picked = await vscode.window.showQuickPick(items, { title: 'Lesion Lab: active model', placeHolder, matchOnDescription: true });
+    if (!picked || (picked.version === undefined && picked.starter === undefined)) return undefined;
     const busy = this.runtime.busyMessage();
     if (busy) {
       void vscode.window.showWarningMessage(busy);
       return undefined;
     }
     try {
-      await store.setActive(picked.version);
+      if (picked.version !== undefined) {
+        if (!store) return undefined;
+        await store.setActive(picked.version);
+        this.runtime.host.log.info(`model ${picked.version} is now active (${store.root})`);
+      } else if (picked.starter !== undefined) {
+        await this.runtime.rememberStarter(picked.starter);
+      }
     } catch (err) {
       void vscode.window.showErrorMessage(`Lesion Lab: ${errorText(err)}`);
       return undefined;
     }
-    this.runtime.host.log.info(`model ${picked.version} is now active (${store.root})`);
     await this.runtime.refreshModelStatus();
-    return picked.version;
+    return picked.version ?? picked.starter;
   }
 
   /** Show Model History: a Markdown preview of every version (and a summary in the output channel). */
@@ -67,7 +101,8 @@ export class ModelVersions implements vscode.Disposable {
     const history = store ? await store.history() : [];
     let starter: Awaited<ReturnType<typeof readCard>> | null;
     try {
-      starter = await readCard(this.runtime.findStarter());
+      const active = await this.runtime.activeModel();
+      starter = active.source === 'starter' ? active.card : await readCard(this.runtime.findStarter());
     } catch {
       starter = null;
     }

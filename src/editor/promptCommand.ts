@@ -1,12 +1,14 @@
 // The Prompt tool on the host: the webview sends the current object's prompts (clicks and boxes,
-// voxel indices); the host runs click-guided segmentation (src/interactive) on the document's
+// voxel indices); the host runs click-guided segmentation (the shipped prompt model,
+// src/ml/promptModel.ts, else the star-shaped method of src/interactive) on the document's
 // image at full precision and shows the object's 0/1 mask as the pending proposal; Accept writes
 // it into the selected label as one undoable edit, honouring locked labels and the overwrite
 // policy; Reject drops it. The computation runs here, not in the webview, because the host holds
 // the image unconverted (the webview may hold a 16-bit or half-float copy) and the model's map.
 
 import * as vscode from 'vscode';
-import { segmentFromPrompts, PromptError, type Prompts } from '../interactive';
+import { PromptError, type Prompts } from '../interactive';
+import { segmentPromptedObject, type PromptModel } from '../ml/promptModel';
 import type { LabelArray } from '../protocol/labelDelta';
 import type { AcceptPromptMessage, OverwriteMode, PromptMessage, PromptTarget } from '../protocol/messages';
 import type { LabelDocument } from './labelDocument';
@@ -21,6 +23,8 @@ export const PROMPT_PROPOSAL_SOURCE = 'prompts';
 export interface PromptHost {
   provider: LesionLabEditorProvider;
   log: vscode.LogOutputChannel;
+  /** The prompt model (with its backend started), or null to use the star-shaped method; loaded at the first prompt. */
+  loadPromptModel?: () => Promise<PromptModel | null>;
 }
 
 /** The object being prompted on one document. */
@@ -44,6 +48,8 @@ export interface PromptRunResult {
   refined: boolean;
   /** Whether a model's probability map was used as the prior. */
   usedPrior: boolean;
+  /** Which method segmented the object (none when the prompts were cleared). */
+  method: 'prompt model' | 'star-shaped' | 'none';
 }
 
 /** What accepting a prompt proposal did. */
@@ -101,6 +107,7 @@ export class PromptSegmenter implements vscode.Disposable {
   /** A model's probability map of the document, taken from its proposal when prompting started. */
   private readonly priors = new WeakMap<LabelDocument, Float32Array>();
   private readonly disposables: vscode.Disposable[] = [];
+  private promptModel: Promise<PromptModel | null> | undefined;
 
   /**
    * @param onPromptProposal - called when a prompt proposal replaces what was shown (the model
@@ -113,14 +120,25 @@ export class PromptSegmenter implements vscode.Disposable {
     this.disposables.push(host.provider.onDidReceivePrompt((request) => this.onRequest(request)));
   }
 
-  private onRequest({ document, message }: PromptRequest): void {
+  private async onRequest({ document, message }: PromptRequest): Promise<void> {
     try {
-      if (message.type === 'prompt') this.segment(document, message);
+      if (message.type === 'prompt') this.segment(document, message, await this.loadedPromptModel());
       else this.accept(document, message);
     } catch (err) {
       this.host.log.error(`${document.fileName}: Prompt tool: ${errorText(err)}`);
       this.host.provider.postToWebviews(document, { type: 'status', text: `Prompt: ${errorText(err)}`, level: 'warning' });
     }
+  }
+
+  /** The prompt model, loaded once; null (star-shaped method) when there is none or it failed to load (logged). */
+  private loadedPromptModel(): Promise<PromptModel | null> {
+    const load = this.host.loadPromptModel;
+    if (!load) return Promise.resolve(null);
+    this.promptModel ??= load().catch((err: unknown) => {
+      this.host.log.error(`prompt model: ${errorText(err)}; the Prompt tool uses the star-shaped method`);
+      return null;
+    });
+    return this.promptModel;
   }
 
   /** Whether `document` shows a prompt proposal awaiting Accept or Reject. */
@@ -133,7 +151,7 @@ export class PromptSegmenter implements vscode.Disposable {
    * object when the prompts are empty).
    * @throws PromptError for prompts the segmentation refuses (e.g. only negative points).
    */
-  segment(document: LabelDocument, message: PromptMessage): PromptRunResult {
+  segment(document: LabelDocument, message: PromptMessage, promptModel: PromptModel | null = null): PromptRunResult {
     const session = document.session;
     if (!session) throw new PromptError(`${document.fileName} is not open`);
     const provider = this.host.provider;
@@ -144,18 +162,18 @@ export class PromptSegmenter implements vscode.Disposable {
         this.objects.delete(document);
         provider.clearOverlay(document, 'probability');
       }
-      return { objectId: message.objectId, voxelCount: 0, ms: 0, refined: false, usedPrior: false };
+      return { objectId: message.objectId, voxelCount: 0, ms: 0, refined: false, usedPrior: false, method: 'none' };
     }
     if (!old) this.takeModelPrior(document);
     const prior = this.priors.get(document);
     const image = session.image;
     const refine = old !== undefined && old.objectId === message.objectId && addsOnePoint(old.prompts, prompts);
     const t0 = performance.now();
-    const result = segmentFromPrompts(
-      { values: image.data, dims: image.dims, spacingMm: image.spacingMm },
-      prompts,
-      { previous: refine ? old.mask : undefined, prior },
-    );
+    const result = segmentPromptedObject({ values: image.data, dims: image.dims, spacingMm: image.spacingMm }, prompts, {
+      previous: refine ? old.mask : undefined,
+      prior,
+      promptModel: promptModel ?? undefined,
+    });
     let voxelCount = 0;
     for (let v = 0; v < result.mask.length; v++) voxelCount += result.mask[v];
     this.objects.set(document, { objectId: message.objectId, prompts, mask: result.mask, voxelCount, target: message.target });
@@ -176,10 +194,11 @@ export class PromptSegmenter implements vscode.Disposable {
     // Segmentation plus building and posting the overlay: the host's part of a click.
     const ms = performance.now() - t0;
     const text = `Prompt: ${Math.round(ms)} ms, ${voxelCount.toLocaleString('en-US')} voxels`;
-    const detail = `${prompts.points.length} point(s), ${prompts.boxes.length} box(es)${refine ? ', refined' : ''}${prior ? ', model prior' : ''}`;
+    const usedPrior = prior !== undefined && result.method === 'star-shaped';
+    const detail = `${result.method} method, ${prompts.points.length} point(s), ${prompts.boxes.length} box(es)${refine ? ', refined' : ''}${usedPrior ? ', model prior' : ''}`;
     this.host.log.info(`${document.fileName}: ${text} (${detail}; ROI ${result.roi.min.join(',')}…${result.roi.max.join(',')})`);
     provider.postToWebviews(document, { type: 'status', text: `${text}. Accept (Shift+A) or Reject (Shift+X); Backspace removes the last prompt, Esc clears them.`, level: 'info' });
-    return { objectId: message.objectId, voxelCount, ms, refined: refine, usedPrior: prior !== undefined };
+    return { objectId: message.objectId, voxelCount, ms, refined: refine, usedPrior, method: result.method };
   }
 
   /** Keeps the model's probability map shown now (a Segment Lesion proposal) as the prior. */

@@ -7,6 +7,7 @@ import type { LabelDocument } from './labelDocument';
 import type { ModelRuntime } from './modelRuntime';
 import { float32Buffer, lockedLabelValues, mapRange, proposalDelta } from '../labels/proposal';
 import { PROMPT_PROPOSAL_SOURCE, PromptSegmenter } from './promptCommand';
+import type { PromptModel } from '../ml/promptModel';
 import { errorText } from '../util/errorText';
 
 export const PROPOSAL_LABEL_VALUE = 1;
@@ -48,7 +49,17 @@ export class ProposalStore implements vscode.Disposable {
 
   constructor(private readonly runtime: ModelRuntime) {
     // A prompt proposal replaces a model proposal on screen: the hidden one is dropped.
-    this.prompts = new PromptSegmenter(runtime.host, (doc) => this.proposals.delete(doc));
+    const loadPromptModel = async (): Promise<PromptModel | null> => {
+      const { findShippedModelDir } = await import('../ml/modelStore');
+      const dir = findShippedModelDir('prompt');
+      if (!dir) return null;
+      await runtime.ensureBackend();
+      const { loadPromptModel: load } = await import('../ml/promptModel');
+      const model = await load(dir);
+      runtime.host.log.info(`Prompt tool: prompt model ${dir} (${model.network.paramCount.toLocaleString('en-US')} parameters)`);
+      return model;
+    };
+    this.prompts = new PromptSegmenter({ ...runtime.host, loadPromptModel }, (doc) => this.proposals.delete(doc));
   }
 
   /** Whether `doc` shows a model proposal waiting for Accept or Reject. */

@@ -1,6 +1,7 @@
-// Segment Lesion: runs the active model on the document's image in a cancellable notification and
-// shows the proposal (probability and uncertainty maps) for Accept or Reject. It yields to the
-// event loop between patches, so the extension host stays responsive; one patch is synchronous.
+// Segment Lesion: runs the active model (asking which starter fits when the workspace has none yet)
+// on the document's image in a cancellable notification and shows the proposal (probability and
+// uncertainty maps) for Accept or Reject. It yields to the event loop between patches, so the
+// extension host stays responsive; one patch is synchronous.
 
 import * as vscode from 'vscode';
 import { NoModelError } from '../ml/modelChoice';
@@ -48,6 +49,9 @@ export async function segmentLesion(
   runtime.claimJob('segmenting', abort);
   const log = runtime.host.log;
   try {
+    // In a workspace without a model, the first Segment Lesion asks which starter fits (remembered).
+    const choice = await runtime.modelToRun('Segment Lesion', async () => (await import('../ml/starterModels')).suggestStarter(image));
+    if (!choice) return undefined;
     return await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Lesion Lab: Segment Lesion (${doc.fileName})`, cancellable: true },
       async (progress, token) => {
@@ -55,7 +59,6 @@ export async function segmentLesion(
         try {
           progress.report({ message: 'starting the backend…' });
           const backend = await runtime.ensureBackend();
-          const choice = await runtime.activeModel();
           progress.report({ message: `loading model ${choice.version}…` });
           const model = await runtime.loadModel(choice);
           const { segmentVolume, DEFAULT_TTA_FLIPS } = await import('../ml/inference');

@@ -2,7 +2,8 @@
 
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { labelBitsOf, type LabelArray } from '../protocol/labelDelta';
-import type { LabelTableEntry, MaskInfo } from '../protocol/messages';
+import type { LabelTableEntry } from '../protocol/messages';
+import type { MaskInfo } from './maskLoading';
 import { validateLabelTable } from '../protocol/validate';
 import type { PriorProvenance } from './labelModel';
 import type { FileStamp } from './maskFiles';

@@ -10,11 +10,10 @@ import { encodeMaskLike, readNifti, voxelVolumeMm3, type NiftiImage } from '../n
 import { writeFileAtomic } from '../util/atomicWrite';
 import { nodeAtomicWriteFs, writeFilesAtomically, type AtomicWriteFs } from '../util/writeFilesAtomically';
 import { labelBitsOf, type LabelArray } from '../protocol/labelDelta';
-import type { MaskInfo } from '../protocol/messages';
 import { LabelModel } from './labelModel';
 import { decodeBackup, encodeBackup } from './labelBackup';
 import { isSameFile, maskLocationProblem, sha256OfFile, sidecarOverwriteProblem, stampOfFile, type FileStamp, type MaskLocationRule } from './maskFiles';
-import { loadLabels, type MaskProblem, type MaskProblemChoice } from './maskLoading';
+import { loadLabels, type MaskInfo, type MaskProblem, type MaskProblemChoice } from './maskLoading';
 import { maskPathFor, sidecarPathFor } from './maskPath';
 import { buildSidecar, sidecarToText, type MaskSidecar } from './sidecar';
 import { completeSidecarForSave, type AcceptedProposal } from '../dataset/review';

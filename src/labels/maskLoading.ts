@@ -5,13 +5,33 @@ import { promises as fsp } from 'node:fs';
 import { basename } from 'node:path';
 import { checkSameGrid, readNifti, type NiftiImage } from '../nifti';
 import type { LabelArray } from '../protocol/labelDelta';
-import type { LabelTableEntry, MaskInfo, MaskStatus } from '../protocol/messages';
+import type { LabelTableEntry } from '../protocol/messages';
 import { completeLabelTable, defaultLabelTable, type PriorProvenance } from './labelModel';
 import { labelsFromMaskData, resampleLabelsToGrid } from './maskGrid';
 import { fileExists } from './maskFiles';
 import { sidecarPathFor } from './maskPath';
 import { parseSidecar } from './sidecar';
 import { errorText } from '../util/errorText';
+
+/** What happened to the mask file when the image was opened. */
+export type MaskStatus =
+  /** A mask existed on the same grid and was loaded. */
+  | 'loaded'
+  /** No mask file yet; labels start empty and Save creates one. */
+  | 'new'
+  /** A mask existed on a different grid and the user chose to ignore it (Save overwrites it). */
+  | 'ignored'
+  /** A mask on a different grid was resampled (nearest neighbour, via the affines) onto the image grid. */
+  | 'resampled';
+
+/** Where the labels come from and why the document may be read-only. */
+export interface MaskInfo {
+  /** Absolute path of the mask file Save writes (may not exist yet). */
+  path: string;
+  status: MaskStatus;
+  /** Human-readable note for the user (e.g. how the grids differ), or null. */
+  message: string | null;
+}
 
 /** What the user chose for a mask that cannot be applied as it is. */
 export type MaskProblemChoice =

@@ -11,7 +11,7 @@
 //    lesion voxels and z-scored with their mean and standard deviation; MR and PET z-scored per
 //    image inside the foreground.
 import { readNifti } from '../nifti';
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 import { approximateQuantile, defaultPreprocessing, type Modality, type Preprocessing } from './preprocess';
 
 /** Error raised for unusable inputs to the automatic configuration. */

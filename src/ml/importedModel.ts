@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import { basename, join, normalize, isAbsolute } from 'node:path';
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 import { validatePreprocessing, type Preprocessing } from './preprocess';
 import { ModelStore, MAX_PATCH_SIDE_VOXELS, ModelStoreError, type ModelCard, type StoredVersion } from './modelStore';
 

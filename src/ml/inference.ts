@@ -4,7 +4,9 @@
 // grid, threshold, drop small lesions and list the rest.
 import * as tf from '@tensorflow/tfjs';
 import { basename } from 'node:path';
-import { boundingBox, cropVolume, extractPatch, pasteVolume, patchGrid, slidingWindowInfer, voxelCount, type Vec3 } from '../volume/patches';
+import { boundingBox, cropVolume, extractPatch, pasteVolume } from '../volume/boxes';
+import { patchGrid, slidingWindowInfer } from '../volume/slidingWindow';
+import { voxelCount, type Vec3 } from '../volume/vec3';
 import { resampleLinear, resampleNearest, dimsForSpacing, MAX_RESAMPLED_VOXELS } from '../volume/resample';
 import { normalizeIntensity, type Preprocessing } from './preprocess';
 import { voxelVolumeMm3 } from '../nifti/affine';
@@ -12,6 +14,7 @@ import { connectedComponents, removeSmallLesions, type Connectivity, type Lesion
 import { MAX_PATCH_SIDE_VOXELS, ModelStoreError, readCard } from './modelStore';
 import { createUNet3d, loadUNet3d, type UNet3d, type UNet3dConfig } from './network';
 import { spatialMultiple } from './network/config';
+import { inferenceWindow } from './inferenceWindow';
 import { isImportedNetworkSpec, loadImportedNetwork, type ImportedNetwork } from './importedModel';
 import { errorText } from '../util/errorText';
 
@@ -37,6 +40,13 @@ export interface SegmentationModel {
   version?: string;
   /** Post-processing from the card: keep only the N largest lesions (chosen on validation cases). */
   postprocessing?: ModelPostprocessing;
+  /**
+   * Set when the network's output at a voxel depends only on the voxels around it (batch norm
+   * with running statistics, or no normalisation; not instance norm, whose statistics span the
+   * window), so that inference may use windows larger than patchSizeVoxels whose sides are
+   * multiples of `multiple` (2^(levels−1)). Absent: the card's window only.
+   */
+  windowGrowth?: { multiple: number };
 }
 
 /** card.json `postprocessing`: what Segment Lesion does after thresholding. */
@@ -92,7 +102,15 @@ export async function loadSegmentationModel(dir: string): Promise<LoadedModel> {
       `${dir}: card.json's patchSizeVoxels [${card.patchSizeVoxels.join(',')}] must be multiples of ${multiple} for the ${network.config.levels}-level network in model.json`,
     );
   }
-  return { network, dir, version: card.version, patchSizeVoxels: card.patchSizeVoxels, preprocessing: card.preprocessing, postprocessing: cardPostprocessing(card) };
+  return {
+    network,
+    dir,
+    version: card.version,
+    patchSizeVoxels: card.patchSizeVoxels,
+    preprocessing: card.preprocessing,
+    postprocessing: cardPostprocessing(card),
+    windowGrowth: network.config.normalization === 'instance' ? undefined : { multiple },
+  };
 }
 
 /**
@@ -149,6 +167,12 @@ export interface SegmentOptions {
   overlap?: number;
   /** Skip windows with no foreground (body / brain) voxel; default true. */
   skipBackground?: boolean;
+  /**
+   * Let a network with {@link SegmentationModel.windowGrowth} run on windows larger than its card's
+   * (src/ml/inferenceWindow.ts: fewer windows, as much context or more); default true. False keeps
+   * the card's window (the speed benchmark compares both).
+   */
+  growWindow?: boolean;
   /** Called after each window with (windows done, windows in total). */
   onProgress?: (done: number, total: number) => void;
   /** Cancels between windows. */
@@ -173,6 +197,8 @@ export interface Segmentation {
   windowsPredicted: number;
   /** Grid the network ran on (differs from the source when resampled). */
   workDims: Vec3;
+  /** The window slid over the grid: the card's, or a larger one (see {@link SegmentOptions.growWindow}). */
+  windowSize: Vec3;
 }
 
 function validateOptions(opts: SegmentOptions): Required<Omit<SegmentOptions, 'onProgress' | 'signal'>> {
@@ -187,7 +213,7 @@ function validateOptions(opts: SegmentOptions): Required<Omit<SegmentOptions, 'o
     throw new InferenceError(`ttaFlips must be a non-empty list of axis lists (axes 0, 1, 2), got ${JSON.stringify(ttaFlips)}`);
   }
   const connectivity = opts.connectivity ?? 26;
-  return { threshold, minLesionMm3, overlap, ttaFlips, connectivity, skipBackground: opts.skipBackground ?? true };
+  return { threshold, minLesionMm3, overlap, ttaFlips, connectivity, skipBackground: opts.skipBackground ?? true, growWindow: opts.growWindow ?? true };
 }
 
 /** Tensor axes of a patch `[B, D=z, H=y, W=x, C]` for volume axes 0 = x, 1 = y, 2 = z. */
@@ -306,10 +332,14 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
   const norm = normalizeIntensity(image.data, model.preprocessing);
   const values = resample ? resampleLinear(norm.values, dims, workDims) : norm.values;
   const foreground = resample ? resampleNearest(norm.foreground, dims, workDims) : norm.foreground;
-  const patchSize = model.patchSizeVoxels;
   // Work only inside the foreground's bounding box (plus a margin): air around a head or body
   // holds no lesion, and on a skull-stripped brain it is most of the grid.
   const box = o.skipBackground ? boundingBox(foreground, workDims, FOREGROUND_MARGIN_VOXELS) : { start: [0, 0, 0] as Vec3, size: workDims };
+  // A network without statistics over the window may cover the box in fewer, larger windows.
+  const patchSize =
+    box && o.growWindow && model.windowGrowth
+      ? inferenceWindow(model.patchSizeVoxels, box.size, { windowIndependent: true, multiple: model.windowGrowth.multiple, overlap: o.overlap })
+      : model.patchSizeVoxels;
   const m = values.length;
   let probability: Float32Array = new Float32Array(m);
   let uncertainty: Float32Array = new Float32Array(m);
@@ -372,5 +402,5 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
     minLesionMm3: o.minLesionMm3,
     connectivity: o.connectivity,
   });
-  return { labels: mask, probability, uncertainty, lesions, windowsTotal, windowsPredicted, workDims };
+  return { labels: mask, probability, uncertainty, lesions, windowsTotal, windowsPredicted, workDims, windowSize: patchSize };
 }

@@ -1,6 +1,6 @@
 // Segmentation metrics and lesion bookkeeping: overlap scores (Dice, precision, recall), connected
 // components, the lesion list and the minimum-lesion-size filter. Pure; any value > 0 is lesion.
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 
 /** Error raised for mismatched sizes or invalid options. */
 export class MetricsError extends Error {

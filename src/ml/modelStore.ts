@@ -1,5 +1,7 @@
 // Versioned model store: `<root>/v1`, `<root>/v2`, … each holding the network files plus
-// card.json, and `<root>/active.json` pointing at the version in use. Nothing is overwritten: a
+// card.json, and `<root>/active.json` pointing at the model in use: a version of the store
+// (`{"version": "v2"}`) or a starter model shipped with the extension (`{"starter": "ms-flair"}`,
+// the folder name under media/models). Nothing is overwritten: a
 // new version is written into a hidden temporary folder and renamed into place only once it is
 // complete, and active.json is replaced atomically, so a cancelled or killed run leaves the
 // previous version intact and active.
@@ -7,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite';
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 import { validatePreprocessing, type Preprocessing } from './preprocess';
 import { DEFAULT_UNET3D_CONFIG, spatialMultiple } from './network/config';
 
@@ -67,6 +69,8 @@ export interface StoredVersion {
 }
 
 const VERSION_RE = /^v(\d+)$/;
+/** A shipped starter's folder name under media/models ('ms-flair', 'sarcoma-mr-t1'): no path, no dots. */
+export const STARTER_NAME_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /**
  * Longest side of a model's window. The network's activations grow with the window's volume;
@@ -227,24 +231,34 @@ export class ModelStore {
   }
 
   /**
-   * The active version, or why active.json cannot be used (`problem`, one sentence naming the
-   * file). A missing active.json is no problem: the store simply has no active version.
+   * What active.json points at: a version of the store (`active`), a shipped starter model by its
+   * folder name (`starter`, checked for form only: whether it is shipped is the caller's to check),
+   * or why active.json cannot be used (`problem`, one sentence naming the file). A missing
+   * active.json is no problem: nothing was chosen in this store yet.
    */
-  async activeOrProblem(): Promise<{ active: StoredVersion | null; problem: string | null }> {
-    const none = (problem: string) => ({ active: null, problem });
+  async activeOrProblem(): Promise<{ active: StoredVersion | null; starter: string | null; problem: string | null }> {
+    const none = (problem: string) => ({ active: null, starter: null, problem });
     let text: string;
     try {
       text = await fsp.readFile(this.activePath, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { active: null, problem: null };
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { active: null, starter: null, problem: null };
       return none(`${this.activePath} cannot be read (${(e as Error).message})`);
     }
-    let name: unknown;
+    let pointer: { version?: unknown; starter?: unknown } | null;
     try {
-      name = (JSON.parse(text) as { version?: unknown } | null)?.version;
+      pointer = JSON.parse(text) as { version?: unknown; starter?: unknown } | null;
     } catch (e) {
       return none(`${this.activePath} is not valid JSON (${(e as Error).message})`);
     }
+    const starter = pointer?.starter;
+    if (pointer?.version === undefined && starter !== undefined) {
+      if (typeof starter !== 'string' || !STARTER_NAME_RE.test(starter)) {
+        return none(`${this.activePath} names starter ${JSON.stringify(starter)}, not the folder name of a shipped starter model (e.g. "ms-flair")`);
+      }
+      return { active: null, starter, problem: null };
+    }
+    const name = pointer?.version;
     if (typeof name !== 'string' || !VERSION_RE.test(name)) {
       return none(`${this.activePath} names ${JSON.stringify(name ?? null)}, not a version of this store (v1, v2, …)`);
     }
@@ -252,7 +266,7 @@ export class ModelStore {
     try {
       const [realDir, realRoot] = await Promise.all([fsp.realpath(dir), fsp.realpath(this.root)]);
       if (dirname(realDir) !== realRoot) return none(`${this.activePath} names ${name}, but ${dir} is outside the model store (it leads to ${realDir})`);
-      return { active: { version: name, dir, card: await readCard(dir) }, problem: null };
+      return { active: { version: name, dir, card: await readCard(dir) }, starter: null, problem: null };
     } catch (e) {
       return none(`${this.activePath} names ${name}, but ${dir} cannot be used (${(e as Error).message})`);
     }
@@ -270,6 +284,17 @@ export class ModelStore {
     await fsp.mkdir(this.root, { recursive: true });
     await writeFileAtomic(this.activePath, `${JSON.stringify({ version, updatedAt: new Date().toISOString() }, null, 2)}\n`);
     return { version, dir, card };
+  }
+
+  /**
+   * Makes the shipped starter model `name` (its folder under media/models) the active model, so
+   * that Segment Lesion and Fine-tune use it until another version or starter is chosen.
+   * @throws ModelStoreError for a name that is not a starter folder name.
+   */
+  async setActiveStarter(name: string): Promise<void> {
+    if (!STARTER_NAME_RE.test(name)) throw new ModelStoreError(`a starter model is named by its folder under media/models (e.g. "ms-flair"); got ${JSON.stringify(name)}`);
+    await fsp.mkdir(this.root, { recursive: true });
+    await writeFileAtomic(this.activePath, `${JSON.stringify({ starter: name, updatedAt: new Date().toISOString() }, null, 2)}\n`);
   }
 
   /** All versions with which one is active, oldest first. */
@@ -351,13 +376,20 @@ export function workspaceModelRoot(workspaceDir: string): string {
  * @throws ModelStoreError when it cannot be found.
  */
 export function findStarterModelDir(from: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string {
+  const dir = findShippedModelDir('starter', from);
+  if (!dir) throw new ModelStoreError(`starter model not found in media/models/starter above ${from}; run npm run train:starter`);
+  return dir;
+}
+
+/** The shipped model folder media/models/<name> (with a card.json) above `from`, or null. */
+export function findShippedModelDir(name: string, from: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string | null {
   let dir = resolve(from);
   for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'media', 'models', 'starter');
+    const candidate = join(dir, 'media', 'models', name);
     if (existsSync(join(candidate, 'card.json'))) return candidate;
     const up = dirname(dir);
     if (up === dir) break;
     dir = up;
   }
-  throw new ModelStoreError(`starter model not found in media/models/starter above ${from}; run npm run train:starter`);
+  return null;
 }

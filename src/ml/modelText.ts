@@ -9,8 +9,10 @@ import type { TrainingProgress } from './training';
 export interface ModelStatus {
   /** Backend in use ('wasm', 'tensorflow', 'cpu'), or null before it was started. */
   backendName: string | null;
-  /** Active model version ('v2', 'starter'), or null when there is none. */
+  /** Active model version ('v2', 'ms-flair', 'starter'), or null when there is none. */
   modelVersion: string | null;
+  /** False while no model was chosen (the default starter would run; the first Segment Lesion asks). */
+  chosen?: boolean;
   /** A job in progress, shown with a spinning icon. */
   busy?: 'segmenting' | 'fine-tuning' | null;
 }
@@ -18,7 +20,7 @@ export interface ModelStatus {
 /** Status bar text, e.g. "$(beaker) wasm · model v2". */
 export function statusBarText(s: ModelStatus): string {
   const icon = s.busy ? '$(sync~spin)' : '$(beaker)';
-  const model = s.modelVersion === null ? 'no model' : `model ${s.modelVersion}`;
+  const model = s.modelVersion === null ? 'no model' : s.chosen === false ? 'model not chosen' : `model ${s.modelVersion}`;
   const parts = [s.backendName, model, s.busy ?? null].filter((p): p is string => p !== null && p !== '');
   return `${icon} ${parts.join(' · ')}`;
 }
@@ -28,7 +30,7 @@ export function statusBarTooltip(s: ModelStatus & { backendReason?: string | nul
   const lines = [
     s.backendName ? `Lesion Lab backend: ${s.backendReason ?? s.backendName}` : 'Lesion Lab backend: starts with the first Segment Lesion or Fine-tune',
     s.modelVersion ? `Active model: ${s.modelVersion}${s.modelSource ? ` (${s.modelSource})` : ''}` : 'No model: the starter model is missing and the workspace has no trained version',
-    'Click to choose the model version.',
+    'Click to choose the model (a fine-tuned version or a shipped starter).',
   ];
   return lines.join('\n');
 }

@@ -4,7 +4,7 @@
 // z-scored with their mean and standard deviation; MR and PET are z-scored inside the foreground
 // (body / brain) found by a threshold. Resampling to the
 // model's spacing is described here and done by src/volume/resample.
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 
 /** Modalities with their own normalisation. */
 export const MODALITIES = ['MR', 'CT', 'PET'] as const;

@@ -12,7 +12,7 @@
 import type { LabelBits } from './labelDelta';
 import type { WireLabelDelta } from './labelDeltaWire';
 
-/** Bumped when a message changes incompatibly; sent in `ready` and `init`. */
+/** Bumped when a message changes incompatibly; sent in `ready`. */
 export const PROTOCOL_VERSION = 1;
 
 // ───────────────────────────── shared value types ─────────────────────────────
@@ -95,26 +95,6 @@ export interface ViewerSettings {
   overwriteMode: OverwriteMode;
 }
 
-/** What happened to the mask file when the image was opened. */
-export type MaskStatus =
-  /** A mask existed on the same grid and was loaded. */
-  | 'loaded'
-  /** No mask file yet; labels start empty and Save creates one. */
-  | 'new'
-  /** A mask existed on a different grid and the user chose to ignore it (Save overwrites it). */
-  | 'ignored'
-  /** A mask on a different grid was resampled (nearest neighbour, via the affines) onto the image grid. */
-  | 'resampled';
-
-/** Where the labels come from and why the document may be read-only. */
-export interface MaskInfo {
-  /** Absolute path of the mask file Save writes (may not exist yet). */
-  path: string;
-  status: MaskStatus;
-  /** Human-readable note for the user (e.g. how the grids differ), or null. */
-  message: string | null;
-}
-
 /** Kinds of voxel-wise overlay maps. */
 export type OverlayKind = 'probability' | 'uncertainty';
 
@@ -180,39 +160,33 @@ export const HOST_COMMAND_IDS: readonly HostCommandId[] = [
 
 // ───────────────────────────── host → webview ─────────────────────────────
 
-/** The whole document, sent once in answer to `ready` (and again after a webview reload). */
+/**
+ * The whole document, sent once in answer to `ready` (and again after a webview reload): what
+ * the webview shows and edits, nothing more (the host keeps the rest).
+ */
 export interface InitMessage {
   type: 'init';
-  protocolVersion: number;
   /** Base name of the image, e.g. "case01.nii.gz". */
   fileName: string;
   /** [nx, ny, nz] of one frame. */
   dims: [number, number, number];
-  /** Voxel size along i, j, k in mm. */
-  spacingMm: [number, number, number];
-  /** Voxel (i, j, k) → world RAS+ mm, 16 numbers, row-major. */
+  /** Voxel (i, j, k) → world RAS+ mm, 16 numbers, row-major (the file's best affine). */
   affine: number[];
-  /** Which header transform the affine came from. */
-  affineSource: 'sform' | 'qform' | 'pixdim';
-  /** The file's NIfTI datatype name (e.g. 'int16'); `voxelType` is what `voxels` holds. */
-  datatype: string;
+  /** What `voxels` holds (RGB images: luminance). */
   voxelType: VoxelType;
   /** nx*ny*nz values of the current frame, i fastest, scaling applied. */
   voxels: ArrayBuffer;
-  /** RGB24/RGBA32 images only: interleaved colour bytes of the frame (`voxels` is luminance). */
-  rgb: { channels: 3 | 4; bytes: ArrayBuffer } | null;
   frameCount: number;
   frame: number;
   stats: IntensityStats;
   modality: ModalityHint;
-  /** Largest angle in degrees between a voxel axis and its nearest world axis (0 = not oblique). */
-  obliquityDeg: number;
   labels: WireLabelVolume;
   labelTable: LabelTableEntry[];
   /** When true the webview must not send `edit`; `readOnlyReason` says why. */
   readOnly: boolean;
   readOnlyReason: string | null;
-  mask: MaskInfo;
+  /** What the user should know about the mask file (e.g. how its grid differed), or null. */
+  maskMessage: string | null;
   settings: ViewerSettings;
 }
 

@@ -43,7 +43,7 @@ const HOST_MESSAGE_CHECKS: Readonly<Record<HostToWebviewMessage['type'], Check>>
     labels: isWireLabels,
     labelTable: Array.isArray,
     readOnly: isBool,
-    mask: isObject,
+    maskMessage: (v) => v === null || isString(v),
     settings: isObject,
     stats: isObject,
   }),

@@ -6,7 +6,7 @@
 // to source coordinate (j + 0.5)·n_in/n_out − 0.5, as scipy's grid_mode and torch's
 // align_corners=false). So the output's first voxel centre moves by half the spacing change,
 // and {@link resampledAffine} gives its affine.
-import type { Vec3 } from './patches';
+import type { Vec3 } from './vec3';
 
 /** Error raised for invalid resampling arguments. */
 export class ResampleError extends Error {

@@ -5,16 +5,17 @@
 // test-output/e2e-cases/. Uses its own run folder, so it can run beside test/e2e/vscode.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { CACHE_DIR, PROJECT_ROOT, ensureCodeServer, extensionId, freshProfile, installVsix, packageVsix, startCodeServer, tail, type ProfileDirs, type RunningCodeServer } from '../../scripts/e2e/codeServer';
+import { CACHE_DIR, PROJECT_ROOT, ensureCodeServer, freshProfile, installVsix, packageVsix, startCodeServer, tail, type ProfileDirs, type RunningCodeServer } from '../../scripts/e2e/codeServer';
 import { writeCropNifti } from '../../scripts/e2e/fixtures';
 import { readNifti, writeMaskLike } from '../../src/nifti';
 import { buildSidecar, sidecarToText } from '../../src/labels/sidecar';
 import { sharedDataPath } from '../helpers/sharedData';
 import { CHROMIUM_ARGS } from '../webview/harness';
+import { extensionLog, sleep, visibleText, waitFor } from './workbench';
 
 const CHROMIUM = '/usr/bin/chromium';
 const inCi = process.env.CI === 'true';
@@ -22,6 +23,8 @@ const OUT_DIR = join(PROJECT_ROOT, 'test-output/e2e-cases');
 const RUN_DIR = join(CACHE_DIR, 'e2e-cases');
 const FLAIR = (patient: string) => ['lesion', 'ms-flair-mni', patient, 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'];
 const CROP = { origin: [48, 68, 68] as const, size: [80, 80, 48] as const };
+/** The shipped starter the workspace's active.json names (the model version the proposals carry). */
+const CHOSEN_STARTER = 'ms-flair';
 
 function skipReason(): string | false {
   const data = sharedDataPath(...FLAIR('patient19'));
@@ -30,27 +33,6 @@ function skipReason(): string | false {
     return `${existsSync(CHROMIUM) ? data : CHROMIUM} not found`;
   }
   return false;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 300): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
-async function visibleText(page: Page, selector: string): Promise<string> {
-  return (await page.locator(selector).first().innerText({ timeout: 2000 }).catch(() => '')).replace(/\u00a0/g, ' ');
 }
 
 /** F1, type the command's palette text, check the highlighted row, Enter. */
@@ -118,21 +100,6 @@ async function colouredPixels(frame: Frame): Promise<number> {
   return n;
 }
 
-function extensionLog(profile: ProfileDirs): string[] {
-  const lines: string[] = [];
-  const id = extensionId();
-  const walk = (dir: string, inside: boolean): void => {
-    if (!existsSync(dir)) return;
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p, inside || name === id);
-      else if (inside && name.endsWith('.log')) lines.push(...readFileSync(p, 'utf8').split('\n').filter((l) => l.length > 0));
-    }
-  };
-  walk(join(profile.userDataDir, 'logs'), false);
-  return lines;
-}
-
 function sidecarOf(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 }
@@ -182,6 +149,10 @@ describe('real VS Code: the Lesion Lab Cases view, Segment All Unreviewed, Open 
       });
       writeFileSync(join(ws, 'done', `${name}_seg.json`), sidecarToText({ ...sidecar, lesionCount: 1 } as typeof sidecar));
     }
+    // The model chosen up front for this workspace, as Select Model (or the first Segment
+    // Lesion's starter question) records it: Segment All Unreviewed uses it without asking.
+    mkdirSync(join(ws, '.lesion-lab', 'models'), { recursive: true });
+    writeFileSync(join(ws, '.lesion-lab', 'models', 'active.json'), JSON.stringify({ starter: CHOSEN_STARTER }));
     server = await startCodeServer({ install, profile, workspaceDir: ws });
     context = await chromium.launchPersistentContext(join(RUN_DIR, 'chromium-profile-' + process.pid), {
       executablePath: CHROMIUM,
@@ -232,7 +203,7 @@ describe('real VS Code: the Lesion Lab Cases view, Segment All Unreviewed, Open 
     await sleep(500);
     await shot('segmented-all');
     summary.afterSegmentAll = rows;
-    assert.match(rows[0], /^cases\/a_p19\.nii\.gz: proposal ready · \d+ lesions? · [\d,]+ mm³ · starter · u \d\.\d{3}$/);
+    assert.match(rows[0], new RegExp(`^cases/a_p19\\.nii\\.gz: proposal ready · \\d+ lesions? · [\\d,]+ mm³ · ${CHOSEN_STARTER} · u \\d\\.\\d{3}$`));
     assert.match(rows[3], /^done\/d_p07\.nii\.gz: edited/, 'an edited case is not segmented');
     for (const name of ['a_p19', 'b_p26']) {
       assert.ok(existsSync(join(ws, 'cases', `${name}_proposal.nii.gz`)), `${name}_proposal.nii.gz saved`);
@@ -240,7 +211,7 @@ describe('real VS Code: the Lesion Lab Cases view, Segment All Unreviewed, Open 
       assert.ok(!existsSync(join(ws, 'cases', `${name}_seg.nii.gz`)), 'no mask is written by the queue');
       const sc = sidecarOf(join(ws, 'cases', `${name}_seg.json`));
       assert.equal(sc.reviewed, false);
-      assert.equal((sc.proposal as { modelVersion: string }).modelVersion, 'starter');
+      assert.equal((sc.proposal as { modelVersion: string }).modelVersion, CHOSEN_STARTER);
     }
     assert.ok(!existsSync(join(ws, 'done', 'd_p07_proposal.nii.gz')));
   });
@@ -282,13 +253,13 @@ describe('real VS Code: the Lesion Lab Cases view, Segment All Unreviewed, Open 
     await sleep(500);
     await shot('reviewed');
     summary.afterReview = rows;
-    assert.match(rows[0], /^cases\/a_p19\.nii\.gz: reviewed · \d+ lesions? · [\d,]+ mm³ · starter · u \d\.\d{3}$/);
+    assert.match(rows[0], new RegExp(`^cases/a_p19\\.nii\\.gz: reviewed · \\d+ lesions? · [\\d,]+ mm³ · ${CHOSEN_STARTER} · u \\d\\.\\d{3}$`));
     assert.match(rows[1], /^cases\/b_p26\.nii\.gz: proposal ready/);
     const sc = sidecarOf(join(ws, 'cases', 'a_p19_seg.json')) as { reviewed: boolean; correction?: { dice: number; modelVersion: string; addedVoxels: number; removedVoxels: number }; lesionCount?: number; provenance: { modelVersion: string } };
     assert.equal(sc.reviewed, true);
-    assert.equal(sc.provenance.modelVersion, 'starter');
+    assert.equal(sc.provenance.modelVersion, CHOSEN_STARTER);
     assert.ok(sc.correction, 'the correction effort is recorded');
-    assert.equal(sc.correction.modelVersion, 'starter');
+    assert.equal(sc.correction.modelVersion, CHOSEN_STARTER);
     assert.equal(sc.correction.dice, 1, 'accepted unchanged: Dice 1');
     assert.equal(sc.correction.addedVoxels + sc.correction.removedVoxels, 0);
     assert.ok(existsSync(join(ws, 'cases', 'a_p19_seg.nii.gz')));

@@ -5,7 +5,7 @@
 // Steps are switched on in STEP_SWITCHES below as the features land:
 //   'auto'  runs the step when its contribution (custom editor / command) is in package.json
 //           (brush, undo/redo and save need only the custom editor; Segment Lesion and
-//           Fine-tune also need the starter model in media/models/starter),
+//           Fine-tune also need the starter model the test picks, media/models/ms-flair),
 //   true    always runs it (a missing contribution is a failure),
 //   false   skips it with the reason given.
 // LESION_LAB_E2E_ALL=1 forces every step on (to try a feature before switching it on);
@@ -35,6 +35,7 @@ import { readNifti } from '../../src/nifti';
 import { writeCropNifti, writePhantomNifti } from '../../scripts/e2e/fixtures';
 import { sharedDataPath } from '../helpers/sharedData';
 import { CHROMIUM_ARGS } from '../webview/harness';
+import { extensionLog, sleep, StopWaiting, visibleText, waitFor } from './workbench';
 
 type StepName = 'installed' | 'openAndRender' | 'openCase' | 'segment' | 'brush' | 'undoRedo' | 'save' | 'fineTune' | 'prompt';
 type Switch = 'auto' | boolean;
@@ -64,12 +65,18 @@ const E2E_SETTINGS: Record<string, unknown> = {
 };
 
 const CUSTOM_EDITOR_VIEW_TYPE = 'lesionLab.editor';
-/** The model the extension ships (Segment Lesion and Fine-tune start from it). */
-const STARTER_MODEL_DIR = 'media/models/starter';
+/**
+ * The shipped starter the test picks when the first Segment Lesion asks which starter fits (the
+ * workspace has no model yet); Segment Lesion and Fine-tune then start from it.
+ */
+const PICKED_STARTER = 'ms-flair';
+const STARTER_MODEL_DIR = `media/models/${PICKED_STARTER}`;
+/** Title of the starter question (src/editor/starterPick.ts). */
+const STARTER_PICK_TITLE = /which starter model fits/i;
 /**
  * LESION_LAB_E2E_STARTER_DIR: a model folder (model.json, weights.bin, card.json) copied into the
- * installed extension as its starter model, to try the loop before one is in the repository, e.g.
- * `node --import tsx scripts/train-starter.ts --minutes 1 --out .vscode-test/starter-tmp`.
+ * installed extension as the picked starter, to try the loop with another model, e.g.
+ * `node --import tsx scripts/train-starter.ts --task ms-flair --minutes 1 --out .vscode-test/starter-tmp`.
  */
 const STARTER_OVERRIDE = process.env.LESION_LAB_E2E_STARTER_DIR ? resolve(process.env.LESION_LAB_E2E_STARTER_DIR) : undefined;
 /** Command titles looked up in package.json (contributes.commands), then typed into the palette. */
@@ -95,6 +102,33 @@ const TUMOUR_NAME = 'sts002_tumour_ct.nii.gz';
 
 /** The expert (consensus) lesion mask of the case, on the FLAIR's grid. */
 const CASE_EXPERT_MASK = ['lesion', 'ms-flair-mni', 'patient19', 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz'] as const;
+
+/**
+ * Answers the question of the first Segment Lesion in a workspace without a model: checks that it
+ * offers the shipped starters with one marked "suggested" first, calls `whileShown` (a screenshot),
+ * types `starter` (its folder name, which the pick matches in the row's description) and accepts
+ * it once it is the highlighted row.
+ * @returns the rows as shown before typing (their visible text).
+ */
+async function answerStarterPick(page: Page, starter: string, whileShown: () => Promise<unknown>): Promise<string[]> {
+  await waitFor(
+    'the starter question ("which starter model fits these images?")',
+    async () => STARTER_PICK_TITLE.test(await visibleText(page, '.quick-input-widget .quick-input-title')) || undefined,
+    60_000,
+    300,
+  );
+  const rows = (await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allInnerTexts()).map((r) => r.replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').trim());
+  await whileShown();
+  await page.keyboard.type(starter, { delay: 15 });
+  await waitFor(
+    `"${starter}" to be the highlighted starter`,
+    async () => (await visibleText(page, '.quick-input-widget .quick-input-list .monaco-list-row.focused')).includes(starter) || undefined,
+    10_000,
+    200,
+  );
+  await page.keyboard.press('Enter');
+  return rows;
+}
 
 /** Dice of the saved labels other than the brush label (the accepted proposal) against the expert mask, on the crop. */
 async function diceAgainstExpert(labels: ArrayLike<number>, brushLabel: number): Promise<number> {
@@ -192,32 +226,6 @@ function chromiumSkip(): string | false {
   if (existsSync(CHROMIUM)) return false;
   if (inCi) throw new Error(`CI=true but ${CHROMIUM} is missing; .ci/run installs it with apt-get install chromium`);
   return `${CHROMIUM} not found (apt-get install -y chromium); the real-VS Code test needs it`;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Thrown by a probe to stop {@link waitFor} at once (the UI reported a failure). */
-class StopWaiting extends Error {
-  override name = 'StopWaiting';
-}
-
-/** Polls `probe` until it returns a value (not undefined/false) or the time runs out; a StopWaiting from the probe ends it at once. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      if (e instanceof StopWaiting) throw e;
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-    }
-    await sleep(everyMs);
-  }
 }
 
 // ---------------------------------------------------------------- pixels
@@ -322,11 +330,6 @@ async function quickInput(page: Page, key: 'Control+P' | 'F1', text: string): Pr
     throw new Error(`${String(e)}; rows shown: ${JSON.stringify(rows.slice(0, 400))}`);
   });
   await page.keyboard.press('Enter');
-}
-
-/** Monaco renders spaces as U+00A0; normalise before matching text. */
-async function visibleText(page: Page, selector: string): Promise<string> {
-  return (await page.locator(selector).first().innerText({ timeout: 2000 }).catch(() => '')).replace(/\u00a0/g, ' ');
 }
 
 /** What the Lesion Lab webview reports about itself (webview/main.ts, webview/viewer.ts). */
@@ -447,22 +450,6 @@ async function toastTexts(page: Page): Promise<string[]> {
     )
     .catch(() => []);
   return Array.isArray(texts) ? texts.map(String) : [];
-}
-
-/** The extension's own log ("Lesion Lab" output channel), as the extension host writes it. */
-function extensionLog(profile: ProfileDirs): string[] {
-  const lines: string[] = [];
-  const dirName = extensionId();
-  const walk = (dir: string, inExtensionDir: boolean): void => {
-    if (!existsSync(dir)) return;
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p, inExtensionDir || name === dirName);
-      else if (inExtensionDir && name.endsWith('.log')) lines.push(...readFileSync(p, 'utf8').split('\n').filter((l) => l.length > 0));
-    }
-  };
-  walk(join(profile.userDataDir, 'logs'), false);
-  return lines;
 }
 
 /** What the UI and the extension's log showed before a command, to spot what the command reported. */
@@ -710,6 +697,7 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
   });
 
   let proposalAccepted = false;
+  let starterPicked = false;
   step('segment', ['openCase'], 240_000, async () => {
     const frame = editorFrame as Frame;
     await shot('before-segment');
@@ -719,6 +707,14 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     assert.ok(cmd, 'Segment Lesion command is contributed');
     const baseline = await problemBaseline(page, profile);
     await quickInput(page, 'F1', cmd.paletteText);
+    // The workspace has no model yet: Segment Lesion first asks which shipped starter fits.
+    const starterRows = await answerStarterPick(page, PICKED_STARTER, () => shot('starter-question'));
+    assert.ok(starterRows.length >= 4, `the four task starters are offered: ${JSON.stringify(starterRows)}`);
+    assert.match(starterRows[0], /· suggested/, `the suggested starter comes first: ${JSON.stringify(starterRows)}`);
+    for (const name of ['ms-flair', 'sarcoma-ct', 'sarcoma-mr-t1', 'sarcoma-pet']) {
+      assert.ok(starterRows.some((r) => r.includes(name) && /held-out Dice \d\.\d{3}/.test(r)), `${name} offered with its held-out Dice: ${JSON.stringify(starterRows)}`);
+    }
+    starterPicked = true;
     // The proposal overlay is coloured on grey anatomy: wait for coloured pixels in the slice views
     // (read back from the webview's canvas, so notifications on top do not count).
     const colouredAfter = await waitFor(
@@ -745,7 +741,7 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
       assert.ok(colouredAccepted > colouredBefore + 20, `after accepting, the labels should show in the views (${colouredAccepted} coloured pixels, ${colouredBefore} before)`);
       proposalAccepted = true;
     }
-    summary.steps.segment = { colouredBefore, colouredAfter, accepted: accept !== undefined, colouredAccepted };
+    summary.steps.segment = { starter: PICKED_STARTER, starterRows, colouredBefore, colouredAfter, accepted: accept !== undefined, colouredAccepted };
   });
 
   let beforeBrush: CanvasPixels | undefined;
@@ -884,6 +880,8 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     };
     assert.equal(card.version, basename(created[0]), 'card.json names its own version');
     assert.ok(card.parentVersion, 'the fine-tuned version names the version it started from');
+    // Fine-tune starts from the starter picked at the first Segment Lesion, without asking again.
+    if (starterPicked) assert.equal(card.parentVersion, PICKED_STARTER);
     const pairs = card.training?.pairs ?? [];
     assert.ok(
       pairs.some((p) => p.imagePath?.endsWith(CASE_NAME) && p.maskPath?.endsWith(SEG_NAME)),

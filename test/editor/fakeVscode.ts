@@ -140,6 +140,7 @@ export const fakeLog = log;
 export const fakeVscode = {
   EventEmitter,
   Uri,
+  QuickPickItemKind: { Separator: -1, Default: 0 },
   TabInputText: class {},
   TabInputCustom: class {},
   CancellationError,
@@ -215,6 +216,21 @@ export function installFakeVscode(): void {
 
 export const cancellation = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) };
 
-export function fakeContext(repoRoot: string): { extensionUri: Uri; subscriptions: { dispose(): unknown }[] } {
-  return { extensionUri: Uri.file(join(repoRoot)), subscriptions: [] };
+/** An in-memory vscode.Memento (ExtensionContext.workspaceState). */
+export class FakeMemento {
+  readonly values = new Map<string, unknown>();
+  get<T>(key: string, defaultValue?: T): T | undefined {
+    return this.values.has(key) ? (this.values.get(key) as T) : defaultValue;
+  }
+  keys(): readonly string[] {
+    return [...this.values.keys()];
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    if (value === undefined) this.values.delete(key);
+    else this.values.set(key, value);
+  }
+}
+
+export function fakeContext(repoRoot: string): { extensionUri: Uri; subscriptions: { dispose(): unknown }[]; workspaceState: FakeMemento } {
+  return { extensionUri: Uri.file(join(repoRoot)), subscriptions: [], workspaceState: new FakeMemento() };
 }

@@ -1,7 +1,7 @@
 // The model commands wired into the extension with a fake vscode module and a real (tiny, untrained)
 // U-Net in a workspace model store: Segment Lesion (progress, overlays, cancellation), Accept as
 // one undoable edit that keeps locked labels and records the model version in the sidecar,
-// Reject, Fine-tune on the saved reviewed mask (cancelled, then completed), Select Model Version,
+// Reject, Fine-tune on the saved reviewed mask (cancelled, then completed), Select Model,
 // Show Model History, and the status bar. Real VS Code is covered by test/e2e.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,7 +42,7 @@ const statusItems: FakeStatusItem[] = [];
 const progressReports: { message?: string; increment?: number }[] = [];
 /** When set, the progress token is cancelled at the first report whose message matches. */
 let cancelWhen: RegExp | null = null;
-let quickPickAnswer: (items: { version: string }[]) => unknown = () => undefined;
+let quickPickAnswer: (items: { version?: string; starter?: string; kind?: number }[]) => unknown = () => undefined;
 let workspaceFolders: { uri: Uri; name: string; index: number }[] | undefined;
 
 const fake = fakeVscode as unknown as Record<string, Record<string, unknown>> & Record<string, unknown>;
@@ -84,7 +84,7 @@ Object.assign(fake.window, {
     };
     return task(progress, token);
   },
-  showQuickPick: async (items: { version: string }[]) => quickPickAnswer(items),
+  showQuickPick: async (items: { version?: string; starter?: string; kind?: number }[]) => quickPickAnswer(items),
   showTextDocument: async () => undefined,
 });
 Object.assign(fake.workspace, {
@@ -330,14 +330,18 @@ test('Fine-tune: cancelled leaves v1 active; completed adds v2 from the saved re
   assert.equal(statusItems[0].text, `$(beaker) cpu · model ${active}`);
 });
 
-test('Select Model Version and Show Model History', async () => {
+test('Select Model: the workspace versions, then the shipped starters; Show Model History', async () => {
   let offered: string[] = [];
+  let starters: string[] = [];
   quickPickAnswer = (items) => {
-    offered = items.map((i) => i.version);
+    offered = items.flatMap((i) => (i.version ? [i.version] : []));
+    starters = items.flatMap((i) => (i.starter ? [i.starter] : []));
     return items.find((i) => i.version === 'v1');
   };
   assert.equal(await run('lesionLab.selectModelVersion'), 'v1');
   assert.deepEqual(offered, ['v2', 'v1']);
+  // Every task starter in media/models; the one suggested for the open image (a small MR crop) first.
+  assert.deepEqual(starters, ['sarcoma-mr-t1', 'ms-flair', 'sarcoma-ct', 'sarcoma-pet']);
   assert.equal(statusItems[0].text, '$(beaker) cpu · model v1');
   const md = await run<string>('lesionLab.showModelHistory');
   assert.match(md, /\| v2 \| {2}\| v1 \|/);
@@ -345,18 +349,24 @@ test('Select Model Version and Show Model History', async () => {
   assert.ok(executedCommands.some((c) => c.command === 'markdown.showPreview'));
 });
 
-test('without a workspace folder: Fine-tune and Select Model Version say so', async () => {
+test('without a workspace folder: Fine-tune says so; Select Model offers the starters only', async () => {
   const saved = workspaceFolders;
   workspaceFolders = undefined;
   shownMessages.length = 0;
+  let offered: unknown[] = [];
+  quickPickAnswer = (items) => {
+    offered = items.flatMap((i) => (i.kind === undefined ? [i.version ?? i.starter] : []));
+    return undefined;
+  };
   try {
     assert.equal(await run('lesionLab.fineTune'), undefined);
     assert.equal(await run('lesionLab.selectModelVersion'), undefined);
   } finally {
     workspaceFolders = saved;
   }
+  assert.deepEqual(offered, ['sarcoma-mr-t1', 'ms-flair', 'sarcoma-ct', 'sarcoma-pet']);
   assert.equal(messagesMatching(/Fine-tune needs an open workspace folder/).length, 1);
-  assert.equal(messagesMatching(/open a folder first/i).length, 2);
+  assert.equal(messagesMatching(/open a folder first/i).length, 1);
   // Unsaved edits: Fine-tune asks first; Cancel stops it.
   const painted = doc.labels.slice();
   // A voxel outside the locked label 2 (the host refuses edits of locked labels).

@@ -55,9 +55,11 @@ const maskOf = (m: Record<string, unknown>): Uint8Array => Uint8Array.from(new F
 const lastStatus = (): string => String(panel.webview.ofType('status').at(-1)?.text ?? '');
 
 /** Sends a `prompt` as the webview would and returns the host's time from the status line. */
-function prompt(m: Omit<PromptMessage, 'type'>): number {
+async function prompt(m: Omit<PromptMessage, 'type'>): Promise<number> {
   const before = panel.webview.ofType('status').length;
   panel.webview.send({ type: 'prompt', ...m });
+  // The host answers asynchronously (the prompt model loads at the first prompt): wait for it.
+  for (let waited = 0; panel.webview.ofType('status').length === before && waited < 120_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
   const status = panel.webview.ofType('status');
   assert.ok(status.length > before, 'the host answers every prompt with a status line');
   const got = /^Prompt: (\d+) ms, ([\d,]+) voxels/.exec(String(status.at(-1)!.text));
@@ -124,14 +126,14 @@ test('pure helpers: overwrite policy and "one point added"', () => {
   assert.equal(addsOnePoint({ points: [p], boxes: [] }, { points: [p], boxes: [{ min: [0, 0, 3], max: [2, 2, 3] }] }), false, 'a box recomputes');
 });
 
-test('a click at the tumour centre, then a box over its extent: a pending prompt proposal matching the reference', { skip }, () => {
-  prompt({ objectId: 1, points: [{ voxel: centre, positive: true }], boxes: [], target });
+test('a click at the tumour centre, then a box over its extent: a pending prompt proposal matching the reference', { skip }, async () => {
+  await prompt({ objectId: 1, points: [{ voxel: centre, positive: true }], boxes: [], target });
   const first = lastOverlay()!;
   assert.deepEqual(first.proposal, { modelVersion: 'prompts', labelValue: 2, threshold: 0.5, origin: 'prompts' });
   const clickDice = diceCoefficient(maskOf(first), reference);
   assert.ok(maskOf(first)[lin(...centre)] === 1, 'the clicked voxel is in the object');
   console.log(`STS_002 CT: Dice after the centre click ${clickDice.toFixed(3)}`);
-  prompt({ objectId: 1, points: [{ voxel: centre, positive: true }], boxes: [box], target });
+  await prompt({ objectId: 1, points: [{ voxel: centre, positive: true }], boxes: [box], target });
   const withBox = maskOf(lastOverlay()!);
   const dice = diceCoefficient(withBox, reference);
   console.log(`STS_002 CT: Dice after click + box ${dice.toFixed(3)}`);
@@ -140,7 +142,7 @@ test('a click at the tumour centre, then a box over its extent: a pending prompt
   assert.match(fakeLog.lines.at(-1) ?? '', /1 point\(s\), 1 box\(es\)/);
 });
 
-test('a negative click refines the object (previous mask kept) and removes its voxel', { skip }, () => {
+test('a negative click refines the object (previous mask kept) and removes its voxel', { skip }, async () => {
   const beforeMask = maskOf(lastOverlay()!);
   // A voxel of the object that the reference leaves out, else any object voxel off the tumour's centre slice.
   let neg = -1;
@@ -148,7 +150,7 @@ test('a negative click refines the object (previous mask kept) and removes its v
   if (neg < 0) neg = beforeMask.findIndex((x, v) => x === 1 && Math.floor(v / (dims[0] * dims[1])) !== centre[2]);
   assert.ok(neg >= 0, 'an object voxel to click off');
   const negVoxel: [number, number, number] = [neg % dims[0], Math.floor(neg / dims[0]) % dims[1], Math.floor(neg / (dims[0] * dims[1]))];
-  const ms = prompt({ objectId: 1, points: [{ voxel: centre, positive: true }, { voxel: negVoxel, positive: false }], boxes: [box], target });
+  const ms = await prompt({ objectId: 1, points: [{ voxel: centre, positive: true }, { voxel: negVoxel, positive: false }], boxes: [box], target });
   assert.match(fakeLog.lines.at(-1) ?? '', /2 point\(s\), 1 box\(es\), refined/);
   const after = maskOf(lastOverlay()!);
   assert.equal(after[neg], 0, 'the negative click removes its voxel');
@@ -157,7 +159,7 @@ test('a negative click refines the object (previous mask kept) and removes its v
   assert.ok(ms < 5000, `a click takes ${ms} ms on the host`);
 });
 
-test('Accept: one undoable edit into the selected label; a locked label and its voxels are kept', { skip }, () => {
+test('Accept: one undoable edit into the selected label; a locked label and its voxels are kept', { skip }, async () => {
   // Label 1 (locked) painted by hand over a 5×5 patch at the tumour centre.
   panel.webview.send({
     type: 'setLabelTable',
@@ -203,7 +205,7 @@ test('Accept: one undoable edit into the selected label; a locked label and its 
 
 test('the next object: Accept through the command keeps the overwrite policy "empty"', { skip }, async () => {
   const labelsBefore = doc.labels.slice();
-  prompt({ objectId: 2, points: [{ voxel: centre, positive: true }], boxes: [box], target: { labelValue: 3, overwrite: 'empty', overwriteLabel: 0 } });
+  await prompt({ objectId: 2, points: [{ voxel: centre, positive: true }], boxes: [box], target: { labelValue: 3, overwrite: 'empty', overwriteLabel: 0 } });
   const object = maskOf(lastOverlay()!);
   const result = (await commandHandlers.get('lesionLab.acceptProposal')!(doc.uri)) as { modelVersion: string; addedVoxels: number; replacedVoxels: number };
   assert.equal(result.modelVersion, 'prompts');
@@ -222,21 +224,21 @@ test('the next object: Accept through the command keeps the overwrite policy "em
 test('Backspace recomputes from the remaining prompts, Esc (empty prompts) drops the proposal, Reject drops it too', { skip }, async () => {
   const labels = doc.labels.slice();
   const p = { voxel: centre, positive: true };
-  prompt({ objectId: 3, points: [p], boxes: [box], target });
-  prompt({ objectId: 3, points: [p], boxes: [], target });
+  await prompt({ objectId: 3, points: [p], boxes: [box], target });
+  await prompt({ objectId: 3, points: [p], boxes: [], target });
   assert.doesNotMatch(fakeLog.lines.at(-1) ?? '', /refined/, 'removing a prompt recomputes');
   const overlays = panel.webview.ofType('overlay').length;
   panel.webview.send({ type: 'prompt', objectId: 3, points: [], boxes: [], target });
   assert.equal(panel.webview.ofType('overlay').length, overlays, 'no new proposal');
   assert.deepEqual(panel.webview.ofType('clearOverlay').at(-1), { type: 'clearOverlay', kind: 'probability' });
   assert.equal(await commandHandlers.get('lesionLab.acceptProposal')!(doc.uri), undefined, 'nothing to accept after Esc');
-  prompt({ objectId: 4, points: [p], boxes: [], target });
+  await prompt({ objectId: 4, points: [p], boxes: [], target });
   assert.equal(await commandHandlers.get('lesionLab.rejectProposal')!(doc.uri), true);
   assert.deepEqual(panel.webview.ofType('promptsCleared').at(-1), { type: 'promptsCleared', cause: 'rejected' });
   assert.deepEqual(doc.labels, labels, 'Backspace, Esc and Reject change no label');
 });
 
-test('bad prompts are refused with a status line, not a crash', { skip }, () => {
+test('bad prompts are refused with a status line, not a crash', { skip }, async () => {
   const before = panel.webview.ofType('overlay').length;
   panel.webview.send({ type: 'prompt', objectId: 5, points: [{ voxel: centre, positive: false }], boxes: [], target });
   assert.equal(panel.webview.ofType('overlay').length, before);
@@ -245,12 +247,12 @@ test('bad prompts are refused with a status line, not a crash', { skip }, () => 
   assert.match(fakeLog.lines.at(-1) ?? '', /points\[0\]\.voxel \[161, 0, 0\] lies outside the image/);
 });
 
-test("a model's probability map shown when prompting starts becomes the prior; its uncertainty map goes", { skip }, () => {
+test("a model's probability map shown when prompting starts becomes the prior; its uncertainty map goes", { skip }, async () => {
   // What Segment Lesion leaves on screen: a probability map with a model proposal, and uncertainty.
   const probability = Float32Array.from(reference, (v) => (v ? 0.9 : 0.05));
   api.provider.showOverlay(doc, { type: 'overlay', kind: 'uncertainty', voxels: new Float32Array(reference.length).buffer, range: [0, 1], proposal: null });
   api.provider.showOverlay(doc, { type: 'overlay', kind: 'probability', voxels: probability.buffer, range: [0, 1], proposal: { modelVersion: 'v9', labelValue: 1, threshold: 0.5 } });
-  prompt({ objectId: 6, points: [{ voxel: centre, positive: true }], boxes: [box], target });
+  await prompt({ objectId: 6, points: [{ voxel: centre, positive: true }], boxes: [box], target });
   assert.match(fakeLog.lines.at(-1) ?? '', /model prior/);
   assert.deepEqual(panel.webview.ofType('clearOverlay').at(-1), { type: 'clearOverlay', kind: 'uncertainty' });
   assert.equal(lastOverlay()!.proposal && (lastOverlay()!.proposal as { origin: string }).origin, 'prompts');
@@ -258,7 +260,7 @@ test("a model's probability map shown when prompting starts becomes the prior; i
   assert.ok(dice >= 0.7, `Dice with the prior ${dice.toFixed(3)}`);
   // The prior stays for the document's next objects.
   assert.equal(commandHandlers.get('lesionLab.rejectProposal')!(doc.uri), true);
-  prompt({ objectId: 7, points: [{ voxel: centre, positive: true }], boxes: [], target });
+  await prompt({ objectId: 7, points: [{ voxel: centre, positive: true }], boxes: [], target });
   assert.match(fakeLog.lines.at(-1) ?? '', /model prior/);
   commandHandlers.get('lesionLab.rejectProposal')!(doc.uri);
 });

@@ -1,11 +1,10 @@
 // The provider's wiring with a fake vscode module: handshake, edits between two views of one
 // document, undo/redo through the CustomDocumentEditEvent, refused edits, save, backup/restore,
 // and the in-editor error for a bad file.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LabelDeltaRecorder } from '../../src/protocol/labelDelta';
 import { deltaFromWire, deltaToWire } from '../../src/protocol/labelDeltaWire';
 import {
@@ -17,51 +16,33 @@ import {
   fakeContext,
   FakePanel,
   fakeLog,
-  installFakeVscode,
   registeredProvider,
   shownMessages,
   Uri,
 } from './fakeVscode';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+import { fakeProviderSetup, REPO_ROOT, settle } from './fakeProvider';
 
-installFakeVscode();
-
+const { tempDir, makeProvider: registerProvider, open } = fakeProviderSetup('lesionlab-provider-');
 const skip = skipWithoutSharedData('odd', 'generated_valid');
-const repoRoot = resolve(__dirname, '../..');
-let dir = '';
-// Loaded after the fake is installed.
-let ProviderClass: typeof import('../../src/editor/provider').LesionLabEditorProvider;
-
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'lesionlab-provider-'));
-  ProviderClass = (await import('../../src/editor/provider')).LesionLabEditorProvider;
-});
-after(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
 function makeProvider() {
-  const ctx = fakeContext(repoRoot);
-  const provider = ProviderClass.register(ctx as never, fakeLog as never);
-  assert.equal(registeredProvider, provider);
-  const edits: { label: string; undo(): void; redo(): void }[] = [];
-  provider.onDidChangeCustomDocument((e) => edits.push(e as never));
-  return { provider, edits };
+  const made = registerProvider();
+  assert.equal(registeredProvider, made.provider);
+  return made;
 }
 
 function caseFile(mask: string | null): string {
-  const d = mkdtempSync(join(dir, 'case-'));
+  const d = mkdtempSync(join(tempDir(), 'case-'));
   copyFileSync(sharedDataPath('odd', 'generated_valid', 'ct_int16.nii.gz'), join(d, 'case.nii.gz'));
   if (mask) copyFileSync(sharedDataPath('odd', 'generated_valid', mask), join(d, 'case_seg.nii.gz'));
   return join(d, 'case.nii.gz');
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 20));
-
 test('ready → init carries the volume as ArrayBuffers; edits reach the other view; undo/redo re-broadcast', { skip }, async () => {
   const { provider, edits } = makeProvider();
   const imagePath = caseFile(null);
-  const doc = await provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  const doc = await open(provider, imagePath);
   assert.equal(doc.openError, null);
   const p1 = new FakePanel();
   const p2 = new FakePanel();
@@ -69,7 +50,7 @@ test('ready → init carries the volume as ArrayBuffers; edits reach the other v
   await provider.resolveCustomEditor(doc, p2 as never, cancellation as never);
   assert.match(p1.webview.html, /default-src 'none'/);
   assert.match(p1.webview.html, /dist\/webview\.js/);
-  assert.deepEqual((p1.webview.options as { localResourceRoots: Uri[] }).localResourceRoots.map((u) => u.path), [join(repoRoot, 'dist'), join(repoRoot, 'media')]);
+  assert.deepEqual((p1.webview.options as { localResourceRoots: Uri[] }).localResourceRoots.map((u) => u.path), [join(REPO_ROOT, 'dist'), join(REPO_ROOT, 'media')]);
   assert.equal(provider.activeDocument, doc);
 
   p1.webview.send({ type: 'ready', protocolVersion: 1 });
@@ -83,10 +64,13 @@ test('ready → init carries the volume as ArrayBuffers; edits reach the other v
   assert.equal(new Int16Array(init.voxels as ArrayBuffer)[0], doc.session!.image.data[0]);
   assert.equal((init.affine as number[]).length, 16);
   assert.equal(init.modality, 'CT');
-  assert.equal(init.obliquityDeg, 0);
   assert.equal((init.labels as { bits: number }).bits, 8);
   assert.equal((init.labels as { voxels: ArrayBuffer }).voxels.byteLength, 0, 'an empty mask travels as an empty buffer');
-  assert.deepEqual((init.mask as { status: string }).status, 'new');
+  assert.equal(doc.session!.mask.status, 'new');
+  assert.equal(init.maskMessage, null);
+  for (const hostOnly of ['protocolVersion', 'spacingMm', 'affineSource', 'datatype', 'rgb', 'obliquityDeg', 'mask']) {
+    assert.ok(!(hostOnly in init), `init carries only what the webview reads, not ${hostOnly}`);
+  }
   assert.equal(p2.webview.ofType('init').length, 0, 'init goes only to the view that asked');
 
   // A brush gesture in view 1.
@@ -151,9 +135,9 @@ test('ready → init carries the volume as ArrayBuffers; edits reach the other v
   rec2.set(5000, 2);
   p1.webview.send({ type: 'edit', label: 'Brush', delta: deltaToWire(rec2.finish()) });
   await settle();
-  const backupUri = Uri.file(join(dir, 'hot-exit.bin'));
+  const backupUri = Uri.file(join(tempDir(), 'hot-exit.bin'));
   const backup = await provider.backupCustomDocument(doc, { destination: backupUri } as never, cancellation as never);
-  const restored = await provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: backup.id, untitledDocumentData: undefined }, cancellation as never);
+  const restored = await open(provider, imagePath, backup.id);
   assert.equal(restored.labels[5000], 2);
   assert.equal(restored.labels[120], 1);
   assert.equal(restored.session!.model.isDirty, true);
@@ -170,9 +154,9 @@ test('ready → init carries the volume as ArrayBuffers; edits reach the other v
 
 test('a file that cannot be read opens an editor that names the file and the problem', { skip }, async () => {
   const { provider } = makeProvider();
-  const bad = join(dir, 'broken.nii.gz');
+  const bad = join(tempDir(), 'broken.nii.gz');
   writeFileSync(bad, 'this is not a NIfTI file at all, just some text long enough to be read');
-  const doc = await provider.openCustomDocument(Uri.file(bad) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  const doc = await open(provider, bad);
   assert.match(doc.openError ?? '', /^broken\.nii\.gz: /);
   const panel = new FakePanel();
   await provider.resolveCustomEditor(doc, panel as never, cancellation as never);
@@ -187,12 +171,12 @@ test('a mask on another grid asks the user; the answer decides; the setting can 
   const { provider } = makeProvider();
   const imagePath = caseFile('mask_shifted_1.5mm.nii.gz');
   dialogAnswers.push('Resample onto image grid');
-  const doc = await provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  const doc = await open(provider, imagePath);
   assert.ok(shownMessages.some((m) => /shifted 1\.5 mm along x/.test(m.text)));
   assert.equal(doc.session!.mask.status, 'resampled');
   assert.equal(doc.session!.readOnly, false);
   dialogAnswers.push(undefined); // Cancel → read-only
-  const ro = await provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  const ro = await open(provider, imagePath);
   assert.equal(ro.session!.readOnly, true);
   const panel = new FakePanel();
   await provider.resolveCustomEditor(ro, panel as never, cancellation as never);
@@ -205,7 +189,7 @@ test('a mask on another grid asks the user; the answer decides; the setting can 
 
   configuration.gridMismatchAction = 'ignore';
   const second = makeProvider();
-  const ig = await second.provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  const ig = await open(second.provider, imagePath);
   assert.equal(ig.session!.mask.status, 'ignored');
   delete configuration.gridMismatchAction;
   second.provider.dispose();
@@ -234,14 +218,14 @@ test('overlays reach open views and views opened later; clearOverlay removes the
 
 test('activate registers the commands; ITK-SNAP export and import go through the active document', { skip }, async () => {
   const ext = await import('../../src/extension');
-  const ctx = fakeContext(repoRoot);
+  const ctx = fakeContext(REPO_ROOT);
   const api = ext.activate(ctx as never);
   for (const id of ['lesionLab.openWith', 'lesionLab.exportItkSnapLabels', 'lesionLab.importItkSnapLabels']) assert.ok(commandHandlers.has(id), id);
   const imagePath = caseFile('mask_multilabel_int16.nii.gz');
-  const doc = await api.provider.openCustomDocument(Uri.file(imagePath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  const doc = await open(api.provider, imagePath);
   await api.provider.resolveCustomEditor(doc, new FakePanel() as never, cancellation as never);
   assert.equal(api.documentFor(), doc);
-  const out = join(dir, 'labels.txt');
+  const out = join(tempDir(), 'labels.txt');
   await commandHandlers.get('lesionLab.exportItkSnapLabels')!(undefined, Uri.file(out));
   const text = readFileSync(out, 'utf8');
   assert.match(text, /ITK-SnAP Label Description File/);

@@ -1,11 +1,10 @@
 // Issue 11 through the provider with a fake vscode: where the mask pattern comes from (inspect),
 // Restricted Mode, a mask changed on disk at Save (overwrite / reload / save as), the old undo
 // stack after a reload, locked labels enforced by the host, and volumes too big for the webview.
-import { test, before, after, afterEach } from 'node:test';
+import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { LabelDeltaRecorder } from '../../src/protocol/labelDelta';
 import { deltaToWire } from '../../src/protocol/labelDeltaWire';
@@ -14,33 +13,19 @@ import {
   CancellationError,
   configuration,
   dialogAnswers,
-  fakeContext,
   FakePanel,
-  fakeLog,
   grantWorkspaceTrust,
-  installFakeVscode,
   shownMessages,
-  Uri,
   workspaceConfiguration,
   workspaceState,
 } from './fakeVscode';
 import { buildNifti } from '../nifti/buildNifti';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+import { fakeProviderSetup, REPO_ROOT, settle } from './fakeProvider';
 
-installFakeVscode();
-
+const { tempDir, makeProvider, open } = fakeProviderSetup('lesionlab-safety-');
 const skip = skipWithoutSharedData('odd', 'generated_valid');
-const repoRoot = resolve(__dirname, '../..');
-let dir = '';
-let ProviderClass: typeof import('../../src/editor/provider').LesionLabEditorProvider;
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'lesionlab-safety-'));
-  ProviderClass = (await import('../../src/editor/provider')).LesionLabEditorProvider;
-});
-after(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 afterEach(() => {
   for (const k of Object.keys(workspaceConfiguration)) delete workspaceConfiguration[k];
   for (const k of Object.keys(configuration)) delete configuration[k];
@@ -50,25 +35,14 @@ afterEach(() => {
   dialogAnswers.length = 0;
 });
 
-function makeProvider() {
-  const provider = ProviderClass.register(fakeContext(repoRoot) as never, fakeLog as never);
-  const edits: { label: string; undo(): void; redo(): void }[] = [];
-  provider.onDidChangeCustomDocument((e) => edits.push(e as never));
-  return { provider, edits };
-}
-
 /** <root>/work/case.nii.gz; the workspace folder is <root>/work. */
 function workspaceCase(): { imagePath: string; work: string; root: string } {
-  const root = mkdtempSync(join(dir, 'root-'));
+  const root = mkdtempSync(join(tempDir(), 'root-'));
   const work = join(root, 'work');
   mkdirSync(work);
   copyFileSync(sharedDataPath('odd', 'generated_valid', 'ct_int16.nii.gz'), join(work, 'case.nii.gz'));
   return { imagePath: join(work, 'case.nii.gz'), work, root };
 }
-
-const open = (provider: ReturnType<typeof makeProvider>["provider"], path: string) =>
-  provider.openCustomDocument(Uri.file(path) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
-const settle = () => new Promise((r) => setTimeout(r, 20));
 
 function brush(labels: ArrayLike<number>, from: number, to: number, value: number) {
   const rec = new LabelDeltaRecorder(Uint8Array.from(labels));
@@ -192,7 +166,7 @@ test('the host refuses an edit that changes a locked label and resyncs the sende
 });
 
 test('a volume the webview cannot show is refused by the host with a message, not posted', async () => {
-  const d = mkdtempSync(join(dir, 'big-'));
+  const d = mkdtempSync(join(tempDir(), 'big-'));
   const path = join(d, 'long.nii.gz');
   // 2100×2×2 uint8: small on disk, but one side is longer than a 3-D texture may be.
   const built = buildNifti({ dim: [2100, 2, 2], datatype: 2, bitpix: 8, pixdim: [1, 1, 1, 1, 0, 0, 0, 0], data: new Uint8Array(2100 * 4) });
@@ -214,7 +188,7 @@ test('a volume the webview cannot show is refused by the host with a message, no
 });
 
 test('package.json: limited support in untrusted workspaces, with the path setting restricted', () => {
-  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
     capabilities?: { untrustedWorkspaces?: { supported?: unknown; description?: string; restrictedConfigurations?: string[] } };
     contributes: { configuration: { properties: Record<string, unknown> } };
   };

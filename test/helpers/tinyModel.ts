@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createUNet3d } from '../../src/ml/network';
 import { writeCard } from '../../src/ml/modelStore';
 import { defaultPreprocessing, type Modality } from '../../src/ml/preprocess';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 
 export interface TinyModelOptions {
   /** Folder name under the parent folder (default 'tiny-model'). */

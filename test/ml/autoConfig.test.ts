@@ -4,7 +4,7 @@ import { readNifti } from '../../src/nifti';
 import { autoConfigure, detectModality, median, planConfiguration } from '../../src/ml/autoConfig';
 import { chooseStarterTask } from '../../src/ml/starterChoice';
 import { normalizeIntensity, validatePreprocessing } from '../../src/ml/preprocess';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 
 const STS = (id: string, m: string, f = 'image.nii.gz'): string => sharedDataPath('lesion', 'sarcoma-ct-mr-pet', id, m, f);

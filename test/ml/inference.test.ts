@@ -1,9 +1,9 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { segmentVolume, predictWindowWithFlips, keepLargestComponents, type SegmentationNetwork } from '../../src/ml/inference';
+import { segmentVolume, predictWindowWithFlips, keepLargestComponents, MAX_PATCH_SIDE_VOXELS, MAX_WORKING_GRID_VOXELS, type SegmentationNetwork } from '../../src/ml/inference';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -139,4 +139,23 @@ test('postprocessing keepLargestComponents: the card can keep only the largest l
   assert.deepEqual(one.lesions.map((l) => l.voxelCount), [216]);
   const two = keepLargestComponents(all.labels, dims, 2);
   assert.equal(two, all.labels, 'unchanged when there are no more components than asked');
+});
+
+// Issue 11, item 8: sizes taken from a header or a model card are checked before anything of that
+// size is allocated.
+test('segmentVolume refuses a working grid or a patch that is too large, naming the image and the sizes', async () => {
+  const dims: Vec3 = [32, 32, 32];
+  const data = new Float32Array(32 ** 3).fill(1);
+  const model = { network: voxelwise, patchSizeVoxels: [16, 16, 16] as Vec3, preprocessing: defaultPreprocessing('MR', [1, 1, 1]) };
+  await assert.rejects(segmentVolume({ data, dims, spacingMm: [200, 200, 200], filePath: '/data/huge.nii.gz' }, model, { ttaFlips: [[]] }), {
+    name: 'InferenceError',
+    message:
+      "huge.nii.gz: resampling its 32×32×32 voxels of 200×200×200 mm to the model's 1×1×1 mm spacing would make a 6400×6400×6400 grid " +
+      '(262,144,000,000 voxels), more than the 268,435,456 that Lesion Lab works on; check the voxel size (pixdim) in its header',
+  });
+  assert.equal(MAX_WORKING_GRID_VOXELS, 2 ** 28);
+  await assert.rejects(segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, { ...model, patchSizeVoxels: [4096, 4096, 4096] }, { ttaFlips: [[]] }), {
+    name: 'InferenceError',
+    message: `the model's patch size 4096×4096×4096 has a side over ${MAX_PATCH_SIDE_VOXELS} voxels`,
+  });
 });

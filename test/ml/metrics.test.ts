@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { overlapScores, diceScore, diceFromCounts, pooledDice, connectedComponents, lesionList, removeSmallLesions, hausdorff95, lesionWiseF1 } from '../../src/ml/metrics';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 
 test('overlapScores: hand-computed cases', () => {
   const cases: [number[], number[], number, number | null, number | null][] = [

@@ -2,12 +2,20 @@
 // choice carries one sentence saying what is wrong and which model runs instead.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseActiveModel, NoModelError } from '../../src/ml/modelChoice';
+import { chooseActiveModel, NoModelError, type StarterLocator } from '../../src/ml/modelChoice';
 import { ModelStore, writeCard, type ModelCard } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
+
+/** A locator with only the default starter: no task starter is shipped. */
+const defaultOnly = (defaultDir: () => string): StarterLocator => ({
+  defaultDir,
+  dirOf: (name) => {
+    throw new Error(`${name} is not shipped`);
+  },
+});
 
 let dir = '';
 before(() => {
@@ -40,11 +48,11 @@ test('chooseActiveModel says what is wrong with active.json and that the starter
   const store = new ModelStore(root);
   const pending = await store.beginVersion();
   await pending.commit(card('x'));
-  const ok = await chooseActiveModel(store, () => starterDir);
+  const ok = await chooseActiveModel(store, defaultOnly(() => starterDir));
   assert.deepEqual([ok.version, ok.source, ok.warning], ['v1', 'workspace', null]);
 
   // No active.json at all is not a problem: the starter model, silently.
-  const fresh = await chooseActiveModel(new ModelStore(join(ws, 'none')), () => starterDir);
+  const fresh = await chooseActiveModel(new ModelStore(join(ws, 'none')), defaultOnly(() => starterDir));
   assert.deepEqual([fresh.source, fresh.warning], ['starter', null]);
 
   const cases: [string, RegExp][] = [
@@ -54,7 +62,7 @@ test('chooseActiveModel says what is wrong with active.json and that the starter
   ];
   for (const [text, why] of cases) {
     writeFileSync(store.activePath, text);
-    const c = await chooseActiveModel(store, () => starterDir);
+    const c = await chooseActiveModel(store, defaultOnly(() => starterDir));
     assert.equal(c.source, 'starter', text);
     assert.match(c.warning ?? '', why);
     assert.match(c.warning ?? '', /the starter model \(starter\) runs instead/);
@@ -66,7 +74,7 @@ test('chooseActiveModel says what is wrong with active.json and that the starter
   await writeCard(outside, card('v9'));
   symlinkSync(outside, join(root, 'v9'));
   writeFileSync(store.activePath, '{"version": "v9"}');
-  const linked = await chooseActiveModel(store, () => starterDir);
+  const linked = await chooseActiveModel(store, defaultOnly(() => starterDir));
   assert.equal(linked.source, 'starter');
   assert.match(linked.warning ?? '', /v9 is outside the model store/);
 });
@@ -81,22 +89,65 @@ test('chooseActiveModel: the store’s active version, else the starter; a clear
   const ws = mkdtempSync(join(dir, 'ws-'));
   const starterDir = await modelFolder(join(ws, 'starter'), 'starter');
   const store = new ModelStore(join(ws, '.lesion-lab/models'));
-  const fromStarter = await chooseActiveModel(store, () => starterDir);
+  const fromStarter = await chooseActiveModel(store, defaultOnly(() => starterDir));
   assert.deepEqual([fromStarter.version, fromStarter.source, fromStarter.dir], ['starter', 'starter', starterDir]);
   const pending = await store.beginVersion();
   await pending.commit({ ...card('x'), parentVersion: 'starter' });
-  const fromStore = await chooseActiveModel(store, () => starterDir);
+  const fromStore = await chooseActiveModel(store, defaultOnly(() => starterDir));
   assert.deepEqual([fromStore.version, fromStore.source], ['v1', 'workspace']);
   const missing = () => {
     throw new Error('starter model not found in media/models/starter');
   };
   await assert.rejects(
-    chooseActiveModel(null, missing),
+    chooseActiveModel(null, defaultOnly(missing)),
     (e: Error) => e instanceof NoModelError && /no workspace folder is open .* starter model shipped with the extension is missing \(starter model not found/.test(e.message),
   );
-  await assert.rejects(chooseActiveModel(new ModelStore(join(ws, 'empty')), missing), /the workspace store .*empty has no active version/);
+  await assert.rejects(chooseActiveModel(new ModelStore(join(ws, 'empty')), defaultOnly(missing)), /the workspace store .*empty has no active version/);
   const broken = join(ws, 'broken');
   mkdirSync(broken);
   writeFileSync(join(broken, 'card.json'), '{}');
-  await assert.rejects(chooseActiveModel(null, () => broken), /the starter model in .*broken cannot be used: .*format must be "lesion-lab-model"/);
+  await assert.rejects(chooseActiveModel(null, defaultOnly(() => broken)), /the starter model in .*broken cannot be used: .*format must be "lesion-lab-model"/);
+});
+
+test('chooseActiveModel: active.json naming a shipped starter, the remembered starter without a store, and a starter no longer shipped', async () => {
+  const ws = mkdtempSync(join(dir, 'ws-'));
+  const defaultDir = await modelFolder(join(ws, 'models', 'starter'), 'starter');
+  const flairDir = await modelFolder(join(ws, 'models', 'ms-flair'), 'ms-flair');
+  const starters: StarterLocator = {
+    defaultDir: () => defaultDir,
+    dirOf: (name) => {
+      if (name !== 'ms-flair') throw new Error(`media/models/${name} is not a starter model shipped with this Lesion Lab`);
+      return flairDir;
+    },
+  };
+  const store = new ModelStore(join(ws, '.lesion-lab/models'));
+  const unchosen = await chooseActiveModel(store, starters);
+  assert.deepEqual([unchosen.version, unchosen.chosen, unchosen.starterName, unchosen.warning], ['starter', false, null, null]);
+
+  await store.setActiveStarter('ms-flair');
+  assert.deepEqual(JSON.parse(readFileSync(store.activePath, 'utf8')).starter, 'ms-flair');
+  const chosen = await chooseActiveModel(store, starters);
+  assert.deepEqual([chosen.version, chosen.source, chosen.chosen, chosen.starterName, chosen.dir], ['ms-flair', 'starter', true, 'ms-flair', flairDir]);
+  assert.equal(await store.active(), null, 'a starter pointer is no version of the store');
+
+  // A remembered starter counts only where there is no store (a window without a folder).
+  const folderless = await chooseActiveModel(null, starters, 'ms-flair');
+  assert.deepEqual([folderless.version, folderless.chosen], ['ms-flair', true]);
+  const withStore = await chooseActiveModel(new ModelStore(join(ws, 'other')), starters, 'ms-flair');
+  assert.deepEqual([withStore.version, withStore.chosen], ['starter', false]);
+
+  // A fine-tuned version made active replaces the starter pointer.
+  const pending = await store.beginVersion();
+  await pending.commit({ ...card('x'), parentVersion: 'ms-flair' });
+  assert.deepEqual([(await chooseActiveModel(store, starters)).version, (await chooseActiveModel(store, starters)).chosen], ['v1', true]);
+
+  // A starter that is no longer shipped, or a name that is no folder name: the default runs, with why, and it counts as not chosen.
+  writeFileSync(store.activePath, '{"starter": "sarcoma-ct"}');
+  const gone = await chooseActiveModel(store, starters);
+  assert.deepEqual([gone.version, gone.chosen], ['starter', false]);
+  assert.match(gone.warning ?? '', /active\.json names the starter model "sarcoma-ct", which cannot be used \(media\/models\/sarcoma-ct is not a starter model shipped/);
+  writeFileSync(store.activePath, '{"starter": "../v1"}');
+  const bad = await chooseActiveModel(store, starters);
+  assert.match(bad.warning ?? '', /names starter "\.\.\/v1", not the folder name of a shipped starter model/);
+  await assert.rejects(store.setActiveStarter('../escape'), /a starter model is named by its folder under media\/models/);
 });

@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { readNifti, writeMaskLike, writeVolumeLike } from '../../src/nifti';
-import { cropVolume, type Vec3 } from '../../src/volume/patches';
+import { cropVolume } from '../../src/volume/boxes';
+import type { Vec3 } from '../../src/volume/vec3';
 import { fineTune, scheduleFactor, splitCases, TrainingCancelledError } from '../../src/ml/training';
 import { SmallNet, smallNets } from './smallNet';
 import { ModelStore, type ModelCard } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
-import { seededRandom } from '../../src/volume/patches';
+import { seededRandom } from '../../src/util/random';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 
 const MS = ['lesion', 'ms-flair-mni', 'patient07'];

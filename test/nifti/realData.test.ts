@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readNifti, NiftiReadError, type NiftiImage } from '../../src/nifti';
-import { aff2axcodes, reorientToCanonical } from '../../src/volume/orientation';
+import { aff2axcodes } from '../../src/protocol/orientation';
+import { reorientToCanonical } from '../../src/volume/orientation';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { dumpWithNibabel, type NibabelDump, type NibabelEntry } from './nibabelReference';
 

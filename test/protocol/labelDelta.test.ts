@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyDelta, deltaMismatchCount, deltaVoxelCount, encodeDelta, invertDelta, LabelDeltaRecorder, validateDelta, type LabelDelta } from '../../src/protocol/labelDelta';
-import { seededRandom } from '../../src/volume/patches';
+import { seededRandom } from '../../src/util/random';
 
 // Deterministic pseudo-random generator (mulberry32) so failures reproduce.
 const rng = seededRandom;

@@ -15,7 +15,7 @@ import {
   type ExperimentResult,
 } from '../../scripts/experiment-losses';
 import { splitCases } from '../../src/ml/training';
-import { seededRandom } from '../../src/volume/patches';
+import { seededRandom } from '../../src/util/random';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 
 const REPO = resolve(__dirname, '../..');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { guessModality, intensityStats, isAllZero, toWireVoxels } from '../../src/volume/imageInfo';
-import { obliquityDeg } from '../../src/volume/orientation';
+import { obliquityDeg } from '../../src/protocol/orientation';
 import { voxelVolumeMm3 } from '../../src/nifti/affine';
 import { readNifti } from '../../src/nifti';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resampleLinear, resampleNearest, resampleToSpacing, resampledAffine, dimsForSpacing } from '../../src/volume/resample';
-import type { Vec3 } from '../../src/volume/patches';
+import { resampleLinear, resampleNearest, resampleToSpacing, resampledAffine, dimsForSpacing, MAX_RESAMPLED_VOXELS } from '../../src/volume/resample';
+import type { Vec3 } from '../../src/volume/vec3';
 
 test('resampleLinear: identity when the grid is unchanged', () => {
   const dims: Vec3 = [5, 4, 3];
@@ -49,4 +49,18 @@ test('resampleToSpacing and resampledAffine agree on world positions', () => {
   assert.equal(a2[0], -2);
   assert.throws(() => dimsForSpacing(dims, [1, 0, 1], [1, 1, 1]), /spacings must be > 0 mm/);
   assert.throws(() => resampleLinear(new Float32Array(5), dims, dims), /volume has 5 values/);
+});
+
+// Issue 11, item 8: sizes taken from a header are checked before anything of that size is allocated.
+test('resampling refuses an output grid over MAX_RESAMPLED_VOXELS before allocating it', () => {
+  const data = new Float32Array(8).fill(1);
+  assert.throws(() => resampleLinear(data, [2, 2, 2], [6400, 6400, 6400]), {
+    name: 'ResampleError',
+    message: /resampling to 6400×6400×6400 would make 262,144,000,000 voxels, more than the 268,435,456 allowed/,
+  });
+  assert.throws(() => resampleNearest(new Uint8Array(8), [2, 2, 2], [6400, 6400, 6400]), { name: 'ResampleError' });
+  assert.throws(() => resampleToSpacing(data, [2, 2, 2], [200, 200, 200], [0.1, 0.1, 0.1]), { name: 'ResampleError' });
+  assert.equal(MAX_RESAMPLED_VOXELS, 2 ** 28);
+  // Just under the limit along one axis is still fine (1 × 1 × n).
+  assert.equal(resampleLinear(new Float32Array(1), [1, 1, 1], [1, 1, 1000]).length, 1000);
 });

@@ -1,12 +1,10 @@
 // Screen geometry from the affine (pure): axis codes, display affine, oblique detection, view
-// planes and their letters, tie-breaking of the crosshair snap; plus windowing and colormaps.
+// planes and their letters, tie-breaking of the crosshair snap.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { readNiftiHeader } from '../../src/nifti/index';
-import { colormapTable } from '../../webview/colormaps';
 import { axisCodes, displayBounds, planeToVoxelMatrix, snapToVoxelCentre, transformPoint, viewPlane, volumeGeometry, voxelIndexAt } from '../../webview/geometry';
-import { autoWindow, percentiles } from '../../webview/windowing';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 
 const NIFTI_SPACE = ['odd', 'niivue', 'nifti_space'];
@@ -66,25 +64,4 @@ test('crosshair snap: to voxel centres, ties to the +world side whatever the fli
   assert.deepEqual(snapToVoxelCentre(ras, [-9, 9, 1]), [0, 3, 1], 'clamped into the grid');
   assert.equal(voxelIndexAt(ras, [4.6, 0, 0]), null);
   assert.deepEqual(voxelIndexAt(las, [2, 0, 0]), [1, 0, 0]);
-});
-
-test('windowing: percentiles and the MR auto window ignore the zero background', () => {
-  const data = new Float32Array(1000);
-  for (let i = 500; i < 1000; i++) data[i] = i - 499;
-  assert.deepEqual(percentiles(data, [0, 100]), [0, 500]);
-  assert.deepEqual(percentiles(data, [0, 100], true), [1, 500]);
-  const w = autoWindow(data);
-  assert.ok(w.level > 200 && w.level < 300 && w.width > 450, JSON.stringify(w));
-});
-
-test('colormaps: gray is the identity, the perceptual maps are monotone in lightness-ish and opaque', () => {
-  const g = colormapTable('gray');
-  assert.deepEqual([g[0], g[4 * 128], g[4 * 255]], [0, 128, 255]);
-  for (const name of ['hot', 'viridis', 'inferno', 'plasma', 'cividis'] as const) {
-    const t = colormapTable(name);
-    assert.equal(t.length, 1024);
-    const lum = (i: number) => 0.2126 * t[4 * i] + 0.7152 * t[4 * i + 1] + 0.0722 * t[4 * i + 2];
-    assert.ok(lum(255) > lum(0) + 100, `${name} gets brighter`);
-    for (let i = 0; i < 256; i++) assert.equal(t[4 * i + 3], 255);
-  }
 });

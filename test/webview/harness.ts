@@ -9,7 +9,6 @@ import { basename, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { intensityStats, guessModality, labelsToWire, toWireVoxels } from '../../src/volume/imageInfo';
-import { obliquityDeg } from '../../src/volume/orientation';
 import { DEFAULT_SETTINGS as DEFAULT_EDITOR_SETTINGS } from '../../src/settings/editorSettings';
 import { readNifti } from '../../src/nifti/index';
 import type { InitMessage, LabelTableEntry, ViewerSettings } from '../../src/protocol/messages';
@@ -71,27 +70,20 @@ export async function volumeFromNifti(path: string, maskPath?: string): Promise<
 export function initMessageFields(v: TestVolume): Omit<InitMessage, 'voxels' | 'labels'> & { labelBits: 8 | 16 } {
   const stats = intensityStats(v.voxels);
   const voxelType = v.voxels instanceof Uint8Array ? 'uint8' : v.voxels instanceof Int8Array ? 'int8' : v.voxels instanceof Uint16Array ? 'uint16' : v.voxels instanceof Int16Array ? 'int16' : 'float32';
-  const sp = [0, 1, 2].map((n) => Math.hypot(v.affine[n], v.affine[4 + n], v.affine[8 + n])) as [number, number, number];
   return {
     type: 'init',
-    protocolVersion: 1,
     fileName: v.fileName,
     dims: v.dims,
-    spacingMm: sp,
     affine: v.affine,
-    affineSource: 'sform',
-    datatype: voxelType,
     voxelType,
-    rgb: null,
     frameCount: 1,
     frame: 0,
     stats,
     modality: v.modality ?? guessModality(v.fileName, '', stats),
-    obliquityDeg: obliquityDeg(v.affine),
     labelTable: v.labelTable ?? [],
     readOnly: v.readOnly ?? false,
     readOnlyReason: null,
-    mask: { path: `/tmp/${v.fileName}_seg.nii.gz`, status: v.labels ? 'loaded' : 'new', message: null },
+    maskMessage: null,
     settings: { ...DEFAULT_SETTINGS, ...v.settings },
     labelBits: v.labels instanceof Uint16Array ? 16 : 8,
   };

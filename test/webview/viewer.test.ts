@@ -687,12 +687,12 @@ describe('overlays and messages', () => {
     await h.page.evaluate((dims) => {
       const n = dims[0] * dims[1] * dims[2];
       window.postMessage({
-        type: 'init', protocolVersion: 1, fileName: 'wide.nii.gz', dims, spacingMm: [1, 1, 1],
-        affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], affineSource: 'sform', datatype: 'uint8', voxelType: 'uint8',
-        voxels: new ArrayBuffer(n), rgb: null, frameCount: 1, frame: 0,
+        type: 'init', fileName: 'wide.nii.gz', dims,
+        affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], voxelType: 'uint8',
+        voxels: new ArrayBuffer(n), frameCount: 1, frame: 0,
         stats: { min: 0, max: 0, mean: 0, p1: 0, p5: 0, p50: 0, p95: 0, p99: 0, p99_5: 0, nonFiniteCount: 0, headerWindow: null },
-        modality: 'unknown', obliquityDeg: 0, labels: { voxels: new ArrayBuffer(n), bits: 8 }, labelTable: [], readOnly: false, readOnlyReason: null,
-        mask: { path: '/tmp/x', status: 'new', message: null },
+        modality: 'unknown', labels: { voxels: new ArrayBuffer(n), bits: 8 }, labelTable: [], readOnly: false, readOnlyReason: null,
+        maskMessage: null,
         settings: { radiological: true, layout: '2x2', colormap: 'gray', labelOpacity: 0.5, labelOutline: false, brushRadiusMm: 3, overwriteMode: 'all' },
       }, '*');
     }, dims);
@@ -727,12 +727,12 @@ describe('overlays and messages', () => {
       const n = dims[0] * dims[1] * dims[2];
       const voxels = new Int16Array(n).fill(100);
       window.postMessage({
-        type: 'init', protocolVersion: 1, fileName: 'csp.nii.gz', dims, spacingMm: [1, 1, 1],
-        affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], affineSource: 'sform', datatype: 'int16', voxelType: 'int16',
-        voxels: voxels.buffer, rgb: null, frameCount: 1, frame: 0,
+        type: 'init', fileName: 'csp.nii.gz', dims,
+        affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], voxelType: 'int16',
+        voxels: voxels.buffer, frameCount: 1, frame: 0,
         stats: { min: 100, max: 100, mean: 100, p1: 100, p5: 100, p50: 100, p95: 100, p99: 100, p99_5: 100, nonFiniteCount: 0, headerWindow: null },
-        modality: 'unknown', obliquityDeg: 0, labels: { voxels: new ArrayBuffer(n), bits: 8 }, labelTable: [], readOnly: false, readOnlyReason: null,
-        mask: { path: '/tmp/x', status: 'new', message: null },
+        modality: 'unknown', labels: { voxels: new ArrayBuffer(n), bits: 8 }, labelTable: [], readOnly: false, readOnlyReason: null,
+        maskMessage: null,
         settings: { radiological: true, layout: '2x2', colormap: 'gray', labelOpacity: 0.5, labelOutline: false, brushRadiusMm: 3, overwriteMode: 'all' },
       }, '*');
     }, [16, 16, 8]);

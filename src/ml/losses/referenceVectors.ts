@@ -1,6 +1,7 @@
 // Checks the losses against reference vectors (format of ../shared/loss-vectors.json, produced
 // by a float64 NumPy port of the authors' code with PyTorch autograd gradients). Used by
 // `npm run check:losses -- FILE` and by the test suite.
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { SegmentationLoss } from './base';
 import { LossError, describeValue } from './options';
@@ -186,4 +187,56 @@ export function formatLossVectorResult(result: LossVectorResult): string {
   return `${head}  value ${result.value.toPrecision(9)} expected ${result.expected.toPrecision(9)}  value err ${e(
     result.valueError,
   )} (tol ${e(result.valueTolerance)})${gradient}`;
+}
+
+/** What `npm run check:losses` prints for a vectors file, and the exit status it ends with. */
+export interface LossVectorFileCheck {
+  /** 0 when every case passed, 1 when a case failed or the file is unusable. */
+  status: 0 | 1;
+  /** One line per case, the worst errors, then `N passed, M failed`. */
+  stdout: string[];
+  /** The one-sentence error of an unreadable or malformed file. */
+  stderr: string[];
+}
+
+/**
+ * Evaluates every case of a loss vectors file on the current tfjs backend (check:losses sets
+ * the CPU backend first).
+ */
+export function checkLossVectorFile(file: string): LossVectorFileCheck {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return { status: 1, stdout: [], stderr: [`check:losses: cannot read ${file}: ${(err as Error).message}`] };
+  }
+  let cases: LossVectorCase[];
+  try {
+    cases = parseLossVectors(text, file);
+  } catch (err) {
+    return { status: 1, stdout: [], stderr: [`check:losses: ${(err as Error).message}`] };
+  }
+  const stdout: string[] = [];
+  let passed = 0;
+  let worstValue = { error: 0, name: '' };
+  let worstGradient = { error: 0, relative: 0, name: '' };
+  for (const testCase of cases) {
+    const result = evaluateLossVectorCase(testCase);
+    stdout.push(formatLossVectorResult(result));
+    if (result.passed) passed++;
+    if (result.valueError > worstValue.error) worstValue = { error: result.valueError, name: result.name };
+    if (result.gradientError !== null && result.gradientTolerance !== null && result.gradientError > worstGradient.error) {
+      worstGradient = {
+        error: result.gradientError,
+        relative: result.gradientError / (result.gradientTolerance / GRADIENT_RELATIVE_TOLERANCE),
+        name: result.name,
+      };
+    }
+  }
+  stdout.push(
+    `worst value error ${worstValue.error.toExponential(2)} (${worstValue.name}); worst gradient error ` +
+      `${worstGradient.error.toExponential(2)} = ${worstGradient.relative.toExponential(2)}·max|g| (${worstGradient.name})`,
+  );
+  stdout.push(`${passed} passed, ${cases.length - passed} failed`);
+  return { status: passed === cases.length ? 0 : 1, stdout, stderr: [] };
 }

@@ -1,6 +1,6 @@
 // Small deterministic tensors for the loss tests.
 import * as tf from '@tensorflow/tfjs';
-import { seededRandom } from '../../../src/volume/patches';
+import { seededRandom } from '../../../src/util/random';
 
 /** Deterministic uniform [0,1) generator (mulberry32): the engine's, re-exported for the tests. */
 export { seededRandom };

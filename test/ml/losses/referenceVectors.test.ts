@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
+  checkLossVectorFile,
   evaluateLossVectorCase,
   parseLossVectors,
   type LossVectorCase,
@@ -24,12 +25,20 @@ function skipWithoutVectors(): string | false {
 }
 const skip = skipWithoutVectors();
 
-function runCheckLosses(file: string): { status: number | null; stdout: string; stderr: string } {
+/** The check:losses command as a process (exit status and output); one test runs it so. */
+function runCheckLossesProcess(file: string): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/check-losses.ts', file], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** What check:losses prints and exits with, computed in this process (tfjs is already on the CPU backend). */
+function runCheckLosses(file: string): { status: number; stdout: string; stderr: string } {
+  const check = checkLossVectorFile(file);
+  const text = (lines: string[]): string => lines.map((l) => `${l}\n`).join('');
+  return { status: check.status, stdout: text(check.stdout), stderr: text(check.stderr) };
 }
 
 before(async () => {
@@ -92,7 +101,7 @@ describe('shared loss vectors', { skip }, () => {
     assert.equal(lines.filter((l) => l.includes('grad err')).length, 6);
   });
 
-  test('check:losses exits 1 and reports the failing case when a value or gradient is off', () => {
+  test('check:losses (the command, as a process) exits 1 and reports the failing case when a value or gradient is off', () => {
     const dir = mkdtempSync(join(tmpdir(), 'check-losses-'));
     try {
       const document = JSON.parse(readFileSync(VECTORS_PATH, 'utf8')) as { cases: LossVectorCase[] };
@@ -104,7 +113,7 @@ describe('shared loss vectors', { skip }, () => {
       const unknownLoss = { ...goodCase, name: 'unknown_loss', loss: 'lovasz_loss' };
       const file = join(dir, 'vectors.json');
       writeFileSync(file, JSON.stringify({ cases: [goodCase, valueCase, gradientCase, unknownLoss] }));
-      const { status, stdout } = runCheckLosses(file);
+      const { status, stdout } = runCheckLossesProcess(file);
       assert.equal(status, 1);
       const lines = stdout.trim().split('\n');
       assert.equal(lines[lines.length - 1], '1 passed, 3 failed');

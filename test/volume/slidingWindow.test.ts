@@ -1,20 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  windowStarts,
-  patchGrid,
-  gaussianImportanceMap,
-  extractPatch,
-  padVolume,
-  cropVolume,
-  flipInPlace,
-  slidingWindowInfer,
-  samplePatch,
-  seededRandom,
-  foregroundIndices,
-  PatchError,
-  type Vec3,
-} from '../../src/volume/patches';
+import { gaussianImportanceMap, patchGrid, slidingWindowInfer, windowStarts } from '../../src/volume/slidingWindow';
+import { PatchError, type Vec3 } from '../../src/volume/vec3';
 
 function ramp(dims: Vec3): Float32Array {
   const a = new Float32Array(dims[0] * dims[1] * dims[2]);
@@ -62,30 +49,6 @@ test('gaussianImportanceMap: max 1 at centre, symmetric, positive', () => {
   const c = 31.5;
   const at = (x: number): number => g[x];
   assert.ok(Math.abs(at(39) / at(31) - Math.exp(-((39 - c) ** 2 - (31 - c) ** 2) / (2 * 64))) < 1e-5);
-});
-
-test('extractPatch pads outside; padVolume/cropVolume round trip', () => {
-  const dims: Vec3 = [3, 2, 2];
-  const v = Float32Array.from({ length: 12 }, (_, i) => i + 1);
-  const p = extractPatch(v, dims, [-1, 0, 0], [2, 1, 1], -5);
-  assert.deepEqual([...p], [-5, 1]);
-  const padded = padVolume(v, dims, [5, 4, 2], 0);
-  assert.deepEqual(padded.dims, [5, 4, 2]);
-  assert.deepEqual(padded.offset, [1, 1, 0]);
-  const back = cropVolume(padded.data, padded.dims, padded.offset, dims);
-  assert.deepEqual([...back], [...v]);
-  assert.throws(() => cropVolume(v, dims, [2, 0, 0], [2, 2, 2]), /leaves the volume/);
-});
-
-test('flipInPlace twice is identity; flip x reverses rows', () => {
-  const dims: Vec3 = [4, 3, 5];
-  const v = ramp(dims);
-  const w = Float32Array.from(v);
-  flipInPlace(w, dims, [0]);
-  assert.equal(w[0], v[3]);
-  flipInPlace(w, dims, [1, 2]);
-  flipInPlace(w, dims, [2, 1, 0]);
-  assert.deepEqual(w, v);
 });
 
 test('slidingWindowInfer: identity predictor stitching (predict adds 1 → input + 1)', async () => {
@@ -142,50 +105,4 @@ test('slidingWindowInfer: skipped windows leave fillValue; progress and cancella
   );
   await assert.rejects(slidingWindowInfer(v, dims, async () => new Float32Array(3), { patchSize: [16, 16, 16] }), /predictor returned 3 values/);
   await assert.rejects(slidingWindowInfer(v, [1, 2, 3], async (p) => p, { patchSize: [16, 16, 16] }), /dims 1×2×3 need 6/);
-});
-
-test('samplePatch: foreground oversampling ≈ 1/3, labels follow the image under augmentation', () => {
-  const dims: Vec3 = [40, 40, 40];
-  const image = new Float32Array(dims[0] * dims[1] * dims[2]);
-  const labels = new Uint8Array(image.length);
-  // A 4³ lesion of intensity 5 in a corner; the image equals 5 exactly where the label is 1.
-  for (let z = 2; z < 6; z++) for (let y = 2; y < 6; y++) for (let x = 30; x < 34; x++) {
-    const i = (z * 40 + y) * 40 + x;
-    labels[i] = 1;
-    image[i] = 5;
-  }
-  const lesionIndices = foregroundIndices(labels);
-  assert.equal(lesionIndices.length, 64);
-  const rnd = seededRandom(42);
-  let centred = 0;
-  let withLesion = 0;
-  const trials = 600;
-  for (let t = 0; t < trials; t++) {
-    const p = samplePatch(image, labels, dims, rnd, {
-      patchSize: [16, 16, 16],
-      lesionIndices,
-      augmentation: { intensityScale: 0, intensityShift: 0, maxRotationDeg: 0 },
-    });
-    if (p.centredOnLesion) centred++;
-    let any = false;
-    for (let i = 0; i < p.labels.length; i++) {
-      if (p.labels[i]) any = true;
-      assert.equal(p.labels[i] === 1, p.image[i] === 5);
-    }
-    if (any) withLesion++;
-  }
-  assert.ok(Math.abs(centred / trials - 1 / 3) < 0.06, `centred fraction ${centred / trials}`);
-  assert.ok(withLesion >= centred);
-  // Rotation keeps the lesion roughly in place (labels nearest, image trilinear).
-  const r = samplePatch(image, labels, dims, seededRandom(1), {
-    patchSize: [16, 16, 16], lesionIndices, foregroundFraction: 1,
-    augmentation: { rotationProbability: 1, maxRotationDeg: 10, flipProbability: 0, intensityScale: 0, intensityShift: 0 },
-  });
-  assert.ok(r.rotated);
-  const lesionVoxels = r.labels.reduce((a, b) => a + b, 0);
-  assert.ok(lesionVoxels > 30 && lesionVoxels < 100, `rotated lesion voxels ${lesionVoxels}`);
-  let inside = 0;
-  r.labels.forEach((l, i) => { if (l) inside += r.image[i]; });
-  assert.ok(inside / lesionVoxels > 2.5, 'image intensity high where the rotated label is set');
-  assert.throws(() => samplePatch(image, labels.subarray(1), dims, rnd, { patchSize: [8, 8, 8], lesionIndices }), /label volume has/);
 });

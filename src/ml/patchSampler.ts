@@ -1,0 +1,169 @@
+// The training patch sampler: patches with foreground oversampling and augmentation (rotation,
+// flips, intensity scale and shift). Volume layout: see ../volume/vec3.
+import { extractPatch, flipInPlace } from '../volume/boxes';
+import { checkVec3, checkVolume, PatchError, voxelCount, type NumericArray, type Vec3 } from '../volume/vec3';
+
+/** Augmentation settings of {@link samplePatch}; each is off when absent. */
+export interface Augmentation {
+  /** Probability of flipping along each axis independently; default 0.5. */
+  flipProbability?: number;
+  /** Axes that may be flipped; default all three. */
+  flipAxes?: number[];
+  /** Intensity multiplied by a factor drawn from [1 − s, 1 + s]; default 0.1. */
+  intensityScale?: number;
+  /** Intensity shifted by a value drawn from [−s, s] (in normalised units); default 0.1. */
+  intensityShift?: number;
+  /** Largest rotation about each axis in degrees; default 10 (0 turns rotation off). */
+  maxRotationDeg?: number;
+  /** Probability of rotating a patch at all; default 0.3. */
+  rotationProbability?: number;
+}
+
+/** Options of {@link samplePatch}. */
+export interface PatchSamplerOptions {
+  patchSize: Vec3;
+  /** Fraction of patches centred on a random lesion voxel (when there is one); default 1/3. */
+  foregroundFraction?: number;
+  /** Flat indices of lesion voxels (precomputed with {@link foregroundIndices}). */
+  lesionIndices: Int32Array;
+  /** Augmentation; `null` turns it off. */
+  augmentation?: Augmentation | null;
+  /** Intensity of voxels outside the volume; default 0. */
+  padValue?: number;
+}
+
+/** Flat indices of voxels whose value is > 0. */
+export function foregroundIndices(labels: NumericArray): Int32Array {
+  let count = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] > 0) count++;
+  const out = new Int32Array(count);
+  let p = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] > 0) out[p++] = i;
+  return out;
+}
+
+/** A training patch: image in patch layout, labels {0,1}, where it was cut, and how. */
+export interface TrainingPatch {
+  image: Float32Array;
+  labels: Uint8Array;
+  start: Vec3;
+  centredOnLesion: boolean;
+  flippedAxes: number[];
+  rotated: boolean;
+}
+
+function rotationMatrix(ax: number, ay: number, az: number): number[] {
+  const [cx, sx, cy, sy, cz, sz] = [Math.cos(ax), Math.sin(ax), Math.cos(ay), Math.sin(ay), Math.cos(az), Math.sin(az)];
+  // R = Rz · Ry · Rx, row-major.
+  return [
+    cz * cy, cz * sy * sx - sz * cx, cz * sy * cx + sz * sx,
+    sz * cy, sz * sy * sx + cz * cx, sz * sy * cx - cz * sx,
+    -sy, cy * sx, cy * cx,
+  ];
+}
+
+/**
+ * Cuts one augmented training patch: with probability `foregroundFraction` centred on a random
+ * lesion voxel, otherwise at a uniformly random position (patches may extend past the volume,
+ * padded with `padValue` / label 0). A rotation resamples about the patch centre (trilinear for
+ * the image, nearest for the labels); flips and intensity changes follow.
+ */
+export function samplePatch(
+  image: NumericArray,
+  labels: NumericArray,
+  dims: Vec3,
+  random: () => number,
+  opts: PatchSamplerOptions,
+): TrainingPatch {
+  checkVolume(image, dims, 'image');
+  checkVolume(labels, dims, 'label volume');
+  const size = opts.patchSize;
+  checkVec3('patchSize', size, 1);
+  const fgFraction = opts.foregroundFraction ?? 1 / 3;
+  if (!(fgFraction >= 0 && fgFraction <= 1)) throw new PatchError(`foregroundFraction must lie in [0, 1], got ${fgFraction}`);
+  const [nx, ny, nz] = dims;
+  const pad = opts.padValue ?? 0;
+  let centre: Vec3;
+  let centredOnLesion = false;
+  if (opts.lesionIndices.length > 0 && random() < fgFraction) {
+    const idx = opts.lesionIndices[Math.floor(random() * opts.lesionIndices.length)];
+    centre = [idx % nx, Math.floor(idx / nx) % ny, Math.floor(idx / (nx * ny))];
+    centredOnLesion = true;
+  } else {
+    const pick = (n: number, p: number): number => (n <= p ? Math.floor(n / 2) : Math.floor(p / 2) + Math.floor(random() * (n - p + 1)));
+    centre = [pick(nx, size[0]), pick(ny, size[1]), pick(nz, size[2])];
+  }
+  const start: Vec3 = [centre[0] - Math.floor(size[0] / 2), centre[1] - Math.floor(size[1] / 2), centre[2] - Math.floor(size[2] / 2)];
+  const aug = opts.augmentation === null ? null : opts.augmentation ?? {};
+  const maxRot = ((aug?.maxRotationDeg ?? 10) * Math.PI) / 180;
+  const rotate = aug !== null && maxRot > 0 && random() < (aug.rotationProbability ?? 0.3);
+  let img: Float32Array;
+  let lab: Uint8Array;
+  if (rotate) {
+    const r = rotationMatrix((2 * random() - 1) * maxRot, (2 * random() - 1) * maxRot, (2 * random() - 1) * maxRot);
+    ({ img, lab } = sampleRotated(image, labels, dims, start, size, r, pad));
+  } else {
+    img = extractPatch(image, dims, start, size, pad);
+    const labF = extractPatch(labels, dims, start, size, 0);
+    lab = new Uint8Array(labF.length);
+    for (let i = 0; i < lab.length; i++) lab[i] = labF[i] > 0 ? 1 : 0;
+  }
+  const flippedAxes: number[] = [];
+  if (aug !== null) {
+    const pFlip = aug.flipProbability ?? 0.5;
+    for (const axis of aug.flipAxes ?? [0, 1, 2]) if (random() < pFlip) flippedAxes.push(axis);
+    flipInPlace(img, size, flippedAxes);
+    flipInPlace(lab, size, flippedAxes);
+    const s = aug.intensityScale ?? 0.1;
+    const t = aug.intensityShift ?? 0.1;
+    const scale = 1 + (2 * random() - 1) * s;
+    const shift = (2 * random() - 1) * t;
+    if (scale !== 1 || shift !== 0) for (let i = 0; i < img.length; i++) img[i] = img[i] * scale + shift;
+  }
+  return { image: img, labels: lab, start, centredOnLesion, flippedAxes, rotated: rotate };
+}
+
+function sampleRotated(
+  image: NumericArray,
+  labels: NumericArray,
+  dims: Vec3,
+  start: Vec3,
+  size: Vec3,
+  r: number[],
+  pad: number,
+): { img: Float32Array; lab: Uint8Array } {
+  const [nx, ny, nz] = dims;
+  const img = new Float32Array(voxelCount(size));
+  const lab = new Uint8Array(img.length);
+  const pc = [(size[0] - 1) / 2, (size[1] - 1) / 2, (size[2] - 1) / 2];
+  const vc = [start[0] + pc[0], start[1] + pc[1], start[2] + pc[2]];
+  const at = (x: number, y: number, z: number): number =>
+    x < 0 || y < 0 || z < 0 || x >= nx || y >= ny || z >= nz ? pad : image[(z * ny + y) * nx + x];
+  let p = 0;
+  for (let z = 0; z < size[2]; z++)
+    for (let y = 0; y < size[1]; y++)
+      for (let x = 0; x < size[0]; x++, p++) {
+        const dx = x - pc[0];
+        const dy = y - pc[1];
+        const dz = z - pc[2];
+        const sx = vc[0] + r[0] * dx + r[1] * dy + r[2] * dz;
+        const sy = vc[1] + r[3] * dx + r[4] * dy + r[5] * dz;
+        const sz = vc[2] + r[6] * dx + r[7] * dy + r[8] * dz;
+        const x0 = Math.floor(sx);
+        const y0 = Math.floor(sy);
+        const z0 = Math.floor(sz);
+        const fx = sx - x0;
+        const fy = sy - y0;
+        const fz = sz - z0;
+        const c00 = at(x0, y0, z0) * (1 - fx) + at(x0 + 1, y0, z0) * fx;
+        const c10 = at(x0, y0 + 1, z0) * (1 - fx) + at(x0 + 1, y0 + 1, z0) * fx;
+        const c01 = at(x0, y0, z0 + 1) * (1 - fx) + at(x0 + 1, y0, z0 + 1) * fx;
+        const c11 = at(x0, y0 + 1, z0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1, z0 + 1) * fx;
+        img[p] = (c00 * (1 - fy) + c10 * fy) * (1 - fz) + (c01 * (1 - fy) + c11 * fy) * fz;
+        const lx = Math.round(sx);
+        const ly = Math.round(sy);
+        const lz = Math.round(sz);
+        lab[p] = lx >= 0 && ly >= 0 && lz >= 0 && lx < nx && ly < ny && lz < nz && labels[(lz * ny + ly) * nx + lx] > 0 ? 1 : 0;
+      }
+  return { img, lab };
+}

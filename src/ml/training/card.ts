@@ -1,0 +1,91 @@
+// The model card of a fine-tuned version (what was trained on, how, and how it validated) and
+// the rule that decides whether the new version becomes the active one.
+import * as tf from '@tensorflow/tfjs';
+import type { Vec3 } from '../../volume/vec3';
+import { sha256File, type ModelCard, type TrainingPairRecord } from '../modelStore';
+import type { Preprocessing } from '../preprocess';
+import type { CheckedTrainingOptions, FineTuneOptions, TrainingPair } from './options';
+
+/** The pairs as a card records them: paths and SHA-256 of image and mask. */
+export async function pairRecords(pairs: readonly TrainingPair[]): Promise<TrainingPairRecord[]> {
+  const records: TrainingPairRecord[] = [];
+  for (const p of pairs) {
+    records.push({ imagePath: p.imagePath, maskPath: p.maskPath, imageSha256: await sha256File(p.imagePath), maskSha256: await sha256File(p.maskPath) });
+  }
+  return records;
+}
+
+/** What a run did, for {@link trainingCard}. */
+export interface TrainingOutcome {
+  pairs: TrainingPairRecord[];
+  validationImages: string[];
+  validationHeldOut: boolean;
+  patchSize: Vec3;
+  steps: number;
+  stoppedBecause: string;
+  durationS: number;
+  /** Whole-volume validation Dice of the starting and the new weights; null when it did not run. */
+  diceBefore: number | null;
+  diceAfter: number | null;
+  wholeVolumeSkipped: string | null;
+}
+
+/** The card of a new version (without its version name, which the store assigns). */
+export function trainingCard(
+  opts: FineTuneOptions,
+  checked: CheckedTrainingOptions,
+  base: { card: ModelCard | null; patchSizeVoxels: Vec3; preprocessing: Preprocessing; network: Record<string, unknown> },
+  outcome: TrainingOutcome,
+): Omit<ModelCard, 'version'> {
+  return {
+    format: 'lesion-lab-model',
+    formatVersion: 1,
+    parentVersion: opts.parentVersion !== undefined ? opts.parentVersion : base.card?.version ?? null,
+    createdAt: new Date().toISOString(),
+    patchSizeVoxels: base.patchSizeVoxels,
+    preprocessing: base.preprocessing,
+    network: base.network,
+    training: {
+      pairs: outcome.pairs,
+      validationImages: outcome.validationImages,
+      loss: { name: checked.lossName, options: checked.lossOptions },
+      hyperparameters: {
+        learningRate: checked.learningRate,
+        batchSize: checked.batchSize,
+        patchSize: outcome.patchSize,
+        seed: checked.seed,
+        stepsPerEpoch: checked.stepsPerEpoch,
+        patience: checked.patience,
+        foregroundFraction: checked.foregroundFraction,
+        validationHeldOut: outcome.validationHeldOut,
+        budgetMinutes: checked.budgetS / 60,
+        ...(Number.isFinite(checked.maxSteps) ? { maxSteps: checked.maxSteps } : {}),
+        lrSchedule: checked.lrSchedule,
+        minBudgetFractionBeforeEarlyStop: checked.minBudgetFractionBeforeEarlyStop,
+        ...(outcome.wholeVolumeSkipped ? { wholeVolumeValidationSkipped: outcome.wholeVolumeSkipped } : {}),
+      },
+      backend: opts.backend ?? tf.getBackend(),
+      durationS: outcome.durationS,
+      steps: outcome.steps,
+      stoppedBecause: outcome.stoppedBecause,
+      validationDiceBefore: outcome.diceAfter === null ? null : outcome.diceBefore,
+      validationDiceAfter: outcome.diceAfter,
+    },
+    ...opts.cardExtras,
+  };
+}
+
+/**
+ * Whether the new version becomes active: always, never, or (default 'if-better') when its Dice
+ * is at least the starting model's, whole-volume when both ran, else on the fixed patches.
+ */
+export function activatesNewVersion(
+  mode: FineTuneOptions['activate'],
+  whole: { before: number | null; after: number | null },
+  patches: { before: number; after: number },
+): boolean {
+  const m = mode ?? 'if-better';
+  if (m === 'always') return true;
+  if (m !== 'if-better') return false;
+  return whole.before === null || whole.after === null ? patches.after >= patches.before : whole.after >= whole.before;
+}

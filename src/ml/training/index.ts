@@ -1,0 +1,14 @@
+// Fine-tune on corrected masks (see ./loop): the public surface of the training modules.
+export { fineTune, saveNetworkAtomically, scheduleFactor } from './loop';
+export { splitCases } from './cases';
+export {
+  TrainingCancelledError,
+  TrainingError,
+  type FineTuneOptions,
+  type FineTuneResult,
+  type NetworkFactory,
+  type TrainableNetwork,
+  type TrainingPair,
+  type TrainingProgress,
+  type TrainingStart,
+} from './options';

@@ -1,0 +1,89 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { createUNet3d } from '../../src/ml/network';
+import { loadPromptModel, PROMPT_MODEL_FORMAT, promptInput, segmentPromptedObject, segmentWithPromptModel } from '../../src/ml/promptModel';
+import { PROMPT_CHANNEL_COUNT } from '../../src/interactive/promptPatch';
+import type { Vec3 } from '../../src/volume/vec3';
+import { tempDir } from '../helpers/tempDir';
+
+before(async () => {
+  await tf.setBackend('cpu');
+});
+
+const DIMS: Vec3 = [40, 36, 12];
+const SPACING: Vec3 = [1, 1, 3];
+const n = DIMS[0] * DIMS[1] * DIMS[2];
+const image = Float32Array.from({ length: n }, (_, v) => {
+  const i = v % 40;
+  const j = Math.floor(v / 40) % 36;
+  const k = Math.floor(v / 1440);
+  return (i - 20) ** 2 + (j - 18) ** 2 + (3 * (k - 6)) ** 2 < 64 ? 200 : 50;
+});
+
+async function modelDir(opts: { inChannels?: number; format?: string; patch?: number } = {}): Promise<string> {
+  const dir = join(tempDir('ll-prompt-model-'), 'prompt');
+  mkdirSync(dir);
+  const net = createUNet3d({ levels: 2, baseFilters: 2, inChannels: opts.inChannels ?? PROMPT_CHANNEL_COUNT, normalization: 'instance', seed: 4 });
+  await net.save(dir);
+  net.dispose();
+  const card = { format: opts.format ?? PROMPT_MODEL_FORMAT, formatVersion: 1, patchSizeVoxels: opts.patch ?? 16, minSpacingMm: 1, maxSpacingMm: 4 };
+  writeFileSync(join(dir, 'card.json'), JSON.stringify(card));
+  return dir;
+}
+
+test('promptModel: the input holds the image and each prompt in its channel', () => {
+  const grid = { centreVoxel: [20, 18, 6] as Vec3, spacingMm: 1, size: 16 };
+  const previous = new Uint8Array(n);
+  previous[(6 * 36 + 18) * 40 + 20] = 1;
+  const x = promptInput({ values: image, dims: DIMS, spacingMm: SPACING }, grid, { points: [{ voxel: [20, 18, 6], positive: true }, { voxel: [26, 18, 6], positive: false }], boxes: [{ min: [17, 15, 6], max: [23, 21, 6] }] }, previous);
+  assert.equal(x.length, 16 ** 3 * PROMPT_CHANNEL_COUNT);
+  const channelSum = (c: number): number => {
+    let s = 0;
+    for (let o = c; o < x.length; o += PROMPT_CHANNEL_COUNT) s += x[o];
+    return s;
+  };
+  assert.ok(Math.abs(channelSum(0)) < 1e-2 * 16 ** 3, 'the image channel is centred');
+  for (const c of [1, 2, 3, 4]) assert.ok(channelSum(c) > 0, `channel ${c} is painted`);
+  // The positive click sits at the patch centre; the negative one 6 mm to the right.
+  const centre = (7 * 16 + 7) * 16 + 7;
+  assert.equal(x[centre * PROMPT_CHANNEL_COUNT + 1], 1);
+  assert.equal(x[((7 * 16 + 7) * 16 + 13) * PROMPT_CHANNEL_COUNT + 2], 1);
+});
+
+test('promptModel: a tiny model segments on the image grid, keeps the previous object outside its patch, and zooms out at most maxRuns times', async () => {
+  const model = await loadPromptModel(await modelDir());
+  try {
+    const previous = new Uint8Array(n);
+    previous[0] = 1; // far corner: outside any patch around the click at 1 mm
+    const r = segmentWithPromptModel(model, { values: image, dims: DIMS, spacingMm: SPACING }, { points: [{ voxel: [20, 18, 6], positive: true }], boxes: [] }, undefined, { maxRuns: 2 });
+    assert.equal(r.mask.length, n);
+    assert.ok(r.runsSpacingMm.length >= 1 && r.runsSpacingMm.length <= 2);
+    assert.ok(r.runsSpacingMm.every((s) => s >= 1 && s <= 4));
+    for (let a = 0; a < 3; a++) assert.ok(r.roi.min[a] >= 0 && r.roi.max[a] < DIMS[a]);
+    const withPrevious = segmentPromptedObject({ values: image, dims: DIMS, spacingMm: SPACING }, { points: [{ voxel: [20, 18, 6], positive: true }], boxes: [] }, { previous, promptModel: model });
+    assert.equal(withPrevious.method, 'prompt model');
+    // The patch around the previous object and the click covers the corner: the corner is recomputed or kept, never lost silently outside the ROI.
+    const inRoi = (v: number[]): boolean => v.every((x, a) => x >= withPrevious.roi.min[a] && x <= withPrevious.roi.max[a]);
+    if (!inRoi([0, 0, 0])) assert.equal(withPrevious.mask[0], 1);
+    assert.throws(() => segmentWithPromptModel(model, { values: image, dims: DIMS, spacingMm: SPACING }, { points: [{ voxel: [20, 18, 6], positive: false }], boxes: [] }), /at least one positive point, a box, or a --previous object/);
+  } finally {
+    model.network.dispose();
+  }
+});
+
+test('promptModel: without a prompt model the star-shaped method runs', () => {
+  const r = segmentPromptedObject({ values: image, dims: DIMS, spacingMm: SPACING }, { points: [{ voxel: [20, 18, 6], positive: true }], boxes: [] });
+  assert.equal(r.method, 'star-shaped');
+  assert.ok(r.mask[(6 * 36 + 18) * 40 + 20] === 1);
+});
+
+test('promptModel: a folder that is not a prompt model is refused naming its card', async () => {
+  const wrongFormat = await modelDir({ format: 'lesion-lab-model' });
+  await assert.rejects(loadPromptModel(wrongFormat), (e: Error) => e.message.includes(join(wrongFormat, 'card.json')) && /format is "lesion-lab-model"/.test(e.message));
+  await assert.rejects(loadPromptModel(await modelDir({ inChannels: 1 })), /the network has 1 input channels, a prompt model needs 5/);
+  await assert.rejects(loadPromptModel(await modelDir({ patch: 15 })), /patchSizeVoxels 15 is not a multiple of 2/);
+  await assert.rejects(loadPromptModel(tempDir('ll-no-model-')), /card.json: cannot be read/);
+});

@@ -1,0 +1,87 @@
+// The starter models shipped in media/models as Select Model and the first Segment Lesion offer
+// them: one entry per task starter (task and modality, held-out Dice from its card), the one
+// suggested for the image first and marked; a bad card is reported by its file and left out.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { heldOutText, listShippedStarters, shippedStarterLocator, starterPickItems, suggestStarter } from '../../src/ml/starterModels';
+import { STARTER_TASKS } from '../../src/ml/starterChoice';
+import type { Vec3 } from '../../src/volume/patches';
+import { tempDir } from '../helpers/tempDir';
+
+const REPO = resolve(__dirname, '../..');
+const MODELS = join(REPO, 'media/models');
+
+test('listShippedStarters: every task starter in media/models, with the task, modality and held-out Dice of its card', async () => {
+  const { starters, problems } = await listShippedStarters(MODELS);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(starters.map((s) => s.name), [...STARTER_TASKS].sort(), 'the four task starters; media/models/starter names no task');
+  for (const s of starters) {
+    const card = JSON.parse(readFileSync(join(MODELS, s.name, 'card.json'), 'utf8')) as { task: { modality: string; description: string }; heldOut: { meanDice: number; cases: string[] } };
+    assert.equal(s.modality, card.task.modality);
+    assert.equal(s.description, card.task.description);
+    assert.equal(s.heldOutDice, card.heldOut.meanDice);
+    assert.equal(s.heldOutCaseCount, card.heldOut.cases.length);
+  }
+  const items = starterPickItems(starters);
+  const ct = items.find((i) => i.starter === 'sarcoma-ct')!;
+  assert.equal(ct.label, 'Soft-tissue sarcoma (GTV) · CT');
+  const ctCard = starters.find((s) => s.name === 'sarcoma-ct')!;
+  assert.match(ct.detail, new RegExp(`^held-out Dice ${ctCard.heldOutDice!.toFixed(3)} \\(${ctCard.heldOutCaseCount} cases\\) · soft-tissue sarcoma \\(GTV\\) on CT`));
+  assert.equal(items.find((i) => i.starter === 'ms-flair')!.label, 'Multiple-sclerosis white-matter lesions · MR');
+  assert.equal(items.find((i) => i.starter === 'sarcoma-pet')!.label, 'Soft-tissue sarcoma (GTV) · PET');
+});
+
+test('starterPickItems: the suggested starter first and marked "suggested"; the active one checked; the rest by name', async () => {
+  const { starters } = await listShippedStarters(MODELS);
+  for (const suggested of STARTER_TASKS) {
+    const items = starterPickItems(starters, { suggested });
+    assert.equal(items[0].starter, suggested);
+    assert.equal(items[0].description, `${suggested} · suggested`);
+    assert.deepEqual(items.slice(1).map((i) => i.starter), STARTER_TASKS.filter((t) => t !== suggested).sort());
+    assert.ok(items.slice(1).every((i) => !i.description.includes('suggested')));
+  }
+  const marked = starterPickItems(starters, { suggested: 'sarcoma-pet', active: 'sarcoma-pet' });
+  assert.equal(marked[0].description, 'sarcoma-pet · suggested · active');
+  assert.match(marked[0].label, /^\$\(check\) /);
+  assert.equal(heldOutText({ heldOutDice: null, heldOutCaseCount: 0 }), 'no held-out figures in its card');
+});
+
+test('suggestStarter: CT, PET, a whole-brain MR and a cropped MR go to their starters (src/ml/starterChoice.ts)', () => {
+  const n = 20 * 20 * 20;
+  const dims: Vec3 = [20, 20, 20];
+  const ct = { data: Int16Array.from({ length: n }, (_, i) => (i % 3 ? -1000 : 40)), dims, spacingMm: [1, 1, 3] as Vec3 };
+  assert.equal(suggestStarter(ct).name, 'sarcoma-ct');
+  const pet = { data: Float32Array.from({ length: n }, (_, i) => 0.37 + (i % 7) * 0.53), dims, spacingMm: [4, 4, 3] as Vec3 };
+  assert.equal(suggestStarter(pet).name, 'sarcoma-pet');
+  const mr = (d: Vec3) => Float32Array.from({ length: d[0] * d[1] * d[2] }, (_, i) => 100 + (i % 13) * 10);
+  const brain: Vec3 = [150, 180, 150];
+  assert.equal(suggestStarter({ data: mr(brain), dims: brain, spacingMm: [1, 1, 1] }).name, 'ms-flair');
+  const crop: Vec3 = [80, 80, 48];
+  const cropped = suggestStarter({ data: mr(crop), dims: crop, spacingMm: [1, 1, 1] });
+  assert.equal(cropped.name, 'sarcoma-mr-t1', 'an 80 mm MR crop is not a whole brain');
+  assert.match(cropped.reason, /not a whole brain/);
+});
+
+test('listShippedStarters: a card that cannot be read is reported by its file and left out; the locator refuses what is not shipped', async () => {
+  const root = tempDir('ll-shipped-');
+  const models = join(root, 'media', 'models');
+  mkdirSync(models, { recursive: true });
+  cpSync(join(MODELS, 'sarcoma-pet', 'card.json'), join(models, 'sarcoma-pet', 'card.json'));
+  // A model that takes more than the image (the Prompt tool's) is no starter, even with a task.
+  const prompt = JSON.parse(readFileSync(join(MODELS, 'sarcoma-pet', 'card.json'), 'utf8')) as { network: Record<string, unknown> };
+  mkdirSync(join(models, 'prompt'));
+  writeFileSync(join(models, 'prompt', 'card.json'), JSON.stringify({ ...prompt, version: 'prompt', network: { ...prompt.network, inChannels: 3 } }));
+  mkdirSync(join(models, 'broken'));
+  writeFileSync(join(models, 'broken', 'card.json'), '{"format": ');
+  const { starters, problems } = await listShippedStarters(models);
+  assert.deepEqual(starters.map((s) => s.name), ['sarcoma-pet']);
+  assert.equal(problems.length, 1);
+  assert.match(problems[0], /broken[/\\]card\.json: not valid JSON/);
+  const locator = shippedStarterLocator(root);
+  assert.equal(locator.dirOf('sarcoma-pet'), join(models, 'sarcoma-pet'));
+  assert.throws(() => locator.dirOf('ms-flair'), /media[/\\]models[/\\]ms-flair is not a starter model shipped with this Lesion Lab/);
+  assert.throws(() => locator.dirOf('../models'), /is not a starter model shipped/);
+  assert.throws(() => locator.defaultDir(), /starter model not found in media\/models\/starter/);
+});
