@@ -29,7 +29,7 @@ import {
   type PromptPatchGrid,
 } from '../src/interactive/promptPatch';
 import { seededRandom } from '../src/util/random';
-import type { Vec3 } from '../src/volume/patches';
+import type { Vec3 } from '../src/volume/vec3';
 import { MS_ATTRIBUTION, SARCOMA_ATTRIBUTION } from './tasks';
 
 const ROOT = resolve(__dirname, '..');

@@ -15,7 +15,7 @@ import { initBackend } from '../../src/ml/backend';
 import { findShippedModelDir } from '../../src/ml/modelStore';
 import { loadPromptModel, segmentPromptedObject, type PromptModel } from '../../src/ml/promptModel';
 import { nextRobotClick } from '../../src/interactive/robotUser';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 import type { BenchOptions } from '../bench';
 
 const DATA = resolve(__dirname, '../../../shared/data/lesion');

@@ -1,5 +1,5 @@
 // Axis-aligned voxel boxes (inclusive corners) and cropping a region of interest out of a volume.
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 
 /** Inclusive voxel corners: every voxel with min[a] ≤ index[a] ≤ max[a] on each axis a. */
 export interface VoxelBox {

@@ -2,7 +2,7 @@
 // click deep inside the object, and for later interactions an imperfect "object so far" with
 // corrective clicks at the deepest voxel of its largest error regions, the same rule the robot
 // user (and the CVPR 2025 interactive protocol) follows at evaluation time.
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 import { labelComponents } from './components';
 import { distanceTransformMm } from './distanceTransform';
 import { paintBall, paintPatchBox } from './promptPatch';

@@ -1,5 +1,5 @@
 // Connected components of binary masks (6- or 26-connectivity). Pure and iterative (explicit queue).
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 import { PromptError } from './errors';
 
 /** Voxel connectivity: faces only (6) or faces, edges and corners (26). */

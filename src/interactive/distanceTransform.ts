@@ -1,6 +1,6 @@
 // Exact Euclidean distance transform in millimetres on anisotropic grids (Felzenszwalb &
 // Huttenlocher 2012, separable lower envelope of parabolas).
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 import { PromptError } from './errors';
 
 /** Squared 1-D distance transform of `f` (length n, sampled every `step` mm) into `d`. */

@@ -2,7 +2,7 @@
 // around the prompts, holding the image (robust z-score of what lies inside the image), the positive
 // and negative clicks (balls), the boxes and the object so far. Pure, so training (which simulates
 // the clicks) and inference (which maps the user's clicks) build exactly the same channels.
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 import type { VoxelBox } from './box';
 import { PromptError } from './errors';
 

@@ -1,6 +1,6 @@
 // Prompts of click-guided segmentation (points and boxes in voxel indices), their validation, and
 // parsing of the PROMPTS.json file of `lesion-lab segment --prompts`.
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 import type { VoxelBox } from './box';
 import { PromptError } from './errors';
 
@@ -42,10 +42,11 @@ function checkVoxel(value: unknown, where: string, dims: Vec3): Vec3 {
 
 /**
  * Checks prompts against a grid of `dims` and returns a clean copy (extra fields dropped).
- * At least one positive point or one box is needed; a box needs min ≤ max on every axis.
+ * At least one positive point or one box is needed, unless `refinesObject` (an object so far is
+ * given: then negative points alone may cut it); a box needs min ≤ max on every axis.
  * @throws PromptError naming the first bad entry (e.g. "points[1].voxel [300, 2, 4] lies outside the image ...").
  */
-export function validatePrompts(prompts: unknown, dims: Vec3): Prompts {
+export function validatePrompts(prompts: unknown, dims: Vec3, refinesObject = false): Prompts {
   if (typeof prompts !== 'object' || prompts === null || Array.isArray(prompts)) {
     throw new PromptError(`prompts must be an object {"points": [...], "boxes": [...]}, got ${describe(prompts)}`);
   }
@@ -74,7 +75,7 @@ export function validatePrompts(prompts: unknown, dims: Vec3): Prompts {
     return { min, max };
   });
   if (points.length === 0 && boxes.length === 0) throw new PromptError('prompts hold no point and no box; give at least one positive point or one box');
-  if (boxes.length === 0 && !points.some((p) => p.positive)) throw new PromptError('prompts hold no positive point and no box; the object needs at least one');
+  if (!refinesObject && boxes.length === 0 && !points.some((p) => p.positive)) throw new PromptError('prompts hold no positive point and no box; the object needs at least one');
   return { points, boxes };
 }
 
@@ -83,12 +84,12 @@ export function validatePrompts(prompts: unknown, dims: Vec3): Prompts {
  * "boxes": [{"min": [i, j, k], "max": [i, j, k]}]}` with 0-based voxel indices.
  * @throws PromptError for malformed JSON or any problem {@link validatePrompts} finds.
  */
-export function parsePromptsJson(text: string, dims: Vec3): Prompts {
+export function parsePromptsJson(text: string, dims: Vec3, refinesObject = false): Prompts {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
     throw new PromptError(`is not valid JSON (${(e as Error).message})`);
   }
-  return validatePrompts(value, dims);
+  return validatePrompts(value, dims, refinesObject);
 }

@@ -3,7 +3,7 @@
 // (largest mm distance to the outside) the largest reference component; each next click is at
 // the deepest voxel of the largest 26-connected error component (prediction ≠ reference),
 // positive where the reference is foreground there.
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 import { boxSize, cropMask, growBoxMm, maskBoundingBox, type VoxelBox } from './box';
 import { labelComponents } from './components';
 import { distanceTransformMm } from './distanceTransform';

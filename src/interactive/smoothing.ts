@@ -1,5 +1,5 @@
 // Separable Gaussian smoothing with a width in millimetres, true to anisotropic voxel spacing.
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 import { PromptError } from './errors';
 
 /** Normalised 1-D Gaussian taps (radius 3σ) for σ in voxels. */

@@ -346,10 +346,11 @@ export interface PromptedObject {
 export function segmentPromptedObject(
   volume: PromptModelVolume,
   prompts: Prompts,
-  opts: { previous?: Uint8Array; prior?: Float32Array; promptModel?: PromptModel; tuning?: PromptSegmentationOptions } = {},
+  opts: { previous?: Uint8Array; prior?: Float32Array; promptModel?: PromptModel; modelOptions?: PromptModelOptions; tuning?: PromptSegmentationOptions } = {},
 ): PromptedObject {
   if (opts.promptModel) {
-    const r = segmentWithPromptModel(opts.promptModel, volume, validatePrompts(prompts, volume.dims), opts.previous);
+    const refines = opts.previous !== undefined && opts.previous.some((v) => v !== 0);
+    const r = segmentWithPromptModel(opts.promptModel, volume, validatePrompts(prompts, volume.dims, refines), opts.previous, opts.modelOptions);
     return { mask: r.mask, roi: r.roi, method: 'prompt model', totalMs: r.timingsMs.total };
   }
   const r = segmentFromPrompts(volume, prompts, { ...opts.tuning, previous: opts.previous, prior: opts.prior });

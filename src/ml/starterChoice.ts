@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { detectModality } from './autoConfig';
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 
 export const STARTER_TASKS = ['sarcoma-ct', 'sarcoma-mr-t1', 'sarcoma-pet', 'ms-flair'] as const;
 export type StarterTask = (typeof STARTER_TASKS)[number];

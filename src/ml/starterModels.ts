@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { findStarterModelDir, ModelStoreError, readCard, STARTER_NAME_RE, type ModelCard } from './modelStore';
 import type { StarterLocator } from './modelChoice';
 import { chooseStarterTask, findModelsDir } from './starterChoice';
-import type { Vec3 } from '../volume/patches';
+import type { Vec3 } from '../volume/vec3';
 import { errorText } from '../util/errorText';
 
 /** A shipped starter model, as its card describes it. */

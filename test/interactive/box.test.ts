@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { boxSize, cropMask, cropToFloat32, growBoxMm, maskBoundingBox, pasteMask } from '../../src/interactive/box';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 
 const DIMS: Vec3 = [6, 5, 4];
 

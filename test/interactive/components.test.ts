@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { labelComponents } from '../../src/interactive/components';
 import { PromptError } from '../../src/interactive';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 
 const DIMS: Vec3 = [4, 4, 4];
 const at = (i: number, j: number, k: number): number => i + 4 * (j + 4 * k);

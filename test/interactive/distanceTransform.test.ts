@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { distanceTransformMm } from '../../src/interactive/distanceTransform';
 import { PromptError } from '../../src/interactive';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 
 /** Brute force: distance from each inside voxel centre to the nearest outside voxel centre (the padding ring counts as outside when asked). */
 function bruteForce(mask: Uint8Array, dims: Vec3, s: Vec3, outsideIsBackground: boolean): Float32Array {

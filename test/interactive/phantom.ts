@@ -1,5 +1,5 @@
 // Synthetic volumes for the interactive-segmentation tests: ellipsoids in noise on anisotropic grids.
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 
 export interface Phantom {
   values: Float32Array;

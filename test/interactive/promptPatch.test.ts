@@ -13,7 +13,7 @@ import {
   resampleToPatch,
   type PromptPatchGrid,
 } from '../../src/interactive/promptPatch';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 
 const DIMS: Vec3 = [20, 16, 6];
 const SPACING: Vec3 = [1, 1, 3];

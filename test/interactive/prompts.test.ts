@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePromptsJson, validatePrompts, PromptError } from '../../src/interactive';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 
 const DIMS: Vec3 = [10, 20, 5];
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clicksToReach, diceCoefficient, nextRobotClick, runRobotSession } from '../../src/interactive/robotUser';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 import { voxelIndex } from './phantom';
 
 const DIMS: Vec3 = [12, 12, 6];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { segmentFromPrompts, resolvePromptOptions, PromptError } from '../../src/interactive';
 import { diceCoefficient } from '../../src/interactive/robotUser';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 import { countOnes, ellipsoidPhantom, voxelIndex } from './phantom';
 
 const BLOB = ellipsoidPhantom({ dims: [64, 64, 24], spacingMm: [1, 1, 3], semiAxesMm: [16, 11, 20], inside: 100, outside: 40, noise: 10 });

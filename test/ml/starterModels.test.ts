@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { heldOutText, listShippedStarters, shippedStarterLocator, starterPickItems, suggestStarter } from '../../src/ml/starterModels';
 import { STARTER_TASKS } from '../../src/ml/starterChoice';
-import type { Vec3 } from '../../src/volume/patches';
+import type { Vec3 } from '../../src/volume/vec3';
 import { tempDir } from '../helpers/tempDir';
 
 const REPO = resolve(__dirname, '../..');

@@ -1,0 +1,141 @@
+// Options, inputs and results of the star-shaped click-guided segmentation (segmentFromPrompts.ts):
+// the defaults and the checks that name a bad option and its value.
+import type { Vec3 } from '../volume/vec3';
+import type { VoxelBox } from './box';
+import { PromptError } from './errors';
+
+/** The image the prompts refer to: values i fastest, grid size and voxel size. */
+export interface PromptVolume {
+  values: ArrayLike<number>;
+  dims: Vec3;
+  spacingMm: Vec3;
+}
+
+/** Options of {@link segmentFromPrompts}; every numeric field has a default. */
+export interface PromptSegmentationOptions {
+  /** The object so far (0/1 on the full grid): kept outside the ROI of the new result. */
+  previous?: Uint8Array;
+  /** Lesion probability (0..1 on the full grid) from a model: its drops along a ray add to the edge strength. */
+  prior?: Float32Array;
+  /** Weight of the prior's edge (a probability drop of 0.1 counts like one noise unit of image edge × weight); default 1. */
+  priorWeight?: number;
+  /** Largest object radius from the centre click, mm; default 60 (objects up to 120 mm across; correction clicks farther out extend it). */
+  maxRadiusMm?: number;
+  /** Gaussian smoothing σ of the image, mm; default 1. */
+  smoothingMm?: number;
+  /** Half-width of the edge detector along a ray, mm; default 0 = max(1 mm, half the largest voxel size). */
+  edgeHalfWidthMm?: number;
+  /** Number of rays; default 400. */
+  rayCount?: number;
+  /** Weight of the smoothness penalty between neighbouring rays (noise units); default 1. */
+  smoothnessWeight?: number;
+  /** Radius deviation from the neighbours' mean that costs `smoothnessWeight`, as a fraction of that mean (at least 1 mm); default 0.15. */
+  smoothnessFraction?: number;
+  /** Half-angle of the cone of rays a correction click constrains, degrees; default 45. */
+  clickConeDeg?: number;
+  /** Iterations of the radius optimisation; default 20. */
+  iterations?: number;
+  /** A correction click moves the rays within clickPatchFactor × (its distance to the current surface) of it laterally; default 2. */
+  clickPatchFactor?: number;
+  /** … and at least this many mm; default 5. */
+  clickPatchMinMm?: number;
+  /** A positive click farther than this × the current radius in its direction restarts from a larger sphere; default 1.5. */
+  regrowRatio?: number;
+  /** Contrast (core vs shell medians, in robust standard deviations) from which the intensity refinement applies; default 1.5 (1e9 = never). */
+  refineMinContrast?: number;
+  /** How far the intensity refinement may reach, as a multiple of the star's radius (+ 2 mm); default 1.3. */
+  refineReachFactor?: number;
+  /** The starting sphere is the innermost peak of the sphere score reaching this fraction of its maximum; default 0.3 (1 = the maximum). */
+  startPeakFraction?: number;
+  /** The sphere score is |mean edge| × radius^exponent (1 would be the significance of a mean over the sphere, 0 the plain edge); default 0.5. */
+  radiusSignificanceExponent?: number;
+}
+
+/** Milliseconds spent in each step. */
+export interface PromptTimingsMs {
+  smoothing: number;
+  rays: number;
+  optimisation: number;
+  rasterising: number;
+  total: number;
+}
+
+/** Result of {@link segmentFromPrompts}. */
+export interface PromptSegmentation {
+  /** The object: 0/1 on the full grid. */
+  mask: Uint8Array;
+  /** The box the object was computed in; `mask` equals `previous` (or 0) outside it. */
+  roi: VoxelBox;
+  /** The centre of the star-shaped object (voxel). */
+  centreVoxel: Vec3;
+  /** Smallest, mean and largest radius of the star-shaped object, mm. */
+  radiusMm: { min: number; mean: number; max: number };
+  /** Whether step 6 (intensity refinement) replaced the star-shaped object. */
+  intensityRefined: boolean;
+  timingsMs: PromptTimingsMs;
+}
+
+export type ResolvedOptions = Required<Omit<PromptSegmentationOptions, 'previous' | 'prior'>>;
+
+const DEFAULTS: ResolvedOptions = {
+  priorWeight: 1,
+  maxRadiusMm: 60,
+  smoothingMm: 1,
+  edgeHalfWidthMm: 0,
+  rayCount: 400,
+  smoothnessWeight: 1,
+  smoothnessFraction: 0.15,
+  clickConeDeg: 45,
+  iterations: 20,
+  radiusSignificanceExponent: 0.5,
+  clickPatchFactor: 2,
+  clickPatchMinMm: 5,
+  regrowRatio: 1.5,
+  refineMinContrast: 1.5,
+  refineReachFactor: 1.3,
+  startPeakFraction: 0.3,
+};
+
+function checkRange(name: string, value: number, min: number, max: number, integer = false): void {
+  if (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value))) {
+    throw new PromptError(`option ${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Fills in defaults and checks every option; throws PromptError naming the option and its value. */
+export function resolvePromptOptions(opts: PromptSegmentationOptions = {}): ResolvedOptions {
+  const given = Object.fromEntries(Object.entries(opts).filter(([k, v]) => v !== undefined && k !== 'previous' && k !== 'prior'));
+  for (const k of Object.keys(given)) {
+    if (!(k in DEFAULTS)) throw new PromptError(`unknown option ${k} (known: previous, prior, ${Object.keys(DEFAULTS).join(', ')})`);
+  }
+  const o = { ...DEFAULTS, ...given } as ResolvedOptions;
+  checkRange('priorWeight', o.priorWeight, 0, 100);
+  checkRange('maxRadiusMm', o.maxRadiusMm, 1, 500);
+  checkRange('smoothingMm', o.smoothingMm, 0, 20);
+  checkRange('edgeHalfWidthMm', o.edgeHalfWidthMm, 0, 50);
+  checkRange('rayCount', o.rayCount, 12, 5000, true);
+  checkRange('smoothnessWeight', o.smoothnessWeight, 0, 1000);
+  checkRange('smoothnessFraction', o.smoothnessFraction, 0.01, 10);
+  checkRange('clickConeDeg', o.clickConeDeg, 0, 90);
+  checkRange('iterations', o.iterations, 0, 1000, true);
+  checkRange('radiusSignificanceExponent', o.radiusSignificanceExponent, 0, 3);
+  checkRange('clickPatchFactor', o.clickPatchFactor, 0, 100);
+  checkRange('clickPatchMinMm', o.clickPatchMinMm, 0, 500);
+  checkRange('regrowRatio', o.regrowRatio, 1, 100);
+  checkRange('refineMinContrast', o.refineMinContrast, 0, 1e9);
+  checkRange('refineReachFactor', o.refineReachFactor, 1, 10);
+  checkRange('startPeakFraction', o.startPeakFraction, 0.01, 1);
+  return o;
+}
+
+export function checkVolume(volume: PromptVolume): void {
+  const { dims, spacingMm, values } = volume;
+  if (!Array.isArray(dims) || dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new PromptError(`volume dims must be three positive integers, got ${JSON.stringify(dims)}`);
+  }
+  if (!Array.isArray(spacingMm) || spacingMm.length !== 3 || !spacingMm.every((s) => Number.isFinite(s) && s > 0)) {
+    throw new PromptError(`volume spacingMm must be three numbers > 0, got ${JSON.stringify(spacingMm)}`);
+  }
+  const n = dims[0] * dims[1] * dims[2];
+  if (values.length !== n) throw new PromptError(`volume has ${values.length} values but dims ${dims.join('×')} need ${n}`);
+}
