@@ -58,18 +58,7 @@ export function cropToFloat32(values: ArrayLike<number>, dims: Vec3, box: VoxelB
 
 /** The 0/1 values of `box` out of a mask on `dims`. */
 export function cropMask(mask: ArrayLike<number>, dims: Vec3, box: VoxelBox): Uint8Array {
-  const [sx, sy, sz] = boxSize(box);
-  const out = new Uint8Array(sx * sy * sz);
-  const nx = dims[0];
-  const nxy = dims[0] * dims[1];
-  let o = 0;
-  for (let k = 0; k < sz; k++) {
-    for (let j = 0; j < sy; j++) {
-      let src = (box.min[2] + k) * nxy + (box.min[1] + j) * nx + box.min[0];
-      for (let i = 0; i < sx; i++) out[o++] = mask[src++] ? 1 : 0;
-    }
-  }
-  return out;
+  return Uint8Array.from(cropToFloat32(mask, dims, box), (v) => (v ? 1 : 0));
 }
 
 /** Writes a box-sized mask into a full-grid mask (the box's voxels are replaced). */

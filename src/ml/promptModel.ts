@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Vec3 } from '../volume/vec3';
-import { maskBoundingBox, type VoxelBox } from '../interactive/box';
+import { maskBoundingBox, pasteMask, type VoxelBox } from '../interactive/box';
 import { labelComponents } from '../interactive/components';
 import { PromptError } from '../interactive/errors';
 import { validatePrompts, type Prompts } from '../interactive/prompts';
@@ -256,13 +256,7 @@ export function segmentWithPromptModel(model: PromptModel, volume: PromptModelVo
   const size: Vec3 = [box.max[0] - box.min[0] + 1, box.max[1] - box.min[1] + 1, box.max[2] - box.min[2] + 1];
   const local = Uint8Array.from(values, (p) => (p >= 0.5 ? 1 : 0));
   const kept = keepPromptedComponents(local, size, box, prompts, hasPrevious ? previous : undefined, volume.dims, volume.spacingMm);
-  let o = 0;
-  for (let k = box.min[2]; k <= box.max[2]; k++) {
-    for (let j = box.min[1]; j <= box.max[1]; j++) {
-      const row = (k * volume.dims[1] + j) * volume.dims[0];
-      for (let i = box.min[0]; i <= box.max[0]; i++, o++) mask[row + i] = kept[o];
-    }
-  }
+  pasteMask(mask, volume.dims, box, kept);
   return { mask, roi: box, runsSpacingMm, timingsMs: { total: performance.now() - t0, network: networkMs } };
 }
 

@@ -12,7 +12,7 @@ import { diceCoefficient } from '../../src/interactive/robotUser';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 import { ellipsoidPhantom } from '../interactive/phantom';
 import { initBackend } from '../../src/ml/backend';
-import { tinyModel } from '../helpers/tinyModel';
+import { tinyModel, tinyPromptModel } from '../helpers/tinyModel';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
 const PHANTOM = ellipsoidPhantom({ dims: [48, 40, 16], spacingMm: [1, 1, 3], semiAxesMm: [12, 9, 15], inside: 120, outside: 50, noise: 8 });
@@ -46,7 +46,7 @@ test('segment --prompts: one click gives the object as a uint8 0/1 mask on the i
   const click = { voxel: PHANTOM.centre, positive: true };
   const r1 = run(image, '--out', out1, '--prompts', prompts({ points: [click], boxes: [] }));
   assert.equal(r1.status, 0, r1.stderr);
-  assert.match(r1.stdout, /segmented one object from 1 positive, 0 negative point\(s\) and 0 box\(es\) in \d+ ms/);
+  assert.match(r1.stdout, /segmented one object from 1 positive, 0 negative point\(s\) and 0 box\(es\) by the star-shaped method in \d+ ms/);
   const mask = await readNifti(out1);
   assert.deepEqual(mask.dims, PHANTOM.dims);
   assert.equal(mask.header.datatype, 'uint8');
@@ -76,6 +76,11 @@ test('segment --prompts: bad prompts, a --previous on another grid and an output
   ];
   const other = join(dir, 'other-grid.nii.gz');
   writeFileSync(other, gzip(buildNifti({ dim: [48, 40, 15], datatype: 2, bitpix: 8, pixdim: [1, 1, 1, 3, 1, 1, 1, 1], data: new Uint8Array(48 * 40 * 15) }).file));
+  const sameGrid = join(dir, 'previous.nii.gz');
+  writeFileSync(sameGrid, gzip(buildNifti({ dim: [48, 40, 16], datatype: 2, bitpix: 8, pixdim: [1, 1, 1, 3, 1, 1, 1, 1], data: new Uint8Array(48 * 40 * 16).fill(1, 0, 500) }).file));
+  const negativeOnly = prompts({ points: [{ voxel: [1, 2, 3], positive: false }] });
+  cases.push([['--prompts', negativeOnly, '--previous', sameGrid, '--prompt-model', 'none'], /prompts hold no positive point and no box/]);
+  cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--prompt-model', join(dir, 'nope')], /--prompt-model .*nope: folder not found/]);
   cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--previous', other], /--previous .*other-grid\.nii\.gz is not on the grid of .*image\.nii\.gz: one slice short along k \(15 vs 16\)/]);
   for (const [args, message] of cases) {
     const r = run(image, '--out', out, ...args);
@@ -89,6 +94,26 @@ test('segment --prompts: bad prompts, a --previous on another grid and an output
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--out .* is the input image/);
   assert.equal(sha(image), before);
+});
+
+test('segment --prompts --prompt-model: a prompt model segments (a tiny untrained one), negative points alone cut a --previous object, and a folder that is not a prompt model exits 2', async () => {
+  await initBackend({ preferred: 'cpu' });
+  const { dir, image, prompts } = setup();
+  const modelDir = await tinyPromptModel(dir);
+  const out = join(dir, 'by-model.nii.gz');
+  const r = run(image, '--out', out, '--prompts', prompts({ points: [{ voxel: PHANTOM.centre, positive: true }] }), '--prompt-model', modelDir, '--backend', 'cpu');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^backend: cpu/m);
+  assert.match(r.stdout, /by the prompt model method/);
+  assert.deepEqual((await readNifti(out)).dims, PHANTOM.dims);
+  const cut = join(dir, 'cut.nii.gz');
+  const r2 = run(image, '--out', cut, '--prompts', prompts({ points: [{ voxel: [2, 2, 2], positive: false }] }), '--previous', out, '--prompt-model', modelDir, '--backend', 'cpu');
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.match(r2.stdout, /from 0 positive, 1 negative point\(s\) and 0 box\(es\) refining --previous by the prompt model method/);
+  const notPrompt = await tinyModel(dir);
+  const r3 = run(image, '--out', join(dir, 'x.nii.gz'), '--prompts', prompts({ points: [{ voxel: PHANTOM.centre, positive: true }] }), '--prompt-model', notPrompt, '--backend', 'cpu');
+  assert.equal(r3.status, 2);
+  assert.match(r3.stderr, /tiny-model\/card\.json: format is "lesion-lab-model", expected "lesion-lab-prompt-model"/);
 });
 
 test('segment --prompts --model: the model lesion probability is used as the prior (a tiny untrained network)', async () => {

@@ -234,3 +234,21 @@ export class FakeMemento {
 export function fakeContext(repoRoot: string): { extensionUri: Uri; subscriptions: { dispose(): unknown }[]; workspaceState: FakeMemento } {
   return { extensionUri: Uri.file(join(repoRoot)), subscriptions: [], workspaceState: new FakeMemento() };
 }
+
+/**
+ * What the model commands need beyond the shared fake: status-bar alignment, progress locations,
+ * Uri.from, and a workspace whose folders the test sets through `folders`.
+ */
+export function installModelCommandFakes(folders: () => { uri: Uri; name: string; index: number }[] | undefined): void {
+  const fake = fakeVscode as unknown as Record<string, Record<string, unknown>> & Record<string, unknown>;
+  fake.StatusBarAlignment = { Left: 1, Right: 2 };
+  fake.ProgressLocation = { SourceControl: 1, Window: 10, Notification: 15 };
+  (fakeVscode.Uri as unknown as Record<string, unknown>).from = (c: { scheme: string; path: string }) => new Uri(c.scheme, c.path);
+  Object.assign(fake.workspace, {
+    registerTextDocumentContentProvider: () => ({ dispose() {} }),
+    onDidChangeWorkspaceFolders: () => ({ dispose() {} }),
+    saveAll: async () => true,
+    openTextDocument: async () => ({}),
+  });
+  Object.defineProperty(fake.workspace, 'workspaceFolders', { get: folders, configurable: true });
+}

@@ -20,6 +20,7 @@ import {
   fakeLog,
   fakeVscode,
   installFakeVscode,
+  installModelCommandFakes,
   shownMessages,
   Uri,
 } from './fakeVscode';
@@ -46,9 +47,7 @@ let quickPickAnswer: (items: { version?: string; starter?: string; kind?: number
 let workspaceFolders: { uri: Uri; name: string; index: number }[] | undefined;
 
 const fake = fakeVscode as unknown as Record<string, Record<string, unknown>> & Record<string, unknown>;
-fake.StatusBarAlignment = { Left: 1, Right: 2 };
-fake.ProgressLocation = { SourceControl: 1, Window: 10, Notification: 15 };
-(fakeVscode.Uri as unknown as Record<string, unknown>).from = (c: { scheme: string; path: string }) => new Uri(c.scheme, c.path);
+installModelCommandFakes(() => workspaceFolders);
 Object.assign(fake.window, {
   createStatusBarItem: () => {
     const item: FakeStatusItem = {
@@ -87,13 +86,6 @@ Object.assign(fake.window, {
   showQuickPick: async (items: { version?: string; starter?: string; kind?: number }[]) => quickPickAnswer(items),
   showTextDocument: async () => undefined,
 });
-Object.assign(fake.workspace, {
-  registerTextDocumentContentProvider: () => ({ dispose() {} }),
-  onDidChangeWorkspaceFolders: () => ({ dispose() {} }),
-  saveAll: async () => true,
-  openTextDocument: async () => ({}),
-});
-Object.defineProperty(fake.workspace, 'workspaceFolders', { get: () => workspaceFolders });
 
 // ───────────── fixtures ─────────────
 

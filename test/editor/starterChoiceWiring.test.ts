@@ -20,6 +20,7 @@ import {
   FakePanel,
   fakeVscode,
   installFakeVscode,
+  installModelCommandFakes,
   shownMessages,
   Uri,
 } from './fakeVscode';
@@ -44,9 +45,7 @@ let workspaceFolders: { uri: Uri; name: string; index: number }[] | undefined;
 const statusItems: { text: string }[] = [];
 
 const fake = fakeVscode as unknown as Record<string, Record<string, unknown>> & Record<string, unknown>;
-fake.StatusBarAlignment = { Left: 1, Right: 2 };
-fake.ProgressLocation = { SourceControl: 1, Window: 10, Notification: 15 };
-(fakeVscode.Uri as unknown as Record<string, unknown>).from = (c: { scheme: string; path: string }) => new Uri(c.scheme, c.path);
+installModelCommandFakes(() => workspaceFolders);
 Object.assign(fake.window, {
   createStatusBarItem: () => {
     const item = { text: '', tooltip: undefined, command: undefined, name: '', show() {}, hide() {}, dispose() {} };
@@ -62,13 +61,6 @@ Object.assign(fake.window, {
   },
   showTextDocument: async () => undefined,
 });
-Object.assign(fake.workspace, {
-  registerTextDocumentContentProvider: () => ({ dispose() {} }),
-  onDidChangeWorkspaceFolders: () => ({ dispose() {} }),
-  saveAll: async () => true,
-  openTextDocument: async () => ({}),
-});
-Object.defineProperty(fake.workspace, 'workspaceFolders', { get: () => workspaceFolders });
 
 const REPO = resolve(__dirname, '../..');
 const TASK_STARTERS = ['ms-flair', 'sarcoma-ct', 'sarcoma-mr-t1', 'sarcoma-pet'];

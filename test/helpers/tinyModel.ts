@@ -1,9 +1,11 @@
 // A model folder holding a tiny untrained 2-level U-Net and its card: enough for tests of
 // geometry, file handling and CLI errors, never of segmentation quality.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createUNet3d } from '../../src/ml/network';
 import { writeCard } from '../../src/ml/modelStore';
+import { PROMPT_MODEL_FORMAT } from '../../src/ml/promptModel';
+import { PROMPT_CHANNEL_COUNT } from '../../src/interactive/promptPatch';
 import { defaultPreprocessing, type Modality } from '../../src/ml/preprocess';
 import type { Vec3 } from '../../src/volume/vec3';
 
@@ -35,4 +37,25 @@ export async function tinyModel(parent: string, o: TinyModelOptions = {}): Promi
     training: null,
   });
   return modelDir;
+}
+
+export interface TinyPromptModelOptions {
+  /** Input channels of the network (default: the prompt model's). */
+  inChannels?: number;
+  /** card.json format (default: the prompt model's). */
+  format?: string;
+  /** Side of the cubic patch (default 16). */
+  patchSizeVoxels?: number;
+}
+
+/** A tiny untrained prompt model (src/ml/promptModel.ts) in `<parent>/prompt`; returns that folder. */
+export async function tinyPromptModel(parent: string, o: TinyPromptModelOptions = {}): Promise<string> {
+  const dir = join(parent, 'prompt');
+  mkdirSync(dir);
+  const net = createUNet3d({ levels: 2, baseFilters: 2, inChannels: o.inChannels ?? PROMPT_CHANNEL_COUNT, normalization: 'instance', seed: 4 });
+  await net.save(dir);
+  net.dispose();
+  const card = { format: o.format ?? PROMPT_MODEL_FORMAT, formatVersion: 1, patchSizeVoxels: o.patchSizeVoxels ?? 16, minSpacingMm: 1, maxSpacingMm: 4 };
+  writeFileSync(join(dir, 'card.json'), JSON.stringify(card));
+  return dir;
 }

@@ -1,13 +1,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { createUNet3d } from '../../src/ml/network';
-import { loadPromptModel, PROMPT_MODEL_FORMAT, promptInput, segmentPromptedObject, segmentWithPromptModel } from '../../src/ml/promptModel';
+import { loadPromptModel, promptInput, segmentPromptedObject, segmentWithPromptModel } from '../../src/ml/promptModel';
 import { PROMPT_CHANNEL_COUNT } from '../../src/interactive/promptPatch';
 import type { Vec3 } from '../../src/volume/vec3';
 import { tempDir } from '../helpers/tempDir';
+import { tinyPromptModel, type TinyPromptModelOptions } from '../helpers/tinyModel';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -23,16 +22,7 @@ const image = Float32Array.from({ length: n }, (_, v) => {
   return (i - 20) ** 2 + (j - 18) ** 2 + (3 * (k - 6)) ** 2 < 64 ? 200 : 50;
 });
 
-async function modelDir(opts: { inChannels?: number; format?: string; patch?: number } = {}): Promise<string> {
-  const dir = join(tempDir('ll-prompt-model-'), 'prompt');
-  mkdirSync(dir);
-  const net = createUNet3d({ levels: 2, baseFilters: 2, inChannels: opts.inChannels ?? PROMPT_CHANNEL_COUNT, normalization: 'instance', seed: 4 });
-  await net.save(dir);
-  net.dispose();
-  const card = { format: opts.format ?? PROMPT_MODEL_FORMAT, formatVersion: 1, patchSizeVoxels: opts.patch ?? 16, minSpacingMm: 1, maxSpacingMm: 4 };
-  writeFileSync(join(dir, 'card.json'), JSON.stringify(card));
-  return dir;
-}
+const modelDir = (o: TinyPromptModelOptions = {}): Promise<string> => tinyPromptModel(tempDir('ll-prompt-model-'), o);
 
 test('promptModel: the input holds the image and each prompt in its channel', () => {
   const grid = { centreVoxel: [20, 18, 6] as Vec3, spacingMm: 1, size: 16 };
@@ -84,6 +74,6 @@ test('promptModel: a folder that is not a prompt model is refused naming its car
   const wrongFormat = await modelDir({ format: 'lesion-lab-model' });
   await assert.rejects(loadPromptModel(wrongFormat), (e: Error) => e.message.includes(join(wrongFormat, 'card.json')) && /format is "lesion-lab-model"/.test(e.message));
   await assert.rejects(loadPromptModel(await modelDir({ inChannels: 1 })), /the network has 1 input channels, a prompt model needs 5/);
-  await assert.rejects(loadPromptModel(await modelDir({ patch: 15 })), /patchSizeVoxels 15 is not a multiple of 2/);
+  await assert.rejects(loadPromptModel(await modelDir({ patchSizeVoxels: 15 })), /patchSizeVoxels 15 is not a multiple of 2/);
   await assert.rejects(loadPromptModel(tempDir('ll-no-model-')), /card.json: cannot be read/);
 });
