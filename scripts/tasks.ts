@@ -15,8 +15,8 @@ export const ROOT = resolve(__dirname, '..');
 export const DATA_ROOT = resolve(ROOT, '../shared/data/lesion');
 const SARCOMA = join(DATA_ROOT, 'sarcoma-ct-mr-pet');
 const MS = join(DATA_ROOT, 'ms-flair-mni');
-const FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz';
-const MS_MASK = 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz';
+export const FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz';
+export const MS_MASK = 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz';
 
 export const TASK_NAMES = ['sarcoma-ct', 'sarcoma-mr-t1', 'sarcoma-pet', 'ms-flair'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];

@@ -7,7 +7,6 @@
 // MS patient07. Checkpoints (model.json, weights.bin, card.json) are written atomically into
 // --out every 5 minutes and at the end; the schedule is warm-up then cosine over the budget.
 import { existsSync } from 'node:fs';
-import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/ml/backend';
@@ -30,19 +29,11 @@ import {
 } from '../src/interactive/promptPatch';
 import { seededRandom } from '../src/util/random';
 import type { Vec3 } from '../src/volume/vec3';
-import { MS_ATTRIBUTION, SARCOMA_ATTRIBUTION } from './tasks';
+import { arg, DATA_ROOT as DATA, FLAIR, MS_ATTRIBUTION, MS_MASK, ROOT, SARCOMA_ATTRIBUTION } from './tasks';
+import { writeFileAtomic } from '../src/util/atomicWrite';
 
-const ROOT = resolve(__dirname, '..');
-const DATA = resolve(ROOT, '../shared/data/lesion');
-const FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz';
-const MS_MASK = 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz';
 export const PROMPT_HELD_OUT_SARCOMA = Array.from({ length: 15 }, (_, n) => 11 + 2 * n);
 export const PROMPT_HELD_OUT_MS = ['patient07'];
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 /** One object to learn: its label in `labels`, its bounding box and a few deep voxels to click. */
 interface TrainingObject {
@@ -217,9 +208,7 @@ function diceCeLoss(probs: tf.Tensor5D, target: tf.Tensor4D): tf.Scalar {
 
 async function saveCheckpoint(network: UNet3d, out: string, card: PromptModelCard): Promise<void> {
   await saveUNet3d(network, out);
-  const tmp = join(out, `card.json.tmp-${process.pid}`);
-  await fsp.writeFile(tmp, `${JSON.stringify(card, null, 2)}\n`);
-  await fsp.rename(tmp, join(out, 'card.json'));
+  await writeFileAtomic(join(out, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
 }
 
 async function main(): Promise<void> {
