@@ -381,15 +381,22 @@ export function findStarterModelDir(from: string = typeof __dirname === 'string'
   return dir;
 }
 
-/** The shipped model folder media/models/<name> (with a card.json) above `from`, or null. */
-export function findShippedModelDir(name: string, from: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string | null {
+/** media/models above `from` (the extension or repository root, or a folder below it). */
+export function findModelsDir(from: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string | null {
   let dir = resolve(from);
   for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'media', 'models', name);
-    if (existsSync(join(candidate, 'card.json'))) return candidate;
+    const candidate = join(dir, 'media', 'models');
+    if (existsSync(candidate)) return candidate;
     const up = dirname(dir);
     if (up === dir) break;
     dir = up;
   }
   return null;
+}
+
+/** The shipped model folder media/models/<name> (with a card.json) above `from`, or null. */
+export function findShippedModelDir(name: string, from: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string | null {
+  const models = findModelsDir(from);
+  const dir = models === null ? null : join(models, name);
+  return dir !== null && existsSync(join(dir, 'card.json')) ? dir : null;
 }

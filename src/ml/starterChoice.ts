@@ -7,9 +7,12 @@
 //  - any other MR                                                     → sarcoma-mr-t1
 // When the chosen folder is missing, media/models/starter (the historical MS FLAIR model) is used.
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { detectModality } from './autoConfig';
+import { findModelsDir } from './modelStore';
 import type { Vec3 } from '../volume/vec3';
+
+export { findModelsDir };
 
 export const STARTER_TASKS = ['sarcoma-ct', 'sarcoma-mr-t1', 'sarcoma-pet', 'ms-flair'] as const;
 export type StarterTask = (typeof STARTER_TASKS)[number];
@@ -29,19 +32,6 @@ export function chooseStarterTask(image: { data: ArrayLike<number>; dims: Vec3; 
   const brain = fov.every((f) => f >= 140) && Math.max(...sp) <= 1.5 && Math.max(...sp) / Math.min(...sp) <= 1.5;
   if (brain) return { task: 'ms-flair', reason: `MR on a brain-sized near-isotropic grid (${fov.map((f) => f.toFixed(0)).join('×')} mm at ${sp.map((s) => s.toFixed(2)).join('×')} mm): ${m.reason}` };
   return { task: 'sarcoma-mr-t1', reason: `MR (field of view ${fov.map((f) => f.toFixed(0)).join('×')} mm at ${sp.map((s) => s.toFixed(2)).join('×')} mm, not a whole brain): ${m.reason}` };
-}
-
-/** media/models above `from` (the extension or repository root, or a folder below it). */
-export function findModelsDir(from: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string | null {
-  let dir = resolve(from);
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'media', 'models');
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return null;
 }
 
 /**
