@@ -6,7 +6,8 @@
 // (capped at 20) and the milliseconds per click. The whole mask (> 0) is one object, or with
 // --per-lesion every 26-connected component of at least --min-voxels voxels is its own object
 // (--max-objects takes an evenly spread sample per case). --prompt-model DIR|none chooses the
-// method: the shipped prompt model by default, none = the star-shaped method (tuned by --opt). --cli N replays the first two clicks
+// method: the shipped prompt model by default, none = the star-shaped method (tuned by --opt),
+// with --model DIR's lesion probability as its prior (as the CLI's --model). --cli N replays the first two clicks
 // of the first N objects through `node dist/cli.js segment --prompts` (build first) and checks
 // the masks equal the in-process ones.
 import { spawnSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import type { PointPrompt, PromptSegmentationOptions } from '../src/interactive'
 import { initBackend } from '../src/ml/backend';
 import { findShippedModelDir } from '../src/ml/modelStore';
 import { loadPromptModel, type PromptModel } from '../src/ml/promptModel';
+import { loadSegmentationModel, segmentVolume, type SegmentationModel } from '../src/ml/inference';
 
 interface ObjectResult {
   name: string;
@@ -28,8 +30,8 @@ interface ObjectResult {
   steps: RobotStep[];
 }
 
-function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; promptModel: string | null; pairs: [string, string][]; opts: Record<string, number> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, promptModel: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number> };
+function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; promptModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, promptModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -45,6 +47,7 @@ function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: 
     else if (a === '--cli') o.cli = num();
     else if (a === '--json') o.json = true;
     else if (a === '--prompt-model') o.promptModel = argv[++i];
+    else if (a === '--model') o.model = argv[++i];
     else if (a === '--opt') {
       // Tuning only: --opt name=value overrides one PromptSegmentationOptions field.
       const [k, v] = (argv[++i] ?? '').split('=');
@@ -94,11 +97,18 @@ async function main(): Promise<void> {
       if (!o.json) console.log(`method: prompt model ${dir}`);
     }
   }
-  if (!promptModel && !o.json) console.log('method: star-shaped (no prompt model)');
-  const segmentOpts = { promptModel, tuning: o.opts };
+  if (!promptModel && !o.json) console.log(`method: star-shaped (no prompt model)${o.model ? `, prior: lesion probability of ${o.model}` : ''}`);
+  let priorModel: SegmentationModel | undefined;
+  if (o.model && !promptModel) {
+    await initBackend({ preferred: 'auto' });
+    priorModel = await loadSegmentationModel(o.model);
+  }
   for (const [imagePath, maskPath] of o.pairs) {
     const image = await readNifti(imagePath);
     const mask = await readNifti(maskPath);
+    // The prior as the CLI computes it with --model (no test-time augmentation).
+    const prior = priorModel ? (await segmentVolume(image, priorModel, { ttaFlips: [[]] })).probability : undefined;
+    const segmentOpts = { promptModel, prior, tuning: o.opts };
     for (const obj of objectsOf(mask, o.perLesion, o.minVoxels, o.maxObjects)) {
       const steps = runRobotSession({
         dims: image.dims,
@@ -118,7 +128,7 @@ async function main(): Promise<void> {
       }
       if (cliLeft > 0) {
         cliLeft--;
-        const check = await cliReplay(image, imagePath, steps.map((s) => s.click), segmentOpts, promptModel ? promptModel.dir : 'none');
+        const check = await cliReplay(image, imagePath, steps.map((s) => s.click), segmentOpts, promptModel ? promptModel.dir : 'none', o.model);
         cliMs.push(...check.ms);
         if (!check.same) cliMismatch++;
         if (!o.json) console.log(`  CLI replay: ${check.ms.map((m) => `${m.toFixed(0)} ms`).join(', ')} per call, masks ${check.same ? 'equal' : 'DIFFER'} to in-process`);
@@ -159,6 +169,7 @@ async function cliReplay(
   points: PointPrompt[],
   opts: { promptModel?: PromptModel; tuning: PromptSegmentationOptions },
   promptModelArg: string,
+  modelArg: string | null,
 ): Promise<{ ms: number[]; same: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'll-eval-int-'));
   const cli = resolve(__dirname, '../dist/cli.js');
@@ -171,7 +182,7 @@ async function cliReplay(
       const promptsPath = join(dir, `prompts${c}.json`);
       writeFileSync(promptsPath, JSON.stringify({ points: points.slice(0, c), boxes: [] }));
       const out = join(dir, `mask${c}.nii.gz`);
-      const argv = [cli, 'segment', imagePath, '--out', out, '--prompts', promptsPath, '--prompt-model', promptModelArg, ...(previousPath ? ['--previous', previousPath] : [])];
+      const argv = [cli, 'segment', imagePath, '--out', out, '--prompts', promptsPath, '--prompt-model', promptModelArg, ...(modelArg ? ['--model', modelArg] : []), ...(previousPath ? ['--previous', previousPath] : [])];
       const t0 = performance.now();
       const r = spawnSync(process.execPath, argv, { encoding: 'utf8' });
       ms.push(performance.now() - t0);

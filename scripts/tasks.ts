@@ -162,6 +162,7 @@ export async function trainTask(
   recipe: Recipe,
   budget: { minutes: number; steps?: number },
   extra: Partial<FineTuneOptions> = {},
+  resumeFrom?: string,
 ): Promise<{ result: FineTuneResult; config: AutoConfiguration; store: ModelStore }> {
   const config = await autoConfigure(t.train, {
     ...t.plan,
@@ -171,12 +172,19 @@ export async function trainTask(
     ...(recipe.patchVoxelBudget ? { patchVoxelBudget: recipe.patchVoxelBudget } : {}),
   });
   const store = new ModelStore(mkdtempSync(join(tmpdir(), `lesion-lab-${t.name}-`)));
+  // Resuming keeps the model's own configuration (its card's patch and preprocessing): weights
+  // trained on one grid and normalisation are only worth continuing on that grid.
+  const start = resumeFrom
+    ? { baseModelDir: resumeFrom }
+    : {
+        newNetwork: {
+          config: { levels: recipe.levels, baseFilters: recipe.baseFilters, normalization: recipe.normalization, deepSupervision: recipe.deepSupervision, seed: recipe.seed },
+          patchSizeVoxels: t.inferencePatchSizeVoxels ?? config.patchSizeVoxels,
+          preprocessing: config.preprocessing,
+        },
+      };
   const result = await fineTune({
-    newNetwork: {
-      config: { levels: recipe.levels, baseFilters: recipe.baseFilters, normalization: recipe.normalization, deepSupervision: recipe.deepSupervision, seed: recipe.seed },
-      patchSizeVoxels: t.inferencePatchSizeVoxels ?? config.patchSizeVoxels,
-      preprocessing: config.preprocessing,
-    },
+    ...start,
     networks: unetNetworks,
     pairs: t.train,
     store,
@@ -184,7 +192,7 @@ export async function trainTask(
     steps: budget.steps,
     loss: recipe.loss,
     lossOptions: recipe.lossOptions,
-    patchSize: config.patchSizeVoxels,
+    ...(resumeFrom ? {} : { patchSize: config.patchSizeVoxels }),
     learningRate: recipe.learningRate,
     batchSize: recipe.batchSize,
     foregroundFraction: recipe.foregroundFraction,

@@ -1,5 +1,6 @@
 // `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair [--minutes M]
-// [--steps N] [--out DIR] [--backend wasm|cpu]`: trains the starter model of a task from scratch
+// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR] [--lr LR]`: trains the
+// starter model of a task from scratch (or, with --resume, continues from a model of that task)
 // with the recipe of scripts/tasks.ts (automatic configuration from the training cases), scores
 // it on the task's fixed held-out cases (with the flip test-time augmentation Segment Lesion
 // uses), and writes model.json, weights.bin and card.json (task, modality, training cases,
@@ -10,7 +11,7 @@ import { promises as fsp, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../src/ml/backend';
 import { DEFAULT_TTA_FLIPS, loadSegmentationModel } from '../src/ml/inference';
-import { writeCard, type ModelCard } from '../src/ml/modelStore';
+import { readCard, writeCard, type ModelCard } from '../src/ml/modelStore';
 import { arg, caseName, DATA_ROOT, DEFAULT_RECIPE, removeStore, ROOT, scoreHeldOut, task, TASK_NAMES, trainTask, type TaskName } from './tasks';
 
 // Kept for scripts/eval.ts and older callers.
@@ -23,11 +24,14 @@ async function main(): Promise<void> {
   const minutes = Number(arg('minutes') ?? 15);
   const steps = arg('steps') === undefined ? undefined : Number(arg('steps'));
   const out = resolve(arg('out') ?? join(ROOT, 'media/models', name));
-  const backend = await initBackend({ preferred: (arg('backend') as 'wasm' | 'cpu' | undefined) ?? 'auto' });
+  const threads = arg('threads') === undefined ? undefined : Number(arg('threads'));
+  const resume = arg('resume') === undefined ? undefined : resolve(arg('resume')!);
+  const backend = await initBackend({ preferred: (arg('backend') as 'wasm' | 'cpu' | undefined) ?? 'auto', ...(threads ? { wasmThreads: threads } : {}) });
   console.log(`backend: ${backend.name} (${backend.reason})`);
   for (const c of [...t.train, ...t.heldOut]) if (!existsSync(c.imagePath)) throw new Error(`${c.imagePath} is missing: the shared data folder is needed`);
   console.log(`${name}: ${t.train.length} training cases, ${t.heldOut.length} held out (${t.heldOut.map((p) => caseName(p.imagePath)).join(', ')})`);
-  const recipe = { ...DEFAULT_RECIPE, ...t.recipe };
+  const recipe = { ...DEFAULT_RECIPE, ...t.recipe, ...(arg('lr') === undefined ? {} : { learningRate: Number(arg('lr')) }) };
+  if (resume) console.log(`resuming from ${relative(ROOT, resume)} (its patch size and preprocessing), learning rate ${recipe.learningRate}`);
   const t0 = Date.now();
   let lastLog = 0;
   const { result, config, store } = await trainTask(t, recipe, { minutes, steps }, {
@@ -38,12 +42,13 @@ async function main(): Promise<void> {
         console.log(`${p.phase} step ${p.step} epoch ${p.epoch} loss ${Number.isFinite(p.loss) ? p.loss.toFixed(4) : '-'} valPatchDice ${p.valDice?.toFixed(3) ?? '-'} ${p.elapsedS.toFixed(0)} s`);
       }
     },
-  });
+  }, resume);
   for (const line of config.summary) console.log(`config: ${line}`);
   console.log(
     `validation (${result.validationImages.length} training cases held out from the optimiser): Dice ${result.validationDiceBefore?.toFixed(3)} → ${result.validationDiceAfter?.toFixed(3)}; ` +
       `${result.steps} steps, stopped by ${result.stoppedBecause}, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
   );
+  const previousSteps = resume ? ((await readCard(resume)).training?.steps ?? '?') : 0;
   const model = await loadSegmentationModel(result.version.dir);
   const scores = await scoreHeldOut(model, t.heldOut, DEFAULT_TTA_FLIPS);
   model.network.dispose();
@@ -77,7 +82,7 @@ async function main(): Promise<void> {
     attribution: t.attribution,
     notes:
       `Starter model for ${t.description}. U-Net ${recipe.levels} levels, ${recipe.baseFilters} base filters, ${recipe.normalization} norm, ` +
-      `trained from scratch for ${result.steps} steps (${(training.durationS / 60).toFixed(1)} min on 2 shared CPU cores) on ${t.train.length} cases; ` +
+      `${resume ? `resumed from the previous ${name} starter (${String(previousSteps)} steps) and trained` : 'trained from scratch'} for ${result.steps} steps (${(training.durationS / 60).toFixed(1)} min on 2 shared CPU cores) on ${t.train.length} cases; ` +
       `held-out mean Dice ${scores.meanDice.toFixed(3)} (precision ${scores.meanPrecision.toFixed(3)}, recall ${scores.meanRecall.toFixed(3)}) on ` +
       `${t.heldOut.map((p) => caseName(p.imagePath)).join(', ')}, which it never saw. A demonstration, not a clinical model.`,
   };

@@ -43,6 +43,8 @@ export interface PromptSegmentationOptions {
   regrowRatio?: number;
   /** Contrast (core vs shell medians, in robust standard deviations) from which the intensity refinement applies; default 1.5 (1e9 = never). */
   refineMinContrast?: number;
+  /** The intensity refinement applies only to stars of at most this mean radius, mm (larger objects keep the star); default 10. */
+  refineMaxRadiusMm?: number;
   /** How far the intensity refinement may reach, as a multiple of the star's radius (+ 2 mm); default 1.3. */
   refineReachFactor?: number;
   /** The starting sphere is the innermost peak of the sphere score reaching this fraction of its maximum; default 0.3 (1 = the maximum). */
@@ -93,6 +95,7 @@ const DEFAULTS: ResolvedOptions = {
   regrowRatio: 1.5,
   refineMinContrast: 1.5,
   refineReachFactor: 1.3,
+  refineMaxRadiusMm: 10,
   startPeakFraction: 0.3,
 };
 
@@ -122,6 +125,7 @@ export function resolvePromptOptions(opts: PromptSegmentationOptions = {}): Reso
   checkRange('clickPatchFactor', o.clickPatchFactor, 0, 100);
   checkRange('clickPatchMinMm', o.clickPatchMinMm, 0, 500);
   checkRange('regrowRatio', o.regrowRatio, 1, 100);
+  checkRange('refineMaxRadiusMm', o.refineMaxRadiusMm, 0, 1e9);
   checkRange('refineMinContrast', o.refineMinContrast, 0, 1e9);
   checkRange('refineReachFactor', o.refineReachFactor, 1, 10);
   checkRange('startPeakFraction', o.startPeakFraction, 0.01, 1);

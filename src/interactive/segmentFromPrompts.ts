@@ -373,7 +373,7 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
   // object's side of their midpoint, connected to the centre, within refineReachFactor × the
   // radius (+ 2 mm, and never past a negative click's bound).
   let refined = false;
-  if (core.length >= 4 && shell.length >= 4) {
+  if (core.length >= 4 && shell.length >= 4 && sumR / R <= o.refineMaxRadiusMm) {
     const mIn = median(core);
     const mOut = median(shell);
     const spread = Math.max(1e-9, 1.4826 * Math.max(median(core.map((x) => Math.abs(x - mIn))), median(shell.map((x) => Math.abs(x - mOut)))));

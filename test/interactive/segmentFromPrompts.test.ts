@@ -94,9 +94,10 @@ test('segmentFromPrompts: bad volumes, options, previous and prior are refused n
   assert.throws(() => segmentFromPrompts(volume, prompts, { prior: new Float32Array(5) }), /prior must be a Float32Array of 98304 voxels/);
   assert.throws(() => segmentFromPrompts(volume, { points: [{ voxel: [64, 0, 0], positive: true }], boxes: [] }), PromptError);
   assert.throws(() => resolvePromptOptions({ sigma: 2 } as never), /unknown option sigma/);
+  assert.throws(() => segmentFromPrompts(volume, prompts, { refineMaxRadiusMm: -2 }), /option refineMaxRadiusMm must be a number from 0/);
 });
 
-test('segmentFromPrompts: a clearly brighter object with a ragged outline is refined by intensity; low contrast keeps the star', () => {
+test('segmentFromPrompts: a clearly brighter object with a ragged outline is refined by intensity; low contrast or a large star keeps the star', () => {
   // Two overlapping ellipsoids (a non-convex, lobed object), bright on a dark background.
   const a = ellipsoidPhantom({ dims: [64, 64, 24], spacingMm: [1, 1, 3], semiAxesMm: [14, 6, 12], inside: 1, outside: 0, noise: 0 });
   const b = ellipsoidPhantom({ dims: [64, 64, 24], spacingMm: [1, 1, 3], semiAxesMm: [5, 14, 12], inside: 1, outside: 0, noise: 0, centre: [36, 32, 12] });
@@ -105,12 +106,16 @@ test('segmentFromPrompts: a clearly brighter object with a ragged outline is ref
   const values = Float32Array.from(reference, (x, v) => (x ? 100 : 40) + noise.values[v]);
   const lobed = { values, dims: a.dims, spacingMm: a.spacingMm };
   const prompts = { points: [{ voxel: a.centre, positive: true }], boxes: [] };
-  const refined = segmentFromPrompts(lobed, prompts);
-  const starOnly = segmentFromPrompts(lobed, prompts, { refineMinContrast: 1e9 });
+  const refined = segmentFromPrompts(lobed, prompts, { refineMaxRadiusMm: 30 });
+  const starOnly = segmentFromPrompts(lobed, prompts, { refineMinContrast: 1e9, refineMaxRadiusMm: 30 });
   assert.equal(refined.intensityRefined, true);
   assert.equal(starOnly.intensityRefined, false);
+  // By default only stars of mean radius ≤ 10 mm are refined (sarcoma-sized objects keep the star).
+  assert.ok(starOnly.radiusMm.mean > 10, `mean radius ${starOnly.radiusMm.mean}`);
+  assert.equal(segmentFromPrompts(lobed, prompts).intensityRefined, false);
+  assert.equal(segmentFromPrompts(lobed, prompts, { refineMaxRadiusMm: starOnly.radiusMm.mean - 0.5 }).intensityRefined, false);
   const dRefined = diceCoefficient(refined.mask, reference);
   assert.ok(dRefined > 0.9 && dRefined > diceCoefficient(starOnly.mask, reference), `refined ${dRefined}`);
   const faint = Float32Array.from(reference, (x, v) => (x ? 44 : 40) + noise.values[v]);
-  assert.equal(segmentFromPrompts({ ...lobed, values: faint }, prompts).intensityRefined, false);
+  assert.equal(segmentFromPrompts({ ...lobed, values: faint }, prompts, { refineMaxRadiusMm: 30 }).intensityRefined, false);
 });
