@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     attribution: t.attribution,
     notes:
       `Starter model for ${t.description}. U-Net ${recipe.levels} levels, ${recipe.baseFilters} base filters, ${recipe.normalization} norm, ` +
-      `${resume ? `resumed from the previous ${name} starter (${String(previousSteps)} steps) and trained` : 'trained from scratch'} for ${result.steps} steps (${(training.durationS / 60).toFixed(1)} min on 2 shared CPU cores) on ${t.train.length} cases; ` +
+      `${resume ? `resumed from the previous ${name} starter (${String(previousSteps)} steps) and trained` : 'trained from scratch'} for ${result.steps} steps (${(training.durationS / 60).toFixed(1)} min, wasm with ${backend.threads} thread${backend.threads > 1 ? 's' : ''}) on ${t.train.length} cases; ` +
       `held-out mean Dice ${scores.meanDice.toFixed(3)} (precision ${scores.meanPrecision.toFixed(3)}, recall ${scores.meanRecall.toFixed(3)}) on ` +
       `${t.heldOut.map((p) => caseName(p.imagePath)).join(', ')}, which it never saw. A demonstration, not a clinical model.`,
   };

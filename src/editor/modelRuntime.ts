@@ -17,7 +17,7 @@ import type { LesionLabEditorProvider } from './provider';
 import { chooseActiveModel, chosenStarter, workspaceStore, type ModelChoice, type StarterLocator } from '../ml/modelChoice';
 import { readModelSettings, type ModelSettings } from '../settings/modelSettings';
 import type { ModelStatus } from '../ml/modelText';
-import { findModelsDir } from '../ml/starterChoice';
+import { findModelsDir } from '../ml/modelStore';
 import { listShippedStarters, shippedStarterLocator, type ShippedStarter, type StarterSuggestion } from '../ml/starterModels';
 import { askForStarter } from './starterPick';
 import { errorText } from '../util/errorText';

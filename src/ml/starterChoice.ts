@@ -12,8 +12,6 @@ import { detectModality } from './autoConfig';
 import { findModelsDir } from './modelStore';
 import type { Vec3 } from '../volume/vec3';
 
-export { findModelsDir };
-
 export const STARTER_TASKS = ['sarcoma-ct', 'sarcoma-mr-t1', 'sarcoma-pet', 'ms-flair'] as const;
 export type StarterTask = (typeof STARTER_TASKS)[number];
 

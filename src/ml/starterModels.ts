@@ -6,9 +6,9 @@
 // reading the cards (no vscode).
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { findStarterModelDir, ModelStoreError, readCard, STARTER_NAME_RE, type ModelCard } from './modelStore';
+import { findModelsDir, findStarterModelDir, ModelStoreError, readCard, STARTER_NAME_RE, type ModelCard } from './modelStore';
 import type { StarterLocator } from './modelChoice';
-import { chooseStarterTask, findModelsDir } from './starterChoice';
+import { chooseStarterTask } from './starterChoice';
 import type { Vec3 } from '../volume/vec3';
 import { errorText } from '../util/errorText';
 
