@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readNifti } from '../src/nifti';
 import { autoConfigure, type AutoConfigOptions, type AutoConfiguration } from '../src/ml/autoConfig';
-import { segmentVolume, unetNetworks, type SegmentationModel } from '../src/ml/inference';
-import { overlapScores } from '../src/ml/metrics';
+import { loadSegmentationModel, segmentVolume, unetNetworks, type SegmentationModel } from '../src/ml/inference';
+import { hausdorff95, lesionWiseF1, overlapScores } from '../src/ml/metrics';
 import { ModelStore } from '../src/ml/modelStore';
 import { fineTune, type FineTuneOptions, type FineTuneResult, type TrainingPair } from '../src/ml/training';
 import type { Modality } from '../src/ml/preprocess';
@@ -139,6 +139,58 @@ export interface HeldOutScores {
   meanDice: number;
   meanPrecision: number;
   meanRecall: number;
+}
+
+/** Every figure `npm run eval` reports for one case. */
+export interface CaseScores {
+  case: string;
+  dice: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  hd95: number | null;
+  s: number;
+}
+
+/** Segments one case (flip TTA as given) and scores it against its mask. */
+export async function scoreCase(model: SegmentationModel, p: TrainingPair, flips: number[][]): Promise<CaseScores> {
+  const image = await readNifti(p.imagePath);
+  const mask = await readNifti(p.maskPath);
+  const t0 = Date.now();
+  const seg = await segmentVolume(image, model, { ttaFlips: flips });
+  const s = (Date.now() - t0) / 1000;
+  const o = overlapScores(seg.labels, mask.data);
+  const f = lesionWiseF1(seg.labels, mask.data, mask.dims);
+  const hd95 = hausdorff95(seg.labels, mask.data, mask.dims, mask.spacingMm);
+  return { case: caseName(p.imagePath), dice: o.dice, precision: o.precision ?? 0, recall: o.recall ?? 0, f1: f.f1, hd95, s };
+}
+
+/**
+ * Leave-one-out over every case of a task (train and held out): for each case a network of the
+ * recipe is trained from scratch on all the others (none held out from the optimiser: the
+ * validation patches come from them and only pick the best weights) within `minutesPerFold`,
+ * then scored on that case.
+ */
+export async function leaveOneOutScores(
+  t: Task,
+  recipe: Recipe,
+  minutesPerFold: number,
+  flips: number[][],
+  onFold?: (scores: CaseScores, trainedOn: string[], result: FineTuneResult) => void,
+): Promise<CaseScores[]> {
+  const all = [...t.train, ...t.heldOut];
+  if (all.length > 6) throw new Error(`leave-one-out trains one network per case: ${t.name} has ${all.length} cases; use the fixed held-out split`);
+  const rows: CaseScores[] = [];
+  for (const left of all) {
+    const fold = { ...t, train: all.filter((p) => p !== left), heldOut: [left] };
+    const { result, store } = await trainTask(fold, recipe, { minutes: minutesPerFold }, { holdOut: false, wholeVolumeValidation: false });
+    const model = await loadSegmentationModel(result.version.dir);
+    rows.push(await scoreCase(model, left, flips));
+    model.network.dispose();
+    await removeStore(store);
+    onFold?.(rows.at(-1)!, fold.train.map((p) => caseName(p.imagePath)), result);
+  }
+  return rows;
 }
 
 /** Segments each held-out case (flip TTA as given) and scores it against its mask. */

@@ -1,10 +1,14 @@
 // `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair [--minutes M]
-// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR] [--lr LR]`: trains the
+// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR] [--lr LR] [--all-cases --loo-minutes M]`: trains the
 // starter model of a task from scratch (or, with --resume, continues from a model of that task)
 // with the recipe of scripts/tasks.ts (automatic configuration from the training cases), scores
 // it on the task's fixed held-out cases (with the flip test-time augmentation Segment Lesion
 // uses), and writes model.json, weights.bin and card.json (task, modality, training cases,
 // held-out figures, attribution) into media/models/<task>/ (or --out).
+//
+// `--all-cases --loo-minutes M` is for a task with too few cases to spare any (ms-flair: three):
+// it first runs leave-one-out with the same recipe, M minutes per fold (the card's figures), then
+// trains the starter on every case (none held out from the optimiser either).
 //
 // `--task ms-flair --out media/models/starter` keeps the historical folder name.
 import { promises as fsp, existsSync } from 'node:fs';
@@ -12,7 +16,7 @@ import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../src/ml/backend';
 import { DEFAULT_TTA_FLIPS, loadSegmentationModel } from '../src/ml/inference';
 import { readCard, writeCard, type ModelCard } from '../src/ml/modelStore';
-import { arg, caseName, DATA_ROOT, DEFAULT_RECIPE, removeStore, ROOT, scoreHeldOut, task, TASK_NAMES, trainTask, type TaskName } from './tasks';
+import { arg, caseName, DATA_ROOT, DEFAULT_RECIPE, leaveOneOutScores, removeStore, ROOT, scoreHeldOut, task, TASK_NAMES, trainTask, type TaskName } from './tasks';
 
 // Kept for scripts/eval.ts and older callers.
 export { MS_ATTRIBUTION as STARTER_ATTRIBUTION } from './tasks';
@@ -20,7 +24,9 @@ export { MS_ATTRIBUTION as STARTER_ATTRIBUTION } from './tasks';
 async function main(): Promise<void> {
   const name = (arg('task') ?? 'ms-flair') as TaskName;
   if (!TASK_NAMES.includes(name)) throw new Error(`--task must be one of ${TASK_NAMES.join(', ')}, got ${name}`);
-  const t = task(name);
+  const allCases = process.argv.includes('--all-cases');
+  const fixedSplit = task(name);
+  const t = allCases ? { ...fixedSplit, train: [...fixedSplit.train, ...fixedSplit.heldOut], heldOut: [] } : fixedSplit;
   const minutes = Number(arg('minutes') ?? 15);
   const steps = arg('steps') === undefined ? undefined : Number(arg('steps'));
   const out = resolve(arg('out') ?? join(ROOT, 'media/models', name));
@@ -32,10 +38,18 @@ async function main(): Promise<void> {
   console.log(`${name}: ${t.train.length} training cases, ${t.heldOut.length} held out (${t.heldOut.map((p) => caseName(p.imagePath)).join(', ')})`);
   const recipe = { ...DEFAULT_RECIPE, ...t.recipe, ...(arg('lr') === undefined ? {} : { learningRate: Number(arg('lr')) }) };
   if (resume) console.log(`resuming from ${relative(ROOT, resume)} (its patch size and preprocessing), learning rate ${recipe.learningRate}`);
+  const looMinutes = Number(arg('loo-minutes'));
+  if (allCases && !(looMinutes > 0)) throw new Error('--all-cases needs --loo-minutes M: the leave-one-out run that gives the card its figures');
+  const loo = allCases
+    ? await leaveOneOutScores(fixedSplit, recipe, looMinutes, DEFAULT_TTA_FLIPS, (r, trainedOn, fold) =>
+        console.log(`leave-one-out ${r.case}: Dice ${r.dice.toFixed(3)} precision ${r.precision.toFixed(3)} recall ${r.recall.toFixed(3)} (trained on ${trainedOn.join(' + ')}, ${fold.steps} steps)`),
+      )
+    : null;
   const t0 = Date.now();
   let lastLog = 0;
   const { result, config, store } = await trainTask(t, recipe, { minutes, steps }, {
     backend: `${backend.name} (${backend.threads} thread${backend.threads > 1 ? 's' : ''})`,
+    ...(allCases ? { holdOut: false, wholeVolumeValidation: false } : {}),
     onProgress: (p) => {
       if (p.phase !== 'training' || Date.now() - lastLog > 30_000) {
         lastLog = Date.now();
@@ -50,10 +64,18 @@ async function main(): Promise<void> {
   );
   const previousSteps = resume ? ((await readCard(resume)).training?.steps ?? '?') : 0;
   const model = await loadSegmentationModel(result.version.dir);
-  const scores = await scoreHeldOut(model, t.heldOut, DEFAULT_TTA_FLIPS);
+  const scores = loo
+    ? {
+        rows: loo.map((r) => ({ case: r.case, dice: r.dice, precision: r.precision, recall: r.recall, seconds: r.s })),
+        meanDice: mean(loo.map((r) => r.dice)),
+        meanPrecision: mean(loo.map((r) => r.precision)),
+        meanRecall: mean(loo.map((r) => r.recall)),
+      }
+    : await scoreHeldOut(model, t.heldOut, DEFAULT_TTA_FLIPS);
   model.network.dispose();
   for (const r of scores.rows) console.log(`held out ${r.case}: Dice ${r.dice.toFixed(3)} precision ${r.precision.toFixed(3)} recall ${r.recall.toFixed(3)} (${r.seconds.toFixed(1)} s)`);
   console.log(`held-out mean Dice ${scores.meanDice.toFixed(3)} precision ${scores.meanPrecision.toFixed(3)} recall ${scores.meanRecall.toFixed(3)}`);
+  const heldOutCases = loo ? fixedSplit.train.concat(fixedSplit.heldOut) : t.heldOut;
   await fsp.mkdir(out, { recursive: true });
   for (const f of ['model.json', 'weights.bin']) await fsp.copyFile(join(result.version.dir, f), join(out, f));
   const rel = (p: string): string => relative(DATA_ROOT, p);
@@ -71,7 +93,10 @@ async function main(): Promise<void> {
     },
     autoConfiguration: config.summary,
     heldOut: {
-      cases: t.heldOut.map((p) => rel(p.imagePath)),
+      cases: heldOutCases.map((p) => rel(p.imagePath)),
+      ...(loo
+        ? { method: `leave-one-out: for each case a network of this recipe trained from scratch on the others for ${looMinutes} min; the shipped model is trained on every case` }
+        : {}),
       tta: 'left-right flip (as Segment Lesion)',
       threshold: 0.5,
       meanDice: round(scores.meanDice),
@@ -83,8 +108,9 @@ async function main(): Promise<void> {
     notes:
       `Starter model for ${t.description}. U-Net ${recipe.levels} levels, ${recipe.baseFilters} base filters, ${recipe.normalization} norm, ` +
       `${resume ? `resumed from the previous ${name} starter (${String(previousSteps)} steps) and trained` : 'trained from scratch'} for ${result.steps} steps (${(training.durationS / 60).toFixed(1)} min, wasm with ${backend.threads} thread${backend.threads > 1 ? 's' : ''}) on ${t.train.length} cases; ` +
-      `held-out mean Dice ${scores.meanDice.toFixed(3)} (precision ${scores.meanPrecision.toFixed(3)}, recall ${scores.meanRecall.toFixed(3)}) on ` +
-      `${t.heldOut.map((p) => caseName(p.imagePath)).join(', ')}, which it never saw. A demonstration, not a clinical model.`,
+      `${loo ? `leave-one-out mean Dice of the same recipe (${looMinutes} min per fold)` : 'held-out mean Dice'} ${scores.meanDice.toFixed(3)} ` +
+      `(precision ${scores.meanPrecision.toFixed(3)}, recall ${scores.meanRecall.toFixed(3)}) on ` +
+      `${heldOutCases.map((p) => caseName(p.imagePath)).join(', ')}${loo ? '' : ', which it never saw'}. A demonstration, not a clinical model.`,
   };
   await writeCard(out, card);
   await removeStore(store);
@@ -92,6 +118,7 @@ async function main(): Promise<void> {
 }
 
 const round = (v: number): number => Math.round(v * 1000) / 1000;
+const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
 
 if (require.main === module) {
   main().catch((e) => {

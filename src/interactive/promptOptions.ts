@@ -51,6 +51,14 @@ export interface PromptSegmentationOptions {
   startPeakFraction?: number;
   /** The sphere score is |mean edge| × radius^exponent (1 would be the significance of a mean over the sphere, 0 the plain edge); default 0.5. */
   radiusSignificanceExponent?: number;
+  /** Reach of the contrast region (step 0), mm: an object that stands out within it is taken as a thresholded region; default 30 (0 = never). */
+  regionReachMm?: number;
+  /** Least contrast with its shell (robust SDs) for the contrast region to be used; default 2.5. */
+  regionMinContrast?: number;
+  /** Gaussian smoothing σ before the contrast region's threshold, mm; default 0.5. */
+  regionSmoothingMm?: number;
+  /** The contrast region is used only when the first click's region has at most this equivalent-sphere radius, mm; default 10. */
+  regionMaxRadiusMm?: number;
 }
 
 /** Milliseconds spent in each step. */
@@ -74,6 +82,8 @@ export interface PromptSegmentation {
   radiusMm: { min: number; mean: number; max: number };
   /** Whether step 6 (intensity refinement) replaced the star-shaped object. */
   intensityRefined: boolean;
+  /** Whether the object is the contrast region of step 0 (then there is no star: radii describe the region). */
+  contrastRegion: boolean;
   timingsMs: PromptTimingsMs;
 }
 
@@ -97,6 +107,10 @@ const DEFAULTS: ResolvedOptions = {
   refineReachFactor: 1.3,
   refineMaxRadiusMm: 10,
   startPeakFraction: 0.3,
+  regionReachMm: 30,
+  regionMinContrast: 2.5,
+  regionSmoothingMm: 0.5,
+  regionMaxRadiusMm: 10,
 };
 
 function checkRange(name: string, value: number, min: number, max: number, integer = false): void {
@@ -129,6 +143,10 @@ export function resolvePromptOptions(opts: PromptSegmentationOptions = {}): Reso
   checkRange('refineMinContrast', o.refineMinContrast, 0, 1e9);
   checkRange('refineReachFactor', o.refineReachFactor, 1, 10);
   checkRange('startPeakFraction', o.startPeakFraction, 0.01, 1);
+  checkRange('regionReachMm', o.regionReachMm, 0, 500);
+  checkRange('regionMinContrast', o.regionMinContrast, 0, 1e9);
+  checkRange('regionSmoothingMm', o.regionSmoothingMm, 0, 20);
+  checkRange('regionMaxRadiusMm', o.regionMaxRadiusMm, 0, 1e9);
   return o;
 }
 

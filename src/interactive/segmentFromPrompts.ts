@@ -20,6 +20,7 @@
 // removes voxels.
 import type { Vec3 } from '../volume/vec3';
 import { boxSize, cropToFloat32, growBoxMm, pasteMask, type VoxelBox } from './box';
+import { contrastRegion } from './contrastRegion';
 import { PromptError } from './errors';
 import { checkVolume, resolvePromptOptions, type PromptSegmentation, type PromptSegmentationOptions, type PromptVolume } from './promptOptions';
 import { validatePrompts, type Prompts } from './prompts';
@@ -113,6 +114,45 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     : ([0, 1, 2].map((a) => Math.round((clean.boxes[0].min[a] + clean.boxes[0].max[a]) / 2)) as Vec3);
   const constraints = clean.points.filter((p) => p !== firstPositive);
   const boxes = clean.boxes.map((b) => boxAs3d(b, spacingMm, dims));
+
+  // 0. An object that stands out from its surroundings within regionReachMm of the click (a
+  // bright lesion on FLAIR or PET) is the thresholded region around it; the star handles the rest.
+  if (o.regionReachMm > 0 && firstPositive) {
+    const inBoxes = boxes.length > 0 ? (g: Vec3): boolean => boxes.some((b) => g.every((x, a) => x >= b.min[a] && x <= b.max[a])) : null;
+    const cr = contrastRegion(volume, centre, constraints, inBoxes, {
+      reachMm: o.regionReachMm,
+      minContrast: o.regionMinContrast,
+      smoothingMm: o.regionSmoothingMm,
+      maxRadiusMm: o.regionMaxRadiusMm,
+    });
+    if (cr.refused === null) {
+      const mask = previous ? Uint8Array.from(previous) : new Uint8Array(n);
+      pasteMask(mask, dims, cr.box, cr.region);
+      let count = 0;
+      let farthest = 0;
+      const [bx, by] = boxSize(cr.box);
+      cr.region.forEach((x, v) => {
+        if (!x) return;
+        count++;
+        const i = v % bx;
+        const j = ((v - i) / bx) % by;
+        const k = (v - i - j * bx) / (bx * by);
+        farthest = Math.max(farthest, Math.hypot(...[i, j, k].map((l, a) => (cr.box.min[a] + l - centre[a]) * spacingMm[a])));
+      });
+      const equivalentMm = Math.cbrt((3 * count * spacingMm[0] * spacingMm[1] * spacingMm[2]) / (4 * Math.PI));
+      const total = now() - tStart;
+      return {
+        mask,
+        roi: cr.box,
+        centreVoxel: centre,
+        radiusMm: { min: Math.min(equivalentMm, farthest), mean: equivalentMm, max: farthest },
+        intensityRefined: false,
+        contrastRegion: true,
+        timingsMs: { smoothing: 0, rays: 0, optimisation: 0, rasterising: total, total },
+      };
+    }
+  }
+
   const minSpacing = Math.min(...spacingMm);
   const maxSpacing = Math.max(...spacingMm);
   // Positive clicks farther out than maxRadiusMm widen the reach so that they can be honoured.
@@ -431,6 +471,7 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     centreVoxel: centre,
     radiusMm: { min: minR, mean: sumR / R, max: maxR },
     intensityRefined: refined,
+    contrastRegion: false,
     timingsMs: { smoothing: tSmooth - tStart, rays: tRays - tSmooth, optimisation: tOpt - tRays, rasterising: tEnd - tOpt, total: tEnd - tStart },
   };
 }

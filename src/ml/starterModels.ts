@@ -25,17 +25,20 @@ export interface ShippedStarter {
   /** Mean Dice on the held-out cases, or null when the card gives none. */
   heldOutDice: number | null;
   heldOutCaseCount: number;
+  /** Whether the figures are leave-one-out ones (a task with too few cases to hold any out). */
+  leaveOneOut: boolean;
 }
 
 /** The card's `task` and `heldOut` fields when they have the expected shape, else null. */
-function taskOf(card: ModelCard): { modality: string; description: string; heldOutDice: number | null; heldOutCaseCount: number } | null {
+function taskOf(card: ModelCard): Pick<ShippedStarter, 'modality' | 'description' | 'heldOutDice' | 'heldOutCaseCount' | 'leaveOneOut'> | null {
   const extra = card as unknown as { task?: unknown; heldOut?: unknown };
   const task = extra.task as { modality?: unknown; description?: unknown } | null | undefined;
   if (typeof task !== 'object' || task === null || typeof task.modality !== 'string' || typeof task.description !== 'string') return null;
-  const heldOut = extra.heldOut as { meanDice?: unknown; cases?: unknown } | null | undefined;
+  const heldOut = extra.heldOut as { meanDice?: unknown; cases?: unknown; method?: unknown } | null | undefined;
   const dice = typeof heldOut === 'object' && heldOut !== null && typeof heldOut.meanDice === 'number' && Number.isFinite(heldOut.meanDice) ? heldOut.meanDice : null;
   const cases = typeof heldOut === 'object' && heldOut !== null && Array.isArray(heldOut.cases) ? heldOut.cases.length : 0;
-  return { modality: task.modality, description: task.description, heldOutDice: dice, heldOutCaseCount: cases };
+  const leaveOneOut = typeof heldOut === 'object' && heldOut !== null && typeof heldOut.method === 'string' && heldOut.method.startsWith('leave-one-out');
+  return { modality: task.modality, description: task.description, heldOutDice: dice, heldOutCaseCount: cases, leaveOneOut };
 }
 
 /**
@@ -128,11 +131,11 @@ function taskTitle(description: string): string {
   return lesion.charAt(0).toUpperCase() + lesion.slice(1);
 }
 
-/** "held-out Dice 0.754 (10 cases)", or "no held-out figures" when the card has none. */
-export function heldOutText(s: Pick<ShippedStarter, 'heldOutDice' | 'heldOutCaseCount'>): string {
+/** "held-out Dice 0.754 (10 cases)", "leave-one-out Dice 0.437 (3 cases)", or "no held-out figures" when the card has none. */
+export function heldOutText(s: Pick<ShippedStarter, 'heldOutDice' | 'heldOutCaseCount'> & { leaveOneOut?: boolean }): string {
   if (s.heldOutDice === null) return 'no held-out figures in its card';
   const cases = s.heldOutCaseCount > 0 ? ` (${s.heldOutCaseCount} case${s.heldOutCaseCount === 1 ? '' : 's'})` : '';
-  return `held-out Dice ${s.heldOutDice.toFixed(3)}${cases}`;
+  return `${s.leaveOneOut ? 'leave-one-out' : 'held-out'} Dice ${s.heldOutDice.toFixed(3)}${cases}`;
 }
 
 /**

@@ -46,6 +46,8 @@ test('starterPickItems: the suggested starter first and marked "suggested"; the 
   assert.equal(marked[0].description, 'sarcoma-pet · suggested · active');
   assert.match(marked[0].label, /^\$\(check\) /);
   assert.equal(heldOutText({ heldOutDice: null, heldOutCaseCount: 0 }), 'no held-out figures in its card');
+  assert.equal(heldOutText({ heldOutDice: 0.4371, heldOutCaseCount: 3, leaveOneOut: true }), 'leave-one-out Dice 0.437 (3 cases)');
+  for (const s of starters) assert.equal(s.leaveOneOut, /^leave-one-out/.test(String((s.card as unknown as { heldOut: { method?: string } }).heldOut.method ?? '')));
 });
 
 test('suggestStarter: CT, PET, a whole-brain MR and a cropped MR go to their starters (src/ml/starterChoice.ts)', () => {

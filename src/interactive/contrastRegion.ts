@@ -1,0 +1,333 @@
+// Step 0 of the click-guided segmentation (segmentFromPrompts.ts): a small object that stands out
+// from its surroundings (an MS lesion on FLAIR) as a thresholded region. The region grows from
+// the click brightest voxel first (darkest first for a dark object), so every prefix of that
+// flood is a connected region at a threshold; the object is the prefix at the midpoint between
+// the median of the most contrasted prefix and the median of its shell. Accepted only when that
+// contrast is clear, the region has a few voxels at least and is small; the star-shaped method
+// handles the rest (larger tumours, where such a region is a hot spot inside the tumour).
+import type { Vec3 } from '../volume/vec3';
+import { boxSize, cropToFloat32, growBoxMm, type VoxelBox } from './box';
+import { distanceTransformMm } from './distanceTransform';
+import type { PointPrompt } from './prompts';
+import { gaussianSmoothMm } from './smoothing';
+
+export interface ContrastRegionOptions {
+  /** Largest distance of a region voxel from the centre, mm; a region reaching it has leaked. */
+  reachMm: number;
+  /** Least contrast (|object − shell| medians over the shell's robust SD) to accept the region. */
+  minContrast: number;
+  /** Gaussian smoothing σ before thresholding, mm. */
+  smoothingMm: number;
+  /** Largest equivalent-sphere radius of the region the first click gives, mm; larger objects are refused (the star-shaped method does better on them). */
+  maxRadiusMm: number;
+}
+
+export interface ContrastRegion {
+  /** The region in `box` (0/1, i fastest). */
+  region: Uint8Array;
+  box: VoxelBox;
+  /** Contrast of the region with its shell in robust SDs. */
+  contrast: number;
+  /** Why the region was refused (null when accepted). */
+  refused: string | null;
+}
+
+const SHELL_MM = [1, 4] as const;
+const MIN_VOXELS = 4;
+
+function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = Float64Array.from(values).sort();
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Region of voxels on the object's side of `threshold`, 6-connected to any of the seeds and
+ * within `allowed` (voxels where it is 1).
+ */
+function grow(image: Float32Array, dims: Vec3, seeds: number[], threshold: number, up: boolean, allowed: Uint8Array): Uint8Array {
+  const [nx, ny] = dims;
+  const nxy = nx * ny;
+  const out = new Uint8Array(image.length);
+  const stack: number[] = [];
+  for (const s of seeds) {
+    if (!out[s] && allowed[s]) {
+      out[s] = 1;
+      stack.push(s);
+    }
+  }
+  const pass = (w: number): boolean => !out[w] && allowed[w] === 1 && (up ? image[w] > threshold : image[w] < threshold);
+  while (stack.length > 0) {
+    const u = stack.pop() as number;
+    const i = u % nx;
+    const j = ((u - i) / nx) % ny;
+    const k = (u - i - j * nx) / nxy;
+    const neighbours = [i > 0 ? u - 1 : -1, i < nx - 1 ? u + 1 : -1, j > 0 ? u - nx : -1, j < ny - 1 ? u + nx : -1, k > 0 ? u - nxy : -1, k < dims[2] - 1 ? u + nxy : -1];
+    for (const w of neighbours) {
+      if (w >= 0 && pass(w)) {
+        out[w] = 1;
+        stack.push(w);
+      }
+    }
+  }
+  return out;
+}
+
+/** Heap-ordered flood from `start` (brightest first when `up`); stops when it reaches the rim or takes `maxCount` voxels. */
+function floodOrder(image: Float32Array, dims: Vec3, start: number, up: boolean, allowed: Uint8Array, rim: Uint8Array, maxCount: number): { order: Int32Array; reachedRim: boolean } {
+  const [nx, ny] = dims;
+  const nxy = nx * ny;
+  const key = (v: number): number => (up ? -image[v] : image[v]);
+  const heap: number[] = [start];
+  const seen = new Uint8Array(image.length);
+  seen[start] = 1;
+  const order: number[] = [];
+  const push = (v: number): void => {
+    heap.push(v);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (key(heap[p]) <= key(heap[i])) break;
+      [heap[p], heap[i]] = [heap[i], heap[p]];
+      i = p;
+    }
+  };
+  const pop = (): number => {
+    const top = heap[0];
+    const last = heap.pop() as number;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && key(heap[l]) < key(heap[m])) m = l;
+        if (r < heap.length && key(heap[r]) < key(heap[m])) m = r;
+        if (m === i) break;
+        [heap[m], heap[i]] = [heap[i], heap[m]];
+        i = m;
+      }
+    }
+    return top;
+  };
+  while (heap.length > 0) {
+    const u = pop();
+    if (rim[u] || order.length >= maxCount) return { order: Int32Array.from(order), reachedRim: true };
+    order.push(u);
+    const i = u % nx;
+    const j = ((u - i) / nx) % ny;
+    const k = (u - i - j * nx) / nxy;
+    const neighbours = [i > 0 ? u - 1 : -1, i < nx - 1 ? u + 1 : -1, j > 0 ? u - nx : -1, j < ny - 1 ? u + nx : -1, k > 0 ? u - nxy : -1, k < dims[2] - 1 ? u + nxy : -1];
+    for (const w of neighbours) {
+      if (w >= 0 && !seen[w] && allowed[w]) {
+        seen[w] = 1;
+        push(w);
+      }
+    }
+  }
+  return { order: Int32Array.from(order), reachedRim: false };
+}
+
+/** Median inside the first `k` voxels of `order`, and median and robust SD of its shell (1–4 mm out). */
+function regionStats(image: Float32Array, dims: Vec3, spacingMm: Vec3, order: Int32Array, k: number, allowed: Uint8Array): { inside: number; shell: number; spread: number } | null {
+  const [nx, ny] = dims;
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  const inVals: number[] = [];
+  for (let q = 0; q < k; q++) {
+    const v = order[q];
+    inVals.push(image[v]);
+    const i = v % nx;
+    const j = ((v - i) / nx) % ny;
+    const l = (v - i - j * nx) / (nx * ny);
+    [i, j, l].forEach((x, a) => {
+      lo[a] = Math.min(lo[a], x);
+      hi[a] = Math.max(hi[a], x);
+    });
+  }
+  const b0 = lo.map((x, a) => Math.max(0, x - Math.ceil(SHELL_MM[1] / spacingMm[a]) - 1));
+  const b1 = hi.map((x, a) => Math.min(dims[a] - 1, x + Math.ceil(SHELL_MM[1] / spacingMm[a]) + 1));
+  const sub: Vec3 = [b1[0] - b0[0] + 1, b1[1] - b0[1] + 1, b1[2] - b0[2] + 1];
+  const outsideRegion = new Uint8Array(sub[0] * sub[1] * sub[2]).fill(1);
+  for (let q = 0; q < k; q++) {
+    const v = order[q];
+    const i = v % nx;
+    const j = ((v - i) / nx) % ny;
+    const l = (v - i - j * nx) / (nx * ny);
+    outsideRegion[((l - b0[2]) * sub[1] + j - b0[1]) * sub[0] + i - b0[0]] = 0;
+  }
+  const toRegion = distanceTransformMm(outsideRegion, sub, spacingMm, false);
+  const shell: number[] = [];
+  for (let l = 0; l < sub[2]; l++) {
+    for (let j = 0; j < sub[1]; j++) {
+      for (let i = 0; i < sub[0]; i++) {
+        const d = toRegion[(l * sub[1] + j) * sub[0] + i];
+        if (d <= SHELL_MM[0] || d > SHELL_MM[1]) continue;
+        const v = ((l + b0[2]) * ny + j + b0[1]) * nx + i + b0[0];
+        if (allowed[v]) shell.push(image[v]);
+      }
+    }
+  }
+  if (shell.length < 4) return null;
+  const inside = median(inVals);
+  const m = median(shell);
+  return { inside, shell: m, spread: 1.4826 * median(shell.map((x) => Math.abs(x - m))) };
+}
+
+/**
+ * The region around `centre` (see the top of this file), with the correction clicks applied in
+ * order (see below); `inBoxes` limits it to the prompt boxes.
+ */
+export function contrastRegion(
+  volume: { values: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 },
+  centre: Vec3,
+  clicks: readonly PointPrompt[],
+  inBoxes: ((g: Vec3) => boolean) | null,
+  o: ContrastRegionOptions,
+): ContrastRegion {
+  const { dims, spacingMm } = volume;
+  const box = growBoxMm({ min: centre, max: centre }, o.reachMm, spacingMm, dims);
+  const bd = boxSize(box);
+  const [bx, by] = bd;
+  const image = gaussianSmoothMm(cropToFloat32(volume.values, dims, box), bd, spacingMm, o.smoothingMm);
+  const local = (g: Vec3): Vec3 => [g[0] - box.min[0], g[1] - box.min[1], g[2] - box.min[2]];
+  const index = (l: Vec3): number => (l[2] * by + l[1]) * bx + l[0];
+  const c = local(centre);
+  const distMm = (v: number, p: Vec3): number => {
+    const i = v % bx;
+    const j = ((v - i) / bx) % by;
+    const k = (v - i - j * bx) / (bx * by);
+    return Math.hypot((i - p[0]) * spacingMm[0], (j - p[1]) * spacingMm[1], (k - p[2]) * spacingMm[2]);
+  };
+  // Allowed: inside the reach ball (and the boxes); `rim` marks the ball's last millimetre.
+  const allowed = new Uint8Array(image.length);
+  const rim = new Uint8Array(image.length);
+  for (let v = 0; v < image.length; v++) {
+    const d = distMm(v, c);
+    if (d > o.reachMm) continue;
+    if (inBoxes) {
+      const i = v % bx;
+      const j = ((v - i) / bx) % by;
+      const k = (v - i - j * bx) / (bx * by);
+      if (!inBoxes([box.min[0] + i, box.min[1] + j, box.min[2] + k])) continue;
+    }
+    allowed[v] = 1;
+    if (d > o.reachMm - Math.max(1, Math.max(...spacingMm))) rim[v] = 1;
+  }
+  const start = index(c);
+  allowed[start] = 1;
+
+  // Bright or dark: the click's 3×3×3 neighbourhood against everything 4 mm or more away.
+  const near: number[] = [];
+  for (let dk = -1; dk <= 1; dk++) {
+    for (let dj = -1; dj <= 1; dj++) {
+      for (let di = -1; di <= 1; di++) {
+        const l: Vec3 = [c[0] + di, c[1] + dj, c[2] + dk];
+        if (l.every((x, a) => x >= 0 && x < bd[a])) near.push(image[index(l)]);
+      }
+    }
+  }
+  const far: number[] = [];
+  for (let v = 0; v < image.length; v += 3) if (allowed[v] && distMm(v, c) >= 4) far.push(image[v]);
+  const refuse = (why: string, contrast = 0): ContrastRegion => ({ region: new Uint8Array(image.length), box, contrast, refused: why });
+  const seedLevel = median(near);
+  const farLevel = median(far);
+  if (!Number.isFinite(farLevel) || seedLevel === farLevel) return refuse('no contrast at the click');
+  const up = seedLevel > farLevel;
+  const sign = up ? 1 : -1;
+  // The flood stops at twice the largest radius accepted: beyond, every prefix would be refused.
+  const voxelMm3 = spacingMm[0] * spacingMm[1] * spacingMm[2];
+  const maxCount = Math.ceil(((4 / 3) * Math.PI * (2 * o.maxRadiusMm) ** 3) / voxelMm3);
+  const { order, reachedRim } = floodOrder(image, bd, start, up, allowed, rim, maxCount);
+  // level[q]: the threshold at which the flood has taken order[0..q] (its running extreme).
+  const level = new Float64Array(order.length);
+  const position = new Int32Array(image.length).fill(-1);
+  let running = Infinity;
+  for (let q = 0; q < order.length; q++) {
+    running = Math.min(running, sign * image[order[q]]);
+    level[q] = sign * running;
+    position[order[q]] = q;
+  }
+  // The most contrasted prefix (contrast × size^-0.1: of two equally contrasted regions, the
+  // smaller is the lesion, the larger what surrounds it), then the prefix down to the midpoint
+  // of its median and its shell's.
+  let best: { k: number; score: number; contrast: number; inside: number; shell: number } | null = null;
+  for (let k = 6; k <= order.length; k = Math.max(k + 1, Math.ceil(k * 1.15))) {
+    const st = regionStats(image, bd, spacingMm, order, k, allowed);
+    if (st === null) break;
+    const contrast = (sign * (st.inside - st.shell)) / Math.max(1e-9, st.spread);
+    const score = contrast * Math.pow(k, -0.1);
+    if (!best || score > best.score) best = { k, score, contrast, inside: st.inside, shell: st.shell };
+  }
+  if (best === null) return refuse('the flood from the click has no room');
+  if (!(best.contrast >= o.minContrast)) return refuse(`contrast ${best.contrast.toFixed(2)} < ${o.minContrast}`, best.contrast);
+  const threshold = (best.inside + best.shell) / 2;
+  const outside = best.shell;
+  // Never at the midpoint before the rim: the lesion lies in a larger bright structure; the most
+  // contrasted prefix is then the object.
+  let k = best.k;
+  for (let q = 0; q < order.length; q++) {
+    if (sign * level[q] <= sign * threshold) {
+      k = Math.max(1, q);
+      break;
+    }
+  }
+  // A region of a few voxels is a hot spot the threshold found, not a resolved object.
+  if (k < MIN_VOXELS) return refuse(`the region at the midpoint threshold has ${k} voxel(s)`, best.contrast);
+  const radiusMm = Math.cbrt((3 * k * voxelMm3) / (4 * Math.PI));
+  if (radiusMm > o.maxRadiusMm) return refuse(`the region's radius ${radiusMm.toFixed(1)} mm exceeds ${o.maxRadiusMm} mm`, best.contrast);
+  // Correction clicks in order. A click that a moderate change of the prefix explains moves it:
+  // a positive click the flood reaches within twice the region's size extends it to that click; a
+  // negative one cuts it before the first voxel within 1.5 mm of the click, if that keeps at
+  // least half. Other clicks edit locally: a negative click removes the voxels nearer to it than
+  // to every positive click; a positive one adds its own region, grown at a threshold halfway to
+  // the shell's level, no farther than its gap to the region + 1 mm.
+  const positives: Vec3[] = [c];
+  const edits: { l: Vec3; positive: boolean }[] = [];
+  for (const p of clicks) {
+    const l = local(p.voxel);
+    if (!l.every((x, a) => x >= 0 && x < bd[a])) continue;
+    if (p.positive) {
+      positives.push(l);
+      const q = position[index(l)];
+      if (q >= 0 && q < k) continue;
+      if (q >= 0 && q + 1 <= 2 * k) k = q + 1;
+      else edits.push({ l, positive: true });
+    } else {
+      let first = Infinity;
+      for (let v = 0; v < image.length; v++) if (position[v] >= 0 && distMm(v, l) <= 1.5) first = Math.min(first, position[v]);
+      // Beyond the prefix the click can only lie in a local addition: cut that.
+      if (first < k && first >= k / 2) k = Math.max(1, first);
+      else edits.push({ l, positive: false });
+    }
+  }
+  if (k === order.length && reachedRim) return refuse(`the region leaks to ${o.reachMm} mm`, best.contrast);
+  const region = new Uint8Array(image.length);
+  for (let q = 0; q < k; q++) region[order[q]] = 1;
+  // The local edits in click order, so that the latest click has the last word.
+  for (const { l, positive } of edits) {
+    if (!positive) {
+      for (let v = 0; v < region.length; v++) {
+        if (!region[v]) continue;
+        const dn = distMm(v, l);
+        if (positives.every((q) => distMm(v, q) > dn)) region[v] = 0;
+      }
+      continue;
+    }
+    const w = index(l);
+    if (region[w]) continue;
+    let gap = Infinity;
+    for (let v = 0; v < region.length; v++) if (region[v]) gap = Math.min(gap, distMm(v, l));
+    const limit = Math.min(o.reachMm, (Number.isFinite(gap) ? gap : 0) + 1);
+    const near2 = new Uint8Array(image.length);
+    for (let v = 0; v < image.length; v++) if (allowed[v] && distMm(v, l) <= limit) near2[v] = 1;
+    near2[w] = 1;
+    const added = grow(image, bd, [w], (threshold + outside) / 2, up, near2);
+    for (let v = 0; v < region.length; v++) if (added[v]) region[v] = 1;
+  }
+  const contrast = best.contrast;
+  return { region, box, contrast, refused: null };
+}
+

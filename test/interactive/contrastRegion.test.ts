@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { segmentFromPrompts } from '../../src/interactive';
+import { contrastRegion } from '../../src/interactive/contrastRegion';
+import { diceCoefficient } from '../../src/interactive/robotUser';
+import type { Vec3 } from '../../src/volume/vec3';
+import { countOnes, ellipsoidPhantom, voxelIndex } from './phantom';
+
+const DIMS: Vec3 = [48, 48, 48];
+const ISO: Vec3 = [1, 1, 1];
+const OPTIONS = { reachMm: 30, minContrast: 2.5, smoothingMm: 0.5, maxRadiusMm: 10 };
+
+/** A small bright lesion (semi-axes 3 × 3 × 4 mm) beside a larger, brighter structure 5 mm away, in noisy tissue. */
+function lesionBesideBrightStructure(): { values: Float32Array; reference: Uint8Array; centre: Vec3 } {
+  const lesion = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [3, 3, 4], inside: 1, outside: 0, noise: 0 });
+  const structure = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [6, 14, 14], inside: 1, outside: 0, noise: 0, centre: [38, 24, 24] });
+  const noise = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 6, seed: 5 });
+  const values = Float32Array.from(lesion.reference, (x, v) => (x ? 100 : structure.reference[v] ? 130 : 40) + noise.values[v]);
+  return { values, reference: lesion.reference, centre: lesion.centre };
+}
+
+test('contrastRegion: one click in a small bright lesion gives it, not the brighter structure beside it (Dice > 0.8)', () => {
+  const { values, reference, centre } = lesionBesideBrightStructure();
+  const volume = { values, dims: DIMS, spacingMm: ISO };
+  const r = contrastRegion(volume, centre, [], null, OPTIONS);
+  assert.equal(r.refused, null);
+  assert.ok(r.contrast > 5, `contrast ${r.contrast}`);
+  const viaPrompts = segmentFromPrompts(volume, { points: [{ voxel: centre, positive: true }], boxes: [] });
+  assert.equal(viaPrompts.contrastRegion, true);
+  const dice = diceCoefficient(viaPrompts.mask, reference);
+  assert.ok(dice > 0.8, `Dice ${dice}`);
+  assert.ok(viaPrompts.radiusMm.mean > 2 && viaPrompts.radiusMm.mean < 5, JSON.stringify(viaPrompts.radiusMm));
+  // regionReachMm 0 turns step 0 off: the star-shaped method answers.
+  assert.equal(segmentFromPrompts(volume, { points: [{ voxel: centre, positive: true }], boxes: [] }, { regionReachMm: 0 }).contrastRegion, false);
+});
+
+test('contrastRegion: faint or large objects are refused, naming why', () => {
+  const faint = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [3, 3, 4], inside: 44, outside: 40, noise: 6, seed: 2 });
+  assert.match(contrastRegion(faint, faint.centre, [], null, OPTIONS).refused ?? '', /contrast|voxel/);
+  const large = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [15, 15, 15], inside: 100, outside: 40, noise: 6, seed: 3 });
+  assert.match(contrastRegion(large, large.centre, [], null, OPTIONS).refused ?? '', /radius .* exceeds 10 mm/);
+  assert.equal(segmentFromPrompts(large, { points: [{ voxel: large.centre, positive: true }], boxes: [] }).contrastRegion, false);
+});
+
+test('contrastRegion: a negative click inside cuts the region there; a positive click on a dimmer lobe adds it', () => {
+  const core = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [3, 3, 3], inside: 1, outside: 0, noise: 0 });
+  const lobe = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [2.5, 2.5, 2.5], inside: 1, outside: 0, noise: 0, centre: [29, 24, 24] });
+  const noise = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 4, seed: 7 });
+  const values = Float32Array.from(core.reference, (x, v) => (x ? 100 : lobe.reference[v] ? 62 : 40) + noise.values[v]);
+  const volume = { values, dims: DIMS, spacingMm: ISO };
+  const c = core.centre;
+  const first = contrastRegion(volume, c, [], null, OPTIONS);
+  assert.equal(first.refused, null);
+  const at = (r: typeof first, p: Vec3): number => r.region[voxelIndex([first.box.max[0] - first.box.min[0] + 1, first.box.max[1] - first.box.min[1] + 1, first.box.max[2] - first.box.min[2] + 1], [p[0] - first.box.min[0], p[1] - first.box.min[1], p[2] - first.box.min[2]])];
+  const lobeCentre: Vec3 = [29, 24, 24];
+  assert.equal(at(first, lobeCentre), 0, 'the dimmer lobe is outside the first region');
+  const grown = contrastRegion(volume, c, [{ voxel: lobeCentre, positive: true }], null, OPTIONS);
+  assert.equal(at(grown, lobeCentre), 1);
+  assert.ok(countOnes(grown.region) > countOnes(first.region));
+  const negative: Vec3 = [c[0] - 2, c[1], c[2]];
+  assert.equal(at(first, negative), 1);
+  const cut = contrastRegion(volume, c, [{ voxel: negative, positive: false }], null, OPTIONS);
+  assert.equal(at(cut, negative), 0);
+  assert.equal(at(cut, c), 1);
+  assert.ok(countOnes(cut.region) < countOnes(first.region));
+});
+
+test('contrastRegion: its options are checked by name', () => {
+  const { values, centre } = lesionBesideBrightStructure();
+  const volume = { values, dims: DIMS, spacingMm: ISO };
+  const prompts = { points: [{ voxel: centre, positive: true }], boxes: [] };
+  assert.throws(() => segmentFromPrompts(volume, prompts, { regionMinContrast: -1 }), /option regionMinContrast must be a number from 0/);
+  assert.throws(() => segmentFromPrompts(volume, prompts, { regionReachMm: 1000 }), /option regionReachMm must be a number from 0 to 500/);
+  assert.throws(() => segmentFromPrompts(volume, prompts, { regionMaxRadiusMm: Number.NaN }), /option regionMaxRadiusMm/);
+});
