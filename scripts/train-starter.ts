@@ -1,10 +1,13 @@
 // `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair [--minutes M]
-// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR] [--lr LR] [--all-cases --loo-minutes M]`: trains the
+// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR] [--lr LR] [--case-voxels N] [--all-cases --loo-minutes M]`: trains the
 // starter model of a task from scratch (or, with --resume, continues from a model of that task)
 // with the recipe of scripts/tasks.ts (automatic configuration from the training cases), scores
 // it on the task's fixed held-out cases (with the flip test-time augmentation Segment Lesion
 // uses), and writes model.json, weights.bin and card.json (task, modality, training cases,
 // held-out figures, attribution) into media/models/<task>/ (or --out).
+//
+// `--case-voxels N` changes the automatic configuration's budget for the median case at the
+// working spacing (default 160 000): larger gives a finer grid.
 //
 // `--all-cases --loo-minutes M` is for a task with too few cases to spare any (ms-flair: three):
 // it first runs leave-one-out with the same recipe, M minutes per fold (the card's figures), then
@@ -36,7 +39,13 @@ async function main(): Promise<void> {
   console.log(`backend: ${backend.name} (${backend.reason})`);
   for (const c of [...t.train, ...t.heldOut]) if (!existsSync(c.imagePath)) throw new Error(`${c.imagePath} is missing: the shared data folder is needed`);
   console.log(`${name}: ${t.train.length} training cases, ${t.heldOut.length} held out (${t.heldOut.map((p) => caseName(p.imagePath)).join(', ')})`);
-  const recipe = { ...DEFAULT_RECIPE, ...t.recipe, ...(arg('lr') === undefined ? {} : { learningRate: Number(arg('lr')) }) };
+  const recipe = {
+    ...DEFAULT_RECIPE,
+    ...t.recipe,
+    ...(arg('lr') === undefined ? {} : { learningRate: Number(arg('lr')) }),
+    ...(arg('case-voxels') === undefined ? {} : { caseVoxelBudget: Number(arg('case-voxels')) }),
+  };
+  if (recipe.caseVoxelBudget !== undefined && !(recipe.caseVoxelBudget >= 10_000)) throw new Error(`--case-voxels must be a number ≥ 10000, got ${arg('case-voxels')}`);
   if (resume) console.log(`resuming from ${relative(ROOT, resume)} (its patch size and preprocessing), learning rate ${recipe.learningRate}`);
   const looMinutes = Number(arg('loo-minutes'));
   if (allCases && !(looMinutes > 0)) throw new Error('--all-cases needs --loo-minutes M: the leave-one-out run that gives the card its figures');

@@ -1,6 +1,7 @@
 // Click-guided segmentation, the prompt model (media/models/prompt) and the star-shaped method
 // (src/interactive) in the same run: milliseconds per click in process, on a synthetic
-// 80 mm object at 1 × 1 × 3 mm and on a real sarcoma MR tumour (robot clicks), and whole CLI calls
+// 80 mm object at 1 × 1 × 3 mm, on a real sarcoma MR tumour and on an MS lesion on FLAIR (robot
+// clicks; without a prompt model the lesion takes step 0, the contrast region), and whole CLI calls
 // (`node dist/cli.js segment --prompts`, Node start-up and reading included) on a 240×240×155
 // volume made by padding (in-plane) and cropping (slices) an MS FLAIR, first click and refinement.
 // Usage: npm run bench -- prompt [--json]
@@ -14,6 +15,7 @@ import type { PointPrompt } from '../../src/interactive';
 import { initBackend } from '../../src/ml/backend';
 import { findShippedModelDir } from '../../src/ml/modelStore';
 import { loadPromptModel, segmentPromptedObject, type PromptModel } from '../../src/ml/promptModel';
+import { labelComponents } from '../../src/interactive/components';
 import { nextRobotClick } from '../../src/interactive/robotUser';
 import type { Vec3 } from '../../src/volume/vec3';
 import type { BenchOptions } from '../bench';
@@ -115,6 +117,28 @@ export default async function run(opts: BenchOptions): Promise<void> {
       figures[`${name}SarcomaMrPerClickMs`] = times.map(round).join(' / ');
       figures[`${name}SarcomaMrPerClickCpuMs`] = cpuTimes.map(round).join(' / ');
       figures.sarcomaMrGrid = `${image.dims.join('×')} @ ${image.spacingMm.map((x) => x.toFixed(2)).join('×')} mm`;
+    }
+    // 2b. The same on an MS lesion (the first of 100–400 voxels of patient19).
+    if (existsSync(FLAIR)) {
+      const image = await readNifti(FLAIR);
+      const mask = await readNifti(FLAIR_MASK);
+      const components = labelComponents(mask.data, mask.dims, 26);
+      const label = components.sizes.findIndex((n) => n >= 100 && n <= 400) + 1;
+      const ref = Uint8Array.from(components.labels, (l) => (l === label ? 1 : 0));
+      const volume = { values: image.data, dims: image.dims, spacingMm: image.spacingMm };
+      const points: PointPrompt[] = [];
+      let pred: Uint8Array | null = null;
+      const cpuTimes: number[] = [];
+      for (let c = 0; c < 5; c++) {
+        const click = nextRobotClick(pred, ref, image.dims, image.spacingMm);
+        if (!click) break;
+        points.push(click);
+        const cpu0 = process.cpuUsage();
+        pred = segmentPromptedObject(volume, { points, boxes: [] }, { previous: pred ?? undefined, promptModel: model }).mask;
+        const cpu = process.cpuUsage(cpu0);
+        cpuTimes.push((cpu.user + cpu.system) / 1000);
+      }
+      figures[`${name}MsLesion${components.sizes[label - 1]}vxPerClickCpuMs`] = cpuTimes.map(round).join(' / ');
     }
   }
   promptModel?.network.dispose();
