@@ -13,9 +13,21 @@ import { arg, caseName, ROOT, task, TASK_NAMES, type TaskName } from './tasks';
 const REFERENCE = resolve(ROOT, '../shared/reference/torch_unet_reference.py');
 const RESULTS = join(ROOT, 'docs/reference-results.json');
 
-interface Run {
+export interface Run {
   dice: Map<string, number>;
   steps: number;
+}
+
+/**
+ * The reference's figures from its standard output: one "NAME Dice D" line per test case, in the
+ * order given (NAME is the image's folder, e.g. MR_T1 for every sarcoma case, so the order names
+ * the case), and "after N steps".
+ */
+export function parseReferenceOutput(stdout: string, caseNames: string[]): Run {
+  const values = [...stdout.matchAll(/^\S+ Dice ([\d.]+)$/gm)].map((m) => Number(m[1]));
+  const steps = /after (\d+) steps/.exec(stdout);
+  if (values.length !== caseNames.length || !steps) throw new Error(`unexpected output of the reference recipe (${values.length} Dice lines for ${caseNames.length} cases):\n${stdout}`);
+  return { dice: new Map(caseNames.map((c, i) => [c, values[i]!])), steps: Number(steps[1]) };
 }
 
 function runReference(train: TrainingPair[], test: TrainingPair[], options: string[]): Run {
@@ -24,11 +36,7 @@ function runReference(train: TrainingPair[], test: TrainingPair[], options: stri
   console.error(`/usr/bin/python3 ${args.map((a) => a.replace(ROOT, '.')).join(' ').slice(0, 300)} …`);
   const out = spawnSync('/usr/bin/python3', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
   if (out.status !== 0) throw new Error(`the reference recipe exited with status ${out.status}: ${out.stdout}`);
-  const dice = new Map<string, number>();
-  for (const m of out.stdout.matchAll(/^(\S+) Dice ([\d.]+)$/gm)) dice.set(m[1]!, Number(m[2]));
-  const steps = /after (\d+) steps/.exec(out.stdout);
-  if (dice.size !== test.length || !steps) throw new Error(`unexpected output of the reference recipe:\n${out.stdout}`);
-  return { dice, steps: Number(steps[1]) };
+  return parseReferenceOutput(out.stdout, test.map((p) => caseName(p.imagePath)));
 }
 
 async function main(): Promise<void> {
@@ -72,7 +80,7 @@ async function main(): Promise<void> {
   console.log(`${name}${loo ? ' (leave-one-out)' : ''}: mean Dice ${meanDice.toFixed(3)} over ${perCase.length} cases; written to docs/reference-results.json`);
 }
 
-main().catch((e) => {
+if (require.main === module) main().catch((e) => {
   console.error(e instanceof Error ? e.message : String(e));
   process.exit(1);
 });
