@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   }, resume);
   for (const line of config.summary) console.log(`config: ${line}`);
   console.log(
-    `validation (${result.validationImages.length} training cases held out from the optimiser): Dice ${result.validationDiceBefore?.toFixed(3)} → ${result.validationDiceAfter?.toFixed(3)}; ` +
+    `${allCases ? 'no case held out from the optimiser' : `validation (${result.validationImages.length} training cases held out from the optimiser): Dice ${result.validationDiceBefore?.toFixed(3)} → ${result.validationDiceAfter?.toFixed(3)}`}; ` +
       `${result.steps} steps, stopped by ${result.stoppedBecause}, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
   );
   const previousSteps = resume ? ((await readCard(resume)).training?.steps ?? '?') : 0;
@@ -82,8 +82,8 @@ async function main(): Promise<void> {
       }
     : await scoreHeldOut(model, t.heldOut, DEFAULT_TTA_FLIPS);
   model.network.dispose();
-  for (const r of scores.rows) console.log(`held out ${r.case}: Dice ${r.dice.toFixed(3)} precision ${r.precision.toFixed(3)} recall ${r.recall.toFixed(3)} (${r.seconds.toFixed(1)} s)`);
-  console.log(`held-out mean Dice ${scores.meanDice.toFixed(3)} precision ${scores.meanPrecision.toFixed(3)} recall ${scores.meanRecall.toFixed(3)}`);
+  for (const r of scores.rows) console.log(`${loo ? 'leave-one-out' : 'held out'} ${r.case}: Dice ${r.dice.toFixed(3)} precision ${r.precision.toFixed(3)} recall ${r.recall.toFixed(3)} (${r.seconds.toFixed(1)} s)`);
+  console.log(`${loo ? 'leave-one-out' : 'held-out'} mean Dice ${scores.meanDice.toFixed(3)} precision ${scores.meanPrecision.toFixed(3)} recall ${scores.meanRecall.toFixed(3)}`);
   const heldOutCases = loo ? fixedSplit.train.concat(fixedSplit.heldOut) : t.heldOut;
   await fsp.mkdir(out, { recursive: true });
   for (const f of ['model.json', 'weights.bin']) await fsp.copyFile(join(result.version.dir, f), join(out, f));
