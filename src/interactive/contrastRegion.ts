@@ -20,6 +20,8 @@ export interface ContrastRegionOptions {
   smoothingMm: number;
   /** Largest equivalent-sphere radius of the region the first click gives, mm; larger objects are refused (the star-shaped method does better on them). */
   maxRadiusMm: number;
+  /** Objects brighter than their surroundings, darker, or both. */
+  polarity: 'bright' | 'dark' | 'both';
 }
 
 export interface ContrastRegion {
@@ -236,6 +238,9 @@ export function contrastRegion(
   const farLevel = median(far);
   if (!Number.isFinite(farLevel) || seedLevel === farLevel) return refuse('no contrast at the click');
   const up = seedLevel > farLevel;
+  // A click darker than its surroundings is as often a necrotic core inside a bright tumour (PET,
+  // CT) as a dark lesion: by default only bright objects are taken.
+  if (o.polarity !== 'both' && up !== (o.polarity === 'bright')) return refuse(`the click is ${up ? 'brighter' : 'darker'} than its surroundings (regionPolarity ${o.polarity})`);
   const sign = up ? 1 : -1;
   // The flood stops at twice the largest radius accepted: beyond, every prefix would be refused.
   const voxelMm3 = spacingMm[0] * spacingMm[1] * spacingMm[2];

@@ -51,10 +51,14 @@ export interface PromptSegmentationOptions {
   startPeakFraction?: number;
   /** The sphere score is |mean edge| × radius^exponent (1 would be the significance of a mean over the sphere, 0 the plain edge); default 0.5. */
   radiusSignificanceExponent?: number;
+  /** A star whose mean radius is below this many (largest) voxel sizes found no edge of its own: its starting sphere is sought again from two voxels out; default 1.5 (0 = never). */
+  restartBelowRadiusVoxels?: number;
   /** Reach of the contrast region (step 0), mm: an object that stands out within it is taken as a thresholded region; default 30 (0 = never). */
   regionReachMm?: number;
   /** Least contrast with its shell (robust SDs) for the contrast region to be used; default 2.5. */
   regionMinContrast?: number;
+  /** Which objects step 0 takes: 'bright' (default: brighter than their surroundings, as lesions on FLAIR and PET are), 'dark', or 'both'. */
+  regionPolarity?: 'bright' | 'dark' | 'both';
   /** Gaussian smoothing σ before the contrast region's threshold, mm; default 0.5. */
   regionSmoothingMm?: number;
   /** The contrast region is used only when the first click's region has at most this equivalent-sphere radius, mm; default 10. */
@@ -107,8 +111,10 @@ const DEFAULTS: ResolvedOptions = {
   refineReachFactor: 1.3,
   refineMaxRadiusMm: 10,
   startPeakFraction: 0.3,
+  restartBelowRadiusVoxels: 1.5,
   regionReachMm: 30,
   regionMinContrast: 2.5,
+  regionPolarity: 'bright',
   regionSmoothingMm: 0.5,
   regionMaxRadiusMm: 10,
 };
@@ -143,10 +149,12 @@ export function resolvePromptOptions(opts: PromptSegmentationOptions = {}): Reso
   checkRange('refineMinContrast', o.refineMinContrast, 0, 1e9);
   checkRange('refineReachFactor', o.refineReachFactor, 1, 10);
   checkRange('startPeakFraction', o.startPeakFraction, 0.01, 1);
+  checkRange('restartBelowRadiusVoxels', o.restartBelowRadiusVoxels, 0, 100);
   checkRange('regionReachMm', o.regionReachMm, 0, 500);
   checkRange('regionMinContrast', o.regionMinContrast, 0, 1e9);
   checkRange('regionSmoothingMm', o.regionSmoothingMm, 0, 20);
   checkRange('regionMaxRadiusMm', o.regionMaxRadiusMm, 0, 1e9);
+  if (!['bright', 'dark', 'both'].includes(o.regionPolarity)) throw new PromptError(`option regionPolarity must be 'bright', 'dark' or 'both', got ${JSON.stringify(o.regionPolarity)}`);
   return o;
 }
 

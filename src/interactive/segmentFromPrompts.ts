@@ -124,6 +124,7 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
       minContrast: o.regionMinContrast,
       smoothingMm: o.regionSmoothingMm,
       maxRadiusMm: o.regionMaxRadiusMm,
+      polarity: o.regionPolarity,
     });
     if (cr.refused === null) {
       const mask = previous ? Uint8Array.from(previous) : new Uint8Array(n);
@@ -349,6 +350,20 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     const regrow = solve(fromIndex, attempt < 3);
     if (regrow === null) break;
     fromIndex = regrow;
+  }
+  // A star of a voxel or two has found no edge of its own (a click in a necrotic core on coarse
+  // PET voxels): the starting sphere is sought again from two voxels out.
+  const degenerateMm = o.restartBelowRadiusVoxels * maxSpacing;
+  if (degenerateMm > 0 && boxes.length === 0 && radius.reduce((a, b) => a + b, 0) * step / R < degenerateMm) {
+    const again = Math.ceil((2 * maxSpacing) / step);
+    if (again > fromIndex && again < searchEnd) {
+      fromIndex = again;
+      for (let attempt = 0; ; attempt++) {
+        const regrow = solve(fromIndex, attempt < 3);
+        if (regrow === null) break;
+        fromIndex = regrow;
+      }
+    }
   }
   const radiiMm = Float64Array.from(radius, (i) => i * step);
   const tOpt = now();

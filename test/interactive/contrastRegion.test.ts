@@ -8,7 +8,7 @@ import { countOnes, ellipsoidPhantom, voxelIndex } from './phantom';
 
 const DIMS: Vec3 = [48, 48, 48];
 const ISO: Vec3 = [1, 1, 1];
-const OPTIONS = { reachMm: 30, minContrast: 2.5, smoothingMm: 0.5, maxRadiusMm: 10 };
+const OPTIONS = { reachMm: 30, minContrast: 2.5, smoothingMm: 0.5, maxRadiusMm: 10, polarity: 'bright' as const };
 
 /** A small bright lesion (semi-axes 3 × 3 × 4 mm) beside a larger, brighter structure 5 mm away, in noisy tissue. */
 function lesionBesideBrightStructure(): { values: Float32Array; reference: Uint8Array; centre: Vec3 } {
@@ -40,6 +40,13 @@ test('contrastRegion: faint or large objects are refused, naming why', () => {
   const large = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [15, 15, 15], inside: 100, outside: 40, noise: 6, seed: 3 });
   assert.match(contrastRegion(large, large.centre, [], null, OPTIONS).refused ?? '', /radius .* exceeds 10 mm/);
   assert.equal(segmentFromPrompts(large, { points: [{ voxel: large.centre, positive: true }], boxes: [] }).contrastRegion, false);
+  // A dark object (or a necrotic core) only with regionPolarity 'dark' or 'both'.
+  const dark = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [3, 3, 4], inside: 10, outside: 70, noise: 6, seed: 6 });
+  assert.match(contrastRegion(dark, dark.centre, [], null, OPTIONS).refused ?? '', /darker than its surroundings \(regionPolarity bright\)/);
+  for (const polarity of ['dark', 'both'] as const) {
+    const r = contrastRegion(dark, dark.centre, [], null, { ...OPTIONS, polarity });
+    assert.equal(r.refused, null);
+  }
 });
 
 test('contrastRegion: a negative click inside cuts the region there; a positive click on a dimmer lobe adds it', () => {
@@ -72,4 +79,5 @@ test('contrastRegion: its options are checked by name', () => {
   assert.throws(() => segmentFromPrompts(volume, prompts, { regionMinContrast: -1 }), /option regionMinContrast must be a number from 0/);
   assert.throws(() => segmentFromPrompts(volume, prompts, { regionReachMm: 1000 }), /option regionReachMm must be a number from 0 to 500/);
   assert.throws(() => segmentFromPrompts(volume, prompts, { regionMaxRadiusMm: Number.NaN }), /option regionMaxRadiusMm/);
+  assert.throws(() => segmentFromPrompts(volume, prompts, { regionPolarity: 'grey' as never }), /option regionPolarity must be 'bright', 'dark' or 'both', got "grey"/);
 });

@@ -119,3 +119,20 @@ test('segmentFromPrompts: a clearly brighter object with a ragged outline is ref
   const faint = Float32Array.from(reference, (x, v) => (x ? 44 : 40) + noise.values[v]);
   assert.equal(segmentFromPrompts({ ...lobed, values: faint }, prompts, { refineMaxRadiusMm: 30 }).intensityRefined, false);
 });
+
+test('segmentFromPrompts: a click in a small dark core of a bright object on coarse voxels (PET) restarts a collapsed star from two voxels out', () => {
+  const dims: Vec3 = [40, 40, 40];
+  const spacingMm: Vec3 = [5, 5, 3.3];
+  const outer = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [30, 30, 30], inside: 1, outside: 0, noise: 0 });
+  const core = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [5, 5, 5], inside: 1, outside: 0, noise: 0 });
+  const noise = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 0.3, seed: 3 });
+  const values = Float32Array.from(outer.reference, (x, v) => (core.reference[v] ? 1.5 : x ? 6 : 1) + noise.values[v]);
+  const prompts = { points: [{ voxel: outer.centre, positive: true }], boxes: [] };
+  const restarted = segmentFromPrompts({ values, dims, spacingMm }, prompts);
+  assert.equal(restarted.contrastRegion, false, 'the dark core is not taken by step 0');
+  assert.ok(diceCoefficient(restarted.mask, outer.reference) > 0.9, `Dice ${diceCoefficient(restarted.mask, outer.reference)}`);
+  const collapsed = segmentFromPrompts({ values, dims, spacingMm }, prompts, { restartBelowRadiusVoxels: 0 });
+  assert.ok(collapsed.radiusMm.mean < 1.5 * 5, JSON.stringify(collapsed.radiusMm));
+  assert.ok(diceCoefficient(collapsed.mask, outer.reference) < 0.1);
+  assert.throws(() => segmentFromPrompts({ values, dims, spacingMm }, prompts, { restartBelowRadiusVoxels: -1 }), /option restartBelowRadiusVoxels must be a number from 0 to 100/);
+});
