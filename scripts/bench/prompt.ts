@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readNifti } from '../../src/nifti';
+import { readNifti, type NiftiImage } from '../../src/nifti';
 import type { PointPrompt } from '../../src/interactive';
 import { initBackend } from '../../src/ml/backend';
 import { findShippedModelDir } from '../../src/ml/modelStore';
@@ -63,6 +63,27 @@ function syntheticObject(): { values: Float32Array; dims: Vec3; spacingMm: Vec3;
   return { values, dims, spacingMm, centre };
 }
 
+/** Wall and CPU milliseconds of each of 5 robot clicks on one object. */
+function robotClickTimes(image: NiftiImage, reference: Uint8Array, model: PromptModel | undefined): { times: number[]; cpuTimes: number[] } {
+  const volume = { values: image.data, dims: image.dims, spacingMm: image.spacingMm };
+  const points: PointPrompt[] = [];
+  let pred: Uint8Array | null = null;
+  const times: number[] = [];
+  const cpuTimes: number[] = [];
+  for (let c = 0; c < 5; c++) {
+    const click = nextRobotClick(pred, reference, image.dims, image.spacingMm);
+    if (!click) break;
+    points.push(click);
+    const cpu0 = process.cpuUsage();
+    const r = segmentPromptedObject(volume, { points, boxes: [] }, { previous: pred ?? undefined, promptModel: model });
+    const cpu = process.cpuUsage(cpu0);
+    times.push(r.totalMs);
+    cpuTimes.push((cpu.user + cpu.system) / 1000);
+    pred = r.mask;
+  }
+  return { times, cpuTimes };
+}
+
 export default async function run(opts: BenchOptions): Promise<void> {
   const figures: Record<string, number | string> = {};
   const promptModelDir = findShippedModelDir('prompt', __dirname);
@@ -97,23 +118,7 @@ export default async function run(opts: BenchOptions): Promise<void> {
     if (existsSync(join(STS, 'image.nii.gz'))) {
       const image = await readNifti(join(STS, 'image.nii.gz'));
       const mask = await readNifti(join(STS, 'mask.nii.gz'));
-      const ref = Uint8Array.from(mask.data as ArrayLike<number>, (x) => (x ? 1 : 0));
-      const volume = { values: image.data, dims: image.dims, spacingMm: image.spacingMm };
-      const points: PointPrompt[] = [];
-      let pred: Uint8Array | null = null;
-      const times: number[] = [];
-      const cpuTimes: number[] = [];
-      for (let c = 0; c < 5; c++) {
-        const click = nextRobotClick(pred, ref, image.dims, image.spacingMm);
-        if (!click) break;
-        points.push(click);
-        const cpu0 = process.cpuUsage();
-        const r = segmentPromptedObject(volume, { points, boxes: [] }, { previous: pred ?? undefined, promptModel: model });
-        const cpu = process.cpuUsage(cpu0);
-        times.push(r.totalMs);
-        cpuTimes.push((cpu.user + cpu.system) / 1000);
-        pred = r.mask;
-      }
+      const { times, cpuTimes } = robotClickTimes(image, Uint8Array.from(mask.data as ArrayLike<number>, (x) => (x ? 1 : 0)), model);
       figures[`${name}SarcomaMrPerClickMs`] = times.map(round).join(' / ');
       figures[`${name}SarcomaMrPerClickCpuMs`] = cpuTimes.map(round).join(' / ');
       figures.sarcomaMrGrid = `${image.dims.join('×')} @ ${image.spacingMm.map((x) => x.toFixed(2)).join('×')} mm`;
@@ -124,20 +129,7 @@ export default async function run(opts: BenchOptions): Promise<void> {
       const mask = await readNifti(FLAIR_MASK);
       const components = labelComponents(mask.data, mask.dims, 26);
       const label = components.sizes.findIndex((n) => n >= 100 && n <= 400) + 1;
-      const ref = Uint8Array.from(components.labels, (l) => (l === label ? 1 : 0));
-      const volume = { values: image.data, dims: image.dims, spacingMm: image.spacingMm };
-      const points: PointPrompt[] = [];
-      let pred: Uint8Array | null = null;
-      const cpuTimes: number[] = [];
-      for (let c = 0; c < 5; c++) {
-        const click = nextRobotClick(pred, ref, image.dims, image.spacingMm);
-        if (!click) break;
-        points.push(click);
-        const cpu0 = process.cpuUsage();
-        pred = segmentPromptedObject(volume, { points, boxes: [] }, { previous: pred ?? undefined, promptModel: model }).mask;
-        const cpu = process.cpuUsage(cpu0);
-        cpuTimes.push((cpu.user + cpu.system) / 1000);
-      }
+      const { cpuTimes } = robotClickTimes(image, Uint8Array.from(components.labels, (l) => (l === label ? 1 : 0)), model);
       figures[`${name}MsLesion${components.sizes[label - 1]}vxPerClickCpuMs`] = cpuTimes.map(round).join(' / ');
     }
   }
