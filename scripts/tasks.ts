@@ -193,19 +193,18 @@ export async function leaveOneOutScores(
   return rows;
 }
 
-/** Segments each held-out case (flip TTA as given) and scores it against its mask. */
-export async function scoreHeldOut(model: SegmentationModel, pairs: TrainingPair[], ttaFlips: number[][] = [[]]): Promise<HeldOutScores> {
-  const rows: HeldOutScores['rows'] = [];
-  for (const p of pairs) {
-    const image = await readNifti(p.imagePath);
-    const mask = await readNifti(p.maskPath);
-    const t0 = Date.now();
-    const seg = await segmentVolume(image, model, { ttaFlips });
-    const s = overlapScores(seg.labels, mask.data);
-    rows.push({ case: caseName(p.imagePath), dice: s.dice ?? 0, precision: s.precision ?? 0, recall: s.recall ?? 0, seconds: (Date.now() - t0) / 1000 });
-  }
+/** Per-case rows and their means, from the scores of {@link scoreCase}. */
+export function summariseScores(scores: readonly CaseScores[]): HeldOutScores {
+  const rows = scores.map((r) => ({ case: r.case, dice: r.dice, precision: r.precision, recall: r.recall, seconds: r.s }));
   const mean = (f: (r: HeldOutScores['rows'][number]) => number): number => rows.reduce((a, r) => a + f(r), 0) / Math.max(1, rows.length);
   return { rows, meanDice: mean((r) => r.dice), meanPrecision: mean((r) => r.precision), meanRecall: mean((r) => r.recall) };
+}
+
+/** Segments each held-out case (flip TTA as given) and scores it against its mask. */
+export async function scoreHeldOut(model: SegmentationModel, pairs: TrainingPair[], ttaFlips: number[][] = [[]]): Promise<HeldOutScores> {
+  const scores: CaseScores[] = [];
+  for (const p of pairs) scores.push(await scoreCase(model, p, ttaFlips));
+  return summariseScores(scores);
 }
 
 /** Trains a new network for a task with a recipe; returns the run, its configuration and store. */

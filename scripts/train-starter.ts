@@ -19,7 +19,7 @@ import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../src/ml/backend';
 import { DEFAULT_TTA_FLIPS, loadSegmentationModel } from '../src/ml/inference';
 import { readCard, writeCard, type ModelCard } from '../src/ml/modelStore';
-import { arg, caseName, DATA_ROOT, DEFAULT_RECIPE, leaveOneOutScores, removeStore, ROOT, scoreHeldOut, task, TASK_NAMES, trainTask, type TaskName } from './tasks';
+import { arg, caseName, DATA_ROOT, DEFAULT_RECIPE, leaveOneOutScores, removeStore, ROOT, scoreHeldOut, summariseScores, task, TASK_NAMES, trainTask, type TaskName } from './tasks';
 
 // Kept for scripts/eval.ts and older callers.
 export { MS_ATTRIBUTION as STARTER_ATTRIBUTION } from './tasks';
@@ -74,12 +74,7 @@ async function main(): Promise<void> {
   const previousSteps = resume ? ((await readCard(resume)).training?.steps ?? '?') : 0;
   const model = await loadSegmentationModel(result.version.dir);
   const scores = loo
-    ? {
-        rows: loo.map((r) => ({ case: r.case, dice: r.dice, precision: r.precision, recall: r.recall, seconds: r.s })),
-        meanDice: mean(loo.map((r) => r.dice)),
-        meanPrecision: mean(loo.map((r) => r.precision)),
-        meanRecall: mean(loo.map((r) => r.recall)),
-      }
+    ? summariseScores(loo)
     : await scoreHeldOut(model, t.heldOut, DEFAULT_TTA_FLIPS);
   model.network.dispose();
   for (const r of scores.rows) console.log(`${loo ? 'leave-one-out' : 'held out'} ${r.case}: Dice ${r.dice.toFixed(3)} precision ${r.precision.toFixed(3)} recall ${r.recall.toFixed(3)} (${r.seconds.toFixed(1)} s)`);
@@ -127,7 +122,6 @@ async function main(): Promise<void> {
 }
 
 const round = (v: number): number => Math.round(v * 1000) / 1000;
-const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
 
 if (require.main === module) {
   main().catch((e) => {
