@@ -2,8 +2,9 @@
 // Fine-tune on Corrected Masks engine for scripts. DIR is a model store: the run adds the next
 // version folder (v1, v2, …) and makes it active when its validation Dice did not drop.
 import { existsSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { initBackend } from '../ml/backend';
+import { replanForCases } from '../ml/autoConfig';
 import { checkWorkingGrid, unetNetworks } from '../ml/inference';
 import { ModelStore, readCard } from '../ml/modelStore';
 import { fineTune, TrainingCancelledError, type TrainingPair } from '../ml/training';
@@ -17,7 +18,7 @@ import { backendOption, numberOption, parseArgs, reportInputErrors, resolveModel
 
 const USAGE =
   'lesion-lab fine-tune --out STORE_DIR [--base MODEL_OR_STORE_DIR] [--minutes 10] [--steps N] [--loss NAME] ' +
-  '[--lr 1e-4] [--seed 1] [--activate if-better|always|never] [--backend auto|wasm|cpu] IMAGE:MASK [IMAGE:MASK …]';
+  '[--lr 1e-4 (1e-3 when re-planned)] [--seed 1] [--activate if-better|always|never] [--replan auto|never] [--backend auto|wasm|cpu] IMAGE:MASK [IMAGE:MASK …]';
 
 /** Splits `IMAGE:MASK` at the colon before the mask (paths may hold colons on Windows drives). */
 export function parsePair(text: string): TrainingPair {
@@ -44,7 +45,7 @@ async function chooseStarter(imagePath: string): Promise<{ dir: string; task: st
 }
 
 async function runFineTune(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, ['out', 'base', 'minutes', 'steps', 'loss', 'lr', 'seed', 'activate', 'backend']);
+  const args = parseArgs(argv, ['out', 'base', 'minutes', 'steps', 'loss', 'lr', 'seed', 'activate', 'replan', 'backend']);
   const out = args.options.get('out');
   if (typeof out !== 'string') throw new CliUsageError('--out STORE_DIR is required (the model store the new version goes into)');
   if (args.positional.length === 0) throw new CliUsageError('give at least one IMAGE:MASK pair');
@@ -53,7 +54,8 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   const stepsRaw = args.options.get('steps');
   const steps = stepsRaw === undefined ? undefined : numberOption(args, 'steps', 1, 1, 1e7);
   if (steps !== undefined && !Number.isInteger(steps)) throw new CliUsageError(`--steps must be a whole number, got ${JSON.stringify(stepsRaw)}`);
-  const learningRate = numberOption(args, 'lr', 1e-4, 1e-7, 1);
+  // Default: 1e-4, or 1e-3 when the base is re-planned for the cases (src/ml/training/options.ts).
+  const learningRate = args.options.has('lr') ? numberOption(args, 'lr', 1e-4, 1e-7, 1) : undefined;
   const seed = numberOption(args, 'seed', 1, 0, 2 ** 31);
   const loss = args.options.get('loss') ?? 'asymmetric-unified-focal';
   if (loss === true || !(LOSS_NAMES as readonly string[]).includes(loss)) {
@@ -63,6 +65,8 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   if (activate !== 'if-better' && activate !== 'always' && activate !== 'never') {
     throw new CliUsageError(`--activate must be if-better, always or never, got ${JSON.stringify(activate)}`);
   }
+  const replan = args.options.get('replan') ?? 'auto';
+  if (replan !== 'auto' && replan !== 'never') throw new CliUsageError(`--replan must be auto or never, got ${JSON.stringify(replan)}`);
   const preferred = backendOption(args);
   await checkOutputPaths({
     inputs: pairs.flatMap((p) => [
@@ -77,20 +81,27 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   const baseArg = args.options.get('base') as string | undefined;
   const starter = baseArg === undefined ? await chooseStarter(pairs[0].imagePath) : null;
   const baseDir = starter ? starter.dir : await resolveModelDir(baseArg);
+  // The base's working grid, unless the new cases need another (src/ml/autoConfig.ts replanForCases).
+  const baseCard = await readCard(baseDir);
+  const configuration = replan === 'auto' ? await replanForCases(baseCard, pairs) : null;
   // Sizes from the headers, before the base network loads or any volume is resampled.
-  const { targetSpacingMm } = (await readCard(baseDir)).preprocessing;
+  const { targetSpacingMm } = (configuration ?? baseCard).preprocessing;
   for (const p of pairs) checkWorkingGrid(await readNiftiHeader(p.imagePath), targetSpacingMm);
   const store = new ModelStore(out);
+  const pointer = await store.activeOrProblem();
+  const hadActiveModel = pointer.active !== null || pointer.starter !== null;
 
   const backend = await initBackend({ preferred });
   io.stdout(`backend: ${backend.name} (${backend.reason})\n`);
   io.stdout(`base model: ${baseDir}${starter ? ` (starter for ${starter.task}: ${starter.reason})` : ''}\n`);
+  if (configuration) io.stdout(`${configuration.summary.join('; ')}\n`);
   const cancellation = cancelOnSignals();
   let lastReport = 0;
   let lastPhase = '';
   try {
     const r = await fineTune({
       baseModelDir: baseDir,
+      configuration,
       pairs,
       store,
       networks: unetNetworks,
@@ -123,6 +134,12 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
     );
     io.stdout(`${r.steps} steps in ${r.durationS.toFixed(0)} s, stopped by ${r.stoppedBecause}\n`);
     io.stdout(`wrote ${r.version.dir} (${r.activated ? 'now active' : activate === 'never' ? 'not activated (--activate never)' : 'not activated: validation Dice dropped; the previous version stays active'})\n`);
+    if (!r.activated && activate === 'if-better' && starter && !hadActiveModel) {
+      // A new store would be left without an active model, and `segment --model STORE` without one:
+      // the starter it started from validated better, so it becomes the store's active model.
+      await store.setActiveStarter(basename(starter.dir));
+      io.stdout(`${shownPath(out)} had no active model: the starter ${basename(starter.dir)}, which validated better, is now its active model\n`);
+    }
     const late = cancellation.received();
     if (late !== null) {
       // The signal came after the last cancellation check: the version is complete and kept.

@@ -78,6 +78,10 @@ export async function fineTune(runtime: ModelRuntime, showModelHistoryCommand: s
           if (!base) return undefined;
           progress.report({ message: 'starting the backend…' });
           const backend = await runtime.ensureBackend();
+          // The base's working grid, unless the reviewed cases need another (coarser slices, another modality).
+          const { replanForCases } = await import('../ml/autoConfig');
+          const configuration = await replanForCases(base.card, search.pairs);
+          if (configuration) log.info(`fine-tune: ${configuration.summary.join('; ')}`);
           const { fineTune } = await import('../ml/training');
           const { unetNetworks } = await import('../ml/inference');
           const budgetS = settings.fineTuneMinutes * 60;
@@ -88,6 +92,7 @@ export async function fineTune(runtime: ModelRuntime, showModelHistoryCommand: s
           );
           const result = await fineTune({
             baseModelDir: base.dir,
+            configuration,
             pairs: search.pairs.map((p) => ({ imagePath: p.imagePath, maskPath: p.maskPath })),
             store,
             networks: unetNetworks,

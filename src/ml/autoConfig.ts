@@ -10,7 +10,7 @@
 //  - intensity normalisation by modality: CT clipped to the 0.5–99.5 percentiles of the training
 //    lesion voxels and z-scored with their mean and standard deviation; MR and PET z-scored per
 //    image inside the foreground.
-import { readNifti } from '../nifti';
+import { readNifti, readNiftiHeader } from '../nifti';
 import type { Vec3 } from '../volume/vec3';
 import { approximateQuantile, defaultPreprocessing, type Modality, type Preprocessing } from './preprocess';
 
@@ -218,4 +218,58 @@ export async function autoConfigure(pairs: { imagePath: string; maskPath: string
       : `${modality}: z-score per image inside the foreground`,
   ];
   return { preprocessing, patchSizeVoxels: plan.patchSizeVoxels, plan, modalityReason, summary };
+}
+
+/**
+ * A base model's working grid is kept for fine-tuning unless the new cases' median spacing is
+ * more than this many times coarser along some axis: the base grid would then invent slices
+ * (e.g. a 1 mm brain model fine-tuned on 3.3 mm sarcoma slices, 3× the voxels and the step time).
+ */
+export const REPLAN_SPACING_RATIO = 1.5;
+
+/**
+ * Why a base model's configuration does not suit new training cases, or null when it does:
+ * another modality (its normalisation would be wrong), or median spacing more than
+ * {@link REPLAN_SPACING_RATIO}× coarser than the base's working grid along some axis.
+ */
+export function replanReason(base: Preprocessing, cases: { spacingMm: Vec3 }[], modality: Modality): string | null {
+  if (modality !== base.modality) return `the cases look like ${modality}, the base model works on ${base.modality}`;
+  const t = base.targetSpacingMm;
+  if (!t || cases.length === 0) return null;
+  const med = [0, 1, 2].map((a) => round3(median(cases.map((c) => c.spacingMm[a]))));
+  const coarse = [0, 1, 2].filter((a) => med[a] > REPLAN_SPACING_RATIO * t[a]);
+  if (coarse.length === 0) return null;
+  return (
+    `the cases' median spacing ${med.join('×')} mm is over ${REPLAN_SPACING_RATIO}× coarser than the base model's ` +
+    `${t.join('×')} mm grid along ${coarse.map((a) => 'xyz'[a]).join(', ')}`
+  );
+}
+
+/** A configuration planned anew for fine-tuning a base model (see {@link replanForCases}). */
+export interface FineTuneConfiguration {
+  preprocessing: Preprocessing;
+  patchSizeVoxels: Vec3;
+  /** Why, and what was planned: lines for the log and the card. */
+  summary: string[];
+}
+
+/**
+ * The configuration to fine-tune a base model with on new pairs: null to keep the base's
+ * (the usual case), or one planned from the pairs like a new model's when {@link replanReason}
+ * finds one. The network keeps its weights either way (it is fully convolutional). Reads the
+ * headers, the first image, and every image again only when it re-plans.
+ */
+export async function replanForCases(
+  base: { preprocessing: Preprocessing; network?: Record<string, unknown> },
+  pairs: { imagePath: string; maskPath: string }[],
+): Promise<FineTuneConfiguration | null> {
+  if (pairs.length === 0) return null;
+  const grids = [];
+  for (const p of pairs) grids.push(await readNiftiHeader(p.imagePath));
+  const modality = detectModality((await readNifti(pairs[0].imagePath)).data).modality;
+  const reason = replanReason(base.preprocessing, grids, modality);
+  if (reason === null) return null;
+  const levels = base.network?.levels;
+  const c = await autoConfigure(pairs, { modality, ...(typeof levels === 'number' ? { levels } : {}) });
+  return { preprocessing: c.preprocessing, patchSizeVoxels: c.patchSizeVoxels, summary: [`re-planned for the new cases: ${reason}`, ...c.summary] };
 }

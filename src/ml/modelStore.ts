@@ -41,6 +41,8 @@ export interface TrainingRecord {
   /** Validation Dice of the parent model and of this one on the same held-out cases. */
   validationDiceBefore: number | null;
   validationDiceAfter: number | null;
+  /** Set when fine-tuning re-planned the base's working grid for the new cases: why, and what. */
+  replanned?: string[];
 }
 
 /** card.json: everything needed to use and trace a model version. */

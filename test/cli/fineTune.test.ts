@@ -63,6 +63,74 @@ test('fine-tune CLI: a short run on a real crop writes v1 into the store with a 
   assert.deepEqual((await readNifti(m)).dims, size);
 });
 
+const skipSts = skipWithoutSharedData('lesion', 'sarcoma-ct-mr-pet', 'STS_002');
+
+/** A 64×64×16 crop of STS_002's MR T1 around its tumour (image and mask) in `dir`. */
+async function sarcomaMrCrop(dir: string): Promise<{ imagePath: string; maskPath: string }> {
+  const sts = (f: string): string => sharedDataPath('lesion', 'sarcoma-ct-mr-pet', 'STS_002', 'MR_T1', f);
+  const img = await readNifti(sts('image.nii.gz'));
+  const mask = await readNifti(sts('mask.nii.gz'));
+  const first = (mask.data as Uint8Array).findIndex((v) => v > 0);
+  const at: Vec3 = [first % mask.dims[0], Math.floor(first / mask.dims[0]) % mask.dims[1], Math.floor(first / (mask.dims[0] * mask.dims[1]))];
+  const size: Vec3 = [64, 64, 16];
+  const start = at.map((c, a) => Math.max(0, Math.min(mask.dims[a] - size[a], c - size[a] / 2))) as unknown as Vec3;
+  const imagePath = join(dir, 'image.nii.gz');
+  const maskPath = join(dir, 'mask.nii.gz');
+  await writeVolumeLike({ ...img, dims: size }, cropVolume(img.data as Float32Array, img.dims, start, size), imagePath);
+  await writeMaskLike({ ...mask, dims: size }, cropVolume(mask.data as Uint8Array, mask.dims, start, size), maskPath);
+  return { imagePath, maskPath };
+}
+
+test('fine-tune CLI without --base: a run that validates worse than its starter leaves a new store with the starter active, and segment uses it', { skip: skipSts }, async () => {
+  const dir = tempDir('ll-ftstarter-');
+  const { imagePath, maskPath } = await sarcomaMrCrop(dir);
+  let out = '';
+  let err = '';
+  const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (err += t) };
+  const storeDir = join(dir, 'models');
+  // Two steps at a learning rate of 0.9 wreck the weights: the validation Dice drops.
+  assert.equal(await runCli(['fine-tune', '--out', storeDir, '--steps', '2', '--minutes', '3', '--lr', '0.9', '--backend', 'wasm', `${imagePath}:${maskPath}`], io), 0, err);
+  assert.match(out, /base model: .*sarcoma-mr-t1 \(starter for sarcoma-mr-t1/);
+  assert.match(out, /not activated: validation Dice dropped/);
+  assert.match(out, /models had no active model: the starter sarcoma-mr-t1, which validated better, is now its active model/);
+  assert.equal((await new ModelStore(storeDir).activeOrProblem()).starter, 'sarcoma-mr-t1');
+  const seg = join(dir, 'seg.nii.gz');
+  assert.equal(await runCli(['segment', imagePath, '--model', storeDir, '--out', seg, '--backend', 'wasm', '--tta', 'none'], io), 0, err);
+  assert.match(out, /model: sarcoma-mr-t1/);
+});
+
+// Issue 12, item 5: a base whose working grid is far finer than the new cases' slices (a 1 mm
+// brain model, 3.27 mm sarcoma MR slices) is re-planned for them; --replan never keeps it.
+test('fine-tune CLI: a 1 mm base on 3.27 mm slices trains on a grid planned from the cases, recorded in the card; --replan never keeps the base grid', { skip: skipSts }, async () => {
+  const dir = tempDir('ll-ftreplan-');
+  const { imagePath, maskPath } = await sarcomaMrCrop(dir);
+  const base = await tinyModel(dir, { name: 'base', seed: 4 });
+  let out = '';
+  let err = '';
+  const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (err += t) };
+  const run = (store: string, extra: string[]): Promise<number> =>
+    runCli(['fine-tune', '--out', join(dir, store), '--base', base, '--steps', '2', '--minutes', '2', '--backend', 'wasm', ...extra, `${imagePath}:${maskPath}`], io);
+  assert.equal(await run('auto', []), 0, err);
+  assert.match(out, /re-planned for the new cases: the cases' median spacing 0\.977×0\.977×3\.27 mm is over 1\.5× coarser than the base model's 1×1×1 mm grid along z/);
+  const [auto] = await new ModelStore(join(dir, 'auto')).list();
+  const t = auto.card.preprocessing.targetSpacingMm!;
+  assert.equal(t[2], 3.27, `target ${t}`);
+  assert.ok(t[0] >= 0.977 && t[0] <= 3.27, `target ${t}`);
+  assert.ok(auto.card.patchSizeVoxels.every((n) => n % 2 === 0), `patch ${auto.card.patchSizeVoxels}`);
+  assert.match(auto.card.training!.replanned!.join(' '), /coarser than the base model's/);
+  assert.equal(auto.card.training!.hyperparameters.learningRate, 1e-3, 'a re-planned base learns at the new-network rate');
+  out = '';
+  assert.equal(await run('never', ['--replan', 'never']), 0, err);
+  assert.doesNotMatch(out, /re-planned/);
+  const [never] = await new ModelStore(join(dir, 'never')).list();
+  assert.deepEqual(never.card.preprocessing.targetSpacingMm, [1, 1, 1]);
+  assert.deepEqual(never.card.patchSizeVoxels, [16, 16, 16]);
+  assert.equal(never.card.training!.replanned, undefined);
+  assert.equal(never.card.training!.hyperparameters.learningRate, 1e-4);
+  assert.equal(await run('bad', ['--replan', 'sometimes']), 2);
+  assert.match(err, /--replan must be auto or never, got "sometimes"/);
+});
+
 // Issue 11, item 7: fine-tune refuses a "mask" that is not a label mask (an image given twice),
 // from the CLI and from the training engine the editor uses.
 const SIDE = 16;

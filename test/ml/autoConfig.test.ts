@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readNifti } from '../../src/nifti';
-import { autoConfigure, detectModality, median, planConfiguration } from '../../src/ml/autoConfig';
+import { autoConfigure, detectModality, median, planConfiguration, replanForCases, replanReason } from '../../src/ml/autoConfig';
+import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { chooseStarterTask } from '../../src/ml/starterChoice';
 import { normalizeIntensity, validatePreprocessing } from '../../src/ml/preprocess';
 import type { Vec3 } from '../../src/volume/vec3';
@@ -80,6 +81,32 @@ test('autoConfigure on CT sarcoma cases: CT detected, clip window from lesion vo
 });
 
 
+
+test('replanReason: the base grid is kept unless the cases are another modality or over 1.5× coarser along an axis', () => {
+  const brain = defaultPreprocessing('MR', [1, 1, 1]);
+  assert.equal(replanReason(brain, [{ spacingMm: [1, 1, 1] }, { spacingMm: [0.9, 0.9, 1.2] }], 'MR'), null);
+  assert.equal(replanReason(brain, [{ spacingMm: [1.5, 1.5, 1.5] }], 'MR'), null, 'exactly 1.5× is kept');
+  assert.equal(replanReason(defaultPreprocessing('MR', [3.14, 3.14, 3.27]), [{ spacingMm: [0.7, 0.7, 1] }], 'MR'), null, 'finer cases are resampled to the base grid');
+  assert.equal(replanReason(defaultPreprocessing('MR', null), [{ spacingMm: [5, 5, 5] }], 'MR'), null, 'a native-grid base has no grid to keep');
+  assert.match(replanReason(brain, [{ spacingMm: [0.98, 0.98, 3.27] }, { spacingMm: [0.98, 0.98, 3.27] }, { spacingMm: [1, 1, 1] }], 'MR')!, /median spacing 0\.98×0\.98×3\.27 mm is over 1\.5× coarser than the base model's 1×1×1 mm grid along z/);
+  assert.match(replanReason(brain, [{ spacingMm: [1, 1, 1] }], 'CT')!, /the cases look like CT, the base model works on MR/);
+});
+
+test('replanForCases: a brain model kept for brain FLAIR, re-planned for sarcoma MR slices and for CT', { skip: skip || skipMs }, async () => {
+  const flair = { imagePath: sharedDataPath('lesion', 'ms-flair-mni', 'patient07', 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'), maskPath: sharedDataPath('lesion', 'ms-flair-mni', 'patient07', 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz') };
+  const brain = { preprocessing: defaultPreprocessing('MR', [1, 1, 1]), network: { levels: 4 } };
+  assert.equal(await replanForCases(brain, [flair]), null);
+  const mr = await replanForCases(brain, [{ imagePath: STS('STS_001', 'MR_T1'), maskPath: STS('STS_001', 'MR_T1', 'mask.nii.gz') }]);
+  assert.ok(mr, 'sarcoma MR is re-planned');
+  assert.equal(mr.preprocessing.modality, 'MR');
+  assert.equal(mr.preprocessing.targetSpacingMm![2], 3.27);
+  assert.ok(mr.patchSizeVoxels.every((n) => n % 8 === 0), `patch ${mr.patchSizeVoxels}`);
+  assert.match(mr.summary[0], /^re-planned for the new cases: .* along z$/);
+  const ct = await replanForCases(brain, [{ imagePath: STS('STS_001', 'CT'), maskPath: STS('STS_001', 'CT', 'mask.nii.gz') }]);
+  assert.equal(ct?.preprocessing.modality, 'CT');
+  assert.ok(ct.preprocessing.ctZScore, 'CT normalisation from the new lesions');
+  assert.match(ct.summary[0], /the cases look like CT, the base model works on MR/);
+});
 
 test('starterForImage: media/models/<task> when installed, else media/models/starter, else a clear error', async () => {
   const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
