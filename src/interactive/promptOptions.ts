@@ -59,6 +59,12 @@ export interface PromptSegmentationOptions {
   regionMinContrast?: number;
   /** Which objects step 0 takes: 'bright' (default: brighter than their surroundings, as lesions on FLAIR and PET are), 'dark', or 'both'. */
   regionPolarity?: 'bright' | 'dark' | 'both';
+  /**
+   * Which edges the star's starting sphere may take: 'any' (default: the strongest edge, rising or
+   * falling) or 'bright' (only where intensity falls outwards: a click in the dark core of a bright
+   * object starts at the object's outer edge, not at its core's).
+   */
+  starPolarity?: 'any' | 'bright';
   /** Gaussian smoothing σ before the contrast region's threshold, mm; default 0.5. */
   regionSmoothingMm?: number;
   /** The contrast region is used only when the first click's region has at most this equivalent-sphere radius, mm; default 10. */
@@ -115,6 +121,7 @@ const DEFAULTS: ResolvedOptions = {
   regionReachMm: 30,
   regionMinContrast: 2.5,
   regionPolarity: 'bright',
+  starPolarity: 'any',
   regionSmoothingMm: 0.5,
   regionMaxRadiusMm: 10,
 };
@@ -155,6 +162,7 @@ export function resolvePromptOptions(opts: PromptSegmentationOptions = {}): Reso
   checkRange('regionSmoothingMm', o.regionSmoothingMm, 0, 20);
   checkRange('regionMaxRadiusMm', o.regionMaxRadiusMm, 0, 1e9);
   if (!['bright', 'dark', 'both'].includes(o.regionPolarity)) throw new PromptError(`option regionPolarity must be 'bright', 'dark' or 'both', got ${JSON.stringify(o.regionPolarity)}`);
+  if (!['any', 'bright'].includes(o.starPolarity)) throw new PromptError(`option starPolarity must be 'any' or 'bright', got ${JSON.stringify(o.starPolarity)}`);
   return o;
 }
 

@@ -229,7 +229,8 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     let top = 0;
     for (let i = fromIndex; i < searchEnd; i++) {
       if (meanCount[i] < R / 2) break;
-      const strength = Math.abs(meanEdge[i] / meanCount[i]) / noise + Math.max(0, meanPrior[i] / meanCount[i]);
+      const m = meanEdge[i] / meanCount[i];
+      const strength = (o.starPolarity === 'bright' ? Math.max(0, m) : Math.abs(m)) / noise + Math.max(0, meanPrior[i] / meanCount[i]);
       scores.push(strength * Math.pow(i * step, o.radiusSignificanceExponent));
       top = Math.max(top, scores[scores.length - 1]);
     }

@@ -26,6 +26,7 @@ import {
   resampleToPatch,
   type PromptPatchGrid,
 } from '../interactive/promptPatch';
+import { detectModality } from './autoConfig';
 import { findShippedModelDir } from './modelStore';
 import { loadUNet3d } from './network/serialize';
 import type { UNet3d } from './network/unet3d';
@@ -347,8 +348,27 @@ export function segmentPromptedObject(
     const r = segmentWithPromptModel(opts.promptModel, volume, validatePrompts(prompts, volume.dims, refines), opts.previous, opts.modelOptions);
     return { mask: r.mask, roi: r.roi, method: 'prompt model', totalMs: r.timingsMs.total };
   }
-  const r = segmentFromPrompts(volume, prompts, { ...opts.tuning, previous: opts.previous, prior: opts.prior });
+  const starPolarity = opts.tuning?.starPolarity ?? starPolarityFor(volume.values);
+  const r = segmentFromPrompts(volume, prompts, { ...opts.tuning, starPolarity, previous: opts.previous, prior: opts.prior });
   return { mask: r.mask, roi: r.roi, method: 'star-shaped', totalMs: r.timingsMs.total };
+}
+
+const polarityByImage = new WeakMap<object, 'any' | 'bright'>();
+
+/**
+ * The star's starting edge by modality: on PET a lesion is brighter than its surroundings, so the
+ * star starts at an edge where uptake falls outwards, and a click in a necrotic core does not stop
+ * at the core's rim (robot user, 15 held-out PET tumours: Dice after 1 click 0.39 → 0.58, after 3
+ * 0.73 → 0.76). Elsewhere any edge: sarcoma is darker than the fat around it on T1 (MR after 1 click
+ * 0.66 → 0.33 with bright edges only). Detected once per image (src/ml/autoConfig.ts).
+ */
+function starPolarityFor(values: PromptModelVolume['values']): 'any' | 'bright' {
+  let p = polarityByImage.get(values);
+  if (p === undefined) {
+    p = detectModality(values).modality === 'PET' ? 'bright' : 'any';
+    polarityByImage.set(values, p);
+  }
+  return p;
 }
 
 /** The prompt model shipped in media/models/prompt, or null when the extension has none. */

@@ -4,6 +4,7 @@ import { segmentFromPrompts, resolvePromptOptions, PromptError } from '../../src
 import { diceCoefficient } from '../../src/interactive/robotUser';
 import type { Vec3 } from '../../src/volume/vec3';
 import { countOnes, ellipsoidPhantom, voxelIndex } from './phantom';
+import { segmentPromptedObject } from '../../src/ml/promptModel';
 
 const BLOB = ellipsoidPhantom({ dims: [64, 64, 24], spacingMm: [1, 1, 3], semiAxesMm: [16, 11, 20], inside: 100, outside: 40, noise: 10 });
 const volume = { values: BLOB.values, dims: BLOB.dims, spacingMm: BLOB.spacingMm };
@@ -135,4 +136,26 @@ test('segmentFromPrompts: a click in a small dark core of a bright object on coa
   assert.ok(collapsed.radiusMm.mean < 1.5 * 5, JSON.stringify(collapsed.radiusMm));
   assert.ok(diceCoefficient(collapsed.mask, outer.reference) < 0.1);
   assert.throws(() => segmentFromPrompts({ values, dims, spacingMm }, prompts, { restartBelowRadiusVoxels: -1 }), /option restartBelowRadiusVoxels must be a number from 0 to 100/);
+});
+
+test('segmentFromPrompts: starPolarity bright starts at the outer edge of a bright object clicked in its dark core; PET images get it by default', () => {
+  const dims: Vec3 = [48, 48, 48];
+  const spacingMm: Vec3 = [2, 2, 2];
+  const outer = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [30, 30, 30], inside: 1, outside: 0, noise: 0 });
+  const core = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [12, 12, 12], inside: 1, outside: 0, noise: 0 });
+  const noise = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 0.3, seed: 5 });
+  // SUV-like: a necrotic core of 1.5 inside a rim of 6, background 1 (non-negative, non-integer).
+  const pet = Float32Array.from(outer.reference, (x, v) => Math.max(0, (core.reference[v] ? 1.5 : x ? 6 : 1) + noise.values[v]));
+  const prompts = { points: [{ voxel: outer.centre, positive: true }], boxes: [] };
+  const anyEdge = segmentFromPrompts({ values: pet, dims, spacingMm }, prompts, { starPolarity: 'any' });
+  const brightEdge = segmentFromPrompts({ values: pet, dims, spacingMm }, prompts, { starPolarity: 'bright' });
+  const dAny = diceCoefficient(anyEdge.mask, outer.reference);
+  const dBright = diceCoefficient(brightEdge.mask, outer.reference);
+  assert.ok(dAny < 0.5, `any edge stops at the core: Dice ${dAny}`);
+  assert.ok(dBright > 0.85, `bright edges only: Dice ${dBright}`);
+  // The default by modality (src/ml/promptModel.ts): PET → bright; the same picture as MR-like integers → any.
+  assert.deepEqual(segmentPromptedObject({ values: pet, dims, spacingMm }, prompts).mask, brightEdge.mask);
+  const mr = Float32Array.from(pet, (x) => Math.round(300 * x));
+  assert.ok(diceCoefficient(segmentPromptedObject({ values: mr, dims, spacingMm }, prompts).mask, outer.reference) < 0.5);
+  assert.throws(() => segmentFromPrompts({ values: pet, dims, spacingMm }, prompts, { starPolarity: 'dark' as 'any' }), /option starPolarity must be 'any' or 'bright', got "dark"/);
 });
