@@ -34,8 +34,10 @@ function taskOf(card: ModelCard): Pick<ShippedStarter, 'modality' | 'description
   const extra = card as unknown as { task?: unknown; heldOut?: unknown };
   const task = extra.task as { modality?: unknown; description?: unknown } | null | undefined;
   if (typeof task !== 'object' || task === null || typeof task.modality !== 'string' || typeof task.description !== 'string') return null;
-  const heldOut = extra.heldOut as { meanDice?: unknown; cases?: unknown; method?: unknown } | null | undefined;
-  const dice = typeof heldOut === 'object' && heldOut !== null && typeof heldOut.meanDice === 'number' && Number.isFinite(heldOut.meanDice) ? heldOut.meanDice : null;
+  const heldOut = extra.heldOut as { meanDice?: unknown; meanDiceWithPostprocessing?: unknown; cases?: unknown; method?: unknown } | null | undefined;
+  // The figure of what Segment Lesion does: with the card's post-processing when it was scored.
+  const figure = typeof heldOut === 'object' && heldOut !== null ? (heldOut.meanDiceWithPostprocessing ?? heldOut.meanDice) : undefined;
+  const dice = typeof figure === 'number' && Number.isFinite(figure) ? figure : null;
   const cases = typeof heldOut === 'object' && heldOut !== null && Array.isArray(heldOut.cases) ? heldOut.cases.length : 0;
   const leaveOneOut = typeof heldOut === 'object' && heldOut !== null && typeof heldOut.method === 'string' && heldOut.method.startsWith('leave-one-out');
   return { modality: task.modality, description: task.description, heldOutDice: dice, heldOutCaseCount: cases, leaveOneOut };
