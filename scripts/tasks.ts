@@ -8,7 +8,7 @@ import { autoConfigure, type AutoConfigOptions, type AutoConfiguration } from '.
 import { loadSegmentationModel, segmentVolume, unetNetworks, type SegmentationModel } from '../src/ml/inference';
 import { hausdorff95, lesionWiseF1, overlapScores } from '../src/ml/metrics';
 import { ModelStore } from '../src/ml/modelStore';
-import { fineTune, type FineTuneOptions, type FineTuneResult, type TrainingPair } from '../src/ml/training';
+import { fineTune, recipeNetworkConfig, recipeTrainingOptions, type FineTuneOptions, type FineTuneResult, type Recipe, type TrainingPair } from '../src/ml/training';
 import type { Modality } from '../src/ml/preprocess';
 
 export const ROOT = resolve(__dirname, '..');
@@ -101,37 +101,8 @@ export function task(name: TaskName): Task {
   }
 }
 
-/** The recipe's knobs (ablations change one at a time). */
-export interface Recipe {
-  normalization: 'instance' | 'batch';
-  baseFilters: number;
-  levels: number;
-  loss: string;
-  lossOptions: Record<string, unknown>;
-  learningRate: number;
-  batchSize: number;
-  foregroundFraction: number;
-  lrSchedule: 'cosine' | 'poly' | 'constant';
-  deepSupervision: boolean;
-  caseVoxelBudget?: number;
-  patchVoxelBudget?: number;
-  seed: number;
-}
-
-export const DEFAULT_RECIPE: Recipe = {
-  normalization: 'instance',
-  baseFilters: 8,
-  levels: 4,
-  loss: 'asymmetric-unified-focal',
-  // Pool TP/FP/FN over the batch: patches without lesion otherwise make the foreground term constant.
-  lossOptions: { regionPooling: 'batch' },
-  learningRate: 3e-3,
-  batchSize: 2,
-  foregroundFraction: 0.5,
-  lrSchedule: 'cosine',
-  deepSupervision: false,
-  seed: 11,
-};
+// The recipe lives in src/ml/training/recipe.ts (fine-tuning trains a new network with it too).
+export { DEFAULT_RECIPE, type Recipe } from '../src/ml/training';
 
 /** Per-case and pooled held-out scores. */
 export interface HeldOutScores {
@@ -229,7 +200,7 @@ export async function trainTask(
     ? { baseModelDir: resumeFrom }
     : {
         newNetwork: {
-          config: { levels: recipe.levels, baseFilters: recipe.baseFilters, normalization: recipe.normalization, deepSupervision: recipe.deepSupervision, seed: recipe.seed },
+          config: recipeNetworkConfig(recipe),
           patchSizeVoxels: t.inferencePatchSizeVoxels ?? config.patchSizeVoxels,
           preprocessing: config.preprocessing,
         },
@@ -241,16 +212,8 @@ export async function trainTask(
     store,
     minutes: budget.minutes,
     steps: budget.steps,
-    loss: recipe.loss,
-    lossOptions: recipe.lossOptions,
+    ...recipeTrainingOptions(recipe),
     ...(resumeFrom ? {} : { patchSize: config.patchSizeVoxels }),
-    learningRate: recipe.learningRate,
-    batchSize: recipe.batchSize,
-    foregroundFraction: recipe.foregroundFraction,
-    lrSchedule: recipe.lrSchedule,
-    stepsPerEpoch: 25,
-    patience: 8,
-    seed: recipe.seed,
     activate: 'always',
     parentVersion: null,
     ...extra,

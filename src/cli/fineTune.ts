@@ -4,10 +4,9 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { initBackend } from '../ml/backend';
-import { replanForCases } from '../ml/autoConfig';
 import { checkWorkingGrid, unetNetworks } from '../ml/inference';
 import { ModelStore, readCard } from '../ml/modelStore';
-import { fineTune, TrainingCancelledError, type TrainingPair } from '../ml/training';
+import { fineTune, fineTuneStart, TrainingCancelledError, type TrainingPair } from '../ml/training';
 import { LOSS_NAMES } from '../ml/losses';
 import { checkOutputPaths } from '../util/outputGuard';
 import { cancelOnSignals } from './signals';
@@ -18,7 +17,7 @@ import { backendOption, numberOption, parseArgs, reportInputErrors, resolveModel
 
 const USAGE =
   'lesion-lab fine-tune --out STORE_DIR [--base MODEL_OR_STORE_DIR] [--minutes 10] [--steps N] [--loss NAME] ' +
-  '[--lr 1e-4 (1e-3 when re-planned)] [--seed 1] [--activate if-better|always|never] [--replan auto|never] [--backend auto|wasm|cpu] IMAGE:MASK [IMAGE:MASK …]';
+  '[--lr 1e-4] [--seed 1] [--activate if-better|always|never] [--replan auto|never] [--backend auto|wasm|cpu] IMAGE:MASK [IMAGE:MASK …]';
 
 /** Splits `IMAGE:MASK` at the colon before the mask (paths may hold colons on Windows drives). */
 export function parsePair(text: string): TrainingPair {
@@ -54,7 +53,7 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   const stepsRaw = args.options.get('steps');
   const steps = stepsRaw === undefined ? undefined : numberOption(args, 'steps', 1, 1, 1e7);
   if (steps !== undefined && !Number.isInteger(steps)) throw new CliUsageError(`--steps must be a whole number, got ${JSON.stringify(stepsRaw)}`);
-  // Default: 1e-4, or 1e-3 when the base is re-planned for the cases (src/ml/training/options.ts).
+  // Default: 1e-4 for the base, the recipe's for a new network (src/ml/training/recipe.ts).
   const learningRate = args.options.has('lr') ? numberOption(args, 'lr', 1e-4, 1e-7, 1) : undefined;
   const seed = numberOption(args, 'seed', 1, 0, 2 ** 31);
   const loss = args.options.get('loss') ?? 'asymmetric-unified-focal';
@@ -81,12 +80,10 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   const baseArg = args.options.get('base') as string | undefined;
   const starter = baseArg === undefined ? await chooseStarter(pairs[0].imagePath) : null;
   const baseDir = starter ? starter.dir : await resolveModelDir(baseArg);
-  // The base's working grid, unless the new cases need another (src/ml/autoConfig.ts replanForCases).
-  const baseCard = await readCard(baseDir);
-  const configuration = replan === 'auto' ? await replanForCases(baseCard, pairs) : null;
+  // The base, unless its grid or modality does not suit the cases (src/ml/training/recipe.ts).
+  const begin = await fineTuneStart({ dir: baseDir, card: await readCard(baseDir) }, pairs, { replan: replan === 'auto' });
   // Sizes from the headers, before the base network loads or any volume is resampled.
-  const { targetSpacingMm } = (configuration ?? baseCard).preprocessing;
-  for (const p of pairs) checkWorkingGrid(await readNiftiHeader(p.imagePath), targetSpacingMm);
+  for (const p of pairs) checkWorkingGrid(await readNiftiHeader(p.imagePath), begin.targetSpacingMm);
   const store = new ModelStore(out);
   const pointer = await store.activeOrProblem();
   const hadActiveModel = pointer.active !== null || pointer.starter !== null;
@@ -94,21 +91,22 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   const backend = await initBackend({ preferred });
   io.stdout(`backend: ${backend.name} (${backend.reason})\n`);
   io.stdout(`base model: ${baseDir}${starter ? ` (starter for ${starter.task}: ${starter.reason})` : ''}\n`);
-  if (configuration) io.stdout(`${configuration.summary.join('; ')}\n`);
+  if (begin.replanned) io.stdout(`${begin.replanned.join('; ')}\n`);
   const cancellation = cancelOnSignals();
   let lastReport = 0;
   let lastPhase = '';
   try {
     const r = await fineTune({
-      baseModelDir: baseDir,
-      configuration,
+      ...begin.start,
+      ...begin.options,
+      replanned: begin.replanned,
       pairs,
       store,
       networks: unetNetworks,
       minutes,
       steps,
       loss,
-      learningRate,
+      learningRate: learningRate ?? begin.options.learningRate,
       seed,
       activate,
       backend: `${backend.name} (${backend.threads} thread${backend.threads > 1 ? 's' : ''})`,

@@ -78,11 +78,10 @@ export async function fineTune(runtime: ModelRuntime, showModelHistoryCommand: s
           if (!base) return undefined;
           progress.report({ message: 'starting the backend…' });
           const backend = await runtime.ensureBackend();
-          // The base's working grid, unless the reviewed cases need another (coarser slices, another modality).
-          const { replanForCases } = await import('../ml/autoConfig');
-          const configuration = await replanForCases(base.card, search.pairs);
-          if (configuration) log.info(`fine-tune: ${configuration.summary.join('; ')}`);
-          const { fineTune } = await import('../ml/training');
+          const { fineTune, fineTuneStart } = await import('../ml/training');
+          // The base, unless its grid or modality does not suit the reviewed cases (coarser slices, another modality).
+          const begin = await fineTuneStart(base, search.pairs, { replan: true });
+          if (begin.replanned) log.info(`fine-tune: ${begin.replanned.join('; ')}`);
           const { unetNetworks } = await import('../ml/inference');
           const budgetS = settings.fineTuneMinutes * 60;
           let shownPercent = 0;
@@ -91,8 +90,9 @@ export async function fineTune(runtime: ModelRuntime, showModelHistoryCommand: s
             `fine-tune: from model ${base.version} (${base.dir}), loss ${settings.trainingLoss}, budget ${settings.fineTuneMinutes} min, backend ${backend.name}`,
           );
           const result = await fineTune({
-            baseModelDir: base.dir,
-            configuration,
+            ...begin.start,
+            ...begin.options,
+            replanned: begin.replanned,
             pairs: search.pairs.map((p) => ({ imagePath: p.imagePath, maskPath: p.maskPath })),
             store,
             networks: unetNetworks,

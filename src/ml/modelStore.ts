@@ -41,7 +41,7 @@ export interface TrainingRecord {
   /** Validation Dice of the parent model and of this one on the same held-out cases. */
   validationDiceBefore: number | null;
   validationDiceAfter: number | null;
-  /** Set when fine-tuning re-planned the base's working grid for the new cases: why, and what. */
+  /** Set when fine-tuning did not start from the base it was given (its grid or modality did not suit the cases): why, and what instead. */
   replanned?: string[];
 }
 

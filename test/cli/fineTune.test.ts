@@ -13,7 +13,7 @@ import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
 import { tinyModel } from '../helpers/tinyModel';
 import { unetNetworks } from '../../src/ml/inference';
-import { fineTune } from '../../src/ml/training';
+import { DEFAULT_RECIPE, fineTune, recipeNetworkConfig } from '../../src/ml/training';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 
 const MS = ['lesion', 'ms-flair-mni', 'patient07'];
@@ -100,8 +100,9 @@ test('fine-tune CLI without --base: a run that validates worse than its starter 
 });
 
 // Issue 12, item 5: a base whose working grid is far finer than the new cases' slices (a 1 mm
-// brain model, 3.27 mm sarcoma MR slices) is re-planned for them; --replan never keeps it.
-test('fine-tune CLI: a 1 mm base on 3.27 mm slices trains on a grid planned from the cases, recorded in the card; --replan never keeps the base grid', { skip: skipSts }, async () => {
+// brain model, 3.27 mm sarcoma MR slices) gives way to a new network on a grid planned from them;
+// --replan never keeps the base.
+test('fine-tune CLI: a 1 mm base on 3.27 mm slices gives way to a new network on a grid planned from the cases, recorded in the card; --replan never keeps the base', { skip: skipSts }, async () => {
   const dir = tempDir('ll-ftreplan-');
   const { imagePath, maskPath } = await sarcomaMrCrop(dir);
   const base = await tinyModel(dir, { name: 'base', seed: 4 });
@@ -117,8 +118,11 @@ test('fine-tune CLI: a 1 mm base on 3.27 mm slices trains on a grid planned from
   assert.equal(t[2], 3.27, `target ${t}`);
   assert.ok(t[0] >= 0.977 && t[0] <= 3.27, `target ${t}`);
   assert.ok(auto.card.patchSizeVoxels.every((n) => n % 2 === 0), `patch ${auto.card.patchSizeVoxels}`);
-  assert.match(auto.card.training!.replanned!.join(' '), /coarser than the base model's/);
-  assert.equal(auto.card.training!.hyperparameters.learningRate, 1e-3, 'a re-planned base learns at the new-network rate');
+  assert.match(auto.card.training!.replanned!.join(' '), /coarser than the base model's .*a new network of the starter recipe instead of tiny's weights/);
+  // A new network of the starter recipe (src/ml/training/recipe.ts), not the base's weights.
+  assert.equal(auto.card.parentVersion, null);
+  assert.deepEqual(auto.card.network, { ...recipeNetworkConfig(DEFAULT_RECIPE), inChannels: 1, numClasses: 2 });
+  assert.equal(auto.card.training!.hyperparameters.learningRate, DEFAULT_RECIPE.learningRate);
   out = '';
   assert.equal(await run('never', ['--replan', 'never']), 0, err);
   assert.doesNotMatch(out, /re-planned/);

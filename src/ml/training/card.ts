@@ -70,7 +70,7 @@ export function trainingCard(
       stoppedBecause: outcome.stoppedBecause,
       validationDiceBefore: outcome.diceAfter === null ? null : outcome.diceBefore,
       validationDiceAfter: outcome.diceAfter,
-      ...('configuration' in opts && opts.configuration ? { replanned: opts.configuration.summary } : {}),
+      ...(opts.replanned ? { replanned: opts.replanned } : {}),
     },
     ...opts.cardExtras,
   };

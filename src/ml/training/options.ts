@@ -48,11 +48,7 @@ export interface TrainingProgress {
 
 /** Where training starts from: an existing model folder, or a new network. */
 export type TrainingStart =
-  | {
-      baseModelDir: string;
-      /** Working grid, patch and normalisation instead of the base card's (see replanForCases in ../autoConfig). */
-      configuration?: { preprocessing: Preprocessing; patchSizeVoxels: Vec3; summary: string[] } | null;
-    }
+  | { baseModelDir: string }
   | { newNetwork: { config: Record<string, unknown>; patchSizeVoxels: Vec3; preprocessing: Preprocessing } };
 
 /** Options of {@link fineTune}. */
@@ -68,7 +64,7 @@ export type FineTuneOptions = TrainingStart & {
   /** Loss name from the losses registry; default 'asymmetric-unified-focal'. */
   loss?: string;
   lossOptions?: Record<string, unknown>;
-  /** Adam learning rate; default 1e-4 (fine-tune) or 1e-3 (new network, or a base with a new `configuration`). */
+  /** Adam learning rate; default 1e-4 (fine-tune) or 1e-3 (new network). */
   learningRate?: number;
   /** Patch size [x, y, z]; default the model's. */
   patchSize?: Vec3;
@@ -122,6 +118,8 @@ export type FineTuneOptions = TrainingStart & {
   signal?: AbortSignal;
   /** Extra card fields (attribution, notes). */
   cardExtras?: Pick<ModelCard, 'attribution' | 'notes'>;
+  /** Why the run did not start from the base it was given, recorded in the card (see ./recipe fineTuneStart). */
+  replanned?: string[] | null;
 };
 
 /** Result of {@link fineTune}. */
@@ -196,11 +194,7 @@ export function checkTrainingOptions(opts: FineTuneOptions): CheckedTrainingOpti
   const stepsPerEpoch = positiveNumber('stepsPerEpoch', opts.stepsPerEpoch, 20, true);
   const patience = positiveNumber('patience', opts.patience, 5, true);
   const validationPatchesPerCase = positiveNumber('validationPatchesPerCase', opts.validationPatchesPerCase, 8, true);
-  // A re-planned base (another grid or modality) has a new task to learn, like a new network: at
-  // 1e-4 the MS FLAIR starter re-planned for sarcoma MR learned nothing in 15 minutes (validation
-  // Dice 0.002), at 1e-3 it reached 0.62.
-  const learnsAnew = 'newNetwork' in opts || Boolean(opts.configuration);
-  const learningRate = positiveNumber('learningRate', opts.learningRate, learnsAnew ? 1e-3 : 1e-4);
+  const learningRate = positiveNumber('learningRate', opts.learningRate, 'newNetwork' in opts ? 1e-3 : 1e-4);
   const lrSchedule = opts.lrSchedule ?? 'cosine';
   if (!['cosine', 'poly', 'constant'].includes(lrSchedule)) throw new TrainingError(`option lrSchedule must be cosine, poly or constant, got ${JSON.stringify(lrSchedule)}`);
   const minBudgetFractionBeforeEarlyStop = opts.minBudgetFractionBeforeEarlyStop ?? 0.5;

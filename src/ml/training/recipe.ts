@@ -1,0 +1,87 @@
+// The training recipe of a new network (the starters' and `npm run train:starter`'s; measured in
+// docs/training-recipe.md), and where a fine-tune run starts: the base model, or a new network of
+// this recipe when the base does not suit the cases (src/ml/autoConfig.ts replanForCases).
+import { replanForCases } from '../autoConfig';
+import type { ModelCard } from '../modelStore';
+import type { FineTuneOptions, TrainingPair, TrainingStart } from './options';
+
+/** The recipe's knobs (ablations change one at a time). */
+export interface Recipe {
+  normalization: 'instance' | 'batch';
+  baseFilters: number;
+  levels: number;
+  loss: string;
+  lossOptions: Record<string, unknown>;
+  learningRate: number;
+  batchSize: number;
+  foregroundFraction: number;
+  lrSchedule: 'cosine' | 'poly' | 'constant';
+  deepSupervision: boolean;
+  caseVoxelBudget?: number;
+  patchVoxelBudget?: number;
+  seed: number;
+}
+
+export const DEFAULT_RECIPE: Recipe = {
+  normalization: 'instance',
+  baseFilters: 8,
+  levels: 4,
+  loss: 'asymmetric-unified-focal',
+  // Pool TP/FP/FN over the batch: patches without lesion otherwise make the foreground term constant.
+  lossOptions: { regionPooling: 'batch' },
+  learningRate: 3e-3,
+  batchSize: 2,
+  foregroundFraction: 0.5,
+  lrSchedule: 'cosine',
+  deepSupervision: false,
+  seed: 11,
+};
+
+/** The U-Net configuration of a recipe (src/ml/network). */
+export function recipeNetworkConfig(recipe: Recipe): Record<string, unknown> {
+  return { levels: recipe.levels, baseFilters: recipe.baseFilters, normalization: recipe.normalization, deepSupervision: recipe.deepSupervision, seed: recipe.seed };
+}
+
+/** The optimiser, loss and sampling options of a recipe, for {@link fineTune}. */
+export function recipeTrainingOptions(recipe: Recipe): Partial<FineTuneOptions> {
+  return {
+    loss: recipe.loss,
+    lossOptions: recipe.lossOptions,
+    learningRate: recipe.learningRate,
+    batchSize: recipe.batchSize,
+    foregroundFraction: recipe.foregroundFraction,
+    lrSchedule: recipe.lrSchedule,
+    stepsPerEpoch: 25,
+    patience: 8,
+    seed: recipe.seed,
+  };
+}
+
+/** Where a fine-tune run starts, with the options that go with it. */
+export interface FineTuneStart {
+  start: TrainingStart;
+  /** Options of the recipe when the run trains a new network (empty for the base). */
+  options: Partial<FineTuneOptions>;
+  /** Why the base was not used, and the configuration planned instead; null when it was. */
+  replanned: string[] | null;
+  /** The working spacing the run resamples to (for checking grid sizes before it starts). */
+  targetSpacingMm: ModelCard['preprocessing']['targetSpacingMm'];
+}
+
+/**
+ * The base model, unless its grid or modality does not suit the pairs (another modality, or slices
+ * over 1.5× coarser than its grid): then a new network of {@link DEFAULT_RECIPE} on a configuration
+ * planned from the pairs. Its weights would carry little: the MS FLAIR starter re-planned for four
+ * sarcoma MR cases reached held-out Dice 0.44 in 15 minutes, a new network 0.65
+ * (docs/training-recipe.md).
+ */
+export async function fineTuneStart(base: { dir: string; card: ModelCard }, pairs: TrainingPair[], opts: { replan: boolean }): Promise<FineTuneStart> {
+  const plan = opts.replan ? await replanForCases(base.card, pairs) : null;
+  if (plan === null) return { start: { baseModelDir: base.dir }, options: {}, replanned: null, targetSpacingMm: base.card.preprocessing.targetSpacingMm };
+  return {
+    start: { newNetwork: { config: recipeNetworkConfig(DEFAULT_RECIPE), patchSizeVoxels: plan.patchSizeVoxels, preprocessing: plan.preprocessing } },
+    options: { ...recipeTrainingOptions(DEFAULT_RECIPE), parentVersion: null },
+    replanned: [...plan.summary, `a new network of the starter recipe instead of ${base.card.version}'s weights`],
+    targetSpacingMm: plan.preprocessing.targetSpacingMm,
+  };
+}
