@@ -226,6 +226,8 @@ export async function autoConfigure(pairs: { imagePath: string; maskPath: string
  * (e.g. a 1 mm brain model fine-tuned on 3.3 mm sarcoma slices, 3× the voxels and the step time).
  */
 export const REPLAN_SPACING_RATIO = 1.5;
+/** Largest voxel size (mm, any axis) fine-tuning plans a grid for. */
+export const MAX_PLANNED_SPACING_MM = 20;
 
 /**
  * Why a base model's configuration does not suit new training cases, or null when it does:
@@ -268,7 +270,9 @@ export async function replanForCases(
   for (const p of pairs) grids.push(await readNiftiHeader(p.imagePath));
   const modality = detectModality((await readNifti(pairs[0].imagePath)).data).modality;
   const reason = replanReason(base.preprocessing, grids, modality);
-  if (reason === null) return null;
+  // Voxels over 20 mm are a broken header (pixdim), not a grid to plan for: the base's grid is
+  // kept, and the working-grid check then names the image and its voxel size.
+  if (reason === null || grids.some((g) => g.spacingMm.some((s) => !(s <= MAX_PLANNED_SPACING_MM)))) return null;
   const levels = base.network?.levels;
   const c = await autoConfigure(pairs, { modality, ...(typeof levels === 'number' ? { levels } : {}) });
   return { preprocessing: c.preprocessing, patchSizeVoxels: c.patchSizeVoxels, summary: [`re-planned for the new cases: ${reason}`, ...c.summary] };

@@ -61,6 +61,8 @@ export interface ModelCard {
   training: TrainingRecord | null;
   attribution?: string;
   notes?: string;
+  /** What Segment Lesion does after thresholding (src/ml/inference.ts reads and checks it). */
+  postprocessing?: { keepLargestComponents?: number };
 }
 
 /** A complete version in the store. */

@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
 import { readNifti, writeMaskLike, writeVolumeLike } from '../../src/nifti';
-import { ModelStore } from '../../src/ml/modelStore';
+import { ModelStore, readCard, writeCard } from '../../src/ml/modelStore';
 import { initBackend } from '../../src/ml/backend';
 import { cropVolume } from '../../src/volume/boxes';
 import type { Vec3 } from '../../src/volume/vec3';
@@ -34,6 +34,7 @@ test('fine-tune CLI: a short run on a real crop writes v1 into the store with a 
   await writeVolumeLike({ ...img, dims: size }, cropVolume(img.data as Float32Array, img.dims, start, size), imagePath);
   await writeMaskLike({ ...mask, dims: size }, cropVolume(mask.data as Uint8Array, mask.dims, start, size), maskPath);
   const base = await tinyModel(dir, { name: 'base', seed: 4 });
+  await writeCard(base, { ...(await readCard(base)), postprocessing: { keepLargestComponents: 1 } });
   let out = '';
   let err = '';
   const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (err += t) };
@@ -47,6 +48,7 @@ test('fine-tune CLI: a short run on a real crop writes v1 into the store with a 
   assert.deepEqual(versions.map((v) => v.version), ['v1']);
   const card = versions[0].card;
   assert.equal(card.parentVersion, 'tiny');
+  assert.deepEqual(card.postprocessing, { keepLargestComponents: 1 }, "the base's post-processing is kept");
   assert.equal(card.training?.steps, 3);
   assert.match(card.training!.backend, /^wasm/);
   assert.ok(existsSync(join(versions[0].dir, 'model.json')) && existsSync(join(versions[0].dir, 'weights.bin')));

@@ -72,6 +72,8 @@ export function trainingCard(
       validationDiceAfter: outcome.diceAfter,
       ...(opts.replanned ? { replanned: opts.replanned } : {}),
     },
+    // Fine-tuned weights keep their base's post-processing (same task); a new network has none yet.
+    ...(base.card?.postprocessing ? { postprocessing: base.card.postprocessing } : {}),
     ...opts.cardExtras,
   };
 }
