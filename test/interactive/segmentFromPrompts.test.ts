@@ -121,13 +121,21 @@ test('segmentFromPrompts: a clearly brighter object with a ragged outline is ref
   assert.equal(segmentFromPrompts({ ...lobed, values: faint }, prompts, { refineMaxRadiusMm: 30 }).intensityRefined, false);
 });
 
+/**
+ * A PET-like tumour of radius 30 mm: uptake 6 around a necrotic core of 1.5 (radius `coreMm`),
+ * background 1, noise σ 0.3, never negative (SUV-like).
+ */
+function necroticTumour(dims: Vec3, spacingMm: Vec3, coreMm: number, seed: number): { outer: ReturnType<typeof ellipsoidPhantom>; values: Float32Array } {
+  const outer = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [30, 30, 30], inside: 1, outside: 0, noise: 0 });
+  const core = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [coreMm, coreMm, coreMm], inside: 1, outside: 0, noise: 0 });
+  const noise = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 0.3, seed });
+  return { outer, values: Float32Array.from(outer.reference, (x, v) => Math.max(0, (core.reference[v] ? 1.5 : x ? 6 : 1) + noise.values[v])) };
+}
+
 test('segmentFromPrompts: a click in a small dark core of a bright object on coarse voxels (PET) restarts a collapsed star from two voxels out', () => {
   const dims: Vec3 = [40, 40, 40];
   const spacingMm: Vec3 = [5, 5, 3.3];
-  const outer = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [30, 30, 30], inside: 1, outside: 0, noise: 0 });
-  const core = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [5, 5, 5], inside: 1, outside: 0, noise: 0 });
-  const noise = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 0.3, seed: 3 });
-  const values = Float32Array.from(outer.reference, (x, v) => (core.reference[v] ? 1.5 : x ? 6 : 1) + noise.values[v]);
+  const { outer, values } = necroticTumour(dims, spacingMm, 5, 3);
   const prompts = { points: [{ voxel: outer.centre, positive: true }], boxes: [] };
   const restarted = segmentFromPrompts({ values, dims, spacingMm }, prompts);
   assert.equal(restarted.contrastRegion, false, 'the dark core is not taken by step 0');
@@ -141,11 +149,7 @@ test('segmentFromPrompts: a click in a small dark core of a bright object on coa
 test('segmentFromPrompts: starPolarity bright starts at the outer edge of a bright object clicked in its dark core; PET images get it by default', () => {
   const dims: Vec3 = [48, 48, 48];
   const spacingMm: Vec3 = [2, 2, 2];
-  const outer = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [30, 30, 30], inside: 1, outside: 0, noise: 0 });
-  const core = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [12, 12, 12], inside: 1, outside: 0, noise: 0 });
-  const noise = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 0.3, seed: 5 });
-  // SUV-like: a necrotic core of 1.5 inside a rim of 6, background 1 (non-negative, non-integer).
-  const pet = Float32Array.from(outer.reference, (x, v) => Math.max(0, (core.reference[v] ? 1.5 : x ? 6 : 1) + noise.values[v]));
+  const { outer, values: pet } = necroticTumour(dims, spacingMm, 12, 5);
   const prompts = { points: [{ voxel: outer.centre, positive: true }], boxes: [] };
   const anyEdge = segmentFromPrompts({ values: pet, dims, spacingMm }, prompts, { starPolarity: 'any' });
   const brightEdge = segmentFromPrompts({ values: pet, dims, spacingMm }, prompts, { starPolarity: 'bright' });
