@@ -247,7 +247,7 @@ export function replanReason(base: Preprocessing, cases: { spacingMm: Vec3 }[], 
   );
 }
 
-/** A configuration planned anew for fine-tuning a base model (see {@link replanForCases}). */
+/** A configuration planned from new cases that a base model does not suit (see {@link replanForCases}). */
 export interface FineTuneConfiguration {
   preprocessing: Preprocessing;
   patchSizeVoxels: Vec3;
@@ -256,14 +256,15 @@ export interface FineTuneConfiguration {
 }
 
 /**
- * The configuration to fine-tune a base model with on new pairs: null to keep the base's
- * (the usual case), or one planned from the pairs like a new model's when {@link replanReason}
- * finds one. The network keeps its weights either way (it is fully convolutional). Reads the
- * headers, the first image, and every image again only when it re-plans.
+ * Null when the base model suits the new pairs (the usual case), else a configuration planned from
+ * the pairs as for a new model (`plan`: the new network's levels and budgets), with the reason
+ * {@link replanReason} gives. Reads the headers and the first image; every image again only when
+ * it plans.
  */
 export async function replanForCases(
-  base: { preprocessing: Preprocessing; network?: Record<string, unknown> },
+  base: { preprocessing: Preprocessing },
   pairs: { imagePath: string; maskPath: string }[],
+  plan: PlanOptions = {},
 ): Promise<FineTuneConfiguration | null> {
   if (pairs.length === 0) return null;
   const grids = [];
@@ -273,7 +274,6 @@ export async function replanForCases(
   // Voxels over 20 mm are a broken header (pixdim), not a grid to plan for: the base's grid is
   // kept, and the working-grid check then names the image and its voxel size.
   if (reason === null || grids.some((g) => g.spacingMm.some((s) => !(s <= MAX_PLANNED_SPACING_MM)))) return null;
-  const levels = base.network?.levels;
-  const c = await autoConfigure(pairs, { modality, ...(typeof levels === 'number' ? { levels } : {}) });
+  const c = await autoConfigure(pairs, { ...plan, modality });
   return { preprocessing: c.preprocessing, patchSizeVoxels: c.patchSizeVoxels, summary: [`re-planned for the new cases: ${reason}`, ...c.summary] };
 }

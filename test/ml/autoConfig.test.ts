@@ -94,7 +94,7 @@ test('replanReason: the base grid is kept unless the cases are another modality 
 
 test('replanForCases: a brain model kept for brain FLAIR, re-planned for sarcoma MR slices and for CT', { skip: skip || skipMs }, async () => {
   const flair = { imagePath: sharedDataPath('lesion', 'ms-flair-mni', 'patient07', 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'), maskPath: sharedDataPath('lesion', 'ms-flair-mni', 'patient07', 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz') };
-  const brain = { preprocessing: defaultPreprocessing('MR', [1, 1, 1]), network: { levels: 4 } };
+  const brain = { preprocessing: defaultPreprocessing('MR', [1, 1, 1]) };
   assert.equal(await replanForCases(brain, [flair]), null);
   const mr = await replanForCases(brain, [{ imagePath: STS('STS_001', 'MR_T1'), maskPath: STS('STS_001', 'MR_T1', 'mask.nii.gz') }]);
   assert.ok(mr, 'sarcoma MR is re-planned');

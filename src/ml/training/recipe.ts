@@ -76,7 +76,7 @@ export interface FineTuneStart {
  * (docs/training-recipe.md).
  */
 export async function fineTuneStart(base: { dir: string; card: ModelCard }, pairs: TrainingPair[], opts: { replan: boolean }): Promise<FineTuneStart> {
-  const plan = opts.replan ? await replanForCases(base.card, pairs) : null;
+  const plan = opts.replan ? await replanForCases(base.card, pairs, { levels: DEFAULT_RECIPE.levels }) : null;
   if (plan === null) return { start: { baseModelDir: base.dir }, options: {}, replanned: null, targetSpacingMm: base.card.preprocessing.targetSpacingMm };
   return {
     start: { newNetwork: { config: recipeNetworkConfig(DEFAULT_RECIPE), patchSizeVoxels: plan.patchSizeVoxels, preprocessing: plan.preprocessing } },
