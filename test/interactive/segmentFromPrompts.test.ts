@@ -146,7 +146,7 @@ test('segmentFromPrompts: a click in a small dark core of a bright object on coa
   assert.throws(() => segmentFromPrompts({ values, dims, spacingMm }, prompts, { restartBelowRadiusVoxels: -1 }), /option restartBelowRadiusVoxels must be a number from 0 to 100/);
 });
 
-test('segmentFromPrompts: starPolarity bright starts at the outer edge of a bright object clicked in its dark core; PET images get it by default', () => {
+test('segmentFromPrompts: starPolarity bright starts at the outer edge of a bright object clicked in its dark core; PET and whole-brain MR get it by default', () => {
   const dims: Vec3 = [48, 48, 48];
   const spacingMm: Vec3 = [2, 2, 2];
   const { outer, values: pet } = necroticTumour(dims, spacingMm, 12, 5);
@@ -157,9 +157,16 @@ test('segmentFromPrompts: starPolarity bright starts at the outer edge of a brig
   const dBright = diceCoefficient(brightEdge.mask, outer.reference);
   assert.ok(dAny < 0.5, `any edge stops at the core: Dice ${dAny}`);
   assert.ok(dBright > 0.85, `bright edges only: Dice ${dBright}`);
-  // The default by modality (src/ml/promptModel.ts): PET → bright; the same picture as MR-like integers → any.
+  // The default by kind of image (src/ml/promptModel.ts): PET → bright; the same picture as MR-like
+  // integers → any (sarcoma on T1 is darker than fat), but on a whole-brain 1 mm grid → bright (FLAIR).
   assert.deepEqual(segmentPromptedObject({ values: pet, dims, spacingMm }, prompts).mask, brightEdge.mask);
   const mr = Float32Array.from(pet, (x) => Math.round(300 * x));
   assert.ok(diceCoefficient(segmentPromptedObject({ values: mr, dims, spacingMm }, prompts).mask, outer.reference) < 0.5);
+  const brainDims: Vec3 = [144, 144, 144];
+  const brain = necroticTumour(brainDims, [1, 1, 1], 12, 7);
+  const flair = Float32Array.from(brain.values, (x) => Math.round(300 * x));
+  const brainPrompts = { points: [{ voxel: brain.outer.centre, positive: true }], boxes: [] };
+  const dBrain = diceCoefficient(segmentPromptedObject({ values: flair, dims: brainDims, spacingMm: [1, 1, 1] }, brainPrompts).mask, brain.outer.reference);
+  assert.ok(dBrain > 0.85, `whole-brain MR grid: Dice ${dBrain}`);
   assert.throws(() => segmentFromPrompts({ values: pet, dims, spacingMm }, prompts, { starPolarity: 'dark' as 'any' }), /option starPolarity must be 'any' or 'bright', got "dark"/);
 });
