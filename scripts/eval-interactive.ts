@@ -30,8 +30,8 @@ interface ObjectResult {
   steps: RobotStep[];
 }
 
-function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; promptModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, promptModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string> };
+function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; promptModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, promptModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -51,7 +51,7 @@ function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: 
     else if (a === '--opt') {
       // Tuning only: --opt name=value overrides one PromptSegmentationOptions field.
       const [k, v] = (argv[++i] ?? '').split('=');
-      o.opts[k] = v !== undefined && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+      o.opts[k] = v === 'true' || v === 'false' ? v === 'true' : v !== undefined && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
     } else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else {
       const c = a.lastIndexOf(':');

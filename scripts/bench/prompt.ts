@@ -1,9 +1,10 @@
 // Click-guided segmentation, the prompt model (media/models/prompt) and the star-shaped method
 // (src/interactive) in the same run: milliseconds per click in process, on a synthetic
 // 80 mm object at 1 × 1 × 3 mm, on a real sarcoma MR tumour and on an MS lesion on FLAIR (robot
-// clicks; without a prompt model the lesion takes step 0, the contrast region), and whole CLI calls
-// (`node dist/cli.js segment --prompts`, Node start-up and reading included) on a 240×240×155
-// volume made by padding (in-plane) and cropping (slices) an MS FLAIR, first click and refinement.
+// clicks; without a prompt model the lesion takes step 0, the contrast region) and on a large lobed
+// tumour put into that FLAIR (step 0a), and whole CLI calls (`node dist/cli.js segment --prompts`,
+// Node start-up and reading included) on a 240×240×155 volume made by padding (in-plane) and
+// cropping (slices) an MS FLAIR, first click and refinement, and a first click on the tumour.
 // Usage: npm run bench -- prompt [--json]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,6 +62,22 @@ function syntheticObject(): { values: Float32Array; dims: Vec3; spacingMm: Vec3;
     values[v] = (x * x + y * y + z * z <= 1 ? 80 : 30) + 20 * (s / 2 ** 32 - 0.5);
   }
   return { values, dims, spacingMm, centre };
+}
+
+/**
+ * A whole-tumour-like object put into a real brain FLAIR (in place): a body and two lobes reaching
+ * sideways (some 70 mm across), 1.6× brighter than the tissue, with a core only 1.2× brighter.
+ */
+function insertLobedTumour(values: Float32Array, dims: Vec3, c: Vec3): Uint8Array {
+  const parts: [Vec3, Vec3][] = [[[0, 0, 0], [16, 12, 12]], [[18, 10, 0], [6, 20, 7]], [[-16, 0, 12], [7, 6, 18]]];
+  const reference = new Uint8Array(values.length);
+  for (let k = 0, v = 0; k < dims[2]; k++) for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++, v++) {
+    const p = [i - c[0], j - c[1], k - c[2]];
+    if (!parts.some(([o, r]) => p.reduce((a, x, d) => a + ((x - o[d]) / r[d]) ** 2, 0) <= 1) || values[v] <= 0) continue;
+    reference[v] = 1;
+    values[v] *= Math.hypot(p[0], p[1], p[2]) <= 5 ? 1.2 : 1.6;
+  }
+  return reference;
 }
 
 /** Wall and CPU milliseconds of each of 5 robot clicks on one object. */
@@ -131,6 +148,13 @@ export default async function run(opts: BenchOptions): Promise<void> {
       const label = components.sizes.findIndex((n) => n >= 100 && n <= 400) + 1;
       const { cpuTimes } = robotClickTimes(image, Uint8Array.from(components.labels, (l) => (l === label ? 1 : 0)), model);
       figures[`${name}MsLesion${components.sizes[label - 1]}vxPerClickCpuMs`] = cpuTimes.map(round).join(' / ');
+      // 2c. A large lobed tumour put into the same brain (step 0a: a thresholded region).
+      const tumour = Float32Array.from(image.data as ArrayLike<number>);
+      const reference = insertLobedTumour(tumour, image.dims, [91, 109, 91]);
+      const large = robotClickTimes({ ...image, data: tumour }, reference, model);
+      const voxels = reference.reduce((a, b) => a + b, 0);
+      figures[`${name}BrainTumour${voxels}vxPerClickMs`] = large.times.map(round).join(' / ');
+      figures[`${name}BrainTumour${voxels}vxPerClickCpuMs`] = large.cpuTimes.map(round).join(' / ');
     }
   }
   promptModel?.network.dispose();
@@ -156,9 +180,15 @@ export default async function run(opts: BenchOptions): Promise<void> {
       const click = lesionVoxel ?? [120, 120, 77];
       writeFileSync(join(dir, 'p1.json'), JSON.stringify({ points: [{ voxel: click, positive: true }] }));
       writeFileSync(join(dir, 'p2.json'), JSON.stringify({ points: [{ voxel: click, positive: true }, { voxel: [click[0] + 6, click[1], click[2]], positive: false }] }));
-      const call = (args: string[]): number => {
+      // The same volume with a large lobed tumour in the middle of the brain, clicked at its centre.
+      const tumourCentre: Vec3 = [120, 120, 77];
+      insertLobedTumour(padded, dims, tumourCentre);
+      const tumourImage = join(dir, 'tumour240.nii.gz');
+      writeFileSync(tumourImage, niftiFloat32(dims, padded));
+      writeFileSync(join(dir, 'p3.json'), JSON.stringify({ points: [{ voxel: tumourCentre, positive: true }] }));
+      const call = (args: string[], on = image): number => {
         const t0 = performance.now();
-        const r = spawnSync(process.execPath, [cli, 'segment', image, ...args], { encoding: 'utf8' });
+        const r = spawnSync(process.execPath, [cli, 'segment', on, ...args], { encoding: 'utf8' });
         if (r.status !== 0) throw new Error(`bench prompt: CLI failed: ${r.stderr}`);
         return performance.now() - t0;
       };
@@ -167,6 +197,8 @@ export default async function run(opts: BenchOptions): Promise<void> {
         const refineCalls = [0, 1, 2].map(() => call(['--out', join(dir, 'm2.nii.gz'), '--prompts', join(dir, 'p2.json'), '--previous', join(dir, 'm1.nii.gz'), ...method]));
         figures[`${name}Cli240x240x155FirstClickMs`] = round(median(firstCalls));
         figures[`${name}Cli240x240x155RefineMs`] = round(median(refineCalls));
+        const tumourCalls = [0, 1, 2].map(() => call(['--out', join(dir, 'm3.nii.gz'), '--prompts', join(dir, 'p3.json'), ...method], tumourImage));
+        figures[`${name}Cli240x240x155BrainTumourFirstClickMs`] = round(median(tumourCalls));
       }
       const t0 = performance.now();
       spawnSync(process.execPath, [cli, '--help']);

@@ -72,3 +72,68 @@ export function labelComponents(mask: ArrayLike<number>, dims: Vec3, connectivit
   }
   return { labels, sizes };
 }
+
+/**
+ * A copy of `mask` with its holes filled: background voxels not 6-connected to the border of the
+ * mask's bounding box (a necrotic core enclosed by a bright rim) become 1.
+ * @throws PromptError when the mask length does not match `dims`.
+ */
+export function fillHoles(mask: ArrayLike<number>, dims: Vec3): Uint8Array {
+  checkMask(mask, dims, 'fillHoles');
+  const [nx, ny] = dims;
+  const nxy = nx * ny;
+  const out = new Uint8Array(mask.length);
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-1, -1, -1];
+  for (let k = 0, v = 0; k < dims[2]; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, v++) {
+        if (!mask[v]) continue;
+        out[v] = 1;
+        if (i < lo[0]) lo[0] = i;
+        if (i > hi[0]) hi[0] = i;
+        if (j < lo[1]) lo[1] = j;
+        if (j > hi[1]) hi[1] = j;
+        if (k < lo[2]) lo[2] = k;
+        if (k > hi[2]) hi[2] = k;
+      }
+    }
+  }
+  if (hi[0] < 0) return out;
+  // Background reachable from the bounding box's faces, within the box.
+  const [sx, sy, sz] = [hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1];
+  const reached = new Uint8Array(sx * sy * sz);
+  const queue = new Int32Array(sx * sy * sz);
+  let tail = 0;
+  const visit = (i: number, j: number, k: number): void => {
+    const b = (k * sy + j) * sx + i;
+    if (reached[b] || out[(k + lo[2]) * nxy + (j + lo[1]) * nx + i + lo[0]]) return;
+    reached[b] = 1;
+    queue[tail++] = b;
+  };
+  for (let k = 0; k < sz; k++) {
+    for (let j = 0; j < sy; j++) {
+      for (let i = 0; i < sx; i++) {
+        if (i === 0 || j === 0 || k === 0 || i === sx - 1 || j === sy - 1 || k === sz - 1) visit(i, j, k);
+      }
+    }
+  }
+  for (let head = 0; head < tail; head++) {
+    const b = queue[head];
+    const i = b % sx;
+    const j = ((b - i) / sx) % sy;
+    const k = (b - i - j * sx) / (sx * sy);
+    if (i > 0) visit(i - 1, j, k);
+    if (i < sx - 1) visit(i + 1, j, k);
+    if (j > 0) visit(i, j - 1, k);
+    if (j < sy - 1) visit(i, j + 1, k);
+    if (k > 0) visit(i, j, k - 1);
+    if (k < sz - 1) visit(i, j, k + 1);
+  }
+  for (let k = 0; k < sz; k++) {
+    for (let j = 0; j < sy; j++) {
+      for (let i = 0; i < sx; i++) if (!reached[(k * sy + j) * sx + i]) out[(k + lo[2]) * nxy + (j + lo[1]) * nx + i + lo[0]] = 1;
+    }
+  }
+  return out;
+}

@@ -4,11 +4,14 @@
 // flood is a connected region at a threshold; the object is the prefix at the midpoint between
 // the median of the most contrasted prefix and the median of its shell. Accepted only when that
 // contrast is clear, the region has a few voxels at least and is small; the star-shaped method
-// handles the rest (larger tumours, where such a region is a hot spot inside the tumour).
+// handles the rest (larger tumours, where such a region is a hot spot inside the tumour), except
+// large bright objects on brain FLAIR (`largeObject`: step 0a, sized by the first click's star).
 import type { Vec3 } from '../volume/vec3';
 import { boxSize, cropToFloat32, growBoxMm, type VoxelBox } from './box';
+import { fillHoles } from './components';
 import { distanceTransformMm } from './distanceTransform';
 import type { PointPrompt } from './prompts';
+import { median } from './median';
 import { gaussianSmoothMm } from './smoothing';
 
 export interface ContrastRegionOptions {
@@ -22,6 +25,15 @@ export interface ContrastRegionOptions {
   maxRadiusMm: number;
   /** Objects brighter than their surroundings, darker, or both. */
   polarity: 'bright' | 'dark' | 'both';
+  /** Of two equally contrasted regions the smaller wins by (size ratio)^sizeExponent. */
+  sizeExponent: number;
+  /** Smallest equivalent-sphere radius of a prefix considered, mm (0: any). */
+  minRadiusMm: number;
+  /**
+   * For large objects: enclosed holes are filled, and a click in a darker core (the flood crosses
+   * it before reaching the bright rim) gives the most contrasted prefix.
+   */
+  largeObject: boolean;
 }
 
 export interface ContrastRegion {
@@ -36,13 +48,6 @@ export interface ContrastRegion {
 
 const SHELL_MM = [1, 4] as const;
 const MIN_VOXELS = 4;
-
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const s = Float64Array.from(values).sort();
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /**
  * Region of voxels on the object's side of `threshold`, 6-connected to any of the seeds and
@@ -206,17 +211,21 @@ export function contrastRegion(
   // Allowed: inside the reach ball (and the boxes); `rim` marks the ball's last millimetre.
   const allowed = new Uint8Array(image.length);
   const rim = new Uint8Array(image.length);
-  for (let v = 0; v < image.length; v++) {
-    const d = distMm(v, c);
-    if (d > o.reachMm) continue;
-    if (inBoxes) {
-      const i = v % bx;
-      const j = ((v - i) / bx) % by;
-      const k = (v - i - j * bx) / (bx * by);
-      if (!inBoxes([box.min[0] + i, box.min[1] + j, box.min[2] + k])) continue;
+  const reach2 = o.reachMm * o.reachMm;
+  const rimFrom = o.reachMm - Math.max(1, Math.max(...spacingMm));
+  const rimFrom2 = rimFrom > 0 ? rimFrom * rimFrom : 0;
+  for (let k = 0, v = 0; k < bd[2]; k++) {
+    const dz2 = ((k - c[2]) * spacingMm[2]) ** 2;
+    for (let j = 0; j < by; j++) {
+      const dyz2 = dz2 + ((j - c[1]) * spacingMm[1]) ** 2;
+      for (let i = 0; i < bx; i++, v++) {
+        const d2 = dyz2 + ((i - c[0]) * spacingMm[0]) ** 2;
+        if (d2 > reach2) continue;
+        if (inBoxes && !inBoxes([box.min[0] + i, box.min[1] + j, box.min[2] + k])) continue;
+        allowed[v] = 1;
+        if (d2 > rimFrom2) rim[v] = 1;
+      }
     }
-    allowed[v] = 1;
-    if (d > o.reachMm - Math.max(1, Math.max(...spacingMm))) rim[v] = 1;
   }
   const start = index(c);
   allowed[start] = 1;
@@ -232,7 +241,9 @@ export function contrastRegion(
     }
   }
   const far: number[] = [];
-  for (let v = 0; v < image.length; v += 3) if (allowed[v] && distMm(v, c) >= 4) far.push(image[v]);
+  // (Every 3rd voxel; in a large box fewer, some 60,000 in all.)
+  const farStride = Math.max(3, Math.floor(image.length / 60000));
+  for (let v = 0; v < image.length; v += farStride) if (allowed[v] && distMm(v, c) >= 4) far.push(image[v]);
   const refuse = (why: string, contrast = 0): ContrastRegion => ({ region: new Uint8Array(image.length), box, contrast, refused: why });
   const seedLevel = median(near);
   const farLevel = median(far);
@@ -244,14 +255,17 @@ export function contrastRegion(
   const sign = up ? 1 : -1;
   // The flood stops at twice the largest radius accepted: beyond, every prefix would be refused.
   const voxelMm3 = spacingMm[0] * spacingMm[1] * spacingMm[2];
-  const maxCount = Math.ceil(((4 / 3) * Math.PI * (2 * o.maxRadiusMm) ** 3) / voxelMm3);
+  // (A large object's flood stops a little past the largest accepted size: its regions are costly.)
+  const maxCount = Math.ceil(((4 / 3) * Math.PI * ((o.largeObject ? 1.07 : 2) * o.maxRadiusMm) ** 3) / voxelMm3);
   const { order, reachedRim } = floodOrder(image, bd, start, up, allowed, rim, maxCount);
   // level[q]: the threshold at which the flood has taken order[0..q] (its running extreme).
   const level = new Float64Array(order.length);
   const position = new Int32Array(image.length).fill(-1);
+  // The click itself does not set the level: a click in a darker patch of a bright object (a
+  // confluent lesion's middle) still gives the region above the threshold around it.
   let running = Infinity;
   for (let q = 0; q < order.length; q++) {
-    running = Math.min(running, sign * image[order[q]]);
+    if (q > 0) running = Math.min(running, sign * image[order[q]]);
     level[q] = sign * running;
     position[order[q]] = q;
   }
@@ -259,11 +273,14 @@ export function contrastRegion(
   // smaller is the lesion, the larger what surrounds it), then the prefix down to the midpoint
   // of its median and its shell's.
   let best: { k: number; score: number; contrast: number; inside: number; shell: number } | null = null;
-  for (let k = 6; k <= order.length; k = Math.max(k + 1, Math.ceil(k * 1.15))) {
+  const minK = Math.max(6, Math.floor(((4 / 3) * Math.PI * o.minRadiusMm ** 3) / voxelMm3));
+  // (Prefixes of a large object are 1.25× apart: each costs a distance transform of its box.)
+  const ratio = o.largeObject ? 1.25 : 1.15;
+  for (let k = minK; k <= order.length; k = Math.max(k + 1, Math.ceil(k * ratio))) {
     const st = regionStats(image, bd, spacingMm, order, k, allowed);
     if (st === null) break;
     const contrast = (sign * (st.inside - st.shell)) / Math.max(1e-9, st.spread);
-    const score = contrast * Math.pow(k, -0.1);
+    const score = contrast * Math.pow(k, -o.sizeExponent);
     if (!best || score > best.score) best = { k, score, contrast, inside: st.inside, shell: st.shell };
   }
   if (best === null) return refuse('the flood from the click has no room');
@@ -279,6 +296,9 @@ export function contrastRegion(
       break;
     }
   }
+  // A crossing far inside the most contrasted prefix: the click lies in a darker patch (a
+  // necrotic core) that the flood had to cross; the most contrasted prefix is then the object.
+  if (o.largeObject && k < best.k / 4) k = best.k;
   // A region of a few voxels is a hot spot the threshold found, not a resolved object.
   if (k < MIN_VOXELS) return refuse(`the region at the midpoint threshold has ${k} voxel(s)`, best.contrast);
   const radiusMm = Math.cbrt((3 * k * voxelMm3) / (4 * Math.PI));
@@ -309,8 +329,9 @@ export function contrastRegion(
     }
   }
   if (k === order.length && reachedRim) return refuse(`the region leaks to ${o.reachMm} mm`, best.contrast);
-  const region = new Uint8Array(image.length);
+  let region: Uint8Array = new Uint8Array(image.length);
   for (let q = 0; q < k; q++) region[order[q]] = 1;
+  if (o.largeObject) region = fillHoles(region, bd);
   // The local edits in click order, so that the latest click has the last word.
   for (const { l, positive } of edits) {
     if (!positive) {
@@ -325,7 +346,8 @@ export function contrastRegion(
     if (region[w]) continue;
     let gap = Infinity;
     for (let v = 0; v < region.length; v++) if (region[v]) gap = Math.min(gap, distMm(v, l));
-    const limit = Math.min(o.reachMm, (Number.isFinite(gap) ? gap : 0) + 1);
+    // (A large object's missed lobes are larger: the addition may reach a third of its radius.)
+    const limit = Math.min(o.reachMm, (Number.isFinite(gap) ? gap : 0) + (o.largeObject ? Math.max(1, radiusMm / 3) : 1));
     const near2 = new Uint8Array(image.length);
     for (let v = 0; v < image.length; v++) if (allowed[v] && distMm(v, l) <= limit) near2[v] = 1;
     near2[w] = 1;

@@ -69,6 +69,12 @@ export interface PromptSegmentationOptions {
   regionSmoothingMm?: number;
   /** The contrast region is used only when the first click's region has at most this equivalent-sphere radius, mm; default 10. */
   regionMaxRadiusMm?: number;
+  /**
+   * After the star, an object larger than refineMaxRadiusMm that stands out as a bright
+   * thresholded region (holes filled, at least 0.8 of the star's radius, at most twice it)
+   * replaces the star: whole tumours on brain FLAIR, which are not star-shaped; default false.
+   */
+  regionLargeObjects?: boolean;
 }
 
 /** Milliseconds spent in each step. */
@@ -124,6 +130,7 @@ const DEFAULTS: ResolvedOptions = {
   starPolarity: 'any',
   regionSmoothingMm: 0.5,
   regionMaxRadiusMm: 10,
+  regionLargeObjects: false,
 };
 
 function checkRange(name: string, value: number, min: number, max: number, integer = false): void {
@@ -161,6 +168,7 @@ export function resolvePromptOptions(opts: PromptSegmentationOptions = {}): Reso
   checkRange('regionMinContrast', o.regionMinContrast, 0, 1e9);
   checkRange('regionSmoothingMm', o.regionSmoothingMm, 0, 20);
   checkRange('regionMaxRadiusMm', o.regionMaxRadiusMm, 0, 1e9);
+  if (typeof o.regionLargeObjects !== 'boolean') throw new PromptError(`option regionLargeObjects must be true or false, got ${JSON.stringify(o.regionLargeObjects)}`);
   if (!['bright', 'dark', 'both'].includes(o.regionPolarity)) throw new PromptError(`option regionPolarity must be 'bright', 'dark' or 'both', got ${JSON.stringify(o.regionPolarity)}`);
   if (!['any', 'bright'].includes(o.starPolarity)) throw new PromptError(`option starPolarity must be 'any' or 'bright', got ${JSON.stringify(o.starPolarity)}`);
   return o;

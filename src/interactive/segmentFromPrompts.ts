@@ -1,8 +1,10 @@
 // Click-guided 3-D segmentation without training: one click on an object gives its 3-D mask, and
 // further clicks (and boxes) correct it. Pure and synchronous.
 //
-// Method: a star-shaped object around the first positive click (or the first box's centre);
-// docs/interactive-segmentation.md has what was tried and the measurements.
+// Method: a thresholded region for an object that stands out (step 0: a small one such as an MS
+// lesion; step 0a, on request: a large bright one such as a whole tumour on brain FLAIR; both in
+// contrastRegion.ts), else a star-shaped object around the first positive click (or the first
+// box's centre); docs/interactive-segmentation.md has what was tried and the measurements.
 //  1. Crop a region of interest (ROI) of `maxRadiusMm` around the centre and smooth it (Gaussian, mm).
 //  2. Sample the smoothed image along `rayCount` evenly spread rays from the centre (mm steps,
 //     true to anisotropic voxels); a ray's edge strength at radius r is the drop of its profile
@@ -20,12 +22,29 @@
 // removes voxels.
 import type { Vec3 } from '../volume/vec3';
 import { boxSize, cropToFloat32, growBoxMm, pasteMask, type VoxelBox } from './box';
-import { contrastRegion } from './contrastRegion';
+import { contrastRegion, type ContrastRegion } from './contrastRegion';
 import { PromptError } from './errors';
 import { checkVolume, resolvePromptOptions, type PromptSegmentation, type PromptSegmentationOptions, type PromptVolume } from './promptOptions';
 import { validatePrompts, type Prompts } from './prompts';
 import { gaussianSmoothMm } from './smoothing';
 import { radiusInDirection, sphereRays } from './sphere';
+
+// Of two equally contrasted regions the smaller wins by (size ratio)^exponent: strongly for small
+// lesions (step 0: a lesion inside a brighter area), weakly for large objects (step 0a, where the
+// first click's star already bounds the size).
+const SMALL_REGION_SIZE_EXPONENT = 0.1;
+const LARGE_REGION_SIZE_EXPONENT = 0.03;
+// Step 0a takes regions up to 2.5 × the first click's star's mean radius, never beyond this.
+const LARGE_REGION_MAX_RADIUS_MM = 50;
+
+interface FirstClickScale {
+  /** The first click, the boxes and the options it was found with. */
+  key: string;
+  /** Mean radius of the first click's own object, mm. */
+  scaleMm: number;
+  contrastRegion: boolean;
+}
+const firstClickScales = new WeakMap<object, FirstClickScale>();
 
 export { resolvePromptOptions } from './promptOptions';
 export type { PromptSegmentation, PromptSegmentationOptions, PromptTimingsMs, PromptVolume } from './promptOptions';
@@ -115,43 +134,54 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
   const constraints = clean.points.filter((p) => p !== firstPositive);
   const boxes = clean.boxes.map((b) => boxAs3d(b, spacingMm, dims));
 
+  const inBoxes = boxes.length > 0 ? (g: Vec3): boolean => boxes.some((b) => g.every((x, a) => x >= b.min[a] && x <= b.max[a])) : null;
+  // 0a. A large bright object that is not star-shaped (a whole tumour on brain FLAIR, with
+  // finger-like oedema): the thresholded region around the first click, at least 0.8 of the radius
+  // of the first click's own star (smaller prefixes are texture inside the object) and at most
+  // 2.5 times it, holes filled, replaces the star when it stands out. The scale comes from the
+  // first click alone so that correction clicks edit the region (below) instead of switching method.
+  if (o.regionLargeObjects && firstPositive) {
+    const firstOnlyOf = (): PromptSegmentation => segmentFromPrompts(volume, { points: [firstPositive], boxes: clean.boxes }, { ...options, regionLargeObjects: false });
+    // The first click's scale is remembered per image, so that a correction click does not pay
+    // for a second star (without a prior, which would change it).
+    const key = JSON.stringify([firstPositive.voxel, clean.boxes, { ...options, previous: undefined, prior: undefined }]);
+    const remembered = prior === undefined ? firstClickScales.get(volume.values) : undefined;
+    const firstOnly = constraints.length > 0 && remembered?.key === key ? null : firstOnlyOf();
+    const first = firstOnly ? { key, scaleMm: firstOnly.radiusMm.mean, contrastRegion: firstOnly.contrastRegion } : (remembered as FirstClickScale);
+    if (firstOnly && prior === undefined) firstClickScales.set(volume.values, first);
+    const scaleMm = first.scaleMm;
+    if (!first.contrastRegion && scaleMm > o.refineMaxRadiusMm) {
+      const maxRadiusMm = Math.min(LARGE_REGION_MAX_RADIUS_MM, 2.5 * scaleMm);
+      const cr = contrastRegion(volume, centre, constraints, inBoxes, {
+        reachMm: 1.3 * maxRadiusMm + 10,
+        minContrast: o.regionMinContrast,
+        smoothingMm: o.regionSmoothingMm,
+        maxRadiusMm,
+        polarity: 'bright',
+        sizeExponent: LARGE_REGION_SIZE_EXPONENT,
+        minRadiusMm: 0.8 * scaleMm,
+        largeObject: true,
+      });
+      if (cr.refused === null) return regionResult(cr, centre, dims, spacingMm, previous, tStart);
+    }
+    // (Otherwise the first click alone gives what step 0 or the star would give.)
+    if (constraints.length === 0 && firstOnly) return firstOnly;
+  }
+
   // 0. An object that stands out from its surroundings within regionReachMm of the click (a
   // bright lesion on FLAIR or PET) is the thresholded region around it; the star handles the rest.
   if (o.regionReachMm > 0 && firstPositive) {
-    const inBoxes = boxes.length > 0 ? (g: Vec3): boolean => boxes.some((b) => g.every((x, a) => x >= b.min[a] && x <= b.max[a])) : null;
     const cr = contrastRegion(volume, centre, constraints, inBoxes, {
       reachMm: o.regionReachMm,
       minContrast: o.regionMinContrast,
       smoothingMm: o.regionSmoothingMm,
       maxRadiusMm: o.regionMaxRadiusMm,
       polarity: o.regionPolarity,
+      sizeExponent: SMALL_REGION_SIZE_EXPONENT,
+      minRadiusMm: 0,
+      largeObject: false,
     });
-    if (cr.refused === null) {
-      const mask = previous ? Uint8Array.from(previous) : new Uint8Array(n);
-      pasteMask(mask, dims, cr.box, cr.region);
-      let count = 0;
-      let farthest = 0;
-      const [bx, by] = boxSize(cr.box);
-      cr.region.forEach((x, v) => {
-        if (!x) return;
-        count++;
-        const i = v % bx;
-        const j = ((v - i) / bx) % by;
-        const k = (v - i - j * bx) / (bx * by);
-        farthest = Math.max(farthest, Math.hypot(...[i, j, k].map((l, a) => (cr.box.min[a] + l - centre[a]) * spacingMm[a])));
-      });
-      const equivalentMm = Math.cbrt((3 * count * spacingMm[0] * spacingMm[1] * spacingMm[2]) / (4 * Math.PI));
-      const total = now() - tStart;
-      return {
-        mask,
-        roi: cr.box,
-        centreVoxel: centre,
-        radiusMm: { min: Math.min(equivalentMm, farthest), mean: equivalentMm, max: farthest },
-        intensityRefined: false,
-        contrastRegion: true,
-        timingsMs: { smoothing: 0, rays: 0, optimisation: 0, rasterising: total, total },
-      };
-    }
+    if (cr.refused === null) return regionResult(cr, centre, dims, spacingMm, previous, tStart);
   }
 
   const minSpacing = Math.min(...spacingMm);
@@ -489,5 +519,33 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     intensityRefined: refined,
     contrastRegion: false,
     timingsMs: { smoothing: tSmooth - tStart, rays: tRays - tSmooth, optimisation: tOpt - tRays, rasterising: tEnd - tOpt, total: tEnd - tStart },
+  };
+}
+
+/** The result for an object found as a contrast region (step 0 or 0a). */
+function regionResult(cr: ContrastRegion, centre: Vec3, dims: Vec3, spacingMm: Vec3, previous: Uint8Array | undefined, tStart: number): PromptSegmentation {
+  const mask = previous ? Uint8Array.from(previous) : new Uint8Array(dims[0] * dims[1] * dims[2]);
+  pasteMask(mask, dims, cr.box, cr.region);
+  let count = 0;
+  let farthest = 0;
+  const [bx, by] = boxSize(cr.box);
+  cr.region.forEach((x, v) => {
+    if (!x) return;
+    count++;
+    const i = v % bx;
+    const j = ((v - i) / bx) % by;
+    const k = (v - i - j * bx) / (bx * by);
+    farthest = Math.max(farthest, Math.hypot(...[i, j, k].map((l, a) => (cr.box.min[a] + l - centre[a]) * spacingMm[a])));
+  });
+  const equivalentMm = Math.cbrt((3 * count * spacingMm[0] * spacingMm[1] * spacingMm[2]) / (4 * Math.PI));
+  const total = now() - tStart;
+  return {
+    mask,
+    roi: cr.box,
+    centreVoxel: centre,
+    radiusMm: { min: Math.min(equivalentMm, farthest), mean: equivalentMm, max: farthest },
+    intensityRefined: false,
+    contrastRegion: true,
+    timingsMs: { smoothing: 0, rays: 0, optimisation: 0, rasterising: total, total },
   };
 }

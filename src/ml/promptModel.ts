@@ -348,30 +348,36 @@ export function segmentPromptedObject(
     const r = segmentWithPromptModel(opts.promptModel, volume, validatePrompts(prompts, volume.dims, refines), opts.previous, opts.modelOptions);
     return { mask: r.mask, roi: r.roi, method: 'prompt model', totalMs: r.timingsMs.total };
   }
-  const starPolarity = opts.tuning?.starPolarity ?? starPolarityFor(volume);
-  const r = segmentFromPrompts(volume, prompts, { ...opts.tuning, starPolarity, previous: opts.previous, prior: opts.prior });
+  const byImage = optionsForImage(volume);
+  const tuning = Object.fromEntries(Object.entries(opts.tuning ?? {}).filter(([, v]) => v !== undefined));
+  const r = segmentFromPrompts(volume, prompts, { ...byImage, ...tuning, previous: opts.previous, prior: opts.prior });
   return { mask: r.mask, roi: r.roi, method: 'star-shaped', totalMs: r.timingsMs.total };
 }
 
-const polarityByImage = new WeakMap<object, 'any' | 'bright'>();
+type ImageOptions = Required<Pick<PromptSegmentationOptions, 'starPolarity' | 'regionLargeObjects'>>;
+const optionsByImage = new WeakMap<object, ImageOptions>();
 
 /**
- * The star's starting edge by the kind of image: where lesions are brighter than their
- * surroundings, the star starts at an edge where intensity falls outwards, so a click in a necrotic
- * core does not stop at the core's rim. That is PET (robot user, 15 held-out tumours: Dice after 1
- * click 0.39 → 0.58, after 3 0.73 → 0.76) and MR on a whole-brain grid, FLAIR's lesions and tumours
- * (MS lesions: unchanged, 0.555 / 0.649 after 1 / 3 clicks either way; brain tumours not measured),
- * told apart as the starter choice does (src/ml/starterChoice.ts). Elsewhere any edge: sarcoma is
- * darker than the fat around it on T1 (MR after 1 click 0.66 → 0.33 with bright edges only).
+ * Options by the kind of image, told apart as the starter choice does (src/ml/starterChoice.ts),
+ * once per image.
+ * - The star's starting edge: where lesions are brighter than their surroundings, the star starts
+ *   at an edge where intensity falls outwards, so a click in a necrotic core does not stop at the
+ *   core's rim. That is PET (robot user, 15 held-out tumours: Dice after 1 click 0.39 → 0.58, after
+ *   3 0.73 → 0.76) and MR on a whole-brain grid, FLAIR's lesions and tumours (MS lesions unchanged,
+ *   0.555 / 0.649 after 1 / 3 clicks either way). Elsewhere any edge: sarcoma is darker than the
+ *   fat around it on T1 (MR after 1 click 0.66 → 0.33 with bright edges only).
+ * - Large bright objects as thresholded regions (step 7 of segmentFromPrompts) on whole-brain MR
+ *   grids only: whole tumours on FLAIR are bright but not star-shaped (docs/interactive-segmentation.md);
+ *   on PET such regions cost Dice (hot spots inside the tumour).
  */
-function starPolarityFor(volume: PromptModelVolume): 'any' | 'bright' {
-  let p = polarityByImage.get(volume.values);
-  if (p === undefined) {
+function optionsForImage(volume: PromptModelVolume): ImageOptions {
+  let o = optionsByImage.get(volume.values);
+  if (o === undefined) {
     const task = chooseStarterTask({ data: volume.values, dims: volume.dims, spacingMm: volume.spacingMm }).task;
-    p = task === 'sarcoma-pet' || task === 'ms-flair' ? 'bright' : 'any';
-    polarityByImage.set(volume.values, p);
+    o = { starPolarity: task === 'sarcoma-pet' || task === 'ms-flair' ? 'bright' : 'any', regionLargeObjects: task === 'ms-flair' };
+    optionsByImage.set(volume.values, o);
   }
-  return p;
+  return o;
 }
 
 /** The prompt model shipped in media/models/prompt, or null when the extension has none. */

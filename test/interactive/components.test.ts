@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { labelComponents } from '../../src/interactive/components';
+import { fillHoles, labelComponents } from '../../src/interactive/components';
 import { PromptError } from '../../src/interactive';
 import type { Vec3 } from '../../src/volume/vec3';
 
@@ -30,4 +30,24 @@ test('components: a component does not wrap around the edge of a row', () => {
 
 test('components: a mask of the wrong length is refused', () => {
   assert.throws(() => labelComponents(new Uint8Array(63), DIMS), PromptError);
+});
+
+test('fillHoles: an enclosed cavity is filled; a cavity open to the outside, the outside and the input are not', () => {
+  const dims: Vec3 = [9, 9, 9];
+  const idx = (i: number, j: number, k: number): number => i + 9 * (j + 9 * k);
+  const shell = new Uint8Array(729);
+  for (let k = 2; k <= 6; k++) for (let j = 2; j <= 6; j++) for (let i = 2; i <= 6; i++) if (Math.max(Math.abs(i - 4), Math.abs(j - 4), Math.abs(k - 4)) === 2) shell[idx(i, j, k)] = 1;
+  const filled = fillHoles(shell, dims);
+  assert.equal(filled[idx(4, 4, 4)], 1);
+  assert.equal(filled.reduce((a, b) => a + b, 0), 125);
+  assert.equal(filled[idx(0, 0, 0)], 0);
+  assert.equal(shell[idx(4, 4, 4)], 0, 'the input is not changed');
+  // A channel from the cavity to the outside (through the face at i = 6) keeps it open.
+  const open = Uint8Array.from(shell);
+  open[idx(6, 4, 4)] = 0;
+  const openFilled = fillHoles(open, dims);
+  assert.equal(openFilled[idx(4, 4, 4)], 0);
+  assert.equal(openFilled.reduce((a, b) => a + b, 0), 97);
+  assert.equal(fillHoles(new Uint8Array(729), dims).some((v) => v !== 0), false);
+  assert.throws(() => fillHoles(new Uint8Array(5), dims), PromptError);
 });

@@ -8,7 +8,7 @@ import { countOnes, ellipsoidPhantom, voxelIndex } from './phantom';
 
 const DIMS: Vec3 = [48, 48, 48];
 const ISO: Vec3 = [1, 1, 1];
-const OPTIONS = { reachMm: 30, minContrast: 2.5, smoothingMm: 0.5, maxRadiusMm: 10, polarity: 'bright' as const };
+const OPTIONS = { reachMm: 30, minContrast: 2.5, smoothingMm: 0.5, maxRadiusMm: 10, polarity: 'bright' as const, sizeExponent: 0.1, minRadiusMm: 0, largeObject: false };
 
 /** A small bright lesion (semi-axes 3 × 3 × 4 mm) beside a larger, brighter structure 5 mm away, in noisy tissue. */
 function lesionBesideBrightStructure(): { values: Float32Array; reference: Uint8Array; centre: Vec3 } {

@@ -170,3 +170,52 @@ test('segmentFromPrompts: starPolarity bright starts at the outer edge of a brig
   assert.ok(dBrain > 0.85, `whole-brain MR grid: Dice ${dBrain}`);
   assert.throws(() => segmentFromPrompts({ values: pet, dims, spacingMm }, prompts, { starPolarity: 'dark' as 'any' }), /option starPolarity must be 'any' or 'bright', got "dark"/);
 });
+
+/**
+ * A FLAIR-like whole tumour on a whole-brain 1 mm grid (144³): a body with two lobes reaching
+ * sideways (not star-shaped from the body's centre), bright (300) around a darker core (180) where
+ * the first click lands, in tissue of 120 with noise σ 20.
+ */
+function lobedBrainTumour(): { values: Float32Array; reference: Uint8Array; centre: Vec3; dims: Vec3 } {
+  const dims: Vec3 = [144, 144, 144];
+  const iso: Vec3 = [1, 1, 1];
+  const c: Vec3 = [72, 72, 72];
+  const parts = [
+    ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [16, 12, 12], inside: 1, outside: 0, noise: 0, centre: c }),
+    ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [6, 20, 7], inside: 1, outside: 0, noise: 0, centre: [c[0] + 18, c[1] + 10, c[2]] }),
+    ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [7, 6, 18], inside: 1, outside: 0, noise: 0, centre: [c[0] - 16, c[1], c[2] + 12] }),
+  ];
+  const core = ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [5, 5, 5], inside: 1, outside: 0, noise: 0, centre: c });
+  const noise = ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 20, seed: 13 });
+  const reference = Uint8Array.from(parts[0].reference, (x, v) => x | parts[1].reference[v] | parts[2].reference[v]);
+  const values = Float32Array.from(reference, (x, v) => Math.round((core.reference[v] ? 180 : x ? 300 : 120) + noise.values[v]));
+  return { values, reference, centre: c, dims };
+}
+
+test('segmentFromPrompts: a large lobed bright object (a whole tumour on brain FLAIR) is a thresholded region with its core filled; correction clicks edit it; whole-brain MR gets it by default', () => {
+  const { values, reference, centre, dims } = lobedBrainTumour();
+  const volume = { values, dims, spacingMm: [1, 1, 1] as Vec3 };
+  const prompts = { points: [{ voxel: centre, positive: true }], boxes: [] };
+  const star = segmentFromPrompts(volume, prompts, { starPolarity: 'bright' });
+  const region = segmentFromPrompts(volume, prompts, { starPolarity: 'bright', regionLargeObjects: true });
+  const dStar = diceCoefficient(star.mask, reference);
+  const dRegion = diceCoefficient(region.mask, reference);
+  assert.equal(star.contrastRegion, false);
+  assert.equal(region.contrastRegion, true);
+  assert.ok(dRegion > 0.9 && dRegion > dStar + 0.05, `region ${dRegion}, star ${dStar}`);
+  assert.equal(region.mask[voxelIndex(dims, centre)], 1, 'the darker core is filled');
+  // A negative click on the far lobe's tip cuts the region there and keeps the method.
+  const tip: Vec3 = [centre[0] + 18, centre[1] + 28, centre[2]];
+  assert.equal(region.mask[voxelIndex(dims, tip)], 1);
+  const cutPrompts = { points: [...prompts.points, { voxel: tip, positive: false }], boxes: [] };
+  const cut = segmentFromPrompts(volume, cutPrompts, { starPolarity: 'bright', regionLargeObjects: true, previous: region.mask });
+  assert.equal(cut.contrastRegion, true);
+  // The first click's scale, remembered per image, gives what a fresh computation gives.
+  const fresh = segmentFromPrompts({ ...volume, values: Float32Array.from(values) }, cutPrompts, { starPolarity: 'bright', regionLargeObjects: true, previous: region.mask });
+  assert.deepEqual(fresh.mask, cut.mask);
+  assert.equal(cut.mask[voxelIndex(dims, tip)], 0);
+  assert.ok(countOnes(cut.mask) < countOnes(region.mask));
+  // The default by kind of image: a whole-brain 1 mm MR grid takes the region.
+  assert.deepEqual(segmentPromptedObject(volume, prompts).mask, region.mask);
+  assert.throws(() => segmentFromPrompts(volume, prompts, { regionLargeObjects: 'yes' as unknown as boolean }), /option regionLargeObjects must be true or false, got "yes"/);
+});

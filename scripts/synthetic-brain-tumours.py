@@ -1,0 +1,73 @@
+# Synthetic whole brain tumours as FLAIR shows them, put into the three real MS FLAIR brains of
+# ../shared/data (we have no brain-tumour data): 4 per brain, each an irregular body (a sphere of
+# radius 15–32 mm warped by smoothed noise), oedema 1.3–1.7× brighter than white matter with
+# texture, a core 1.05–1.45× and a necrotic centre 0.6–1.2×, blurred by σ 0.8 mm (partial volume).
+# The mask is the whole tumour. Used for the robot user's "brain tumour" figures in
+# docs/interactive-segmentation.md; it is a proxy, not data: the method's figures on real tumours
+# may differ.
+# Usage: /usr/bin/python3 scripts/synthetic-brain-tumours.py OUT_DIR   (needs nibabel and scipy)
+import os
+import sys
+
+import nibabel as nib
+import numpy as np
+from scipy import ndimage as nd
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../shared/data/lesion/ms-flair-mni')
+FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'
+MASK = 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz'
+
+
+def main(out):
+    rng = np.random.default_rng(7)
+    n = 0
+    for patient in ['patient07', 'patient19', 'patient26']:
+        im = nib.load(os.path.join(DATA, patient, FLAIR))
+        a = im.get_fdata().astype(np.float32)
+        lesions = nib.load(os.path.join(DATA, patient, MASK)).get_fdata() > 0
+        brain = nd.binary_fill_holes(a > 0)
+        depth = nd.distance_transform_edt(brain)
+        white = np.median(a[(depth > 15) & ~lesions])
+        csf = a < np.percentile(a[brain], 8)
+        allowed = nd.binary_erosion(brain, iterations=2) & ~csf
+        grid = np.indices(a.shape).astype(np.float32)
+
+        def field(sigma):
+            f = nd.gaussian_filter(rng.standard_normal(a.shape).astype(np.float32), sigma)
+            return f / f.std()
+
+        for _ in range(4):
+            candidates = np.argwhere((depth > 28) & ~lesions)
+            c = candidates[rng.integers(len(candidates))]
+            radius = rng.uniform(15, 32)
+            d = np.sqrt(sum((grid[i] - c[i]) ** 2 for i in range(3)))
+            f1, f2 = field(5), field(3)
+            whole = (d / radius + 0.3 * f1 < 1) & allowed
+            labels, _ = nd.label(whole)
+            keep = labels[tuple(c)] if labels[tuple(c)] else np.argmax(np.bincount(labels.ravel())[1:]) + 1
+            whole = nd.binary_fill_holes(labels == keep)
+            core = (d / (0.5 * radius) + 0.3 * f2 < 1) & whole
+            necrosis = (d / (0.25 * radius) + 0.3 * f2 < 1) & whole
+            oedema_gain, core_gain, necrosis_gain = rng.uniform(1.3, 1.7), rng.uniform(1.05, 1.45), rng.uniform(0.6, 1.2)
+            gain = np.ones_like(a)
+            gain[whole] = oedema_gain * (1 + 0.07 * field(1.5)[whole])
+            gain[core] = core_gain * (1 + 0.12 * field(1.0)[core])
+            gain[necrosis] = necrosis_gain
+            gain = nd.gaussian_filter(gain, 0.8)
+            # Fluid inside the tumour becomes tissue first (the tumour displaces it).
+            base = np.where(whole & (a < 0.7 * white), white * 0.95, a)
+            image = np.where(brain, base * gain, a).astype(np.float32)
+            n += 1
+            case = os.path.join(out, f'case{n:02d}')
+            os.makedirs(case, exist_ok=True)
+            nib.save(nib.Nifti1Image(image, im.affine, im.header), os.path.join(case, 'image.nii.gz'))
+            header = im.header.copy()
+            header.set_data_dtype(np.uint8)
+            nib.save(nib.Nifti1Image(whole.astype(np.uint8), im.affine, header), os.path.join(case, 'mask.nii.gz'))
+            print(case, patient, 'centre', c.tolist(), 'radius', round(radius, 1), 'voxels', int(whole.sum()), flush=True)
+
+
+if __name__ == '__main__':
+    if len(sys.argv) != 2:
+        sys.exit('usage: synthetic-brain-tumours.py OUT_DIR')
+    main(sys.argv[1])
