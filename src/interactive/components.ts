@@ -1,5 +1,6 @@
 // Connected components of binary masks (6- or 26-connectivity). Pure and iterative (explicit queue).
 import type { Vec3 } from '../volume/vec3';
+import { maskBoundingBox } from './box';
 import { PromptError } from './errors';
 
 /** Voxel connectivity: faces only (6) or faces, edges and corners (26). */
@@ -83,23 +84,11 @@ export function fillHoles(mask: ArrayLike<number>, dims: Vec3): Uint8Array {
   const [nx, ny] = dims;
   const nxy = nx * ny;
   const out = new Uint8Array(mask.length);
-  const lo = [Infinity, Infinity, Infinity];
-  const hi = [-1, -1, -1];
-  for (let k = 0, v = 0; k < dims[2]; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++, v++) {
-        if (!mask[v]) continue;
-        out[v] = 1;
-        if (i < lo[0]) lo[0] = i;
-        if (i > hi[0]) hi[0] = i;
-        if (j < lo[1]) lo[1] = j;
-        if (j > hi[1]) hi[1] = j;
-        if (k < lo[2]) lo[2] = k;
-        if (k > hi[2]) hi[2] = k;
-      }
-    }
-  }
-  if (hi[0] < 0) return out;
+  for (let v = 0; v < mask.length; v++) if (mask[v]) out[v] = 1;
+  const bbox = maskBoundingBox(mask, dims);
+  if (!bbox) return out;
+  const lo = bbox.min;
+  const hi = bbox.max;
   // Background reachable from the bounding box's faces, within the box.
   const [sx, sy, sz] = [hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1];
   const reached = new Uint8Array(sx * sy * sz);
