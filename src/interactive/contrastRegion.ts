@@ -346,12 +346,16 @@ export function contrastRegion(
     if (region[w]) continue;
     let gap = Infinity;
     for (let v = 0; v < region.length; v++) if (region[v]) gap = Math.min(gap, distMm(v, l));
-    // (A large object's missed lobes are larger: the addition may reach a third of its radius.)
-    const limit = Math.min(o.reachMm, (Number.isFinite(gap) ? gap : 0) + (o.largeObject ? Math.max(1, radiusMm / 3) : 1));
+    // (A large object's missed lobes are larger: the addition may reach half its radius.)
+    const limit = Math.min(o.reachMm, (Number.isFinite(gap) ? gap : 0) + (o.largeObject ? Math.max(1, radiusMm / 2) : 1));
     const near2 = new Uint8Array(image.length);
     for (let v = 0; v < image.length; v++) if (allowed[v] && distMm(v, l) <= limit) near2[v] = 1;
     near2[w] = 1;
-    const added = grow(image, bd, [w], (threshold + outside) / 2, up, near2);
+    // (In a large object a positive click on a dimmer part lowers the threshold there: halfway
+    // from the surroundings' level to the click's.)
+    let local = (threshold + outside) / 2;
+    if (o.largeObject && sign * (image[w] - outside) > 0) local = sign * Math.min(sign * local, (sign * (image[w] + outside)) / 2);
+    const added = grow(image, bd, [w], local, up, near2);
     for (let v = 0; v < region.length; v++) if (added[v]) region[v] = 1;
   }
   const contrast = best.contrast;
