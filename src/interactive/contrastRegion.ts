@@ -248,7 +248,8 @@ export function contrastRegion(
   const seedLevel = median(near);
   const farLevel = median(far);
   if (!Number.isFinite(farLevel) || seedLevel === farLevel) return refuse('no contrast at the click');
-  const up = seedLevel > farLevel;
+  // A large object's polarity is given: a click in its darker core is expected.
+  const up = o.largeObject && o.polarity !== 'both' ? o.polarity === 'bright' : seedLevel > farLevel;
   // A click darker than its surroundings is as often a necrotic core inside a bright tumour (PET,
   // CT) as a dark lesion: by default only bright objects are taken.
   if (o.polarity !== 'both' && up !== (o.polarity === 'bright')) return refuse(`the click is ${up ? 'brighter' : 'darker'} than its surroundings (regionPolarity ${o.polarity})`);

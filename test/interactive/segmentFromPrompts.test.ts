@@ -173,8 +173,8 @@ test('segmentFromPrompts: starPolarity bright starts at the outer edge of a brig
 
 /**
  * A FLAIR-like whole tumour on a whole-brain 1 mm grid (144³): a body with two lobes reaching
- * sideways (not star-shaped from the body's centre), bright (300) around a darker core (180) where
- * the first click lands, in tissue of 120 with noise σ 20.
+ * sideways (not star-shaped from the body's centre), bright (300) around a necrotic core (100, darker than
+ * the tissue) where the first click lands, in tissue of 120 with noise σ 20.
  */
 function lobedBrainTumour(): { values: Float32Array; reference: Uint8Array; centre: Vec3; dims: Vec3 } {
   const dims: Vec3 = [144, 144, 144];
@@ -188,7 +188,7 @@ function lobedBrainTumour(): { values: Float32Array; reference: Uint8Array; cent
   const core = ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [5, 5, 5], inside: 1, outside: 0, noise: 0, centre: c });
   const noise = ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 20, seed: 13 });
   const reference = Uint8Array.from(parts[0].reference, (x, v) => x | parts[1].reference[v] | parts[2].reference[v]);
-  const values = Float32Array.from(reference, (x, v) => Math.round((core.reference[v] ? 180 : x ? 300 : 120) + noise.values[v]));
+  const values = Float32Array.from(reference, (x, v) => Math.round((core.reference[v] ? 100 : x ? 300 : 120) + noise.values[v]));
   return { values, reference, centre: c, dims };
 }
 
