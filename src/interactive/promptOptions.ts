@@ -70,9 +70,9 @@ export interface PromptSegmentationOptions {
   /** The contrast region is used only when the first click's region has at most this equivalent-sphere radius, mm; default 10. */
   regionMaxRadiusMm?: number;
   /**
-   * After the star, an object larger than refineMaxRadiusMm that stands out as a bright
-   * thresholded region (holes filled, at least 0.8 of the star's radius, at most twice it)
-   * replaces the star: whole tumours on brain FLAIR, which are not star-shaped; default false.
+   * When the first click's own star is larger than refineMaxRadiusMm, a bright thresholded region
+   * around it (holes filled, 0.8–2.5× that star's radius) replaces the star if it stands out:
+   * whole tumours on brain FLAIR, which are not star-shaped (step 0a); default false.
    */
   regionLargeObjects?: boolean;
 }
