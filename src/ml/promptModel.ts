@@ -366,9 +366,10 @@ const optionsByImage = new WeakMap<object, ImageOptions>();
  *   3 0.73 → 0.76) and MR on a whole-brain grid, FLAIR's lesions and tumours (MS lesions unchanged,
  *   0.555 / 0.649 after 1 / 3 clicks either way). Elsewhere any edge: sarcoma is darker than the
  *   fat around it on T1 (MR after 1 click 0.66 → 0.33 with bright edges only).
- * - Large bright objects as thresholded regions (step 7 of segmentFromPrompts) on whole-brain MR
- *   grids only: whole tumours on FLAIR are bright but not star-shaped (docs/interactive-segmentation.md);
- *   on PET such regions cost Dice (hot spots inside the tumour).
+ * - Large bright objects as thresholded regions (step 0a of segmentFromPrompts) on whole-brain MR
+ *   grids only: whole tumours on FLAIR are bright but not star-shaped (synthetic tumours in real
+ *   FLAIR, 3 clicks: 0.61 → 0.82; docs/interactive-segmentation.md); on PET, large regions cost
+ *   Dice (hot spots inside the tumour).
  */
 function optionsForImage(volume: PromptModelVolume): ImageOptions {
   let o = optionsByImage.get(volume.values);
