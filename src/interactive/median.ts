@@ -1,4 +1,4 @@
-// The median of a list of numbers in linear time (the contrast region takes dozens per click).
+// The median of a list of numbers in linear time (the contrast region takes dozens per click, the star a few).
 
 /** The median (mean of the two middle values for an even count), by quickselect: O(n). */
 export function median(values: ArrayLike<number>): number {

@@ -24,6 +24,7 @@ import type { Vec3 } from '../volume/vec3';
 import { boxSize, cropToFloat32, growBoxMm, pasteMask, type VoxelBox } from './box';
 import { contrastRegion, type ContrastRegion } from './contrastRegion';
 import { PromptError } from './errors';
+import { median } from './median';
 import { checkVolume, resolvePromptOptions, type PromptSegmentation, type PromptSegmentationOptions, type PromptVolume } from './promptOptions';
 import { validatePrompts, type Prompts } from './prompts';
 import { gaussianSmoothMm } from './smoothing';
@@ -69,13 +70,6 @@ function trilinear(img: Float32Array, dims: Vec3, x: number, y: number, z: numbe
   const c01 = at(x0, y0, z1) * (1 - fx) + at(x1, y0, z1) * fx;
   const c11 = at(x0, y1, z1) * (1 - fx) + at(x1, y1, z1) * fx;
   return (c00 * (1 - fy) + c10 * fy) * (1 - fz) + (c01 * (1 - fy) + c11 * fy) * fz;
-}
-
-function median(values: Float64Array | number[]): number {
-  const s = Float64Array.from(values).sort();
-  if (s.length === 0) return 0;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
 }
 
 /** A box prompt as a 3-D voxel box: a 2-D box (one slice) reaches ¾ of its larger in-plane size up and down. */
@@ -141,12 +135,11 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
   // 2.5 times it, holes filled, replaces the star when it stands out. The scale comes from the
   // first click alone so that correction clicks edit the region (below) instead of switching method.
   if (o.regionLargeObjects && firstPositive) {
-    const firstOnlyOf = (): PromptSegmentation => segmentFromPrompts(volume, { points: [firstPositive], boxes: clean.boxes }, { ...options, regionLargeObjects: false });
     // The first click's scale is remembered per image, so that a correction click does not pay
     // for a second star (without a prior, which would change it).
     const key = JSON.stringify([firstPositive.voxel, clean.boxes, { ...options, previous: undefined, prior: undefined }]);
     const remembered = prior === undefined ? firstClickScales.get(volume.values) : undefined;
-    const firstOnly = constraints.length > 0 && remembered?.key === key ? null : firstOnlyOf();
+    const firstOnly = constraints.length > 0 && remembered?.key === key ? null : segmentFromPrompts(volume, { points: [firstPositive], boxes: clean.boxes }, { ...options, regionLargeObjects: false });
     const first = firstOnly ? { key, scaleMm: firstOnly.radiusMm.mean, contrastRegion: firstOnly.contrastRegion } : (remembered as FirstClickScale);
     if (firstOnly && prior === undefined) firstClickScales.set(volume.values, first);
     const scaleMm = first.scaleMm;
@@ -243,7 +236,7 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
       level = Math.max(level, Math.abs(profile[r * samples + i]));
     }
   }
-  const noise = Math.max(1e-9, 1e-6 * level, median(absEdges));
+  const noise = Math.max(1e-9, 1e-6 * level, absEdges.length > 0 ? median(absEdges) : 0);
   const priorDrop = (base: number, i: number): number =>
     priorProfile ? (o.priorWeight * (priorProfile[base + Math.max(0, i - hk)] - priorProfile[base + i + hk])) / 0.1 : 0;
   // 3. The starting sphere: the radius whose mean edge (plus the prior's mean drop) is most
