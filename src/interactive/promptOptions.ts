@@ -100,6 +100,8 @@ export interface PromptSegmentation {
   intensityRefined: boolean;
   /** Whether the object is the contrast region of step 0 (then there is no star: radii describe the region). */
   contrastRegion: boolean;
+  /** The region's contrast with its shell in robust SDs (steps 0 and 0a); null for a star. */
+  regionContrast: number | null;
   timingsMs: PromptTimingsMs;
 }
 

@@ -37,13 +37,17 @@ const SMALL_REGION_SIZE_EXPONENT = 0.1;
 const LARGE_REGION_SIZE_EXPONENT = 0.03;
 // Step 0a takes regions up to 2.5 × the first click's star's mean radius, never beyond this.
 const LARGE_REGION_MAX_RADIUS_MM = 50;
+// A step-0 region taken as a whole tumour's core: the tumour's scale for step 0a (synthetic brain
+// tumours: a core of 7 mm radius in a tumour of 16 mm).
+const CORE_TO_OBJECT_RADIUS = 2;
 
 interface FirstClickScale {
   /** The first click, the boxes and the options it was found with. */
   key: string;
   /** Mean radius of the first click's own object, mm. */
   scaleMm: number;
-  contrastRegion: boolean;
+  /** Its contrast when it is a step-0 region, else null (a star). */
+  regionContrast: number | null;
 }
 const firstClickScales = new WeakMap<object, FirstClickScale>();
 
@@ -140,10 +144,12 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     const key = JSON.stringify([firstPositive.voxel, clean.boxes, { ...options, previous: undefined, prior: undefined }]);
     const remembered = prior === undefined ? firstClickScales.get(volume.values) : undefined;
     const firstOnly = constraints.length > 0 && remembered?.key === key ? null : segmentFromPrompts(volume, { points: [firstPositive], boxes: clean.boxes }, { ...options, regionLargeObjects: false });
-    const first = firstOnly ? { key, scaleMm: firstOnly.radiusMm.mean, contrastRegion: firstOnly.contrastRegion } : (remembered as FirstClickScale);
+    const first = firstOnly ? { key, scaleMm: firstOnly.radiusMm.mean, regionContrast: firstOnly.regionContrast } : (remembered as FirstClickScale);
     if (firstOnly && prior === undefined) firstClickScales.set(volume.values, first);
-    const scaleMm = first.scaleMm;
-    if (!first.contrastRegion && scaleMm > o.refineMaxRadiusMm) {
+    // A step-0 region may be the brighter core of a whole tumour: the object around it, twice
+    // its radius, is tried too and wins when it is at least as contrasted.
+    const scaleMm = first.regionContrast === null ? first.scaleMm : CORE_TO_OBJECT_RADIUS * first.scaleMm;
+    if (scaleMm > o.refineMaxRadiusMm) {
       const maxRadiusMm = Math.min(LARGE_REGION_MAX_RADIUS_MM, 2.5 * scaleMm);
       const cr = contrastRegion(volume, centre, constraints, inBoxes, {
         reachMm: 1.3 * maxRadiusMm + 10,
@@ -155,7 +161,7 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
         minRadiusMm: 0.8 * scaleMm,
         largeObject: true,
       });
-      if (cr.refused === null) return regionResult(cr, centre, dims, spacingMm, previous, tStart);
+      if (cr.refused === null && (first.regionContrast === null || cr.contrast >= first.regionContrast)) return regionResult(cr, centre, dims, spacingMm, previous, tStart);
     }
     // (Otherwise the first click alone gives what step 0 or the star would give.)
     if (constraints.length === 0 && firstOnly) return firstOnly;
@@ -511,6 +517,7 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     radiusMm: { min: minR, mean: sumR / R, max: maxR },
     intensityRefined: refined,
     contrastRegion: false,
+    regionContrast: null,
     timingsMs: { smoothing: tSmooth - tStart, rays: tRays - tSmooth, optimisation: tOpt - tRays, rasterising: tEnd - tOpt, total: tEnd - tStart },
   };
 }
@@ -539,6 +546,7 @@ function regionResult(cr: ContrastRegion, centre: Vec3, dims: Vec3, spacingMm: V
     radiusMm: { min: Math.min(equivalentMm, farthest), mean: equivalentMm, max: farthest },
     intensityRefined: false,
     contrastRegion: true,
+    regionContrast: cr.contrast,
     timingsMs: { smoothing: 0, rays: 0, optimisation: 0, rasterising: total, total },
   };
 }

@@ -174,9 +174,10 @@ test('segmentFromPrompts: starPolarity bright starts at the outer edge of a brig
 /**
  * A FLAIR-like whole tumour on a whole-brain 1 mm grid (144³): a body with two lobes reaching
  * sideways (not star-shaped from the body's centre), bright (300) around a necrotic core (100, darker than
- * the tissue) where the first click lands, in tissue of 120 with noise σ 20.
+ * the tissue) where the first click lands, in tissue of 120 with noise σ 20. `core` changes the
+ * core's value and radius and the tumour's value.
  */
-function lobedBrainTumour(): { values: Float32Array; reference: Uint8Array; centre: Vec3; dims: Vec3 } {
+function lobedBrainTumour(core = { value: 100, radiusMm: 5, tumour: 300 }): { values: Float32Array; reference: Uint8Array; centre: Vec3; dims: Vec3 } {
   const dims: Vec3 = [144, 144, 144];
   const iso: Vec3 = [1, 1, 1];
   const c: Vec3 = [72, 72, 72];
@@ -185,10 +186,11 @@ function lobedBrainTumour(): { values: Float32Array; reference: Uint8Array; cent
     ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [6, 20, 7], inside: 1, outside: 0, noise: 0, centre: [c[0] + 18, c[1] + 10, c[2]] }),
     ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [7, 6, 18], inside: 1, outside: 0, noise: 0, centre: [c[0] - 16, c[1], c[2] + 12] }),
   ];
-  const core = ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [5, 5, 5], inside: 1, outside: 0, noise: 0, centre: c });
+  const r = core.radiusMm;
+  const inCore = ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [r, r, r], inside: 1, outside: 0, noise: 0, centre: c }).reference;
   const noise = ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 20, seed: 13 });
   const reference = Uint8Array.from(parts[0].reference, (x, v) => x | parts[1].reference[v] | parts[2].reference[v]);
-  const values = Float32Array.from(reference, (x, v) => Math.round((core.reference[v] ? 100 : x ? 300 : 120) + noise.values[v]));
+  const values = Float32Array.from(reference, (x, v) => Math.round((inCore[v] ? core.value : x ? core.tumour : 120) + noise.values[v]));
   return { values, reference, centre: c, dims };
 }
 
@@ -218,4 +220,22 @@ test('segmentFromPrompts: a large lobed bright object (a whole tumour on brain F
   // The default by kind of image: a whole-brain 1 mm MR grid takes the region.
   assert.deepEqual(segmentPromptedObject(volume, prompts).mask, region.mask);
   assert.throws(() => segmentFromPrompts(volume, prompts, { regionLargeObjects: 'yes' as unknown as boolean }), /option regionLargeObjects must be true or false, got "yes"/);
+});
+
+test('segmentFromPrompts: on brain FLAIR a step-0 region that is the brighter core of a whole tumour gives way to the tumour when that is as contrasted', () => {
+  // The core (radius 7 mm, 260) is what step 0 alone takes; the tumour around it (200) stands out more from the tissue (120).
+  const { values, reference, centre, dims } = lobedBrainTumour({ value: 260, radiusMm: 7, tumour: 200 });
+  const volume = { values, dims, spacingMm: [1, 1, 1] as Vec3 };
+  const prompts = { points: [{ voxel: centre, positive: true }], boxes: [] };
+  const coreOnly = segmentFromPrompts(volume, prompts, { starPolarity: 'bright' });
+  const whole = segmentFromPrompts(volume, prompts, { starPolarity: 'bright', regionLargeObjects: true });
+  assert.equal(coreOnly.contrastRegion, true);
+  assert.ok(diceCoefficient(coreOnly.mask, reference) < 0.3, `step 0 alone: ${diceCoefficient(coreOnly.mask, reference)}`);
+  assert.ok(diceCoefficient(whole.mask, reference) > 0.95, `step 0a: ${diceCoefficient(whole.mask, reference)}`);
+  assert.ok((whole.regionContrast as number) >= (coreOnly.regionContrast as number));
+  // A core far brighter than the tumour stands out more than the tumour does: it is kept (so are
+  // MS lesions, whose larger floods are less contrasted).
+  const bright = lobedBrainTumour({ value: 420, radiusMm: 7, tumour: 200 });
+  const kept = segmentFromPrompts({ ...volume, values: bright.values }, prompts, { starPolarity: 'bright', regionLargeObjects: true });
+  assert.deepEqual(kept.mask, segmentFromPrompts({ ...volume, values: bright.values }, prompts, { starPolarity: 'bright' }).mask);
 });
