@@ -6,7 +6,7 @@ import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { initBackend } from '../ml/backend';
 import { checkWorkingGrid, unetNetworks } from '../ml/inference';
 import { ModelStore, readCard } from '../ml/modelStore';
-import { fineTune, fineTuneStart, TrainingCancelledError, type TrainingPair } from '../ml/training';
+import { describePostprocessingChoice, fineTune, fineTuneStart, TrainingCancelledError, type TrainingPair } from '../ml/training';
 import { LOSS_NAMES } from '../ml/losses';
 import { checkOutputPaths } from '../util/outputGuard';
 import { cancelOnSignals } from './signals';
@@ -92,6 +92,9 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   io.stdout(`backend: ${backend.name} (${backend.reason})\n`);
   io.stdout(`base model: ${baseDir}${starter ? ` (starter for ${starter.task}: ${starter.reason})` : ''}\n`);
   if (begin.replanned) io.stdout(`${begin.replanned.join('; ')}\n`);
+  if (begin.newLesionType) {
+    io.stdout(`${begin.newLesionType}: ${learningRate === undefined ? `learning rate ${begin.options.learningRate} instead of 1e-4` : `learning rate ${learningRate} (--lr)`}\n`);
+  }
   const cancellation = cancelOnSignals();
   let lastReport = 0;
   let lastPhase = '';
@@ -130,6 +133,7 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
       `validation Dice ${fmt(r.validationDiceBefore)} → ${fmt(r.validationDiceAfter)} on ${r.validationImages.map((p) => relative(process.cwd(), p)).join(', ')}` +
         `${pairs.length === 1 ? ' (the only case, so not held out)' : ' (held out)'}\n`,
     );
+    if (r.postprocessing) io.stdout(`${describePostprocessingChoice(r.postprocessing)}\n`);
     io.stdout(`${r.steps} steps in ${r.durationS.toFixed(0)} s, stopped by ${r.stoppedBecause}\n`);
     io.stdout(`wrote ${r.version.dir} (${r.activated ? 'now active' : activate === 'never' ? 'not activated (--activate never)' : 'not activated: validation Dice dropped; the previous version stays active'})\n`);
     if (!r.activated && activate === 'if-better' && starter && !hadActiveModel) {

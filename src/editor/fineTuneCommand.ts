@@ -78,10 +78,11 @@ export async function fineTune(runtime: ModelRuntime, showModelHistoryCommand: s
           if (!base) return undefined;
           progress.report({ message: 'starting the backend…' });
           const backend = await runtime.ensureBackend();
-          const { fineTune, fineTuneStart } = await import('../ml/training');
+          const { describePostprocessingChoice, fineTune, fineTuneStart } = await import('../ml/training');
           // The base, unless its grid or modality does not suit the reviewed cases (coarser slices, another modality).
           const begin = await fineTuneStart(base, search.pairs, { replan: true });
           if (begin.replanned) log.info(`fine-tune: ${begin.replanned.join('; ')}`);
+          if (begin.newLesionType) log.info(`fine-tune: ${begin.newLesionType}: learning rate ${begin.options.learningRate}`);
           const { unetNetworks } = await import('../ml/inference');
           const budgetS = settings.fineTuneMinutes * 60;
           let shownPercent = 0;
@@ -125,6 +126,7 @@ export async function fineTune(runtime: ModelRuntime, showModelHistoryCommand: s
             durationS: result.durationS,
           });
           log.info(`fine-tune: ${summary} Stored in ${result.version.dir}`);
+          if (result.postprocessing) log.info(`fine-tune: ${describePostprocessingChoice(result.postprocessing)}`);
           await runtime.refreshModelStatus();
           void vscode.window.showInformationMessage(`Lesion Lab: ${summary}`, 'Show Model History').then((pick) =>
             pick ? vscode.commands.executeCommand(showModelHistoryCommand) : undefined,

@@ -43,6 +43,12 @@ export interface TrainingRecord {
   validationDiceAfter: number | null;
   /** Set when fine-tuning did not start from the base it was given (its grid or modality did not suit the cases): why, and what instead. */
   replanned?: string[];
+  /** How the post-processing was chosen after training (src/ml/training/postprocessingChoice.ts): pooled validation Dice per candidate. */
+  postprocessingChoice?: { validationDice: Record<string, number>; notTried: string[] };
+  /** Typical lesion volume of the training masks, mm³ (src/ml/training/lesionScale.ts): how fine-tuning tells a new kind of lesion. */
+  typicalLesionMm3?: number;
+  /** Set when fine-tuning found the cases' lesions of another kind than the base's: why (it then trains at a higher rate). */
+  newLesionType?: string;
 }
 
 /** card.json: everything needed to use and trace a model version. */

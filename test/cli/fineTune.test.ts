@@ -34,7 +34,9 @@ test('fine-tune CLI: a short run on a real crop writes v1 into the store with a 
   await writeVolumeLike({ ...img, dims: size }, cropVolume(img.data as Float32Array, img.dims, start, size), imagePath);
   await writeMaskLike({ ...mask, dims: size }, cropVolume(mask.data as Uint8Array, mask.dims, start, size), maskPath);
   const base = await tinyModel(dir, { name: 'base', seed: 4 });
-  await writeCard(base, { ...(await readCard(base)), postprocessing: { keepLargestComponents: 1 } });
+  // A base trained on far larger lesions (1,000 cm³): these MS lesions are another kind.
+  const baseCard = await readCard(base);
+  await writeCard(base, { ...baseCard, training: { ...baseCard.training!, typicalLesionMm3: 1e6 }, postprocessing: { keepLargestComponents: 1 } });
   let out = '';
   let err = '';
   const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (err += t) };
@@ -48,7 +50,15 @@ test('fine-tune CLI: a short run on a real crop writes v1 into the store with a 
   assert.deepEqual(versions.map((v) => v.version), ['v1']);
   const card = versions[0].card;
   assert.equal(card.parentVersion, 'tiny');
-  assert.deepEqual(card.postprocessing, { keepLargestComponents: 1 }, "the base's post-processing is kept");
+  // The base keeps the largest lesion; this crop's mask holds several MS lesions, so the new
+  // version keeps them all, and says why.
+  assert.deepEqual(card.postprocessing, {}, 'post-processing chosen for the new masks');
+  assert.match(out, /^post-processing: keep every lesion \(validation Dice keepAll [\d.]+; not tried: largest1: the largest 1 lesion\(s\) hold only \d+ % of a training mask's lesion voxels/m);
+  assert.deepEqual(Object.keys(card.training?.postprocessingChoice?.validationDice ?? {}), ['keepAll']);
+  assert.match(out, /^the cases' lesions \(typically [\d.,]+ mm³\) are \d+× smaller than the base model's \(1,000,000 mm³\): another kind of lesion: learning rate 0.003 instead of 1e-4$/m);
+  assert.equal(card.training?.hyperparameters.learningRate, 3e-3);
+  assert.match(card.training?.newLesionType ?? '', /another kind of lesion/);
+  assert.ok((card.training?.typicalLesionMm3 ?? 0) > 0, 'the new version records its lesion scale');
   assert.equal(card.training?.steps, 3);
   assert.match(card.training!.backend, /^wasm/);
   assert.ok(existsSync(join(versions[0].dir, 'model.json')) && existsSync(join(versions[0].dir, 'weights.bin')));

@@ -5,6 +5,7 @@ import type { Vec3 } from '../../volume/vec3';
 import { sha256File, type ModelCard, type TrainingPairRecord } from '../modelStore';
 import type { Preprocessing } from '../preprocess';
 import type { CheckedTrainingOptions, FineTuneOptions, TrainingPair } from './options';
+import type { PostprocessingChoice } from './postprocessingChoice';
 
 /** The pairs as a card records them: paths and SHA-256 of image and mask. */
 export async function pairRecords(pairs: readonly TrainingPair[]): Promise<TrainingPairRecord[]> {
@@ -28,6 +29,9 @@ export interface TrainingOutcome {
   diceBefore: number | null;
   diceAfter: number | null;
   wholeVolumeSkipped: string | null;
+  /** The post-processing chosen on the whole-volume validation; null when that did not run (the base's is kept). */
+  postprocessing: PostprocessingChoice | null;
+  typicalLesionMm3: number | null;
 }
 
 /** The card of a new version (without its version name, which the store assigns). */
@@ -71,9 +75,12 @@ export function trainingCard(
       validationDiceBefore: outcome.diceAfter === null ? null : outcome.diceBefore,
       validationDiceAfter: outcome.diceAfter,
       ...(opts.replanned ? { replanned: opts.replanned } : {}),
+      ...(opts.newLesionType ? { newLesionType: opts.newLesionType } : {}),
+      ...(outcome.typicalLesionMm3 !== null ? { typicalLesionMm3: Math.round(outcome.typicalLesionMm3 * 10) / 10 } : {}),
+      ...(outcome.postprocessing ? { postprocessingChoice: { validationDice: outcome.postprocessing.validationDice, notTried: outcome.postprocessing.notTried } } : {}),
     },
-    // Fine-tuned weights keep their base's post-processing (same task); a new network has none yet.
-    ...(base.card?.postprocessing ? { postprocessing: base.card.postprocessing } : {}),
+    // Chosen on the whole-volume validation, else the base's (same task; a new network has none).
+    ...(outcome.postprocessing ? { postprocessing: outcome.postprocessing.postprocessing } : base.card?.postprocessing ? { postprocessing: base.card.postprocessing } : {}),
     ...opts.cardExtras,
   };
 }

@@ -18,6 +18,8 @@ export interface PreparedCase {
   values: Float32Array;
   labels: Uint8Array;
   dims: Vec3;
+  /** Voxel size of `values` and `labels` (the training grid), mm. */
+  spacingMm: Vec3;
   padValue: number;
   lesionIndices: Int32Array;
   /** Source image and mask (kept for whole-volume validation cases only). */
@@ -46,8 +48,10 @@ export async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSour
   let values = norm.values;
   let labels = sourceMask;
   let fg = norm.foreground;
+  let spacingMm = image.spacingMm;
   const t = p.targetSpacingMm;
   if (t && !t.every((s, a) => Math.abs(s - image.spacingMm[a]) <= 1e-3 * s)) {
+    spacingMm = t;
     const out = dimsForSpacing(dims, image.spacingMm, t);
     values = resampleLinear(values, dims, out);
     labels = resampleNearest(labels, dims, out);
@@ -78,6 +82,7 @@ export async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSour
     values,
     labels,
     dims,
+    spacingMm,
     padValue: norm.backgroundValue,
     lesionIndices: foregroundIndices(labels),
     image: keepSource ? image : undefined,

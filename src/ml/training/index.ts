@@ -1,6 +1,7 @@
 // Fine-tune on corrected masks (see ./loop): the public surface of the training modules.
 export { fineTune, saveNetworkAtomically, scheduleFactor } from './loop';
 export { splitCases } from './cases';
+export { describePostprocessingChoice, type PostprocessingChoice } from './postprocessingChoice';
 export { DEFAULT_RECIPE, fineTuneStart, recipeNetworkConfig, recipeTrainingOptions, type FineTuneStart, type Recipe } from './recipe';
 export {
   TrainingCancelledError,

@@ -21,7 +21,9 @@ import {
   type TrainableNetwork,
   type TrainingProgress,
 } from './options';
-import { fixedValidationPatches, improved, planWholeVolumeValidation, validatePatches, wholeVolumeDice } from './validation';
+import { typicalLesionVolumeMm3 } from './lesionScale';
+import { candidatesForMasks, choosePostprocessing, type PostprocessingChoice } from './postprocessingChoice';
+import { fixedValidationPatches, improved, planWholeVolumeValidation, predictionsDice, validatePatches, wholeVolumePredictions } from './validation';
 
 /**
  * Learning-rate factor at `step`: linear warm-up over `warmupSteps`, then by the fraction `t`
@@ -144,7 +146,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     };
     report({ step: 0, epoch: 0, loss: NaN, valDice: null, phase: 'validating-before' });
     const tWhole = Date.now();
-    const diceBefore = wholeVolume ? await wholeVolumeDice(network, valCases, patchSizeVoxels, preprocessing, opts.signal) : null;
+    const diceBefore = wholeVolume ? predictionsDice(await wholeVolumePredictions(network, valCases, patchSizeVoxels, preprocessing, opts.signal)) : null;
     const wholeS = (Date.now() - tWhole) / 1000;
     const tPatches = Date.now();
     const validationBefore = validatePatches(network, loss, fixedPatches, patchSize);
@@ -234,9 +236,13 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     const patchDiceAfter = validatedSinceStart ? bestValidation.dice : validatePatches(network, loss, fixedPatches, patchSize).dice;
     report({ step, epoch: Math.floor(step / stepsPerEpoch), loss: losses.at(-1) ?? NaN, valDice: patchDiceAfter, phase: 'validating-after' });
     let diceAfter: number | null = null;
+    let postprocessing: PostprocessingChoice | null = null;
     if (wholeVolume) {
       if (elapsedS() + wholeS * 1.1 + saveS <= budgetS) {
-        diceAfter = await wholeVolumeDice(network, valCases, patchSizeVoxels, preprocessing, opts.signal);
+        const predictions = await wholeVolumePredictions(network, valCases, patchSizeVoxels, preprocessing, opts.signal);
+        diceAfter = predictionsDice(predictions);
+        const { allowed, notTried } = candidatesForMasks(trainCases);
+        postprocessing = choosePostprocessing(predictions, allowed, baseCard?.postprocessing, notTried);
       } else {
         wholeVolumeSkipped = `whole-volume validation after training was skipped: it took ${wholeS.toFixed(1)} s before and only ${(budgetS - elapsedS()).toFixed(1)} s of the budget were left; the fixed validation patches decide instead`;
       }
@@ -252,7 +258,20 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       opts,
       checked,
       { card: baseCard, patchSizeVoxels, preprocessing, network: opts.networks.configOf(network) },
-      { pairs, validationImages, validationHeldOut: split.heldOut, patchSize, steps: step, stoppedBecause, durationS, diceBefore, diceAfter, wholeVolumeSkipped },
+      {
+        pairs,
+        validationImages,
+        validationHeldOut: split.heldOut,
+        patchSize,
+        steps: step,
+        stoppedBecause,
+        durationS,
+        diceBefore,
+        diceAfter,
+        wholeVolumeSkipped,
+        postprocessing,
+        typicalLesionMm3: typicalLesionVolumeMm3(cases),
+      },
     );
     const activate = activatesNewVersion(opts.activate, { before: diceBefore, after: diceAfter }, { before: patchDiceBefore, after: patchDiceAfter });
     const reportedBefore = diceAfter === null ? null : diceBefore;
@@ -270,6 +289,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       durationS,
       losses,
       wholeVolumeSkipped,
+      postprocessing,
     };
   } catch (e) {
     await pending.abandon();

@@ -1,5 +1,6 @@
 // The options, progress reports and results of fine-tuning, the interfaces a trainable network
 // and its factory meet, the errors training raises, and the check of the numeric options.
+import type { PostprocessingChoice } from './postprocessingChoice';
 import type * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { createLoss, type SegmentationLoss } from '../losses';
@@ -120,6 +121,8 @@ export type FineTuneOptions = TrainingStart & {
   cardExtras?: Pick<ModelCard, 'attribution' | 'notes'>;
   /** Why the run did not start from the base it was given, recorded in the card (see ./recipe fineTuneStart). */
   replanned?: string[] | null;
+  /** Why the cases' lesions are another kind than the base's (./lesionScale), recorded in the card. */
+  newLesionType?: string | null;
 };
 
 /** Result of {@link fineTune}. */
@@ -138,6 +141,8 @@ export interface FineTuneResult {
   losses: number[];
   /** Why whole-volume validation was skipped (null when it ran or was not asked for). */
   wholeVolumeSkipped: string | null;
+  /** The post-processing chosen on the whole-volume validation (null: not run; the base's is kept). */
+  postprocessing: PostprocessingChoice | null;
 }
 
 /** Error raised for invalid training options or unusable pairs. */

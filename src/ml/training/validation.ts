@@ -63,20 +63,26 @@ export function improved(now: PatchValidation, best: PatchValidation): boolean {
 }
 
 /** Dice pooled over whole validation volumes (cases prepared with their source kept), segmented without TTA. */
-export async function wholeVolumeDice(
+/** Whole-volume predictions of the validation cases (no test-time augmentation), with their masks, on the source grid. */
+export async function wholeVolumePredictions(
   network: SegmentationNetwork,
   cases: readonly PreparedCase[],
   patchSizeVoxels: Vec3,
   preprocessing: Preprocessing,
   signal: AbortSignal | undefined,
-): Promise<number> {
-  const scores: OverlapScores[] = [];
+): Promise<{ labels: Uint8Array; reference: Uint8Array; dims: Vec3 }[]> {
+  const out = [];
   for (const c of cases) {
     if (!c.image || !c.sourceMask) throw new Error(`whole-volume validation of ${c.pair.imagePath}: the case was prepared without its source image`);
     const seg = await segmentVolume(c.image, { network, patchSizeVoxels, preprocessing }, { ttaFlips: [[]], signal });
-    scores.push(overlapScores(seg.labels, c.sourceMask));
+    out.push({ labels: seg.labels, reference: c.sourceMask, dims: c.image.dims });
   }
-  return pooledDice(scores);
+  return out;
+}
+
+/** Pooled Dice of whole-volume predictions against their masks. */
+export function predictionsDice(predictions: readonly { labels: Uint8Array; reference: Uint8Array }[]): number {
+  return pooledDice(predictions.map((p) => overlapScores(p.labels, p.reference)));
 }
 
 /** Seconds one inference window takes (a forward pass of batch 1; the first call also warms up). */
