@@ -5,9 +5,8 @@
 // made that way (their largest k lesions hold nearly all lesion voxels), and it replaces the
 // base's choice only when it scores clearly better on validation.
 import type { Vec3 } from '../../volume/vec3';
-import { keepLargestComponents } from '../inference';
+import { keepLargestComponents, type ModelPostprocessing } from '../inference';
 import { connectedComponents, pooledDice, overlapScores, type OverlapScores } from '../metrics';
-import type { ModelPostprocessing } from '../inference';
 
 /** Candidates: keep all (0), the largest lesion (1), the largest two (2). */
 export const KEEP_LARGEST_CANDIDATES = [0, 1, 2] as const;

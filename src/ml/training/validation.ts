@@ -62,8 +62,7 @@ export function improved(now: PatchValidation, best: PatchValidation): boolean {
   return Math.abs(now.dice - best.dice) <= 1e-4 && now.loss < best.loss - 1e-4;
 }
 
-/** Dice pooled over whole validation volumes (cases prepared with their source kept), segmented without TTA. */
-/** Whole-volume predictions of the validation cases (no test-time augmentation), with their masks, on the source grid. */
+/** Whole-volume predictions of the validation cases (prepared with their source kept; no test-time augmentation), with their masks, on the source grid. */
 export async function wholeVolumePredictions(
   network: SegmentationNetwork,
   cases: readonly PreparedCase[],
