@@ -1,4 +1,4 @@
-// `npm run eval [-- --tasks sarcoma-ct,sarcoma-mr-t1,sarcoma-pet,ms-flair] [--tta none|lr]`:
+// `npm run eval [-- --tasks sarcoma-ct,sarcoma-mr-t1,sarcoma-pet,ms-flair] [--tta none|lr|all]`:
 // scores each shipped starter model (media/models/<task>/) on its task's fixed held-out cases,
 // which it never saw: Dice, precision, recall, lesion-wise F1 and the 95th-percentile Hausdorff
 // distance (mm, on the source grid), next to the PyTorch reference recipe's figures on the same
@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/ml/backend';
-import { DEFAULT_TTA_FLIPS, loadSegmentationModel } from '../src/ml/inference';
+import { ALL_AXIS_FLIPS, DEFAULT_TTA_FLIPS, loadSegmentationModel } from '../src/ml/inference';
 import { arg, DEFAULT_RECIPE, leaveOneOutScores, ROOT, scoreCase, task, TASK_NAMES, type CaseScores, type TaskName } from './tasks';
 
 const fmt = (v: number | null): string => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(3));
@@ -89,10 +89,10 @@ async function leaveOneOut(names: TaskName[], flips: number[][], minutesPerFold:
 async function main(): Promise<void> {
   const names = (arg('tasks') ?? TASK_NAMES.join(',')).split(',') as TaskName[];
   for (const name of names) if (!TASK_NAMES.includes(name)) throw new Error(`unknown task ${name}; known: ${TASK_NAMES.join(', ')}`);
-  const flips = arg('tta') === 'none' ? [[]] : DEFAULT_TTA_FLIPS;
+  const flips = arg('tta') === 'none' ? [[]] : arg('tta') === 'all' ? ALL_AXIS_FLIPS : DEFAULT_TTA_FLIPS;
   const threads = arg('threads') === undefined ? undefined : Number(arg('threads'));
   const backend = await initBackend({ preferred: (arg('backend') as 'wasm' | 'cpu' | undefined) ?? 'auto', ...(threads ? { wasmThreads: threads } : {}) });
-  console.log(`backend: ${backend.name} (${backend.reason}); flip TTA ${flips.length > 1 ? 'left-right' : 'none'}, threshold 0.5`);
+  console.log(`backend: ${backend.name} (${backend.reason}); flip TTA ${flips.length > 2 ? 'every axis' : flips.length > 1 ? 'left-right' : 'none'}, threshold 0.5`);
   if (process.argv.includes('--loo')) {
     const minutes = Number(arg('minutes-per-fold') ?? 5);
     if (!(minutes > 0)) throw new Error(`--minutes-per-fold must be a positive number of minutes, not ${arg('minutes-per-fold')}`);

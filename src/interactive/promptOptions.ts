@@ -27,6 +27,8 @@ export interface PromptSegmentationOptions {
   edgeHalfWidthMm?: number;
   /** Number of rays; default 400. */
   rayCount?: number;
+  /** Edge strength (noise units) above which every edge of a ray counts the same; 0 = no cap (default). */
+  edgeCap?: number;
   /** Weight of the smoothness penalty between neighbouring rays (noise units); default 1. */
   smoothnessWeight?: number;
   /** Radius deviation from the neighbours' mean that costs `smoothnessWeight`, as a fraction of that mean (at least 1 mm); default 0.15. */
@@ -113,6 +115,7 @@ const DEFAULTS: ResolvedOptions = {
   smoothingMm: 1,
   edgeHalfWidthMm: 0,
   rayCount: 400,
+  edgeCap: 0,
   smoothnessWeight: 1,
   smoothnessFraction: 0.15,
   clickConeDeg: 45,
@@ -153,6 +156,7 @@ export function resolvePromptOptions(opts: PromptSegmentationOptions = {}): Reso
   checkRange('smoothingMm', o.smoothingMm, 0, 20);
   checkRange('edgeHalfWidthMm', o.edgeHalfWidthMm, 0, 50);
   checkRange('rayCount', o.rayCount, 12, 5000, true);
+  checkRange('edgeCap', o.edgeCap, 0, 1e9);
   checkRange('smoothnessWeight', o.smoothnessWeight, 0, 1000);
   checkRange('smoothnessFraction', o.smoothnessFraction, 0.01, 10);
   checkRange('clickConeDeg', o.clickConeDeg, 0, 90);

@@ -279,6 +279,9 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
       const base = r * samples;
       for (let i = 0; i < samples; i++) {
         let e = i + hk < valid[r] ? Math.max(0, (sign * rawEdge[base + i]) / noise) : 0;
+        // Capped, every clear edge counts alike: on CT the tumour's edge against muscle is a few
+        // noise units, fat, bone and air edges tens, and uncapped they pull the rays out to them.
+        if (o.edgeCap > 0) e = Math.min(e, o.edgeCap);
         if (priorProfile && i + hk < valid[r]) e += Math.max(0, priorDrop(base, i));
         energy[base + i] = e;
       }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { segmentFromPrompts, resolvePromptOptions, PromptError } from '../../src/interactive';
 import { diceCoefficient } from '../../src/interactive/robotUser';
 import type { Vec3 } from '../../src/volume/vec3';
-import { countOnes, ellipsoidPhantom, voxelIndex } from './phantom';
+import { countOnes, ellipsoidPhantom, normalNoise, voxelIndex } from './phantom';
 import { segmentPromptedObject } from '../../src/ml/promptModel';
 
 const BLOB = ellipsoidPhantom({ dims: [64, 64, 24], spacingMm: [1, 1, 3], semiAxesMm: [16, 11, 20], inside: 100, outside: 40, noise: 10 });
@@ -238,4 +238,49 @@ test('segmentFromPrompts: on brain FLAIR a step-0 region that is the brighter co
   const bright = lobedBrainTumour({ value: 420, radiusMm: 7, tumour: 200 });
   const kept = segmentFromPrompts({ ...volume, values: bright.values }, prompts, { starPolarity: 'bright', regionLargeObjects: true });
   assert.deepEqual(kept.mask, segmentFromPrompts({ ...volume, values: bright.values }, prompts, { starPolarity: 'bright' }).mask);
+});
+
+/**
+ * A CT-like slab (1 × 1 × 3 mm, HU integers): a tumour (25 HU, 14 × 12 × 16 mm semi-axes) in a
+ * muscle compartment (45 HU) wrapped in fat (−100 HU), a bone (700 HU) 1 mm beyond the tumour's
+ * edge on one side, air (−1000 HU) in the corners; noise σ 10 HU.
+ */
+function ctTumourInMuscle(): { values: Float32Array; reference: Uint8Array; centre: Vec3; dims: Vec3; spacingMm: Vec3 } {
+  const dims: Vec3 = [120, 120, 30];
+  const spacingMm: Vec3 = [1, 1, 3];
+  const centre: Vec3 = [60, 60, 15];
+  const values = new Float32Array(dims[0] * dims[1] * dims[2]);
+  const reference = new Uint8Array(values.length);
+  const noise = normalNoise(3);
+  let v = 0;
+  for (let k = 0; k < dims[2]; k++) {
+    for (let j = 0; j < dims[1]; j++) {
+      for (let i = 0; i < dims[0]; i++, v++) {
+        const [x, y, z] = [(i - centre[0]) * spacingMm[0], (j - centre[1]) * spacingMm[1], (k - centre[2]) * spacingMm[2]];
+        let hu = Math.hypot(x, y) > 64 ? -1000 : Math.hypot(x - 22, y + 10) <= 7 ? 700 : Math.hypot(x / 20, y / 17) > 1 ? -100 : 45;
+        if (Math.hypot(x / 14, y / 12, z / 16) <= 1) {
+          hu = 25;
+          reference[v] = 1;
+        }
+        values[v] = Math.round(hu + 10 * noise());
+      }
+    }
+  }
+  return { values, reference, centre, dims, spacingMm };
+}
+
+test('segmentFromPrompts: capped edges keep a CT star on a faint tumour edge instead of the bone and fat beyond it; CT gets the cap by default', () => {
+  const ct = ctTumourInMuscle();
+  const prompts = { points: [{ voxel: ct.centre, positive: true }], boxes: [] };
+  const uncapped = segmentFromPrompts(ct, prompts);
+  const capped = segmentFromPrompts(ct, prompts, { edgeCap: 3 });
+  const dUncapped = diceCoefficient(uncapped.mask, ct.reference);
+  const dCapped = diceCoefficient(capped.mask, ct.reference);
+  assert.ok(uncapped.radiusMm.max > 25 && dUncapped < 0.88, `uncapped rays reach the bone: max radius ${uncapped.radiusMm.max} mm, Dice ${dUncapped}`);
+  assert.ok(capped.radiusMm.max < 20 && dCapped > 0.9, `capped: max radius ${capped.radiusMm.max} mm, Dice ${dCapped}`);
+  assert.deepEqual(segmentPromptedObject(ct, prompts).mask, capped.mask);
+  // The same picture without air, as MR-like positive integers, is not CT: no cap.
+  const mr = Float32Array.from(ct.values, (x) => Math.max(0, x + 200));
+  assert.deepEqual(segmentPromptedObject({ ...ct, values: mr }, prompts).mask, segmentFromPrompts({ ...ct, values: mr }, prompts).mask);
+  assert.throws(() => segmentFromPrompts(ct, prompts, { edgeCap: -1 }), /option edgeCap must be a number from 0/);
 });
