@@ -34,6 +34,8 @@ import { radiusInDirection, sphereRays } from './sphere';
 // lesions (step 0: a lesion inside a brighter area), weakly for large objects (step 0a, where the
 // first click's star already bounds the size).
 const SMALL_REGION_SIZE_EXPONENT = 0.1;
+/** With `edgeCap`, each ray's edge counts in the starting sphere's mean up to this multiple of the cap (sarcoma CT: tried 1–10; 3–10 alike). */
+const START_EDGE_CAP_FACTOR = 4;
 const LARGE_REGION_SIZE_EXPONENT = 0.03;
 // Step 0a takes regions up to 2.5 × the first click's star's mean radius, never beyond this.
 const LARGE_REGION_MAX_RADIUS_MM = 50;
@@ -229,7 +231,6 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     for (let i = 0; i + hk < valid[r]; i++) {
       const d = profile[base + Math.max(0, i - hk)] - profile[base + i + hk];
       edge[base + i] = d;
-      meanEdge[i] += d;
       meanCount[i] += 1;
     }
   }
@@ -243,6 +244,10 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     }
   }
   const noise = Math.max(1e-9, 1e-6 * level, absEdges.length > 0 ? median(absEdges) : 0);
+  // With capped edges the starting sphere's mean edge is capped too, less tightly (it averages
+  // over every ray): otherwise the few rays that cross bone or air decide where the star starts.
+  const startCap = o.edgeCap > 0 ? START_EDGE_CAP_FACTOR * o.edgeCap * noise : Infinity;
+  for (let r = 0; r < R; r++) for (let i = 0; i + hk < valid[r]; i++) meanEdge[i] += Math.max(-startCap, Math.min(startCap, edge[r * samples + i]));
   const priorDrop = (base: number, i: number): number =>
     priorProfile ? (o.priorWeight * (priorProfile[base + Math.max(0, i - hk)] - priorProfile[base + i + hk])) / 0.1 : 0;
   // 3. The starting sphere: the radius whose mean edge (plus the prior's mean drop) is most

@@ -374,7 +374,8 @@ const CT_EDGE_CAP = 3;
  *   Dice (hot spots inside the tumour).
  * - The star's edges capped at 3 noise units on CT, whose fat, bone and air edges are tens of
  *   times the tumour's edge against muscle and drew the star out to them (all 28 sarcoma CTs, 3
- *   clicks: 0.64 → 0.73). On MR T1 and PET a cap costs a little (MR 0.768 → 0.745 at 3 units).
+ *   clicks: 0.64 → 0.76, with the starting sphere's edges capped too). On MR T1 and PET a cap
+ *   costs a little (MR 0.768 → 0.745 at 3 units).
  */
 function optionsForImage(volume: PromptModelVolume): ImageOptions {
   let o = optionsByImage.get(volume.values);
