@@ -269,7 +269,7 @@ function ctTumourInMuscle(): { values: Float32Array; reference: Uint8Array; cent
   return { values, reference, centre, dims, spacingMm };
 }
 
-test('segmentFromPrompts: capped edges keep a CT star on a faint tumour edge instead of the bone and fat beyond it; CT gets the cap by default', () => {
+test('segmentFromPrompts: capped edges keep a CT star on a faint tumour edge instead of the bone and fat beyond it; CT and MR get a cap by default, PET none', () => {
   const ct = ctTumourInMuscle();
   const prompts = { points: [{ voxel: ct.centre, positive: true }], boxes: [] };
   const uncapped = segmentFromPrompts(ct, prompts);
@@ -279,8 +279,11 @@ test('segmentFromPrompts: capped edges keep a CT star on a faint tumour edge ins
   assert.ok(uncapped.radiusMm.max > 25 && dUncapped < 0.88, `uncapped rays reach the bone: max radius ${uncapped.radiusMm.max} mm, Dice ${dUncapped}`);
   assert.ok(capped.radiusMm.max < 20 && dCapped > 0.9, `capped: max radius ${capped.radiusMm.max} mm, Dice ${dCapped}`);
   assert.deepEqual(segmentPromptedObject(ct, prompts).mask, capped.mask);
-  // The same picture without air, as MR-like positive integers, is not CT: no cap.
+  // The same picture without air, as MR-like positive integers, is not CT: MR's looser cap; PET-like
+  // SUVs (non-negative, non-integer) get none.
   const mr = Float32Array.from(ct.values, (x) => Math.max(0, x + 200));
-  assert.deepEqual(segmentPromptedObject({ ...ct, values: mr }, prompts).mask, segmentFromPrompts({ ...ct, values: mr }, prompts).mask);
+  assert.deepEqual(segmentPromptedObject({ ...ct, values: mr }, prompts).mask, segmentFromPrompts({ ...ct, values: mr }, prompts, { edgeCap: 5 }).mask);
+  const pet = Float32Array.from(ct.values, (x) => Math.max(0, x + 200) / 97.3);
+  assert.deepEqual(segmentPromptedObject({ ...ct, values: pet }, prompts).mask, segmentFromPrompts({ ...ct, values: pet }, prompts, { starPolarity: 'bright' }).mask);
   assert.throws(() => segmentFromPrompts(ct, prompts, { edgeCap: -1 }), /option edgeCap must be a number from 0/);
 });
