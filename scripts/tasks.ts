@@ -102,7 +102,7 @@ export function task(name: TaskName): Task {
 }
 
 // The recipe lives in src/ml/training/recipe.ts (fine-tuning trains a new network with it too).
-export { DEFAULT_RECIPE, type Recipe } from '../src/ml/training';
+export { DEFAULT_RECIPE, STRONG_AUGMENTATION, type Recipe } from '../src/ml/training';
 
 /** Per-case and pooled held-out scores. */
 export interface HeldOutScores {

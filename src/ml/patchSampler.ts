@@ -1,5 +1,5 @@
 // The training patch sampler: patches with foreground oversampling and augmentation (rotation,
-// flips, intensity scale and shift). Volume layout: see ../volume/vec3.
+// zoom, flips, intensity scale and shift). Volume layout: see ../volume/vec3.
 import { extractPatch, flipInPlace } from '../volume/boxes';
 import { checkVec3, checkVolume, PatchError, voxelCount, type NumericArray, type Vec3 } from '../volume/vec3';
 
@@ -17,6 +17,10 @@ export interface Augmentation {
   maxRotationDeg?: number;
   /** Probability of rotating a patch at all; default 0.3. */
   rotationProbability?: number;
+  /** Largest zoom: a patch shows the image magnified by a factor drawn from [1 − s, 1 + s]; default 0 (off). */
+  maxZoom?: number;
+  /** Probability of zooming a patch; default 0.3. */
+  zoomProbability?: number;
 }
 
 /** Options of {@link samplePatch}. */
@@ -50,6 +54,8 @@ export interface TrainingPatch {
   centredOnLesion: boolean;
   flippedAxes: number[];
   rotated: boolean;
+  /** Magnification of the patch (1 = none). */
+  zoom: number;
 }
 
 function rotationMatrix(ax: number, ay: number, az: number): number[] {
@@ -65,8 +71,8 @@ function rotationMatrix(ax: number, ay: number, az: number): number[] {
 /**
  * Cuts one augmented training patch: with probability `foregroundFraction` centred on a random
  * lesion voxel, otherwise at a uniformly random position (patches may extend past the volume,
- * padded with `padValue` / label 0). A rotation resamples about the patch centre (trilinear for
- * the image, nearest for the labels); flips and intensity changes follow.
+ * padded with `padValue` / label 0). A rotation or zoom resamples about the patch centre (trilinear
+ * for the image, nearest for the labels); flips and intensity changes follow.
  */
 export function samplePatch(
   image: NumericArray,
@@ -97,11 +103,14 @@ export function samplePatch(
   const aug = opts.augmentation === null ? null : opts.augmentation ?? {};
   const maxRot = ((aug?.maxRotationDeg ?? 10) * Math.PI) / 180;
   const rotate = aug !== null && maxRot > 0 && random() < (aug.rotationProbability ?? 0.3);
+  const maxZoom = aug?.maxZoom ?? 0;
+  if (!(maxZoom >= 0 && maxZoom < 1)) throw new PatchError(`maxZoom must lie in [0, 1), got ${maxZoom}`);
+  const zoom = aug !== null && maxZoom > 0 && random() < (aug.zoomProbability ?? 0.3) ? 1 + (2 * random() - 1) * maxZoom : 1;
   let img: Float32Array;
   let lab: Uint8Array;
-  if (rotate) {
-    const r = rotationMatrix((2 * random() - 1) * maxRot, (2 * random() - 1) * maxRot, (2 * random() - 1) * maxRot);
-    ({ img, lab } = sampleRotated(image, labels, dims, start, size, r, pad));
+  if (rotate || zoom !== 1) {
+    const r = rotate ? rotationMatrix((2 * random() - 1) * maxRot, (2 * random() - 1) * maxRot, (2 * random() - 1) * maxRot) : [1, 0, 0, 0, 1, 0, 0, 0, 1];
+    ({ img, lab } = sampleRotated(image, labels, dims, start, size, r.map((x) => x / zoom), pad));
   } else {
     img = extractPatch(image, dims, start, size, pad);
     const labF = extractPatch(labels, dims, start, size, 0);
@@ -120,7 +129,7 @@ export function samplePatch(
     const shift = (2 * random() - 1) * t;
     if (scale !== 1 || shift !== 0) for (let i = 0; i < img.length; i++) img[i] = img[i] * scale + shift;
   }
-  return { image: img, labels: lab, start, centredOnLesion, flippedAxes, rotated: rotate };
+  return { image: img, labels: lab, start, centredOnLesion, flippedAxes, rotated: rotate, zoom };
 }
 
 function sampleRotated(

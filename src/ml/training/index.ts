@@ -2,7 +2,7 @@
 export { fineTune, saveNetworkAtomically, scheduleFactor } from './loop';
 export { splitCases } from './cases';
 export { describePostprocessingChoice, type PostprocessingChoice } from './postprocessingChoice';
-export { DEFAULT_RECIPE, fineTuneStart, recipeNetworkConfig, recipeTrainingOptions, type FineTuneStart, type Recipe } from './recipe';
+export { DEFAULT_RECIPE, STRONG_AUGMENTATION, fineTuneStart, recipeNetworkConfig, recipeTrainingOptions, type FineTuneStart, type Recipe } from './recipe';
 export {
   TrainingCancelledError,
   TrainingError,

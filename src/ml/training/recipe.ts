@@ -4,6 +4,7 @@
 import { replanForCases } from '../autoConfig';
 import { newLesionTypeReason, typicalLesionVolumeOfFiles } from './lesionScale';
 import type { ModelCard } from '../modelStore';
+import type { Augmentation } from '../patchSampler';
 import type { FineTuneOptions, TrainingPair, TrainingStart } from './options';
 
 /** The recipe's knobs (ablations change one at a time). */
@@ -20,6 +21,8 @@ export interface Recipe {
   deepSupervision: boolean;
   caseVoxelBudget?: number;
   patchVoxelBudget?: number;
+  /** The patch sampler's augmentation; absent = its defaults (flips, ±10 % intensity, rotations ≤ 10° with p 0.3). */
+  augmentation?: Augmentation;
   seed: number;
 }
 
@@ -37,6 +40,9 @@ export const DEFAULT_RECIPE: Recipe = {
   deepSupervision: false,
   seed: 11,
 };
+
+/** nnU-Net-like spatial augmentation (rotations ≤ 30°, zoom 0.75–1.25, each with p 0.5; intensity ±20 %), against the sampler's mild defaults. */
+export const STRONG_AUGMENTATION: Augmentation = { maxRotationDeg: 30, rotationProbability: 0.5, maxZoom: 0.25, zoomProbability: 0.5, intensityScale: 0.2, intensityShift: 0.1 };
 
 /**
  * Fine-tuning's learning rate when the cases hold another kind of lesion than the base's (the
@@ -63,6 +69,7 @@ export function recipeTrainingOptions(recipe: Recipe): Partial<FineTuneOptions> 
     stepsPerEpoch: 25,
     patience: 8,
     seed: recipe.seed,
+    ...(recipe.augmentation ? { augmentation: recipe.augmentation } : {}),
   };
 }
 
