@@ -110,7 +110,7 @@ export function samplePatch(
   let lab: Uint8Array;
   if (rotate || zoom !== 1) {
     const r = rotate ? rotationMatrix((2 * random() - 1) * maxRot, (2 * random() - 1) * maxRot, (2 * random() - 1) * maxRot) : [1, 0, 0, 0, 1, 0, 0, 0, 1];
-    ({ img, lab } = sampleRotated(image, labels, dims, start, size, r.map((x) => x / zoom), pad));
+    ({ img, lab } = sampleTransformed(image, labels, dims, start, size, r.map((x) => x / zoom), pad));
   } else {
     img = extractPatch(image, dims, start, size, pad);
     const labF = extractPatch(labels, dims, start, size, 0);
@@ -132,7 +132,8 @@ export function samplePatch(
   return { image: img, labels: lab, start, centredOnLesion, flippedAxes, rotated: rotate, zoom };
 }
 
-function sampleRotated(
+/** The patch at `start` resampled through the linear map `r` (row-major, patch voxels → volume voxels) about its centre. */
+function sampleTransformed(
   image: NumericArray,
   labels: NumericArray,
   dims: Vec3,
