@@ -9,7 +9,8 @@
 // method: the shipped prompt model by default, none = the star-shaped method (tuned by --opt),
 // with --model DIR's lesion probability as its prior (as the CLI's --model). --cli N replays the first two clicks
 // of the first N objects through `node dist/cli.js segment --prompts` (build first) and checks
-// the masks equal the in-process ones.
+// the masks equal the in-process ones. --new-clicks-only sends each call only its new click with
+// the previous mask (a caller that keeps no click history), instead of all clicks so far.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,8 +31,8 @@ interface ObjectResult {
   steps: RobotStep[];
 }
 
-function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; promptModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, promptModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
+function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; promptModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, promptModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -46,6 +47,7 @@ function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: 
     else if (a === '--max-objects') o.maxObjects = num();
     else if (a === '--cli') o.cli = num();
     else if (a === '--json') o.json = true;
+    else if (a === '--new-clicks-only') o.newClicksOnly = true;
     else if (a === '--prompt-model') o.promptModel = argv[++i];
     else if (a === '--model') o.model = argv[++i];
     else if (a === '--opt') {
@@ -117,7 +119,7 @@ async function main(): Promise<void> {
         clicks: o.clicks,
         maxClicks: o.maxClicks,
         stopDice: 0.9,
-        segment: (points, previous) => segmentImageFromPrompts(image, { points, boxes: [] }, { ...segmentOpts, previous: previous ?? undefined }).mask,
+        segment: (points, previous) => segmentImageFromPrompts(image, { points: previous && o.newClicksOnly ? points.slice(-1) : points, boxes: [] }, { ...segmentOpts, previous: previous ?? undefined }).mask,
       });
       let voxels = 0;
       for (let v = 0; v < obj.reference.length; v++) voxels += obj.reference[v];

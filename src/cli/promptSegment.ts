@@ -103,7 +103,7 @@ export async function runPromptSegment(argv: string[], io: CliIo): Promise<numbe
     const image = await readNifti(imagePath);
     let prompts: Prompts;
     try {
-      // With --previous, negative points alone may cut the object so far (the prompt model; the star-shaped method needs a centre).
+      // With --previous, negative points alone may cut the object so far.
       prompts = parsePromptsJson(await fsp.readFile(promptsPath, 'utf8'), image.dims, typeof previousPath === 'string');
     } catch (e) {
       if (e instanceof PromptError) return fail(`${promptsPath}: ${e.message}`);

@@ -77,6 +77,10 @@ export interface PromptSegmentationOptions {
    * whole tumours on brain FLAIR, which are not star-shaped (step 0a); default false.
    */
   regionLargeObjects?: boolean;
+  /** A correction click changes the object so far only within this multiple of its distance to the object's surface (0 = the whole object is recomputed); default 0. */
+  localEditFactor?: number;
+  /** … and at least this many mm; default 5. */
+  localEditMinMm?: number;
 }
 
 /** Milliseconds spent in each step. */
@@ -136,6 +140,8 @@ const DEFAULTS: ResolvedOptions = {
   regionSmoothingMm: 0.5,
   regionMaxRadiusMm: 10,
   regionLargeObjects: false,
+  localEditFactor: 3,
+  localEditMinMm: 5,
 };
 
 function checkRange(name: string, value: number, min: number, max: number, integer = false): void {
@@ -174,6 +180,8 @@ export function resolvePromptOptions(opts: PromptSegmentationOptions = {}): Reso
   checkRange('regionMinContrast', o.regionMinContrast, 0, 1e9);
   checkRange('regionSmoothingMm', o.regionSmoothingMm, 0, 20);
   checkRange('regionMaxRadiusMm', o.regionMaxRadiusMm, 0, 1e9);
+  checkRange('localEditFactor', o.localEditFactor, 0, 1000);
+  checkRange('localEditMinMm', o.localEditMinMm, 0, 1000);
   if (typeof o.regionLargeObjects !== 'boolean') throw new PromptError(`option regionLargeObjects must be true or false, got ${JSON.stringify(o.regionLargeObjects)}`);
   if (!['bright', 'dark', 'both'].includes(o.regionPolarity)) throw new PromptError(`option regionPolarity must be 'bright', 'dark' or 'both', got ${JSON.stringify(o.regionPolarity)}`);
   if (!['any', 'bright'].includes(o.starPolarity)) throw new PromptError(`option starPolarity must be 'any' or 'bright', got ${JSON.stringify(o.starPolarity)}`);

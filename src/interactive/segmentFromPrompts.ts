@@ -21,9 +21,12 @@
 // recomputed from all prompts, so a repeated call is deterministic and a negative click really
 // removes voxels.
 import type { Vec3 } from '../volume/vec3';
-import { boxSize, cropToFloat32, growBoxMm, pasteMask, type VoxelBox } from './box';
+import { boxSize, cropMask, cropToFloat32, growBoxMm, maskBoundingBox, pasteMask, type VoxelBox } from './box';
+import { labelComponents } from './components';
 import { contrastRegion, type ContrastRegion } from './contrastRegion';
+import { distanceTransformMm } from './distanceTransform';
 import { PromptError } from './errors';
+import { applyLocalEdit, distanceToOtherLabelMm } from './localEdit';
 import { median } from './median';
 import { checkVolume, resolvePromptOptions, type PromptSegmentation, type PromptSegmentationOptions, type PromptVolume } from './promptOptions';
 import { validatePrompts, type Prompts } from './prompts';
@@ -112,11 +115,8 @@ function exitDistanceMm(b: VoxelBox, c: Vec3, u: [number, number, number], spaci
  * const { mask } = segmentFromPrompts({ values, dims, spacingMm }, { points: [{ voxel: [40, 52, 12], positive: true }], boxes: [] });
  */
 export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, options: PromptSegmentationOptions = {}): PromptSegmentation {
-  const tStart = now();
   checkVolume(volume);
-  const clean = validatePrompts(prompts, volume.dims);
-  const o = resolvePromptOptions(options);
-  const { dims, spacingMm } = volume;
+  const { dims } = volume;
   const n = dims[0] * dims[1] * dims[2];
   const { previous, prior } = options;
   if (previous !== undefined && (!(previous instanceof Uint8Array) || previous.length !== n)) {
@@ -125,6 +125,70 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
   if (prior !== undefined && (!(prior instanceof Float32Array) || prior.length !== n)) {
     throw new PromptError(`prior must be a Float32Array of ${n} voxels (dims ${dims.join('×')}), got ${prior instanceof Float32Array ? `${prior.length} voxels` : typeof prior}`);
   }
+  const hasObject = previous !== undefined && previous.some((x) => x !== 0);
+  const clean = validatePrompts(prompts, dims, hasObject);
+  const o = resolvePromptOptions(options);
+  // Corrections only: with an object so far and no box, prompts whose positive points all lie
+  // outside that object but near it do not describe it from its first click (a caller that sends
+  // only the new clicks): the object is re-found from its deepest voxel and each click edits it
+  // locally. A positive click far from it starts a new object.
+  if (previous && hasObject && clean.boxes.length === 0 && clean.points.every((p) => !p.positive || isNearObject(previous, dims, volume.spacingMm, p.voxel))) {
+    const centre = deepestVoxel(previous, dims, volume.spacingMm, clean.points[0].voxel);
+    const result = segmentObject(volume, { points: [{ voxel: centre, positive: true }, ...clean.points], boxes: [] }, options);
+    let mask = previous;
+    let roi: VoxelBox | null = null;
+    for (const p of clean.points) {
+      const edit = applyLocalEdit(mask, result.mask, dims, volume.spacingMm, p, { reachFactor: o.localEditFactor > 0 ? o.localEditFactor : Infinity, minReachMm: o.localEditMinMm });
+      mask = edit.mask;
+      roi = roi ? { min: [0, 1, 2].map((a) => Math.min((roi as VoxelBox).min[a], edit.roi.min[a])) as Vec3, max: [0, 1, 2].map((a) => Math.max((roi as VoxelBox).max[a], edit.roi.max[a])) as Vec3 } : edit.roi;
+    }
+    return { ...result, mask, roi: roi as VoxelBox };
+  }
+  const result = segmentObject(volume, clean, options);
+  // A correction click edits a star's object so far near the click only (localEdit.ts); contrast
+  // regions (steps 0 and 0a) already edit locally.
+  const last = clean.points[clean.points.length - 1];
+  if (o.localEditFactor > 0 && !result.contrastRegion && previous && hasObject && last && last !== clean.points.find((p) => p.positive)) {
+    const edit = applyLocalEdit(previous, result.mask, dims, volume.spacingMm, last, { reachFactor: o.localEditFactor, minReachMm: o.localEditMinMm });
+    return { ...result, mask: edit.mask, roi: edit.roi };
+  }
+  return result;
+}
+
+/** Whether voxel `p` lies outside `object` (0/1) but within max(10 mm, half the object's largest extent) of it. */
+function isNearObject(object: Uint8Array, dims: Vec3, spacingMm: Vec3, p: Vec3): boolean {
+  if (object[(p[2] * dims[1] + p[1]) * dims[0] + p[0]]) return false;
+  const box = maskBoundingBox(object, dims) as VoxelBox;
+  const nearMm = Math.max(10, 0.5 * Math.max(...[0, 1, 2].map((a) => (box.max[a] - box.min[a] + 1) * spacingMm[a])));
+  return distanceToOtherLabelMm(object, dims, spacingMm, p, nearMm) < nearMm;
+}
+
+/** The deepest voxel (largest mm distance to the outside) of the 26-connected component of `mask` that holds `near`, else of its largest component. */
+function deepestVoxel(mask: Uint8Array, dims: Vec3, spacingMm: Vec3, near: Vec3): Vec3 {
+  const box = growBoxMm(maskBoundingBox(mask, dims) as VoxelBox, 0, spacingMm, dims);
+  const boxDims = boxSize(box);
+  const local = cropMask(mask, dims, box);
+  const { labels, sizes } = labelComponents(local, boxDims, 26);
+  const inside = near.every((x, a) => x >= box.min[a] && x <= box.max[a]);
+  let keep = inside ? labels[((near[2] - box.min[2]) * boxDims[1] + near[1] - box.min[1]) * boxDims[0] + near[0] - box.min[0]] : 0;
+  if (keep === 0) keep = 1 + sizes.indexOf(Math.max(...sizes));
+  for (let v = 0; v < local.length; v++) local[v] = labels[v] === keep ? 1 : 0;
+  const dt = distanceTransformMm(local, boxDims, spacingMm, false);
+  let arg = 0;
+  for (let v = 1; v < dt.length; v++) if (dt[v] > dt[arg]) arg = v;
+  const i = arg % boxDims[0];
+  const j = Math.floor(arg / boxDims[0]) % boxDims[1];
+  const k = Math.floor(arg / (boxDims[0] * boxDims[1]));
+  return [box.min[0] + i, box.min[1] + j, box.min[2] + k];
+}
+
+function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSegmentationOptions = {}): PromptSegmentation {
+  const tStart = now();
+  const clean = validatePrompts(prompts, volume.dims);
+  const o = resolvePromptOptions(options);
+  const { dims, spacingMm } = volume;
+  const n = dims[0] * dims[1] * dims[2];
+  const { previous, prior } = options;
 
   // 1. Centre, ROI, smoothing.
   const firstPositive = clean.points.find((p) => p.positive);
@@ -145,7 +209,7 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     // for a second star (without a prior, which would change it).
     const key = JSON.stringify([firstPositive.voxel, clean.boxes, { ...options, previous: undefined, prior: undefined }]);
     const remembered = prior === undefined ? firstClickScales.get(volume.values) : undefined;
-    const firstOnly = constraints.length > 0 && remembered?.key === key ? null : segmentFromPrompts(volume, { points: [firstPositive], boxes: clean.boxes }, { ...options, regionLargeObjects: false });
+    const firstOnly = constraints.length > 0 && remembered?.key === key ? null : segmentObject(volume, { points: [firstPositive], boxes: clean.boxes }, { ...options, regionLargeObjects: false });
     const first = firstOnly ? { key, scaleMm: firstOnly.radiusMm.mean, regionContrast: firstOnly.regionContrast } : (remembered as FirstClickScale);
     if (firstOnly && prior === undefined) firstClickScales.set(volume.values, first);
     // A step-0 region may be the brighter core of a whole tumour: the object around it, twice

@@ -61,6 +61,15 @@ test('segment --prompts: one click gives the object as a uint8 0/1 mask on the i
   assert.match(r2.stdout, /refining --previous/);
   const refined = await readNifti(out2);
   assert.equal(refined.data[negative[0] + 48 * (negative[1] + 40 * negative[2])], 0);
+  // A caller that sends only the new click: the negative click alone cuts the object so far.
+  const out3 = join(dir, 'object3.nii.gz');
+  const r3 = run(image, '--out', out3, '--prompts', prompts({ points: [{ voxel: negative, positive: false }] }), '--previous', out1);
+  assert.equal(r3.status, 0, r3.stderr);
+  assert.match(r3.stdout, /from 0 positive, 1 negative point\(s\) and 0 box\(es\) refining --previous by the star-shaped method/);
+  const cut = await readNifti(out3);
+  assert.equal(cut.data[negative[0] + 48 * (negative[1] + 40 * negative[2])], 0);
+  assert.equal(cut.data[PHANTOM.centre[0] + 48 * (PHANTOM.centre[1] + 40 * PHANTOM.centre[2])], 1);
+  assert.ok(diceCoefficient(cut.data, refined.data) > 0.9);
   assert.equal(sha(image), before);
 });
 
@@ -76,10 +85,11 @@ test('segment --prompts: bad prompts, a --previous on another grid and an output
   ];
   const other = join(dir, 'other-grid.nii.gz');
   writeFileSync(other, gzip(buildNifti({ dim: [48, 40, 15], datatype: 2, bitpix: 8, pixdim: [1, 1, 1, 3, 1, 1, 1, 1], data: new Uint8Array(48 * 40 * 15) }).file));
-  const sameGrid = join(dir, 'previous.nii.gz');
-  writeFileSync(sameGrid, gzip(buildNifti({ dim: [48, 40, 16], datatype: 2, bitpix: 8, pixdim: [1, 1, 1, 3, 1, 1, 1, 1], data: new Uint8Array(48 * 40 * 16).fill(1, 0, 500) }).file));
+  // Negative points alone need an object so far to cut: an empty --previous is none.
+  const emptyPrevious = join(dir, 'previous.nii.gz');
+  writeFileSync(emptyPrevious, gzip(buildNifti({ dim: [48, 40, 16], datatype: 2, bitpix: 8, pixdim: [1, 1, 1, 3, 1, 1, 1, 1], data: new Uint8Array(48 * 40 * 16) }).file));
   const negativeOnly = prompts({ points: [{ voxel: [1, 2, 3], positive: false }] });
-  cases.push([['--prompts', negativeOnly, '--previous', sameGrid, '--prompt-model', 'none'], /prompts hold no positive point and no box/]);
+  cases.push([['--prompts', negativeOnly, '--previous', emptyPrevious, '--prompt-model', 'none'], /prompts hold no positive point and no box/]);
   cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--prompt-model', join(dir, 'nope')], /--prompt-model .*nope: folder not found/]);
   cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--previous', other], /--previous .*other-grid\.nii\.gz is not on the grid of .*image\.nii\.gz: one slice short along k \(15 vs 16\)/]);
   for (const [args, message] of cases) {

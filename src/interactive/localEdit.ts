@@ -1,0 +1,90 @@
+// A correction click edits the object so far near the click only. Recomputing the object from all
+// prompts moves its surface everywhere (a star's rays follow their neighbours), and on large
+// tumours a negative click then cut away as much tumour as excess; here the change is kept only
+// where the click asked for it: the part of (new XOR previous) connected to the click within a
+// ball whose radius scales with the click's depth in its error region.
+import type { Vec3 } from '../volume/vec3';
+import { boxSize, cropMask, growBoxMm, pasteMask, type VoxelBox } from './box';
+import { labelComponents } from './components';
+import type { PointPrompt } from './prompts';
+
+/** Distance (mm) from voxel `p` to the nearest voxel whose label in `mask` differs from p's, searched up to `limitMm` (returned when none is nearer). */
+export function distanceToOtherLabelMm(mask: Uint8Array, dims: Vec3, spacingMm: Vec3, p: Vec3, limitMm: number): number {
+  const own = mask[(p[2] * dims[1] + p[1]) * dims[0] + p[0]];
+  const reach = spacingMm.map((s) => Math.ceil(limitMm / s)) as Vec3;
+  let best = limitMm;
+  for (let k = Math.max(0, p[2] - reach[2]); k <= Math.min(dims[2] - 1, p[2] + reach[2]); k++) {
+    const dz = (k - p[2]) * spacingMm[2];
+    if (Math.abs(dz) >= best) continue;
+    for (let j = Math.max(0, p[1] - reach[1]); j <= Math.min(dims[1] - 1, p[1] + reach[1]); j++) {
+      const dy = (j - p[1]) * spacingMm[1];
+      if (dz * dz + dy * dy >= best * best) continue;
+      const row = (k * dims[1] + j) * dims[0];
+      for (let i = Math.max(0, p[0] - reach[0]); i <= Math.min(dims[0] - 1, p[0] + reach[0]); i++) {
+        if (mask[row + i] === own) continue;
+        const dx = (i - p[0]) * spacingMm[0];
+        const d = Math.sqrt(dx * dx + dy * dy + dz * dz);
+        if (d < best) best = d;
+      }
+    }
+  }
+  return best;
+}
+
+export interface LocalEditOptions {
+  /** The edit reaches this multiple of the click's distance to the previous object's surface. */
+  reachFactor: number;
+  /** … and at least this many mm. */
+  minReachMm: number;
+}
+
+/**
+ * The object so far (`previous`) with only the change near `click` taken from `next`: the voxels
+ * where they differ, within the edit's reach of the click, 26-connected to the click (or, when the
+ * click itself did not change, to the changed voxel nearest to it). Returns the mask and the box
+ * outside which it equals `previous`.
+ */
+export function applyLocalEdit(previous: Uint8Array, next: Uint8Array, dims: Vec3, spacingMm: Vec3, click: PointPrompt, o: LocalEditOptions): { mask: Uint8Array; roi: VoxelBox } {
+  const depthMm = distanceToOtherLabelMm(previous, dims, spacingMm, click.voxel, 200);
+  const reachMm = Math.max(o.minReachMm, o.reachFactor * depthMm);
+  const box = growBoxMm({ min: click.voxel, max: click.voxel }, reachMm, spacingMm, dims);
+  const [bx, by, bz] = boxSize(box);
+  const before = cropMask(previous, dims, box);
+  const after = cropMask(next, dims, box);
+  const changed = new Uint8Array(before.length);
+  let v = 0;
+  for (let k = 0; k < bz; k++) {
+    const z = (box.min[2] + k - click.voxel[2]) * spacingMm[2];
+    for (let j = 0; j < by; j++) {
+      const y = (box.min[1] + j - click.voxel[1]) * spacingMm[1];
+      for (let i = 0; i < bx; i++, v++) {
+        const x = (box.min[0] + i - click.voxel[0]) * spacingMm[0];
+        if (before[v] !== after[v] && x * x + y * y + z * z <= reachMm * reachMm) changed[v] = 1;
+      }
+    }
+  }
+  const { labels } = labelComponents(changed, [bx, by, bz], 26);
+  const c = click.voxel.map((x, a) => x - box.min[a]);
+  let keep = labels[(c[2] * by + c[1]) * bx + c[0]];
+  if (keep === 0) {
+    let nearest = Infinity;
+    v = 0;
+    for (let k = 0; k < bz; k++) {
+      for (let j = 0; j < by; j++) {
+        for (let i = 0; i < bx; i++, v++) {
+          if (!labels[v]) continue;
+          const d = ((i - c[0]) * spacingMm[0]) ** 2 + ((j - c[1]) * spacingMm[1]) ** 2 + ((k - c[2]) * spacingMm[2]) ** 2;
+          if (d < nearest) {
+            nearest = d;
+            keep = labels[v];
+          }
+        }
+      }
+    }
+  }
+  const edited = before.slice();
+  if (keep > 0) for (let w = 0; w < edited.length; w++) if (labels[w] === keep) edited[w] = after[w];
+  const mask = previous.slice();
+  pasteMask(mask, dims, box, edited);
+  return { mask, roi: box };
+}
