@@ -126,3 +126,55 @@ export function fillHoles(mask: ArrayLike<number>, dims: Vec3): Uint8Array {
   }
   return out;
 }
+
+/**
+ * A copy of `mask` with its holes filled slice by slice across `axis` (0 = i, 1 = j, 2 = k):
+ * background voxels not 4-connected, within their slice, to the border of the slice's part of the
+ * mask's bounding box become 1. A core that opens to the outside in 3-D through a narrow channel is
+ * still enclosed in most slices.
+ * @throws PromptError when the mask length does not match `dims`.
+ */
+export function fillHolesInSlices(mask: ArrayLike<number>, dims: Vec3, axis: 0 | 1 | 2): Uint8Array {
+  checkMask(mask, dims, 'fillHolesInSlices');
+  const out = new Uint8Array(mask.length);
+  for (let v = 0; v < mask.length; v++) if (mask[v]) out[v] = 1;
+  const bbox = maskBoundingBox(mask, dims);
+  if (!bbox) return out;
+  const [u, w] = [0, 1, 2].filter((a) => a !== axis);
+  const strides = [1, dims[0], dims[0] * dims[1]];
+  const su = bbox.max[u] - bbox.min[u] + 1;
+  const sw = bbox.max[w] - bbox.min[w] + 1;
+  const reached = new Uint8Array(su * sw);
+  const queue = new Int32Array(su * sw);
+  for (let s = bbox.min[axis]; s <= bbox.max[axis]; s++) {
+    const base = s * strides[axis] + bbox.min[u] * strides[u] + bbox.min[w] * strides[w];
+    const at = (a: number, b: number): number => base + a * strides[u] + b * strides[w];
+    reached.fill(0);
+    let tail = 0;
+    const visit = (a: number, b: number): void => {
+      const q = b * su + a;
+      if (reached[q] || out[at(a, b)]) return;
+      reached[q] = 1;
+      queue[tail++] = q;
+    };
+    for (let a = 0; a < su; a++) {
+      visit(a, 0);
+      visit(a, sw - 1);
+    }
+    for (let b = 0; b < sw; b++) {
+      visit(0, b);
+      visit(su - 1, b);
+    }
+    for (let head = 0; head < tail; head++) {
+      const q = queue[head];
+      const a = q % su;
+      const b = (q - a) / su;
+      if (a > 0) visit(a - 1, b);
+      if (a < su - 1) visit(a + 1, b);
+      if (b > 0) visit(a, b - 1);
+      if (b < sw - 1) visit(a, b + 1);
+    }
+    for (let b = 0; b < sw; b++) for (let a = 0; a < su; a++) if (!reached[b * su + a]) out[at(a, b)] = 1;
+  }
+  return out;
+}

@@ -8,7 +8,7 @@
 // large bright objects on brain FLAIR (`largeObject`: step 0a, sized by the first click's star).
 import type { Vec3 } from '../volume/vec3';
 import { boxSize, cropToFloat32, growBoxMm, type VoxelBox } from './box';
-import { fillHoles } from './components';
+import { fillHoles, fillHolesInSlices, labelComponents } from './components';
 import { distanceTransformMm } from './distanceTransform';
 import type { PointPrompt } from './prompts';
 import { median } from './median';
@@ -309,9 +309,10 @@ export function contrastRegion(
   // negative one cuts it before the first voxel within 1.5 mm of the click, if that keeps at
   // least half. Other clicks edit locally: a negative click removes the voxels nearer to it than
   // to every positive click; a positive one adds its own region, grown at a threshold halfway to
-  // the shell's level, no farther than its gap to the region + 1 mm.
+  // the shell's level, no farther than its gap to the region + 1 mm. In a large object a negative
+  // click in a filled hole reopens that hole.
   const positives: Vec3[] = [c];
-  const edits: { l: Vec3; positive: boolean }[] = [];
+  const edits: { l: Vec3; positive: boolean; hole?: boolean }[] = [];
   for (const p of clicks) {
     const l = local(p.voxel);
     if (!l.every((x, a) => x >= 0 && x < bd[a])) continue;
@@ -322,6 +323,19 @@ export function contrastRegion(
       if (q >= 0 && q + 1 <= 2 * k) k = q + 1;
       else edits.push({ l, positive: true });
     } else {
+      // In a large object, a click in a hole the filling closed (an enclosed darker area that is not
+      // part of the object) reopens that hole instead of cutting the flood short.
+      if (o.largeObject) {
+        const w = index(l);
+        if (!(position[w] >= 0 && position[w] < k)) {
+          const prefix = new Uint8Array(image.length);
+          for (let q = 0; q < k; q++) prefix[order[q]] = 1;
+          if (fillCore(prefix, bd)[w]) {
+            edits.push({ l, positive: false, hole: true });
+            continue;
+          }
+        }
+      }
       let first = Infinity;
       for (let v = 0; v < image.length; v++) if (position[v] >= 0 && distMm(v, l) <= 1.5) first = Math.min(first, position[v]);
       // Beyond the prefix the click can only lie in a local addition: cut that.
@@ -332,9 +346,20 @@ export function contrastRegion(
   if (k === order.length && reachedRim) return refuse(`the region leaks to ${o.reachMm} mm`, best.contrast);
   let region: Uint8Array = new Uint8Array(image.length);
   for (let q = 0; q < k; q++) region[order[q]] = 1;
-  if (o.largeObject) region = fillHoles(region, bd);
+  if (o.largeObject) region = fillCore(region, bd);
   // The local edits in click order, so that the latest click has the last word.
-  for (const { l, positive } of edits) {
+  const inPrefix = new Uint8Array(image.length);
+  for (let q = 0; q < k; q++) inPrefix[order[q]] = 1;
+  for (const { l, positive, hole } of edits) {
+    if (hole) {
+      const w = index(l);
+      if (!region[w] || inPrefix[w]) continue;
+      const filled = Uint8Array.from(region, (x, v) => (x && !inPrefix[v] ? 1 : 0));
+      const { labels } = labelComponents(filled, bd, 6);
+      const own = labels[w];
+      for (let v = 0; v < region.length; v++) if (labels[v] === own) region[v] = 0;
+      continue;
+    }
     if (!positive) {
       for (let v = 0; v < region.length; v++) {
         if (!region[v]) continue;
@@ -363,3 +388,11 @@ export function contrastRegion(
   return { region, box, contrast, refused: null };
 }
 
+/**
+ * A large object with its enclosed darker core: holes filled in 3-D, then in each slice across k
+ * (a core that opens to the outside through a narrow channel is still enclosed in most slices;
+ * synthetic brain tumours: Dice after 1 click 0.794 → 0.811).
+ */
+function fillCore(region: Uint8Array, dims: Vec3): Uint8Array {
+  return fillHolesInSlices(fillHoles(region, dims), dims, 2);
+}

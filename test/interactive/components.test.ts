@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fillHoles, labelComponents } from '../../src/interactive/components';
+import { fillHoles, fillHolesInSlices, labelComponents } from '../../src/interactive/components';
 import { PromptError } from '../../src/interactive';
 import type { Vec3 } from '../../src/volume/vec3';
 
@@ -50,4 +50,20 @@ test('fillHoles: an enclosed cavity is filled; a cavity open to the outside, the
   assert.equal(openFilled.reduce((a, b) => a + b, 0), 97);
   assert.equal(fillHoles(new Uint8Array(729), dims).some((v) => v !== 0), false);
   assert.throws(() => fillHoles(new Uint8Array(5), dims), PromptError);
+});
+
+test('fillHolesInSlices: a tube open at both ends has its lumen filled in slices across its axis, not along it; fillHoles (3-D) leaves it open', () => {
+  const dims: Vec3 = [12, 12, 10];
+  const tube = new Uint8Array(12 * 12 * 10);
+  for (let k = 0; k < 10; k++) {
+    for (let j = 2; j <= 9; j++) for (let i = 2; i <= 9; i++) if (i === 2 || i === 9 || j === 2 || j === 9) tube[i + 12 * (j + 12 * k)] = 1;
+  }
+  const lumen = 5 + 12 * (5 + 12 * 5);
+  assert.equal(fillHoles(tube, dims)[lumen], 0);
+  const acrossK = fillHolesInSlices(tube, dims, 2);
+  assert.equal(acrossK[lumen], 1);
+  assert.equal(acrossK.reduce((a, b) => a + b, 0), 8 * 8 * 10);
+  assert.deepEqual(fillHolesInSlices(tube, dims, 0), tube);
+  assert.equal(fillHolesInSlices(new Uint8Array(12 * 12 * 10), dims, 1).reduce((a, b) => a + b, 0), 0);
+  assert.throws(() => fillHolesInSlices(tube, [12, 12, 9], 2), /fillHolesInSlices: mask has 1440 values/);
 });

@@ -287,3 +287,27 @@ test('segmentFromPrompts: capped edges keep a CT star on a faint tumour edge ins
   assert.deepEqual(segmentPromptedObject({ ...ct, values: pet }, prompts).mask, segmentFromPrompts({ ...ct, values: pet }, prompts, { starPolarity: 'bright' }).mask);
   assert.throws(() => segmentFromPrompts(ct, prompts, { edgeCap: -1 }), /option edgeCap must be a number from 0/);
 });
+
+test('segmentFromPrompts: a whole tumour whose necrotic core opens to the outside through a channel gets the core filled slice by slice, and a negative click in the core reopens only the core', () => {
+  const { values, reference, centre, dims } = lobedBrainTumour();
+  // A dark channel (2 × 2 voxels, the core's value) from the core out through the top of the body along k.
+  for (let k = centre[2]; k < centre[2] + 20; k++) {
+    for (let j = centre[1]; j < centre[1] + 2; j++) for (let i = centre[0]; i < centre[0] + 2; i++) values[voxelIndex(dims, [i, j, k])] = 100;
+  }
+  const volume = { values, dims, spacingMm: [1, 1, 1] as Vec3 };
+  // The first click in the bright body, 10 mm beside the core.
+  const prompts = { points: [{ voxel: [centre[0] + 10, centre[1], centre[2]] as Vec3, positive: true }], boxes: [] };
+  const region = segmentFromPrompts(volume, prompts, { starPolarity: 'bright', regionLargeObjects: true });
+  assert.equal(region.contrastRegion, true);
+  assert.equal(region.mask[voxelIndex(dims, centre)], 1, 'the core, open through the channel in 3-D, is filled in its slices');
+  assert.equal(region.mask[voxelIndex(dims, [centre[0], centre[1], centre[2] + 8])], 1, 'so is the channel inside the body');
+  assert.ok(diceCoefficient(region.mask, reference) > 0.9, `Dice ${diceCoefficient(region.mask, reference)}`);
+  // "The core is not tumour": the click reopens the core (and the channel joined to it), nothing else.
+  const cut = segmentFromPrompts(volume, { points: [...prompts.points, { voxel: centre, positive: false }], boxes: [] }, { starPolarity: 'bright', regionLargeObjects: true, previous: region.mask });
+  assert.equal(cut.mask[voxelIndex(dims, centre)], 0);
+  assert.equal(cut.mask[voxelIndex(dims, [centre[0] - 3, centre[1], centre[2]])], 0);
+  const removed = countOnes(region.mask) - countOnes(cut.mask);
+  // The core holds 4/3 π 5³ ≈ 524 voxels; the channel a few dozen more.
+  assert.ok(removed > 300 && removed < 1200, `removed ${removed} voxels`);
+  assert.equal(cut.mask[voxelIndex(dims, [centre[0] - 10, centre[1], centre[2]])], 1, 'the body around the core stays');
+});
