@@ -30,6 +30,11 @@ export function growBoxMm(box: VoxelBox, marginMm: number, spacingMm: Vec3, dims
   return { min, max };
 }
 
+/** The smallest box holding both boxes. */
+export function unionBox(a: VoxelBox, b: VoxelBox): VoxelBox {
+  return { min: [0, 1, 2].map((x) => Math.min(a.min[x], b.min[x])) as Vec3, max: [0, 1, 2].map((x) => Math.max(a.max[x], b.max[x])) as Vec3 };
+}
+
 /** Whether two boxes are the same. */
 export function sameBox(a: VoxelBox, b: VoxelBox): boolean {
   return a.min.every((v, i) => v === b.min[i]) && a.max.every((v, i) => v === b.max[i]);

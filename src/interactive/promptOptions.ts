@@ -77,7 +77,7 @@ export interface PromptSegmentationOptions {
    * whole tumours on brain FLAIR, which are not star-shaped (step 0a); default false.
    */
   regionLargeObjects?: boolean;
-  /** A correction click changes the object so far only within this multiple of its distance to the object's surface (0 = the whole object is recomputed); default 0. */
+  /** A correction click changes the star's object so far only within this multiple of its distance to the object's surface (0 = the whole object is recomputed); default 3. */
   localEditFactor?: number;
   /** … and at least this many mm; default 5. */
   localEditMinMm?: number;

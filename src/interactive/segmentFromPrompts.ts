@@ -19,9 +19,10 @@
 //  5. The mask is every voxel within the interpolated radius of its direction.
 // `previous` (the object so far) is kept outside the object's box; inside it the object is
 // recomputed from all prompts, so a repeated call is deterministic and a negative click really
-// removes voxels.
+// removes voxels. Of a star's recomputed object, only the change near the latest correction click
+// is taken (localEdit.ts), so a click does not undo what earlier clicks fixed elsewhere.
 import type { Vec3 } from '../volume/vec3';
-import { boxSize, cropMask, cropToFloat32, growBoxMm, maskBoundingBox, pasteMask, type VoxelBox } from './box';
+import { boxSize, cropMask, cropToFloat32, growBoxMm, maskBoundingBox, pasteMask, unionBox, type VoxelBox } from './box';
 import { labelComponents } from './components';
 import { contrastRegion, type ContrastRegion } from './contrastRegion';
 import { distanceTransformMm } from './distanceTransform';
@@ -140,7 +141,7 @@ export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, optio
     for (const p of clean.points) {
       const edit = applyLocalEdit(mask, result.mask, dims, volume.spacingMm, p, { reachFactor: o.localEditFactor > 0 ? o.localEditFactor : Infinity, minReachMm: o.localEditMinMm });
       mask = edit.mask;
-      roi = roi ? { min: [0, 1, 2].map((a) => Math.min((roi as VoxelBox).min[a], edit.roi.min[a])) as Vec3, max: [0, 1, 2].map((a) => Math.max((roi as VoxelBox).max[a], edit.roi.max[a])) as Vec3 } : edit.roi;
+      roi = roi ? unionBox(roi, edit.roi) : edit.roi;
     }
     return { ...result, mask, roi: roi as VoxelBox };
   }

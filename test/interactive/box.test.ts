@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boxSize, cropMask, cropToFloat32, growBoxMm, maskBoundingBox, pasteMask } from '../../src/interactive/box';
+import { boxSize, cropMask, cropToFloat32, growBoxMm, maskBoundingBox, pasteMask, unionBox } from '../../src/interactive/box';
 import type { Vec3 } from '../../src/volume/vec3';
 
 const DIMS: Vec3 = [6, 5, 4];
@@ -30,4 +30,8 @@ test('box: maskBoundingBox is null for an empty mask and tight otherwise', () =>
   mask[4 + 6 * (1 + 5 * 0)] = 1;
   mask[2 + 6 * (3 + 5 * 2)] = 1;
   assert.deepEqual(maskBoundingBox(mask, DIMS), { min: [2, 1, 0], max: [4, 3, 2] });
+});
+
+test('unionBox: the smallest box holding both', () => {
+  assert.deepEqual(unionBox({ min: [2, 5, 1], max: [4, 9, 3] }, { min: [3, 0, 2], max: [8, 6, 2] }), { min: [2, 0, 1], max: [8, 9, 3] });
 });
