@@ -11,20 +11,24 @@ import type { PointPrompt } from './prompts';
 /** Distance (mm) from voxel `p` to the nearest voxel whose label in `mask` differs from p's, searched up to `limitMm` (returned when none is nearer). */
 export function distanceToOtherLabelMm(mask: Uint8Array, dims: Vec3, spacingMm: Vec3, p: Vec3, limitMm: number): number {
   const own = mask[(p[2] * dims[1] + p[1]) * dims[0] + p[0]];
-  const reach = spacingMm.map((s) => Math.ceil(limitMm / s)) as Vec3;
   let best = limitMm;
-  for (let k = Math.max(0, p[2] - reach[2]); k <= Math.min(dims[2] - 1, p[2] + reach[2]); k++) {
-    const dz = (k - p[2]) * spacingMm[2];
-    if (Math.abs(dz) >= best) continue;
-    for (let j = Math.max(0, p[1] - reach[1]); j <= Math.min(dims[1] - 1, p[1] + reach[1]); j++) {
-      const dy = (j - p[1]) * spacingMm[1];
-      if (dz * dz + dy * dy >= best * best) continue;
-      const row = (k * dims[1] + j) * dims[0];
-      for (let i = Math.max(0, p[0] - reach[0]); i <= Math.min(dims[0] - 1, p[0] + reach[0]); i++) {
-        if (mask[row + i] === own) continue;
-        const dx = (i - p[0]) * spacingMm[0];
-        const d = Math.sqrt(dx * dx + dy * dy + dz * dz);
-        if (d < best) best = d;
+  // Slices and rows nearest first, so that the search stops as soon as none can be nearer.
+  for (let dk = 0; dk * spacingMm[2] < best; dk++) {
+    for (const k of dk === 0 ? [p[2]] : [p[2] - dk, p[2] + dk]) {
+      if (k < 0 || k >= dims[2]) continue;
+      const dz = dk * spacingMm[2];
+      for (let dj = 0; dz * dz + (dj * spacingMm[1]) ** 2 < best * best; dj++) {
+        for (const j of dj === 0 ? [p[1]] : [p[1] - dj, p[1] + dj]) {
+          if (j < 0 || j >= dims[1]) continue;
+          const dyz2 = dz * dz + (dj * spacingMm[1]) ** 2;
+          const reach = Math.ceil(Math.sqrt(Math.max(0, best * best - dyz2)) / spacingMm[0]);
+          const row = (k * dims[1] + j) * dims[0];
+          for (let i = Math.max(0, p[0] - reach); i <= Math.min(dims[0] - 1, p[0] + reach); i++) {
+            if (mask[row + i] === own) continue;
+            const d = Math.sqrt(dyz2 + ((i - p[0]) * spacingMm[0]) ** 2);
+            if (d < best) best = d;
+          }
+        }
       }
     }
   }
