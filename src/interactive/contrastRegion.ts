@@ -328,9 +328,7 @@ export function contrastRegion(
       if (o.largeObject) {
         const w = index(l);
         if (!(position[w] >= 0 && position[w] < k)) {
-          const prefix = new Uint8Array(image.length);
-          for (let q = 0; q < k; q++) prefix[order[q]] = 1;
-          if (fillCore(prefix, bd)[w]) {
+          if (fillCore(prefixMask(position, k), bd)[w]) {
             edits.push({ l, positive: false, hole: true });
             continue;
           }
@@ -344,12 +342,9 @@ export function contrastRegion(
     }
   }
   if (k === order.length && reachedRim) return refuse(`the region leaks to ${o.reachMm} mm`, best.contrast);
-  let region: Uint8Array = new Uint8Array(image.length);
-  for (let q = 0; q < k; q++) region[order[q]] = 1;
-  if (o.largeObject) region = fillCore(region, bd);
+  const inPrefix = prefixMask(position, k);
+  const region = o.largeObject ? fillCore(inPrefix, bd) : inPrefix.slice();
   // The local edits in click order, so that the latest click has the last word.
-  const inPrefix = new Uint8Array(image.length);
-  for (let q = 0; q < k; q++) inPrefix[order[q]] = 1;
   for (const { l, positive, hole } of edits) {
     if (hole) {
       const w = index(l);
@@ -386,6 +381,11 @@ export function contrastRegion(
   }
   const contrast = best.contrast;
   return { region, box, contrast, refused: null };
+}
+
+/** 1 where the flood took the voxel within its first `k` steps (`position`: the voxel's step, −1 = never). */
+function prefixMask(position: Int32Array, k: number): Uint8Array {
+  return Uint8Array.from(position, (q) => (q >= 0 && q < k ? 1 : 0));
 }
 
 /**

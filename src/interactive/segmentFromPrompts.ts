@@ -166,7 +166,7 @@ function isNearObject(object: Uint8Array, dims: Vec3, spacingMm: Vec3, p: Vec3):
 
 /** The deepest voxel (largest mm distance to the outside) of the 26-connected component of `mask` that holds `near`, else of its largest component. */
 function deepestVoxel(mask: Uint8Array, dims: Vec3, spacingMm: Vec3, near: Vec3): Vec3 {
-  const box = growBoxMm(maskBoundingBox(mask, dims) as VoxelBox, 0, spacingMm, dims);
+  const box = maskBoundingBox(mask, dims) as VoxelBox;
   const boxDims = boxSize(box);
   const local = cropMask(mask, dims, box);
   const { labels, sizes } = labelComponents(local, boxDims, 26);
