@@ -101,6 +101,22 @@ export function task(name: TaskName): Task {
   }
 }
 
+/**
+ * The same training patients' images of the task's other modalities (sarcoma: CT, MR T1 and PET
+ * of STS_001–030), pooled in for training patches only, each normalised as its own modality.
+ */
+export function pooledModalityPairs(name: TaskName): TrainingPair[] {
+  const sarcomaFolders: { folder: string; modality: Modality; task: TaskName }[] = [
+    { folder: 'CT', modality: 'CT', task: 'sarcoma-ct' },
+    { folder: 'MR_T1', modality: 'MR', task: 'sarcoma-mr-t1' },
+    { folder: 'PET', modality: 'PET', task: 'sarcoma-pet' },
+  ];
+  if (!sarcomaFolders.some((f) => f.task === name)) throw new Error(`pooling modalities needs a sarcoma task, got ${name}`);
+  return sarcomaFolders
+    .filter((f) => f.task !== name)
+    .flatMap((f) => sarcomaPairs(f.folder, 1, 30).map((p) => ({ ...p, pooledModality: f.modality })));
+}
+
 // The recipe lives in src/ml/training/recipe.ts (fine-tuning trains a new network with it too).
 export { DEFAULT_RECIPE, STRONG_AUGMENTATION, type Recipe } from '../src/ml/training';
 
@@ -186,7 +202,7 @@ export async function trainTask(
   extra: Partial<FineTuneOptions> = {},
   resumeFrom?: string,
 ): Promise<{ result: FineTuneResult; config: AutoConfiguration; store: ModelStore }> {
-  const config = await autoConfigure(t.train, {
+  const config = await autoConfigure(t.train.filter((p) => p.pooledModality === undefined), {
     ...t.plan,
     levels: recipe.levels,
     modality: t.modality,

@@ -1,5 +1,5 @@
 // `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair [--minutes M]
-// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR] [--lr LR] [--case-voxels N] [--augment strong] [--all-cases --loo-minutes M]`: trains the
+// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR] [--lr LR] [--case-voxels N] [--augment strong] [--all-cases --loo-minutes M] [--pool-modalities]`: trains the
 // starter model of a task from scratch (or, with --resume, continues from a model of that task)
 // with the recipe of scripts/tasks.ts (automatic configuration from the training cases), scores
 // it on the task's fixed held-out cases (with the flip test-time augmentation Segment Lesion
@@ -13,13 +13,17 @@
 // it first runs leave-one-out with the same recipe, M minutes per fold (the card's figures), then
 // trains the starter on every case (none held out from the optimiser either).
 //
+// `--pool-modalities` (sarcoma tasks) adds the training patients' images of the other two
+// modalities as training patches, each normalised as its own modality; validation, the
+// configuration and the card's preprocessing stay the task's own.
+//
 // `--task ms-flair --out media/models/starter` keeps the historical folder name.
 import { promises as fsp, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../src/ml/backend';
 import { DEFAULT_TTA_FLIPS, loadSegmentationModel } from '../src/ml/inference';
 import { readCard, writeCard, type ModelCard } from '../src/ml/modelStore';
-import { arg, caseName, DATA_ROOT, DEFAULT_RECIPE, STRONG_AUGMENTATION, leaveOneOutScores, removeStore, ROOT, scoreHeldOut, summariseScores, task, TASK_NAMES, trainTask, type TaskName } from './tasks';
+import { arg, caseName, DATA_ROOT, pooledModalityPairs, DEFAULT_RECIPE, STRONG_AUGMENTATION, leaveOneOutScores, removeStore, ROOT, scoreHeldOut, summariseScores, task, TASK_NAMES, trainTask, type TaskName } from './tasks';
 
 // Kept for scripts/eval.ts and older callers.
 export { MS_ATTRIBUTION as STARTER_ATTRIBUTION } from './tasks';
@@ -29,7 +33,9 @@ async function main(): Promise<void> {
   if (!TASK_NAMES.includes(name)) throw new Error(`--task must be one of ${TASK_NAMES.join(', ')}, got ${name}`);
   const allCases = process.argv.includes('--all-cases');
   const fixedSplit = task(name);
-  const t = allCases ? { ...fixedSplit, train: [...fixedSplit.train, ...fixedSplit.heldOut], heldOut: [] } : fixedSplit;
+  const t0Split = allCases ? { ...fixedSplit, train: [...fixedSplit.train, ...fixedSplit.heldOut], heldOut: [] } : fixedSplit;
+  const pooled = process.argv.includes('--pool-modalities') ? pooledModalityPairs(name) : [];
+  const t = { ...t0Split, train: [...t0Split.train, ...pooled] };
   const minutes = Number(arg('minutes') ?? 15);
   const steps = arg('steps') === undefined ? undefined : Number(arg('steps'));
   const out = resolve(arg('out') ?? join(ROOT, 'media/models', name));
@@ -38,7 +44,8 @@ async function main(): Promise<void> {
   const backend = await initBackend({ preferred: (arg('backend') as 'wasm' | 'cpu' | undefined) ?? 'auto', ...(threads ? { wasmThreads: threads } : {}) });
   console.log(`backend: ${backend.name} (${backend.reason})`);
   for (const c of [...t.train, ...t.heldOut]) if (!existsSync(c.imagePath)) throw new Error(`${c.imagePath} is missing: the shared data folder is needed`);
-  console.log(`${name}: ${t.train.length} training cases, ${t.heldOut.length} held out (${t.heldOut.map((p) => caseName(p.imagePath)).join(', ')})`);
+  if (pooled.length > 0) console.log(`pooling ${pooled.length} training images of the other modalities (training patches only)`);
+  console.log(`${name}: ${t.train.length - pooled.length} training cases, ${t.heldOut.length} held out (${t.heldOut.map((p) => caseName(p.imagePath)).join(', ')})`);
   const recipe = {
     ...DEFAULT_RECIPE,
     ...t.recipe,

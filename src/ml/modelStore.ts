@@ -10,7 +10,7 @@ import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite';
 import type { Vec3 } from '../volume/vec3';
-import { validatePreprocessing, type Preprocessing } from './preprocess';
+import { validatePreprocessing, type Modality, type Preprocessing } from './preprocess';
 import { DEFAULT_UNET3D_CONFIG, spatialMultiple } from './network/config';
 
 /** Error raised for a malformed store, card or version name. */
@@ -24,6 +24,8 @@ export interface TrainingPairRecord {
   maskPath: string;
   imageSha256: string;
   maskSha256: string;
+  /** Set for a pair of another modality pooled in for training patches only. */
+  pooledModality?: Modality;
 }
 
 /** What a fine-tune run did; null in a card for a model that was not trained by fine-tuning. */

@@ -4,8 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readNifti } from '../../src/nifti';
 import { diceCoefficient } from '../../src/interactive/robotUser';
@@ -13,6 +12,7 @@ import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 import { ellipsoidPhantom } from '../interactive/phantom';
 import { initBackend } from '../../src/ml/backend';
 import { tinyModel, tinyPromptModel } from '../helpers/tinyModel';
+import { tempDir } from '../helpers/tempDir';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
 const PHANTOM = ellipsoidPhantom({ dims: [48, 40, 16], spacingMm: [1, 1, 3], semiAxesMm: [12, 9, 15], inside: 120, outside: 50, noise: 8 });
@@ -24,7 +24,7 @@ function run(...args: string[]): { status: number | null; stdout: string; stderr
 }
 
 function setup(): { dir: string; image: string; prompts: (p: unknown) => string } {
-  const dir = mkdtempSync(join(tmpdir(), 'll-prompt-cli-'));
+  const dir = tempDir('ll-prompt-cli-');
   const image = join(dir, 'image.nii.gz');
   const pixdim = [1, 1, 1, 3, 1, 1, 1, 1];
   writeFileSync(image, gzip(buildNifti({ dim: PHANTOM.dims, datatype: 16, bitpix: 32, pixdim, data: bytesOf(PHANTOM.values), description: 'scanner image' }).file));

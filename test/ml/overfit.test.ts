@@ -3,8 +3,6 @@
 // least 0.9 within a fixed number of steps (a step budget, so a busy machine only makes it slower).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNifti, writeMaskLike, writeVolumeLike } from '../../src/nifti';
 import { cropVolume } from '../../src/volume/boxes';
@@ -15,6 +13,7 @@ import { ModelStore } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { fineTune } from '../../src/ml/training';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+import { tempDir } from '../helpers/tempDir';
 
 const PET = ['lesion', 'sarcoma-ct-mr-pet', 'STS_001', 'PET'];
 const skip = skipWithoutSharedData(...PET);
@@ -24,7 +23,7 @@ before(async () => {
 });
 
 test('overfit: a new U-Net reaches training Dice ≥ 0.9 on one 32³ sarcoma PET crop within 60 steps', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-overfit-'));
+  const dir = tempDir('ll-overfit-');
   const img = await readNifti(sharedDataPath(...PET, 'image.nii.gz'));
   const mask = await readNifti(sharedDataPath(...PET, 'mask.nii.gz'));
   // Crop 32³ centred on the tumour's centre of mass.

@@ -1,19 +1,20 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, promises as fsp, readdirSync, existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { promises as fsp, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { readNifti, writeMaskLike, writeVolumeLike } from '../../src/nifti';
 import { cropVolume } from '../../src/volume/boxes';
 import type { Vec3 } from '../../src/volume/vec3';
 import { fineTune, scheduleFactor, splitCases, TrainingCancelledError } from '../../src/ml/training';
+import { prepareCase } from '../../src/ml/training/cases';
 import { SmallNet, smallNets } from './smallNet';
 import { ModelStore, type ModelCard } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { seededRandom } from '../../src/util/random';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+import { tempDir } from '../helpers/tempDir';
 
 const MS = ['lesion', 'ms-flair-mni', 'patient07'];
 const skip = skipWithoutSharedData(...MS);
@@ -72,7 +73,7 @@ test('splitCases: one case validates on itself, 2–4 leave one out, 5+ hold out
 });
 
 test('fineTune: a few steps on one case lower the loss and raise Dice; new version active with a full card', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-train-'));
+  const dir = tempDir('ll-train-');
   const pair = await cropCase(dir);
   const store = await storeWithV1(join(dir, 'models'));
   const progress: string[] = [];
@@ -108,7 +109,7 @@ test('fineTune: a few steps on one case lower the loss and raise Dice; new versi
 });
 
 test('fineTune: cancellation leaves the previous version intact and active', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-cancel-'));
+  const dir = tempDir('ll-cancel-');
   const pair = await cropCase(dir);
   const store = await storeWithV1(join(dir, 'models'));
   const before = await fsp.readFile(join(store.root, 'v1', 'small.json'));
@@ -136,7 +137,7 @@ test('fineTune: cancellation leaves the previous version intact and active', { s
 });
 
 test('fineTune: a killed process leaves the previous version intact and active', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-kill-'));
+  const dir = tempDir('ll-kill-');
   const pair = await cropCase(dir);
   const store = await storeWithV1(join(dir, 'models'));
   const before = await fsp.readFile(join(store.root, 'v1', 'small.json'));
@@ -184,7 +185,7 @@ import { smallNets } from ${JSON.stringify(join(REPO, 'test/ml/smallNet'))};
 
 
 test('fineTune: ill options and unusable pairs fail with a sentence naming the option or file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-ill-'));
+  const dir = tempDir('ll-ill-');
   const store = new ModelStore(join(dir, 'models'));
   const base = { baseModelDir: dir, store, networks: smallNets };
   await assert.rejects(fineTune({ ...base, pairs: [] }), /needs at least one image\/mask pair/);
@@ -193,11 +194,33 @@ test('fineTune: ill options and unusable pairs fail with a sentence naming the o
   await assert.rejects(fineTune({ ...base, pairs: [pair], batchSize: 1.5 }), /option batchSize must be a positive integer, got 1.5/);
   await assert.rejects(fineTune({ ...base, pairs: [pair], loss: 'dise' }), /dise/);
   await assert.rejects(fineTune({ ...base, pairs: [pair] }), /nope.nii.gz: file not found/);
+  const real = await cropCase(dir);
+  await assert.rejects(fineTune({ ...base, pairs: [{ ...real, pooledModality: 'XR' as 'CT' }] }), /image.nii.gz: pooledModality must be one of MR, CT, PET, got XR/);
+  await assert.rejects(fineTune({ ...base, pairs: [{ ...real, pooledModality: 'CT' }] }), /every pair is pooled from another modality/);
   assert.deepEqual(await store.list(), []);
 });
 
+test('fineTune: a pair pooled from another modality is normalised as its own modality and gives training patches only', { skip }, async () => {
+  const dir = tempDir('ll-pooled-');
+  const own = await cropCase(dir);
+  const mr = defaultPreprocessing('MR', null);
+  // The same FLAIR crop read as a CT: the soft-tissue window maps it into [0, 1] instead of a z-score.
+  const asMr = await prepareCase(own, mr, false);
+  const asCt = await prepareCase({ ...own, pooledModality: 'CT' }, mr, false);
+  const range = (v: Float32Array): [number, number] => [Math.min(...v), Math.max(...v)];
+  assert.ok(range(asMr.values)[0] < -0.5, `z-scored minimum ${range(asMr.values)[0]}`);
+  assert.ok(range(asCt.values)[0] >= 0 && range(asCt.values)[1] <= 1, `windowed range ${range(asCt.values)}`);
+  assert.deepEqual(asCt.labels, asMr.labels);
+  const store = await storeWithV1(join(dir, 'models'));
+  const pooled = { ...own, pooledModality: 'CT' as const };
+  const r = await fineTune({ baseModelDir: join(store.root, 'v1'), pairs: [pooled, own], store, networks: smallNets, steps: 4, stepsPerEpoch: 2, seed: 5 });
+  // With one pair of its own the model validates on it; the pooled pair never validates.
+  assert.deepEqual(r.version.card.training!.validationImages, [own.imagePath]);
+  assert.deepEqual(r.version.card.training!.pairs.map((p) => p.pooledModality ?? null), ['CT', null]);
+});
+
 test('fineTune: a budget too small for one step fails with the measured step time and writes no version', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-tiny-'));
+  const dir = tempDir('ll-tiny-');
   const pair = await cropCase(dir);
   const store = await storeWithV1(join(dir, 'models'));
   await assert.rejects(
@@ -235,7 +258,7 @@ function slowNets(ms: number): typeof smallNets {
 }
 
 test('fineTune: whole-volume validation that would not fit the budget is skipped, and the run stays within it', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-budget-'));
+  const dir = tempDir('ll-budget-');
   const pair = await cropCase(dir);
   const store = await storeWithV1(join(dir, 'models'));
   const minutes = 0.1;
@@ -252,7 +275,7 @@ test('fineTune: whole-volume validation that would not fit the budget is skipped
 });
 
 test('fineTune: early stopping never fires before half the step budget; the schedule warms up and decays', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-early-'));
+  const dir = tempDir('ll-early-');
   const pair = await cropCase(dir);
   const store = await storeWithV1(join(dir, 'models'));
   // A learning rate so small that validation never improves: patience 1 would stop at step 10.

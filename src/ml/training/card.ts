@@ -11,7 +11,13 @@ import type { PostprocessingChoice } from './postprocessingChoice';
 export async function pairRecords(pairs: readonly TrainingPair[]): Promise<TrainingPairRecord[]> {
   const records: TrainingPairRecord[] = [];
   for (const p of pairs) {
-    records.push({ imagePath: p.imagePath, maskPath: p.maskPath, imageSha256: await sha256File(p.imagePath), maskSha256: await sha256File(p.maskPath) });
+    records.push({
+      imagePath: p.imagePath,
+      maskPath: p.maskPath,
+      imageSha256: await sha256File(p.imagePath),
+      maskSha256: await sha256File(p.maskPath),
+      ...(p.pooledModality ? { pooledModality: p.pooledModality } : {}),
+    });
   }
   return records;
 }

@@ -9,7 +9,7 @@ import { labelMaskProblem } from '../../volume/labelMask';
 import { dimsForSpacing, resampleLinear, resampleNearest } from '../../volume/resample';
 import { voxelCount, type Vec3 } from '../../volume/vec3';
 import { foregroundIndices, samplePatch, type Augmentation } from '../patchSampler';
-import { normalizeIntensity, type Preprocessing } from '../preprocess';
+import { defaultPreprocessing, normalizeIntensity, type Preprocessing } from '../preprocess';
 import { TrainingError, type TrainingPair } from './options';
 
 /** A pair ready for patch sampling: normalised, on the training spacing, cropped to the anatomy. */
@@ -43,7 +43,9 @@ export async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSour
   }
   const sourceMask = new Uint8Array(mask.data.length);
   for (let i = 0; i < sourceMask.length; i++) sourceMask[i] = mask.data[i] > 0 ? 1 : 0;
-  const norm = normalizeIntensity(image.data, p);
+  // A pair pooled from another modality is normalised as that modality, on the model's grid.
+  const own = pair.pooledModality && pair.pooledModality !== p.modality ? defaultPreprocessing(pair.pooledModality, p.targetSpacingMm) : p;
+  const norm = normalizeIntensity(image.data, own);
   let dims = image.dims;
   let values = norm.values;
   let labels = sourceMask;

@@ -104,7 +104,14 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   }
   const patchSize = opts.patchSize ?? patchSizeVoxels;
   const random = seededRandom(checked.seed);
-  const split = splitCases(opts.pairs.length, random, opts.holdOut ?? true);
+  // Validation comes from the model's own modality; pooled pairs only add training patches.
+  const ownIndices = opts.pairs.flatMap((p, i) => (p.pooledModality === undefined ? [i] : []));
+  const ownSplit = splitCases(ownIndices.length, random, opts.holdOut ?? true);
+  const split = {
+    train: [...ownSplit.train.map((i) => ownIndices[i]), ...opts.pairs.flatMap((p, i) => (p.pooledModality === undefined ? [] : [i]))],
+    validation: ownSplit.validation.map((i) => ownIndices[i]),
+    heldOut: ownSplit.heldOut,
+  };
   const wholeVolumeAsked = opts.wholeVolumeValidation ?? true;
   const cases: PreparedCase[] = [];
   try {

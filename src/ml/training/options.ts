@@ -5,7 +5,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { createLoss, type SegmentationLoss } from '../losses';
 import type { Augmentation } from '../patchSampler';
-import type { Preprocessing } from '../preprocess';
+import { MODALITIES, type Modality, type Preprocessing } from '../preprocess';
 import type { SegmentationNetwork } from '../inference';
 import type { ModelCard, ModelStore, StoredVersion } from '../modelStore';
 import type { Vec3 } from '../../volume/vec3';
@@ -33,6 +33,12 @@ export interface NetworkFactory {
 export interface TrainingPair {
   imagePath: string;
   maskPath: string;
+  /**
+   * Set only for a pair of another modality than the model's, pooled in to show the network more
+   * lesions (e.g. the same tumours on MR and PET for a CT model): it is normalised as its own
+   * modality by default and gives training patches only, never validation.
+   */
+  pooledModality?: Modality;
 }
 
 /** Progress report after each step (and after each validation). */
@@ -216,7 +222,11 @@ export function checkTrainingOptions(opts: FineTuneOptions): CheckedTrainingOpti
   }
   for (const p of opts.pairs) {
     for (const f of [p.imagePath, p.maskPath]) if (!existsSync(f)) throw new TrainingError(`${f}: file not found`);
+    if (p.pooledModality !== undefined && !MODALITIES.includes(p.pooledModality)) {
+      throw new TrainingError(`${p.imagePath}: pooledModality must be one of ${MODALITIES.join(', ')}, got ${String(p.pooledModality)}`);
+    }
   }
+  if (opts.pairs.every((p) => p.pooledModality !== undefined)) throw new TrainingError('every pair is pooled from another modality: at least one must be of the model\'s own');
   return {
     budgetS,
     maxSteps,
