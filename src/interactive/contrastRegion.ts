@@ -312,6 +312,8 @@ export function contrastRegion(
   // the shell's level, no farther than its gap to the region + 1 mm. In a large object a negative
   // click in a filled hole reopens that hole.
   const positives: Vec3[] = [c];
+  // The latest flood step holding a positive click: a cut before it would drop that click.
+  let lastPositiveStep = 0;
   const edits: { l: Vec3; positive: boolean; hole?: boolean }[] = [];
   for (const p of clicks) {
     const l = local(p.voxel);
@@ -319,9 +321,14 @@ export function contrastRegion(
     if (p.positive) {
       positives.push(l);
       const q = position[index(l)];
-      if (q >= 0 && q < k) continue;
-      if (q >= 0 && q + 1 <= 2 * k) k = q + 1;
-      else edits.push({ l, positive: true });
+      if (q >= 0 && q < k) {
+        lastPositiveStep = Math.max(lastPositiveStep, q);
+        continue;
+      }
+      if (q >= 0 && q + 1 <= 2 * k) {
+        k = q + 1;
+        lastPositiveStep = q;
+      } else edits.push({ l, positive: true });
     } else {
       // In a large object, a click in a hole the filling closed (an enclosed darker area that is not
       // part of the object) reopens that hole instead of cutting the flood short.
@@ -336,8 +343,9 @@ export function contrastRegion(
       }
       let first = Infinity;
       for (let v = 0; v < image.length; v++) if (position[v] >= 0 && distMm(v, l) <= 1.5) first = Math.min(first, position[v]);
-      // Beyond the prefix the click can only lie in a local addition: cut that.
-      if (first < k && first >= k / 2) k = Math.max(1, first);
+      // Beyond the prefix the click can only lie in a local addition: cut that. A cut that would
+      // drop a positive click edits locally instead (else the two clicks undo each other).
+      if (first < k && first >= k / 2 && first > lastPositiveStep) k = Math.max(1, first);
       else edits.push({ l, positive: false });
     }
   }
@@ -356,8 +364,12 @@ export function contrastRegion(
       continue;
     }
     if (!positive) {
+      // Only what is no more lesion-like than the clicked voxel goes: a click on a small
+      // lesion's rim then trims the rim, not the half of the lesion on its side.
+      const w = index(l);
       for (let v = 0; v < region.length; v++) {
         if (!region[v]) continue;
+        if (v !== w && sign * image[v] > sign * image[w]) continue;
         const dn = distMm(v, l);
         if (positives.every((q) => distMm(v, q) > dn)) region[v] = 0;
       }

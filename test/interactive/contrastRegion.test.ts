@@ -72,6 +72,42 @@ test('contrastRegion: a negative click inside cuts the region there; a positive 
   assert.ok(countOnes(cut.region) < countOnes(first.region));
 });
 
+test('contrastRegion: a negative click keeps what is brighter than the clicked voxel and every positive click', () => {
+  // A graded lesion (bright centre, dimmer rim), a dim lobe on one side and, on the other, a
+  // spur a little brighter than the lobe that is not lesion.
+  const noise = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 2, seed: 9 });
+  const lobe = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [2.5, 2.5, 2.5], inside: 1, outside: 0, noise: 0, centre: [29, 24, 24] });
+  const spur = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [2, 2, 2], inside: 1, outside: 0, noise: 0, centre: [19, 24, 24] });
+  const c: Vec3 = [24, 24, 24];
+  const values = new Float32Array(DIMS[0] * DIMS[1] * DIMS[2]);
+  for (let z = 0, v = 0; z < DIMS[2]; z++)
+    for (let y = 0; y < DIMS[1]; y++)
+      for (let x = 0; x < DIMS[0]; x++, v++) {
+        const r = Math.hypot(x - c[0], y - c[1], z - c[2]);
+        values[v] = (r <= 3.5 ? 110 - 10 * r : lobe.reference[v] ? 62 : spur.reference[v] ? 66 : 40) + noise.values[v];
+      }
+  const volume = { values, dims: DIMS, spacingMm: ISO };
+  const first = contrastRegion(volume, c, [], null, OPTIONS);
+  assert.equal(first.refused, null);
+  const size: Vec3 = [first.box.max[0] - first.box.min[0] + 1, first.box.max[1] - first.box.min[1] + 1, first.box.max[2] - first.box.min[2] + 1];
+  const at = (r: typeof first, p: Vec3): number => r.region[voxelIndex(size, [p[0] - first.box.min[0], p[1] - first.box.min[1], p[2] - first.box.min[2]])];
+  // A negative click on the rim trims the rim near it, not the half of the lesion on its side.
+  const rim: Vec3 = [c[0], c[1] + 3, c[2]];
+  assert.equal(at(first, rim), 1);
+  const trimmed = contrastRegion(volume, c, [{ voxel: rim, positive: false }], null, OPTIONS);
+  assert.equal(at(trimmed, rim), 0);
+  // Nearer to the negative click than to the positive one, but brighter than the clicked voxel.
+  for (const inner of [[c[0], c[1] + 2, c[2]], [c[0] + 1, c[1] + 2, c[2]]] as Vec3[]) assert.equal(at(trimmed, inner), 1, `${inner} is kept`);
+  // A positive click on the lobe, then a negative one on the spur, which the flood takes before
+  // the lobe: no single threshold satisfies both, and the lobe stays.
+  const lobeCentre: Vec3 = [29, 24, 24];
+  const spurCentre: Vec3 = [19, 24, 24];
+  const both = contrastRegion(volume, c, [{ voxel: lobeCentre, positive: true }, { voxel: spurCentre, positive: false }], null, OPTIONS);
+  assert.equal(at(both, lobeCentre), 1, 'the negative click does not undo the positive one');
+  assert.equal(at(both, spurCentre), 0);
+  assert.equal(at(both, c), 1);
+});
+
 test('contrastRegion: its options are checked by name', () => {
   const { values, centre } = lesionBesideBrightStructure();
   const volume = { values, dims: DIMS, spacingMm: ISO };
