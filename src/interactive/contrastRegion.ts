@@ -314,7 +314,7 @@ export function contrastRegion(
   const positives: Vec3[] = [c];
   // The latest flood step holding a positive click: a cut before it would drop that click.
   let lastPositiveStep = 0;
-  const edits: { l: Vec3; positive: boolean; hole?: boolean }[] = [];
+  const edits: { l: Vec3; positive: boolean; hole?: boolean; cut?: [number, number] }[] = [];
   for (const p of clicks) {
     const l = local(p.voxel);
     if (!l.every((x, a) => x >= 0 && x < bd[a])) continue;
@@ -345,7 +345,11 @@ export function contrastRegion(
       for (let v = 0; v < image.length; v++) if (position[v] >= 0 && distMm(v, l) <= 1.5) first = Math.min(first, position[v]);
       // Beyond the prefix the click can only lie in a local addition: cut that. A cut that would
       // drop a positive click edits locally instead (else the two clicks undo each other).
-      if (first < k && first >= k / 2 && first > lastPositiveStep) k = Math.max(1, first);
+      if (first < k && first >= k / 2 && first > lastPositiveStep) {
+        // In a large object the cut is local (below): its dim rim all round is not the click's.
+        if (o.largeObject) edits.push({ l, positive: false, cut: [first, k] });
+        else k = Math.max(1, first);
+      }
       else edits.push({ l, positive: false });
     }
   }
@@ -353,7 +357,24 @@ export function contrastRegion(
   const inPrefix = prefixMask(position, k);
   const region = o.largeObject ? fillCore(inPrefix, bd) : inPrefix.slice();
   // The local edits in click order, so that the latest click has the last word.
-  for (const { l, positive, hole } of edits) {
+  for (const { l, positive, hole, cut } of edits) {
+    if (cut) {
+      // A large object's cut stays near the click: the flood's steps it drops, within three times
+      // the click's depth in the region (at least 5 mm), joined to the click.
+      let depthMm = Infinity;
+      for (let v = 0; v < region.length; v++) if (!region[v]) depthMm = Math.min(depthMm, distMm(v, l));
+      const reachMm = Math.max(5, 3 * (Number.isFinite(depthMm) ? depthMm : 0));
+      const dropped = new Uint8Array(region.length);
+      for (let v = 0; v < region.length; v++) if (position[v] >= cut[0] && position[v] < cut[1] && distMm(v, l) <= reachMm) dropped[v] = 1;
+      const { labels } = labelComponents(dropped, bd, 26);
+      let own = labels[index(l)];
+      if (!own) {
+        let nearest = Infinity;
+        for (let v = 0; v < region.length; v++) if (labels[v] && distMm(v, l) < nearest) [nearest, own] = [distMm(v, l), labels[v]];
+      }
+      for (let v = 0; v < region.length; v++) if (own && labels[v] === own) region[v] = 0;
+      continue;
+    }
     if (hole) {
       const w = index(l);
       if (!region[w] || inPrefix[w]) continue;

@@ -108,6 +108,35 @@ test('contrastRegion: a negative click keeps what is brighter than the clicked v
   assert.equal(at(both, c), 1);
 });
 
+test('contrastRegion: in a large object a negative click on a leak cuts it near the click, not the dim rim all round', () => {
+  // A whole tumour-like object (130 at its centre, 94 at its 12 mm rim) with a leak as bright as
+  // its rim on one side.
+  const dims: Vec3 = [64, 48, 48];
+  const c: Vec3 = [24, 24, 24];
+  const noise = ellipsoidPhantom({ dims, spacingMm: ISO, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 2, seed: 4 });
+  const leak = ellipsoidPhantom({ dims, spacingMm: ISO, semiAxesMm: [6, 4, 4], inside: 1, outside: 0, noise: 0, centre: [40, 24, 24] });
+  const values = new Float32Array(dims[0] * dims[1] * dims[2]);
+  for (let z = 0, v = 0; z < dims[2]; z++)
+    for (let y = 0; y < dims[1]; y++)
+      for (let x = 0; x < dims[0]; x++, v++) {
+        const r = Math.hypot(x - c[0], y - c[1], z - c[2]);
+        values[v] = (r <= 12 ? 130 - 3 * r : leak.reference[v] ? 93 : 40) + noise.values[v];
+      }
+  const options = { ...OPTIONS, reachMm: 40, maxRadiusMm: 25, sizeExponent: 0.5, minRadiusMm: 8, largeObject: true };
+  const volume = { values, dims, spacingMm: ISO };
+  const first = contrastRegion(volume, c, [], null, options);
+  assert.equal(first.refused, null);
+  const size: Vec3 = [first.box.max[0] - first.box.min[0] + 1, first.box.max[1] - first.box.min[1] + 1, first.box.max[2] - first.box.min[2] + 1];
+  const at = (r: typeof first, p: Vec3): number => r.region[voxelIndex(size, [p[0] - first.box.min[0], p[1] - first.box.min[1], p[2] - first.box.min[2]])];
+  const inLeak: Vec3 = [42, 24, 24];
+  const rims: Vec3[] = [[13, 24, 24], [24, 13, 24], [24, 24, 13]];
+  assert.equal(at(first, inLeak), 1, 'the leak is in the first region');
+  const cut = contrastRegion(volume, c, [{ voxel: inLeak, positive: false }], null, options);
+  assert.equal(at(cut, inLeak), 0);
+  for (const p of rims) assert.equal(at(cut, p), 1, `the rim at ${p}, far from the click, stays`);
+  assert.ok(countOnes(cut.region) > 0.9 * countOnes(first.region), `${countOnes(cut.region)} of ${countOnes(first.region)} voxels kept`);
+});
+
 test('contrastRegion: its options are checked by name', () => {
   const { values, centre } = lesionBesideBrightStructure();
   const volume = { values, dims: DIMS, spacingMm: ISO };
