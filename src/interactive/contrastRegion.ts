@@ -7,7 +7,7 @@
 // handles the rest (larger tumours, where such a region is a hot spot inside the tumour), except
 // large bright objects on brain FLAIR (`largeObject`: step 0a, sized by the first click's star).
 import type { Vec3 } from '../volume/vec3';
-import { boxSize, cropToFloat32, growBoxMm, type VoxelBox } from './box';
+import { boxSize, cropMask, cropToFloat32, growBoxMm, maskBoundingBox, pasteMask, type VoxelBox } from './box';
 import { fillHoles, fillHolesInSlices, labelComponents } from './components';
 import { distanceTransformMm } from './distanceTransform';
 import type { PointPrompt } from './prompts';
@@ -48,6 +48,11 @@ export interface ContrastRegion {
 
 const SHELL_MM = [1, 4] as const;
 const MIN_VOXELS = 4;
+/**
+ * Closing radius (mm) for a positive click in a dark pocket of a large object (synthetic brain
+ * tumours after 3 clicks: 0.847 → 0.850 / 0.855 / 0.854 with 3 / 5 / 8 mm).
+ */
+const POCKET_CLOSING_MM = 5;
 
 /**
  * Region of voxels on the object's side of `threshold`, 6-connected to any of the seeds and
@@ -410,10 +415,45 @@ export function contrastRegion(
     let local = (threshold + outside) / 2;
     if (o.largeObject && sign * (image[w] - outside) > 0) local = sign * Math.min(sign * local, (sign * (image[w] + outside)) / 2);
     const added = grow(image, bd, [w], local, up, near2);
-    for (let v = 0; v < region.length; v++) if (added[v]) region[v] = 1;
+    let addedCount = 0;
+    for (let v = 0; v < region.length; v++) {
+      if (added[v] && !region[v]) {
+        region[v] = 1;
+        addedCount++;
+      }
+    }
+    // A positive click on a voxel too dark to grow from, in a large object: a necrotic pocket
+    // open to the outside. What a closing of the region fills around the click is added.
+    if (o.largeObject && addedCount <= 1) addPocket(region, bd, spacingMm, w, near2);
   }
   const contrast = best.contrast;
   return { region, box, contrast, refused: null };
+}
+
+/**
+ * Adds to `region` the pocket at voxel `w`: the 6-connected part, within `near`, of what a
+ * morphological closing by POCKET_CLOSING_MM (a dilation, then an erosion) adds to the region.
+ */
+function addPocket(region: Uint8Array, dims: Vec3, spacingMm: Vec3, w: number, near: Uint8Array): void {
+  // Only within `near`'s box grown by twice the radius (what the closing there depends on): the
+  // distance transforms of a whole large object's box cost a second.
+  const nearBox = maskBoundingBox(near, dims)!;
+  const box = growBoxMm(nearBox, 2 * POCKET_CLOSING_MM + Math.max(...spacingMm), spacingMm, dims);
+  const size = boxSize(box);
+  const part = cropMask(region, dims, box);
+  const nearPart = cropMask(near, dims, box);
+  const toRegionMm = distanceTransformMm(Uint8Array.from(part, (x) => 1 - x), size, spacingMm, false);
+  const dilated = Uint8Array.from(toRegionMm, (d, v) => (part[v] || d <= POCKET_CLOSING_MM ? 1 : 0));
+  const insideMm = distanceTransformMm(dilated, size, spacingMm, false);
+  const pocket = Uint8Array.from(insideMm, (d, v) => (d > POCKET_CLOSING_MM && !part[v] && nearPart[v] ? 1 : 0));
+  const x = w % dims[0];
+  const y = Math.floor(w / dims[0]) % dims[1];
+  const z = Math.floor(w / (dims[0] * dims[1]));
+  const wPart = ((z - box.min[2]) * size[1] + (y - box.min[1])) * size[0] + (x - box.min[0]);
+  pocket[wPart] = 1;
+  const { labels } = labelComponents(pocket, size, 6);
+  for (let v = 0; v < part.length; v++) if (labels[v] === labels[wPart]) part[v] = 1;
+  pasteMask(region, dims, box, part);
 }
 
 /** 1 where the flood took the voxel within its first `k` steps (`position`: the voxel's step, −1 = never). */

@@ -137,6 +137,44 @@ test('contrastRegion: in a large object a negative click on a leak cuts it near 
   assert.ok(countOnes(cut.region) > 0.9 * countOnes(first.region), `${countOnes(cut.region)} of ${countOnes(first.region)} voxels kept`);
 });
 
+test('contrastRegion: in a large object a positive click in a dark pocket open to the outside adds the pocket, nothing beyond', () => {
+  // A bright 12 mm ball with a dark pocket (5 mm) that breaks through its surface on one side:
+  // neither hole filling closes it, and a flood from the click grows nothing.
+  const c: Vec3 = [24, 24, 24];
+  const pocketCentre: Vec3 = [32, 24, 24];
+  const noise = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 2, seed: 4 });
+  const values = new Float32Array(DIMS[0] * DIMS[1] * DIMS[2]);
+  const ball = new Uint8Array(values.length);
+  for (let z = 0, v = 0; z < DIMS[2]; z++)
+    for (let y = 0; y < DIMS[1]; y++)
+      for (let x = 0; x < DIMS[0]; x++, v++) {
+        ball[v] = Math.hypot(x - c[0], y - c[1], z - c[2]) <= 12 ? 1 : 0;
+        const inPocket = Math.hypot(x - pocketCentre[0], y - pocketCentre[1], z - pocketCentre[2]) <= 5;
+        values[v] = (ball[v] ? (inPocket ? 25 : 100) : 40) + noise.values[v];
+      }
+  const options = { ...OPTIONS, reachMm: 40, maxRadiusMm: 25, sizeExponent: 0.5, minRadiusMm: 8, largeObject: true };
+  const volume = { values, dims: DIMS, spacingMm: ISO };
+  const click: Vec3 = [20, 24, 24];
+  const first = contrastRegion(volume, click, [], null, options);
+  assert.equal(first.refused, null);
+  const { box } = first;
+  const size: Vec3 = [box.max[0] - box.min[0] + 1, box.max[1] - box.min[1] + 1, box.max[2] - box.min[2] + 1];
+  const at = (r: typeof first, p: Vec3): number => r.region[voxelIndex(size, [p[0] - box.min[0], p[1] - box.min[1], p[2] - box.min[2]])];
+  assert.equal(at(first, pocketCentre), 0, 'the pocket is outside the first region');
+  const second = contrastRegion(volume, click, [{ voxel: pocketCentre, positive: true }], null, options);
+  let inBall = 0;
+  let outside = 0;
+  for (let z = box.min[2]; z <= box.max[2]; z++)
+    for (let y = box.min[1]; y <= box.max[1]; y++)
+      for (let x = box.min[0]; x <= box.max[0]; x++) {
+        if (!at(second, [x, y, z]) || at(first, [x, y, z])) continue;
+        if (ball[voxelIndex(DIMS, [x, y, z])]) inBall++;
+        else outside++;
+      }
+  assert.ok(inBall > 200, `${inBall} pocket voxels added`);
+  assert.equal(outside, 0, 'nothing outside the ball is added');
+});
+
 test('contrastRegion: its options are checked by name', () => {
   const { values, centre } = lesionBesideBrightStructure();
   const volume = { values, dims: DIMS, spacingMm: ISO };
