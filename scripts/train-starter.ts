@@ -33,9 +33,9 @@ async function main(): Promise<void> {
   if (!TASK_NAMES.includes(name)) throw new Error(`--task must be one of ${TASK_NAMES.join(', ')}, got ${name}`);
   const allCases = process.argv.includes('--all-cases');
   const fixedSplit = task(name);
-  const t0Split = allCases ? { ...fixedSplit, train: [...fixedSplit.train, ...fixedSplit.heldOut], heldOut: [] } : fixedSplit;
+  const split = allCases ? { ...fixedSplit, train: [...fixedSplit.train, ...fixedSplit.heldOut], heldOut: [] } : fixedSplit;
   const pooled = process.argv.includes('--pool-modalities') ? pooledModalityPairs(name) : [];
-  const t = { ...t0Split, train: [...t0Split.train, ...pooled] };
+  const t = { ...split, train: [...split.train, ...pooled] };
   const minutes = Number(arg('minutes') ?? 15);
   const steps = arg('steps') === undefined ? undefined : Number(arg('steps'));
   const out = resolve(arg('out') ?? join(ROOT, 'media/models', name));

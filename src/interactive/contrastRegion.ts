@@ -354,8 +354,7 @@ export function contrastRegion(
         // In a large object the cut is local (below): its dim rim all round is not the click's.
         if (o.largeObject) edits.push({ l, positive: false, cut: [first, k] });
         else k = Math.max(1, first);
-      }
-      else edits.push({ l, positive: false });
+      } else edits.push({ l, positive: false });
     }
   }
   if (k === order.length && reachedRim) return refuse(`the region leaks to ${o.reachMm} mm`, best.contrast);
