@@ -75,6 +75,30 @@ export function labelComponents(mask: ArrayLike<number>, dims: Vec3, connectivit
 }
 
 /**
+ * The label at voxel `p`, or when that is background the label of the labelled voxel nearest to
+ * it (mm; the first in voxel order at equal distance); 0 when nothing is labelled.
+ */
+export function labelAtOrNearest(labels: Int32Array, dims: Vec3, spacingMm: Vec3, p: Vec3): number {
+  const at = labels[(p[2] * dims[1] + p[1]) * dims[0] + p[0]];
+  if (at !== 0) return at;
+  let nearest = Infinity;
+  let label = 0;
+  for (let k = 0, v = 0; k < dims[2]; k++) {
+    for (let j = 0; j < dims[1]; j++) {
+      for (let i = 0; i < dims[0]; i++, v++) {
+        if (!labels[v]) continue;
+        const d = ((i - p[0]) * spacingMm[0]) ** 2 + ((j - p[1]) * spacingMm[1]) ** 2 + ((k - p[2]) * spacingMm[2]) ** 2;
+        if (d < nearest) {
+          nearest = d;
+          label = labels[v];
+        }
+      }
+    }
+  }
+  return label;
+}
+
+/**
  * A copy of `mask` with its holes filled: background voxels not 6-connected to the border of the
  * mask's bounding box (a necrotic core enclosed by a bright rim) become 1.
  * @throws PromptError when the mask length does not match `dims`.

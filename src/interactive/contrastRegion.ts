@@ -8,7 +8,8 @@
 // large bright objects on brain FLAIR (`largeObject`: step 0a, sized by the first click's star).
 import type { Vec3 } from '../volume/vec3';
 import { boxSize, cropMask, cropToFloat32, growBoxMm, maskBoundingBox, pasteMask, type VoxelBox } from './box';
-import { fillHoles, fillHolesInSlices, labelComponents } from './components';
+import { fillHoles, fillHolesInSlices, labelAtOrNearest, labelComponents } from './components';
+import { distanceToOtherLabelMm } from './localEdit';
 import { distanceTransformMm } from './distanceTransform';
 import type { PointPrompt } from './prompts';
 import { median } from './median';
@@ -365,17 +366,14 @@ export function contrastRegion(
     if (cut) {
       // A large object's cut stays near the click: the flood's steps it drops, within three times
       // the click's depth in the region (at least 5 mm), joined to the click.
-      let depthMm = Infinity;
-      for (let v = 0; v < region.length; v++) if (!region[v]) depthMm = Math.min(depthMm, distMm(v, l));
-      const reachMm = Math.max(5, 3 * (Number.isFinite(depthMm) ? depthMm : 0));
+      // (The box's diagonal is returned when the region fills the box: no depth, the 5 mm.)
+      const diagonalMm = Math.hypot(...bd.map((n, a) => n * spacingMm[a]));
+      const depthMm = distanceToOtherLabelMm(region, bd, spacingMm, l, diagonalMm);
+      const reachMm = Math.max(5, 3 * (depthMm < diagonalMm ? depthMm : 0));
       const dropped = new Uint8Array(region.length);
       for (let v = 0; v < region.length; v++) if (position[v] >= cut[0] && position[v] < cut[1] && distMm(v, l) <= reachMm) dropped[v] = 1;
       const { labels } = labelComponents(dropped, bd, 26);
-      let own = labels[index(l)];
-      if (!own) {
-        let nearest = Infinity;
-        for (let v = 0; v < region.length; v++) if (labels[v] && distMm(v, l) < nearest) [nearest, own] = [distMm(v, l), labels[v]];
-      }
+      const own = labelAtOrNearest(labels, bd, spacingMm, l);
       for (let v = 0; v < region.length; v++) if (own && labels[v] === own) region[v] = 0;
       continue;
     }

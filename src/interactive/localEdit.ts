@@ -5,7 +5,7 @@
 // ball whose radius scales with the click's depth in its error region.
 import type { Vec3 } from '../volume/vec3';
 import { boxSize, cropMask, growBoxMm, pasteMask, type VoxelBox } from './box';
-import { labelComponents } from './components';
+import { labelAtOrNearest, labelComponents } from './components';
 import type { PointPrompt } from './prompts';
 
 /** Distance (mm) from voxel `p` to the nearest voxel whose label in `mask` differs from p's, searched up to `limitMm` (returned when none is nearer). */
@@ -68,24 +68,7 @@ export function applyLocalEdit(previous: Uint8Array, next: Uint8Array, dims: Vec
     }
   }
   const { labels } = labelComponents(changed, [bx, by, bz], 26);
-  const c = click.voxel.map((x, a) => x - box.min[a]);
-  let keep = labels[(c[2] * by + c[1]) * bx + c[0]];
-  if (keep === 0) {
-    let nearest = Infinity;
-    v = 0;
-    for (let k = 0; k < bz; k++) {
-      for (let j = 0; j < by; j++) {
-        for (let i = 0; i < bx; i++, v++) {
-          if (!labels[v]) continue;
-          const d = ((i - c[0]) * spacingMm[0]) ** 2 + ((j - c[1]) * spacingMm[1]) ** 2 + ((k - c[2]) * spacingMm[2]) ** 2;
-          if (d < nearest) {
-            nearest = d;
-            keep = labels[v];
-          }
-        }
-      }
-    }
-  }
+  const keep = labelAtOrNearest(labels, [bx, by, bz], spacingMm, click.voxel.map((x, a) => x - box.min[a]) as Vec3);
   const edited = before.slice();
   if (keep > 0) for (let w = 0; w < edited.length; w++) if (labels[w] === keep) edited[w] = after[w];
   const mask = previous.slice();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fillHoles, fillHolesInSlices, labelComponents } from '../../src/interactive/components';
+import { fillHoles, fillHolesInSlices, labelAtOrNearest, labelComponents } from '../../src/interactive/components';
 import { PromptError } from '../../src/interactive';
 import type { Vec3 } from '../../src/volume/vec3';
 
@@ -66,4 +66,16 @@ test('fillHolesInSlices: a tube open at both ends has its lumen filled in slices
   assert.deepEqual(fillHolesInSlices(tube, dims, 0), tube);
   assert.equal(fillHolesInSlices(new Uint8Array(12 * 12 * 10), dims, 1).reduce((a, b) => a + b, 0), 0);
   assert.throws(() => fillHolesInSlices(tube, [12, 12, 9], 2), /fillHolesInSlices: mask has 1440 values/);
+});
+
+test('labelAtOrNearest: the label at the voxel, else the nearest labelled voxel in mm, else 0', () => {
+  const dims: Vec3 = [6, 1, 3];
+  const labels = new Int32Array(18);
+  labels[0] = 1; // (0, 0, 0)
+  labels[2 * 6 + 5] = 2; // (5, 0, 2)
+  assert.equal(labelAtOrNearest(labels, dims, [1, 1, 1], [0, 0, 0]), 1);
+  assert.equal(labelAtOrNearest(labels, dims, [1, 1, 1], [2, 0, 0]), 1, '2 mm from label 1, 3.6 mm from label 2');
+  assert.equal(labelAtOrNearest(labels, dims, [1, 1, 1], [0, 0, 2]), 1, '2 mm from label 1, 5 mm from label 2');
+  assert.equal(labelAtOrNearest(labels, dims, [1, 1, 4], [0, 0, 2]), 2, 'with 4 mm slices: 8 mm from label 1, 5 mm from label 2');
+  assert.equal(labelAtOrNearest(new Int32Array(18), dims, [1, 1, 1], [3, 0, 1]), 0);
 });
