@@ -11,6 +11,8 @@
 // of the first N objects through `node dist/cli.js segment --prompts` (build first) and checks
 // the masks equal the in-process ones. --new-clicks-only sends each call only its new click with
 // the previous mask (a caller that keeps no click history), instead of all clicks so far.
+// --labels 1,2,… takes each of those values of a multi-label mask as its own object (e.g. organs
+// of a TotalSegmentator mask, a probe of objects other than lesions).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,8 +33,8 @@ interface ObjectResult {
   steps: RobotStep[];
 }
 
-function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; promptModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, promptModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
+function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; promptModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, promptModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -48,6 +50,10 @@ function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: 
     else if (a === '--cli') o.cli = num();
     else if (a === '--json') o.json = true;
     else if (a === '--new-clicks-only') o.newClicksOnly = true;
+    else if (a === '--labels') {
+      o.labels = (argv[++i] ?? '').split(',').map(Number);
+      if (o.labels.some((l) => !Number.isInteger(l) || l <= 0)) throw new Error(`--labels takes positive whole label values separated by commas, got ${argv[i]}`);
+    }
     else if (a === '--prompt-model') o.promptModel = argv[++i];
     else if (a === '--model') o.model = argv[++i];
     else if (a === '--opt') {
@@ -61,13 +67,20 @@ function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: 
       o.pairs.push([a.slice(0, c), a.slice(c + 1)]);
     }
   }
+  if (o.labels && o.perLesion) throw new Error('--labels and --per-lesion exclude each other');
   if (o.pairs.length === 0) throw new Error('usage: npm run eval:interactive -- [--clicks N] [--per-lesion] [--min-voxels 20] IMAGE:MASK ...');
   if (!(o.clicks >= 1)) throw new Error('--clicks must be ≥ 1');
   return o;
 }
 
-/** The objects of a reference mask: the whole mask, or each component of ≥ minVoxels voxels. */
-function objectsOf(mask: NiftiImage, perLesion: boolean, minVoxels: number, maxObjects: number): { name: string; reference: Uint8Array }[] {
+/** The objects of a reference mask: the whole mask, each given label value, or each component of ≥ minVoxels voxels. */
+function objectsOf(mask: NiftiImage, perLesion: boolean, minVoxels: number, maxObjects: number, labelValues: number[] | null): { name: string; reference: Uint8Array }[] {
+  if (labelValues) {
+    return labelValues.map((l) => {
+      const ref = Uint8Array.from(mask.data as ArrayLike<number>, (v) => (v === l ? 1 : 0));
+      return { name: `label ${l} (${ref.reduce((a, b) => a + b, 0)} vx)`, reference: ref };
+    });
+  }
   const bin = new Uint8Array(mask.data.length);
   for (let v = 0; v < bin.length; v++) bin[v] = mask.data[v] !== 0 ? 1 : 0;
   if (!perLesion) return [{ name: 'whole', reference: bin }];
@@ -111,7 +124,7 @@ async function main(): Promise<void> {
     // The prior as the CLI computes it with --model (no test-time augmentation).
     const prior = priorModel ? (await segmentVolume(image, priorModel, { ttaFlips: [[]] })).probability : undefined;
     const segmentOpts = { promptModel, prior, tuning: o.opts };
-    for (const obj of objectsOf(mask, o.perLesion, o.minVoxels, o.maxObjects)) {
+    for (const obj of objectsOf(mask, o.perLesion, o.minVoxels, o.maxObjects, o.labels)) {
       const steps = runRobotSession({
         dims: image.dims,
         spacingMm: image.spacingMm,
