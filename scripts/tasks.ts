@@ -118,6 +118,20 @@ export function pooledModalityPairs(name: TaskName): TrainingPair[] {
 }
 
 // The recipe lives in src/ml/training/recipe.ts (fine-tuning trains a new network with it too).
+/**
+ * The training pairs of other tasks (their training split only, never their held-out cases),
+ * pooled in for training patches only, each normalised as its own modality: a prior over several
+ * lesion types (`npm run train:starter -- --pool-tasks sarcoma-pet,ms-flair`).
+ */
+export function pooledTaskPairs(name: TaskName, others: string[]): TrainingPair[] {
+  return others.flatMap((other) => {
+    if (!TASK_NAMES.includes(other as TaskName)) throw new Error(`--pool-tasks: unknown task ${other}; known: ${TASK_NAMES.join(', ')}`);
+    if (other === name) throw new Error(`--pool-tasks: ${other} is the task being trained`);
+    const t = task(other as TaskName);
+    return t.train.map((p) => ({ ...p, pooledModality: t.modality }));
+  });
+}
+
 export { DEFAULT_RECIPE, STRONG_AUGMENTATION, type Recipe } from '../src/ml/training';
 
 /** Per-case and pooled held-out scores. */
@@ -200,7 +214,7 @@ export async function trainTask(
   recipe: Recipe,
   budget: { minutes: number; steps?: number },
   extra: Partial<FineTuneOptions> = {},
-  resumeFrom?: string,
+  from?: { resume: string } | { initWeights: string },
 ): Promise<{ result: FineTuneResult; config: AutoConfiguration; store: ModelStore }> {
   const config = await autoConfigure(t.train.filter((p) => p.pooledModality === undefined), {
     ...t.plan,
@@ -211,13 +225,18 @@ export async function trainTask(
   });
   const store = new ModelStore(mkdtempSync(join(tmpdir(), `lesion-lab-${t.name}-`)));
   // Resuming keeps the model's own configuration (its card's patch and preprocessing): weights
-  // trained on one grid and normalisation are only worth continuing on that grid.
+  // trained on one grid and normalisation are only worth continuing on that grid. Initial weights
+  // from another model (the same lesion on another modality) go on the task's own configuration.
+  const patchSizeVoxels = t.inferencePatchSizeVoxels ?? config.patchSizeVoxels;
+  const resumeFrom = from && 'resume' in from ? from.resume : undefined;
   const start = resumeFrom
     ? { baseModelDir: resumeFrom }
-    : {
+    : from && 'initWeights' in from
+      ? { baseModelDir: from.initWeights, configuration: { patchSizeVoxels, preprocessing: config.preprocessing } }
+      : {
         newNetwork: {
           config: recipeNetworkConfig(recipe),
-          patchSizeVoxels: t.inferencePatchSizeVoxels ?? config.patchSizeVoxels,
+          patchSizeVoxels,
           preprocessing: config.preprocessing,
         },
       };

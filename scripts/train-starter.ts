@@ -1,6 +1,8 @@
 // `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair [--minutes M]
-// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR] [--lr LR] [--case-voxels N] [--augment strong] [--all-cases --loo-minutes M] [--pool-modalities]`: trains the
-// starter model of a task from scratch (or, with --resume, continues from a model of that task)
+// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--case-voxels N] [--augment strong] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--name NAME]`: trains the
+// starter model of a task from scratch (or, with --resume, continues from a model of that task;
+// with --init-weights, starts from another model's weights, e.g. the same lesion on another
+// modality, on the task's own configuration)
 // with the recipe of scripts/tasks.ts (automatic configuration from the training cases), scores
 // it on the task's fixed held-out cases (with the flip test-time augmentation Segment Lesion
 // uses), and writes model.json, weights.bin and card.json (task, modality, training cases,
@@ -15,7 +17,9 @@
 //
 // `--pool-modalities` (sarcoma tasks) adds the training patients' images of the other two
 // modalities as training patches, each normalised as its own modality; validation, the
-// configuration and the card's preprocessing stay the task's own.
+// configuration and the card's preprocessing stay the task's own. `--pool-tasks T,…` adds the
+// training cases of other tasks the same way (a prior over several lesion types; `--name
+// lesion-prior` names its card).
 //
 // `--task ms-flair --out media/models/starter` keeps the historical folder name.
 import { promises as fsp, existsSync } from 'node:fs';
@@ -23,28 +27,36 @@ import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../src/ml/backend';
 import { DEFAULT_TTA_FLIPS, loadSegmentationModel } from '../src/ml/inference';
 import { readCard, writeCard, type ModelCard } from '../src/ml/modelStore';
-import { arg, caseName, DATA_ROOT, pooledModalityPairs, DEFAULT_RECIPE, STRONG_AUGMENTATION, leaveOneOutScores, removeStore, ROOT, scoreHeldOut, summariseScores, task, TASK_NAMES, trainTask, type TaskName } from './tasks';
+import { arg, caseName, DATA_ROOT, pooledModalityPairs, pooledTaskPairs, DEFAULT_RECIPE, STRONG_AUGMENTATION, leaveOneOutScores, removeStore, ROOT, scoreHeldOut, summariseScores, task, TASK_NAMES, trainTask, type TaskName } from './tasks';
 
 // Kept for scripts/eval.ts and older callers.
 export { MS_ATTRIBUTION as STARTER_ATTRIBUTION } from './tasks';
 
 async function main(): Promise<void> {
   const name = (arg('task') ?? 'ms-flair') as TaskName;
+  // The card's version and task name (default the task's): e.g. lesion-prior for a prior pooled over tasks.
+  const cardName = arg('name') ?? name;
+  const pooledTasks = arg('pool-tasks')?.split(',') ?? [];
   if (!TASK_NAMES.includes(name)) throw new Error(`--task must be one of ${TASK_NAMES.join(', ')}, got ${name}`);
   const allCases = process.argv.includes('--all-cases');
   const fixedSplit = task(name);
   const split = allCases ? { ...fixedSplit, train: [...fixedSplit.train, ...fixedSplit.heldOut], heldOut: [] } : fixedSplit;
-  const pooled = process.argv.includes('--pool-modalities') ? pooledModalityPairs(name) : [];
+  const pooled = [
+    ...(process.argv.includes('--pool-modalities') ? pooledModalityPairs(name) : []),
+    ...pooledTaskPairs(name, pooledTasks),
+  ];
   const t = { ...split, train: [...split.train, ...pooled] };
   const minutes = Number(arg('minutes') ?? 15);
   const steps = arg('steps') === undefined ? undefined : Number(arg('steps'));
   const out = resolve(arg('out') ?? join(ROOT, 'media/models', name));
   const threads = arg('threads') === undefined ? undefined : Number(arg('threads'));
   const resume = arg('resume') === undefined ? undefined : resolve(arg('resume')!);
+  const initWeights = arg('init-weights') === undefined ? undefined : resolve(arg('init-weights')!);
+  if (resume && initWeights) throw new Error('--resume and --init-weights exclude each other');
   const backend = await initBackend({ preferred: (arg('backend') as 'wasm' | 'cpu' | undefined) ?? 'auto', ...(threads ? { wasmThreads: threads } : {}) });
   console.log(`backend: ${backend.name} (${backend.reason})`);
   for (const c of [...t.train, ...t.heldOut]) if (!existsSync(c.imagePath)) throw new Error(`${c.imagePath} is missing: the shared data folder is needed`);
-  if (pooled.length > 0) console.log(`pooling ${pooled.length} training images of the other modalities (training patches only)`);
+  if (pooled.length > 0) console.log(`pooling ${pooled.length} training images of other modalities or tasks (training patches only)`);
   console.log(`${name}: ${t.train.length - pooled.length} training cases, ${t.heldOut.length} held out (${t.heldOut.map((p) => caseName(p.imagePath)).join(', ')})`);
   const recipe = {
     ...DEFAULT_RECIPE,
@@ -56,6 +68,7 @@ async function main(): Promise<void> {
   if (arg('augment') !== undefined && arg('augment') !== 'strong') throw new Error(`--augment takes 'strong', got ${arg('augment')}`);
   if (recipe.caseVoxelBudget !== undefined && !(recipe.caseVoxelBudget >= 10_000)) throw new Error(`--case-voxels must be a number ≥ 10000, got ${arg('case-voxels')}`);
   if (resume) console.log(`resuming from ${relative(ROOT, resume)} (its patch size and preprocessing), learning rate ${recipe.learningRate}`);
+  if (initWeights) console.log(`initial weights from ${relative(ROOT, initWeights)} on the task's own configuration, learning rate ${recipe.learningRate}`);
   const looMinutes = Number(arg('loo-minutes'));
   if (allCases && !(looMinutes > 0)) throw new Error('--all-cases needs --loo-minutes M: the leave-one-out run that gives the card its figures');
   const loo = allCases
@@ -74,7 +87,7 @@ async function main(): Promise<void> {
         console.log(`${p.phase} step ${p.step} epoch ${p.epoch} loss ${Number.isFinite(p.loss) ? p.loss.toFixed(4) : '-'} valPatchDice ${p.valDice?.toFixed(3) ?? '-'} ${p.elapsedS.toFixed(0)} s`);
       }
     },
-  }, resume);
+  }, resume ? { resume } : initWeights ? { initWeights } : undefined);
   for (const line of config.summary) console.log(`config: ${line}`);
   console.log(
     `${allCases ? 'no case held out from the optimiser' : `validation (${result.validationImages.length} training cases held out from the optimiser): Dice ${result.validationDiceBefore?.toFixed(3)} → ${result.validationDiceAfter?.toFixed(3)}`}; ` +
@@ -93,11 +106,14 @@ async function main(): Promise<void> {
   for (const f of ['model.json', 'weights.bin']) await fsp.copyFile(join(result.version.dir, f), join(out, f));
   const rel = (p: string): string => relative(DATA_ROOT, p);
   const training = result.version.card.training!;
+  const description = pooledTasks.length
+    ? `${t.description}, with the training cases of ${pooledTasks.join(', ')} pooled in (training patches only, each normalised as its own modality)`
+    : t.description;
   const card: ModelCard & Record<string, unknown> = {
     ...result.version.card,
-    version: name,
+    version: cardName,
     parentVersion: null,
-    task: { name, modality: t.modality, description: t.description },
+    task: { name: cardName, modality: t.modality, description },
     training: {
       ...training,
       // Paths relative to ../shared/data/lesion: the card must not carry this machine's layout.
@@ -117,10 +133,10 @@ async function main(): Promise<void> {
       meanRecall: round(scores.meanRecall),
       perCase: scores.rows.map((r) => ({ case: r.case, dice: round(r.dice), precision: round(r.precision), recall: round(r.recall), seconds: round(r.seconds) })),
     },
-    attribution: t.attribution,
+    attribution: [...new Set([t.attribution, ...pooledTasks.map((p) => task(p as TaskName).attribution)])].join(' '),
     notes:
-      `Starter model for ${t.description}. U-Net ${recipe.levels} levels, ${recipe.baseFilters} base filters, ${recipe.normalization} norm, ` +
-      `${resume ? `resumed from the previous ${name} starter (${String(previousSteps)} steps) and trained` : 'trained from scratch'} for ${result.steps} steps (${(training.durationS / 60).toFixed(1)} min, wasm with ${backend.threads} thread${backend.threads > 1 ? 's' : ''}) on ${t.train.length} cases; ` +
+      `${pooledTasks.length ? 'Lesion prior' : 'Starter model'} for ${description}. U-Net ${recipe.levels} levels, ${recipe.baseFilters} base filters, ${recipe.normalization} norm, ` +
+      `${resume ? `resumed from the previous ${name} starter (${String(previousSteps)} steps) and trained` : initWeights ? `started from ${(await readCard(initWeights)).version}'s weights and trained` : 'trained from scratch'} for ${result.steps} steps (${(training.durationS / 60).toFixed(1)} min, wasm with ${backend.threads} thread${backend.threads > 1 ? 's' : ''}) on ${t.train.length} cases; ` +
       `${loo ? `leave-one-out mean Dice of the same recipe (${looMinutes} min per fold)` : 'held-out mean Dice'} ${scores.meanDice.toFixed(3)} ` +
       `(precision ${scores.meanPrecision.toFixed(3)}, recall ${scores.meanRecall.toFixed(3)}) on ` +
       `${heldOutCases.map((p) => caseName(p.imagePath)).join(', ')}${loo ? '' : ', which it never saw'}. A demonstration, not a clinical model.`,

@@ -17,7 +17,7 @@ import { backendOption, numberOption, parseArgs, reportInputErrors, resolveModel
 
 const USAGE =
   'lesion-lab fine-tune --out STORE_DIR [--base MODEL_OR_STORE_DIR] [--minutes 10] [--steps N] [--loss NAME] ' +
-  '[--lr 1e-4] [--seed 1] [--activate if-better|always|never] [--replan auto|never] [--backend auto|wasm|cpu] IMAGE:MASK [IMAGE:MASK …]';
+  '[--lr 1e-4] [--seed 1] [--activate if-better|always|never] [--replan auto|never|keep-weights] [--backend auto|wasm|cpu] IMAGE:MASK [IMAGE:MASK …]';
 
 /** Splits `IMAGE:MASK` at the colon before the mask (paths may hold colons on Windows drives). */
 export function parsePair(text: string): TrainingPair {
@@ -65,7 +65,7 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
     throw new CliUsageError(`--activate must be if-better, always or never, got ${JSON.stringify(activate)}`);
   }
   const replan = args.options.get('replan') ?? 'auto';
-  if (replan !== 'auto' && replan !== 'never') throw new CliUsageError(`--replan must be auto or never, got ${JSON.stringify(replan)}`);
+  if (replan !== 'auto' && replan !== 'never' && replan !== 'keep-weights') throw new CliUsageError(`--replan must be auto, never or keep-weights, got ${JSON.stringify(replan)}`);
   const preferred = backendOption(args);
   await checkOutputPaths({
     inputs: pairs.flatMap((p) => [
@@ -81,7 +81,7 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   const starter = baseArg === undefined ? await chooseStarter(pairs[0].imagePath) : null;
   const baseDir = starter ? starter.dir : await resolveModelDir(baseArg);
   // The base, unless its grid or modality does not suit the cases (src/ml/training/recipe.ts).
-  const begin = await fineTuneStart({ dir: baseDir, card: await readCard(baseDir) }, pairs, { replan: replan === 'auto' });
+  const begin = await fineTuneStart({ dir: baseDir, card: await readCard(baseDir) }, pairs, { replan: replan !== 'never', keepWeights: replan === 'keep-weights' });
   // Sizes from the headers, before the base network loads or any volume is resampled.
   for (const p of pairs) checkWorkingGrid(await readNiftiHeader(p.imagePath), begin.targetSpacingMm);
   const store = new ModelStore(out);

@@ -406,6 +406,13 @@ export function findModelsDir(from: string = typeof __dirname === 'string' ? __d
   return null;
 }
 
+/**
+ * Folder name (media/models/…) of the general lesion prior: a network trained on several lesion
+ * types and modalities, whose weights re-planned fine-tuning starts from (src/ml/training/recipe.ts
+ * fineTuneStart). Not a starter that Select Model offers.
+ */
+export const LESION_PRIOR_MODEL = 'lesion-prior';
+
 /** The shipped model folder media/models/<name> (with a card.json) above `from`, or null. */
 export function findShippedModelDir(name: string, from: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string | null {
   const models = findModelsDir(from);

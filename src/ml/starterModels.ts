@@ -6,7 +6,7 @@
 // reading the cards (no vscode).
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { findModelsDir, findStarterModelDir, ModelStoreError, readCard, STARTER_NAME_RE, type ModelCard } from './modelStore';
+import { findModelsDir, findStarterModelDir, LESION_PRIOR_MODEL, ModelStoreError, readCard, STARTER_NAME_RE, type ModelCard } from './modelStore';
 import type { StarterLocator } from './modelChoice';
 import { chooseStarterTask } from './starterChoice';
 import type { Vec3 } from '../volume/vec3';
@@ -45,8 +45,8 @@ function taskOf(card: ModelCard): Pick<ShippedStarter, 'modality' | 'description
 
 /**
  * The task starters in `modelsDir` (media/models), by folder name. A folder whose card names no
- * task (media/models/starter, the historical fallback) or whose network takes more than the image
- * (media/models/prompt) is not one of them; a folder whose card
+ * task (media/models/starter, the historical fallback), whose network takes more than the image
+ * (media/models/prompt) or that is the lesion prior (media/models/lesion-prior) is not one of them; a folder whose card
  * cannot be read is reported in `problems` (naming its card.json) and left out.
  */
 export async function listShippedStarters(modelsDir: string): Promise<{ starters: ShippedStarter[]; problems: string[] }> {
@@ -60,7 +60,8 @@ export async function listShippedStarters(modelsDir: string): Promise<{ starters
   const problems: string[] = [];
   for (const name of names.sort()) {
     const dir = join(modelsDir, name);
-    if (!STARTER_NAME_RE.test(name) || !existsSync(join(dir, 'card.json'))) continue;
+    // The lesion prior is where re-planned fine-tuning starts, not a model to segment with.
+    if (name === LESION_PRIOR_MODEL || !STARTER_NAME_RE.test(name) || !existsSync(join(dir, 'card.json'))) continue;
     let card: ModelCard;
     try {
       card = await readCard(dir);

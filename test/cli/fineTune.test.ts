@@ -2,10 +2,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runCli } from '../../src/cli';
 import { readNifti, writeMaskLike, writeVolumeLike } from '../../src/nifti';
-import { ModelStore, readCard, writeCard } from '../../src/ml/modelStore';
+import { LESION_PRIOR_MODEL, ModelStore, readCard, writeCard } from '../../src/ml/modelStore';
 import { initBackend } from '../../src/ml/backend';
 import { cropVolume } from '../../src/volume/boxes';
 import type { Vec3 } from '../../src/volume/vec3';
@@ -13,7 +13,7 @@ import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
 import { tinyModel } from '../helpers/tinyModel';
 import { unetNetworks } from '../../src/ml/inference';
-import { DEFAULT_RECIPE, fineTune, recipeNetworkConfig } from '../../src/ml/training';
+import { DEFAULT_RECIPE, fineTune, fineTuneStart, recipeNetworkConfig } from '../../src/ml/training';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 
 const MS = ['lesion', 'ms-flair-mni', 'patient07'];
@@ -111,10 +111,11 @@ test('fine-tune CLI without --base: a run that validates worse than its starter 
   assert.match(out, /model: sarcoma-mr-t1/);
 });
 
-// Issue 12, item 5: a base whose working grid is far finer than the new cases' slices (a 1 mm
-// brain model, 3.27 mm sarcoma MR slices) gives way to a new network on a grid planned from them;
-// --replan never keeps the base.
-test('fine-tune CLI: a 1 mm base on 3.27 mm slices gives way to a new network on a grid planned from the cases, recorded in the card; --replan never keeps the base', { skip: skipSts }, async () => {
+// Issue 12, items 4–5: a base whose working grid is far finer than the new cases' slices (a 1 mm
+// brain model, 3.27 mm sarcoma MR slices) gives way to the lesion prior's weights (a new network
+// when none is shipped) on a grid planned from them;
+// --replan never keeps the base; --replan keep-weights puts the base's weights on the planned grid.
+test('fine-tune CLI: a 1 mm base on 3.27 mm slices gives way to the lesion prior on a grid planned from the cases, recorded in the card; --replan never keeps the base, keep-weights its weights', { skip: skipSts }, async () => {
   const dir = tempDir('ll-ftreplan-');
   const { imagePath, maskPath } = await sarcomaMrCrop(dir);
   const base = await tinyModel(dir, { name: 'base', seed: 4 });
@@ -130,11 +131,18 @@ test('fine-tune CLI: a 1 mm base on 3.27 mm slices gives way to a new network on
   assert.equal(t[2], 3.27, `target ${t}`);
   assert.ok(t[0] >= 0.977 && t[0] <= 3.27, `target ${t}`);
   assert.ok(auto.card.patchSizeVoxels.every((n) => n % 2 === 0), `patch ${auto.card.patchSizeVoxels}`);
-  assert.match(auto.card.training!.replanned!.join(' '), /coarser than the base model's .*a new network of the starter recipe instead of tiny's weights/);
-  // A new network of the starter recipe (src/ml/training/recipe.ts), not the base's weights.
+  assert.match(auto.card.training!.replanned!.join(' '), /coarser than the base model's .*the general lesion prior's weights \(lesion-prior\) on this configuration instead of tiny's/);
+  // The shipped lesion prior's network and weights (src/ml/training/recipe.ts), not the base's.
+  const prior = await readCard(join(resolve(__dirname, '../..'), 'media/models', LESION_PRIOR_MODEL));
   assert.equal(auto.card.parentVersion, null);
-  assert.deepEqual(auto.card.network, { ...recipeNetworkConfig(DEFAULT_RECIPE), inChannels: 1, numClasses: 2 });
+  assert.deepEqual(auto.card.network, prior.network);
   assert.equal(auto.card.training!.hyperparameters.learningRate, DEFAULT_RECIPE.learningRate);
+  // Without a shipped prior: a new network of the starter recipe.
+  const pair = { imagePath, maskPath };
+  const fresh = await fineTuneStart({ dir: base, card: await readCard(base) }, [pair], { replan: true, lesionPriorDir: null });
+  assert.ok('newNetwork' in fresh.start);
+  assert.deepEqual(fresh.start.newNetwork.config, recipeNetworkConfig(DEFAULT_RECIPE));
+  assert.match(fresh.replanned!.join(' '), /a new network of the starter recipe instead of tiny's weights/);
   out = '';
   assert.equal(await run('never', ['--replan', 'never']), 0, err);
   assert.doesNotMatch(out, /re-planned/);
@@ -143,8 +151,18 @@ test('fine-tune CLI: a 1 mm base on 3.27 mm slices gives way to a new network on
   assert.deepEqual(never.card.patchSizeVoxels, [16, 16, 16]);
   assert.equal(never.card.training!.replanned, undefined);
   assert.equal(never.card.training!.hyperparameters.learningRate, 1e-4);
+  // --replan keep-weights: the planned grid, the base's network and weights, a new network's rate.
+  out = '';
+  assert.equal(await run('keep', ['--replan', 'keep-weights']), 0, err);
+  const [keep] = await new ModelStore(join(dir, 'keep')).list();
+  assert.deepEqual(keep.card.preprocessing, auto.card.preprocessing);
+  assert.deepEqual(keep.card.patchSizeVoxels, auto.card.patchSizeVoxels);
+  assert.deepEqual(keep.card.network, never.card.network);
+  assert.notDeepEqual(keep.card.network, auto.card.network);
+  assert.match(keep.card.training!.replanned!.join(' '), /tiny's weights on this configuration \(--replan keep-weights\)/);
+  assert.equal(keep.card.training!.hyperparameters.learningRate, DEFAULT_RECIPE.learningRate);
   assert.equal(await run('bad', ['--replan', 'sometimes']), 2);
-  assert.match(err, /--replan must be auto or never, got "sometimes"/);
+  assert.match(err, /--replan must be auto, never or keep-weights, got "sometimes"/);
 });
 
 // Issue 11, item 7: fine-tune refuses a "mask" that is not a label mask (an image given twice),

@@ -99,8 +99,8 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   } else {
     baseCard = await readCard(opts.baseModelDir);
     network = await opts.networks.load(opts.baseModelDir);
-    patchSizeVoxels = baseCard.patchSizeVoxels;
-    preprocessing = baseCard.preprocessing;
+    patchSizeVoxels = opts.configuration?.patchSizeVoxels ?? baseCard.patchSizeVoxels;
+    preprocessing = opts.configuration?.preprocessing ?? baseCard.preprocessing;
   }
   const patchSize = opts.patchSize ?? patchSizeVoxels;
   const random = seededRandom(checked.seed);

@@ -55,7 +55,11 @@ export interface TrainingProgress {
 
 /** Where training starts from: an existing model folder, or a new network. */
 export type TrainingStart =
-  | { baseModelDir: string }
+  | {
+      baseModelDir: string;
+      /** A configuration planned for the cases instead of the base's (its weights on another grid and normalisation). */
+      configuration?: { patchSizeVoxels: Vec3; preprocessing: Preprocessing };
+    }
   | { newNetwork: { config: Record<string, unknown>; patchSizeVoxels: Vec3; preprocessing: Preprocessing } };
 
 /** Options of {@link fineTune}. */
