@@ -33,7 +33,7 @@ interface ObjectResult {
   steps: RobotStep[];
 }
 
-function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; promptModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
+export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; promptModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
   const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, promptModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -74,7 +74,7 @@ function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: 
 }
 
 /** The objects of a reference mask: the whole mask, each given label value, or each component of ≥ minVoxels voxels. */
-function objectsOf(mask: NiftiImage, perLesion: boolean, minVoxels: number, maxObjects: number, labelValues: number[] | null): { name: string; reference: Uint8Array }[] {
+export function objectsOf(mask: Pick<NiftiImage, 'data' | 'dims'>, perLesion: boolean, minVoxels: number, maxObjects: number, labelValues: number[] | null): { name: string; reference: Uint8Array }[] {
   if (labelValues) {
     return labelValues.map((l) => {
       const ref = Uint8Array.from(mask.data as ArrayLike<number>, (v) => (v === l ? 1 : 0));
@@ -214,7 +214,9 @@ async function cliReplay(
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : String(e));
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(1);
+  });
+}

@@ -1,0 +1,23 @@
+// The robot user's objects: the whole mask, each component, or each label value of a multi-label
+// mask (--labels: organs of a TotalSegmentator mask as objects never tuned on).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { objectsOf, parse } from '../../scripts/eval-interactive';
+
+const dims: [number, number, number] = [4, 3, 2];
+const data = Uint8Array.from({ length: 24 }, (_, v) => (v < 3 ? 1 : v >= 20 ? 7 : 0));
+
+test('eval-interactive objectsOf: --labels takes each label value as one object; otherwise the mask > 0 is one', () => {
+  const byLabel = objectsOf({ data, dims }, false, 20, Infinity, [7, 1]);
+  assert.deepEqual(byLabel.map((o) => o.name), ['label 7 (4 vx)', 'label 1 (3 vx)']);
+  assert.deepEqual([...byLabel[0].reference].map((v, i) => (v ? i : -1)).filter((i) => i >= 0), [20, 21, 22, 23]);
+  const whole = objectsOf({ data, dims }, false, 20, Infinity, null);
+  assert.equal(whole.length, 1);
+  assert.equal(whole[0].reference.reduce((a, b) => a + b, 0), 7);
+});
+
+test('eval-interactive parse: --labels needs positive whole values and excludes --per-lesion', () => {
+  assert.deepEqual(parse(['--labels', '1,4', 'a.nii.gz:b.nii.gz']).labels, [1, 4]);
+  assert.throws(() => parse(['--labels', '1,x', 'a.nii.gz:b.nii.gz']), /--labels takes positive whole label values separated by commas, got 1,x/);
+  assert.throws(() => parse(['--labels', '1', '--per-lesion', 'a.nii.gz:b.nii.gz']), /--labels and --per-lesion exclude each other/);
+});
