@@ -117,7 +117,6 @@ export function pooledModalityPairs(name: TaskName): TrainingPair[] {
     .flatMap((f) => sarcomaPairs(f.folder, 1, 30).map((p) => ({ ...p, pooledModality: f.modality })));
 }
 
-// The recipe lives in src/ml/training/recipe.ts (fine-tuning trains a new network with it too).
 /**
  * The training pairs of other tasks (their training split only, never their held-out cases),
  * pooled in for training patches only, each normalised as its own modality: a prior over several
@@ -132,6 +131,7 @@ export function pooledTaskPairs(name: TaskName, others: string[]): TrainingPair[
   });
 }
 
+// The recipe lives in src/ml/training/recipe.ts (fine-tuning trains a new network with it too).
 export { DEFAULT_RECIPE, STRONG_AUGMENTATION, type Recipe } from '../src/ml/training';
 
 /** Per-case and pooled held-out scores. */
