@@ -106,15 +106,9 @@ export function task(name: TaskName): Task {
  * of STS_001–030), pooled in for training patches only, each normalised as its own modality.
  */
 export function pooledModalityPairs(name: TaskName): TrainingPair[] {
-  const sarcomaFolders: { folder: string; modality: Modality; task: TaskName }[] = [
-    { folder: 'CT', modality: 'CT', task: 'sarcoma-ct' },
-    { folder: 'MR_T1', modality: 'MR', task: 'sarcoma-mr-t1' },
-    { folder: 'PET', modality: 'PET', task: 'sarcoma-pet' },
-  ];
-  if (!sarcomaFolders.some((f) => f.task === name)) throw new Error(`pooling modalities needs a sarcoma task, got ${name}`);
-  return sarcomaFolders
-    .filter((f) => f.task !== name)
-    .flatMap((f) => sarcomaPairs(f.folder, 1, 30).map((p) => ({ ...p, pooledModality: f.modality })));
+  const sarcomaTasks: TaskName[] = ['sarcoma-ct', 'sarcoma-mr-t1', 'sarcoma-pet'];
+  if (!sarcomaTasks.includes(name)) throw new Error(`pooling modalities needs a sarcoma task, got ${name}`);
+  return pooledTaskPairs(name, sarcomaTasks.filter((t) => t !== name));
 }
 
 /**
