@@ -1,4 +1,4 @@
-// `node --import tsx scripts/ablate.ts --task sarcoma-ct --steps 150 [--variants base,batch,…]`:
+// `node --import tsx scripts/ablate.ts --task sarcoma-ct --steps 150 [--variants base,batch,…] [--threads N]`:
 // trains the recipe and one-knob variants from scratch at a fixed step budget (same seed, same
 // split) and scores each on the task's held-out cases (no test-time augmentation). Step
 // budgets, not wall-clock, so a busy machine changes the timings but not the figures.
@@ -18,13 +18,14 @@ const VARIANTS: Record<string, Partial<Recipe>> = {
   constlr: { lrSchedule: 'constant' },
   lr1e3: { learningRate: 1e-3 },
   fg33: { foregroundFraction: 1 / 3 },
+  ds: { deepSupervision: true },
 };
 
 async function main(): Promise<void> {
   const t = task((arg('task') ?? 'sarcoma-ct') as TaskName);
   const steps = Number(arg('steps') ?? 150);
   const names = (arg('variants') ?? 'base,batch,f4,dicece').split(',');
-  const backend = await initBackend({ preferred: 'wasm' });
+  const backend = await initBackend({ preferred: 'wasm', wasmThreads: arg('threads') ? Number(arg('threads')) : undefined });
   console.log(`# ${t.name}: ${t.train.length} training cases, ${t.heldOut.length} held out; ${steps} steps per variant; backend ${backend.name} ${backend.threads} threads`);
   console.log('| variant | held-out Dice | precision | recall | steps | train s | patch | spacing mm |');
   console.log('|---|---|---|---|---|---|---|---|');

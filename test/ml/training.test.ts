@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { promises as fsp, readdirSync, existsSync, writeFileSync } from 'node:fs';
+import { promises as fsp, readdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { readNifti, writeMaskLike, writeVolumeLike } from '../../src/nifti';
@@ -12,6 +12,8 @@ import { prepareCase } from '../../src/ml/training/cases';
 import { SmallNet, smallNets } from './smallNet';
 import { ModelStore, type ModelCard } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
+import { unetNetworks } from '../../src/ml/inference';
+import { createUNet3d } from '../../src/ml/network';
 import { seededRandom } from '../../src/util/random';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
@@ -298,4 +300,42 @@ test('fineTune: early stopping never fires before half the step budget; the sche
   assert.ok(Math.abs(scheduleFactor('cosine', 20, 10, 0.5) - 0.505) < 1e-9);
   assert.ok(Math.abs(scheduleFactor('cosine', 20, 10, 1) - 0.01) < 1e-9);
   assert.ok(Math.abs(scheduleFactor('poly', 20, 10, 0.5) - 0.5 ** 0.9) < 1e-9);
+});
+
+test('fineTune: with deep supervision every output scale is trained (its head moves), not only the full resolution', { skip }, async () => {
+  const dir = tempDir('ll-train-ds-');
+  const pair = await cropCase(dir);
+  const config = { levels: 3, baseFilters: 4, normalization: 'instance' as const, deepSupervision: true, seed: 9 };
+  const r = await fineTune({
+    newNetwork: { config, patchSizeVoxels: [16, 16, 16], preprocessing: defaultPreprocessing('MR', null) },
+    networks: unetNetworks,
+    pairs: [pair],
+    store: new ModelStore(join(dir, 'models')),
+    steps: 3,
+    learningRate: 0.01,
+    stepsPerEpoch: 10,
+    wholeVolumeValidation: false,
+    seed: 3,
+  });
+  assert.equal(r.steps, 3);
+  const initial = createUNet3d(config);
+  await initial.save(join(dir, 'initial'));
+  initial.dispose();
+  // Largest change of one weight between the initial and the trained network's weights.bin.
+  const weightsOf = (d: string): Float32Array => new Float32Array(Uint8Array.from(readFileSync(join(d, 'weights.bin'))).buffer);
+  const specs = (JSON.parse(readFileSync(join(r.version.dir, 'model.json'), 'utf8')) as { weightsManifest: { weights: { name: string; shape: number[] }[] }[] }).weightsManifest[0].weights;
+  const before = weightsOf(join(dir, 'initial'));
+  const after = weightsOf(r.version.dir);
+  const change = (name: string): number => {
+    let offset = 0;
+    for (const w of specs) {
+      const size = w.shape.reduce((a, b) => a * b, 1);
+      if (w.name === name) return Math.max(...Array.from({ length: size }, (_, i) => Math.abs(before[offset + i] - after[offset + i])));
+      offset += size;
+    }
+    throw new Error(`no weight ${name}`);
+  };
+  // Without the deep-supervision loss the half-resolution head gets no gradient and keeps its initial weights.
+  assert.ok(change('dec1/head/kernel') > 1e-4, `dec1/head moved ${change('dec1/head/kernel')}`);
+  assert.ok(change('head/kernel') > 1e-4, `head moved ${change('head/kernel')}`);
 });

@@ -10,6 +10,7 @@ import { seededRandom } from '../../util/random';
 import type { Vec3 } from '../../volume/vec3';
 import { readCard, type ModelCard } from '../modelStore';
 import type { Preprocessing } from '../preprocess';
+import { DeepSupervisionLoss, type SegmentationLoss } from '../losses';
 import { activatesNewVersion, pairRecords, trainingCard } from './card';
 import { prepareCase, splitCases, trainingBatch, type PreparedCase } from './cases';
 import {
@@ -63,9 +64,12 @@ function restore(network: TrainableNetwork, weights: tf.Tensor[]): void {
   allVariables(network).forEach((v, i) => v.assign(weights[i]));
 }
 
-/** Full-resolution output of `apply` (deep-supervision heads are dropped). */
-function fullResolution(out: tf.Tensor5D | tf.Tensor5D[]): tf.Tensor5D {
-  return Array.isArray(out) ? out[0] : out;
+/**
+ * The training loss of one batch: with deep-supervision heads, the loss on every scale weighted
+ * 1, 1/2, 1/4 (nnU-Net's; the target brought down by nearest neighbour), else the plain loss.
+ */
+function trainingLoss(loss: SegmentationLoss, y: tf.Tensor, out: tf.Tensor5D | tf.Tensor5D[]): tf.Scalar {
+  return (Array.isArray(out) ? new DeepSupervisionLoss({ loss }).compute(y, out) : loss.compute(y, out)) as tf.Scalar;
 }
 
 /**
@@ -189,7 +193,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       setLearningRate(learningRate * scheduleFactor(checked.lrSchedule, step, warmupSteps, budgetFraction()));
       const ts = Date.now();
       const { x, y } = trainingBatch(trainCases, random, sampling);
-      const cost = optimizer.minimize(() => loss.compute(y, fullResolution(network.apply(x, { training: true }))) as tf.Scalar, true, network.trainableVariables);
+      const cost = optimizer.minimize(() => trainingLoss(loss, y, network.apply(x, { training: true })), true, network.trainableVariables);
       const lossValue = cost ? (await cost.data())[0] : NaN;
       cost?.dispose();
       x.dispose();
