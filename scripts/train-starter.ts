@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     },
     attribution: [...new Set([t.attribution, ...pooledTasks.map((p) => task(p as TaskName).attribution)])].join(' '),
     notes:
-      `${pooledTasks.length ? 'Lesion prior' : 'Starter model'} for ${description}. U-Net ${recipe.levels} levels, ${recipe.baseFilters} base filters, ${recipe.normalization} norm, ` +
+      `${pooledTasks.length ? 'Lesion prior' : 'Starter model'} for ${description}. U-Net ${recipe.levels} levels, ${recipe.baseFilters} base filters, ${recipe.normalization} norm, ${recipe.deepSupervision ? 'deep supervision, ' : ''}` +
       `${resume ? `resumed from the previous ${name} starter (${String(previousSteps)} steps) and trained` : initWeights ? `started from ${(await readCard(initWeights)).version}'s weights and trained` : 'trained from scratch'} for ${result.steps} steps (${(training.durationS / 60).toFixed(1)} min, wasm with ${backend.threads} thread${backend.threads > 1 ? 's' : ''}) on ${t.train.length} cases; ` +
       `${loo ? `leave-one-out mean Dice of the same recipe (${looMinutes} min per fold)` : 'held-out mean Dice'} ${scores.meanDice.toFixed(3)} ` +
       `(precision ${scores.meanPrecision.toFixed(3)}, recall ${scores.meanRecall.toFixed(3)}) on ` +
