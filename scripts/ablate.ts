@@ -18,7 +18,8 @@ const VARIANTS: Record<string, Partial<Recipe>> = {
   constlr: { lrSchedule: 'constant' },
   lr1e3: { learningRate: 1e-3 },
   fg33: { foregroundFraction: 1 / 3 },
-  ds: { deepSupervision: true },
+  // The recipe before deep supervision became its default (this variant was `ds` against it).
+  nods: { deepSupervision: false },
 };
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 // `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair [--minutes M]
-// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--case-voxels N] [--augment strong] [--deep-supervision] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--name NAME]`: trains the
+// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--name NAME]`: trains the
 // starter model of a task from scratch (or, with --resume, continues from a model of that task;
 // with --init-weights, starts from another model's weights, e.g. the same lesion on another
 // modality, on the task's own configuration)
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     ...(arg('lr') === undefined ? {} : { learningRate: Number(arg('lr')) }),
     ...(arg('case-voxels') === undefined ? {} : { caseVoxelBudget: Number(arg('case-voxels')) }),
     ...(arg('augment') === 'strong' ? { augmentation: STRONG_AUGMENTATION } : {}),
-    ...(process.argv.includes('--deep-supervision') ? { deepSupervision: true } : {}),
+    ...(process.argv.includes('--no-deep-supervision') ? { deepSupervision: false } : {}),
   };
   if (arg('augment') !== undefined && arg('augment') !== 'strong') throw new Error(`--augment takes 'strong', got ${arg('augment')}`);
   if (recipe.caseVoxelBudget !== undefined && !(recipe.caseVoxelBudget >= 10_000)) throw new Error(`--case-voxels must be a number ≥ 10000, got ${arg('case-voxels')}`);

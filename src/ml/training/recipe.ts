@@ -38,7 +38,9 @@ export const DEFAULT_RECIPE: Recipe = {
   batchSize: 2,
   foregroundFraction: 0.5,
   lrSchedule: 'cosine',
-  deepSupervision: false,
+  // The loss on the ½- and ¼-resolution outputs too: MR T1 at 1,025 steps, held out 0.738 → 0.768;
+  // CT at 150 steps 0.607 → 0.652 (docs/training-recipe.md).
+  deepSupervision: true,
   seed: 11,
 };
 
