@@ -13,7 +13,7 @@ import { SmallNet, smallNets } from './smallNet';
 import { ModelStore, type ModelCard } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { unetNetworks } from '../../src/ml/inference';
-import { createUNet3d } from '../../src/ml/network';
+import { createUNet3d, type UNet3dModelJson } from '../../src/ml/network';
 import { seededRandom } from '../../src/util/random';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
@@ -323,7 +323,7 @@ test('fineTune: with deep supervision every output scale is trained (its head mo
   initial.dispose();
   // Largest change of one weight between the initial and the trained network's weights.bin.
   const weightsOf = (d: string): Float32Array => new Float32Array(Uint8Array.from(readFileSync(join(d, 'weights.bin'))).buffer);
-  const specs = (JSON.parse(readFileSync(join(r.version.dir, 'model.json'), 'utf8')) as { weightsManifest: { weights: { name: string; shape: number[] }[] }[] }).weightsManifest[0].weights;
+  const specs = (JSON.parse(readFileSync(join(r.version.dir, 'model.json'), 'utf8')) as UNet3dModelJson).weightsManifest[0].weights;
   const before = weightsOf(join(dir, 'initial'));
   const after = weightsOf(r.version.dir);
   const change = (name: string): number => {

@@ -68,8 +68,8 @@ function restore(network: TrainableNetwork, weights: tf.Tensor[]): void {
  * The training loss of one batch: with deep-supervision heads, the loss on every scale weighted
  * 1, 1/2, 1/4 (nnU-Net's; the target brought down by nearest neighbour), else the plain loss.
  */
-function trainingLoss(loss: SegmentationLoss, y: tf.Tensor, out: tf.Tensor5D | tf.Tensor5D[]): tf.Scalar {
-  return (Array.isArray(out) ? new DeepSupervisionLoss({ loss }).compute(y, out) : loss.compute(y, out)) as tf.Scalar;
+function trainingLoss(loss: SegmentationLoss, deepLoss: DeepSupervisionLoss<'none' | 'mean'>, y: tf.Tensor, out: tf.Tensor5D | tf.Tensor5D[]): tf.Scalar {
+  return (Array.isArray(out) ? deepLoss.compute(y, out) : loss.compute(y, out)) as tf.Scalar;
 }
 
 /**
@@ -150,6 +150,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     (optimizer as unknown as { learningRate: number }).learningRate = lr;
   };
   const losses: number[] = [];
+  const deepLoss = new DeepSupervisionLoss({ loss });
   try {
     const report = (p: Omit<TrainingProgress, 'elapsedS'>): void => opts.onProgress?.({ ...p, elapsedS: elapsedS() });
     const checkCancel = (): void => {
@@ -193,7 +194,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       setLearningRate(learningRate * scheduleFactor(checked.lrSchedule, step, warmupSteps, budgetFraction()));
       const ts = Date.now();
       const { x, y } = trainingBatch(trainCases, random, sampling);
-      const cost = optimizer.minimize(() => trainingLoss(loss, y, network.apply(x, { training: true })), true, network.trainableVariables);
+      const cost = optimizer.minimize(() => trainingLoss(loss, deepLoss, y, network.apply(x, { training: true })), true, network.trainableVariables);
       const lossValue = cost ? (await cost.data())[0] : NaN;
       cost?.dispose();
       x.dispose();
