@@ -9,7 +9,8 @@
 // method: the shipped prompt model by default, none = the star-shaped method (tuned by --opt),
 // with --model DIR's lesion probability as its prior (as the CLI's --model). --cli N replays the first two clicks
 // of the first N objects through `node dist/cli.js segment --prompts` (build first) and checks
-// the masks equal the in-process ones. --new-clicks-only sends each call only its new click with
+// the masks equal the in-process ones. --click-model DIR|none: a task's click model
+// (src/ml/clickModel.ts; by default the one shipped for the image's task, none today). --new-clicks-only sends each call only its new click with
 // the previous mask (a caller that keeps no click history), instead of all clicks so far.
 // --labels 1,2,… takes each of those values of a multi-label mask as its own object (e.g. organs
 // of a TotalSegmentator mask, a probe of objects other than lesions).
@@ -25,6 +26,8 @@ import type { PointPrompt, PromptSegmentationOptions } from '../src/interactive'
 import { initBackend } from '../src/ml/backend';
 import { findShippedModelDir } from '../src/ml/modelStore';
 import { loadPromptModel, type PromptModel } from '../src/ml/promptModel';
+import { loadClickModel, type ClickModel } from '../src/ml/clickModel';
+import { chooseStarterTask, clickModelFolder } from '../src/ml/starterChoice';
 import { loadSegmentationModel, segmentVolume, type SegmentationModel } from '../src/ml/inference';
 
 interface ObjectResult {
@@ -33,8 +36,8 @@ interface ObjectResult {
   steps: RobotStep[];
 }
 
-export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; promptModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, promptModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
+export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -56,6 +59,7 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
     }
     else if (a === '--prompt-model') o.promptModel = argv[++i];
     else if (a === '--model') o.model = argv[++i];
+    else if (a === '--click-model') o.clickModel = argv[++i];
     else if (a === '--opt') {
       // Tuning only: --opt name=value overrides one PromptSegmentationOptions field.
       const [k, v] = (argv[++i] ?? '').split('=');
@@ -113,6 +117,19 @@ async function main(): Promise<void> {
     }
   }
   if (!promptModel && !o.json) console.log(`method: star-shaped (no prompt model)${o.model ? `, prior: lesion probability of ${o.model}` : ''}`);
+  // --click-model DIR, or none; by default the click model shipped for each image's task, as the CLI does.
+  const clickModels = new Map<string, ClickModel | undefined>();
+  const clickModelFor = async (image: NiftiImage): Promise<ClickModel | undefined> => {
+    if (o.clickModel === 'none' || promptModel) return undefined;
+    const dir = o.clickModel ?? findShippedModelDir(clickModelFolder(chooseStarterTask(image).task), __dirname);
+    if (!dir) return undefined;
+    if (!clickModels.has(dir)) {
+      await initBackend({ preferred: 'auto' });
+      clickModels.set(dir, await loadClickModel(dir));
+      if (!o.json) console.log(`method: click model ${dir} (the star-shaped method where it finds nothing at the clicks, and for a click it does not honour)`);
+    }
+    return clickModels.get(dir);
+  };
   let priorModel: SegmentationModel | undefined;
   if (o.model && !promptModel) {
     await initBackend({ preferred: 'auto' });
@@ -123,7 +140,10 @@ async function main(): Promise<void> {
     const mask = await readNifti(maskPath);
     // The prior as the CLI computes it with --model (no test-time augmentation).
     const prior = priorModel ? (await segmentVolume(image, priorModel, { ttaFlips: [[]] })).probability : undefined;
+    const clickModel = await clickModelFor(image);
     const segmentOpts = { promptModel, prior, tuning: o.opts };
+    const segment = (points: PointPrompt[], previous: Uint8Array | null): Uint8Array =>
+      segmentImageFromPrompts(image, { points: previous && o.newClicksOnly ? points.slice(-1) : points, boxes: [] }, { ...segmentOpts, clickModel, previous: previous ?? undefined }).mask;
     for (const obj of objectsOf(mask, o.perLesion, o.minVoxels, o.maxObjects, o.labels)) {
       const steps = runRobotSession({
         dims: image.dims,
@@ -132,7 +152,7 @@ async function main(): Promise<void> {
         clicks: o.clicks,
         maxClicks: o.maxClicks,
         stopDice: 0.9,
-        segment: (points, previous) => segmentImageFromPrompts(image, { points: previous && o.newClicksOnly ? points.slice(-1) : points, boxes: [] }, { ...segmentOpts, previous: previous ?? undefined }).mask,
+        segment,
       });
       let voxels = 0;
       for (let v = 0; v < obj.reference.length; v++) voxels += obj.reference[v];

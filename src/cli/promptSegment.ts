@@ -1,18 +1,20 @@
 // `lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz]
-// [--model DIR] [--prompt-model DIR|none]`: click-guided segmentation of one object. The shipped
-// prompt model (media/models/prompt, src/ml/promptModel.ts) segments it; with `--prompt-model
-// none` (or when none is shipped) the star-shaped method of src/interactive does, with --model's
-// lesion probability as its prior. segment.ts hands any command line holding --prompts here.
+// [--model DIR] [--prompt-model DIR|none] [--click-model DIR|none]`: click-guided segmentation of
+// one object. The shipped prompt model (media/models/prompt, src/ml/promptModel.ts) segments it;
+// without one, the click model of the image's task (media/models/click/<task>, src/ml/clickModel.ts)
+// where one is shipped or given; otherwise the star-shaped method of src/interactive, with
+// --model's lesion probability as its prior. segment.ts hands any command line holding --prompts here.
 import { existsSync, promises as fsp } from 'node:fs';
 import { checkSameGrid, readNifti, writeMaskLike, type NiftiImage } from '../nifti';
 import { parsePromptsJson, PromptError, type PromptSegmentationOptions, type Prompts } from '../interactive';
 import { segmentPromptedObject, type PromptedObject, type PromptModel } from '../ml/promptModel';
+import type { ClickModel } from '../ml/clickModel';
 import { checkOutputPaths, type GuardedInput } from '../util/outputGuard';
 import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliIo } from './command';
 import { backendOption, isInputError, parseArgs, resolveModelDir } from './segment';
 
 export const PROMPT_USAGE =
-  'lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] [--prompt-model DIR|none] [--backend auto|wasm|cpu]';
+  'lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] [--prompt-model DIR|none] [--click-model DIR|none] [--backend auto|wasm|cpu]';
 
 /** Whether a `segment` command line asks for click-guided segmentation (it has --prompts). */
 export function wantsPromptSegmentation(argv: readonly string[]): boolean {
@@ -39,7 +41,7 @@ export function previousMaskOnGrid(image: NiftiImage, previous: NiftiImage, prev
 export function segmentImageFromPrompts(
   image: NiftiImage,
   prompts: Prompts,
-  opts: { previous?: Uint8Array; prior?: Float32Array; promptModel?: PromptModel; tuning?: PromptSegmentationOptions } = {},
+  opts: { previous?: Uint8Array; prior?: Float32Array; promptModel?: PromptModel; clickModel?: ClickModel; tuning?: PromptSegmentationOptions } = {},
 ): PromptedObject {
   return segmentPromptedObject({ values: image.data, dims: image.dims, spacingMm: image.spacingMm }, prompts, opts);
 }
@@ -75,9 +77,32 @@ async function lesionProbability(image: NiftiImage, modelPath: string, backend: 
   }
 }
 
+/**
+ * The click model of `--click-model` (a folder, or none), by default the one shipped for the
+ * image's starter task (media/models/click/<task>); null for the star-shaped method.
+ */
+async function clickModelOption(value: string | true | undefined, image: NiftiImage, backend: ReturnType<typeof backendOption>, io: CliIo): Promise<ClickModel | null> {
+  if (value === 'none') return null;
+  if (value === true) throw new CliUsageError('--click-model needs a folder or none');
+  if (typeof value === 'string' && !existsSync(value)) throw new PromptError(`--click-model ${value}: folder not found`);
+  const { findShippedModelDir } = await import('../ml/modelStore');
+  const { chooseStarterTask, clickModelFolder } = await import('../ml/starterChoice');
+  const dir = value ?? findShippedModelDir(clickModelFolder(chooseStarterTask(image).task));
+  if (!dir) return null;
+  const { loadClickModel } = await import('../ml/clickModel');
+  const { initBackend } = await import('../ml/backend');
+  const b = await initBackend({ preferred: backend });
+  io.stdout(`backend: ${b.name} (${b.reason})\n`);
+  try {
+    return await loadClickModel(dir);
+  } catch (e) {
+    throw new PromptError(`--click-model ${dir}: not a click model (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
 /** Runs `segment ... --prompts ...`; bad files give one sentence on stderr and exit status 2. */
 export async function runPromptSegment(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, ['out', 'prompts', 'previous', 'model', 'prompt-model', 'backend']);
+  const args = parseArgs(argv, ['out', 'prompts', 'previous', 'model', 'prompt-model', 'click-model', 'backend']);
   if (args.positional.length !== 1) throw new CliUsageError(`expected one IMAGE, got ${args.positional.length}`);
   const imagePath = args.positional[0];
   const out = args.options.get('out');
@@ -111,11 +136,13 @@ export async function runPromptSegment(argv: string[], io: CliIo): Promise<numbe
     }
     const previous = typeof previousPath === 'string' ? previousMaskOnGrid(image, await readNifti(previousPath), previousPath) : undefined;
     const promptModel = await promptModelOption(args.options.get('prompt-model'), backend, io);
+    const clickModel = promptModel ? null : await clickModelOption(args.options.get('click-model'), image, backend, io);
     const prior = typeof modelPath === 'string' && !promptModel ? await lesionProbability(image, modelPath, backend, io) : undefined;
     if (promptModel && typeof modelPath === 'string') io.stdout(`--model ${modelPath} is not needed by the prompt model; ignored (--prompt-model none uses it as the prior)\n`);
     const tRead = performance.now();
-    const result = segmentImageFromPrompts(image, prompts, { previous, prior, promptModel: promptModel ?? undefined });
+    const result = segmentImageFromPrompts(image, prompts, { previous, prior, promptModel: promptModel ?? undefined, clickModel: clickModel ?? undefined });
     promptModel?.network.dispose();
+    clickModel?.network.dispose();
     await writeMaskLike(image, result.mask, out);
     let voxels = 0;
     for (let v = 0; v < result.mask.length; v++) voxels += result.mask[v];

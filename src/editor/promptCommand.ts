@@ -1,6 +1,7 @@
 // The Prompt tool on the host: the webview sends the current object's prompts (clicks and boxes,
 // voxel indices); the host runs click-guided segmentation (the shipped prompt model,
-// src/ml/promptModel.ts, else the star-shaped method of src/interactive) on the document's
+// src/ml/promptModel.ts, else the click model shipped for the image's task, src/ml/clickModel.ts,
+// else the star-shaped method of src/interactive) on the document's
 // image at full precision and shows the object's 0/1 mask as the pending proposal; Accept writes
 // it into the selected label as one undoable edit, honouring locked labels and the overwrite
 // policy; Reject drops it. The computation runs here, not in the webview, because the host holds
@@ -8,7 +9,9 @@
 
 import * as vscode from 'vscode';
 import { PromptError, type Prompts } from '../interactive';
-import { segmentPromptedObject, type PromptModel } from '../ml/promptModel';
+import { segmentPromptedObject, type PromptMethod, type PromptModel } from '../ml/promptModel';
+import type { ClickModel } from '../ml/clickModel';
+import { chooseStarterTask, type StarterTask } from '../ml/starterChoice';
 import type { LabelArray } from '../protocol/labelDelta';
 import type { AcceptPromptMessage, OverwriteMode, PromptMessage, PromptTarget } from '../protocol/messages';
 import type { LabelDocument } from './labelDocument';
@@ -25,6 +28,8 @@ export interface PromptHost {
   log: vscode.LogOutputChannel;
   /** The prompt model (with its backend started), or null to use the star-shaped method; loaded at the first prompt. */
   loadPromptModel?: () => Promise<PromptModel | null>;
+  /** The click model of a starter task (src/ml/clickModel.ts, backend started), or null where none is shipped. */
+  loadClickModel?: (task: StarterTask) => Promise<ClickModel | null>;
 }
 
 /** The object being prompted on one document. */
@@ -49,7 +54,7 @@ export interface PromptRunResult {
   /** Whether a model's probability map was used as the prior. */
   usedPrior: boolean;
   /** Which method segmented the object (none when the prompts were cleared). */
-  method: 'prompt model' | 'star-shaped' | 'none';
+  method: PromptMethod | 'none';
 }
 
 /** What accepting a prompt proposal did. */
@@ -108,6 +113,8 @@ export class PromptSegmenter implements vscode.Disposable {
   private readonly priors = new WeakMap<LabelDocument, Float32Array>();
   private readonly disposables: vscode.Disposable[] = [];
   private promptModel: Promise<PromptModel | null> | undefined;
+  private readonly clickModels = new Map<StarterTask, Promise<ClickModel | null>>();
+  private readonly tasks = new WeakMap<LabelDocument, StarterTask>();
 
   /**
    * @param onPromptProposal - called when a prompt proposal replaces what was shown (the model
@@ -122,7 +129,7 @@ export class PromptSegmenter implements vscode.Disposable {
 
   private async onRequest({ document, message }: PromptRequest): Promise<void> {
     try {
-      if (message.type === 'prompt') this.segment(document, message, await this.loadedPromptModel());
+      if (message.type === 'prompt') this.segment(document, message, await this.loadedPromptModel(), await this.loadedClickModel(document));
       else this.accept(document, message);
     } catch (err) {
       this.host.log.error(`${document.fileName}: Prompt tool: ${errorText(err)}`);
@@ -141,6 +148,24 @@ export class PromptSegmenter implements vscode.Disposable {
     return this.promptModel;
   }
 
+  /** The click model of the document image's task (as the starter choice tells it), loaded once per task; null when none (or it failed to load: logged). */
+  private loadedClickModel(document: LabelDocument): Promise<ClickModel | null> {
+    const load = this.host.loadClickModel;
+    const image = document.session?.image;
+    if (!load || !image) return Promise.resolve(null);
+    const task = this.tasks.get(document) ?? chooseStarterTask(image).task;
+    this.tasks.set(document, task);
+    let model = this.clickModels.get(task);
+    if (!model) {
+      model = load(task).catch((err: unknown) => {
+        this.host.log.error(`click model for ${task}: ${errorText(err)}; the Prompt tool uses the star-shaped method`);
+        return null;
+      });
+      this.clickModels.set(task, model);
+    }
+    return model;
+  }
+
   /** Whether `document` shows a prompt proposal awaiting Accept or Reject. */
   hasProposal(document: LabelDocument): boolean {
     return this.objects.has(document);
@@ -151,7 +176,7 @@ export class PromptSegmenter implements vscode.Disposable {
    * object when the prompts are empty).
    * @throws PromptError for prompts the segmentation refuses (e.g. only negative points).
    */
-  segment(document: LabelDocument, message: PromptMessage, promptModel: PromptModel | null = null): PromptRunResult {
+  segment(document: LabelDocument, message: PromptMessage, promptModel: PromptModel | null = null, clickModel: ClickModel | null = null): PromptRunResult {
     const session = document.session;
     if (!session) throw new PromptError(`${document.fileName} is not open`);
     const provider = this.host.provider;
@@ -173,6 +198,7 @@ export class PromptSegmenter implements vscode.Disposable {
       previous: refine ? old.mask : undefined,
       prior,
       promptModel: promptModel ?? undefined,
+      clickModel: clickModel ?? undefined,
     });
     let voxelCount = 0;
     for (let v = 0; v < result.mask.length; v++) voxelCount += result.mask[v];

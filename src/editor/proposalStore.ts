@@ -7,6 +7,8 @@ import type { LabelDocument } from './labelDocument';
 import type { ModelRuntime } from './modelRuntime';
 import { float32Buffer, lockedLabelValues, mapRange, proposalDelta } from '../labels/proposal';
 import { PROMPT_PROPOSAL_SOURCE, PromptSegmenter } from './promptCommand';
+import type { ClickModel } from '../ml/clickModel';
+import type { StarterTask } from '../ml/starterChoice';
 import type { PromptModel } from '../ml/promptModel';
 import { errorText } from '../util/errorText';
 
@@ -59,7 +61,18 @@ export class ProposalStore implements vscode.Disposable {
       runtime.host.log.info(`Prompt tool: prompt model ${dir} (${model.network.paramCount.toLocaleString('en-US')} parameters)`);
       return model;
     };
-    this.prompts = new PromptSegmenter({ ...runtime.host, loadPromptModel }, (doc) => this.proposals.delete(doc));
+    const loadClickModel = async (task: StarterTask): Promise<ClickModel | null> => {
+      const { findShippedModelDir } = await import('../ml/modelStore');
+      const { clickModelFolder } = await import('../ml/starterChoice');
+      const dir = findShippedModelDir(clickModelFolder(task));
+      if (!dir) return null;
+      const { loadClickModel: load } = await import('../ml/clickModel');
+      await runtime.ensureBackend();
+      const model = await load(dir);
+      runtime.host.log.info(`Prompt tool: click model ${dir} for ${task} images`);
+      return model;
+    };
+    this.prompts = new PromptSegmenter({ ...runtime.host, loadPromptModel, loadClickModel }, (doc) => this.proposals.delete(doc));
   }
 
   /** Whether `doc` shows a model proposal waiting for Accept or Reject. */

@@ -32,6 +32,11 @@ export function chooseStarterTask(image: { data: ArrayLike<number>; dims: Vec3; 
   return { task: 'sarcoma-mr-t1', reason: `MR (field of view ${fov.map((f) => f.toFixed(0)).join('×')} mm at ${sp.map((s) => s.toFixed(2)).join('×')} mm, not a whole brain): ${m.reason}` };
 }
 
+/** Where a task's click model (src/ml/clickModel.ts) is shipped, under media/models: click/<task>. */
+export function clickModelFolder(task: StarterTask): string {
+  return `click/${task}`;
+}
+
 /**
  * The starter model folder for an image: media/models/<task>/ of {@link chooseStarterTask},
  * else media/models/starter.

@@ -91,6 +91,8 @@ test('segment --prompts: bad prompts, a --previous on another grid and an output
   const negativeOnly = prompts({ points: [{ voxel: [1, 2, 3], positive: false }] });
   cases.push([['--prompts', negativeOnly, '--previous', emptyPrevious, '--prompt-model', 'none'], /prompts hold no positive point and no box/]);
   cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--prompt-model', join(dir, 'nope')], /--prompt-model .*nope: folder not found/]);
+  cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--click-model', join(dir, 'nope')], /--click-model .*nope: folder not found/]);
+  cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--click-model', dir, '--backend', 'cpu'], /--click-model .*: not a click model \(.*card\.json/]);
   cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--previous', other], /--previous .*other-grid\.nii\.gz is not on the grid of .*image\.nii\.gz: one slice short along k \(15 vs 16\)/]);
   for (const [args, message] of cases) {
     const r = run(image, '--out', out, ...args);

@@ -1,0 +1,229 @@
+// `npm run train:click-model -- --task sarcoma-mr-t1 [--base DIR] [--minutes M]
+// [--steps N] [--threads T] [--lr 3e-4] [--first-layer-lr 3e-3] [--sigma-mm S] [--out DIR] [--seed 11]`: makes the task's click model
+// (src/ml/clickModel.ts) from its starter: the starter's U-Net with positive- and negative-click
+// input channels (zero weights at first, so it starts as the starter), fine-tuned on the task's
+// training cases (the starter's own; the held-out patients stay out) with simulated robot-user
+// clicks. The clicks of a sample follow the robot user of the CVPR 2025 protocol
+// (src/interactive/robotUser.ts) against a simulated object so far: the first click at a deep
+// voxel of the tumour; each next one at the deepest voxel of the largest error of the starter's own
+// prediction (thresholded at 0.3–0.7, the components holding the first click), which is taken as
+// fixed once clicked. Checkpoints (model.json, weights.bin, card.json) every 5 minutes and at the end.
+import * as tf from '@tensorflow/tfjs';
+import { join, resolve } from 'node:path';
+import { initBackend } from '../src/ml/backend';
+import { CLICK_CHANNELS, CLICK_MODEL_FORMAT, clickMaps, withExtraInputChannels, type ClickModelCard } from '../src/ml/clickModel';
+import { predictWindowWithFlips } from '../src/ml/inference';
+import { createLoss, DeepSupervisionLoss } from '../src/ml/losses';
+import { readCard } from '../src/ml/modelStore';
+import { loadUNet3d } from '../src/ml/network/serialize';
+import { oneHot, prepareCase } from '../src/ml/training/cases';
+import { saveNetworkAtomically, scheduleFactor } from '../src/ml/training/loop';
+import { labelComponents } from '../src/interactive/components';
+import { distanceTransformMm } from '../src/interactive/distanceTransform';
+import { nextRobotClick } from '../src/interactive/robotUser';
+import { writeFileAtomic } from '../src/util/atomicWrite';
+import { seededRandom } from '../src/util/random';
+import { extractPatch } from '../src/volume/boxes';
+import { slidingWindowInfer } from '../src/volume/slidingWindow';
+import type { Vec3 } from '../src/volume/vec3';
+import { arg, DEFAULT_RECIPE, ROOT, SARCOMA_ATTRIBUTION, task, type TaskName } from './tasks';
+
+interface ClickCase {
+  name: string;
+  values: Float32Array;
+  labels: Uint8Array;
+  dims: Vec3;
+  spacingMm: Vec3;
+  padValue: number;
+  /** The starter's lesion probability on this grid. */
+  starter: Float32Array;
+  lesion: Int32Array;
+  /** Voxels at least half as deep in the tumour as its deepest (first-click candidates), deepest first. */
+  deep: Int32Array;
+}
+
+const coords = (v: number, d: Vec3): Vec3 => [v % d[0], Math.floor(v / d[0]) % d[1], Math.floor(v / (d[0] * d[1]))];
+const index = (p: Vec3, d: Vec3): number => p[0] + d[0] * (p[1] + d[1] * p[2]);
+
+/** Simulated robot clicks for one sample (see the header). */
+function simulateClicks(c: ClickCase, random: () => number): { voxel: Vec3; positive: boolean }[] {
+  const r = random();
+  const count = r < 0.25 ? 1 : r < 0.45 ? 2 : r < 0.65 ? 3 : r < 0.8 ? 4 : r < 0.9 ? 5 : 6 + Math.floor(random() * 3);
+  const first = c.deep[random() < 0.5 ? 0 : Math.floor(random() * c.deep.length)];
+  const clicks = [{ voxel: coords(first, c.dims), positive: true }];
+  const threshold = 0.3 + 0.4 * random();
+  const n = c.labels.length;
+  let object = new Uint8Array(n);
+  for (let v = 0; v < n; v++) object[v] = c.starter[v] >= threshold ? 1 : 0;
+  const comps = labelComponents(object, c.dims, 26);
+  const id = comps.labels[first];
+  for (let v = 0; v < n; v++) object[v] = id > 0 && comps.labels[v] === id ? 1 : 0;
+  while (clicks.length < count) {
+    const click = nextRobotClick(object, c.labels, c.dims, c.spacingMm);
+    if (!click) break;
+    clicks.push(click);
+    // The click is taken to fix the whole error component it lands in.
+    const error = new Uint8Array(n);
+    for (let v = 0; v < n; v++) error[v] = object[v] ^ c.labels[v];
+    const e = labelComponents(error, c.dims, 26);
+    const eid = e.labels[index(click.voxel, c.dims)];
+    object = Uint8Array.from(object, (o, v) => (eid > 0 && e.labels[v] === eid ? c.labels[v] : o));
+  }
+  return clicks;
+}
+
+function flipInPlace(data: Float32Array, size: Vec3, axis: number): void {
+  const [nx, ny, nz] = size;
+  const tmp = Float32Array.from(data);
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++) {
+        const src = axis === 0 ? [nx - 1 - i, j, k] : axis === 1 ? [i, ny - 1 - j, k] : [i, j, nz - 1 - k];
+        data[i + nx * (j + ny * k)] = tmp[src[0] + nx * (src[1] + ny * src[2])];
+      }
+}
+
+/** One training patch: 3 channels (image, positive, negative clicks) and its labels. */
+function makeSample(c: ClickCase, patch: Vec3, sigmaMm: number, random: () => number): { x: Float32Array; y: Uint8Array } {
+  const clicks = simulateClicks(c, random);
+  const anchor = random() < 0.6 ? coords(c.lesion[Math.floor(random() * c.lesion.length)], c.dims) : clicks[Math.floor(random() * clicks.length)].voxel;
+  const start = anchor.map((p, a) => Math.round(p - patch[a] / 2 + (random() - 0.5) * 0.5 * patch[a])) as Vec3;
+  const image = extractPatch(c.values, c.dims, start, patch, c.padValue);
+  const labels = extractPatch(c.labels, c.dims, start, patch, 0);
+  const maps = clickMaps(patch, c.spacingMm, clicks.map((k) => ({ at: k.voxel.map((p, a) => p - start[a]) as Vec3, positive: k.positive })), sigmaMm);
+  const channels = [image, maps.positive, maps.negative, labels];
+  for (let a = 0; a < 3; a++) if (random() < 0.5) for (const ch of channels) flipInPlace(ch, patch, a);
+  const scale = 0.9 + 0.2 * random();
+  const shift = (random() - 0.5) * 0.2;
+  const n = image.length;
+  const x = new Float32Array(n * 3);
+  for (let v = 0; v < n; v++) {
+    x[3 * v] = image[v] * scale + shift;
+    x[3 * v + 1] = maps.positive[v];
+    x[3 * v + 2] = maps.negative[v];
+  }
+  return { x, y: Uint8Array.from(labels, (l) => (l > 0 ? 1 : 0)) };
+}
+
+async function main(): Promise<void> {
+  const name = (arg('task') ?? 'sarcoma-mr-t1') as TaskName;
+  const baseDir = resolve(arg('base') ?? join(ROOT, 'media/models', name));
+  const out = resolve(arg('out') ?? join(ROOT, 'media/models', `${name}-click`));
+  const minutes = Number(arg('minutes') ?? 60);
+  const maxSteps = Number(arg('steps') ?? Infinity);
+  // The starter's weights move slowly, the new click weights of the first convolution 10× faster.
+  const lr = Number(arg('lr') ?? 3e-4);
+  const firstLayerLr = Number(arg('first-layer-lr') ?? 10 * lr);
+  const seed = Number(arg('seed') ?? DEFAULT_RECIPE.seed);
+  const threads = arg('threads') === undefined ? undefined : Number(arg('threads'));
+  const backend = await initBackend({ preferred: 'auto', ...(threads ? { wasmThreads: threads } : {}) });
+  console.log(`backend: ${backend.name} (${backend.reason})`);
+  const card = await readCard(baseDir);
+  const base = await loadUNet3d(baseDir);
+  const patch = card.patchSizeVoxels;
+  const spacing = card.preprocessing.targetSpacingMm ?? [1, 1, 1];
+  const sigmaMm = Number(arg('sigma-mm') ?? 3 * Math.max(...spacing));
+  const t = task(name);
+  const t0 = Date.now();
+  const cases: ClickCase[] = [];
+  for (const pair of t.train) {
+    const p = await prepareCase(pair, card.preprocessing, false);
+    const blended = await slidingWindowInfer(p.values, p.dims, async (w) => predictWindowWithFlips(base, w, patch, [[]]), { patchSize: patch, outChannels: 2, padValue: p.padValue });
+    const starter = new Float32Array(p.labels.length);
+    for (let v = 0; v < starter.length; v++) starter[v] = blended[2 * v];
+    const dt = distanceTransformMm(p.labels, p.dims, p.spacingMm);
+    let maxDt = 0;
+    for (let v = 0; v < dt.length; v++) if (p.labels[v] && dt[v] > maxDt) maxDt = dt[v];
+    const deep = [...dt.keys()].filter((v) => p.labels[v] && dt[v] >= 0.5 * maxDt).sort((a, b) => dt[b] - dt[a]);
+    if (deep.length === 0) continue;
+    cases.push({ name: pair.imagePath, values: p.values, labels: p.labels, dims: p.dims, spacingMm: p.spacingMm, padValue: p.padValue, starter, lesion: p.lesionIndices, deep: Int32Array.from(deep) });
+  }
+  console.log(`${name}: ${cases.length} training cases prepared with the starter's predictions in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const network = withExtraInputChannels(base, 2);
+  base.dispose();
+  const loss = createLoss(DEFAULT_RECIPE.loss, DEFAULT_RECIPE.lossOptions as never);
+  const deepLoss = new DeepSupervisionLoss({ loss });
+  const optimizer = tf.train.adam(lr);
+  const firstOptimizer = tf.train.adam(firstLayerLr);
+  const firstLayer = network.trainableVariables.filter((v) => v.name.endsWith('/enc0/conv0/kernel'));
+  const others = network.trainableVariables.filter((v) => !firstLayer.includes(v));
+  if (firstLayer.length !== 1) throw new Error('the first convolution of the network was not found');
+  const random = seededRandom(seed);
+  const batch = DEFAULT_RECIPE.batchSize;
+  const budgetMs = minutes * 60_000;
+  const makeCard = (steps: number): ClickModelCard => ({
+    format: CLICK_MODEL_FORMAT,
+    formatVersion: 1,
+    task: name,
+    patchSizeVoxels: patch,
+    preprocessing: card.preprocessing,
+    clickSigmaMm: sigmaMm,
+    channels: [...CLICK_CHANNELS],
+    training: {
+      base: card.version ?? name,
+      steps,
+      minutes: Number(((Date.now() - t0) / 60000).toFixed(1)),
+      learningRate: lr,
+      firstLayerLearningRate: firstLayerLr,
+      batchSize: batch,
+      loss: DEFAULT_RECIPE.loss,
+      cases: cases.map((c) => c.name.replace(/^.*\/(STS_\d+)\/.*$/, '$1')),
+      recipe: 'the starter plus two zero-initialised click channels; Adam, warm-up 50 steps then cosine over the budget; simulated robot-user clicks against the starter\'s own prediction; flips, intensity ±10 %',
+    },
+    attribution: SARCOMA_ATTRIBUTION,
+  });
+  const save = async (steps: number): Promise<void> => {
+    await saveNetworkAtomically(network, out);
+    await writeFileAtomic(join(out, 'card.json'), `${JSON.stringify(makeCard(steps), null, 2)}\n`);
+  };
+  let stopping = false;
+  process.on('SIGTERM', () => (stopping = true));
+  process.on('SIGINT', () => (stopping = true));
+  const tTrain = Date.now();
+  let lastSave = tTrain;
+  let step = 0;
+  let lossSum = 0;
+  while (step < maxSteps && Date.now() - tTrain < budgetMs && !stopping) {
+    const fraction = Math.max(Number.isFinite(maxSteps) ? step / maxSteps : 0, (Date.now() - tTrain) / budgetMs);
+    const factor = scheduleFactor('cosine', step, 50, fraction);
+    (optimizer as unknown as { learningRate: number }).learningRate = lr * factor;
+    (firstOptimizer as unknown as { learningRate: number }).learningRate = firstLayerLr * factor;
+    const samples = Array.from({ length: batch }, () => makeSample(cases[Math.floor(random() * cases.length)], patch, sigmaMm, random));
+    const n = patch[0] * patch[1] * patch[2];
+    const xBuf = new Float32Array(batch * n * 3);
+    samples.forEach((s, b) => xBuf.set(s.x, b * n * 3));
+    const x = tf.tensor5d(xBuf, [batch, patch[2], patch[1], patch[0], 3]);
+    const y = oneHot(samples.map((s) => s.y), [batch, patch[2], patch[1], patch[0]]);
+    const { value: cost, grads } = tf.variableGrads(() => {
+      const o = network.apply(x, { training: true });
+      return (Array.isArray(o) ? deepLoss.compute(y, o) : loss.compute(y, o)) as tf.Scalar;
+    }, network.trainableVariables);
+    firstOptimizer.applyGradients(firstLayer.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+    optimizer.applyGradients(others.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+    tf.dispose(grads);
+    const value = (await cost.data())[0];
+    cost.dispose();
+    x.dispose();
+    y.dispose();
+    if (!Number.isFinite(value)) throw new Error(`loss became ${value} at step ${step + 1}`);
+    lossSum += value;
+    step++;
+    if (step % 25 === 0) {
+      console.log(`step ${step} loss ${(lossSum / 25).toFixed(4)} ${((Date.now() - tTrain) / 1000).toFixed(0)} s`);
+      lossSum = 0;
+    }
+    if (Date.now() - lastSave > 5 * 60_000) {
+      await save(step);
+      lastSave = Date.now();
+      console.log(`checkpoint at step ${step} → ${out}`);
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  await save(step);
+  console.log(`done: ${step} steps in ${((Date.now() - tTrain) / 1000).toFixed(0)} s → ${out}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

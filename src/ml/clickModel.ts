@@ -1,0 +1,289 @@
+// A task's click model (DeepEdit-style): the task starter's U-Net with two more input channels,
+// positive and negative clicks as Gaussian bumps, fine-tuned with simulated robot-user clicks
+// (scripts/train-click-model.ts). It segments the clicked tumour on the starter's own grid and
+// normalisation, so it knows the task's texture, where the star-shaped method sees only edges
+// (a sarcoma on T1 or CT is nearly iso-intense with muscle).
+import * as tf from '@tensorflow/tfjs';
+import { join } from 'node:path';
+import { promises as fsp } from 'node:fs';
+import { labelComponents } from '../interactive/components';
+import type { PointPrompt, Prompts } from '../interactive/prompts';
+import { maskBoundingBox, type VoxelBox } from '../interactive/box';
+import { dimsForSpacing, resampleLinear } from '../volume/resample';
+import { extractPatch } from '../volume/boxes';
+import { gaussianImportanceMap, patchGrid } from '../volume/slidingWindow';
+import type { Vec3 } from '../volume/vec3';
+import { isUNet3dInternal, unet3dFromValues, type UNet3d } from './network/unet3d';
+import { loadUNet3d } from './network/serialize';
+import { normalizeIntensity, validatePreprocessing, type Preprocessing } from './preprocess';
+
+export const CLICK_MODEL_FORMAT = 'lesion-lab-click-model';
+export const CLICK_CHANNELS = ['image', 'positive clicks', 'negative clicks'] as const;
+
+/** card.json of a click model. */
+export interface ClickModelCard {
+  format: typeof CLICK_MODEL_FORMAT;
+  formatVersion: 1;
+  /** The starter task it was made from (e.g. sarcoma-mr-t1). */
+  task: string;
+  patchSizeVoxels: Vec3;
+  preprocessing: Preprocessing;
+  /** Standard deviation of each click's Gaussian bump, mm. */
+  clickSigmaMm: number;
+  channels: string[];
+  training: Record<string, unknown>;
+  attribution?: string;
+}
+
+export interface ClickModel {
+  network: UNet3d;
+  card: ClickModelCard;
+  dir: string;
+}
+
+/** A click on a grid, in (possibly fractional) voxel coordinates of that grid. */
+export interface GridClick {
+  at: Vec3;
+  positive: boolean;
+}
+
+/**
+ * Positive and negative click maps on a grid: exp(−d²/2σ²) of the mm distance d to the nearest
+ * click of each sign, within 3σ (0 beyond).
+ */
+export function clickMaps(dims: Vec3, spacingMm: Vec3, clicks: readonly GridClick[], sigmaMm: number): { positive: Float32Array; negative: Float32Array } {
+  const n = dims[0] * dims[1] * dims[2];
+  const positive = new Float32Array(n);
+  const negative = new Float32Array(n);
+  const reachMm = 3 * sigmaMm;
+  for (const c of clicks) {
+    const map = c.positive ? positive : negative;
+    const lo = c.at.map((x, a) => Math.max(0, Math.floor(x - reachMm / spacingMm[a]))) as Vec3;
+    const hi = c.at.map((x, a) => Math.min(dims[a] - 1, Math.ceil(x + reachMm / spacingMm[a]))) as Vec3;
+    for (let k = lo[2]; k <= hi[2]; k++) {
+      const dz = (k - c.at[2]) * spacingMm[2];
+      for (let j = lo[1]; j <= hi[1]; j++) {
+        const dy = (j - c.at[1]) * spacingMm[1];
+        for (let i = lo[0]; i <= hi[0]; i++) {
+          const dx = (i - c.at[0]) * spacingMm[0];
+          const d2 = dx * dx + dy * dy + dz * dz;
+          if (d2 > reachMm * reachMm) continue;
+          const v = i + dims[0] * (j + dims[1] * k);
+          const g = Math.exp(-d2 / (2 * sigmaMm * sigmaMm));
+          if (g > map[v]) map[v] = g;
+        }
+      }
+    }
+  }
+  return { positive, negative };
+}
+
+/** Channels-last interleaving of equally long channels (x fastest within each channel). */
+export function interleaveChannels(channels: readonly ArrayLike<number>[]): Float32Array {
+  const c = channels.length;
+  const n = channels[0].length;
+  const out = new Float32Array(n * c);
+  for (let q = 0; q < c; q++) {
+    const ch = channels[q];
+    for (let v = 0; v < n; v++) out[v * c + q] = ch[v];
+  }
+  return out;
+}
+
+/**
+ * The base network with `extra` more input channels whose first-convolution weights are zero, so
+ * that it starts out computing exactly what the base computes.
+ */
+export function withExtraInputChannels(base: UNet3d, extra: number): UNet3d {
+  if (!isUNet3dInternal(base)) throw new Error('withExtraInputChannels needs a project U-Net');
+  const values = new Map<string, tf.Tensor>();
+  for (const { spec, variable } of base.weightEntries()) {
+    if (spec.name === 'enc0/conv0/kernel') {
+      const [kz, ky, kx, cin, cout] = spec.shape;
+      values.set(spec.name, tf.concat([variable, tf.zeros([kz, ky, kx, extra, cout])], 3));
+      void cin;
+    } else {
+      values.set(spec.name, variable.clone());
+    }
+  }
+  const net = unet3dFromValues({ ...base.config, inChannels: base.config.inChannels + extra }, values);
+  for (const t of values.values()) t.dispose();
+  return net;
+}
+
+export async function loadClickModel(dir: string): Promise<ClickModel> {
+  const path = join(dir, 'card.json');
+  const card = JSON.parse(await fsp.readFile(path, 'utf8')) as ClickModelCard;
+  if (card.format !== CLICK_MODEL_FORMAT) throw new Error(`${path}: format is ${JSON.stringify(card.format)}; expected "${CLICK_MODEL_FORMAT}"`);
+  validatePreprocessing(card.preprocessing);
+  const network = await loadUNet3d(dir);
+  if (network.config.inChannels !== CLICK_CHANNELS.length) {
+    network.dispose();
+    throw new Error(`${dir}: the network takes ${network.config.inChannels} input channels; a click model takes ${CLICK_CHANNELS.length}`);
+  }
+  return { network, card, dir };
+}
+
+/** An image on its own grid, x fastest. */
+export interface ClickImage {
+  data: ArrayLike<number>;
+  dims: Vec3;
+  spacingMm: Vec3;
+}
+
+/** The image normalised and resampled to the model's grid (computed once per image). */
+export interface ClickWorkingImage {
+  values: Float32Array;
+  dims: Vec3;
+  spacingMm: Vec3;
+  padValue: number;
+  sourceDims: Vec3;
+}
+
+export function clickWorkingImage(image: ClickImage, model: ClickModel): ClickWorkingImage {
+  const p = model.card.preprocessing;
+  const norm = normalizeIntensity(image.data, p);
+  const t = p.targetSpacingMm;
+  const resample = t !== null && !t.every((s, a) => Math.abs(s - image.spacingMm[a]) <= 1e-3 * s);
+  const dims = resample ? dimsForSpacing(image.dims, image.spacingMm, t!) : image.dims;
+  return {
+    values: resample ? resampleLinear(norm.values, image.dims, dims) : norm.values,
+    dims,
+    spacingMm: resample ? t! : image.spacingMm,
+    padValue: norm.backgroundValue,
+    sourceDims: image.dims,
+  };
+}
+
+/** A source voxel's coordinates on the working grid (resampleLinear's voxel-centre mapping). */
+export function toWorkingGrid(voxel: Vec3, sourceDims: Vec3, dims: Vec3): Vec3 {
+  return voxel.map((i, a) => ((i + 0.5) * dims[a]) / sourceDims[a] - 0.5) as Vec3;
+}
+
+/**
+ * The clicked object's probability on the working grid: Gaussian-blended windows (the card's
+ * patch, 25 % overlap) over the box of the positive clicks grown by `marginPatches` patches per
+ * side; 0 outside it.
+ */
+export function clickProbability(model: ClickModel, work: ClickWorkingImage, clicks: readonly GridClick[], marginPatches: number): { probability: Float32Array; lo: Vec3; hi: Vec3 } {
+  const { dims } = work;
+  const patch = model.card.patchSizeVoxels;
+  const maps = clickMaps(dims, work.spacingMm, clicks, model.card.clickSigmaMm);
+  const anchors = clicks.filter((c) => c.positive).map((c) => c.at);
+  const lo = [0, 1, 2].map((a) => Math.max(0, Math.floor(Math.min(...anchors.map((p) => p[a])) - marginPatches * patch[a]))) as Vec3;
+  const hi = [0, 1, 2].map((a) => Math.min(dims[a] - 1, Math.ceil(Math.max(...anchors.map((p) => p[a])) + marginPatches * patch[a]))) as Vec3;
+  const size = [0, 1, 2].map((a) => hi[a] - lo[a] + 1) as Vec3;
+  const importance = gaussianImportanceMap(patch);
+  const pv = patch[0] * patch[1] * patch[2];
+  const sum = new Float32Array(dims[0] * dims[1] * dims[2]);
+  const weight = new Float32Array(sum.length);
+  const image = new Float32Array(pv);
+  const positive = new Float32Array(pv);
+  const negative = new Float32Array(pv);
+  for (const s of patchGrid(size, patch, 0.25)) {
+    const start = s.map((x, a) => x + lo[a]) as Vec3;
+    extractPatch(work.values, dims, start, patch, work.padValue, image);
+    extractPatch(maps.positive, dims, start, patch, 0, positive);
+    extractPatch(maps.negative, dims, start, patch, 0, negative);
+    const x = interleaveChannels([image, positive, negative]);
+    const fg = tf.tidy(() => tf.slice(model.network.predict(tf.tensor5d(x, [1, patch[2], patch[1], patch[0], 3])), [0, 0, 0, 0, 1], [1, patch[2], patch[1], patch[0], 1]));
+    const p = fg.dataSync() as Float32Array;
+    fg.dispose();
+    for (let k = 0; k < patch[2]; k++) {
+      const z = start[2] + k;
+      if (z < 0 || z >= dims[2]) continue;
+      for (let j = 0; j < patch[1]; j++) {
+        const y = start[1] + j;
+        if (y < 0 || y >= dims[1]) continue;
+        for (let i = 0; i < patch[0]; i++) {
+          const xx = start[0] + i;
+          if (xx < 0 || xx >= dims[0]) continue;
+          const q = i + patch[0] * (j + patch[1] * k);
+          const v = xx + dims[0] * (y + dims[1] * z);
+          sum[v] += importance[q] * p[q];
+          weight[v] += importance[q];
+        }
+      }
+    }
+  }
+  for (let v = 0; v < sum.length; v++) if (weight[v] > 0) sum[v] /= weight[v];
+  return { probability: sum, lo, hi };
+}
+
+/** Whether the components of `probability` ≥ 0.5 holding a positive click reach a face of the box that is not the grid's. */
+function reachesBoxFace(probability: Float32Array, dims: Vec3, lo: Vec3, hi: Vec3, clicks: readonly GridClick[]): boolean {
+  const raw = Uint8Array.from(probability, (p) => (p >= 0.5 ? 1 : 0));
+  const { labels } = labelComponents(raw, dims, 26);
+  const keep = new Set<number>();
+  for (const c of clicks) {
+    if (!c.positive) continue;
+    const v = c.at.map((x, a) => Math.min(dims[a] - 1, Math.max(0, Math.round(x))));
+    const l = labels[v[0] + dims[0] * (v[1] + dims[1] * v[2])];
+    if (l > 0) keep.add(l);
+  }
+  if (keep.size === 0) return false;
+  for (let k = lo[2]; k <= hi[2]; k++)
+    for (let j = lo[1]; j <= hi[1]; j++)
+      for (let i = lo[0]; i <= hi[0]; i++) {
+        const onFace =
+          (i === lo[0] && lo[0] > 0) || (i === hi[0] && hi[0] < dims[0] - 1) ||
+          (j === lo[1] && lo[1] > 0) || (j === hi[1] && hi[1] < dims[1] - 1) ||
+          (k === lo[2] && lo[2] > 0) || (k === hi[2] && hi[2] < dims[2] - 1);
+        if (onFace && keep.has(labels[i + dims[0] * (j + dims[1] * k)])) return true;
+      }
+  return false;
+}
+
+/**
+ * The clicked object on the source grid: the click model's probability ≥ 0.5, the 26-connected
+ * components holding a positive click (a component a negative click lands in is dropped only
+ * where the model says so). Empty when no positive click lands on the object.
+ */
+export function segmentWithClickModel(model: ClickModel, image: ClickImage, points: readonly PointPrompt[], work = clickWorkingImage(image, model)): Uint8Array {
+  const clicks = points.map((p) => ({ at: toWorkingGrid(p.voxel, image.dims, work.dims), positive: p.positive }));
+  if (!clicks.some((c) => c.positive)) return new Uint8Array(image.dims[0] * image.dims[1] * image.dims[2]);
+  // Windows around the clicks first; wider while the object reaches the windows' box.
+  let probWork: Float32Array = new Float32Array(0);
+  for (let margin = 0.5; margin <= 2; margin *= 2) {
+    const r = clickProbability(model, work, clicks, margin);
+    probWork = r.probability;
+    if (!reachesBoxFace(r.probability, work.dims, r.lo, r.hi, clicks)) break;
+  }
+  const prob = work.dims.every((n, a) => n === image.dims[a]) ? probWork : resampleLinear(probWork, work.dims, image.dims);
+  const raw = new Uint8Array(prob.length);
+  for (let v = 0; v < prob.length; v++) raw[v] = prob[v] >= 0.5 ? 1 : 0;
+  const { labels } = labelComponents(raw, image.dims, 26);
+  const keep = new Set<number>();
+  for (const p of points) {
+    if (!p.positive) continue;
+    const l = labels[p.voxel[0] + image.dims[0] * (p.voxel[1] + image.dims[1] * p.voxel[2])];
+    if (l > 0) keep.add(l);
+  }
+  for (let v = 0; v < raw.length; v++) raw[v] = keep.has(labels[v]) ? 1 : 0;
+  return raw;
+}
+
+const workingImages = new WeakMap<object, { model: ClickModel; work: ClickWorkingImage }>();
+
+/** The working image of `volume` for `model`, computed once per image and model. */
+function cachedWorkingImage(model: ClickModel, volume: ClickImage): ClickWorkingImage {
+  const hit = workingImages.get(volume.data as object);
+  if (hit && hit.model === model) return hit.work;
+  const work = clickWorkingImage(volume, model);
+  workingImages.set(volume.data as object, { model, work });
+  return work;
+}
+
+/**
+ * The Prompt tool's object by the click model, or null when the star-shaped method should answer:
+ * boxes (the model takes clicks only), no positive click, or nothing of the model's at the
+ * positive clicks. The object is recomputed from every click (so a caller sends all clicks so far).
+ */
+export function clickModelObject(model: ClickModel, volume: ClickImage, prompts: Prompts): { mask: Uint8Array; roi: VoxelBox; totalMs: number } | null {
+  if (prompts.boxes.length > 0 || !prompts.points.some((p) => p.positive)) return null;
+  const t0 = performance.now();
+  const mask = segmentWithClickModel(model, volume, prompts.points, cachedWorkingImage(model, volume));
+  const roi = maskBoundingBox(mask, volume.dims);
+  if (!roi) return null;
+  return { mask, roi, totalMs: performance.now() - t0 };
+}
