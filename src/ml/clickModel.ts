@@ -78,18 +78,6 @@ export function clickMaps(dims: Vec3, spacingMm: Vec3, clicks: readonly GridClic
   return { positive, negative };
 }
 
-/** Channels-last interleaving of equally long channels (x fastest within each channel). */
-export function interleaveChannels(channels: readonly ArrayLike<number>[]): Float32Array {
-  const c = channels.length;
-  const n = channels[0].length;
-  const out = new Float32Array(n * c);
-  for (let q = 0; q < c; q++) {
-    const ch = channels[q];
-    for (let v = 0; v < n; v++) out[v * c + q] = ch[v];
-  }
-  return out;
-}
-
 /**
  * The base network with `extra` more input channels whose first-convolution weights are zero, so
  * that it starts out computing exactly what the base computes.
@@ -99,9 +87,8 @@ export function withExtraInputChannels(base: UNet3d, extra: number): UNet3d {
   const values = new Map<string, tf.Tensor>();
   for (const { spec, variable } of base.weightEntries()) {
     if (spec.name === 'enc0/conv0/kernel') {
-      const [kz, ky, kx, cin, cout] = spec.shape;
+      const [kz, ky, kx, , cout] = spec.shape;
       values.set(spec.name, tf.concat([variable, tf.zeros([kz, ky, kx, extra, cout])], 3));
-      void cin;
     } else {
       values.set(spec.name, variable.clone());
     }
@@ -111,15 +98,37 @@ export function withExtraInputChannels(base: UNet3d, extra: number): UNet3d {
   return net;
 }
 
+/**
+ * Loads a click model folder (model.json, weights.bin, card.json).
+ * @throws Error naming the file for a card that is not a click model's or a network of another shape.
+ */
 export async function loadClickModel(dir: string): Promise<ClickModel> {
   const path = join(dir, 'card.json');
-  const card = JSON.parse(await fsp.readFile(path, 'utf8')) as ClickModelCard;
-  if (card.format !== CLICK_MODEL_FORMAT) throw new Error(`${path}: format is ${JSON.stringify(card.format)}; expected "${CLICK_MODEL_FORMAT}"`);
+  let card: ClickModelCard;
+  try {
+    card = JSON.parse(await fsp.readFile(path, 'utf8')) as ClickModelCard;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new Error(message.includes(path) ? message : `${path}: ${message}`, { cause: e });
+  }
+  if (card?.format !== CLICK_MODEL_FORMAT) throw new Error(`${path}: format is ${JSON.stringify(card?.format)}; expected "${CLICK_MODEL_FORMAT}"`);
   validatePreprocessing(card.preprocessing);
+  const patch = card.patchSizeVoxels;
+  if (!(Array.isArray(patch) && patch.length === 3 && patch.every((n) => Number.isInteger(n) && n >= 1))) {
+    throw new Error(`${path}: patchSizeVoxels must be three positive integers, got ${JSON.stringify(patch)}`);
+  }
+  if (!(typeof card.clickSigmaMm === 'number' && card.clickSigmaMm > 0)) throw new Error(`${path}: clickSigmaMm must be a number > 0 (mm), got ${JSON.stringify(card.clickSigmaMm)}`);
   const network = await loadUNet3d(dir);
-  if (network.config.inChannels !== CLICK_CHANNELS.length) {
+  const multiple = 2 ** (network.config.levels - 1);
+  const problem =
+    network.config.inChannels !== CLICK_CHANNELS.length
+      ? `the network takes ${network.config.inChannels} input channels; a click model takes ${CLICK_CHANNELS.length}`
+      : patch.some((n) => n % multiple !== 0)
+        ? `patchSizeVoxels [${patch.join(',')}] must be multiples of ${multiple} for the ${network.config.levels}-level network`
+        : null;
+  if (problem) {
     network.dispose();
-    throw new Error(`${dir}: the network takes ${network.config.inChannels} input channels; a click model takes ${CLICK_CHANNELS.length}`);
+    throw new Error(`${dir}: ${problem}`);
   }
   return { network, card, dir };
 }
@@ -137,7 +146,6 @@ export interface ClickWorkingImage {
   dims: Vec3;
   spacingMm: Vec3;
   padValue: number;
-  sourceDims: Vec3;
 }
 
 export function clickWorkingImage(image: ClickImage, model: ClickModel): ClickWorkingImage {
@@ -151,7 +159,6 @@ export function clickWorkingImage(image: ClickImage, model: ClickModel): ClickWo
     dims,
     spacingMm: resample ? t! : image.spacingMm,
     padValue: norm.backgroundValue,
-    sourceDims: image.dims,
   };
 }
 
@@ -185,7 +192,12 @@ export function clickProbability(model: ClickModel, work: ClickWorkingImage, cli
     extractPatch(work.values, dims, start, patch, work.padValue, image);
     extractPatch(maps.positive, dims, start, patch, 0, positive);
     extractPatch(maps.negative, dims, start, patch, 0, negative);
-    const x = interleaveChannels([image, positive, negative]);
+    const x = new Float32Array(3 * pv);
+    for (let v = 0; v < pv; v++) {
+      x[3 * v] = image[v];
+      x[3 * v + 1] = positive[v];
+      x[3 * v + 2] = negative[v];
+    }
     const fg = tf.tidy(() => tf.slice(model.network.predict(tf.tensor5d(x, [1, patch[2], patch[1], patch[0], 3])), [0, 0, 0, 0, 1], [1, patch[2], patch[1], patch[0], 1]));
     const p = fg.dataSync() as Float32Array;
     fg.dispose();
@@ -236,8 +248,8 @@ function reachesBoxFace(probability: Float32Array, dims: Vec3, lo: Vec3, hi: Vec
 
 /**
  * The clicked object on the source grid: the click model's probability ≥ 0.5, the 26-connected
- * components holding a positive click (a component a negative click lands in is dropped only
- * where the model says so). Empty when no positive click lands on the object.
+ * components holding a positive click (negative clicks act only through the model's input).
+ * Empty when no positive click lands on what the model marks.
  */
 export function segmentWithClickModel(model: ClickModel, image: ClickImage, points: readonly PointPrompt[], work = clickWorkingImage(image, model)): Uint8Array {
   const clicks = points.map((p) => ({ at: toWorkingGrid(p.voxel, image.dims, work.dims), positive: p.positive }));
