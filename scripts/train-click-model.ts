@@ -1,5 +1,5 @@
 // `npm run train:click-model -- --task sarcoma-mr-t1 [--base DIR] [--minutes M]
-// [--steps N] [--threads T] [--lr 3e-4] [--first-layer-lr 3e-3] [--sigma-mm S] [--out DIR] [--seed 11]`: makes the task's click model
+// [--steps N] [--threads T] [--lr 3e-4] [--first-layer-lr 3e-3] [--sigma-mm S] [--own-clicks F] [--resume DIR] [--out DIR] [--seed 11]`: makes the task's click model
 // (src/ml/clickModel.ts) from its starter: the starter's U-Net with positive- and negative-click
 // input channels (zero weights at first, so it starts as the starter), fine-tuned on the task's
 // training cases (the starter's own; the held-out patients stay out) with simulated robot-user
@@ -105,6 +105,55 @@ function makeSample(c: ClickCase, patch: Vec3, sigmaMm: number, random: () => nu
   return { x, y: Uint8Array.from(labels, (l) => (l > 0 ? 1 : 0)) };
 }
 
+/**
+ * A sample whose correction clicks follow the robot user against the network's own prediction on
+ * the patch: the first click at a deep tumour voxel, each next one at the deepest voxel of the
+ * largest error of what the network makes of the clicks so far.
+ */
+function makeOwnSample(c: ClickCase, patch: Vec3, sigmaMm: number, random: () => number, network: { predict(x: tf.Tensor5D): tf.Tensor5D }): { x: Float32Array; y: Uint8Array } {
+  const r = random();
+  const count = r < 0.25 ? 1 : r < 0.45 ? 2 : r < 0.65 ? 3 : r < 0.8 ? 4 : r < 0.9 ? 5 : 6 + Math.floor(random() * 3);
+  const first = coords(c.deep[random() < 0.5 ? 0 : Math.floor(random() * c.deep.length)], c.dims);
+  const start = first.map((p, a) => Math.round(p - patch[a] / 2 + (random() - 0.5) * 0.5 * patch[a])) as Vec3;
+  const image = extractPatch(c.values, c.dims, start, patch, c.padValue);
+  const labels = Uint8Array.from(extractPatch(c.labels, c.dims, start, patch, 0), (l) => (l > 0 ? 1 : 0));
+  const clicks = [{ voxel: first.map((p, a) => p - start[a]) as Vec3, positive: true }];
+  const n = image.length;
+  const input = (): Float32Array => {
+    const maps = clickMaps(patch, c.spacingMm, clicks.map((k) => ({ at: k.voxel, positive: k.positive })), sigmaMm);
+    const x = new Float32Array(3 * n);
+    for (let v = 0; v < n; v++) {
+      x[3 * v] = image[v];
+      x[3 * v + 1] = maps.positive[v];
+      x[3 * v + 2] = maps.negative[v];
+    }
+    return x;
+  };
+  while (clicks.length < count) {
+    const p = tf.tidy(() => tf.slice(network.predict(tf.tensor5d(input(), [1, patch[2], patch[1], patch[0], 3])), [0, 0, 0, 0, 1], [1, patch[2], patch[1], patch[0], 1]).dataSync());
+    const raw = Uint8Array.from(p, (q) => (q >= 0.5 ? 1 : 0));
+    const comps = labelComponents(raw, patch, 26);
+    const keep = new Set(clicks.filter((k) => k.positive).map((k) => comps.labels[index(k.voxel, patch)]).filter((l) => l > 0));
+    const object = Uint8Array.from(comps.labels, (l) => (keep.has(l) ? 1 : 0));
+    const click = nextRobotClick(object, labels, patch, c.spacingMm);
+    if (!click) break;
+    clicks.push(click);
+  }
+  const x = input();
+  const y = Float32Array.from(labels);
+  // Flips of every channel and the labels alike.
+  for (let a = 0; a < 3; a++) {
+    if (random() >= 0.5) continue;
+    const chans = [0, 1, 2].map((q) => Float32Array.from({ length: n }, (_, v) => x[3 * v + q]));
+    for (const ch of [...chans, y]) flipInPlace(ch, patch, a);
+    for (let v = 0; v < n; v++) for (let q = 0; q < 3; q++) x[3 * v + q] = chans[q][v];
+  }
+  const scale = 0.9 + 0.2 * random();
+  const shift = (random() - 0.5) * 0.2;
+  for (let v = 0; v < n; v++) x[3 * v] = x[3 * v] * scale + shift;
+  return { x, y: Uint8Array.from(y) };
+}
+
 async function main(): Promise<void> {
   const name = (arg('task') ?? 'sarcoma-mr-t1') as TaskName;
   const baseDir = resolve(arg('base') ?? join(ROOT, 'media/models', name));
@@ -139,8 +188,13 @@ async function main(): Promise<void> {
     cases.push({ name: pair.imagePath, values: p.values, labels: p.labels, dims: p.dims, spacingMm: p.spacingMm, padValue: p.padValue, starter, lesion: p.lesionIndices, deep: Int32Array.from(deep) });
   }
   console.log(`${name}: ${cases.length} training cases prepared with the starter's predictions in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  const network = withExtraInputChannels(base, 2);
+  // --resume DIR continues a click model of this task (its weights; the schedule starts again).
+  const resume = arg('resume');
+  const network = resume ? await loadUNet3d(resolve(resume)) : withExtraInputChannels(base, 2);
   base.dispose();
+  // --own-clicks F: that fraction of samples takes its correction clicks from the network's own
+  // prediction on the patch (DeepEdit's iterative simulation) instead of the starter's errors.
+  const ownClicks = Number(arg('own-clicks') ?? 0);
   const loss = createLoss(DEFAULT_RECIPE.loss, DEFAULT_RECIPE.lossOptions as never);
   const deepLoss = new DeepSupervisionLoss({ loss });
   const optimizer = tf.train.adam(lr);
@@ -188,7 +242,10 @@ async function main(): Promise<void> {
     const factor = scheduleFactor('cosine', step, 50, fraction);
     (optimizer as unknown as { learningRate: number }).learningRate = lr * factor;
     (firstOptimizer as unknown as { learningRate: number }).learningRate = firstLayerLr * factor;
-    const samples = Array.from({ length: batch }, () => makeSample(cases[Math.floor(random() * cases.length)], patch, sigmaMm, random));
+    const samples = Array.from({ length: batch }, () => {
+      const c = cases[Math.floor(random() * cases.length)];
+      return random() < ownClicks ? makeOwnSample(c, patch, sigmaMm, random, network) : makeSample(c, patch, sigmaMm, random);
+    });
     const n = patch[0] * patch[1] * patch[2];
     const xBuf = new Float32Array(batch * n * 3);
     samples.forEach((s, b) => xBuf.set(s.x, b * n * 3));
