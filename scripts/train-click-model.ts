@@ -7,7 +7,9 @@
 // (src/interactive/robotUser.ts) against a simulated object so far: the first click at a deep
 // voxel of the tumour; each next one at the deepest voxel of the largest error of the starter's own
 // prediction (thresholded at 0.3–0.7, the components holding the first click), which is taken as
-// fixed once clicked. Checkpoints (model.json, weights.bin, card.json) every 5 minutes and at the end.
+// fixed once clicked; with --own-clicks F, that fraction of samples takes its correction clicks from
+// the network's own prediction on the patch instead. Checkpoints (model.json, weights.bin,
+// card.json) every 5 minutes and at the end, into media/models/click/<task> unless --out.
 import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
 import { initBackend } from '../src/ml/backend';
@@ -26,6 +28,7 @@ import { seededRandom } from '../src/util/random';
 import { extractPatch } from '../src/volume/boxes';
 import { slidingWindowInfer } from '../src/volume/slidingWindow';
 import type { Vec3 } from '../src/volume/vec3';
+import { clickModelFolder } from '../src/ml/starterChoice';
 import { arg, DEFAULT_RECIPE, ROOT, SARCOMA_ATTRIBUTION, task, type TaskName } from './tasks';
 
 interface ClickCase {
@@ -157,7 +160,7 @@ function makeOwnSample(c: ClickCase, patch: Vec3, sigmaMm: number, random: () =>
 async function main(): Promise<void> {
   const name = (arg('task') ?? 'sarcoma-mr-t1') as TaskName;
   const baseDir = resolve(arg('base') ?? join(ROOT, 'media/models', name));
-  const out = resolve(arg('out') ?? join(ROOT, 'media/models', `${name}-click`));
+  const out = resolve(arg('out') ?? join(ROOT, 'media/models', clickModelFolder(name)));
   const minutes = Number(arg('minutes') ?? 60);
   const maxSteps = Number(arg('steps') ?? Infinity);
   // The starter's weights move slowly, the new click weights of the first convolution 10× faster.
@@ -219,6 +222,8 @@ async function main(): Promise<void> {
       minutes: Number(((Date.now() - t0) / 60000).toFixed(1)),
       learningRate: lr,
       firstLayerLearningRate: firstLayerLr,
+      ownClickFraction: ownClicks,
+      resumedFrom: resume ?? null,
       batchSize: batch,
       loss: DEFAULT_RECIPE.loss,
       cases: cases.map((c) => c.name.replace(/^.*\/(STS_\d+)\/.*$/, '$1')),
