@@ -13,19 +13,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
 import { initBackend } from '../src/ml/backend';
-import { CLICK_CHANNELS, CLICK_MODEL_FORMAT, clickMaps, withExtraInputChannels, type ClickModelCard } from '../src/ml/clickModel';
+import { CLICK_CHANNELS, CLICK_MODEL_FORMAT, clickMaps, componentsAtPositiveClicks, withExtraInputChannels, type ClickModelCard } from '../src/ml/clickModel';
 import { predictWindowWithFlips } from '../src/ml/inference';
 import { createLoss, DeepSupervisionLoss } from '../src/ml/losses';
 import { readCard } from '../src/ml/modelStore';
 import { loadUNet3d } from '../src/ml/network/serialize';
 import { oneHot, prepareCase } from '../src/ml/training/cases';
-import { saveNetworkAtomically, scheduleFactor } from '../src/ml/training/loop';
+import { saveNetworkAtomically, scheduleFactor, trainingLoss } from '../src/ml/training/loop';
 import { labelComponents } from '../src/interactive/components';
 import { distanceTransformMm } from '../src/interactive/distanceTransform';
 import { nextRobotClick } from '../src/interactive/robotUser';
 import { writeFileAtomic } from '../src/util/atomicWrite';
 import { seededRandom } from '../src/util/random';
-import { extractPatch } from '../src/volume/boxes';
+import { extractPatch, flipInPlace } from '../src/volume/boxes';
 import { slidingWindowInfer } from '../src/volume/slidingWindow';
 import type { Vec3 } from '../src/volume/vec3';
 import { clickModelFolder } from '../src/ml/starterChoice';
@@ -48,10 +48,15 @@ interface ClickCase {
 const coords = (v: number, d: Vec3): Vec3 => [v % d[0], Math.floor(v / d[0]) % d[1], Math.floor(v / (d[0] * d[1]))];
 const index = (p: Vec3, d: Vec3): number => p[0] + d[0] * (p[1] + d[1] * p[2]);
 
+/** How many clicks a sample holds: 1–8, fewer more often. */
+function clickCount(random: () => number): number {
+  const r = random();
+  return r < 0.25 ? 1 : r < 0.45 ? 2 : r < 0.65 ? 3 : r < 0.8 ? 4 : r < 0.9 ? 5 : 6 + Math.floor(random() * 3);
+}
+
 /** Simulated robot clicks for one sample (see the header). */
 function simulateClicks(c: ClickCase, random: () => number): { voxel: Vec3; positive: boolean }[] {
-  const r = random();
-  const count = r < 0.25 ? 1 : r < 0.45 ? 2 : r < 0.65 ? 3 : r < 0.8 ? 4 : r < 0.9 ? 5 : 6 + Math.floor(random() * 3);
+  const count = clickCount(random);
   const first = c.deep[random() < 0.5 ? 0 : Math.floor(random() * c.deep.length)];
   const clicks = [{ voxel: coords(first, c.dims), positive: true }];
   const threshold = 0.3 + 0.4 * random();
@@ -75,15 +80,24 @@ function simulateClicks(c: ClickCase, random: () => number): { voxel: Vec3; posi
   return clicks;
 }
 
-function flipInPlace(data: Float32Array, size: Vec3, axis: number): void {
-  const [nx, ny, nz] = size;
-  const tmp = Float32Array.from(data);
-  for (let k = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++) {
-        const src = axis === 0 ? [nx - 1 - i, j, k] : axis === 1 ? [i, ny - 1 - j, k] : [i, j, nz - 1 - k];
-        data[i + nx * (j + ny * k)] = tmp[src[0] + nx * (src[1] + ny * src[2])];
-      }
+/** Channels-last image, positive and negative clicks, with the image's intensity scaled and shifted by `scale` and `shift`. */
+function clickInput(image: Float32Array, positive: Float32Array, negative: Float32Array, scale = 1, shift = 0): Float32Array {
+  const n = image.length;
+  const x = new Float32Array(n * 3);
+  for (let v = 0; v < n; v++) {
+    x[3 * v] = image[v] * scale + shift;
+    x[3 * v + 1] = positive[v];
+    x[3 * v + 2] = negative[v];
+  }
+  return x;
+}
+
+/** The network's input and target of a patch: random flips of every channel alike, intensity ±10 % on the image. */
+function finishSample(image: Float32Array, positive: Float32Array, negative: Float32Array, labels: Float32Array, patch: Vec3, random: () => number): { x: Float32Array; y: Uint8Array } {
+  for (let a = 0; a < 3; a++) if (random() < 0.5) for (const ch of [image, positive, negative, labels]) flipInPlace(ch, patch, [a]);
+  const scale = 0.9 + 0.2 * random();
+  const shift = (random() - 0.5) * 0.2;
+  return { x: clickInput(image, positive, negative, scale, shift), y: Uint8Array.from(labels, (l) => (l > 0 ? 1 : 0)) };
 }
 
 /** One training patch: 3 channels (image, positive, negative clicks) and its labels. */
@@ -94,18 +108,7 @@ function makeSample(c: ClickCase, patch: Vec3, sigmaMm: number, random: () => nu
   const image = extractPatch(c.values, c.dims, start, patch, c.padValue);
   const labels = extractPatch(c.labels, c.dims, start, patch, 0);
   const maps = clickMaps(patch, c.spacingMm, clicks.map((k) => ({ at: k.voxel.map((p, a) => p - start[a]) as Vec3, positive: k.positive })), sigmaMm);
-  const channels = [image, maps.positive, maps.negative, labels];
-  for (let a = 0; a < 3; a++) if (random() < 0.5) for (const ch of channels) flipInPlace(ch, patch, a);
-  const scale = 0.9 + 0.2 * random();
-  const shift = (random() - 0.5) * 0.2;
-  const n = image.length;
-  const x = new Float32Array(n * 3);
-  for (let v = 0; v < n; v++) {
-    x[3 * v] = image[v] * scale + shift;
-    x[3 * v + 1] = maps.positive[v];
-    x[3 * v + 2] = maps.negative[v];
-  }
-  return { x, y: Uint8Array.from(labels, (l) => (l > 0 ? 1 : 0)) };
+  return finishSample(image, maps.positive, maps.negative, labels, patch, random);
 }
 
 /**
@@ -114,47 +117,23 @@ function makeSample(c: ClickCase, patch: Vec3, sigmaMm: number, random: () => nu
  * largest error of what the network makes of the clicks so far.
  */
 function makeOwnSample(c: ClickCase, patch: Vec3, sigmaMm: number, random: () => number, network: { predict(x: tf.Tensor5D): tf.Tensor5D }): { x: Float32Array; y: Uint8Array } {
-  const r = random();
-  const count = r < 0.25 ? 1 : r < 0.45 ? 2 : r < 0.65 ? 3 : r < 0.8 ? 4 : r < 0.9 ? 5 : 6 + Math.floor(random() * 3);
+  const count = clickCount(random);
   const first = coords(c.deep[random() < 0.5 ? 0 : Math.floor(random() * c.deep.length)], c.dims);
   const start = first.map((p, a) => Math.round(p - patch[a] / 2 + (random() - 0.5) * 0.5 * patch[a])) as Vec3;
   const image = extractPatch(c.values, c.dims, start, patch, c.padValue);
   const labels = Uint8Array.from(extractPatch(c.labels, c.dims, start, patch, 0), (l) => (l > 0 ? 1 : 0));
   const clicks = [{ voxel: first.map((p, a) => p - start[a]) as Vec3, positive: true }];
-  const n = image.length;
-  const input = (): Float32Array => {
-    const maps = clickMaps(patch, c.spacingMm, clicks.map((k) => ({ at: k.voxel, positive: k.positive })), sigmaMm);
-    const x = new Float32Array(3 * n);
-    for (let v = 0; v < n; v++) {
-      x[3 * v] = image[v];
-      x[3 * v + 1] = maps.positive[v];
-      x[3 * v + 2] = maps.negative[v];
-    }
-    return x;
-  };
+  const maps = (): { positive: Float32Array; negative: Float32Array } => clickMaps(patch, c.spacingMm, clicks.map((k) => ({ at: k.voxel, positive: k.positive })), sigmaMm);
   while (clicks.length < count) {
-    const p = tf.tidy(() => tf.slice(network.predict(tf.tensor5d(input(), [1, patch[2], patch[1], patch[0], 3])), [0, 0, 0, 0, 1], [1, patch[2], patch[1], patch[0], 1]).dataSync());
-    const raw = Uint8Array.from(p, (q) => (q >= 0.5 ? 1 : 0));
-    const comps = labelComponents(raw, patch, 26);
-    const keep = new Set(clicks.filter((k) => k.positive).map((k) => comps.labels[index(k.voxel, patch)]).filter((l) => l > 0));
-    const object = Uint8Array.from(comps.labels, (l) => (keep.has(l) ? 1 : 0));
+    const m = maps();
+    const p = tf.tidy(() => tf.slice(network.predict(tf.tensor5d(clickInput(image, m.positive, m.negative), [1, patch[2], patch[1], patch[0], 3])), [0, 0, 0, 0, 1], [1, patch[2], patch[1], patch[0], 1]).dataSync());
+    const object = componentsAtPositiveClicks(Uint8Array.from(p, (q) => (q >= 0.5 ? 1 : 0)), patch, clicks);
     const click = nextRobotClick(object, labels, patch, c.spacingMm);
     if (!click) break;
     clicks.push(click);
   }
-  const x = input();
-  const y = Float32Array.from(labels);
-  // Flips of every channel and the labels alike.
-  for (let a = 0; a < 3; a++) {
-    if (random() >= 0.5) continue;
-    const chans = [0, 1, 2].map((q) => Float32Array.from({ length: n }, (_, v) => x[3 * v + q]));
-    for (const ch of [...chans, y]) flipInPlace(ch, patch, a);
-    for (let v = 0; v < n; v++) for (let q = 0; q < 3; q++) x[3 * v + q] = chans[q][v];
-  }
-  const scale = 0.9 + 0.2 * random();
-  const shift = (random() - 0.5) * 0.2;
-  for (let v = 0; v < n; v++) x[3 * v] = x[3 * v] * scale + shift;
-  return { x, y: Uint8Array.from(y) };
+  const m = maps();
+  return finishSample(image, m.positive, m.negative, Float32Array.from(labels), patch, random);
 }
 
 async function main(): Promise<void> {
@@ -256,10 +235,7 @@ async function main(): Promise<void> {
     samples.forEach((s, b) => xBuf.set(s.x, b * n * 3));
     const x = tf.tensor5d(xBuf, [batch, patch[2], patch[1], patch[0], 3]);
     const y = oneHot(samples.map((s) => s.y), [batch, patch[2], patch[1], patch[0]]);
-    const { value: cost, grads } = tf.variableGrads(() => {
-      const o = network.apply(x, { training: true });
-      return (Array.isArray(o) ? deepLoss.compute(y, o) : loss.compute(y, o)) as tf.Scalar;
-    }, network.trainableVariables);
+    const { value: cost, grads } = tf.variableGrads(() => trainingLoss(loss, deepLoss, y, network.apply(x, { training: true })), network.trainableVariables);
     firstOptimizer.applyGradients(firstLayer.map((v) => ({ name: v.name, tensor: grads[v.name] })));
     optimizer.applyGradients(others.map((v) => ({ name: v.name, tensor: grads[v.name] })));
     tf.dispose(grads);

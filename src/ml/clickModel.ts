@@ -9,12 +9,13 @@ import { promises as fsp } from 'node:fs';
 import { labelComponents } from '../interactive/components';
 import type { PointPrompt, Prompts } from '../interactive/prompts';
 import { maskBoundingBox, type VoxelBox } from '../interactive/box';
-import { dimsForSpacing, resampleLinear } from '../volume/resample';
+import { resampleLinear } from '../volume/resample';
 import { extractPatch } from '../volume/boxes';
 import { gaussianImportanceMap, patchGrid } from '../volume/slidingWindow';
 import type { Vec3 } from '../volume/vec3';
 import { isUNet3dInternal, unet3dFromValues, type UNet3d } from './network/unet3d';
 import { loadUNet3d } from './network/serialize';
+import { checkWorkingGrid } from './inference';
 import { normalizeIntensity, validatePreprocessing, type Preprocessing } from './preprocess';
 
 export const CLICK_MODEL_FORMAT = 'lesion-lab-click-model';
@@ -151,13 +152,11 @@ export interface ClickWorkingImage {
 export function clickWorkingImage(image: ClickImage, model: ClickModel): ClickWorkingImage {
   const p = model.card.preprocessing;
   const norm = normalizeIntensity(image.data, p);
-  const t = p.targetSpacingMm;
-  const resample = t !== null && !t.every((s, a) => Math.abs(s - image.spacingMm[a]) <= 1e-3 * s);
-  const dims = resample ? dimsForSpacing(image.dims, image.spacingMm, t!) : image.dims;
+  const { workDims, resample } = checkWorkingGrid(image, p.targetSpacingMm);
   return {
-    values: resample ? resampleLinear(norm.values, image.dims, dims) : norm.values,
-    dims,
-    spacingMm: resample ? t! : image.spacingMm,
+    values: resample ? resampleLinear(norm.values, image.dims, workDims) : norm.values,
+    dims: workDims,
+    spacingMm: resample ? p.targetSpacingMm! : image.spacingMm,
     padValue: norm.backgroundValue,
   };
 }
@@ -222,18 +221,25 @@ export function clickProbability(model: ClickModel, work: ClickWorkingImage, cli
   return { probability: sum, lo, hi };
 }
 
-/** Whether the components of `probability` ≥ 0.5 holding a positive click reach a face of the box that is not the grid's. */
-function reachesBoxFace(probability: Float32Array, dims: Vec3, lo: Vec3, hi: Vec3, clicks: readonly GridClick[]): boolean {
-  const raw = Uint8Array.from(probability, (p) => (p >= 0.5 ? 1 : 0));
-  const { labels } = labelComponents(raw, dims, 26);
+/**
+ * The 26-connected components of `mask` that hold a positive click (voxel coordinates, rounded
+ * and clamped to the grid); empty when none does.
+ */
+export function componentsAtPositiveClicks(mask: Uint8Array, dims: Vec3, clicks: readonly { voxel: Vec3; positive: boolean }[]): Uint8Array {
+  const { labels } = labelComponents(mask, dims, 26);
   const keep = new Set<number>();
   for (const c of clicks) {
     if (!c.positive) continue;
-    const v = c.at.map((x, a) => Math.min(dims[a] - 1, Math.max(0, Math.round(x))));
+    const v = c.voxel.map((x, a) => Math.min(dims[a] - 1, Math.max(0, Math.round(x))));
     const l = labels[v[0] + dims[0] * (v[1] + dims[1] * v[2])];
     if (l > 0) keep.add(l);
   }
-  if (keep.size === 0) return false;
+  return Uint8Array.from(labels, (l) => (keep.has(l) ? 1 : 0));
+}
+
+/** Whether the components of `probability` ≥ 0.5 holding a positive click reach a face of the box that is not the grid's. */
+function reachesBoxFace(probability: Float32Array, dims: Vec3, lo: Vec3, hi: Vec3, clicks: readonly GridClick[]): boolean {
+  const object = componentsAtPositiveClicks(Uint8Array.from(probability, (p) => (p >= 0.5 ? 1 : 0)), dims, clicks.map((c) => ({ voxel: c.at, positive: c.positive })));
   for (let k = lo[2]; k <= hi[2]; k++)
     for (let j = lo[1]; j <= hi[1]; j++)
       for (let i = lo[0]; i <= hi[0]; i++) {
@@ -241,7 +247,7 @@ function reachesBoxFace(probability: Float32Array, dims: Vec3, lo: Vec3, hi: Vec
           (i === lo[0] && lo[0] > 0) || (i === hi[0] && hi[0] < dims[0] - 1) ||
           (j === lo[1] && lo[1] > 0) || (j === hi[1] && hi[1] < dims[1] - 1) ||
           (k === lo[2] && lo[2] > 0) || (k === hi[2] && hi[2] < dims[2] - 1);
-        if (onFace && keep.has(labels[i + dims[0] * (j + dims[1] * k)])) return true;
+        if (onFace && object[i + dims[0] * (j + dims[1] * k)]) return true;
       }
   return false;
 }
@@ -262,17 +268,7 @@ export function segmentWithClickModel(model: ClickModel, image: ClickImage, poin
     if (!reachesBoxFace(r.probability, work.dims, r.lo, r.hi, clicks)) break;
   }
   const prob = work.dims.every((n, a) => n === image.dims[a]) ? probWork : resampleLinear(probWork, work.dims, image.dims);
-  const raw = new Uint8Array(prob.length);
-  for (let v = 0; v < prob.length; v++) raw[v] = prob[v] >= 0.5 ? 1 : 0;
-  const { labels } = labelComponents(raw, image.dims, 26);
-  const keep = new Set<number>();
-  for (const p of points) {
-    if (!p.positive) continue;
-    const l = labels[p.voxel[0] + image.dims[0] * (p.voxel[1] + image.dims[1] * p.voxel[2])];
-    if (l > 0) keep.add(l);
-  }
-  for (let v = 0; v < raw.length; v++) raw[v] = keep.has(labels[v]) ? 1 : 0;
-  return raw;
+  return componentsAtPositiveClicks(Uint8Array.from(prob, (p) => (p >= 0.5 ? 1 : 0)), image.dims, points);
 }
 
 const workingImages = new WeakMap<object, { model: ClickModel; work: ClickWorkingImage }>();

@@ -9,6 +9,7 @@ import { createUNet3d, type UNet3d } from '../../src/ml/network';
 import { segmentPromptedObject } from '../../src/ml/promptModel';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { resampleLinear } from '../../src/volume/resample';
+import { diceCoefficient } from '../../src/interactive/robotUser';
 import type { Vec3 } from '../../src/volume/vec3';
 import { tempDir } from '../helpers/tempDir';
 
@@ -124,16 +125,8 @@ test('clickModel: a click the model does not honour gets the star-shaped correct
   const two = segmentPromptedObject(volume, { points: [first, outside], boxes: [] }, { clickModel: model, previous: one.mask });
   assert.equal(two.method, 'click model + star-shaped correction');
   assert.equal(two.mask[idx(outside.voxel)], 0, 'the correction takes the click out');
-  const dice = (m: Uint8Array): number => {
-    let inter = 0, a = 0, b = 0;
-    for (let v = 0; v < m.length; v++) {
-      const ref = IMAGE[v] > 50 ? 1 : 0;
-      inter += m[v] & ref;
-      a += m[v];
-      b += ref;
-    }
-    return (2 * inter) / (a + b);
-  };
+  const ball = Uint8Array.from(IMAGE, (v) => (v > 50 ? 1 : 0));
+  const dice = (m: Uint8Array): number => diceCoefficient(m, ball);
   assert.ok(dice(two.mask) > dice(one.mask), `Dice ${dice(one.mask).toFixed(3)} → ${dice(two.mask).toFixed(3)}`);
   // A model that marks nothing: the star-shaped method segments the ball.
   const blind = { ...model, network: { predict: (x: tf.Tensor5D) => tf.tidy(() => tf.concat([tf.onesLike(tf.slice(x, [0, 0, 0, 0, 0], [-1, -1, -1, -1, 1])), tf.zerosLike(tf.slice(x, [0, 0, 0, 0, 0], [-1, -1, -1, -1, 1]))], 4) as tf.Tensor5D) } as unknown as UNet3d };

@@ -68,7 +68,7 @@ function restore(network: TrainableNetwork, weights: tf.Tensor[]): void {
  * The training loss of one batch: with deep-supervision heads, the loss on every scale weighted
  * 1, 1/2, 1/4 (nnU-Net's; the target brought down by nearest neighbour), else the plain loss.
  */
-function trainingLoss(loss: SegmentationLoss, deepLoss: DeepSupervisionLoss<'none' | 'mean'>, y: tf.Tensor, out: tf.Tensor5D | tf.Tensor5D[]): tf.Scalar {
+export function trainingLoss(loss: SegmentationLoss, deepLoss: DeepSupervisionLoss<'none' | 'mean'>, y: tf.Tensor, out: tf.Tensor5D | tf.Tensor5D[]): tf.Scalar {
   return (Array.isArray(out) ? deepLoss.compute(y, out) : loss.compute(y, out)) as tf.Scalar;
 }
 
