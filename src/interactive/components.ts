@@ -75,6 +75,43 @@ export function labelComponents(mask: ArrayLike<number>, dims: Vec3, connectivit
 }
 
 /**
+ * The voxels of the components of `mask` that hold one of `seeds` (voxel indices; background seeds
+ * are ignored), as 0/1. Visits only those components, so it costs their size, not the grid's.
+ */
+export function componentsFromSeeds(mask: ArrayLike<number>, dims: Vec3, seeds: Iterable<number>, connectivity: Connectivity = 26): Uint8Array {
+  checkMask(mask, dims, 'componentsFromSeeds');
+  const [nx, ny, nz] = dims;
+  const nxy = nx * ny;
+  const out = new Uint8Array(mask.length);
+  const offsets = neighbourOffsets(connectivity);
+  const queue: number[] = [];
+  for (const s of seeds) {
+    if (mask[s] && !out[s]) {
+      out[s] = 1;
+      queue.push(s);
+    }
+  }
+  for (let head = 0; head < queue.length; head++) {
+    const v = queue[head];
+    const i = v % nx;
+    const j = ((v - i) / nx) % ny;
+    const k = Math.floor(v / nxy);
+    for (const [di, dj, dk] of offsets) {
+      const ii = i + di;
+      const jj = j + dj;
+      const kk = k + dk;
+      if (ii < 0 || jj < 0 || kk < 0 || ii >= nx || jj >= ny || kk >= nz) continue;
+      const u = v + di + dj * nx + dk * nxy;
+      if (mask[u] && !out[u]) {
+        out[u] = 1;
+        queue.push(u);
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * The label at voxel `p`, or when that is background the label of the labelled voxel nearest to
  * it (mm; the first in voxel order at equal distance); 0 when nothing is labelled.
  */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fillHoles, fillHolesInSlices, labelAtOrNearest, labelComponents } from '../../src/interactive/components';
+import { componentsFromSeeds, fillHoles, fillHolesInSlices, labelAtOrNearest, labelComponents } from '../../src/interactive/components';
 import { PromptError } from '../../src/interactive';
 import type { Vec3 } from '../../src/volume/vec3';
 
@@ -30,6 +30,16 @@ test('components: a component does not wrap around the edge of a row', () => {
 
 test('components: a mask of the wrong length is refused', () => {
   assert.throws(() => labelComponents(new Uint8Array(63), DIMS), PromptError);
+});
+
+test('componentsFromSeeds: the components holding a seed, as labelComponents finds them; background seeds and other components are left out', () => {
+  const m = new Uint8Array(64);
+  for (const v of [at(0, 0, 0), at(1, 1, 1), at(3, 3, 3), at(3, 3, 2), at(3, 0, 0), at(0, 1, 0)]) m[v] = 1;
+  const { labels } = labelComponents(m, DIMS, 26);
+  const expected = Uint8Array.from(labels, (l) => (l === labels[at(0, 0, 0)] || l === labels[at(3, 0, 0)] ? 1 : 0));
+  assert.deepEqual(componentsFromSeeds(m, DIMS, [at(1, 1, 1), at(3, 0, 0), at(2, 2, 2)], 26), expected);
+  assert.equal(componentsFromSeeds(m, DIMS, [at(1, 1, 1)], 6).reduce((a, b) => a + b, 0), 1);
+  assert.throws(() => componentsFromSeeds(new Uint8Array(63), DIMS, [0]), PromptError);
 });
 
 test('fillHoles: an enclosed cavity is filled; a cavity open to the outside, the outside and the input are not', () => {

@@ -112,6 +112,26 @@ test('clickModel: the object is what the model marks at the positive clicks; box
   assert.equal(clickModelObject(model, volume, { points: [{ voxel: [20, 20, 10], positive: false }], boxes: [] }), null);
 });
 
+test('clickModel: one window around a small object; the box grows past each face a larger object touches', () => {
+  const volume = { data: IMAGE, dims: DIMS, spacingMm: SPACING };
+  const click = { points: [{ voxel: [20, 20, 10] as Vec3, positive: true }], boxes: [] };
+  const counted = (m: ClickModel): { model: ClickModel; calls: () => number } => {
+    let calls = 0;
+    const predict = m.network.predict.bind(m.network);
+    return { model: { ...m, network: { predict: (x: tf.Tensor5D) => (calls++, predict(x)) } as unknown as UNet3d }, calls: () => calls };
+  };
+  // The object (6.2 mm around the click: 7 slices of 2 mm) fits one 16 × 16 × 10 window.
+  const small = counted(ballClickModel([16, 16, 10], 4));
+  clickModelObject(small.model, volume, click);
+  assert.equal(small.calls(), 1);
+  // With 8 × 8 × 4 windows it reaches the first window's faces; the grown box holds all of it.
+  const large = counted(ballClickModel([8, 8, 4], 4));
+  const r = clickModelObject(large.model, volume, click);
+  assert.ok(r && large.calls() > 1);
+  for (const [p, inside] of [[[26, 20, 10], 1], [[27, 20, 10], 0], [[14, 20, 10], 1], [[13, 20, 10], 0], [[20, 20, 13], 1], [[20, 20, 14], 0], [[20, 20, 7], 1], [[20, 20, 6], 0]] as [Vec3, number][])
+    assert.equal(r.mask[idx(p)], inside, `voxel ${p.join(',')}`);
+});
+
 test('clickModel: a click the model does not honour gets the star-shaped correction; without a model object the star answers', () => {
   // The model marks 9.8 mm around the click (exp(−d²/2σ²) ≥ 0.05), more than the 8 mm ball.
   const model = ballClickModel([16, 16, 8], 4, 0.05);
