@@ -16,7 +16,6 @@ import type { Vec3 } from '../volume/vec3';
 import { isUNet3dInternal, unet3dFromValues, type UNet3d } from './network/unet3d';
 import { loadUNet3d } from './network/serialize';
 import { checkWorkingGrid } from './inference';
-import { inferenceWindow } from './inferenceWindow';
 import { normalizeIntensity, validatePreprocessing, type Preprocessing } from './preprocess';
 
 export const CLICK_MODEL_FORMAT = 'lesion-lab-click-model';
