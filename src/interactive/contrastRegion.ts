@@ -50,6 +50,15 @@ export interface ContrastRegion {
 const SHELL_MM = [1, 4] as const;
 const MIN_VOXELS = 4;
 /**
+ * A region barely resolved on its grid (equivalent radius under 1.5 of the largest voxel size) with
+ * a positive correction click farther from it than this and than twice its radius is a hot spot
+ * inside a larger object (a large PET tumour's core, 6 voxels of 5.5 mm, where each addition grown
+ * from a click stopped at a voxel or two): the region is refused and the star answers. A lesion a
+ * few voxels across on a fine grid (MS on FLAIR) keeps its region: its star does worse.
+ */
+const FAR_POSITIVE_CLICK_MM = 5;
+const RESOLVED_RADIUS_VOXELS = 1.5;
+/**
  * Closing radius (mm) for a positive click in a dark pocket of a large object (synthetic brain
  * tumours after 3 clicks: 0.847 → 0.850 / 0.855 / 0.854 with 3 / 5 / 8 mm).
  */
@@ -334,7 +343,14 @@ export function contrastRegion(
       if (q >= 0 && q + 1 <= 2 * k) {
         k = q + 1;
         lastPositiveStep = q;
-      } else edits.push({ l, positive: true });
+        continue;
+      }
+      if (!o.largeObject && radiusMm < RESOLVED_RADIUS_VOXELS * Math.max(...spacingMm)) {
+        let gapMm = Infinity;
+        for (let v = 0; v < image.length; v++) if (position[v] >= 0 && position[v] < k) gapMm = Math.min(gapMm, distMm(v, l));
+        if (gapMm > Math.max(FAR_POSITIVE_CLICK_MM, 2 * radiusMm)) return refuse(`a positive click ${gapMm.toFixed(1)} mm from the region of radius ${radiusMm.toFixed(1)} mm: the object is larger`, best.contrast);
+      }
+      edits.push({ l, positive: true });
     } else {
       // In a large object, a click in a hole the filling closed (an enclosed darker area that is not
       // part of the object) reopens that hole instead of cutting the flood short.

@@ -175,6 +175,33 @@ test('contrastRegion: in a large object a positive click in a dark pocket open t
   assert.equal(outside, 0, 'nothing outside the ball is added');
 });
 
+test('contrastRegion: a hot spot barely resolved on a coarse grid gives way to the star when a positive click lands far from it', () => {
+  // A PET-like grid (5 × 5 × 3.3 mm): a tumour of radius 35 mm whose uptake falls from 7 at its
+  // centre to 5 at its edge, with a 6 mm hot core of 9, in noisy background of 1.
+  const dims: Vec3 = [36, 36, 40];
+  const spacingMm: Vec3 = [5, 5, 3.3];
+  const tumour = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [35, 35, 35], inside: 1, outside: 0, noise: 0 });
+  const core = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [6, 6, 6], inside: 1, outside: 0, noise: 0 });
+  const noise = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 0.2, seed: 7 });
+  const c = tumour.centre;
+  const values = Float32Array.from(tumour.reference, (x, v) => {
+    const dMm = Math.hypot((v % 36 - c[0]) * 5, (Math.floor(v / 36) % 36 - c[1]) * 5, (Math.floor(v / 1296) - c[2]) * 3.3);
+    return (core.reference[v] ? 9 : x ? 7 - (2 * dMm) / 35 : 1) + noise.values[v];
+  });
+  const volume = { values, dims, spacingMm };
+  const first = { voxel: tumour.centre, positive: true };
+  const alone = contrastRegion(volume, first.voxel, [], null, OPTIONS);
+  assert.equal(alone.refused, null, 'the core alone stands out');
+  assert.ok(countOnes(alone.region) <= 20, `${countOnes(alone.region)} voxels`);
+  // A second positive click 20 mm out, in the tumour.
+  const second = { voxel: [tumour.centre[0] + 4, tumour.centre[1], tumour.centre[2]] as Vec3, positive: true };
+  assert.match(contrastRegion(volume, first.voxel, [second], null, OPTIONS).refused ?? '', /the object is larger/);
+  const r = segmentFromPrompts(volume, { points: [first, second], boxes: [] });
+  assert.equal(r.contrastRegion, false);
+  const dice = diceCoefficient(r.mask, tumour.reference);
+  assert.ok(dice > 0.7, `Dice ${dice.toFixed(3)}`);
+});
+
 test('contrastRegion: its options are checked by name', () => {
   const { values, centre } = lesionBesideBrightStructure();
   const volume = { values, dims: DIMS, spacingMm: ISO };
