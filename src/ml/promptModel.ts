@@ -352,7 +352,7 @@ export function segmentPromptedObject(
   }
   const byImage = optionsForImage(volume);
   const tuning = Object.fromEntries(Object.entries(opts.tuning ?? {}).filter(([, v]) => v !== undefined));
-  const star = (previous: Uint8Array | undefined) => segmentFromPrompts(volume, prompts, { ...byImage, ...tuning, previous, prior: opts.prior });
+  const star = (previous: Uint8Array | undefined, extra: PromptSegmentationOptions = {}) => segmentFromPrompts(volume, prompts, { ...byImage, ...tuning, ...extra, previous, prior: opts.prior });
   if (opts.clickModel) {
     const clean = validatePrompts(prompts, volume.dims, opts.previous !== undefined);
     const r = clickModelObject(opts.clickModel, { data: volume.values, dims: volume.dims, spacingMm: volume.spacingMm }, clean);
@@ -372,14 +372,31 @@ function withStarCorrection(
   r: { mask: Uint8Array; roi: VoxelBox; totalMs: number },
   volume: PromptModelVolume,
   prompts: Prompts,
-  star: (previous: Uint8Array) => { mask: Uint8Array; roi: VoxelBox },
+  star: (previous: Uint8Array, extra?: PromptSegmentationOptions) => { mask: Uint8Array; roi: VoxelBox },
 ): PromptedObject {
   const last = prompts.points[prompts.points.length - 1];
   const at = last.voxel[0] + volume.dims[0] * (last.voxel[1] + volume.dims[1] * last.voxel[2]);
   if (prompts.points.length < 2 || (r.mask[at] === 1) === last.positive) return { ...r, method: 'click model' };
   const t0 = performance.now();
-  const corrected = star(r.mask);
+  let corrected = star(r.mask);
+  // A negative click says its voxel is not the object, not that most of it is wrong: a correction
+  // that keeps less than half of the model's object (a poor star, e.g. around a large PET
+  // tumour's hot spot) is redone with the edit reaching only the click's depth in the object.
+  if (!last.positive && keptFraction(corrected.mask, r.mask) < 0.5) corrected = star(r.mask, { localEditFactor: 1 });
+  if (!last.positive && keptFraction(corrected.mask, r.mask) < 0.5) return { ...r, method: 'click model' };
   return { mask: corrected.mask, roi: maskBoundingBox(corrected.mask, volume.dims) ?? r.roi, method: 'click model + star-shaped correction', totalMs: r.totalMs + performance.now() - t0 };
+}
+
+/** The fraction of `object`'s voxels that `mask` keeps. */
+function keptFraction(mask: Uint8Array, object: Uint8Array): number {
+  let kept = 0;
+  let total = 0;
+  for (let v = 0; v < object.length; v++) {
+    if (!object[v]) continue;
+    total++;
+    kept += mask[v];
+  }
+  return total > 0 ? kept / total : 1;
 }
 
 type ImageOptions = Required<Pick<PromptSegmentationOptions, 'starPolarity' | 'regionLargeObjects' | 'edgeCap'>> & Pick<PromptSegmentationOptions, 'regionMinContrast'>;

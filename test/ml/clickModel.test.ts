@@ -155,6 +155,32 @@ test('clickModel: a click the model does not honour gets the star-shaped correct
   assert.ok(dice(star.mask) > 0.8, `star Dice ${dice(star.mask).toFixed(3)}`);
 });
 
+test('clickModel: a negative click\'s star correction never takes more than half of the model\'s object', () => {
+  // A 2 mm bright speck where the model marks 9.8 mm around the click: the star from the first
+  // click finds the speck, so its correction of a negative click in the model's object would
+  // take most of that object.
+  const speck = Float32Array.from({ length: 40 * 40 * 20 }, (_, v) => {
+    const i = v % 40, j = Math.floor(v / 40) % 40, k = Math.floor(v / 1600);
+    return (i - 20) ** 2 + (j - 20) ** 2 + (2 * (k - 10)) ** 2 <= 4 ? 100 : 10;
+  });
+  const model = ballClickModel([16, 16, 8], 4, 0.05);
+  const volume = { values: speck, dims: DIMS, spacingMm: SPACING };
+  const first = { voxel: [20, 20, 10] as Vec3, positive: true };
+  const one = segmentPromptedObject(volume, { points: [first], boxes: [] }, { clickModel: model });
+  const negative = { voxel: [26, 20, 10] as Vec3, positive: false };
+  assert.equal(one.mask[idx(negative.voxel)], 1);
+  const two = segmentPromptedObject(volume, { points: [first, negative], boxes: [] }, { clickModel: model, previous: one.mask });
+  let kept = 0;
+  let total = 0;
+  for (let v = 0; v < one.mask.length; v++) {
+    if (!one.mask[v]) continue;
+    total++;
+    kept += two.mask[v];
+  }
+  assert.ok(kept >= total / 2, `kept ${kept} of ${total} voxels (${two.method})`);
+  assert.equal(two.mask[idx(first.voxel)], 1);
+});
+
 test('clickModel: a saved click model loads, and its card and channel count are checked', async () => {
   const dir = join(tempDir('ll-click-'), 'model');
   const base = createUNet3d({ levels: 2, baseFilters: 2, seed: 3, normalization: 'instance' });
