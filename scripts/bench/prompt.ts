@@ -5,6 +5,9 @@
 // tumour put into that FLAIR (step 0a), and whole CLI calls (`node dist/cli.js segment --prompts`,
 // Node start-up and reading included) on a 240×240×155 volume made by padding (in-plane) and
 // cropping (slices) an MS FLAIR, first click and refinement, and a first click on the tumour.
+// Where a task's click model is shipped (media/models/click/<task>), the same run times it against
+// the star on that task's sarcoma image (robot clicks in process; a whole CLI call, TensorFlow.js
+// start-up and the model's loading included).
 // Usage: npm run bench -- prompt [--json]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,8 @@ import type { PointPrompt } from '../../src/interactive';
 import { initBackend } from '../../src/ml/backend';
 import { findShippedModelDir } from '../../src/ml/modelStore';
 import { loadPromptModel, segmentPromptedObject, type PromptModel } from '../../src/ml/promptModel';
+import { loadClickModel, type ClickModel } from '../../src/ml/clickModel';
+import { clickModelFolder } from '../../src/ml/starterChoice';
 import { labelComponents } from '../../src/interactive/components';
 import { nextRobotClick } from '../../src/interactive/robotUser';
 import type { Vec3 } from '../../src/volume/vec3';
@@ -25,6 +30,11 @@ const DATA = resolve(__dirname, '../../../shared/data/lesion');
 const FLAIR = join(DATA, 'ms-flair-mni/patient19/FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz');
 const FLAIR_MASK = join(DATA, 'ms-flair-mni/patient19/GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz');
 const STS = join(DATA, 'sarcoma-ct-mr-pet/STS_021/MR_T1');
+/**
+ * The sarcoma images each task's click model is timed on: STS_032's tumour (58 × 59 × 72 mm on
+ * MR, within the goal's 80 mm) and STS_021's (112 × 109 × 167 mm).
+ */
+const CLICK_MODEL_CASES = ([['sarcoma-mr-t1', 'MR_T1'], ['sarcoma-pet', 'PET']] as const).flatMap(([task, modality]) => ['STS_032', 'STS_021'].map((c) => [task, c, join(DATA, 'sarcoma-ct-mr-pet', c, modality)] as const));
 
 const round = (v: number): number => Math.round(v * 10) / 10;
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
@@ -81,7 +91,7 @@ function insertLobedTumour(values: Float32Array, dims: Vec3, c: Vec3): Uint8Arra
 }
 
 /** Wall and CPU milliseconds of each of 5 robot clicks on one object. */
-function robotClickTimes(image: NiftiImage, reference: Uint8Array, model: PromptModel | undefined): { times: number[]; cpuTimes: number[] } {
+function robotClickTimes(image: NiftiImage, reference: Uint8Array, model: PromptModel | undefined, clickModel?: ClickModel): { times: number[]; cpuTimes: number[] } {
   const volume = { values: image.data, dims: image.dims, spacingMm: image.spacingMm };
   const points: PointPrompt[] = [];
   let pred: Uint8Array | null = null;
@@ -92,7 +102,7 @@ function robotClickTimes(image: NiftiImage, reference: Uint8Array, model: Prompt
     if (!click) break;
     points.push(click);
     const cpu0 = process.cpuUsage();
-    const r = segmentPromptedObject(volume, { points, boxes: [] }, { previous: pred ?? undefined, promptModel: model });
+    const r = segmentPromptedObject(volume, { points, boxes: [] }, { previous: pred ?? undefined, promptModel: model, clickModel });
     const cpu = process.cpuUsage(cpu0);
     times.push(r.totalMs);
     cpuTimes.push((cpu.user + cpu.system) / 1000);
@@ -159,8 +169,44 @@ export default async function run(opts: BenchOptions): Promise<void> {
   }
   promptModel?.network.dispose();
 
-  // 3. Whole CLI calls on a 240×240×155 volume (padded MS FLAIR), clicking a lesion.
+  // 2d. Each shipped click model against the star on its task's sarcoma image (robot clicks).
   const cli = resolve(__dirname, '../../dist/cli.js');
+  for (const [task, caseName, caseDir] of CLICK_MODEL_CASES) {
+    const dir = findShippedModelDir(clickModelFolder(task), __dirname);
+    if (!dir || !existsSync(join(caseDir, 'image.nii.gz'))) continue;
+    await initBackend({ preferred: 'auto' });
+    const clickModel = await loadClickModel(dir);
+    const image = await readNifti(join(caseDir, 'image.nii.gz'));
+    const reference = Uint8Array.from((await readNifti(join(caseDir, 'mask.nii.gz'))).data as ArrayLike<number>, (x) => (x ? 1 : 0));
+    robotClickTimes(image, reference, undefined, clickModel); // warm-up: the working image and the backend's kernels
+    const name = [...task.split('-'), caseName.replace('_', '').toLowerCase()].map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+    for (const [method, model] of [['star', undefined], ['clickModel', clickModel]] as const) {
+      const { times, cpuTimes } = robotClickTimes(image, reference, undefined, model);
+      figures[`${method}${name}PerClickMs`] = times.map(round).join(' / ');
+      figures[`${method}${name}PerClickCpuMs`] = cpuTimes.map(round).join(' / ');
+    }
+    clickModel.network.dispose();
+    if (existsSync(cli)) {
+      const tmp = mkdtempSync(join(tmpdir(), 'll-bench-click-'));
+      try {
+        const click = nextRobotClick(null, reference, image.dims, image.spacingMm) as PointPrompt;
+        writeFileSync(join(tmp, 'p.json'), JSON.stringify({ points: [click] }));
+        for (const [method, flag] of [['star', 'none'], ['clickModel', dir]]) {
+          const calls = [0, 1, 2].map(() => {
+            const t0 = performance.now();
+            const r = spawnSync(process.execPath, [cli, 'segment', join(caseDir, 'image.nii.gz'), '--out', join(tmp, 'm.nii.gz'), '--prompts', join(tmp, 'p.json'), '--click-model', flag], { encoding: 'utf8' });
+            if (r.status !== 0) throw new Error(`bench prompt: CLI failed: ${r.stderr}`);
+            return performance.now() - t0;
+          });
+          figures[`${method}Cli${name}FirstClickMs`] = round(median(calls));
+        }
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    }
+  }
+
+  // 3. Whole CLI calls on a 240×240×155 volume (padded MS FLAIR), clicking a lesion.
   if (existsSync(FLAIR) && existsSync(cli)) {
     const flair = await readNifti(FLAIR);
     const lesions = await readNifti(FLAIR_MASK);

@@ -50,14 +50,15 @@ export interface ContrastRegion {
 const SHELL_MM = [1, 4] as const;
 const MIN_VOXELS = 4;
 /**
- * A region barely resolved on its grid (equivalent radius under 1.5 of the largest voxel size) with
- * a positive correction click farther from it than this and than twice its radius is a hot spot
- * inside a larger object (a large PET tumour's core, 6 voxels of 5.5 mm, where each addition grown
- * from a click stopped at a voxel or two): the region is refused and the star answers. A lesion a
- * few voxels across on a fine grid (MS on FLAIR) keeps its region: its star does worse.
+ * A region barely resolved on its grid (equivalent radius under RESOLVED_RADIUS_VOXELS of the
+ * largest voxel size) may be a hot spot inside a larger object (a large PET tumour's core, 6 voxels
+ * of 5.5 mm, where each addition grown from a click stopped at a voxel or two). A positive
+ * correction click farther from it than FAR_POSITIVE_CLICK_MM and than twice its radius refuses it
+ * (the star answers); segmentFromPrompts also checks it against the star at the first click. A
+ * lesion a few voxels across on a fine grid (MS on FLAIR) keeps its region: its star does worse.
  */
 const FAR_POSITIVE_CLICK_MM = 5;
-const RESOLVED_RADIUS_VOXELS = 1.5;
+export const RESOLVED_RADIUS_VOXELS = 1.5;
 /**
  * Closing radius (mm) for a positive click in a dark pocket of a large object (synthetic brain
  * tumours after 3 clicks: 0.847 → 0.850 / 0.855 / 0.854 with 3 / 5 / 8 mm).

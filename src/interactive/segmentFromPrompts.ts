@@ -24,7 +24,7 @@
 import type { Vec3 } from '../volume/vec3';
 import { boxSize, cropMask, cropToFloat32, growBoxMm, maskBoundingBox, pasteMask, unionBox, type VoxelBox } from './box';
 import { labelComponents } from './components';
-import { contrastRegion, type ContrastRegion } from './contrastRegion';
+import { contrastRegion, RESOLVED_RADIUS_VOXELS, type ContrastRegion } from './contrastRegion';
 import { distanceTransformMm } from './distanceTransform';
 import { PromptError } from './errors';
 import { applyLocalEdit, distanceToOtherLabelMm } from './localEdit';
@@ -258,7 +258,19 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
       minRadiusMm: 0,
       largeObject: false,
     });
-    if (cr.refused === null) return regionResult(cr, centre, dims, spacingMm, previous, tStart);
+    if (cr.refused === null) {
+      const region = regionResult(cr, centre, dims, spacingMm, previous, tStart);
+      // A region barely resolved on its grid may be a hot spot or a noise speck inside a larger
+      // object (a 6-voxel hot spot of 5.5 mm voxels in a 426 ml PET tumour): where the star from
+      // the same clicks finds an object over three times its radius (and over regionMaxRadiusMm),
+      // the star answers. (Not on whole-brain MR grids, whose faint small lesions are better
+      // served by their region than by a star spread into the brain.)
+      if (!o.regionLargeObjects && region.radiusMm.mean < RESOLVED_RADIUS_VOXELS * Math.max(...spacingMm)) {
+        const star = segmentObject(volume, clean, { ...options, regionReachMm: 0 });
+        if (star.radiusMm.mean > Math.max(3 * region.radiusMm.mean, o.regionMaxRadiusMm)) return star;
+      }
+      return region;
+    }
     if (constraints.length === 0 && starOfFirstClick) return starOfFirstClick;
   }
 

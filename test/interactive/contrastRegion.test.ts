@@ -202,6 +202,22 @@ test('contrastRegion: a hot spot barely resolved on a coarse grid gives way to t
   assert.ok(dice > 0.7, `Dice ${dice.toFixed(3)}`);
 });
 
+test('segmentFromPrompts: a region barely resolved on a coarse grid gives way to the star at the first click when the star is over three times larger', () => {
+  // A uniform hot ellipsoid (semi-axes 35 × 28 × 42 mm) on a PET-like 4 × 4 × 3 mm grid; the noise
+  // around its centre happens to hold a 6-voxel speck that step 0 accepts (contrast 3.4).
+  const dims: Vec3 = [40, 40, 54];
+  const spacingMm: Vec3 = [4, 4, 3];
+  const p = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [35, 28, 42], inside: 6, outside: 1, noise: 0.3, seed: 3 });
+  const volume = { values: Float32Array.from(p.values, (v) => Math.max(0, v)), dims, spacingMm };
+  const speck = contrastRegion(volume, p.centre, [], null, OPTIONS);
+  assert.equal(speck.refused, null);
+  assert.ok(countOnes(speck.region) <= 8, `${countOnes(speck.region)} voxels`);
+  const r = segmentFromPrompts(volume, { points: [{ voxel: p.centre, positive: true }], boxes: [] });
+  assert.equal(r.contrastRegion, false);
+  const dice = diceCoefficient(r.mask, p.reference);
+  assert.ok(dice > 0.9, `Dice ${dice.toFixed(3)}`);
+});
+
 test('contrastRegion: its options are checked by name', () => {
   const { values, centre } = lesionBesideBrightStructure();
   const volume = { values, dims: DIMS, spacingMm: ISO };
