@@ -39,8 +39,6 @@ function checkMask(mask: ArrayLike<number>, dims: Vec3, what: string): void {
  */
 export function labelComponents(mask: ArrayLike<number>, dims: Vec3, connectivity: Connectivity = 26): Components {
   checkMask(mask, dims, 'labelComponents');
-  const [nx, ny, nz] = dims;
-  const nxy = nx * ny;
   const labels = new Int32Array(mask.length);
   const sizes: number[] = [];
   const offsets = neighbourOffsets(connectivity);
@@ -48,50 +46,21 @@ export function labelComponents(mask: ArrayLike<number>, dims: Vec3, connectivit
   for (let start = 0; start < mask.length; start++) {
     if (!mask[start] || labels[start] !== 0) continue;
     const label = sizes.length + 1;
-    let head = 0;
-    let tail = 0;
-    queue[tail++] = start;
+    queue[0] = start;
     labels[start] = label;
-    while (head < tail) {
-      const v = queue[head++];
-      const i = v % nx;
-      const j = ((v - i) / nx) % ny;
-      const k = Math.floor(v / nxy);
-      for (const [di, dj, dk] of offsets) {
-        const ii = i + di;
-        const jj = j + dj;
-        const kk = k + dk;
-        if (ii < 0 || jj < 0 || kk < 0 || ii >= nx || jj >= ny || kk >= nz) continue;
-        const u = v + di + dj * nx + dk * nxy;
-        if (mask[u] && labels[u] === 0) {
-          labels[u] = label;
-          queue[tail++] = u;
-        }
-      }
-    }
-    sizes.push(tail);
+    sizes.push(flood(mask, dims, offsets, labels, label, queue, 1));
   }
   return { labels, sizes };
 }
 
 /**
- * The voxels of the components of `mask` that hold one of `seeds` (voxel indices; background seeds
- * are ignored), as 0/1. Visits only those components, so it costs their size, not the grid's.
+ * Breadth-first flood: from the `tail` voxels already in `queue` (and labelled), labels with
+ * `label` every unlabelled voxel of `mask` connected to them; returns the voxels labelled in all.
  */
-export function componentsFromSeeds(mask: ArrayLike<number>, dims: Vec3, seeds: Iterable<number>, connectivity: Connectivity = 26): Uint8Array {
-  checkMask(mask, dims, 'componentsFromSeeds');
+function flood(mask: ArrayLike<number>, dims: Vec3, offsets: Vec3[], labels: Int32Array | Uint8Array, label: number, queue: Int32Array, tail: number): number {
   const [nx, ny, nz] = dims;
   const nxy = nx * ny;
-  const out = new Uint8Array(mask.length);
-  const offsets = neighbourOffsets(connectivity);
-  const queue: number[] = [];
-  for (const s of seeds) {
-    if (mask[s] && !out[s]) {
-      out[s] = 1;
-      queue.push(s);
-    }
-  }
-  for (let head = 0; head < queue.length; head++) {
+  for (let head = 0; head < tail; head++) {
     const v = queue[head];
     const i = v % nx;
     const j = ((v - i) / nx) % ny;
@@ -102,12 +71,31 @@ export function componentsFromSeeds(mask: ArrayLike<number>, dims: Vec3, seeds: 
       const kk = k + dk;
       if (ii < 0 || jj < 0 || kk < 0 || ii >= nx || jj >= ny || kk >= nz) continue;
       const u = v + di + dj * nx + dk * nxy;
-      if (mask[u] && !out[u]) {
-        out[u] = 1;
-        queue.push(u);
+      if (mask[u] && labels[u] === 0) {
+        labels[u] = label;
+        queue[tail++] = u;
       }
     }
   }
+  return tail;
+}
+
+/**
+ * The voxels of the components of `mask` that hold one of `seeds` (voxel indices; background seeds
+ * are ignored), as 0/1. Visits only those components, so it costs their size, not the grid's.
+ */
+export function componentsFromSeeds(mask: ArrayLike<number>, dims: Vec3, seeds: Iterable<number>, connectivity: Connectivity = 26): Uint8Array {
+  checkMask(mask, dims, 'componentsFromSeeds');
+  const out = new Uint8Array(mask.length);
+  const queue = new Int32Array(mask.length);
+  let tail = 0;
+  for (const s of seeds) {
+    if (mask[s] && !out[s]) {
+      out[s] = 1;
+      queue[tail++] = s;
+    }
+  }
+  flood(mask, dims, neighbourOffsets(connectivity), out, 1, queue, tail);
   return out;
 }
 
