@@ -90,6 +90,14 @@ function insertLobedTumour(values: Float32Array, dims: Vec3, c: Vec3): Uint8Arra
   return reference;
 }
 
+/** Wall milliseconds of one whole `node dist/cli.js segment ARGS` call (Node start-up and reading included). */
+function segmentCallMs(cli: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cli, 'segment', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench prompt: CLI failed: ${r.stderr}`);
+  return performance.now() - t0;
+}
+
 /** Wall and CPU milliseconds of each of 5 robot clicks on one object. */
 function robotClickTimes(image: NiftiImage, reference: Uint8Array, model: PromptModel | undefined, clickModel?: ClickModel): { times: number[]; cpuTimes: number[] } {
   const volume = { values: image.data, dims: image.dims, spacingMm: image.spacingMm };
@@ -192,12 +200,7 @@ export default async function run(opts: BenchOptions): Promise<void> {
         const click = nextRobotClick(null, reference, image.dims, image.spacingMm) as PointPrompt;
         writeFileSync(join(tmp, 'p.json'), JSON.stringify({ points: [click] }));
         for (const [method, flag] of [['star', 'none'], ['clickModel', dir]]) {
-          const calls = [0, 1, 2].map(() => {
-            const t0 = performance.now();
-            const r = spawnSync(process.execPath, [cli, 'segment', join(caseDir, 'image.nii.gz'), '--out', join(tmp, 'm.nii.gz'), '--prompts', join(tmp, 'p.json'), '--click-model', flag], { encoding: 'utf8' });
-            if (r.status !== 0) throw new Error(`bench prompt: CLI failed: ${r.stderr}`);
-            return performance.now() - t0;
-          });
+          const calls = [0, 1, 2].map(() => segmentCallMs(cli, [join(caseDir, 'image.nii.gz'), '--out', join(tmp, 'm.nii.gz'), '--prompts', join(tmp, 'p.json'), '--click-model', flag]));
           figures[`${method}Cli${name}FirstClickMs`] = round(median(calls));
         }
       } finally {
@@ -232,12 +235,7 @@ export default async function run(opts: BenchOptions): Promise<void> {
       const tumourImage = join(dir, 'tumour240.nii.gz');
       writeFileSync(tumourImage, niftiFloat32(dims, padded));
       writeFileSync(join(dir, 'p3.json'), JSON.stringify({ points: [{ voxel: tumourCentre, positive: true }] }));
-      const call = (args: string[], on = image): number => {
-        const t0 = performance.now();
-        const r = spawnSync(process.execPath, [cli, 'segment', on, ...args], { encoding: 'utf8' });
-        if (r.status !== 0) throw new Error(`bench prompt: CLI failed: ${r.stderr}`);
-        return performance.now() - t0;
-      };
+      const call = (args: string[], on = image): number => segmentCallMs(cli, [on, ...args]);
       for (const [name, method] of [['star', ['--prompt-model', 'none']], ...(promptModelDir ? [['model', []]] : [])] as [string, string[]][]) {
         const firstCalls = [0, 1, 2].map(() => call(['--out', join(dir, 'm1.nii.gz'), '--prompts', join(dir, 'p1.json'), ...method]));
         const refineCalls = [0, 1, 2].map(() => call(['--out', join(dir, 'm2.nii.gz'), '--prompts', join(dir, 'p2.json'), '--previous', join(dir, 'm1.nii.gz'), ...method]));
