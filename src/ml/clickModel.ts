@@ -2,7 +2,9 @@
 // positive and negative clicks as Gaussian bumps, fine-tuned with simulated robot-user clicks
 // (scripts/train-click-model.ts). It segments the clicked tumour on the starter's own grid and
 // normalisation, so it knows the task's texture, where the star-shaped method sees only edges
-// (a sarcoma on T1 or CT is nearly iso-intense with muscle).
+// (a sarcoma on T1 or CT is nearly iso-intense with muscle). A click model may also take the
+// star-shaped method's object for the same clicks as a fourth channel and correct it
+// (`--star-channel`; measured, not shipped: docs/interactive-segmentation.md).
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { promises as fsp } from 'node:fs';
@@ -20,6 +22,16 @@ import { normalizeIntensity, validatePreprocessing, type Preprocessing } from '.
 
 export const CLICK_MODEL_FORMAT = 'lesion-lab-click-model';
 export const CLICK_CHANNELS = ['image', 'positive clicks', 'negative clicks'] as const;
+/**
+ * The channel of a refining click model: the star-shaped method's object for the same clicks
+ * (src/interactive), which the network corrects (as nnInteractive takes the previous object).
+ */
+export const STAR_CHANNEL = 'star object';
+
+/** Whether a click model takes the star-shaped method's object as a fourth input channel. */
+export function refinesStar(model: ClickModel): boolean {
+  return model.card.channels.includes(STAR_CHANNEL);
+}
 
 /** card.json of a click model. */
 export interface ClickModelCard {
@@ -119,11 +131,13 @@ export async function loadClickModel(dir: string): Promise<ClickModel> {
     throw new Error(`${path}: patchSizeVoxels must be three positive integers, got ${JSON.stringify(patch)}`);
   }
   if (!(typeof card.clickSigmaMm === 'number' && card.clickSigmaMm > 0)) throw new Error(`${path}: clickSigmaMm must be a number > 0 (mm), got ${JSON.stringify(card.clickSigmaMm)}`);
+  const refines = Array.isArray(card.channels) && card.channels.includes(STAR_CHANNEL);
+  const expected = CLICK_CHANNELS.length + (refines ? 1 : 0);
   const network = await loadUNet3d(dir);
   const multiple = 2 ** (network.config.levels - 1);
   const problem =
-    network.config.inChannels !== CLICK_CHANNELS.length
-      ? `the network takes ${network.config.inChannels} input channels; a click model takes ${CLICK_CHANNELS.length}`
+    network.config.inChannels !== expected
+      ? `the network takes ${network.config.inChannels} input channels; a click model ${refines ? 'that refines the star-shaped object ' : ''}takes ${expected}`
       : patch.some((n) => n % multiple !== 0)
         ? `patchSizeVoxels [${patch.join(',')}] must be multiples of ${multiple} for the ${network.config.levels}-level network`
         : null;
@@ -172,7 +186,7 @@ export function toWorkingGrid(voxel: Vec3, sourceDims: Vec3, dims: Vec3): Vec3 {
  * window, not a larger one: the network's instance norm makes its output depend on the window's
  * size (grown windows cost 0.016 of mean Dice after 3 robot clicks on held-out MR T1).
  */
-export function clickProbability(model: ClickModel, work: ClickWorkingImage, clicks: readonly GridClick[], lo: Vec3, hi: Vec3): Float32Array {
+export function clickProbability(model: ClickModel, work: ClickWorkingImage, clicks: readonly GridClick[], lo: Vec3, hi: Vec3, star?: Float32Array): Float32Array {
   const { dims } = work;
   const patch = model.card.patchSizeVoxels;
   const maps = clickMaps(dims, work.spacingMm, clicks, model.card.clickSigmaMm);
@@ -184,18 +198,22 @@ export function clickProbability(model: ClickModel, work: ClickWorkingImage, cli
   const image = new Float32Array(pv);
   const positive = new Float32Array(pv);
   const negative = new Float32Array(pv);
+  const starPatch = star ? new Float32Array(pv) : undefined;
+  const channels = star ? 4 : 3;
   for (const s of patchGrid(size, patch, 0.25)) {
     const start = s.map((x, a) => x + lo[a]) as Vec3;
     extractPatch(work.values, dims, start, patch, work.padValue, image);
     extractPatch(maps.positive, dims, start, patch, 0, positive);
     extractPatch(maps.negative, dims, start, patch, 0, negative);
-    const x = new Float32Array(3 * pv);
+    if (star && starPatch) extractPatch(star, dims, start, patch, 0, starPatch);
+    const x = new Float32Array(channels * pv);
     for (let v = 0; v < pv; v++) {
-      x[3 * v] = image[v];
-      x[3 * v + 1] = positive[v];
-      x[3 * v + 2] = negative[v];
+      x[channels * v] = image[v];
+      x[channels * v + 1] = positive[v];
+      x[channels * v + 2] = negative[v];
+      if (starPatch) x[channels * v + 3] = starPatch[v];
     }
-    const fg = tf.tidy(() => tf.slice(model.network.predict(tf.tensor5d(x, [1, patch[2], patch[1], patch[0], 3])), [0, 0, 0, 0, 1], [1, patch[2], patch[1], patch[0], 1]));
+    const fg = tf.tidy(() => tf.slice(model.network.predict(tf.tensor5d(x, [1, patch[2], patch[1], patch[0], channels])), [0, 0, 0, 0, 1], [1, patch[2], patch[1], patch[0], 1]));
     const p = fg.dataSync() as Float32Array;
     fg.dispose();
     for (let k = 0; k < patch[2]; k++) {
@@ -281,14 +299,19 @@ function firstClickBox(dims: Vec3, patch: Vec3, anchors: readonly Vec3[]): { lo:
  * components holding a positive click (negative clicks act only through the model's input).
  * Empty when no positive click lands on what the model marks.
  */
-export function segmentWithClickModel(model: ClickModel, image: ClickImage, points: readonly PointPrompt[], work = clickWorkingImage(image, model)): Uint8Array {
+export function segmentWithClickModel(model: ClickModel, image: ClickImage, points: readonly PointPrompt[], work = clickWorkingImage(image, model), star?: Uint8Array): Uint8Array {
   const clicks = points.map((p) => ({ at: toWorkingGrid(p.voxel, image.dims, work.dims), positive: p.positive }));
   if (!clicks.some((c) => c.positive)) return new Uint8Array(image.dims[0] * image.dims[1] * image.dims[2]);
-  // One window around the clicks first; the box grows by half a window past each face the
-  // object touches (three times at most), so a small object costs one window.
+  if (refinesStar(model) !== (star !== undefined)) throw new Error(`${model.dir}: ${refinesStar(model) ? 'this click model refines the star-shaped object and needs it' : 'this click model takes no star-shaped object'}`);
+  const starWork = star ? starOnWorkingGrid(star, image.dims, work.dims) : undefined;
+  // One window around the clicks (and the star's object) first; the box grows by half a window
+  // past each face the object touches (three times at most), so a small object costs one window.
   const patch = model.card.patchSizeVoxels;
-  const { lo, hi } = firstClickBox(work.dims, patch, clicks.filter((c) => c.positive).map((c) => c.at));
-  let probWork = clickProbability(model, work, clicks, lo, hi);
+  const anchors = clicks.filter((c) => c.positive).map((c) => c.at);
+  const starBox = star ? maskBoundingBox(star, image.dims) : null;
+  if (starBox) anchors.push(toWorkingGrid(starBox.min, image.dims, work.dims), toWorkingGrid(starBox.max, image.dims, work.dims));
+  const { lo, hi } = firstClickBox(work.dims, patch, anchors);
+  let probWork = clickProbability(model, work, clicks, lo, hi, starWork);
   for (let grow = 0; grow < 3; grow++) {
     const touched = touchedBoxFaces(probWork, work.dims, lo, hi, clicks);
     if (!touched.some(Boolean)) break;
@@ -296,10 +319,17 @@ export function segmentWithClickModel(model: ClickModel, image: ClickImage, poin
       if (touched[2 * a]) lo[a] = Math.max(0, lo[a] - Math.ceil(patch[a] / 2));
       if (touched[2 * a + 1]) hi[a] = Math.min(work.dims[a] - 1, hi[a] + Math.ceil(patch[a] / 2));
     }
-    probWork = clickProbability(model, work, clicks, lo, hi);
+    probWork = clickProbability(model, work, clicks, lo, hi, starWork);
   }
   const prob = work.dims.every((n, a) => n === image.dims[a]) ? probWork : resampleLinear(probWork, work.dims, image.dims);
   return componentsAtPositiveClicks(atLeastHalf(prob), image.dims, points);
+}
+
+/** A source-grid mask as a fraction per working-grid voxel. */
+export function starOnWorkingGrid(star: Uint8Array, sourceDims: Vec3, dims: Vec3): Float32Array {
+  const f = new Float32Array(star.length);
+  for (let v = 0; v < star.length; v++) f[v] = star[v];
+  return dims.every((n, a) => n === sourceDims[a]) ? f : resampleLinear(f, sourceDims, dims);
 }
 
 const workingImages = new WeakMap<object, { model: ClickModel; work: ClickWorkingImage }>();
@@ -318,10 +348,10 @@ function cachedWorkingImage(model: ClickModel, volume: ClickImage): ClickWorking
  * boxes (the model takes clicks only), no positive click, or nothing of the model's at the
  * positive clicks. The object is recomputed from every click (so a caller sends all clicks so far).
  */
-export function clickModelObject(model: ClickModel, volume: ClickImage, prompts: Prompts): { mask: Uint8Array; roi: VoxelBox; totalMs: number } | null {
+export function clickModelObject(model: ClickModel, volume: ClickImage, prompts: Prompts, star?: Uint8Array): { mask: Uint8Array; roi: VoxelBox; totalMs: number } | null {
   if (prompts.boxes.length > 0 || !prompts.points.some((p) => p.positive)) return null;
   const t0 = performance.now();
-  const mask = segmentWithClickModel(model, volume, prompts.points, cachedWorkingImage(model, volume));
+  const mask = segmentWithClickModel(model, volume, prompts.points, cachedWorkingImage(model, volume), star);
   const roi = maskBoundingBox(mask, volume.dims);
   if (!roi) return null;
   return { mask, roi, totalMs: performance.now() - t0 };

@@ -27,7 +27,7 @@ import {
   type PromptPatchGrid,
 } from '../interactive/promptPatch';
 import { findShippedModelDir } from './modelStore';
-import { clickModelObject, type ClickModel } from './clickModel';
+import { clickModelObject, refinesStar, type ClickModel } from './clickModel';
 import { chooseStarterTask } from './starterChoice';
 import { loadUNet3d } from './network/serialize';
 import type { UNet3d } from './network/unet3d';
@@ -337,8 +337,10 @@ export interface PromptedObject {
 
 /**
  * The prompted object by the prompt model when one is given, else by the task's click model when
- * one is given and it takes these prompts (clicks only; src/ml/clickModel.ts), else by the
- * star-shaped method (with the segmentation model's probability as its prior where there is one).
+ * one is given and it takes these prompts (clicks only; src/ml/clickModel.ts; a model that refines
+ * the star gets the star's object of the same clicks, except for objects too small for its grid),
+ * else by the star-shaped method (with the segmentation model's probability as its prior where
+ * there is one).
  */
 export function segmentPromptedObject(
   volume: PromptModelVolume,
@@ -355,7 +357,15 @@ export function segmentPromptedObject(
   const star = (previous: Uint8Array | undefined, extra: PromptSegmentationOptions = {}) => segmentFromPrompts(volume, prompts, { ...byImage, ...tuning, ...extra, previous, prior: opts.prior });
   if (opts.clickModel) {
     const clean = validatePrompts(prompts, volume.dims, opts.previous !== undefined);
-    const r = clickModelObject(opts.clickModel, { data: volume.values, dims: volume.dims, spacingMm: volume.spacingMm }, clean);
+    const image = { data: volume.values, dims: volume.dims, spacingMm: volume.spacingMm };
+    if (refinesStar(opts.clickModel)) {
+      const s = star(opts.previous);
+      if (!resolvedOnWorkingGrid(s.mask, volume.spacingMm, opts.clickModel)) return { mask: s.mask, roi: s.roi, method: 'star-shaped', totalMs: s.timingsMs.total };
+      const r = clickModelObject(opts.clickModel, image, clean, s.mask);
+      if (r) return withStarCorrection({ ...r, totalMs: r.totalMs + s.timingsMs.total }, volume, clean, star);
+      return { mask: s.mask, roi: s.roi, method: 'star-shaped', totalMs: s.timingsMs.total };
+    }
+    const r = clickModelObject(opts.clickModel, image, clean);
     if (r) return withStarCorrection(r, volume, clean, star);
   }
   const r = star(opts.previous);
@@ -385,6 +395,22 @@ function withStarCorrection(
   if (!last.positive && keptFraction(corrected.mask, r.mask) < 0.5) corrected = star(r.mask, { localEditFactor: 1 });
   if (!last.positive && keptFraction(corrected.mask, r.mask) < 0.5) return { ...r, method: 'click model' };
   return { mask: corrected.mask, roi: maskBoundingBox(corrected.mask, volume.dims) ?? r.roi, method: 'click model + star-shaped correction', totalMs: r.totalMs + performance.now() - t0 };
+}
+
+/** Least equivalent radius, in the click model's largest working voxel size, of a star object that the model refines. */
+const REFINE_MIN_RADIUS_VOXELS = 4;
+
+/**
+ * Whether the star's object is large enough for a click model's working grid: a refining model
+ * on a coarser grid than the image (2.6 × 2.6 × 3.3 mm for sarcoma MR T1) blurs a small object
+ * (a 6 mm bright ellipsoid: star 1.00, refined 0.33; docs/interactive-segmentation.md).
+ */
+function resolvedOnWorkingGrid(mask: Uint8Array, spacingMm: Vec3, model: ClickModel): boolean {
+  let count = 0;
+  for (let v = 0; v < mask.length; v++) count += mask[v];
+  const radiusMm = Math.cbrt((3 * count * spacingMm[0] * spacingMm[1] * spacingMm[2]) / (4 * Math.PI));
+  const voxelMm = Math.max(...(model.card.preprocessing.targetSpacingMm ?? spacingMm));
+  return radiusMm >= REFINE_MIN_RADIUS_VOXELS * voxelMm;
 }
 
 /** The fraction of `object`'s voxels that `mask` keeps. */

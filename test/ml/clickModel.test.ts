@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { clickModelFolder } from '../../src/ml/starterChoice';
-import { CLICK_MODEL_FORMAT, clickMaps, clickModelObject, loadClickModel, toWorkingGrid, withExtraInputChannels, type ClickModel } from '../../src/ml/clickModel';
+import { CLICK_MODEL_FORMAT, clickMaps, clickModelObject, loadClickModel, STAR_CHANNEL, toWorkingGrid, withExtraInputChannels, type ClickModel } from '../../src/ml/clickModel';
 import { createUNet3d, type UNet3d } from '../../src/ml/network';
 import { segmentPromptedObject } from '../../src/ml/promptModel';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
@@ -153,6 +153,45 @@ test('clickModel: a click the model does not honour gets the star-shaped correct
   const star = segmentPromptedObject(volume, { points: [first], boxes: [] }, { clickModel: blind });
   assert.equal(star.method, 'star-shaped');
   assert.ok(dice(star.mask) > 0.8, `star Dice ${dice(star.mask).toFixed(3)}`);
+});
+
+test('clickModel: a model that refines the star gets the star-shaped object of the same clicks as its fourth channel', () => {
+  // Stand-in networks: one returns the star channel (≥ 0.5), one marks 6.2 mm around the positive
+  // clicks and ignores the star; each sees exactly 4 input channels.
+  const channelModel = (pick: (x: tf.Tensor5D) => tf.Tensor): ClickModel => {
+    const m = ballClickModel([16, 16, 8], 4);
+    const network = {
+      predict: (x: tf.Tensor5D) =>
+        tf.tidy(() => {
+          assert.equal(x.shape[4], 4);
+          const p = tf.cast(pick(x), 'float32');
+          return tf.concat([tf.sub(1, p), p], 4) as tf.Tensor5D;
+        }),
+    } as unknown as UNet3d;
+    return { ...m, network, card: { ...m.card, channels: [...m.card.channels, STAR_CHANNEL] } };
+  };
+  const copiesStar = channelModel((x) => tf.greaterEqual(tf.slice(x, [0, 0, 0, 0, 3], [-1, -1, -1, -1, 1]), 0.5));
+  const nearClicks = channelModel((x) => tf.greaterEqual(tf.slice(x, [0, 0, 0, 0, 1], [-1, -1, -1, -1, 1]), 0.3));
+  const ball = (radiusMm: number): Float32Array =>
+    Float32Array.from(IMAGE, (_, v) => ((v % 40) - 20) ** 2 + ((Math.floor(v / 40) % 40) - 20) ** 2 + (2 * (Math.floor(v / 1600) - 10)) ** 2 <= radiusMm ** 2 ? 100 : 10);
+  const volume = { values: ball(12), dims: DIMS, spacingMm: SPACING };
+  const prompts = { points: [{ voxel: [20, 20, 10] as Vec3, positive: true }], boxes: [] };
+  const star = segmentPromptedObject(volume, prompts, {});
+  const copied = segmentPromptedObject(volume, prompts, { clickModel: copiesStar });
+  assert.equal(copied.method, 'click model');
+  assert.equal(diceCoefficient(copied.mask, star.mask), 1, 'the star\'s object reached the network whole');
+  const own = segmentPromptedObject(volume, prompts, { clickModel: nearClicks });
+  assert.equal(own.mask[idx([26, 20, 10])], 1);
+  assert.equal(own.mask[idx([27, 20, 10])], 0, 'the network\'s answer, not the star\'s, is the object');
+  // An object under 4 working voxels (2 mm here) in radius is the star's: the grid cannot resolve it.
+  const small = { values: ball(5), dims: DIMS, spacingMm: SPACING };
+  const tiny = segmentPromptedObject(small, prompts, { clickModel: nearClicks });
+  assert.equal(tiny.method, 'star-shaped');
+  assert.equal(diceCoefficient(tiny.mask, segmentPromptedObject(small, prompts, {}).mask), 1);
+  // A refining model needs the star; a plain one refuses it.
+  const image = { data: volume.values, dims: DIMS, spacingMm: SPACING };
+  assert.throws(() => clickModelObject(copiesStar, image, prompts), /needs it/);
+  assert.throws(() => clickModelObject(ballClickModel([16, 16, 8], 4), image, prompts, star.mask), /takes no star/);
 });
 
 test('clickModel: a negative click\'s star correction never takes more than half of the model\'s object', () => {
