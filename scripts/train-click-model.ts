@@ -42,16 +42,20 @@ import type { Vec3 } from '../src/volume/vec3';
 import { clickModelFolder } from '../src/ml/starterChoice';
 import { arg, DEFAULT_RECIPE, ROOT, SARCOMA_ATTRIBUTION, task, type TaskName } from './tasks';
 
-interface ClickCase {
+/** A training case on the working grid. */
+interface GridCase {
   name: string;
   values: Float32Array;
   labels: Uint8Array;
   dims: Vec3;
   spacingMm: Vec3;
   padValue: number;
+  lesion: Int32Array;
+}
+
+interface ClickCase extends GridCase {
   /** The starter's lesion probability on this grid. */
   starter: Float32Array;
-  lesion: Int32Array;
   /** Voxels at least half as deep in the tumour as its deepest (first-click candidates), deepest first. */
   deep: Int32Array;
 }
@@ -148,14 +152,7 @@ function makeOwnSample(c: ClickCase, patch: Vec3, sigmaMm: number, random: () =>
 }
 
 /** A case for a click model that refines the star: its working grid and robot runs of the star-shaped method. */
-interface StarCase {
-  name: string;
-  values: Float32Array;
-  labels: Uint8Array;
-  dims: Vec3;
-  spacingMm: Vec3;
-  padValue: number;
-  lesion: Int32Array;
+interface StarCase extends GridCase {
   /** Robot-user runs of the star-shaped method on the source image: the clicks (working grid) and the star's object after each (fraction × 255 per working voxel). */
   runs: { clicks: { voxel: Vec3; positive: boolean }[]; stars: Uint8Array[] }[];
 }
