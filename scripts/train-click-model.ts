@@ -14,8 +14,8 @@
 // `--star-channel [--from-click-model DIR] [--star-runs 3] [--star-clicks 6] [--synthetic F]`
 // makes a model that refines the star-shaped method's object: a fourth input channel holds the
 // star's object for the same clicks (zero weights at first; from a click model, it starts as that
-// model). Its samples come from robot-user runs of the star on the training cases (the first
-// click at the deepest tumour voxel, then at random deep voxels), and a fraction F are synthetic
+// model). Its samples come from robot-user runs of the star on the training cases (the first run
+// from the deepest tumour voxel, the others from random deep voxels), and a fraction F are synthetic
 // ellipsoids of any size and polarity put into the task's images, with the star of their clicks.
 import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
@@ -159,7 +159,7 @@ interface StarCase extends GridCase {
 
 /**
  * A star case: the image on the working grid exactly as inference makes it (no crop), and
- * `runCount` robot-user runs of `clickCount` clicks with the star-shaped method on the source
+ * `runCount` robot-user runs of `clicksPerRun` clicks with the star-shaped method on the source
  * image, the first from the deepest tumour voxel, the others from random voxels at least half as deep.
  */
 async function prepareStarCase(pair: { imagePath: string; maskPath: string }, preprocessing: ClickModelCard['preprocessing'], runCount: number, clicksPerRun: number, random: () => number): Promise<StarCase | null> {
@@ -250,7 +250,7 @@ function makeSyntheticSample(c: StarCase, patch: Vec3, sigmaMm: number, random: 
     star = segmentPromptedObject(volume, { points, boxes: [] }, { previous: star }).mask;
   }
   const maps = clickMaps(patch, sp, points.map((k) => ({ at: k.voxel, positive: k.positive })), sigmaMm);
-  return finishSample(Float32Array.from(image), [maps.positive, maps.negative, Float32Array.from(star)], labels, patch, random);
+  return finishSample(image, [maps.positive, maps.negative, Float32Array.from(star)], labels, patch, random);
 }
 
 async function main(): Promise<void> {
@@ -277,6 +277,10 @@ async function main(): Promise<void> {
   // --star-channel: the model refines the star-shaped method's object (a fourth input channel),
   // trained on robot-user runs of the star on the training cases (--star-runs R of --star-clicks K).
   const starChannel = process.argv.includes('--star-channel');
+  // --synthetic F: that fraction of a star-refining model's samples are synthetic ellipsoids.
+  const synthetic = Number(arg('synthetic') ?? 0);
+  if (!(synthetic >= 0 && synthetic <= 1)) throw new Error(`--synthetic must be a fraction from 0 to 1, got ${arg('synthetic')}`);
+  if (synthetic > 0 && !starChannel) throw new Error('--synthetic needs --star-channel: synthetic objects come with the star\'s object of their clicks');
   const starCases: StarCase[] = [];
   if (starChannel) {
     const runCount = Number(arg('star-runs') ?? 3);
@@ -317,8 +321,6 @@ async function main(): Promise<void> {
   // --own-clicks F: that fraction of samples takes its correction clicks from the network's own
   // prediction on the patch (DeepEdit's iterative simulation) instead of the starter's errors.
   const ownClicks = Number(arg('own-clicks') ?? 0);
-  // --synthetic F: that fraction of a star-refining model's samples are synthetic ellipsoids.
-  const synthetic = Number(arg('synthetic') ?? 0);
   const loss = createLoss(DEFAULT_RECIPE.loss, DEFAULT_RECIPE.lossOptions as never);
   const deepLoss = new DeepSupervisionLoss({ loss });
   const optimizer = tf.train.adam(lr);
