@@ -14,6 +14,7 @@ import { distanceTransformMm } from './distanceTransform';
 import type { PointPrompt } from './prompts';
 import { median } from './median';
 import { gaussianSmoothMm } from './smoothing';
+import { equivalentRadiusMm } from './sphere';
 
 export interface ContrastRegionOptions {
   /** Largest distance of a region voxel from the centre, mm; a region reaching it has leaked. */
@@ -318,7 +319,7 @@ export function contrastRegion(
   if (o.largeObject && k < best.k / 4) k = best.k;
   // A region of a few voxels is a hot spot the threshold found, not a resolved object.
   if (k < MIN_VOXELS) return refuse(`the region at the midpoint threshold has ${k} voxel(s)`, best.contrast);
-  const radiusMm = Math.cbrt((3 * k * voxelMm3) / (4 * Math.PI));
+  const radiusMm = equivalentRadiusMm(k, voxelMm3);
   if (radiusMm > o.maxRadiusMm) return refuse(`the region's radius ${radiusMm.toFixed(1)} mm exceeds ${o.maxRadiusMm} mm`, best.contrast);
   // Correction clicks in order. A click that a moderate change of the prefix explains moves it:
   // a positive click the flood reaches within twice the region's size extends it to that click; a

@@ -32,7 +32,7 @@ import { median } from './median';
 import { checkVolume, resolvePromptOptions, type PromptSegmentation, type PromptSegmentationOptions, type PromptVolume } from './promptOptions';
 import { validatePrompts, type Prompts } from './prompts';
 import { gaussianSmoothMm } from './smoothing';
-import { radiusInDirection, sphereRays } from './sphere';
+import { equivalentRadiusMm, radiusInDirection, sphereRays } from './sphere';
 
 // Of two equally contrasted regions the smaller wins by (size ratio)^exponent: strongly for small
 // lesions (step 0: a lesion inside a brighter area), weakly for large objects (step 0a, where the
@@ -634,7 +634,7 @@ function regionResult(cr: ContrastRegion, centre: Vec3, dims: Vec3, spacingMm: V
     const k = (v - i - j * bx) / (bx * by);
     farthest = Math.max(farthest, Math.hypot(...[i, j, k].map((l, a) => (cr.box.min[a] + l - centre[a]) * spacingMm[a])));
   });
-  const equivalentMm = Math.cbrt((3 * count * spacingMm[0] * spacingMm[1] * spacingMm[2]) / (4 * Math.PI));
+  const equivalentMm = equivalentRadiusMm(count, spacingMm[0] * spacingMm[1] * spacingMm[2]);
   const total = now() - tStart;
   return {
     mask,

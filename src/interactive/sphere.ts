@@ -20,6 +20,11 @@ export interface SphereRays {
 
 const cache = new Map<number, SphereRays>();
 
+/** The radius (mm) of the sphere holding `voxelCount` voxels of `voxelMm3` each: an object's equivalent radius. */
+export function equivalentRadiusMm(voxelCount: number, voxelMm3: number): number {
+  return Math.cbrt((3 * voxelCount * voxelMm3) / (4 * Math.PI));
+}
+
 /** `count` directions on a Fibonacci spiral (near-uniform spacing). */
 export function fibonacciDirections(count: number): Float64Array {
   if (!Number.isInteger(count) || count < 12) throw new PromptError(`fibonacciDirections: count must be an integer ≥ 12, got ${count}`);

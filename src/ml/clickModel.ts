@@ -327,9 +327,7 @@ export function segmentWithClickModel(model: ClickModel, image: ClickImage, poin
 
 /** A source-grid mask as a fraction per working-grid voxel. */
 export function starOnWorkingGrid(star: Uint8Array, sourceDims: Vec3, dims: Vec3): Float32Array {
-  const f = new Float32Array(star.length);
-  for (let v = 0; v < star.length; v++) f[v] = star[v];
-  return dims.every((n, a) => n === sourceDims[a]) ? f : resampleLinear(f, sourceDims, dims);
+  return dims.every((n, a) => n === sourceDims[a]) ? Float32Array.from(star) : resampleLinear(star, sourceDims, dims);
 }
 
 const workingImages = new WeakMap<object, { model: ClickModel; work: ClickWorkingImage }>();

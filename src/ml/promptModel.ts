@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Vec3 } from '../volume/vec3';
 import { maskBoundingBox, pasteMask, type VoxelBox } from '../interactive/box';
 import { labelComponents } from '../interactive/components';
+import { equivalentRadiusMm } from '../interactive/sphere';
 import { PromptError } from '../interactive/errors';
 import { validatePrompts, type Prompts } from '../interactive/prompts';
 import { segmentFromPrompts, type PromptSegmentationOptions } from '../interactive/segmentFromPrompts';
@@ -360,16 +361,17 @@ export function segmentPromptedObject(
     const image = { data: volume.values, dims: volume.dims, spacingMm: volume.spacingMm };
     if (refinesStar(opts.clickModel)) {
       const s = star(opts.previous);
-      if (!resolvedOnWorkingGrid(s.mask, volume.spacingMm, opts.clickModel)) return { mask: s.mask, roi: s.roi, method: 'star-shaped', totalMs: s.timingsMs.total };
-      const r = clickModelObject(opts.clickModel, image, clean, s.mask);
-      if (r) return withStarCorrection({ ...r, totalMs: r.totalMs + s.timingsMs.total }, volume, clean, star);
-      return { mask: s.mask, roi: s.roi, method: 'star-shaped', totalMs: s.timingsMs.total };
+      const r = resolvedOnWorkingGrid(s.mask, volume.spacingMm, opts.clickModel) ? clickModelObject(opts.clickModel, image, clean, s.mask) : null;
+      return r ? withStarCorrection({ ...r, totalMs: r.totalMs + s.timingsMs.total }, volume, clean, star) : starObject(s);
     }
     const r = clickModelObject(opts.clickModel, image, clean);
     if (r) return withStarCorrection(r, volume, clean, star);
   }
-  const r = star(opts.previous);
-  return { mask: r.mask, roi: r.roi, method: 'star-shaped', totalMs: r.timingsMs.total };
+  return starObject(star(opts.previous));
+}
+
+function starObject(s: { mask: Uint8Array; roi: VoxelBox; timingsMs: { total: number } }): PromptedObject {
+  return { mask: s.mask, roi: s.roi, method: 'star-shaped', totalMs: s.timingsMs.total };
 }
 
 /**
@@ -408,7 +410,7 @@ const REFINE_MIN_RADIUS_VOXELS = 4;
 function resolvedOnWorkingGrid(mask: Uint8Array, spacingMm: Vec3, model: ClickModel): boolean {
   let count = 0;
   for (let v = 0; v < mask.length; v++) count += mask[v];
-  const radiusMm = Math.cbrt((3 * count * spacingMm[0] * spacingMm[1] * spacingMm[2]) / (4 * Math.PI));
+  const radiusMm = equivalentRadiusMm(count, spacingMm[0] * spacingMm[1] * spacingMm[2]);
   const voxelMm = Math.max(...(model.card.preprocessing.targetSpacingMm ?? spacingMm));
   return radiusMm >= REFINE_MIN_RADIUS_VOXELS * voxelMm;
 }
