@@ -1,5 +1,5 @@
 // `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair [--minutes M]
-// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--name NAME]`: trains the
+// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--base-filters N] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--name NAME]`: trains the
 // starter model of a task from scratch (or, with --resume, continues from a model of that task;
 // with --init-weights, starts from another model's weights, e.g. the same lesion on another
 // modality, on the task's own configuration)
@@ -63,10 +63,13 @@ async function main(): Promise<void> {
     ...t.recipe,
     ...(arg('lr') === undefined ? {} : { learningRate: Number(arg('lr')) }),
     ...(arg('case-voxels') === undefined ? {} : { caseVoxelBudget: Number(arg('case-voxels')) }),
+    ...(arg('base-filters') === undefined ? {} : { baseFilters: Number(arg('base-filters')) }),
     ...(arg('augment') === 'strong' ? { augmentation: STRONG_AUGMENTATION } : {}),
     ...(process.argv.includes('--no-deep-supervision') ? { deepSupervision: false } : {}),
   };
   if (arg('augment') !== undefined && arg('augment') !== 'strong') throw new Error(`--augment takes 'strong', got ${arg('augment')}`);
+  if (!Number.isInteger(recipe.baseFilters) || recipe.baseFilters < 1) throw new Error(`--base-filters must be a positive integer, got ${arg('base-filters')}`);
+  if (resume && arg('base-filters') !== undefined) throw new Error('--resume keeps the resumed model\'s network: --base-filters does not apply');
   if (recipe.caseVoxelBudget !== undefined && !(recipe.caseVoxelBudget >= 10_000)) throw new Error(`--case-voxels must be a number ≥ 10000, got ${arg('case-voxels')}`);
   if (resume) console.log(`resuming from ${relative(ROOT, resume)} (its patch size and preprocessing), learning rate ${recipe.learningRate}`);
   if (initWeights) console.log(`initial weights from ${relative(ROOT, initWeights)} on the task's own configuration, learning rate ${recipe.learningRate}`);

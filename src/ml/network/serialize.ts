@@ -1,10 +1,12 @@
 // U-Net files: model.json (format tag, config, tfjs-like weights manifest) + weights.bin
-// (float32 little-endian, in manifest order). Both written atomically; loading checks everything
-// and names the file and the problem.
+// (float32 little-endian, in manifest order; or half precision, marked in the manifest as the
+// tfjs converter marks it, for shipped models). Both written atomically; loading checks
+// everything and names the file and the problem.
 import * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomicWrite';
+import { fromFloat16, toFloat16 } from './float16';
 import { resolveUNet3dConfig, type UNet3dConfig } from './config';
 import { isUNet3dInternal, unet3dFromValues, unet3dWeightSpecs, type UNet3d } from './unet3d';
 
@@ -18,7 +20,12 @@ export interface WeightManifestEntry {
   name: string;
   shape: number[];
   dtype: 'float32';
+  /** Stored in half precision (decoded to float32 on loading). */
+  quantization?: { dtype: 'float16' };
 }
+
+/** How weights.bin stores the values: float32, or half precision (half the bytes; training stays float32). */
+export type WeightPrecision = 'float32' | 'float16';
 
 /** Content of model.json. */
 export interface UNet3dModelJson {
@@ -28,8 +35,11 @@ export interface UNet3dModelJson {
   weightsManifest: { paths: string[]; weights: WeightManifestEntry[] }[];
 }
 
-/** Writes `net` to `dir`/model.json and `dir`/weights.bin (weights first, so model.json never points at missing data). */
-export async function saveUNet3d(net: UNet3d, dir: string): Promise<void> {
+/**
+ * Writes `net` to `dir`/model.json and `dir`/weights.bin (weights first, so model.json never points at missing data).
+ * @throws for `float16` when a weight is beyond half precision's range (±65504).
+ */
+export async function saveUNet3d(net: UNet3d, dir: string, precision: WeightPrecision = 'float32'): Promise<void> {
   if (!isUNet3dInternal(net)) throw new Error('saveUNet3d: the network was not made by createUNet3d/loadUNet3d');
   await fsp.mkdir(dir, { recursive: true });
   const entries = net.weightEntries();
@@ -41,14 +51,30 @@ export async function saveUNet3d(net: UNet3d, dir: string): Promise<void> {
     data.set(values, offset);
     offset += values.length;
   }
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  let stored: Float32Array | Uint16Array = data;
+  if (precision === 'float16') {
+    try {
+      stored = toFloat16(data);
+    } catch (e) {
+      throw new Error(`saveUNet3d: ${dir}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  const bytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('saveUNet3d: big-endian hosts are not supported');
   const modelJson: UNet3dModelJson = {
     format: UNET3D_FORMAT,
     formatVersion: UNET3D_FORMAT_VERSION,
     config: { ...net.config },
     weightsManifest: [
-      { paths: [WEIGHTS_BIN], weights: entries.map((e) => ({ name: e.spec.name, shape: [...e.spec.shape], dtype: 'float32' as const })) },
+      {
+        paths: [WEIGHTS_BIN],
+        weights: entries.map((e) => ({
+          name: e.spec.name,
+          shape: [...e.spec.shape],
+          dtype: 'float32' as const,
+          ...(precision === 'float16' ? { quantization: { dtype: 'float16' as const } } : {}),
+        })),
+      },
     ],
   };
   await writeFileAtomic(join(dir, WEIGHTS_BIN), bytes);
@@ -108,21 +134,31 @@ export async function loadUNet3d(dir: string): Promise<UNet3d> {
   if (listed.length !== specs.length) {
     throw new Error(`${jsonPath}: the manifest lists ${listed.length} weights; this configuration has ${specs.length}`);
   }
+  const precision: WeightPrecision = listed[0]?.quantization ? 'float16' : 'float32';
+  const quantization = precision === 'float16' ? ',"quantization":{"dtype":"float16"}' : '';
   specs.forEach((s, i) => {
     const w = listed[i];
-    if (w?.name !== s.name || JSON.stringify(w.shape) !== JSON.stringify(s.shape) || w.dtype !== 'float32') {
+    if (w?.name !== s.name || JSON.stringify(w.shape) !== JSON.stringify(s.shape) || w.dtype !== 'float32' || JSON.stringify(w.quantization ?? null) !== JSON.stringify(listed[0].quantization ?? null) || (precision === 'float16' && w.quantization?.dtype !== 'float16')) {
       throw new Error(
-        `${jsonPath}: weight ${i} is ${JSON.stringify(w)}; expected {"name":"${s.name}","shape":[${s.shape.join(',')}],"dtype":"float32"}`,
+        `${jsonPath}: weight ${i} is ${JSON.stringify(w)}; expected {"name":"${s.name}","shape":[${s.shape.join(',')}],"dtype":"float32"${quantization}} (every weight stored alike)`,
       );
     }
   });
   const bin = await readOrExplain(binPath, 'weights');
   const expectedFloats = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-  if (bin.byteLength !== expectedFloats * 4) {
-    throw new Error(`${binPath}: ${bin.byteLength} bytes; ${MODEL_JSON} describes ${expectedFloats} float32 values (${expectedFloats * 4} bytes)`);
+  const bytesPerValue = precision === 'float16' ? 2 : 4;
+  if (bin.byteLength !== expectedFloats * bytesPerValue) {
+    throw new Error(`${binPath}: ${bin.byteLength} bytes; ${MODEL_JSON} describes ${expectedFloats} ${precision} values (${expectedFloats * bytesPerValue} bytes)`);
   }
-  const floats = new Float32Array(expectedFloats);
-  new Uint8Array(floats.buffer).set(bin);
+  let floats: Float32Array;
+  if (precision === 'float16') {
+    const halves = new Uint16Array(expectedFloats);
+    new Uint8Array(halves.buffer).set(bin);
+    floats = fromFloat16(halves);
+  } else {
+    floats = new Float32Array(expectedFloats);
+    new Uint8Array(floats.buffer).set(bin);
+  }
   const bad = floats.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new Error(`${binPath}: value ${bad} is ${floats[bad]}; weights must be finite`);
   const values = new Map<string, tf.Tensor>();

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { conv3dSame, conv3dSameMulti } from '../ops/conv3d';
 import { batchNormInference, maxPool2x, normAffineRelu, pointwiseConv3d, upsampleNearest2x } from '../ops/layers';
 import { checkInputShape, resolveUNet3dConfig, type UNet3dConfig } from './config';
+import type { WeightPrecision } from './serialize';
 
 /** Batch-norm running-statistics momentum (PyTorch's convention: new = (1−m)·old + m·batch). */
 export const BATCH_NORM_MOMENTUM = 0.1;
@@ -36,8 +37,8 @@ export interface UNet3d {
    * then each coarser decoder level (its own resolution). Differentiable with respect to the variables.
    */
   apply(x: tf.Tensor5D, options: UNet3dApplyOptions): tf.Tensor5D | tf.Tensor5D[];
-  /** Writes model.json and weights.bin into `dir` (created if missing), each atomically. */
-  save(dir: string): Promise<void>;
+  /** Writes model.json and weights.bin into `dir` (created if missing), each atomically; float16 for shipped models. */
+  save(dir: string, precision?: WeightPrecision): Promise<void>;
   /** Frees every variable; the network cannot be used afterwards. */
   dispose(): void;
 }
@@ -241,10 +242,10 @@ class UNet3dImpl implements UNet3d {
     return this.specs.map((spec) => ({ spec, variable: this.v(spec.name) }));
   }
 
-  async save(dir: string): Promise<void> {
+  async save(dir: string, precision?: WeightPrecision): Promise<void> {
     if (this.disposed) throw new Error('UNet3d: the network was disposed');
     const { saveUNet3d } = await import('./serialize');
-    await saveUNet3d(this, dir);
+    await saveUNet3d(this, dir, precision);
   }
 
   dispose(): void {

@@ -192,6 +192,40 @@ describe('UNet3d save and load', () => {
     }
   });
 
+  it('stores half precision on request: half the bytes, predictions within 1e-3, and checked on loading', async () => {
+    const full = join(dir, 'model-f32');
+    const half = join(dir, 'model-f16');
+    await net.save(full);
+    await net.save(half, 'float16');
+    const fullBytes = readFileSync(join(full, 'weights.bin')).length;
+    const bin = readFileSync(join(half, 'weights.bin'));
+    assert.equal(bin.length * 2, fullBytes);
+    const json = JSON.parse(readFileSync(join(half, 'model.json'), 'utf8'));
+    assert.deepEqual(json.weightsManifest[0].weights[0].quantization, { dtype: 'float16' });
+    const loaded = await loadUNet3d(half);
+    try {
+      const x = input(8, 4);
+      const a = net.predict(x);
+      const b = loaded.predict(x);
+      const diff = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
+      assert.ok(diff > 0 && diff < 1e-3, `largest probability difference ${diff}`);
+      tf.dispose([x, a, b]);
+    } finally {
+      loaded.dispose();
+    }
+    writeFileSync(join(half, 'weights.bin'), bin.subarray(0, bin.length - 2));
+    await assert.rejects(loadUNet3d(half), /weights\.bin: \d+ bytes; model\.json describes \d+ float16 values/);
+    writeFileSync(join(half, 'weights.bin'), bin);
+    const mixed = structuredClone(json);
+    delete mixed.weightsManifest[0].weights[1].quantization;
+    writeFileSync(join(half, 'model.json'), JSON.stringify(mixed));
+    await assert.rejects(loadUNet3d(half), /model\.json: weight 1 is .*"quantization":\{"dtype":"float16"\}\} \(every weight stored alike\)/);
+    const other = structuredClone(json);
+    for (const w of other.weightsManifest[0].weights) w.quantization = { dtype: 'uint8' };
+    writeFileSync(join(half, 'model.json'), JSON.stringify(other));
+    await assert.rejects(loadUNet3d(half), /model\.json: weight 0 is .*uint8/);
+  });
+
   it('names the file and the problem when loading fails', async () => {
     const target = join(dir, 'model-b');
     await net.save(target);
