@@ -7,6 +7,7 @@
 // `--loo --minutes-per-fold M [--threads N]`: leave-one-out instead, for tasks with few cases
 // (ms-flair: three): for each case a network of the task's recipe is trained from scratch on all
 // the others (none held out from the optimiser) within M minutes, then scored on that case.
+// `--base-filters N` changes the recipe's network width for that run (an ablation).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/ml/backend';
@@ -71,7 +72,9 @@ async function leaveOneOut(names: TaskName[], flips: number[][], minutesPerFold:
   const table: string[] = [];
   for (const name of names) {
     const t = task(name);
-    const rows = await leaveOneOutScores(t, { ...DEFAULT_RECIPE, ...t.recipe }, minutesPerFold, flips, (r, trainedOn, result) =>
+    const recipe = { ...DEFAULT_RECIPE, ...t.recipe, ...(arg('base-filters') === undefined ? {} : { baseFilters: Number(arg('base-filters')) }) };
+    if (!(Number.isInteger(recipe.baseFilters) && recipe.baseFilters > 0)) throw new Error(`--base-filters must be a positive integer, got ${arg('base-filters')}`);
+    const rows = await leaveOneOutScores(t, recipe, minutesPerFold, flips, (r, trainedOn, result) =>
       logCase(name, r, `, trained on ${trainedOn.join(' + ')}: ${result.steps} steps, ${result.stoppedBecause}`),
     );
     const ref = reference[`${name}:loo`];
