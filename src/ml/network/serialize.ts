@@ -134,13 +134,15 @@ export async function loadUNet3d(dir: string): Promise<UNet3d> {
   if (listed.length !== specs.length) {
     throw new Error(`${jsonPath}: the manifest lists ${listed.length} weights; this configuration has ${specs.length}`);
   }
+  // The first weight says how all are stored; every other must say the same.
   const precision: WeightPrecision = listed[0]?.quantization ? 'float16' : 'float32';
-  const quantization = precision === 'float16' ? ',"quantization":{"dtype":"float16"}' : '';
+  const quantization = precision === 'float16' ? '{"dtype":"float16"}' : 'null';
   specs.forEach((s, i) => {
     const w = listed[i];
-    if (w?.name !== s.name || JSON.stringify(w.shape) !== JSON.stringify(s.shape) || w.dtype !== 'float32' || JSON.stringify(w.quantization ?? null) !== JSON.stringify(listed[0].quantization ?? null) || (precision === 'float16' && w.quantization?.dtype !== 'float16')) {
+    if (w?.name !== s.name || JSON.stringify(w.shape) !== JSON.stringify(s.shape) || w.dtype !== 'float32' || JSON.stringify(w.quantization ?? null) !== quantization) {
+      const expectedQuantization = precision === 'float16' ? `,"quantization":${quantization}` : '';
       throw new Error(
-        `${jsonPath}: weight ${i} is ${JSON.stringify(w)}; expected {"name":"${s.name}","shape":[${s.shape.join(',')}],"dtype":"float32"${quantization}} (every weight stored alike)`,
+        `${jsonPath}: weight ${i} is ${JSON.stringify(w)}; expected {"name":"${s.name}","shape":[${s.shape.join(',')}],"dtype":"float32"${expectedQuantization}} (every weight stored alike)`,
       );
     }
   });
