@@ -1,5 +1,5 @@
 // `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair [--minutes M]
-// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--base-filters N] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--name NAME]`: trains the
+// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--base-filters N] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--train-patients N] [--name NAME]`: trains the
 // starter model of a task from scratch (or, with --resume, continues from a model of that task;
 // with --init-weights, starts from another model's weights, e.g. the same lesion on another
 // modality, on the task's own configuration)
@@ -21,6 +21,9 @@
 // training cases of other tasks the same way (a prior over several lesion types; `--name
 // lesion-prior` names its card).
 //
+// `--train-patients N` keeps only the first N training cases of the split (a learning curve: how
+// held-out Dice grows with the number of training patients; the held-out cases stay the same).
+//
 // `--task ms-flair --out media/models/starter` keeps the historical folder name.
 import { promises as fsp, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -40,7 +43,14 @@ async function main(): Promise<void> {
   if (!TASK_NAMES.includes(name)) throw new Error(`--task must be one of ${TASK_NAMES.join(', ')}, got ${name}`);
   const allCases = process.argv.includes('--all-cases');
   const fixedSplit = task(name);
-  const split = allCases ? { ...fixedSplit, train: [...fixedSplit.train, ...fixedSplit.heldOut], heldOut: [] } : fixedSplit;
+  const trainPatients = arg('train-patients') === undefined ? undefined : Number(arg('train-patients'));
+  if (trainPatients !== undefined && !(Number.isInteger(trainPatients) && trainPatients >= 2 && trainPatients <= fixedSplit.train.length)) {
+    throw new Error(`--train-patients must be an integer from 2 to ${fixedSplit.train.length} (the task's training cases), got ${arg('train-patients')}`);
+  }
+  if (trainPatients !== undefined && allCases) throw new Error('--train-patients and --all-cases exclude each other');
+  const split = allCases
+    ? { ...fixedSplit, train: [...fixedSplit.train, ...fixedSplit.heldOut], heldOut: [] }
+    : { ...fixedSplit, train: fixedSplit.train.slice(0, trainPatients) };
   const pooled = [
     ...(process.argv.includes('--pool-modalities') ? pooledModalityPairs(name) : []),
     ...pooledTaskPairs(name, pooledTasks),

@@ -19,6 +19,9 @@ export class AutoConfigError extends Error {
   override name = 'AutoConfigError';
 }
 
+/** PET reconstructions have voxels of 2–5.5 mm; an image with a finer axis is not taken as PET. */
+export const PET_MIN_VOXEL_MM = 1.5;
+
 /** What {@link detectModality} found, and why. */
 export interface ModalityGuess {
   modality: Modality;
@@ -30,10 +33,13 @@ export interface ModalityGuess {
  * - CT: the 1st percentile is at or below −500 (air in Hounsfield units) and the values are
  *   integers (HU are stored as integers, possibly scaled).
  * - PET: no value below −0.01, most non-zero values non-integer, 99.9th percentile below 200
- *   (standardised uptake values).
+ *   (standardised uptake values), and, when the voxel size is given, no axis finer than
+ *   {@link PET_MIN_VOXEL_MM}: an MR rescaled to small floats (a preprocessed brain FLAIR with its
+ *   negatives clipped, an image scaled to 0..1) has SUV-like values too, but on the scanner's
+ *   fine grid, where PET reconstructions have voxels of 2–5.5 mm.
  * - MR otherwise.
  */
-export function detectModality(data: ArrayLike<number>): ModalityGuess {
+export function detectModality(data: ArrayLike<number>, spacingMm?: Vec3): ModalityGuess {
   const stride = Math.max(1, Math.floor(data.length / 100_000));
   let n = 0;
   let nonZero = 0;
@@ -57,6 +63,10 @@ export function detectModality(data: ArrayLike<number>): ModalityGuess {
     return { modality: 'CT', reason: `1st percentile ${p1.toFixed(0)} ≤ −500 (air in HU) and integer values` };
   }
   if (min >= -0.01 && fracNonInteger > 0.5 && p999 < 200) {
+    const finestMm = spacingMm ? Math.min(...spacingMm) : Infinity;
+    if (finestMm < PET_MIN_VOXEL_MM) {
+      return { modality: 'MR', reason: `SUV-like values (${(100 * fracNonInteger).toFixed(0)} % non-integer, 99.9th percentile ${p999.toFixed(1)}) but ${finestMm.toFixed(2)} mm voxels, finer than PET's (≥ ${PET_MIN_VOXEL_MM} mm): MR rescaled to floats` };
+    }
     return { modality: 'PET', reason: `non-negative, ${(100 * fracNonInteger).toFixed(0)} % of non-zero values non-integer, 99.9th percentile ${p999.toFixed(1)} < 200 (SUV-like)` };
   }
   return { modality: 'MR', reason: `neither HU-like (1st percentile ${p1.toFixed(1)}) nor SUV-like (${(100 * fracNonInteger).toFixed(0)} % non-integer, 99.9th percentile ${p999.toFixed(1)})` };
@@ -168,7 +178,7 @@ export async function autoConfigure(pairs: { imagePath: string; maskPath: string
     const image = await readNifti(p.imagePath);
     grids.push({ dims: image.dims, spacingMm: image.spacingMm });
     if (!opts.modality) {
-      const g = detectModality(image.data);
+      const g = detectModality(image.data, image.spacingMm);
       votes.set(g.modality, (votes.get(g.modality) ?? 0) + 1);
       reasons.push(g.reason);
     }
@@ -269,7 +279,8 @@ export async function replanForCases(
   if (pairs.length === 0) return null;
   const grids = [];
   for (const p of pairs) grids.push(await readNiftiHeader(p.imagePath));
-  const modality = detectModality((await readNifti(pairs[0].imagePath)).data).modality;
+  const first = await readNifti(pairs[0].imagePath);
+  const modality = detectModality(first.data, first.spacingMm).modality;
   const reason = replanReason(base.preprocessing, grids, modality);
   // Voxels over 20 mm are a broken header (pixdim), not a grid to plan for: the base's grid is
   // kept, and the working-grid check then names the image and its voxel size.

@@ -1,7 +1,7 @@
 // Which shipped starter model suits an image: one per task we have permissive data for, in
 // media/models/<task>/. Chosen from the image itself:
 //  - CT (HU range: 1st percentile ≤ −500, integer values)           → sarcoma-ct
-//  - PET (non-negative, mostly non-integer, SUV-like range)           → sarcoma-pet
+//  - PET (non-negative, mostly non-integer, SUV-like range, voxels ≥ 1.5 mm) → sarcoma-pet
 //  - MR on a brain-sized, near-isotropic fine grid (every axis ≥ 140 mm, spacing ≤ 1.5 mm and
 //    within a factor 1.5 across axes, as MNI-registered FLAIR is)     → ms-flair
 //  - any other MR                                                     → sarcoma-mr-t1
@@ -22,7 +22,7 @@ export class StarterChoiceError extends Error {
 
 /** The task whose starter suits an image, and why. */
 export function chooseStarterTask(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }): { task: StarterTask; reason: string } {
-  const m = detectModality(image.data);
+  const m = detectModality(image.data, image.spacingMm);
   if (m.modality === 'CT') return { task: 'sarcoma-ct', reason: `CT: ${m.reason}` };
   if (m.modality === 'PET') return { task: 'sarcoma-pet', reason: `PET: ${m.reason}` };
   const fov = image.dims.map((n, a) => n * image.spacingMm[a]);

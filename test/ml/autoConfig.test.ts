@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readNifti } from '../../src/nifti';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readNifti, writeVolumeLike } from '../../src/nifti';
 import { autoConfigure, detectModality, median, planConfiguration, replanForCases, replanReason } from '../../src/ml/autoConfig';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { chooseStarterTask } from '../../src/ml/starterChoice';
@@ -65,6 +68,43 @@ test('chooseStarterTask: a brain FLAIR goes to ms-flair', { skip: skipMs }, asyn
   const flair = await readNifti(sharedDataPath('lesion', 'ms-flair-mni', 'patient07', 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'));
   const c = chooseStarterTask(flair);
   assert.equal(c.task, 'ms-flair', c.reason);
+});
+
+test('detectModality: SUV-like floats are PET only on a PET-sized grid (voxels ≥ 1.5 mm)', () => {
+  // Non-negative, non-integer, 99.9th percentile < 200: what PET and an MR rescaled to floats share.
+  const values = Float32Array.from({ length: 4000 }, (_, i) => (i % 10 === 0 ? 0 : 0.3 + ((i * 7919) % 997) / 10.01));
+  assert.equal(detectModality(values).modality, 'PET', 'no grid given: intensities alone, as before');
+  assert.equal(detectModality(values, [4.7, 4.7, 3.27]).modality, 'PET');
+  assert.equal(detectModality(values, [2, 2, 2]).modality, 'PET');
+  const mr = detectModality(values, [1, 1, 1]);
+  assert.equal(mr.modality, 'MR');
+  assert.match(mr.reason, /SUV-like values .* but 1\.00 mm voxels, finer than PET's \(≥ 1\.5 mm\): MR rescaled to floats/);
+  assert.equal(detectModality(values, [0.98, 0.98, 3.27]).modality, 'MR', 'a body MR stored as small floats');
+});
+
+test('a brain FLAIR with its negatives clipped, or scaled to 0..1, stays whole-brain MR: ms-flair, base grid kept', { skip: skipMs }, async () => {
+  // The shared FLAIRs escape the PET rule only by a few slightly negative voxels (N4); a pipeline
+  // that clips them, or scales to 0..1, gives SUV-like values on a 1 mm grid.
+  const flairPath = sharedDataPath('lesion', 'ms-flair-mni', 'patient07', 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz');
+  const flair = await readNifti(flairPath);
+  const clipped = Float32Array.from(flair.data as ArrayLike<number>, (v) => Math.max(0, v));
+  let max = 0;
+  for (const v of clipped) if (v > max) max = v;
+  const unit = clipped.map((v) => v / max);
+  for (const data of [clipped, unit]) {
+    assert.equal(detectModality(data).modality, 'PET', 'the intensities alone look like PET');
+    const c = chooseStarterTask({ data, dims: flair.dims, spacingMm: flair.spacingMm });
+    assert.equal(c.task, 'ms-flair', c.reason);
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'modality-'));
+  try {
+    const imagePath = join(dir, 'flair_clipped.nii.gz');
+    await writeVolumeLike(flair, clipped, imagePath);
+    const brain = { preprocessing: defaultPreprocessing('MR', [1, 1, 1]) };
+    assert.equal(await replanForCases(brain, [{ imagePath, maskPath: flairPath.replace('FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4', 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR') }]), null, 'fine-tuning keeps the brain model');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('autoConfigure on CT sarcoma cases: CT detected, clip window from lesion voxels, anisotropic target spacing', { skip }, async () => {
