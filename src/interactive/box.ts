@@ -63,7 +63,16 @@ export function cropToFloat32(values: ArrayLike<number>, dims: Vec3, box: VoxelB
 
 /** The 0/1 values of `box` out of a mask on `dims`. */
 export function cropMask(mask: ArrayLike<number>, dims: Vec3, box: VoxelBox): Uint8Array {
-  return Uint8Array.from(cropToFloat32(mask, dims, box), (v) => (v ? 1 : 0));
+  const [nx, ny] = dims;
+  const [sx, sy, sz] = boxSize(box);
+  const out = new Uint8Array(sx * sy * sz);
+  for (let k = 0, o = 0; k < sz; k++) {
+    for (let j = 0; j < sy; j++) {
+      let src = ((box.min[2] + k) * ny + box.min[1] + j) * nx + box.min[0];
+      for (let i = 0; i < sx; i++, o++) if (mask[src++]) out[o] = 1;
+    }
+  }
+  return out;
 }
 
 /** Writes a box-sized mask into a full-grid mask (the box's voxels are replaced). */

@@ -154,23 +154,47 @@ function floodOrder(image: Float32Array, dims: Vec3, start: number, up: boolean,
   return { order: Int32Array.from(order), reachedRim: false };
 }
 
-/** Median inside the first `k` voxels of `order`, and median and robust SD of its shell (1–4 mm out). */
-function regionStats(image: Float32Array, dims: Vec3, spacingMm: Vec3, order: Int32Array, k: number, allowed: Uint8Array): { inside: number; shell: number; spread: number } | null {
-  const [nx, ny] = dims;
-  const lo = [Infinity, Infinity, Infinity];
-  const hi = [-Infinity, -Infinity, -Infinity];
-  const inVals: number[] = [];
-  for (let q = 0; q < k; q++) {
-    const v = order[q];
-    inVals.push(image[v]);
-    const i = v % nx;
-    const j = ((v - i) / nx) % ny;
-    const l = (v - i - j * nx) / (nx * ny);
-    [i, j, l].forEach((x, a) => {
-      lo[a] = Math.min(lo[a], x);
-      hi[a] = Math.max(hi[a], x);
-    });
+/** The flood's first voxels, with their running bounding box (voxel corners, inclusive). */
+class FloodPrefix {
+  readonly lo = [Infinity, Infinity, Infinity];
+  readonly hi = [-Infinity, -Infinity, -Infinity];
+  /** The image values of the flood's voxels, in flood order. */
+  readonly values: Float64Array;
+  private count = 0;
+
+  constructor(
+    image: Float32Array,
+    readonly dims: Vec3,
+    readonly order: Int32Array,
+  ) {
+    this.values = new Float64Array(order.length);
+    for (let q = 0; q < order.length; q++) this.values[q] = image[order[q]];
   }
+
+  /** Extends the bounding box to the first `k` voxels (k never decreases). */
+  growTo(k: number): void {
+    const [nx, ny] = this.dims;
+    for (; this.count < k; this.count++) {
+      const v = this.order[this.count];
+      const i = v % nx;
+      const j = ((v - i) / nx) % ny;
+      const l = (v - i - j * nx) / (nx * ny);
+      if (i < this.lo[0]) this.lo[0] = i;
+      if (i > this.hi[0]) this.hi[0] = i;
+      if (j < this.lo[1]) this.lo[1] = j;
+      if (j > this.hi[1]) this.hi[1] = j;
+      if (l < this.lo[2]) this.lo[2] = l;
+      if (l > this.hi[2]) this.hi[2] = l;
+    }
+  }
+}
+
+/** Median inside the first `k` voxels of the flood, and median and robust SD of its shell (1–4 mm out). */
+function regionStats(image: Float32Array, spacingMm: Vec3, prefix: FloodPrefix, k: number, allowed: Uint8Array): { inside: number; shell: number; spread: number } | null {
+  const { dims, order } = prefix;
+  const [nx, ny] = dims;
+  prefix.growTo(k);
+  const { lo, hi } = prefix;
   const b0 = lo.map((x, a) => Math.max(0, x - Math.ceil(SHELL_MM[1] / spacingMm[a]) - 1));
   const b1 = hi.map((x, a) => Math.min(dims[a] - 1, x + Math.ceil(SHELL_MM[1] / spacingMm[a]) + 1));
   const sub: Vec3 = [b1[0] - b0[0] + 1, b1[1] - b0[1] + 1, b1[2] - b0[2] + 1];
@@ -195,23 +219,87 @@ function regionStats(image: Float32Array, dims: Vec3, spacingMm: Vec3, order: In
     }
   }
   if (shell.length < 4) return null;
-  const inside = median(inVals);
+  const inside = median(prefix.values.subarray(0, k));
   const m = median(shell);
   return { inside, shell: m, spread: 1.4826 * median(shell.map((x) => Math.abs(x - m))) };
 }
 
+/** Distance (mm) from voxel `v` of a box of size `bd` (i fastest) to the box position `p`. */
+function boxDistanceMm(v: number, p: Vec3, bd: Vec3, spacingMm: Vec3): number {
+  const i = v % bd[0];
+  const j = ((v - i) / bd[0]) % bd[1];
+  const l = (v - i - j * bd[0]) / (bd[0] * bd[1]);
+  const dx = (i - p[0]) * spacingMm[0];
+  const dy = (j - p[1]) * spacingMm[1];
+  const dz = (l - p[2]) * spacingMm[2];
+  // (Not Math.hypot: several times slower, and this runs for every voxel of the box per click.)
+  return Math.sqrt(dx * dx + dy * dy + dz * dz);
+}
+
+/** What the first click's flood gives before any correction click: the same for every click of an object. */
+interface FloodAnalysis {
+  box: VoxelBox;
+  /** The box's size, its smoothed image and where the flood may go. */
+  bd: Vec3;
+  image: Float32Array;
+  allowed: Uint8Array;
+  /** The flood's voxels in order, whether it reached the rim, and each voxel's step (−1: never). */
+  order: Int32Array;
+  reachedRim: boolean;
+  position: Int32Array;
+  /** +1 for a bright object, −1 for a dark one. */
+  sign: number;
+  up: boolean;
+  contrast: number;
+  /** The midpoint threshold, the shell's level, the prefix length there and its radius. */
+  threshold: number;
+  outside: number;
+  k: number;
+  radiusMm: number;
+}
+
+/**
+ * The analyses of the latest few floods per image (the smoothing, the flood and the contrast of
+ * its prefixes cost most of a click on a large object, and a correction click does not change
+ * them): the editor's correction clicks on a whole brain tumour then cost the edits alone.
+ */
+const floodAnalyses = new WeakMap<object, { key: string; analysis: FloodAnalysis | ContrastRegion }[]>();
+const FLOOD_ANALYSES_PER_IMAGE = 3;
+
 /**
  * The region around `centre` (see the top of this file), with the correction clicks applied in
- * order (see below); `inBoxes` limits it to the prompt boxes.
+ * order (see below); `boxes` (inclusive voxel corners) limit it.
  */
 export function contrastRegion(
   volume: { values: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 },
   centre: Vec3,
   clicks: readonly PointPrompt[],
-  inBoxes: ((g: Vec3) => boolean) | null,
+  boxes: readonly VoxelBox[] | null,
   o: ContrastRegionOptions,
 ): ContrastRegion {
+  const key = JSON.stringify([centre, boxes ?? [], o, volume.dims, volume.spacingMm]);
+  const entries = floodAnalyses.get(volume.values) ?? [];
+  let entry = entries.find((e) => e.key === key);
+  if (!entry) {
+    entry = { key, analysis: analyseFlood(volume, centre, boxes, o) };
+    entries.unshift(entry);
+    entries.length = Math.min(entries.length, FLOOD_ANALYSES_PER_IMAGE);
+    floodAnalyses.set(volume.values, entries);
+  }
+  const a = entry.analysis;
+  if ('refused' in a) return { ...a, region: new Uint8Array(a.region.length) };
+  return applyClicks(a, volume.dims, volume.spacingMm, centre, clicks, o);
+}
+
+/** The flood from `centre` and its midpoint prefix, or why no region is taken. */
+function analyseFlood(
+  volume: { values: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 },
+  centre: Vec3,
+  boxes: readonly VoxelBox[] | null,
+  o: ContrastRegionOptions,
+): FloodAnalysis | ContrastRegion {
   const { dims, spacingMm } = volume;
+  const inBoxes = boxes && boxes.length > 0 ? (g: Vec3): boolean => boxes.some((b) => g.every((x, a) => x >= b.min[a] && x <= b.max[a])) : null;
   const box = growBoxMm({ min: centre, max: centre }, o.reachMm, spacingMm, dims);
   const bd = boxSize(box);
   const [bx, by] = bd;
@@ -219,12 +307,7 @@ export function contrastRegion(
   const local = (g: Vec3): Vec3 => [g[0] - box.min[0], g[1] - box.min[1], g[2] - box.min[2]];
   const index = (l: Vec3): number => (l[2] * by + l[1]) * bx + l[0];
   const c = local(centre);
-  const distMm = (v: number, p: Vec3): number => {
-    const i = v % bx;
-    const j = ((v - i) / bx) % by;
-    const k = (v - i - j * bx) / (bx * by);
-    return Math.hypot((i - p[0]) * spacingMm[0], (j - p[1]) * spacingMm[1], (k - p[2]) * spacingMm[2]);
-  };
+  const distMm = (v: number, p: Vec3): number => boxDistanceMm(v, p, bd, spacingMm);
   // Allowed: inside the reach ball (and the boxes); `rim` marks the ball's last millimetre.
   const allowed = new Uint8Array(image.length);
   const rim = new Uint8Array(image.length);
@@ -294,8 +377,9 @@ export function contrastRegion(
   const minK = Math.max(6, Math.floor(((4 / 3) * Math.PI * o.minRadiusMm ** 3) / voxelMm3));
   // (Prefixes of a large object are 1.25× apart: each costs a distance transform of its box.)
   const ratio = o.largeObject ? 1.25 : 1.15;
+  const prefix = new FloodPrefix(image, bd, order);
   for (let k = minK; k <= order.length; k = Math.max(k + 1, Math.ceil(k * ratio))) {
-    const st = regionStats(image, bd, spacingMm, order, k, allowed);
+    const st = regionStats(image, spacingMm, prefix, k, allowed);
     if (st === null) break;
     const contrast = (sign * (st.inside - st.shell)) / Math.max(1e-9, st.spread);
     const score = contrast * Math.pow(k, -o.sizeExponent);
@@ -321,6 +405,19 @@ export function contrastRegion(
   if (k < MIN_VOXELS) return refuse(`the region at the midpoint threshold has ${k} voxel(s)`, best.contrast);
   const radiusMm = equivalentRadiusMm(k, voxelMm3);
   if (radiusMm > o.maxRadiusMm) return refuse(`the region's radius ${radiusMm.toFixed(1)} mm exceeds ${o.maxRadiusMm} mm`, best.contrast);
+  return { box, bd, image, allowed, order, reachedRim, position, sign, up, contrast: best.contrast, threshold, outside, k, radiusMm };
+}
+
+/** The analysed flood's region with the correction clicks applied in order. */
+function applyClicks(a: FloodAnalysis, dims: Vec3, spacingMm: Vec3, centre: Vec3, clicks: readonly PointPrompt[], o: ContrastRegionOptions): ContrastRegion {
+  const { box, bd, image, allowed, order, reachedRim, position, sign, up, threshold, outside, radiusMm } = a;
+  let k = a.k;
+  const [bx, by] = bd;
+  const local = (g: Vec3): Vec3 => [g[0] - box.min[0], g[1] - box.min[1], g[2] - box.min[2]];
+  const index = (l: Vec3): number => (l[2] * by + l[1]) * bx + l[0];
+  const c = local(centre);
+  const distMm = (v: number, p: Vec3): number => boxDistanceMm(v, p, bd, spacingMm);
+  const refuse = (why: string): ContrastRegion => ({ region: new Uint8Array(image.length), box, contrast: a.contrast, refused: why });
   // Correction clicks in order. A click that a moderate change of the prefix explains moves it:
   // a positive click the flood reaches within twice the region's size extends it to that click; a
   // negative one cuts it before the first voxel within 1.5 mm of the click, if that keeps at
@@ -350,7 +447,7 @@ export function contrastRegion(
       if (!o.largeObject && radiusMm < RESOLVED_RADIUS_VOXELS * Math.max(...spacingMm)) {
         let gapMm = Infinity;
         for (let v = 0; v < image.length; v++) if (position[v] >= 0 && position[v] < k) gapMm = Math.min(gapMm, distMm(v, l));
-        if (gapMm > Math.max(FAR_POSITIVE_CLICK_MM, 2 * radiusMm)) return refuse(`a positive click ${gapMm.toFixed(1)} mm from the region of radius ${radiusMm.toFixed(1)} mm: the object is larger`, best.contrast);
+        if (gapMm > Math.max(FAR_POSITIVE_CLICK_MM, 2 * radiusMm)) return refuse(`a positive click ${gapMm.toFixed(1)} mm from the region of radius ${radiusMm.toFixed(1)} mm: the object is larger`);
       }
       edits.push({ l, positive: true });
     } else {
@@ -376,7 +473,7 @@ export function contrastRegion(
       } else edits.push({ l, positive: false });
     }
   }
-  if (k === order.length && reachedRim) return refuse(`the region leaks to ${o.reachMm} mm`, best.contrast);
+  if (k === order.length && reachedRim) return refuse(`the region leaks to ${o.reachMm} mm`);
   const inPrefix = prefixMask(position, k);
   const region = o.largeObject ? fillCore(inPrefix, bd) : inPrefix.slice();
   // The local edits in click order, so that the latest click has the last word.
@@ -398,7 +495,8 @@ export function contrastRegion(
     if (hole) {
       const w = index(l);
       if (!region[w] || inPrefix[w]) continue;
-      const filled = Uint8Array.from(region, (x, v) => (x && !inPrefix[v] ? 1 : 0));
+      const filled = new Uint8Array(region.length);
+      for (let v = 0; v < region.length; v++) if (region[v] && !inPrefix[v]) filled[v] = 1;
       const { labels } = labelComponents(filled, bd, 6);
       const own = labels[w];
       for (let v = 0; v < region.length; v++) if (labels[v] === own) region[v] = 0;
@@ -441,8 +539,7 @@ export function contrastRegion(
     // open to the outside. What a closing of the region fills around the click is added.
     if (o.largeObject && addedCount <= 1) addPocket(region, bd, spacingMm, w, near2);
   }
-  const contrast = best.contrast;
-  return { region, box, contrast, refused: null };
+  return { region, box, contrast: a.contrast, refused: null };
 }
 
 /**
@@ -457,10 +554,14 @@ function addPocket(region: Uint8Array, dims: Vec3, spacingMm: Vec3, w: number, n
   const size = boxSize(box);
   const part = cropMask(region, dims, box);
   const nearPart = cropMask(near, dims, box);
-  const toRegionMm = distanceTransformMm(Uint8Array.from(part, (x) => 1 - x), size, spacingMm, false);
-  const dilated = Uint8Array.from(toRegionMm, (d, v) => (part[v] || d <= POCKET_CLOSING_MM ? 1 : 0));
+  const outsidePart = new Uint8Array(part.length);
+  for (let v = 0; v < part.length; v++) outsidePart[v] = 1 - part[v];
+  const toRegionMm = distanceTransformMm(outsidePart, size, spacingMm, false);
+  const dilated = new Uint8Array(part.length);
+  for (let v = 0; v < part.length; v++) if (part[v] || toRegionMm[v] <= POCKET_CLOSING_MM) dilated[v] = 1;
   const insideMm = distanceTransformMm(dilated, size, spacingMm, false);
-  const pocket = Uint8Array.from(insideMm, (d, v) => (d > POCKET_CLOSING_MM && !part[v] && nearPart[v] ? 1 : 0));
+  const pocket = new Uint8Array(part.length);
+  for (let v = 0; v < part.length; v++) if (insideMm[v] > POCKET_CLOSING_MM && !part[v] && nearPart[v]) pocket[v] = 1;
   const x = w % dims[0];
   const y = Math.floor(w / dims[0]) % dims[1];
   const z = Math.floor(w / (dims[0] * dims[1]));
@@ -473,7 +574,10 @@ function addPocket(region: Uint8Array, dims: Vec3, spacingMm: Vec3, w: number, n
 
 /** 1 where the flood took the voxel within its first `k` steps (`position`: the voxel's step, −1 = never). */
 function prefixMask(position: Int32Array, k: number): Uint8Array {
-  return Uint8Array.from(position, (q) => (q >= 0 && q < k ? 1 : 0));
+  // (A plain loop: a typed array's from() with a callback is ten times slower on millions of voxels.)
+  const out = new Uint8Array(position.length);
+  for (let v = 0; v < position.length; v++) if (position[v] >= 0 && position[v] < k) out[v] = 1;
+  return out;
 }
 
 /**

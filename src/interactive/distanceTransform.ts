@@ -56,15 +56,11 @@ export function distanceTransformMm(mask: ArrayLike<number>, dims: Vec3, spacing
   const pz = nz + 2 * pad;
   const n = px * py * pz;
   const g = new Float64Array(n);
-  for (let k = 0; k < pz; k++) {
-    for (let j = 0; j < py; j++) {
-      for (let i = 0; i < px; i++) {
-        const ii = i - pad;
-        const jj = j - pad;
-        const kk = k - pad;
-        const inGrid = ii >= 0 && jj >= 0 && kk >= 0 && ii < nx && jj < ny && kk < nz;
-        g[(k * py + j) * px + i] = inGrid && mask[(kk * ny + jj) * nx + ii] ? Infinity : 0;
-      }
+  for (let kk = 0; kk < nz; kk++) {
+    for (let jj = 0; jj < ny; jj++) {
+      let src = (kk * ny + jj) * nx;
+      let dst = ((kk + pad) * py + jj + pad) * px + pad;
+      for (let ii = 0; ii < nx; ii++, src++, dst++) if (mask[src]) g[dst] = Infinity;
     }
   }
   const maxLen = Math.max(px, py, pz);
@@ -82,12 +78,17 @@ export function distanceTransformMm(mask: ArrayLike<number>, dims: Vec3, spacing
     for (let c2 = 0; c2 < lens[a2]; c2++) {
       for (let c1 = 0; c1 < lens[a1]; c1++) {
         const base = c1 * strides[a1] + c2 * strides[a2];
-        let any = false;
+        // A line all at 0 or all at infinity (no outside voxel reaches it yet) is already what
+        // the 1-D transform would give.
+        let anyNonZero = false;
+        let anyFinite = false;
         for (let q = 0; q < len; q++) {
-          f[q] = g[base + q * stride];
-          if (f[q] !== 0) any = true;
+          const x = g[base + q * stride];
+          f[q] = x;
+          if (x !== 0) anyNonZero = true;
+          if (x !== Infinity) anyFinite = true;
         }
-        if (!any) continue;
+        if (!anyNonZero || !anyFinite) continue;
         edt1d(f, len, spacingMm[axis], d, v, z);
         for (let q = 0; q < len; q++) g[base + q * stride] = d[q];
       }

@@ -202,7 +202,6 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
   const constraints = clean.points.filter((p) => p !== firstPositive);
   const boxes = clean.boxes.map((b) => boxAs3d(b, spacingMm, dims));
 
-  const inBoxes = boxes.length > 0 ? (g: Vec3): boolean => boxes.some((b) => g.every((x, a) => x >= b.min[a] && x <= b.max[a])) : null;
   let regionMinContrast = o.regionMinContrast;
   let starOfFirstClick: PromptSegmentation | null = null;
   // 0a. A large bright object that is not star-shaped (a whole tumour on brain FLAIR, with
@@ -223,7 +222,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
     const scaleMm = first.regionContrast === null ? first.scaleMm : CORE_TO_OBJECT_RADIUS * first.scaleMm;
     if (scaleMm > o.refineMaxRadiusMm) {
       const maxRadiusMm = Math.min(LARGE_REGION_MAX_RADIUS_MM, 2.5 * scaleMm);
-      const cr = contrastRegion(volume, centre, constraints, inBoxes, {
+      const cr = contrastRegion(volume, centre, constraints, boxes, {
         reachMm: 1.3 * maxRadiusMm + 10,
         minContrast: o.regionMinContrast,
         smoothingMm: o.regionSmoothingMm,
@@ -248,7 +247,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
   // 0. An object that stands out from its surroundings within regionReachMm of the click (a
   // bright lesion on FLAIR or PET) is the thresholded region around it; the star handles the rest.
   if (o.regionReachMm > 0 && firstPositive) {
-    const cr = contrastRegion(volume, centre, constraints, inBoxes, {
+    const cr = contrastRegion(volume, centre, constraints, boxes, {
       reachMm: o.regionReachMm,
       minContrast: regionMinContrast,
       smoothingMm: o.regionSmoothingMm,
@@ -624,16 +623,21 @@ function regionResult(cr: ContrastRegion, centre: Vec3, dims: Vec3, spacingMm: V
   const mask = previous ? Uint8Array.from(previous) : new Uint8Array(dims[0] * dims[1] * dims[2]);
   pasteMask(mask, dims, cr.box, cr.region);
   let count = 0;
-  let farthest = 0;
-  const [bx, by] = boxSize(cr.box);
-  cr.region.forEach((x, v) => {
-    if (!x) return;
-    count++;
-    const i = v % bx;
-    const j = ((v - i) / bx) % by;
-    const k = (v - i - j * bx) / (bx * by);
-    farthest = Math.max(farthest, Math.hypot(...[i, j, k].map((l, a) => (cr.box.min[a] + l - centre[a]) * spacingMm[a])));
-  });
+  const [bx, by, bz] = boxSize(cr.box);
+  let farthest2 = 0;
+  for (let k = 0, v = 0; k < bz; k++) {
+    const dz = (cr.box.min[2] + k - centre[2]) * spacingMm[2];
+    for (let j = 0; j < by; j++) {
+      const dy = (cr.box.min[1] + j - centre[1]) * spacingMm[1];
+      for (let i = 0; i < bx; i++, v++) {
+        if (!cr.region[v]) continue;
+        count++;
+        const dx = (cr.box.min[0] + i - centre[0]) * spacingMm[0];
+        farthest2 = Math.max(farthest2, dx * dx + dy * dy + dz * dz);
+      }
+    }
+  }
+  const farthest = Math.sqrt(farthest2);
   const equivalentMm = equivalentRadiusMm(count, spacingMm[0] * spacingMm[1] * spacingMm[2]);
   const total = now() - tStart;
   return {

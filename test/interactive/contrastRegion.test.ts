@@ -72,6 +72,36 @@ test('contrastRegion: a negative click inside cuts the region there; a positive 
   assert.ok(countOnes(cut.region) < countOnes(first.region));
 });
 
+test('contrastRegion: the flood is analysed once per image and first click; correction clicks reuse it and leave it unchanged', () => {
+  const core = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [3, 3, 3], inside: 1, outside: 0, noise: 0 });
+  const lobe = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [2.5, 2.5, 2.5], inside: 1, outside: 0, noise: 0, centre: [29, 24, 24] });
+  const noise = ellipsoidPhantom({ dims: DIMS, spacingMm: ISO, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 4, seed: 7 });
+  const values = Float32Array.from(core.reference, (x, v) => (x ? 100 : lobe.reference[v] ? 62 : 40) + noise.values[v]);
+  const c = core.centre;
+  const clicks = [
+    [{ voxel: [29, 24, 24] as Vec3, positive: true }],
+    [{ voxel: [c[0] - 2, c[1], c[2]] as Vec3, positive: false }],
+    [{ voxel: [29, 24, 24] as Vec3, positive: true }, { voxel: [c[0], c[1] - 2, c[2]] as Vec3, positive: false }],
+    [],
+  ];
+  // Each answer on a fresh copy of the image (nothing cached) …
+  const fresh = clicks.map((k) => contrastRegion({ values: values.slice(), dims: DIMS, spacingMm: ISO }, c, k, null, OPTIONS));
+  // … equals the answer on one image clicked in turn, in either order (the cached flood is not changed by the edits).
+  const volume = { values, dims: DIMS, spacingMm: ISO };
+  for (const order of [[0, 1, 2, 3], [3, 2, 1, 0, 2]]) {
+    for (const n of order) {
+      const r = contrastRegion(volume, c, clicks[n], null, OPTIONS);
+      assert.deepEqual(r.box, fresh[n].box);
+      assert.equal(r.contrast, fresh[n].contrast);
+      assert.ok(r.region.every((x, v) => x === fresh[n].region[v]), `clicks ${n}: the same region`);
+    }
+  }
+  // Another option or first click is another flood.
+  const moved: Vec3 = [c[0] + 1, c[1], c[2]];
+  assert.deepEqual(contrastRegion(volume, moved, [], null, OPTIONS).box, contrastRegion({ values: values.slice(), dims: DIMS, spacingMm: ISO }, moved, [], null, OPTIONS).box);
+  assert.notEqual(countOnes(contrastRegion(volume, c, [], null, { ...OPTIONS, maxRadiusMm: 2 }).region), countOnes(fresh[3].region));
+});
+
 test('contrastRegion: a negative click keeps what is brighter than the clicked voxel and every positive click', () => {
   // A graded lesion (bright centre, dimmer rim), a dim lobe on one side and, on the other, a
   // spur a little brighter than the lobe that is not lesion.

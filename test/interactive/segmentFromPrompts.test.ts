@@ -280,11 +280,14 @@ test('segmentFromPrompts: capped edges keep a CT star on a faint tumour edge ins
   assert.ok(capped.radiusMm.max < 20 && dCapped > 0.9, `capped: max radius ${capped.radiusMm.max} mm, Dice ${dCapped}`);
   assert.deepEqual(segmentPromptedObject(ct, prompts).mask, capped.mask);
   // The same picture without air, as MR-like positive integers, is not CT: MR's looser cap; PET-like
-  // SUVs (non-negative, non-integer) get none.
+  // SUVs (non-negative, non-integer) on PET-sized voxels get none; on this fine grid they are MR.
   const mr = Float32Array.from(ct.values, (x) => Math.max(0, x + 200));
   assert.deepEqual(segmentPromptedObject({ ...ct, values: mr }, prompts).mask, segmentFromPrompts({ ...ct, values: mr }, prompts, { edgeCap: 5 }).mask);
   const pet = Float32Array.from(ct.values, (x) => Math.max(0, x + 200) / 97.3);
-  assert.deepEqual(segmentPromptedObject({ ...ct, values: pet }, prompts).mask, segmentFromPrompts({ ...ct, values: pet }, prompts, { starPolarity: 'bright' }).mask);
+  const petGrid = { ...ct, values: pet, spacingMm: [4, 4, 3.27] as Vec3 };
+  assert.deepEqual(segmentPromptedObject(petGrid, prompts).mask, segmentFromPrompts(petGrid, prompts, { starPolarity: 'bright' }).mask);
+  const petValuesOnFineGrid = pet.slice(); // (the options are remembered per values array)
+  assert.deepEqual(segmentPromptedObject({ ...ct, values: petValuesOnFineGrid }, prompts).mask, segmentFromPrompts({ ...ct, values: petValuesOnFineGrid }, prompts, { edgeCap: 5 }).mask);
   assert.throws(() => segmentFromPrompts(ct, prompts, { edgeCap: -1 }), /option edgeCap must be a number from 0/);
 });
 
