@@ -420,8 +420,8 @@ function applyClicks(a: FloodAnalysis, dims: Vec3, spacingMm: Vec3, centre: Vec3
   const refuse = (why: string): ContrastRegion => ({ region: new Uint8Array(image.length), box, contrast: a.contrast, refused: why });
   // Correction clicks in order. A click that a moderate change of the prefix explains moves it:
   // a positive click the flood reaches within twice the region's size extends it to that click; a
-  // negative one cuts it before the first voxel within 1.5 mm of the click, if that keeps at
-  // least half. Other clicks edit locally: a negative click removes the voxels nearer to it than
+  // negative one cuts the flood steps from the first voxel within 1.5 mm of the click, if that
+  // keeps at least half, near the click only. Other clicks edit locally: a negative click removes the voxels nearer to it than
   // to every positive click; a positive one adds its own region, grown at a threshold halfway to
   // the shell's level, no farther than its gap to the region + 1 mm. In a large object a negative
   // click in a filled hole reopens that hole.
@@ -466,11 +466,10 @@ function applyClicks(a: FloodAnalysis, dims: Vec3, spacingMm: Vec3, centre: Vec3
       for (let v = 0; v < image.length; v++) if (position[v] >= 0 && distMm(v, l) <= 1.5) first = Math.min(first, position[v]);
       // Beyond the prefix the click can only lie in a local addition: cut that. A cut that would
       // drop a positive click edits locally instead (else the two clicks undo each other).
-      if (first < k && first >= k / 2 && first > lastPositiveStep) {
-        // In a large object the cut is local (below): its dim rim all round is not the click's.
-        if (o.largeObject) edits.push({ l, positive: false, cut: [first, k] });
-        else k = Math.max(1, first);
-      } else edits.push({ l, positive: false });
+      // The cut is local (below): the dim rim all round is not the click's. (Cut everywhere, a
+      // click on a 1-voxel rim error of an 8 mm ellipsoid took 30 % of it: Dice 0.98 → 0.83.)
+      if (first < k && first >= k / 2 && first > lastPositiveStep) edits.push({ l, positive: false, cut: [first, k] });
+      else edits.push({ l, positive: false });
     }
   }
   if (k === order.length && reachedRim) return refuse(`the region leaks to ${o.reachMm} mm`);
@@ -479,8 +478,8 @@ function applyClicks(a: FloodAnalysis, dims: Vec3, spacingMm: Vec3, centre: Vec3
   // The local edits in click order, so that the latest click has the last word.
   for (const { l, positive, hole, cut } of edits) {
     if (cut) {
-      // A large object's cut stays near the click: the flood's steps it drops, within three times
-      // the click's depth in the region (at least 5 mm), joined to the click.
+      // The cut stays near the click: the flood's steps it drops, within three times the click's
+      // depth in the region (at least 5 mm), joined to the click.
       // (The box's diagonal is returned when the region fills the box: no depth, the 5 mm.)
       const diagonalMm = Math.hypot(...bd.map((n, a) => n * spacingMm[a]));
       const depthMm = distanceToOtherLabelMm(region, bd, spacingMm, l, diagonalMm);

@@ -102,6 +102,25 @@ test('contrastRegion: the flood is analysed once per image and first click; corr
   assert.notEqual(countOnes(contrastRegion(volume, c, [], null, { ...OPTIONS, maxRadiusMm: 2 }).region), countOnes(fresh[3].region));
 });
 
+test('contrastRegion: a negative click on a rim voxel trims near the click, not the dim rim all round', () => {
+  const dims: Vec3 = [48, 48, 16];
+  const spacingMm: Vec3 = [1, 1, 3];
+  const p = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [8, 6, 10], inside: 120, outside: 50, noise: 10, seed: 3 });
+  const volume = { values: p.values.map(Math.round), dims, spacingMm };
+  const first = contrastRegion(volume, p.centre, [], null, OPTIONS);
+  assert.equal(first.refused, null);
+  const bd: Vec3 = [first.box.max[0] - first.box.min[0] + 1, first.box.max[1] - first.box.min[1] + 1, first.box.max[2] - first.box.min[2] + 1];
+  // The region voxel farthest from the centre along +i: on the rim.
+  const [, cj, ck] = p.centre.map((x, a) => x - first.box.min[a]);
+  let ri = 0;
+  for (let i = 0; i < bd[0]; i++) if (first.region[voxelIndex(bd, [i, cj, ck])]) ri = i;
+  const rim: Vec3 = [first.box.min[0] + ri, p.centre[1], p.centre[2]];
+  const trimmed = contrastRegion(volume, p.centre, [{ voxel: rim, positive: false }], null, OPTIONS);
+  assert.equal(trimmed.region[voxelIndex(bd, [ri, cj, ck])], 0, 'the clicked voxel goes');
+  const kept = countOnes(trimmed.region) / countOnes(first.region);
+  assert.ok(kept > 0.85 && kept < 1, `kept ${(100 * kept).toFixed(0)} % of ${countOnes(first.region)} voxels`);
+});
+
 test('contrastRegion: a negative click keeps what is brighter than the clicked voxel and every positive click', () => {
   // A graded lesion (bright centre, dimmer rim), a dim lobe on one side and, on the other, a
   // spur a little brighter than the lobe that is not lesion.
