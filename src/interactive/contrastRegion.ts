@@ -259,9 +259,12 @@ interface FloodAnalysis {
 }
 
 /**
- * The analyses of the latest few floods per image (the smoothing, the flood and the contrast of
+ * The analyses of the latest three floods per image (the smoothing, the flood and the contrast of
  * its prefixes cost most of a click on a large object, and a correction click does not change
- * them): the editor's correction clicks on a whole brain tumour then cost the edits alone.
+ * them): the editor's correction clicks on a whole brain tumour then cost the edits alone. A
+ * click may ask for three (with a prior: the first click's small region, the large one, the faint
+ * one). A whole tumour's flood keeps some 30 MB (its box's smoothed image and each voxel's flood
+ * step), a small one's a few.
  */
 const floodAnalyses = new WeakMap<object, { key: string; analysis: FloodAnalysis | ContrastRegion }[]>();
 const FLOOD_ANALYSES_PER_IMAGE = 3;
@@ -420,11 +423,11 @@ function applyClicks(a: FloodAnalysis, dims: Vec3, spacingMm: Vec3, centre: Vec3
   const refuse = (why: string): ContrastRegion => ({ region: new Uint8Array(image.length), box, contrast: a.contrast, refused: why });
   // Correction clicks in order. A click that a moderate change of the prefix explains moves it:
   // a positive click the flood reaches within twice the region's size extends it to that click; a
-  // negative one cuts the flood steps from the first voxel within 1.5 mm of the click, if that
-  // keeps at least half, near the click only. Other clicks edit locally: a negative click removes the voxels nearer to it than
-  // to every positive click; a positive one adds its own region, grown at a threshold halfway to
-  // the shell's level, no farther than its gap to the region + 1 mm. In a large object a negative
-  // click in a filled hole reopens that hole.
+  // negative one drops, near the click, the flood's steps from the first voxel within 1.5 mm of
+  // it, if that keeps at least half. Other clicks edit locally: a negative click removes the
+  // voxels nearer to it than to every positive click; a positive one adds its own region, grown
+  // at a threshold halfway to the shell's level, no farther than its gap to the region + 1 mm. In
+  // a large object a negative click in a filled hole reopens that hole.
   const positives: Vec3[] = [c];
   // The latest flood step holding a positive click: a cut before it would drop that click.
   let lastPositiveStep = 0;
