@@ -7,13 +7,13 @@
 // handles the rest (larger tumours, where such a region is a hot spot inside the tumour), except
 // large bright objects on brain FLAIR (`largeObject`: step 0a, sized by the first click's star).
 import type { Vec3 } from '../volume/vec3';
-import { boxSize, cropMask, cropToFloat32, growBoxMm, maskBoundingBox, pasteMask, type VoxelBox } from './box';
+import { boxSize, cropMask, growBoxMm, maskBoundingBox, pasteMask, type VoxelBox } from './box';
 import { fillHoles, fillHolesInSlices, labelAtOrNearest, labelComponents } from './components';
 import { distanceToOtherLabelMm } from './localEdit';
 import { distanceTransformMm } from './distanceTransform';
 import type { PointPrompt } from './prompts';
 import { median } from './median';
-import { gaussianSmoothMm } from './smoothing';
+import { BlockwiseGaussianSmoothing } from './smoothing';
 import { equivalentRadiusMm } from './sphere';
 
 export interface ContrastRegionOptions {
@@ -99,129 +99,251 @@ function grow(image: Float32Array, dims: Vec3, seeds: number[], threshold: numbe
 }
 
 /** Heap-ordered flood from `start` (brightest first when `up`); stops when it reaches the rim or takes `maxCount` voxels. */
-function floodOrder(image: Float32Array, dims: Vec3, start: number, up: boolean, allowed: Uint8Array, rim: Uint8Array, maxCount: number): { order: Int32Array; reachedRim: boolean } {
-  const [nx, ny] = dims;
+function floodOrder(smoothed: BlockwiseGaussianSmoothing, dims: Vec3, start: number, up: boolean, allowed: Uint8Array, rim: Uint8Array, maxCount: number): { order: Int32Array; reachedRim: boolean } {
+  const [nx, ny, nz] = dims;
   const nxy = nx * ny;
-  const key = (v: number): number => (up ? -image[v] : image[v]);
-  const heap: number[] = [start];
+  const image = smoothed.values;
   const seen = new Uint8Array(image.length);
-  seen[start] = 1;
-  const order: number[] = [];
+  // A binary heap of voxels with their keys alongside (typed arrays, grown as needed).
+  let heap = new Int32Array(1024);
+  let keys = new Float64Array(1024);
+  let size = 0;
   const push = (v: number): void => {
-    heap.push(v);
-    let i = heap.length - 1;
+    smoothed.ensure(v);
+    if (size === heap.length) {
+      const h = new Int32Array(2 * size);
+      h.set(heap);
+      heap = h;
+      const k = new Float64Array(2 * size);
+      k.set(keys);
+      keys = k;
+    }
+    const key = up ? -image[v] : image[v];
+    let i = size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (key(heap[p]) <= key(heap[i])) break;
-      [heap[p], heap[i]] = [heap[i], heap[p]];
+      if (keys[p] <= key) break;
+      heap[i] = heap[p];
+      keys[i] = keys[p];
       i = p;
     }
+    heap[i] = v;
+    keys[i] = key;
   };
   const pop = (): number => {
     const top = heap[0];
-    const last = heap.pop() as number;
-    if (heap.length > 0) {
-      heap[0] = last;
+    size--;
+    if (size > 0) {
+      const last = heap[size];
+      const lastKey = keys[size];
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         const r = l + 1;
-        let m = i;
-        if (l < heap.length && key(heap[l]) < key(heap[m])) m = l;
-        if (r < heap.length && key(heap[r]) < key(heap[m])) m = r;
-        if (m === i) break;
-        [heap[m], heap[i]] = [heap[i], heap[m]];
+        let m = -1;
+        let mKey = lastKey;
+        if (l < size && keys[l] < mKey) {
+          m = l;
+          mKey = keys[l];
+        }
+        if (r < size && keys[r] < mKey) m = r;
+        if (m < 0) break;
+        heap[i] = heap[m];
+        keys[i] = keys[m];
         i = m;
       }
+      heap[i] = last;
+      keys[i] = lastKey;
     }
     return top;
   };
-  while (heap.length > 0) {
+  const visit = (w: number): void => {
+    if (seen[w] || !allowed[w]) return;
+    seen[w] = 1;
+    push(w);
+  };
+  seen[start] = 1;
+  push(start);
+  const order = new Int32Array(Math.min(maxCount, image.length));
+  let count = 0;
+  while (size > 0) {
     const u = pop();
-    if (rim[u] || order.length >= maxCount) return { order: Int32Array.from(order), reachedRim: true };
-    order.push(u);
+    if (rim[u] || count >= maxCount) return { order: order.slice(0, count), reachedRim: true };
+    order[count++] = u;
     const i = u % nx;
     const j = ((u - i) / nx) % ny;
     const k = (u - i - j * nx) / nxy;
-    const neighbours = [i > 0 ? u - 1 : -1, i < nx - 1 ? u + 1 : -1, j > 0 ? u - nx : -1, j < ny - 1 ? u + nx : -1, k > 0 ? u - nxy : -1, k < dims[2] - 1 ? u + nxy : -1];
-    for (const w of neighbours) {
-      if (w >= 0 && !seen[w] && allowed[w]) {
-        seen[w] = 1;
-        push(w);
+    if (i > 0) visit(u - 1);
+    if (i < nx - 1) visit(u + 1);
+    if (j > 0) visit(u - nx);
+    if (j < ny - 1) visit(u + nx);
+    if (k > 0) visit(u - nxy);
+    if (k < nz - 1) visit(u + nxy);
+  }
+  return { order: order.slice(0, count), reachedRim: false };
+}
+
+/**
+ * The grid ball of radius SHELL_MM[1] around a region voxel: each offset's code is 2 within
+ * SHELL_MM[0] (inside the shell's inner bound), else 1. `caps[a]` lists the offsets where the ball
+ * around the voxel's neighbour one step back along axis a gives a lower code (or none): all that
+ * a voxel adds to its neighbour's ball.
+ */
+interface ShellBall {
+  full: BallOffsets;
+  caps: [BallOffsets, BallOffsets, BallOffsets];
+  /** Its half-extent along each axis, voxels. */
+  reach: Vec3;
+}
+interface BallOffsets {
+  di: Int32Array;
+  dj: Int32Array;
+  dk: Int32Array;
+  code: Uint8Array;
+}
+const shellBalls = new Map<string, ShellBall>();
+
+function shellBall(spacingMm: Vec3): ShellBall {
+  const key = spacingMm.join(',');
+  let ball = shellBalls.get(key);
+  if (ball) return ball;
+  const [w2x, w2y, w2z] = spacingMm.map((s) => s * s);
+  const reach = spacingMm.map((s) => Math.floor(SHELL_MM[1] / s)) as Vec3;
+  const codeAt = (i: number, j: number, k: number): number => {
+    // The distance as distanceTransformMm computes it (its passes along i, j, k in turn, then a
+    // float32 square root), so that the shell is the same voxel for voxel.
+    const d = Math.fround(Math.sqrt(w2z * k * k + (w2y * j * j + w2x * i * i)));
+    return d <= SHELL_MM[0] ? 2 : d <= SHELL_MM[1] ? 1 : 0;
+  };
+  const lists = [0, 1, 2, 3].map(() => ({ di: [] as number[], dj: [] as number[], dk: [] as number[], code: [] as number[] }));
+  for (let k = -reach[2]; k <= reach[2]; k++) {
+    for (let j = -reach[1]; j <= reach[1]; j++) {
+      for (let i = -reach[0]; i <= reach[0]; i++) {
+        const code = codeAt(i, j, k);
+        if (code === 0) continue;
+        const back = [codeAt(i + 1, j, k), codeAt(i, j + 1, k), codeAt(i, j, k + 1)];
+        [code, ...back.map((c) => (c < code ? code : 0))].forEach((c, list) => {
+          if (c === 0) return;
+          lists[list].di.push(i);
+          lists[list].dj.push(j);
+          lists[list].dk.push(k);
+          lists[list].code.push(c);
+        });
       }
     }
   }
-  return { order: Int32Array.from(order), reachedRim: false };
+  const [full, ...caps] = lists.map((l) => ({ di: Int32Array.from(l.di), dj: Int32Array.from(l.dj), dk: Int32Array.from(l.dk), code: Uint8Array.from(l.code) }));
+  ball = { full, caps: caps as ShellBall['caps'], reach };
+  shellBalls.set(key, ball);
+  return ball;
 }
 
-/** The flood's first voxels, with their running bounding box (voxel corners, inclusive). */
-class FloodPrefix {
-  readonly lo = [Infinity, Infinity, Infinity];
-  readonly hi = [-Infinity, -Infinity, -Infinity];
+/** Region voxels whose ball is marked; REGION: not (yet). */
+const REGION_MARKED = 4;
+const REGION = 3;
+
+/**
+ * The flood's first voxels and their shell (1–4 mm out), grown prefix by prefix. The shell is
+ * the union of balls around the region's boundary voxels (an outside voxel's nearest region voxel
+ * lies on the boundary). The region only grows, so a voxel's ball is marked once for all
+ * prefixes, and where a neighbour's ball is marked only its cap is: a distance transform of each
+ * prefix's box made a whole brain tumour's first click take seconds.
+ */
+export class FloodPrefix {
   /** The image values of the flood's voxels, in flood order. */
   readonly values: Float64Array;
+  /** REGION_MARKED or REGION: in the region; 2: within SHELL_MM[0] of it; 1: within SHELL_MM[1]; 0: farther. */
+  private readonly near: Uint8Array;
+  /** Every voxel marked so far (the shell is among them). */
+  private reached = new Int32Array(1024);
+  private reachedCount = 0;
+  private readonly ball: ShellBall;
+  /** The ball's offsets as index steps: the full ball, then its caps. */
+  private readonly steps: Int32Array[];
   private count = 0;
 
   constructor(
-    image: Float32Array,
-    readonly dims: Vec3,
-    readonly order: Int32Array,
+    private readonly smoothed: BlockwiseGaussianSmoothing,
+    private readonly dims: Vec3,
+    spacingMm: Vec3,
+    private readonly order: Int32Array,
   ) {
     this.values = new Float64Array(order.length);
-    for (let q = 0; q < order.length; q++) this.values[q] = image[order[q]];
+    for (let q = 0; q < order.length; q++) this.values[q] = smoothed.values[order[q]];
+    this.near = new Uint8Array(dims[0] * dims[1] * dims[2]);
+    this.ball = shellBall(spacingMm);
+    this.steps = [this.ball.full, ...this.ball.caps].map(({ di, dj, dk }) => Int32Array.from(di, (_, t) => (dk[t] * dims[1] + dj[t]) * dims[0] + di[t]));
   }
 
-  /** Extends the bounding box to the first `k` voxels (k never decreases). */
-  growTo(k: number): void {
-    const [nx, ny] = this.dims;
-    for (; this.count < k; this.count++) {
-      const v = this.order[this.count];
-      const i = v % nx;
-      const j = ((v - i) / nx) % ny;
-      const l = (v - i - j * nx) / (nx * ny);
-      if (i < this.lo[0]) this.lo[0] = i;
-      if (i > this.hi[0]) this.hi[0] = i;
-      if (j < this.lo[1]) this.lo[1] = j;
-      if (j > this.hi[1]) this.hi[1] = j;
-      if (l < this.lo[2]) this.lo[2] = l;
-      if (l > this.hi[2]) this.hi[2] = l;
+  /** The image values 1–4 mm from the first `k` voxels (k never decreases), where `allowed`. */
+  shellValues(k: number, allowed: Uint8Array): Float64Array {
+    const { near, order } = this;
+    const [nx, ny, nz] = this.dims;
+    const nxy = nx * ny;
+    const reach = this.ball.reach;
+    const added = order.slice(this.count, Math.max(this.count, k)).sort();
+    for (const u of added) this.mark(u, REGION);
+    // In index order, so that the neighbour one step back along each axis is marked first.
+    for (const u of added) {
+      const i = u % nx;
+      const j = ((u - i) / nx) % ny;
+      const l = (u - i - j * nx) / nxy;
+      const inside = i >= reach[0] && i < nx - reach[0] && j >= reach[1] && j < ny - reach[1] && l >= reach[2] && l < nz - reach[2];
+      // (Interior voxels are no outside voxel's nearest.)
+      if (inside && near[u - 1] >= REGION && near[u + 1] >= REGION && near[u - nx] >= REGION && near[u + nx] >= REGION && near[u - nxy] >= REGION && near[u + nxy] >= REGION) continue;
+      let list = 0;
+      if (inside) list = near[u - 1] === REGION_MARKED ? 1 : near[u - nx] === REGION_MARKED ? 2 : near[u - nxy] === REGION_MARKED ? 3 : 0;
+      const offsets = list === 0 ? this.ball.full : this.ball.caps[list - 1];
+      const steps = this.steps[list];
+      const code = offsets.code;
+      for (let t = 0; t < steps.length; t++) {
+        if (!inside) {
+          const x = i + offsets.di[t];
+          const y = j + offsets.dj[t];
+          const z = l + offsets.dk[t];
+          if (x < 0 || y < 0 || z < 0 || x >= nx || y >= ny || z >= nz) continue;
+        }
+        const w = u + steps[t];
+        if (near[w] < code[t]) this.mark(w, code[t]);
+      }
+      near[u] = REGION_MARKED;
     }
+    this.count = Math.max(this.count, k);
+    const out = new Float64Array(this.reachedCount);
+    let n = 0;
+    for (let t = 0; t < this.reachedCount; t++) {
+      const w = this.reached[t];
+      if (near[w] !== 1 || !allowed[w]) continue;
+      this.smoothed.ensure(w);
+      out[n++] = this.smoothed.values[w];
+    }
+    return out.subarray(0, n);
+  }
+
+  private mark(w: number, code: number): void {
+    const near = this.near;
+    if (near[w] >= code) return;
+    if (near[w] === 0) {
+      if (this.reachedCount === this.reached.length) {
+        const grown = new Int32Array(2 * this.reached.length);
+        grown.set(this.reached);
+        this.reached = grown;
+      }
+      this.reached[this.reachedCount++] = w;
+    }
+    near[w] = code;
   }
 }
 
 /** Median inside the first `k` voxels of the flood, and median and robust SD of its shell (1–4 mm out). */
-function regionStats(image: Float32Array, spacingMm: Vec3, prefix: FloodPrefix, k: number, allowed: Uint8Array): { inside: number; shell: number; spread: number } | null {
-  const { dims, order } = prefix;
-  const [nx, ny] = dims;
-  prefix.growTo(k);
-  const { lo, hi } = prefix;
-  const b0 = lo.map((x, a) => Math.max(0, x - Math.ceil(SHELL_MM[1] / spacingMm[a]) - 1));
-  const b1 = hi.map((x, a) => Math.min(dims[a] - 1, x + Math.ceil(SHELL_MM[1] / spacingMm[a]) + 1));
-  const sub: Vec3 = [b1[0] - b0[0] + 1, b1[1] - b0[1] + 1, b1[2] - b0[2] + 1];
-  const outsideRegion = new Uint8Array(sub[0] * sub[1] * sub[2]).fill(1);
-  for (let q = 0; q < k; q++) {
-    const v = order[q];
-    const i = v % nx;
-    const j = ((v - i) / nx) % ny;
-    const l = (v - i - j * nx) / (nx * ny);
-    outsideRegion[((l - b0[2]) * sub[1] + j - b0[1]) * sub[0] + i - b0[0]] = 0;
-  }
-  const toRegion = distanceTransformMm(outsideRegion, sub, spacingMm, false);
-  const shell: number[] = [];
-  for (let l = 0; l < sub[2]; l++) {
-    for (let j = 0; j < sub[1]; j++) {
-      for (let i = 0; i < sub[0]; i++) {
-        const d = toRegion[(l * sub[1] + j) * sub[0] + i];
-        if (d <= SHELL_MM[0] || d > SHELL_MM[1]) continue;
-        const v = ((l + b0[2]) * ny + j + b0[1]) * nx + i + b0[0];
-        if (allowed[v]) shell.push(image[v]);
-      }
-    }
-  }
+function regionStats(prefix: FloodPrefix, k: number, allowed: Uint8Array): { inside: number; shell: number; spread: number } | null {
+  const shell = prefix.shellValues(k, allowed);
   if (shell.length < 4) return null;
   const inside = median(prefix.values.subarray(0, k));
   const m = median(shell);
-  return { inside, shell: m, spread: 1.4826 * median(shell.map((x) => Math.abs(x - m))) };
+  const deviations = new Float64Array(shell.length);
+  for (let t = 0; t < shell.length; t++) deviations[t] = Math.abs(shell[t] - m);
+  return { inside, shell: m, spread: 1.4826 * median(deviations) };
 }
 
 /** Distance (mm) from voxel `v` of a box of size `bd` (i fastest) to the box position `p`. */
@@ -239,9 +361,9 @@ function boxDistanceMm(v: number, p: Vec3, bd: Vec3, spacingMm: Vec3): number {
 /** What the first click's flood gives before any correction click: the same for every click of an object. */
 interface FloodAnalysis {
   box: VoxelBox;
-  /** The box's size, its smoothed image and where the flood may go. */
+  /** The box's size, its smoothed image (`smoothed.values`, valid where the flood went) and where the flood may go. */
   bd: Vec3;
-  image: Float32Array;
+  smoothed: BlockwiseGaussianSmoothing;
   allowed: Uint8Array;
   /** The flood's voxels in order, whether it reached the rim, and each voxel's step (−1: never). */
   order: Int32Array;
@@ -306,7 +428,8 @@ function analyseFlood(
   const box = growBoxMm({ min: centre, max: centre }, o.reachMm, spacingMm, dims);
   const bd = boxSize(box);
   const [bx, by] = bd;
-  const image = gaussianSmoothMm(cropToFloat32(volume.values, dims, box), bd, spacingMm, o.smoothingMm);
+  const smoothed = new BlockwiseGaussianSmoothing(volume.values, dims, box.min, bd, spacingMm, o.smoothingMm);
+  const image = smoothed.values;
   const local = (g: Vec3): Vec3 => [g[0] - box.min[0], g[1] - box.min[1], g[2] - box.min[2]];
   const index = (l: Vec3): number => (l[2] * by + l[1]) * bx + l[0];
   const c = local(centre);
@@ -333,26 +456,31 @@ function analyseFlood(
   const start = index(c);
   allowed[start] = 1;
 
-  // Bright or dark: the click's 3×3×3 neighbourhood against everything 4 mm or more away.
-  const near: number[] = [];
-  for (let dk = -1; dk <= 1; dk++) {
-    for (let dj = -1; dj <= 1; dj++) {
-      for (let di = -1; di <= 1; di++) {
-        const l: Vec3 = [c[0] + di, c[1] + dj, c[2] + dk];
-        if (l.every((x, a) => x >= 0 && x < bd[a])) near.push(image[index(l)]);
+  const refuse = (why: string, contrast = 0): ContrastRegion => ({ region: new Uint8Array(image.length), box, contrast, refused: why });
+  // A large object's polarity is given: a click in its darker core is expected. (Its box is too
+  // large to smooth whole for the surroundings' level; a flat image is refused by its contrast.)
+  let up = o.polarity === 'bright';
+  if (!o.largeObject || o.polarity === 'both') {
+    // Bright or dark: the click's 3×3×3 neighbourhood against everything 4 mm or more away.
+    smoothed.ensureBox([0, 0, 0], [bd[0] - 1, bd[1] - 1, bd[2] - 1]);
+    const near: number[] = [];
+    for (let dk = -1; dk <= 1; dk++) {
+      for (let dj = -1; dj <= 1; dj++) {
+        for (let di = -1; di <= 1; di++) {
+          const l: Vec3 = [c[0] + di, c[1] + dj, c[2] + dk];
+          if (l.every((x, a) => x >= 0 && x < bd[a])) near.push(image[index(l)]);
+        }
       }
     }
+    const far: number[] = [];
+    // (Every 3rd voxel; in a large box fewer, some 60,000 in all.)
+    const farStride = Math.max(3, Math.floor(image.length / 60000));
+    for (let v = 0; v < image.length; v += farStride) if (allowed[v] && distMm(v, c) >= 4) far.push(image[v]);
+    const seedLevel = median(near);
+    const farLevel = median(far);
+    if (!Number.isFinite(farLevel) || seedLevel === farLevel) return refuse('no contrast at the click');
+    up = seedLevel > farLevel;
   }
-  const far: number[] = [];
-  // (Every 3rd voxel; in a large box fewer, some 60,000 in all.)
-  const farStride = Math.max(3, Math.floor(image.length / 60000));
-  for (let v = 0; v < image.length; v += farStride) if (allowed[v] && distMm(v, c) >= 4) far.push(image[v]);
-  const refuse = (why: string, contrast = 0): ContrastRegion => ({ region: new Uint8Array(image.length), box, contrast, refused: why });
-  const seedLevel = median(near);
-  const farLevel = median(far);
-  if (!Number.isFinite(farLevel) || seedLevel === farLevel) return refuse('no contrast at the click');
-  // A large object's polarity is given: a click in its darker core is expected.
-  const up = o.largeObject && o.polarity !== 'both' ? o.polarity === 'bright' : seedLevel > farLevel;
   // A click darker than its surroundings is as often a necrotic core inside a bright tumour (PET,
   // CT) as a dark lesion: by default only bright objects are taken.
   if (o.polarity !== 'both' && up !== (o.polarity === 'bright')) return refuse(`the click is ${up ? 'brighter' : 'darker'} than its surroundings (regionPolarity ${o.polarity})`);
@@ -361,7 +489,7 @@ function analyseFlood(
   const voxelMm3 = spacingMm[0] * spacingMm[1] * spacingMm[2];
   // (A large object's flood stops a little past the largest accepted size: its regions are costly.)
   const maxCount = Math.ceil(((4 / 3) * Math.PI * ((o.largeObject ? 1.07 : 2) * o.maxRadiusMm) ** 3) / voxelMm3);
-  const { order, reachedRim } = floodOrder(image, bd, start, up, allowed, rim, maxCount);
+  const { order, reachedRim } = floodOrder(smoothed, bd, start, up, allowed, rim, maxCount);
   // level[q]: the threshold at which the flood has taken order[0..q] (its running extreme).
   const level = new Float64Array(order.length);
   const position = new Int32Array(image.length).fill(-1);
@@ -380,9 +508,9 @@ function analyseFlood(
   const minK = Math.max(6, Math.floor(((4 / 3) * Math.PI * o.minRadiusMm ** 3) / voxelMm3));
   // (Prefixes of a large object are 1.25× apart: each costs a distance transform of its box.)
   const ratio = o.largeObject ? 1.25 : 1.15;
-  const prefix = new FloodPrefix(image, bd, order);
+  const prefix = new FloodPrefix(smoothed, bd, spacingMm, order);
   for (let k = minK; k <= order.length; k = Math.max(k + 1, Math.ceil(k * ratio))) {
-    const st = regionStats(image, spacingMm, prefix, k, allowed);
+    const st = regionStats(prefix, k, allowed);
     if (st === null) break;
     const contrast = (sign * (st.inside - st.shell)) / Math.max(1e-9, st.spread);
     const score = contrast * Math.pow(k, -o.sizeExponent);
@@ -408,12 +536,13 @@ function analyseFlood(
   if (k < MIN_VOXELS) return refuse(`the region at the midpoint threshold has ${k} voxel(s)`, best.contrast);
   const radiusMm = equivalentRadiusMm(k, voxelMm3);
   if (radiusMm > o.maxRadiusMm) return refuse(`the region's radius ${radiusMm.toFixed(1)} mm exceeds ${o.maxRadiusMm} mm`, best.contrast);
-  return { box, bd, image, allowed, order, reachedRim, position, sign, up, contrast: best.contrast, threshold, outside, k, radiusMm };
+  return { box, bd, smoothed, allowed, order, reachedRim, position, sign, up, contrast: best.contrast, threshold, outside, k, radiusMm };
 }
 
 /** The analysed flood's region with the correction clicks applied in order. */
 function applyClicks(a: FloodAnalysis, dims: Vec3, spacingMm: Vec3, centre: Vec3, clicks: readonly PointPrompt[], o: ContrastRegionOptions): ContrastRegion {
-  const { box, bd, image, allowed, order, reachedRim, position, sign, up, threshold, outside, radiusMm } = a;
+  const { box, bd, smoothed, allowed, order, reachedRim, position, sign, up, threshold, outside, radiusMm } = a;
+  const image = smoothed.values;
   let k = a.k;
   const [bx, by] = bd;
   const local = (g: Vec3): Vec3 => [g[0] - box.min[0], g[1] - box.min[1], g[2] - box.min[2]];
@@ -508,6 +637,9 @@ function applyClicks(a: FloodAnalysis, dims: Vec3, spacingMm: Vec3, centre: Vec3
       // Only what is no more lesion-like than the clicked voxel goes: a click on a small
       // lesion's rim then trims the rim, not the half of the lesion on its side.
       const w = index(l);
+      const regionBox = maskBoundingBox(region, bd);
+      if (regionBox) smoothed.ensureBox(regionBox.min, regionBox.max);
+      smoothed.ensure(w);
       for (let v = 0; v < region.length; v++) {
         if (!region[v]) continue;
         if (v !== w && sign * image[v] > sign * image[w]) continue;
@@ -525,6 +657,8 @@ function applyClicks(a: FloodAnalysis, dims: Vec3, spacingMm: Vec3, centre: Vec3
     const near2 = new Uint8Array(image.length);
     for (let v = 0; v < image.length; v++) if (allowed[v] && distMm(v, l) <= limit) near2[v] = 1;
     near2[w] = 1;
+    const nearBox = maskBoundingBox(near2, bd) as VoxelBox;
+    smoothed.ensureBox(nearBox.min, nearBox.max);
     // (In a large object a positive click on a dimmer part lowers the threshold there: halfway
     // from the surroundings' level to the click's.)
     let local = (threshold + outside) / 2;

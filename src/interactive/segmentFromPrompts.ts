@@ -60,6 +60,28 @@ interface FirstClickScale {
 }
 const firstClickScales = new WeakMap<object, FirstClickScale>();
 
+/**
+ * The star's latest smoothed regions of interest per image: a correction click keeps the first
+ * click's ROI (unless a far positive click widens it), and smoothing it was most of a correction
+ * click's time (0.15–0.7 s).
+ */
+const smoothedRois = new WeakMap<object, { key: string; image: Float32Array }[]>();
+const SMOOTHED_ROIS_PER_IMAGE = 2;
+
+/** `volume`'s box `roi` smoothed with σ `sigmaMm` (shared with later calls: not to be written). */
+function smoothedRoi(volume: PromptVolume, roi: VoxelBox, sigmaMm: number): Float32Array {
+  const key = JSON.stringify([roi, sigmaMm, volume.dims, volume.spacingMm]);
+  const entries = smoothedRois.get(volume.values) ?? [];
+  let entry = entries.find((e) => e.key === key);
+  if (!entry) {
+    entry = { key, image: gaussianSmoothMm(cropToFloat32(volume.values, volume.dims, roi), boxSize(roi), volume.spacingMm, sigmaMm) };
+    entries.unshift(entry);
+    entries.length = Math.min(entries.length, SMOOTHED_ROIS_PER_IMAGE);
+    smoothedRois.set(volume.values, entries);
+  }
+  return entry.image;
+}
+
 export { resolvePromptOptions } from './promptOptions';
 export type { PromptSegmentation, PromptSegmentationOptions, PromptTimingsMs, PromptVolume } from './promptOptions';
 
@@ -280,7 +302,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
   for (const p of constraints) if (p.positive) reachMm = Math.max(reachMm, 1.25 * Math.hypot(...[0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a])) + 5);
   const roi = growBoxMm({ min: centre, max: centre }, reachMm + maxSpacing, spacingMm, dims);
   const roiDims = boxSize(roi);
-  const image = gaussianSmoothMm(cropToFloat32(volume.values, dims, roi), roiDims, spacingMm, o.smoothingMm);
+  const image = smoothedRoi(volume, roi, o.smoothingMm);
   const priorRoi = prior ? cropToFloat32(prior, dims, roi) : undefined;
   const c: Vec3 = [centre[0] - roi.min[0], centre[1] - roi.min[1], centre[2] - roi.min[2]];
   const tSmooth = now();

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { segmentFromPrompts } from '../../src/interactive';
-import { contrastRegion } from '../../src/interactive/contrastRegion';
+import { contrastRegion, FloodPrefix } from '../../src/interactive/contrastRegion';
+import { distanceTransformMm } from '../../src/interactive/distanceTransform';
+import { BlockwiseGaussianSmoothing } from '../../src/interactive/smoothing';
 import { diceCoefficient } from '../../src/interactive/robotUser';
 import type { Vec3 } from '../../src/volume/vec3';
 import { countOnes, ellipsoidPhantom, voxelIndex } from './phantom';
@@ -275,4 +277,29 @@ test('contrastRegion: its options are checked by name', () => {
   assert.throws(() => segmentFromPrompts(volume, prompts, { regionReachMm: 1000 }), /option regionReachMm must be a number from 0 to 500/);
   assert.throws(() => segmentFromPrompts(volume, prompts, { regionMaxRadiusMm: Number.NaN }), /option regionMaxRadiusMm/);
   assert.throws(() => segmentFromPrompts(volume, prompts, { regionPolarity: 'grey' as never }), /option regionPolarity must be 'bright', 'dark' or 'both', got "grey"/);
+});
+
+test('contrastRegion: the shell of each flood prefix (1–4 mm out) is what a distance transform gives, on anisotropic voxels and at the box edge', () => {
+  const dims: Vec3 = [30, 28, 12];
+  for (const spacingMm of [
+    [0.9, 0.9, 2.2],
+    [1, 1, 1],
+    [0.7, 1.3, 3],
+  ] as Vec3[]) {
+    // A flood-like order: voxels by a smooth random field, the highest first (the region reaches the box's faces).
+    const field = ellipsoidPhantom({ dims, spacingMm, semiAxesMm: [9, 8, 14], inside: 50, outside: 0, noise: 20, seed: 4 });
+    const order = Int32Array.from(field.values.keys()).sort((a, b) => field.values[b] - field.values[a] || a - b);
+    const values = Float32Array.from(field.values.keys(), (v) => v % 97);
+    const allowed = Uint8Array.from(values, (_, v) => (v % 13 === 0 ? 0 : 1));
+    const prefix = new FloodPrefix(new BlockwiseGaussianSmoothing(values, dims, [0, 0, 0], dims, spacingMm, 0), dims, spacingMm, order);
+    for (const k of [1, 40, 41, 500, 2500, 6000]) {
+      const outside = new Uint8Array(values.length).fill(1);
+      for (let q = 0; q < k; q++) outside[order[q]] = 0;
+      const toRegion = distanceTransformMm(outside, dims, spacingMm, false);
+      const expected: number[] = [];
+      for (let v = 0; v < values.length; v++) if (toRegion[v] > 1 && toRegion[v] <= 4 && allowed[v]) expected.push(values[v]);
+      const got = Array.from(prefix.shellValues(k, allowed));
+      assert.deepEqual(got.sort((a, b) => a - b), expected.sort((a, b) => a - b), `k ${k}, ${spacingMm.join(' × ')} mm`);
+    }
+  }
 });

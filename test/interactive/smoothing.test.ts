@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gaussianSmoothMm, gaussianTaps } from '../../src/interactive/smoothing';
+import { BlockwiseGaussianSmoothing, gaussianSmoothMm, gaussianTaps } from '../../src/interactive/smoothing';
+import { cropToFloat32 } from '../../src/interactive/box';
 import { PromptError } from '../../src/interactive';
 
 test('smoothing: taps sum to 1 and are symmetric', () => {
@@ -23,4 +24,32 @@ test('smoothing: a constant stays constant, a spike spreads less along a coarse 
   assert.deepEqual(copy, spike);
   assert.notEqual(copy, spike);
   assert.throws(() => gaussianSmoothMm(spike, dims, [1, 1, 1], -1), PromptError);
+});
+
+test('smoothing: block by block, a box of a volume equals the whole box cropped and smoothed, voxel for voxel', () => {
+  const sourceDims: [number, number, number] = [50, 45, 30];
+  const source = new Float32Array(sourceDims[0] * sourceDims[1] * sourceDims[2]);
+  let seed = 7;
+  for (let v = 0; v < source.length; v++) source[v] = ((seed = (seed * 16807) % 2147483647) / 2147483647) * 100 + (v % 50);
+  const origin: [number, number, number] = [5, 4, 3];
+  const dims: [number, number, number] = [40, 37, 23];
+  const box = { min: origin, max: [44, 40, 25] as [number, number, number] };
+  for (const [spacingMm, sigmaMm] of [
+    [[0.8, 1, 2.5], 1],
+    [[1, 1, 1], 0.5],
+    [[0.9, 0.9, 3.3], 0.5],
+  ] as const) {
+    const whole = gaussianSmoothMm(cropToFloat32(source, sourceDims, box), dims, [...spacingMm], sigmaMm);
+    const blocks = new BlockwiseGaussianSmoothing(source, sourceDims, origin, dims, [...spacingMm], sigmaMm);
+    // A voxel near a corner, one inside, then a sub-box: each equal where asked for.
+    for (const v of [0, 17 + 40 * (20 + 37 * 11), whole.length - 1]) {
+      blocks.ensure(v);
+      assert.equal(blocks.values[v], whole[v]);
+    }
+    blocks.ensureBox([3, 30, 18], [21, 36, 22]);
+    assert.equal(blocks.values[21 + 40 * (36 + 37 * 22)], whole[21 + 40 * (36 + 37 * 22)]);
+    blocks.ensureBox([0, 0, 0], [39, 36, 22]);
+    assert.deepEqual(blocks.values, whole, `σ ${sigmaMm} mm on ${spacingMm.join(' × ')} mm`);
+  }
+  assert.throws(() => new BlockwiseGaussianSmoothing(source, sourceDims, [20, 0, 0], dims, [1, 1, 1], 1), PromptError);
 });
