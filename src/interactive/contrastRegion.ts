@@ -61,6 +61,15 @@ const MIN_VOXELS = 4;
 const FAR_POSITIVE_CLICK_MM = 5;
 export const RESOLVED_RADIUS_VOXELS = 1.5;
 /**
+ * How far (mm, along the grid's axes) a region grows into its blurred edge, down to the midpoint
+ * threshold. A flood that meets the reach's rim through a brighter bridge before falling to the
+ * midpoint gives its most contrasted prefix, cut above it: synthetic brain tumours had 2–8 times
+ * more voxels missed than added after one click. 12 synthetic brain tumours after 1 / 3 / 5
+ * clicks 0.811 / 0.855 / 0.862 → 0.857 / 0.874 / 0.879 (1 mm: 0.853 / 0.873 / 0.879); all 64 MS
+ * lesions of ≥ 20 voxels 0.652 / 0.716 / 0.737 → 0.671 / 0.734 / 0.753; sarcoma unchanged.
+ */
+const EDGE_BAND_MM = 2;
+/**
  * Closing radius (mm) for a positive click in a dark pocket of a large object (synthetic brain
  * tumours after 3 clicks: 0.847 → 0.850 / 0.855 / 0.854 with 3 / 5 / 8 mm).
  */
@@ -606,6 +615,7 @@ function applyClicks(a: FloodAnalysis, dims: Vec3, spacingMm: Vec3, centre: Vec3
   }
   if (k === order.length && reachedRim) return refuse(`the region leaks to ${o.reachMm} mm`);
   const inPrefix = prefixMask(position, k);
+  const band = growEdgeBand(inPrefix, bd, spacingMm, smoothed, threshold, up, allowed, EDGE_BAND_MM);
   const region = o.largeObject ? fillCore(inPrefix, bd) : inPrefix.slice();
   // The local edits in click order, so that the latest click has the last word.
   for (const { l, positive, hole, cut } of edits) {
@@ -617,7 +627,7 @@ function applyClicks(a: FloodAnalysis, dims: Vec3, spacingMm: Vec3, centre: Vec3
       const depthMm = distanceToOtherLabelMm(region, bd, spacingMm, l, diagonalMm);
       const reachMm = Math.max(5, 3 * (depthMm < diagonalMm ? depthMm : 0));
       const dropped = new Uint8Array(region.length);
-      for (let v = 0; v < region.length; v++) if (position[v] >= cut[0] && position[v] < cut[1] && distMm(v, l) <= reachMm) dropped[v] = 1;
+      for (let v = 0; v < region.length; v++) if (((position[v] >= cut[0] && position[v] < cut[1]) || band[v]) && distMm(v, l) <= reachMm) dropped[v] = 1;
       const { labels } = labelComponents(dropped, bd, 26);
       const own = labelAtOrNearest(labels, bd, spacingMm, l);
       for (let v = 0; v < region.length; v++) if (own && labels[v] === own) region[v] = 0;
@@ -706,6 +716,50 @@ function addPocket(region: Uint8Array, dims: Vec3, spacingMm: Vec3, w: number, n
   const { labels } = labelComponents(pocket, size, 6);
   for (let v = 0; v < part.length; v++) if (labels[v] === labels[wPart]) part[v] = 1;
   pasteMask(region, dims, box, part);
+}
+
+/**
+ * Grows `region` (in place) into the voxels on the object's side of `threshold` whose shortest
+ * path to it along the grid's axes, through such voxels, is at most `bandMm`: the object's
+ * blurred edge, which a region cut above the midpoint (a flood that met the reach's rim through a
+ * brighter bridge before falling to it) leaves out.
+ */
+function growEdgeBand(region: Uint8Array, dims: Vec3, spacingMm: Vec3, smoothed: BlockwiseGaussianSmoothing, threshold: number, up: boolean, allowed: Uint8Array, bandMm: number): Uint8Array {
+  const [nx, ny, nz] = dims;
+  const nxy = nx * ny;
+  const band = new Uint8Array(region.length);
+  const box = maskBoundingBox(region, dims);
+  if (!box) return band;
+  const reach = spacingMm.map((s) => Math.floor(bandMm / s)) as Vec3;
+  smoothed.ensureBox(box.min.map((x, a) => x - reach[a]) as Vec3, box.max.map((x, a) => x + reach[a]) as Vec3);
+  const image = smoothed.values;
+  const distMm = new Map<number, number>();
+  let queue: number[] = [];
+  for (let v = 0; v < region.length; v++) if (region[v]) queue.push(v);
+  const relax = (w: number, d: number, next: number[]): void => {
+    if (d > bandMm || region[w] || !allowed[w] || !(up ? image[w] > threshold : image[w] < threshold)) return;
+    if ((distMm.get(w) ?? Infinity) <= d) return;
+    distMm.set(w, d);
+    next.push(w);
+  };
+  while (queue.length > 0) {
+    const next: number[] = [];
+    for (const u of queue) {
+      const d = distMm.get(u) ?? 0;
+      const i = u % nx;
+      const j = ((u - i) / nx) % ny;
+      const k = (u - i - j * nx) / nxy;
+      if (i > 0) relax(u - 1, d + spacingMm[0], next);
+      if (i < nx - 1) relax(u + 1, d + spacingMm[0], next);
+      if (j > 0) relax(u - nx, d + spacingMm[1], next);
+      if (j < ny - 1) relax(u + nx, d + spacingMm[1], next);
+      if (k > 0) relax(u - nxy, d + spacingMm[2], next);
+      if (k < nz - 1) relax(u + nxy, d + spacingMm[2], next);
+    }
+    queue = next;
+  }
+  for (const w of distMm.keys()) region[w] = band[w] = 1;
+  return band;
 }
 
 /** 1 where the flood took the voxel within its first `k` steps (`position`: the voxel's step, −1 = never). */
