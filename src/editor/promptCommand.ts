@@ -15,7 +15,7 @@ import { chooseStarterTask, type StarterTask } from '../ml/starterChoice';
 import type { LabelArray } from '../protocol/labelDelta';
 import type { AcceptPromptMessage, OverwriteMode, PromptMessage, PromptTarget } from '../protocol/messages';
 import type { LabelDocument } from './labelDocument';
-import { float32Buffer, lockedLabelValues, proposalDelta } from '../labels/proposal';
+import { lockedLabelValues, proposalDelta } from '../labels/proposal';
 import type { LesionLabEditorProvider, PromptRequest } from './provider';
 import { errorText } from '../util/errorText';
 
@@ -200,20 +200,25 @@ export class PromptSegmenter implements vscode.Disposable {
       promptModel: promptModel ?? undefined,
       clickModel: clickModel ?? undefined,
     });
+    // The overlay's values and the object's size in one pass (a whole brain has 7 million voxels:
+    // a separate count and a copy of the buffer cost 0.1 s a click).
     let voxelCount = 0;
-    for (let v = 0; v < result.mask.length; v++) voxelCount += result.mask[v];
+    const values = new Float32Array(result.mask.length);
+    for (let v = 0; v < values.length; v++) {
+      if (!result.mask[v]) continue;
+      values[v] = 1;
+      voxelCount++;
+    }
     this.objects.set(document, { objectId: message.objectId, prompts, mask: result.mask, voxelCount, target: message.target });
     if (!old) {
       // The prompt proposal replaces a model proposal on screen, with its uncertainty map.
       this.onPromptProposal(document);
       provider.clearOverlay(document, 'uncertainty');
     }
-    const values = new Float32Array(result.mask.length);
-    for (let v = 0; v < values.length; v++) values[v] = result.mask[v];
     provider.showOverlay(document, {
       type: 'overlay',
       kind: 'probability',
-      voxels: float32Buffer(values),
+      voxels: values.buffer,
       range: [0, 1],
       proposal: { modelVersion: PROMPT_PROPOSAL_SOURCE, labelValue: message.target.labelValue, threshold: 0.5, origin: 'prompts' },
     });
