@@ -13,6 +13,7 @@ import { distanceToOtherLabelMm } from './localEdit';
 import { distanceTransformMm } from './distanceTransform';
 import type { PointPrompt } from './prompts';
 import { median } from './median';
+import { PerImageCache } from './perImageCache';
 import { BlockwiseGaussianSmoothing } from './smoothing';
 import { equivalentRadiusMm } from './sphere';
 
@@ -397,8 +398,7 @@ interface FloodAnalysis {
  * one). A whole tumour's flood keeps some 30 MB (its box's smoothed image and each voxel's flood
  * step), a small one's a few.
  */
-const floodAnalyses = new WeakMap<object, { key: string; analysis: FloodAnalysis | ContrastRegion }[]>();
-const FLOOD_ANALYSES_PER_IMAGE = 3;
+const floodAnalyses = new PerImageCache<FloodAnalysis | ContrastRegion>(3);
 
 /**
  * The region around `centre` (see the top of this file), with the correction clicks applied in
@@ -412,15 +412,7 @@ export function contrastRegion(
   o: ContrastRegionOptions,
 ): ContrastRegion {
   const key = JSON.stringify([centre, boxes ?? [], o, volume.dims, volume.spacingMm]);
-  const entries = floodAnalyses.get(volume.values) ?? [];
-  let entry = entries.find((e) => e.key === key);
-  if (!entry) {
-    entry = { key, analysis: analyseFlood(volume, centre, boxes, o) };
-    entries.unshift(entry);
-    entries.length = Math.min(entries.length, FLOOD_ANALYSES_PER_IMAGE);
-    floodAnalyses.set(volume.values, entries);
-  }
-  const a = entry.analysis;
+  const a = floodAnalyses.get(volume.values, key, () => analyseFlood(volume, centre, boxes, o));
   if ('refused' in a) return { ...a, region: new Uint8Array(a.region.length) };
   return applyClicks(a, volume.dims, volume.spacingMm, centre, clicks, o);
 }

@@ -29,6 +29,7 @@ import { distanceTransformMm } from './distanceTransform';
 import { PromptError } from './errors';
 import { applyLocalEdit, distanceToOtherLabelMm } from './localEdit';
 import { median } from './median';
+import { PerImageCache } from './perImageCache';
 import { checkVolume, resolvePromptOptions, type PromptSegmentation, type PromptSegmentationOptions, type PromptVolume } from './promptOptions';
 import { validatePrompts, type Prompts } from './prompts';
 import { gaussianSmoothMm } from './smoothing';
@@ -65,21 +66,12 @@ const firstClickScales = new WeakMap<object, FirstClickScale>();
  * click's ROI (unless a far positive click widens it), and smoothing it was most of a correction
  * click's time (0.15–0.7 s).
  */
-const smoothedRois = new WeakMap<object, { key: string; image: Float32Array }[]>();
-const SMOOTHED_ROIS_PER_IMAGE = 2;
+const smoothedRois = new PerImageCache<Float32Array>(2);
 
 /** `volume`'s box `roi` smoothed with σ `sigmaMm` (shared with later calls: not to be written). */
 function smoothedRoi(volume: PromptVolume, roi: VoxelBox, sigmaMm: number): Float32Array {
   const key = JSON.stringify([roi, sigmaMm, volume.dims, volume.spacingMm]);
-  const entries = smoothedRois.get(volume.values) ?? [];
-  let entry = entries.find((e) => e.key === key);
-  if (!entry) {
-    entry = { key, image: gaussianSmoothMm(cropToFloat32(volume.values, volume.dims, roi), boxSize(roi), volume.spacingMm, sigmaMm) };
-    entries.unshift(entry);
-    entries.length = Math.min(entries.length, SMOOTHED_ROIS_PER_IMAGE);
-    smoothedRois.set(volume.values, entries);
-  }
-  return entry.image;
+  return smoothedRois.get(volume.values, key, () => gaussianSmoothMm(cropToFloat32(volume.values, volume.dims, roi), boxSize(roi), volume.spacingMm, sigmaMm));
 }
 
 export { resolvePromptOptions } from './promptOptions';
