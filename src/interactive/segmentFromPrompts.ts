@@ -99,6 +99,11 @@ function trilinear(img: Float32Array, dims: Vec3, x: number, y: number, z: numbe
   return (c00 * (1 - fy) + c10 * fy) * (1 - fz) + (c01 * (1 - fy) + c11 * fy) * fz;
 }
 
+/** How far the star may reach for a positive click `distanceMm` from its centre: past the click, so that the click can be the middle of an error. */
+function clickReachMm(distanceMm: number): number {
+  return 1.25 * distanceMm + 5;
+}
+
 /** A box prompt as a 3-D voxel box: a 2-D box (one slice) reaches ¾ of its larger in-plane size up and down. */
 function boxAs3d(b: VoxelBox, spacingMm: Vec3, dims: Vec3): VoxelBox {
   if (b.min[2] !== b.max[2]) return b;
@@ -291,7 +296,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
   const maxSpacing = Math.max(...spacingMm);
   // Positive clicks farther out than maxRadiusMm widen the reach so that they can be honoured.
   let reachMm = o.maxRadiusMm;
-  for (const p of constraints) if (p.positive) reachMm = Math.max(reachMm, 1.25 * Math.hypot(...[0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a])) + 5);
+  for (const p of constraints) if (p.positive) reachMm = Math.max(reachMm, clickReachMm(Math.hypot(...[0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a]))));
   const roi = growBoxMm({ min: centre, max: centre }, reachMm + maxSpacing, spacingMm, dims);
   const roiDims = boxSize(roi);
   const image = smoothedRoi(volume, roi, o.smoothingMm);
@@ -414,7 +419,22 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
   // from 0.8 d outwards and all clicks are applied again.
   const lo = new Int32Array(R);
   const hi = new Int32Array(R);
+  // Each ray stops at maxRadiusMm, except towards a positive click farther out: the rays within
+  // 90° of it may reach as far as the widened ROI (× the cosine of their angle to the click), so
+  // that a tumour longer than the reach is followed to its ends along the click's side, not only
+  // inside the click's cone (sarcoma MR T1, all 38, after 3 clicks 0.777 → 0.785).
   const maxIndex = Math.floor(o.maxRadiusMm / step);
+  const capIndex = new Int32Array(R).fill(maxIndex);
+  for (const p of constraints) {
+    if (!p.positive) continue;
+    const w = [0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a]);
+    const d = Math.hypot(w[0], w[1], w[2]);
+    if (d < step) continue;
+    for (let r = 0; r < R; r++) {
+      const cosG = (rays.directions[3 * r] * w[0] + rays.directions[3 * r + 1] * w[1] + rays.directions[3 * r + 2] * w[2]) / d;
+      if (cosG > 0) capIndex[r] = Math.max(capIndex[r], Math.floor((cosG * clickReachMm(d)) / step));
+    }
+  }
   const tRays = now();
   let radius = new Int32Array(R);
   const K = rays.neighbourCount;
@@ -452,7 +472,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
     const startIndex = startingSphere(fromIndex);
     setEnergy(startIndex);
     lo.fill(minIndex);
-    for (let r = 0; r < R; r++) hi[r] = Math.max(minIndex, Math.min(maxIndex, valid[r] - 1));
+    for (let r = 0; r < R; r++) hi[r] = Math.max(minIndex, Math.min(capIndex[r], valid[r] - 1));
     for (const b of boxes) {
       for (let r = 0; r < R; r++) {
         const u: [number, number, number] = [rays.directions[3 * r], rays.directions[3 * r + 1], rays.directions[3 * r + 2]];

@@ -327,3 +327,28 @@ test('segmentFromPrompts: a whole tumour whose necrotic core opens to the outsid
   assert.ok(removed > 300 && removed < 1200, `removed ${removed} voxels`);
   assert.equal(cut.mask[voxelIndex(dims, [centre[0] - 10, centre[1], centre[2]])], 1, 'the body around the core stays');
 });
+
+test('segmentFromPrompts: a positive click beyond the 60 mm reach lets the rays on its side follow an object longer and wider than the reach to its end', () => {
+  // 90 × 90 × 180 mm: the rays within ~40° of the long axis end at 60 mm on the first click.
+  const long = ellipsoidPhantom({ dims: [72, 72, 68], spacingMm: [1.5, 1.5, 3], semiAxesMm: [45, 45, 90], inside: 100, outside: 40, noise: 5, seed: 3 });
+  const vol = { values: long.values, dims: long.dims, spacingMm: long.spacingMm };
+  const c = long.centre;
+  const first = segmentFromPrompts(vol, { points: [{ voxel: c, positive: true }], boxes: [] });
+  assert.ok(first.radiusMm.max <= 61, JSON.stringify(first.radiusMm));
+  // The second click, where the robot user puts it: the deepest voxel of the larger end left out.
+  const end: Vec3 = [c[0], c[1], c[2] + 24]; // 72 mm up the long axis
+  assert.equal(first.mask[voxelIndex(long.dims, end)], 0);
+  const second = segmentFromPrompts(vol, { points: [{ voxel: c, positive: true }, { voxel: end, positive: true }], boxes: [] }, { previous: first.mask });
+  // Recall in the end's slab beyond 60 mm, off the click's axis too (where the 45° cone does not reach).
+  let inSlab = 0;
+  let found = 0;
+  for (let k = c[2] + 20; k < long.dims[2]; k++) {
+    for (let v = k * long.dims[0] * long.dims[1]; v < (k + 1) * long.dims[0] * long.dims[1]; v++) {
+      if (!long.reference[v]) continue;
+      inSlab++;
+      found += second.mask[v];
+    }
+  }
+  assert.ok(inSlab > 1000 && found / inSlab > 0.9, `recall beyond 60 mm ${found} / ${inSlab}`);
+  assert.ok(diceCoefficient(second.mask, long.reference) > diceCoefficient(first.mask, long.reference));
+});
