@@ -1,10 +1,10 @@
-// `node --import tsx scripts/choose-postprocessing.ts --task NAME`: nnU-Net-style choice of the
-// post-processing of a starter model in media/models/<task>/, decided on its **validation** cases
+// `node --import tsx scripts/choose-postprocessing.ts --task NAME [--dir DIR]`: nnU-Net-style choice of the
+// post-processing of a starter model in media/models/<task>/ (or DIR, a candidate), decided on its **validation** cases
 // (training cases held out from the optimiser, named in the card), never on the held-out
 // patients: keep all lesions, the largest one, or the largest two, whichever gives the best mean
 // Dice (a change must gain ≥ 0.005). Writes `postprocessing` into the card and re-scores the
 // held-out patients with it (flip TTA, as Segment Lesion), keeping the figures before as well.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readNifti } from '../src/nifti';
 import { initBackend } from '../src/ml/backend';
 import { DEFAULT_TTA_FLIPS, keepLargestComponents, loadSegmentationModel, segmentVolume, type SegmentationModel } from '../src/ml/inference';
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const name = arg('task') as TaskName;
   const t = task(name);
   await initBackend({ preferred: 'wasm' });
-  const dir = join(ROOT, 'media/models', name);
+  const dir = arg('dir') === undefined ? join(ROOT, 'media/models', name) : resolve(arg('dir')!);
   const card = (await readCard(dir)) as ModelCard & Record<string, unknown>;
   const pairs = card.training!.pairs.map((p) => ({ imagePath: join(DATA_ROOT, p.imagePath), maskPath: join(DATA_ROOT, p.maskPath) }));
   const validation = card.training!.validationImages.map((v) => pairs.find((p) => p.imagePath === join(DATA_ROOT, v))!);

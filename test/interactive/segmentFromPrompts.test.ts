@@ -335,7 +335,7 @@ test('segmentFromPrompts: a positive click beyond the 60 mm reach lets the rays 
   const c = long.centre;
   const first = segmentFromPrompts(vol, { points: [{ voxel: c, positive: true }], boxes: [] });
   assert.ok(first.radiusMm.max <= 61, JSON.stringify(first.radiusMm));
-  // The second click, where the robot user puts it: the deepest voxel of the larger end left out.
+  // The second click lies in the end that the first click left out.
   const end: Vec3 = [c[0], c[1], c[2] + 24]; // 72 mm up the long axis
   assert.equal(first.mask[voxelIndex(long.dims, end)], 0);
   const second = segmentFromPrompts(vol, { points: [{ voxel: c, positive: true }, { voxel: end, positive: true }], boxes: [] }, { previous: first.mask });
