@@ -339,3 +339,22 @@ test('fineTune: with deep supervision every output scale is trained (its head mo
   assert.ok(change('dec1/head/kernel') > 1e-4, `dec1/head moved ${change('dec1/head/kernel')}`);
   assert.ok(change('head/kernel') > 1e-4, `head moved ${change('head/kernel')}`);
 });
+
+test('fineTune: for another kind of lesion the best weights are chosen among the trained ones, and such a version is activated only when it validates at least as well as the base', { skip }, async () => {
+  const dir = tempDir('ll-newtype-');
+  const pair = await cropCase(dir);
+  const store = await storeWithV1(join(dir, 'models'));
+  const common = { pairs: [pair], store, networks: smallNets, stepsPerEpoch: 5, patience: 100, wholeVolumeValidation: false, seed: 3 };
+  const trained = await fineTune({ ...common, baseModelDir: join(store.root, 'v1'), steps: 60, learningRate: 0.01, stepsPerEpoch: 10 });
+  assert.ok(trained.activated);
+  // A learning rate that wrecks the network: no trained checkpoint validates as well as the base.
+  const wrecking = { ...common, baseModelDir: trained.version.dir, steps: 10, learningRate: 5 };
+  const weightsOf = (d: string): string => readFileSync(join(d, 'small.json'), 'utf8');
+  const sameType = await fineTune(wrecking);
+  assert.equal(weightsOf(sameType.version.dir), weightsOf(trained.version.dir), 'the same kind of lesion keeps the base\'s weights when they validate best');
+  assert.ok(sameType.activated);
+  const newType = await fineTune({ ...wrecking, baseModelDir: trained.version.dir, newLesionType: 'another kind of lesion (test)' });
+  assert.notEqual(weightsOf(newType.version.dir), weightsOf(trained.version.dir), 'another kind of lesion keeps a trained checkpoint');
+  assert.equal(newType.activated, false);
+  assert.equal((await store.active())?.version, sameType.version.version);
+});

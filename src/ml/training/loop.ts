@@ -172,7 +172,11 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     const forwardS = fixedPatches.length > 0 ? patchValS / fixedPatches.length : 0;
     let stepTimeS = 3 * forwardS * batchSize;
     let stepMeasured = false;
-    let bestValidation = validationBefore;
+    // For another kind of lesion than the base's, the base's score on the validation patches is
+    // not a candidate: it is chance overlap, and with one validation case it could keep the base's
+    // weights through noise alone. The best weights are then chosen among the trained ones; the
+    // version is still activated only when its whole-volume Dice is at least the base's.
+    let bestValidation = opts.newLesionType ? { dice: -Infinity, loss: Infinity } : validationBefore;
     best.weights = snapshot(network);
     let sinceBest = 0;
     let step = 0;
