@@ -353,7 +353,7 @@ test('fineTune: for another kind of lesion the best weights are chosen among the
   const sameType = await fineTune(wrecking);
   assert.equal(weightsOf(sameType.version.dir), weightsOf(trained.version.dir), 'the same kind of lesion keeps the base\'s weights when they validate best');
   assert.ok(sameType.activated);
-  const newType = await fineTune({ ...wrecking, baseModelDir: trained.version.dir, newLesionType: 'another kind of lesion (test)' });
+  const newType = await fineTune({ ...wrecking, newLesionType: 'another kind of lesion (test)' });
   assert.notEqual(weightsOf(newType.version.dir), weightsOf(trained.version.dir), 'another kind of lesion keeps a trained checkpoint');
   assert.equal(newType.activated, false);
   assert.equal((await store.active())?.version, sameType.version.version);
