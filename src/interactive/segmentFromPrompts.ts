@@ -294,9 +294,11 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
 
   const minSpacing = Math.min(...spacingMm);
   const maxSpacing = Math.max(...spacingMm);
+  /** A click's offset from the centre, in mm per axis. */
+  const offsetMm = (p: { voxel: Vec3 }): number[] => [0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a]);
   // Positive clicks farther out than maxRadiusMm widen the reach so that they can be honoured.
   let reachMm = o.maxRadiusMm;
-  for (const p of constraints) if (p.positive) reachMm = Math.max(reachMm, clickReachMm(Math.hypot(...[0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a]))));
+  for (const p of constraints) if (p.positive) reachMm = Math.max(reachMm, clickReachMm(Math.hypot(...offsetMm(p))));
   const roi = growBoxMm({ min: centre, max: centre }, reachMm + maxSpacing, spacingMm, dims);
   const roiDims = boxSize(roi);
   const image = smoothedRoi(volume, roi, o.smoothingMm);
@@ -427,7 +429,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
   const capIndex = new Int32Array(R).fill(maxIndex);
   for (const p of constraints) {
     if (!p.positive) continue;
-    const w = [0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a]);
+    const w = offsetMm(p);
     const d = Math.hypot(w[0], w[1], w[2]);
     if (d < step) continue;
     for (let r = 0; r < R; r++) {
@@ -485,7 +487,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
     for (let r = 0; r < R; r++) radius[r] = Math.min(hi[r], Math.max(lo[r], startIndex));
     optimise();
     for (const p of constraints) {
-      const w = [0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a]);
+      const w = offsetMm(p);
       const d = Math.hypot(w[0], w[1], w[2]);
       if (d < step) continue;
       const current = radiusInDirection(rays, Float64Array.from(radius, (i) => i * step), w[0], w[1], w[2]);
