@@ -81,7 +81,7 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   const starter = baseArg === undefined ? await chooseStarter(pairs[0].imagePath) : null;
   const baseDir = starter ? starter.dir : await resolveModelDir(baseArg);
   // The base, unless its grid or modality does not suit the cases (src/ml/training/recipe.ts).
-  const begin = await fineTuneStart({ dir: baseDir, card: await readCard(baseDir) }, pairs, { replan: replan !== 'never', keepWeights: replan === 'keep-weights' });
+  const begin = await fineTuneStart({ dir: baseDir, card: await readCard(baseDir) }, pairs, { replan: replan !== 'never', keepWeights: replan === 'keep-weights', loss });
   // Sizes from the headers, before the base network loads or any volume is resampled.
   for (const p of pairs) checkWorkingGrid(await readNiftiHeader(p.imagePath), begin.targetSpacingMm);
   const store = new ModelStore(out);

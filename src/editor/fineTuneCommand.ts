@@ -80,7 +80,7 @@ export async function fineTune(runtime: ModelRuntime, showModelHistoryCommand: s
           const backend = await runtime.ensureBackend();
           const { describePostprocessingChoice, fineTune, fineTuneStart } = await import('../ml/training');
           // The base, unless its grid or modality does not suit the reviewed cases (coarser slices, another modality).
-          const begin = await fineTuneStart(base, search.pairs, { replan: true });
+          const begin = await fineTuneStart(base, search.pairs, { replan: true, loss: settings.trainingLoss });
           if (begin.replanned) log.info(`fine-tune: ${begin.replanned.join('; ')}`);
           if (begin.newLesionType) log.info(`fine-tune: ${begin.newLesionType}: learning rate ${begin.options.learningRate}`);
           const { unetNetworks } = await import('../ml/inference');

@@ -14,6 +14,7 @@ import { tempDir } from '../helpers/tempDir';
 import { tinyModel } from '../helpers/tinyModel';
 import { unetNetworks } from '../../src/ml/inference';
 import { DEFAULT_RECIPE, fineTune, fineTuneStart, recipeNetworkConfig } from '../../src/ml/training';
+import { createLoss } from '../../src/ml/losses';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 
 const MS = ['lesion', 'ms-flair-mni', 'patient07'];
@@ -143,6 +144,14 @@ test('fine-tune CLI: a 1 mm base on 3.27 mm slices gives way to the lesion prior
   assert.ok('newNetwork' in fresh.start);
   assert.deepEqual(fresh.start.newNetwork.config, recipeNetworkConfig(DEFAULT_RECIPE));
   assert.match(fresh.replanned!.join(' '), /a new network of the starter recipe instead of tiny's weights/);
+  // The user's loss, with the recipe's options that it accepts (cross-entropy and focal have no region terms to pool).
+  const batchPooled = { regionPooling: 'batch' };
+  for (const [loss, lossOptions] of Object.entries({ 'cross-entropy': {}, focal: {}, dice: batchPooled, 'asymmetric-unified-focal': batchPooled })) {
+    const begin = await fineTuneStart({ dir: base, card: await readCard(base) }, [pair], { replan: true, lesionPriorDir: null, loss });
+    assert.equal(begin.options.loss, loss);
+    assert.deepEqual(begin.options.lossOptions, lossOptions, loss);
+    assert.doesNotThrow(() => createLoss(loss, begin.options.lossOptions), loss);
+  }
   out = '';
   assert.equal(await run('never', ['--replan', 'never']), 0, err);
   assert.doesNotMatch(out, /re-planned/);

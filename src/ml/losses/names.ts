@@ -20,3 +20,15 @@ export type LossName = (typeof LOSS_NAMES)[number];
 
 /** The product's default training loss: asymmetric Unified Focal (λ = 0.5, δ = 0.6, γ = 0.5). */
 export const DEFAULT_LOSS_NAME: LossName = 'asymmetric-unified-focal';
+
+/** Losses with region (overlap) terms, which take the `regionPooling` option. */
+export const REGION_LOSS_NAMES: readonly LossName[] = [
+  'dice',
+  'tversky',
+  'focal-tversky',
+  'combo',
+  'symmetric-focal-tversky',
+  'asymmetric-focal-tversky',
+  'symmetric-unified-focal',
+  'asymmetric-unified-focal',
+];

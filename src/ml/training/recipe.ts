@@ -4,6 +4,7 @@
 // for the cases when the base does not suit them (src/ml/autoConfig.ts replanForCases).
 import { replanForCases } from '../autoConfig';
 import { newLesionTypeReason, typicalLesionVolumeOfFiles } from './lesionScale';
+import { REGION_LOSS_NAMES } from '../losses/names';
 import { findShippedModelDir, LESION_PRIOR_MODEL, readCard, type ModelCard } from '../modelStore';
 import type { Augmentation } from '../patchSampler';
 import type { FineTuneOptions, TrainingPair, TrainingStart } from './options';
@@ -76,6 +77,16 @@ export function recipeTrainingOptions(recipe: Recipe): Partial<FineTuneOptions> 
   };
 }
 
+/**
+ * The recipe's loss options for another loss the user chose: its pooling of region terms where
+ * that loss has region terms (cross-entropy and the focal losses refuse the option).
+ */
+export function recipeLossOptions(recipe: Recipe, lossName: string): Record<string, unknown> {
+  if (lossName === recipe.loss) return recipe.lossOptions;
+  const pooling = recipe.lossOptions.regionPooling;
+  return pooling !== undefined && (REGION_LOSS_NAMES as readonly string[]).includes(lossName) ? { regionPooling: pooling } : {};
+}
+
 /** Where a fine-tune run starts, with the options that go with it. */
 export interface FineTuneStart {
   start: TrainingStart;
@@ -102,7 +113,7 @@ export interface FineTuneStart {
 export async function fineTuneStart(
   base: { dir: string; card: ModelCard },
   pairs: TrainingPair[],
-  opts: { replan: boolean; keepWeights?: boolean; lesionPriorDir?: string | null },
+  opts: { replan: boolean; keepWeights?: boolean; lesionPriorDir?: string | null; loss?: string },
 ): Promise<FineTuneStart> {
   const plan = opts.replan ? await replanForCases(base.card, pairs, { levels: DEFAULT_RECIPE.levels }) : null;
   if (plan === null) {
@@ -134,7 +145,11 @@ export async function fineTuneStart(
   }
   return {
     start: { newNetwork: { config: recipeNetworkConfig(DEFAULT_RECIPE), patchSizeVoxels: plan.patchSizeVoxels, preprocessing: plan.preprocessing } },
-    options: { ...recipeTrainingOptions(DEFAULT_RECIPE), parentVersion: null },
+    options: {
+      ...recipeTrainingOptions(DEFAULT_RECIPE),
+      ...(opts.loss === undefined ? {} : { loss: opts.loss, lossOptions: recipeLossOptions(DEFAULT_RECIPE, opts.loss) }),
+      parentVersion: null,
+    },
     replanned: [...plan.summary, `a new network of the starter recipe instead of ${base.card.version}'s weights`],
     newLesionType: null,
     targetSpacingMm: plan.preprocessing.targetSpacingMm,
