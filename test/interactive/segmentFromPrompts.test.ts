@@ -240,6 +240,25 @@ test('segmentFromPrompts: on brain FLAIR a step-0 region that is the brighter co
   assert.deepEqual(kept.mask, segmentFromPrompts({ ...volume, values: bright.values }, prompts, { starPolarity: 'bright' }).mask);
 });
 
+test('segmentFromPrompts: on brain FLAIR a first click in a small inner structure of a whole tumour over 50 mm across (a dark core in a bright rim) gives the tumour, not the structure', () => {
+  // Tissue 120; tumour 220 (semi-axes 30 × 26 × 28 mm); at its centre a rim of 320 (radius 5 mm)
+  // around a core of 150 (radius 3 mm). The click's own star stops at the rim's outer edge.
+  const dims: Vec3 = [144, 144, 144];
+  const iso: Vec3 = [1, 1, 1];
+  const centre: Vec3 = [72, 72, 72];
+  const shape = (semiAxesMm: Vec3) => ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm, inside: 1, outside: 0, noise: 0, centre }).reference;
+  const [tumour, rim, core] = [shape([30, 26, 28]), shape([5, 5, 5]), shape([3, 3, 3])];
+  const noise = ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 20, seed: 17 });
+  const values = Float32Array.from(tumour, (x, v) => Math.round((core[v] ? 150 : rim[v] ? 320 : x ? 220 : 120) + noise.values[v]));
+  const volume = { values, dims, spacingMm: iso };
+  const prompts = { points: [{ voxel: centre, positive: true }], boxes: [] };
+  const star = segmentFromPrompts(volume, prompts, { starPolarity: 'bright' });
+  assert.ok(star.radiusMm.mean <= 10 && diceCoefficient(star.mask, tumour) < 0.1, `the click's own star: radius ${star.radiusMm.mean} mm`);
+  const whole = segmentFromPrompts(volume, prompts, { starPolarity: 'bright', regionLargeObjects: true });
+  assert.equal(whole.contrastRegion, true);
+  assert.ok(diceCoefficient(whole.mask, tumour) > 0.9, `step 0a: ${diceCoefficient(whole.mask, tumour)}`);
+});
+
 /**
  * A CT-like slab (1 × 1 × 3 mm, HU integers): a tumour (25 HU, 14 × 12 × 16 mm semi-axes) in a
  * muscle compartment (45 HU) wrapped in fat (−100 HU), a bone (700 HU) 1 mm beyond the tumour's
