@@ -71,10 +71,13 @@ export const RESOLVED_RADIUS_VOXELS = 1.5;
  */
 const EDGE_BAND_MM = 2;
 /**
- * Closing radius (mm) for a positive click in a dark pocket of a large object (synthetic brain
- * tumours after 3 clicks: 0.847 → 0.850 / 0.855 / 0.854 with 3 / 5 / 8 mm).
+ * Closing radius (mm) for a positive click in a dark pocket of a large object: at least
+ * POCKET_CLOSING_MM (synthetic brain tumours after 3 clicks: 0.847 → 0.850 / 0.855 / 0.854 with 3 /
+ * 5 / 8 mm), and POCKET_MARGIN_MM beyond the click's distance to the object, so that a click deep
+ * in a wide necrotic core fills the core (24 larger synthetic tumours: 0.799 → 0.808 after 3 clicks).
  */
 const POCKET_CLOSING_MM = 5;
+const POCKET_MARGIN_MM = 5;
 
 /**
  * Region of voxels on the object's side of `threshold`, 6-connected to any of the seeds and
@@ -680,7 +683,7 @@ function applyClicks(a: FloodAnalysis, dims: Vec3, spacingMm: Vec3, centre: Vec3
     }
     // A positive click on a voxel too dark to grow from, in a large object: a necrotic pocket
     // open to the outside. What a closing of the region fills around the click is added.
-    if (o.largeObject && addedCount <= 1) addPocket(region, bd, spacingMm, w, near2);
+    if (o.largeObject && addedCount <= 1) addPocket(region, bd, spacingMm, w, near2, Math.max(POCKET_CLOSING_MM, gap + POCKET_MARGIN_MM));
   }
   return { region, box, contrast: a.contrast, refused: null };
 }
@@ -695,13 +698,13 @@ function nearClickReachMm(region: Uint8Array, dims: Vec3, spacingMm: Vec3, l: Ve
 
 /**
  * Adds to `region` the pocket at voxel `w`: the 6-connected part, within `near`, of what a
- * morphological closing by POCKET_CLOSING_MM (a dilation, then an erosion) adds to the region.
+ * morphological closing by `closingMm` (a dilation, then an erosion) adds to the region.
  */
-function addPocket(region: Uint8Array, dims: Vec3, spacingMm: Vec3, w: number, near: Uint8Array): void {
+function addPocket(region: Uint8Array, dims: Vec3, spacingMm: Vec3, w: number, near: Uint8Array, closingMm: number): void {
   // Only within `near`'s box grown by twice the radius (what the closing there depends on): the
   // distance transforms of a whole large object's box cost a second.
   const nearBox = maskBoundingBox(near, dims)!;
-  const box = growBoxMm(nearBox, 2 * POCKET_CLOSING_MM + Math.max(...spacingMm), spacingMm, dims);
+  const box = growBoxMm(nearBox, 2 * closingMm + Math.max(...spacingMm), spacingMm, dims);
   const size = boxSize(box);
   const part = cropMask(region, dims, box);
   const nearPart = cropMask(near, dims, box);
@@ -709,10 +712,10 @@ function addPocket(region: Uint8Array, dims: Vec3, spacingMm: Vec3, w: number, n
   for (let v = 0; v < part.length; v++) outsidePart[v] = 1 - part[v];
   const toRegionMm = distanceTransformMm(outsidePart, size, spacingMm, false);
   const dilated = new Uint8Array(part.length);
-  for (let v = 0; v < part.length; v++) if (part[v] || toRegionMm[v] <= POCKET_CLOSING_MM) dilated[v] = 1;
+  for (let v = 0; v < part.length; v++) if (part[v] || toRegionMm[v] <= closingMm) dilated[v] = 1;
   const insideMm = distanceTransformMm(dilated, size, spacingMm, false);
   const pocket = new Uint8Array(part.length);
-  for (let v = 0; v < part.length; v++) if (insideMm[v] > POCKET_CLOSING_MM && !part[v] && nearPart[v]) pocket[v] = 1;
+  for (let v = 0; v < part.length; v++) if (insideMm[v] > closingMm && !part[v] && nearPart[v]) pocket[v] = 1;
   const x = w % dims[0];
   const y = Math.floor(w / dims[0]) % dims[1];
   const z = Math.floor(w / (dims[0] * dims[1]));

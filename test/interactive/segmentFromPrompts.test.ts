@@ -347,6 +347,44 @@ test('segmentFromPrompts: a whole tumour whose necrotic core opens to the outsid
   assert.equal(cut.mask[voxelIndex(dims, [centre[0] - 10, centre[1], centre[2]])], 1, 'the body around the core stays');
 });
 
+test('segmentFromPrompts: on brain FLAIR a positive click deep in a wide dark core that opens to the outside adds the core', () => {
+  // Tissue 120; a bright tumour (220, radius 30 mm) whose dark core (110, radius 13 mm) lies 22 mm off
+  // its centre and opens through its surface: not enclosed in any slice, too wide for a 5 mm closing.
+  const dims: Vec3 = [112, 112, 112];
+  const iso: Vec3 = [1, 1, 1];
+  const centre: Vec3 = [56, 56, 56];
+  const coreCentre: Vec3 = [centre[0] + 22, centre[1], centre[2]];
+  const shape = (semiAxesMm: Vec3, c: Vec3) => ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm, inside: 1, outside: 0, noise: 0, centre: c }).reference;
+  const tumour = shape([30, 30, 30], centre);
+  const core = shape([13, 13, 13], coreCentre);
+  const noise = ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 20, seed: 19 });
+  const values = Float32Array.from(tumour, (x, v) => Math.round((x && !core[v] ? 220 : core[v] ? 110 : 120) + noise.values[v]));
+  const reference = Uint8Array.from(tumour, (x, v) => x | core[v]);
+  const volume = { values, dims, spacingMm: iso };
+  const options = { starPolarity: 'bright' as const, regionLargeObjects: true };
+  const first = { voxel: [centre[0] - 12, centre[1], centre[2]] as Vec3, positive: true };
+  const body = segmentFromPrompts(volume, { points: [first], boxes: [] }, options);
+  assert.equal(body.contrastRegion, true);
+  assert.equal(body.mask[voxelIndex(dims, coreCentre)], 0, 'the core is left out at first');
+  const withCore = segmentFromPrompts(volume, { points: [first, { voxel: coreCentre, positive: true }], boxes: [] }, { ...options, previous: body.mask });
+  assert.equal(withCore.mask[voxelIndex(dims, coreCentre)], 1);
+  // The core's part inside the tumour (what the reference holds of it) is added, not the tissue beyond.
+  const coreInside = (mask: Uint8Array) => {
+    let n = 0;
+    let all = 0;
+    for (let v = 0; v < mask.length; v++) {
+      if (!core[v] || !tumour[v]) continue;
+      all++;
+      n += mask[v];
+    }
+    return n / all;
+  };
+  assert.ok(coreInside(body.mask) < 0.3 && coreInside(withCore.mask) > 0.7, `core inside the tumour: ${coreInside(body.mask)} → ${coreInside(withCore.mask)}`);
+  const before = diceCoefficient(body.mask, reference);
+  const after = diceCoefficient(withCore.mask, reference);
+  assert.ok(after > 0.97 && after > before + 0.02, `Dice ${before} → ${after}`);
+});
+
 test('segmentFromPrompts: a positive click beyond the 60 mm reach lets the rays on its side follow an object longer and wider than the reach to its end', () => {
   // 90 × 90 × 180 mm: the rays within ~40° of the long axis end at 60 mm on the first click.
   const long = ellipsoidPhantom({ dims: [72, 72, 68], spacingMm: [1.5, 1.5, 3], semiAxesMm: [45, 45, 90], inside: 100, outside: 40, noise: 5, seed: 3 });
