@@ -385,6 +385,33 @@ test('segmentFromPrompts: on brain FLAIR a positive click deep in a wide dark co
   assert.ok(after > 0.97 && after > before + 0.02, `Dice ${before} → ${after}`);
 });
 
+test('segmentFromPrompts: on brain FLAIR a negative click in a filled hole reopens that hole only, not a pocket a positive click added beside it', () => {
+  // The tumour of the test above, and a small dark hole (radius 5 mm) enclosed in the body's slices
+  // just above the wide core, touching it.
+  const dims: Vec3 = [112, 112, 112];
+  const iso: Vec3 = [1, 1, 1];
+  const centre: Vec3 = [56, 56, 56];
+  const coreCentre: Vec3 = [centre[0] + 22, centre[1], centre[2]];
+  const holeCentre: Vec3 = [centre[0] + 16, centre[1], centre[2] + 16];
+  const shape = (semiAxesMm: Vec3, c: Vec3) => ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm, inside: 1, outside: 0, noise: 0, centre: c }).reference;
+  const tumour = shape([30, 30, 30], centre);
+  const hole = shape([5, 5, 5], holeCentre);
+  const dark = Uint8Array.from(shape([13, 13, 13], coreCentre), (x, v) => x | hole[v]);
+  const noise = ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 20, seed: 19 });
+  const values = Float32Array.from(tumour, (x, v) => Math.round((dark[v] ? 110 : x ? 220 : 120) + noise.values[v]));
+  const volume = { values, dims, spacingMm: iso };
+  const options = { starPolarity: 'bright' as const, regionLargeObjects: true };
+  const first = { voxel: [centre[0] - 12, centre[1], centre[2]] as Vec3, positive: true };
+  const body = segmentFromPrompts(volume, { points: [first], boxes: [] }, options);
+  assert.equal(body.mask[voxelIndex(dims, holeCentre)], 1, 'the enclosed hole is filled');
+  const points = [first, { voxel: coreCentre, positive: true }];
+  const withCore = segmentFromPrompts(volume, { points, boxes: [] }, { ...options, previous: body.mask });
+  assert.equal(withCore.mask[voxelIndex(dims, coreCentre)], 1, 'the core is added');
+  const reopened = segmentFromPrompts(volume, { points: [...points, { voxel: holeCentre, positive: false }], boxes: [] }, { ...options, previous: withCore.mask });
+  assert.equal(reopened.mask[voxelIndex(dims, holeCentre)], 0, 'the hole is reopened');
+  assert.equal(reopened.mask[voxelIndex(dims, coreCentre)], 1, 'the core stays');
+});
+
 test('segmentFromPrompts: a positive click beyond the 60 mm reach lets the rays on its side follow an object longer and wider than the reach to its end', () => {
   // 90 × 90 × 180 mm: the rays within ~40° of the long axis end at 60 mm on the first click.
   const long = ellipsoidPhantom({ dims: [72, 72, 68], spacingMm: [1.5, 1.5, 3], semiAxesMm: [45, 45, 90], inside: 100, outside: 40, noise: 5, seed: 3 });
