@@ -347,9 +347,13 @@ test('segmentFromPrompts: a whole tumour whose necrotic core opens to the outsid
   assert.equal(cut.mask[voxelIndex(dims, [centre[0] - 10, centre[1], centre[2]])], 1, 'the body around the core stays');
 });
 
-test('segmentFromPrompts: on brain FLAIR a positive click deep in a wide dark core that opens to the outside adds the core', () => {
-  // Tissue 120; a bright tumour (220, radius 30 mm) whose dark core (110, radius 13 mm) lies 22 mm off
-  // its centre and opens through its surface: not enclosed in any slice, too wide for a 5 mm closing.
+/**
+ * Tissue 120; a bright tumour (220, radius 30 mm) whose dark core (110, radius 13 mm) lies 22 mm off
+ * its centre and opens through its surface: not enclosed in any slice, too wide for a 5 mm closing.
+ * `holeCentre`: also a dark hole of radius 5 mm there. `body` is the region of a first click in the
+ * bright body, 12 mm on the other side of the centre.
+ */
+function tumourWithOpenCore(holeCentre?: Vec3) {
   const dims: Vec3 = [112, 112, 112];
   const iso: Vec3 = [1, 1, 1];
   const centre: Vec3 = [56, 56, 56];
@@ -357,13 +361,19 @@ test('segmentFromPrompts: on brain FLAIR a positive click deep in a wide dark co
   const shape = (semiAxesMm: Vec3, c: Vec3) => ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm, inside: 1, outside: 0, noise: 0, centre: c }).reference;
   const tumour = shape([30, 30, 30], centre);
   const core = shape([13, 13, 13], coreCentre);
+  const hole = holeCentre ? shape([5, 5, 5], holeCentre) : new Uint8Array(tumour.length);
   const noise = ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 20, seed: 19 });
-  const values = Float32Array.from(tumour, (x, v) => Math.round((x && !core[v] ? 220 : core[v] ? 110 : 120) + noise.values[v]));
-  const reference = Uint8Array.from(tumour, (x, v) => x | core[v]);
+  const values = Float32Array.from(tumour, (x, v) => Math.round((core[v] || hole[v] ? 110 : x ? 220 : 120) + noise.values[v]));
   const volume = { values, dims, spacingMm: iso };
   const options = { starPolarity: 'bright' as const, regionLargeObjects: true };
   const first = { voxel: [centre[0] - 12, centre[1], centre[2]] as Vec3, positive: true };
   const body = segmentFromPrompts(volume, { points: [first], boxes: [] }, options);
+  return { dims, coreCentre, tumour, core, volume, options, first, body };
+}
+
+test('segmentFromPrompts: on brain FLAIR a positive click deep in a wide dark core that opens to the outside adds the core', () => {
+  const { dims, coreCentre, tumour, core, volume, options, first, body } = tumourWithOpenCore();
+  const reference = Uint8Array.from(tumour, (x, v) => x | core[v]);
   assert.equal(body.contrastRegion, true);
   assert.equal(body.mask[voxelIndex(dims, coreCentre)], 0, 'the core is left out at first');
   const withCore = segmentFromPrompts(volume, { points: [first, { voxel: coreCentre, positive: true }], boxes: [] }, { ...options, previous: body.mask });
@@ -386,23 +396,9 @@ test('segmentFromPrompts: on brain FLAIR a positive click deep in a wide dark co
 });
 
 test('segmentFromPrompts: on brain FLAIR a negative click in a filled hole reopens that hole only, not a pocket a positive click added beside it', () => {
-  // The tumour of the test above, and a small dark hole (radius 5 mm) enclosed in the body's slices
-  // just above the wide core, touching it.
-  const dims: Vec3 = [112, 112, 112];
-  const iso: Vec3 = [1, 1, 1];
-  const centre: Vec3 = [56, 56, 56];
-  const coreCentre: Vec3 = [centre[0] + 22, centre[1], centre[2]];
-  const holeCentre: Vec3 = [centre[0] + 16, centre[1], centre[2] + 16];
-  const shape = (semiAxesMm: Vec3, c: Vec3) => ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm, inside: 1, outside: 0, noise: 0, centre: c }).reference;
-  const tumour = shape([30, 30, 30], centre);
-  const hole = shape([5, 5, 5], holeCentre);
-  const dark = Uint8Array.from(shape([13, 13, 13], coreCentre), (x, v) => x | hole[v]);
-  const noise = ellipsoidPhantom({ dims, spacingMm: iso, semiAxesMm: [1, 1, 1], inside: 0, outside: 0, noise: 20, seed: 19 });
-  const values = Float32Array.from(tumour, (x, v) => Math.round((dark[v] ? 110 : x ? 220 : 120) + noise.values[v]));
-  const volume = { values, dims, spacingMm: iso };
-  const options = { starPolarity: 'bright' as const, regionLargeObjects: true };
-  const first = { voxel: [centre[0] - 12, centre[1], centre[2]] as Vec3, positive: true };
-  const body = segmentFromPrompts(volume, { points: [first], boxes: [] }, options);
+  // A small dark hole enclosed in the body's slices just above the wide core, touching it.
+  const holeCentre: Vec3 = [56 + 16, 56, 56 + 16];
+  const { dims, coreCentre, volume, options, first, body } = tumourWithOpenCore(holeCentre);
   assert.equal(body.mask[voxelIndex(dims, holeCentre)], 1, 'the enclosed hole is filled');
   const points = [first, { voxel: coreCentre, positive: true }];
   const withCore = segmentFromPrompts(volume, { points, boxes: [] }, { ...options, previous: body.mask });
