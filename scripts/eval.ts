@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/ml/backend';
 import { ALL_AXIS_FLIPS, DEFAULT_TTA_FLIPS, loadSegmentationModel } from '../src/ml/inference';
-import { arg, DEFAULT_RECIPE, leaveOneOutScores, ROOT, scoreCase, task, TASK_NAMES, type CaseScores, type TaskName } from './tasks';
+import { arg, DEFAULT_RECIPE, leaveOneOutScores, ROOT, scoreCase, SHARED_DATA_TASKS, task, TASK_NAMES, type CaseScores, type TaskName } from './tasks';
 
 const fmt = (v: number | null): string => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(3));
 
@@ -90,7 +90,7 @@ async function leaveOneOut(names: TaskName[], flips: number[][], minutesPerFold:
 }
 
 async function main(): Promise<void> {
-  const names = (arg('tasks') ?? TASK_NAMES.join(',')).split(',') as TaskName[];
+  const names = (arg('tasks') ?? SHARED_DATA_TASKS.join(',')).split(',') as TaskName[];
   for (const name of names) if (!TASK_NAMES.includes(name)) throw new Error(`unknown task ${name}; known: ${TASK_NAMES.join(', ')}`);
   const flips = arg('tta') === 'none' ? [[]] : arg('tta') === 'all' ? ALL_AXIS_FLIPS : DEFAULT_TTA_FLIPS;
   const threads = arg('threads') === undefined ? undefined : Number(arg('threads'));

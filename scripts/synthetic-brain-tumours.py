@@ -6,6 +6,13 @@
 # docs/interactive-segmentation.md; it is a proxy, not data: the method's figures on real tumours
 # may differ.
 # Usage: /usr/bin/python3 scripts/synthetic-brain-tumours.py OUT_DIR   (needs nibabel and scipy)
+#
+# `--white-matter-oedema --patients patient19,patient26 --per-brain N --seed S --radius LO,HI`
+# makes the other kind (the brain-tumour starter's training cases, docs/training-recipe.md):
+# oedema that follows white matter (niivue's MNI152 partial-volume segmentation, resampled by the
+# affines; vasogenic oedema spreads along white matter and spares the cortex) and replaces the
+# tissue's value at 1.4–1.9× white matter, a core 1.1–1.5× and necrosis 0.6–1.2× in any tissue,
+# partial volume σ 0.8 mm.
 import os
 import sys
 
@@ -16,6 +23,7 @@ from scipy import ndimage as nd
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../shared/data/lesion/ms-flair-mni')
 FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'
 MASK = 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz'
+PVESEG = os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../shared/data/normal/niivue_images/mni152_pveseg.nii.gz')
 
 
 def main(out):
@@ -67,7 +75,81 @@ def main(out):
             print(case, patient, 'centre', c.tolist(), 'radius', round(radius, 1), 'voxels', int(whole.sum()), flush=True)
 
 
+def white_matter_oedema(out, patients, per_brain, seed, radius_mm):
+    rng = np.random.default_rng(seed)
+    seg = nib.load(PVESEG)
+    white_matter_label = (np.asanyarray(seg.dataobj) == 3).astype(np.float32)
+    n = 0
+    for patient in patients:
+        im = nib.load(os.path.join(DATA, patient, FLAIR))
+        a = im.get_fdata().astype(np.float32)
+        # The segmentation's white-matter probability at every voxel, through world coordinates.
+        ijk = np.indices(a.shape).reshape(3, -1)
+        world = im.affine[:3, :3] @ ijk + im.affine[:3, 3:4]
+        inverse = np.linalg.inv(seg.affine)
+        wm_prob = nd.map_coordinates(white_matter_label, inverse[:3, :3] @ world + inverse[:3, 3:4], order=1).reshape(a.shape)
+        lesions = nib.load(os.path.join(DATA, patient, MASK)).get_fdata() > 0
+        brain = nd.binary_fill_holes(a > 0)
+        depth = nd.distance_transform_edt(brain)
+        wm = (wm_prob > 0.5) & brain
+        white = np.median(a[wm & (depth > 15) & ~lesions])
+        grid = np.indices(a.shape).astype(np.float32)
+
+        def field(sigma):
+            f = nd.gaussian_filter(rng.standard_normal(a.shape).astype(np.float32), sigma)
+            return f / f.std()
+
+        candidates = np.argwhere((depth > 25) & wm & ~lesions)
+        for _ in range(per_brain):
+            c = candidates[rng.integers(len(candidates))]
+            radius = rng.uniform(*radius_mm)
+            d = np.sqrt(sum((grid[i] - c[i]) ** 2 for i in range(3)))
+            f1, f2 = field(5), field(3)
+            reach = (d / radius + 0.3 * f1 < 1) & brain
+            core = (d / (0.45 * radius) + 0.3 * f2 < 1) & brain
+            necrosis = (d / (0.22 * radius) + 0.3 * f2 < 1) & brain
+            whole = (reach & nd.binary_dilation(wm, iterations=1)) | core
+            labels, _ = nd.label(whole)
+            keep = labels[tuple(c)] if labels[tuple(c)] else np.argmax(np.bincount(labels.ravel())[1:]) + 1
+            whole = nd.binary_fill_holes(labels == keep)
+            oedema_gain, core_gain, necrosis_gain = rng.uniform(1.4, 1.9), rng.uniform(1.1, 1.5), rng.uniform(0.6, 1.2)
+            target = np.array(a)
+            target[whole] = white * oedema_gain * (1 + 0.08 * field(1.5)[whole])
+            target[core & whole] = white * core_gain * (1 + 0.12 * field(1.0)[core & whole])
+            target[necrosis & whole] = white * necrosis_gain
+            edge = nd.gaussian_filter(whole.astype(np.float32), 0.8)
+            image = np.where(brain, (1 - edge) * a + edge * nd.gaussian_filter(target, 0.5), a).astype(np.float32)
+            n += 1
+            case = os.path.join(out, f'case{n:02d}')
+            os.makedirs(case, exist_ok=True)
+            nib.save(nib.Nifti1Image(image, im.affine, im.header), os.path.join(case, 'image.nii.gz'))
+            header = im.header.copy()
+            header.set_data_dtype(np.uint8)
+            nib.save(nib.Nifti1Image(whole.astype(np.uint8), im.affine, header), os.path.join(case, 'mask.nii.gz'))
+            print(case, patient, 'centre', c.tolist(), 'radius', round(radius, 1), 'voxels', int(whole.sum()), flush=True)
+
+
 if __name__ == '__main__':
-    if len(sys.argv) != 2:
-        sys.exit('usage: synthetic-brain-tumours.py OUT_DIR')
-    main(sys.argv[1])
+    args = sys.argv[1:]
+
+    def option(name, default):
+        if name not in args:
+            return default
+        i = args.index(name)
+        value = args[i + 1]
+        del args[i:i + 2]
+        return value
+
+    white_matter = '--white-matter-oedema' in args
+    if white_matter:
+        args.remove('--white-matter-oedema')
+        patients = option('--patients', 'patient07,patient19,patient26').split(',')
+        per_brain = int(option('--per-brain', '4'))
+        seed = int(option('--seed', '5'))
+        radius_mm = tuple(float(r) for r in option('--radius', '20,40').split(','))
+    if len(args) != 1:
+        sys.exit('usage: synthetic-brain-tumours.py OUT_DIR  |  synthetic-brain-tumours.py --white-matter-oedema [--patients P,…] [--per-brain N] [--seed S] [--radius LO,HI] OUT_DIR')
+    if white_matter:
+        white_matter_oedema(args[0], patients, per_brain, seed, radius_mm)
+    else:
+        main(args[0])

@@ -1,8 +1,8 @@
 // The lesion-segmentation tasks we have permissive data for, their fixed training / held-out
 // splits, and the training recipe shared by `npm run train:starter`, the ablations and `npm run eval`.
-import { existsSync, mkdtempSync, promises as fsp } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fsp, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { readNifti } from '../src/nifti';
 import { autoConfigure, type AutoConfigOptions, type AutoConfiguration } from '../src/ml/autoConfig';
 import { loadSegmentationModel, segmentVolume, unetNetworks, type SegmentationModel } from '../src/ml/inference';
@@ -18,8 +18,10 @@ const MS = join(DATA_ROOT, 'ms-flair-mni');
 export const FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz';
 export const MS_MASK = 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz';
 
-export const TASK_NAMES = ['sarcoma-ct', 'sarcoma-mr-t1', 'sarcoma-pet', 'ms-flair'] as const;
+export const TASK_NAMES = ['sarcoma-ct', 'sarcoma-mr-t1', 'sarcoma-pet', 'ms-flair', 'brain-tumour-flair'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
+/** The tasks on ../shared/data alone (`npm run eval` without --tasks); brain-tumour-flair needs generated cases. */
+export const SHARED_DATA_TASKS: readonly TaskName[] = ['sarcoma-ct', 'sarcoma-mr-t1', 'sarcoma-pet', 'ms-flair'];
 
 export const MS_ATTRIBUTION =
   'Trained on the 3D MR image database of Multiple Sclerosis patients with white matter lesion segmentations ' +
@@ -31,6 +33,38 @@ export const SARCOMA_ATTRIBUTION =
   'Phys Med Biol 60:5471; Clark et al. 2013, TCIA), CC BY 3.0, as prepared by A. Zwanenburg for MIRP and the IBSI ' +
   'validation set (Zwanenburg et al., "The Image Biomarker Standardization Initiative", Radiology 295:328, 2020): ' +
   'SUV for PET, N4 and fat-based normalisation for MR, GTV_Mass contour, images cropped 5 cm around the tumour.';
+
+export const SYNTHETIC_TUMOUR_ATTRIBUTION =
+  'Synthetic whole brain tumours (scripts/synthetic-brain-tumours.py) put into the MS FLAIR brains above; white matter ' +
+  'from mni152_pveseg.nii.gz of the NiiVue repository (github.com/niivue/niivue, packages/niivue/demos/images; BSD-2-Clause, ' +
+  'no separate licence stated for the image). No real brain tumour was seen in training or in the held-out figures.';
+
+/**
+ * The synthetic brain-tumour cases: DIR/train/caseNN (scripts/synthetic-brain-tumours.py
+ * --white-matter-oedema --patients patient19,patient26 …) and DIR/held-out/case01–04 (the default
+ * generator's four tumours in patient07's brain, which training never sees).
+ */
+function syntheticTumourPairs(dir: string | undefined, part: 'train' | 'held-out', only?: string[]): TrainingPair[] {
+  if (!dir) throw new Error('brain-tumour-flair needs --synthetic-tumours DIR (DIR/train and DIR/held-out from scripts/synthetic-brain-tumours.py)');
+  const root = join(resolve(dir), part);
+  if (!existsSync(root)) throw new Error(`${root} does not exist: generate it with scripts/synthetic-brain-tumours.py`);
+  const cases = (only ?? readdirSync(root).filter((c) => /^case\d+$/.test(c)).sort()).filter((c) => existsSync(join(root, c, 'image.nii.gz')));
+  return cases.map((c) => ({ imagePath: join(root, c, 'image.nii.gz'), maskPath: join(root, c, 'mask.nii.gz') }));
+}
+
+/**
+ * A data path as a card records it (the card must not carry this machine's layout): relative to
+ * ../shared/data/lesion, or for generated cases to the --synthetic-tumours folder, as
+ * `synthetic-brain-tumours/train/case01/image.nii.gz`.
+ */
+export function portableDataPath(path: string): string {
+  const synthetic = arg('synthetic-tumours');
+  if (synthetic) {
+    const rel = relative(resolve(synthetic), path);
+    if (!rel.startsWith('..') && !isAbsolute(rel)) return join('synthetic-brain-tumours', rel);
+  }
+  return relative(DATA_ROOT, path);
+}
 
 /** A task: modality, data, fixed split, and the configuration budgets. */
 export interface Task {
@@ -50,7 +84,7 @@ export interface Task {
 /** `STS_0NN` of a sarcoma image path, or the MS patient folder. */
 export function caseName(imagePath: string): string {
   const parts = imagePath.split(/[\\/]/);
-  return parts.find((p) => /^STS_\d+$/.test(p) || /^patient\d+$/.test(p)) ?? parts.at(-1)!;
+  return parts.find((p) => /^STS_\d+$/.test(p) || /^patient\d+$/.test(p) || /^case\d+$/.test(p)) ?? parts.at(-1)!;
 }
 
 function sarcomaPairs(folder: string, from: number, to: number): TrainingPair[] {
@@ -97,6 +131,18 @@ export function task(name: TaskName): Task {
         plan: { caseVoxelBudget: 8_000_000, patchVoxelBudget: 32 * 32 * 32 },
         recipe: { normalization: 'batch', baseFilters: 4, learningRate: 1e-2, batchSize: 4 },
         inferencePatchSizeVoxels: [96, 96, 96],
+      };
+    case 'brain-tumour-flair':
+      return {
+        name,
+        modality: 'MR',
+        description: 'whole brain tumours (oedema, core and necrosis) on skull-stripped FLAIR at 1 mm; trained and held out on synthetic tumours in real FLAIR brains',
+        train: syntheticTumourPairs(arg('synthetic-tumours'), 'train'),
+        heldOut: syntheticTumourPairs(arg('synthetic-tumours'), 'held-out', ['case01', 'case02', 'case03', 'case04']),
+        attribution: `${MS_ATTRIBUTION} ${SYNTHETIC_TUMOUR_ATTRIBUTION}`,
+        // Whole tumours are 20–240 cm³: a 2 mm grid (the whole brain in about 10⁶ voxels) keeps
+        // their outline and lets one patch hold most of a tumour.
+        plan: { caseVoxelBudget: 1_000_000 },
       };
   }
 }

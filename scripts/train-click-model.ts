@@ -39,7 +39,7 @@ import { seededRandom } from '../src/util/random';
 import { extractPatch, flipInPlace } from '../src/volume/boxes';
 import { slidingWindowInfer } from '../src/volume/slidingWindow';
 import type { Vec3 } from '../src/volume/vec3';
-import { clickModelFolder } from '../src/ml/starterChoice';
+import { clickModelFolder, STARTER_TASKS, type StarterTask } from '../src/ml/starterChoice';
 import { arg, DEFAULT_RECIPE, ROOT, SARCOMA_ATTRIBUTION, task, type TaskName } from './tasks';
 
 /** A training case on the working grid. */
@@ -255,8 +255,9 @@ function makeSyntheticSample(c: StarCase, patch: Vec3, sigmaMm: number, random: 
 
 async function main(): Promise<void> {
   const name = (arg('task') ?? 'sarcoma-mr-t1') as TaskName;
+  if (!(STARTER_TASKS as readonly string[]).includes(name)) throw new Error(`--task must be one of ${STARTER_TASKS.join(', ')}, got ${name}`);
   const baseDir = resolve(arg('base') ?? join(ROOT, 'media/models', name));
-  const out = resolve(arg('out') ?? join(ROOT, 'media/models', clickModelFolder(name)));
+  const out = resolve(arg('out') ?? join(ROOT, 'media/models', clickModelFolder(name as StarterTask)));
   const minutes = Number(arg('minutes') ?? 60);
   const maxSteps = Number(arg('steps') ?? Infinity);
   // The starter's weights move slowly, the new click weights of the first convolution 10× faster.

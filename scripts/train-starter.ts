@@ -30,7 +30,7 @@ import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../src/ml/backend';
 import { DEFAULT_TTA_FLIPS, loadSegmentationModel } from '../src/ml/inference';
 import { readCard, writeCard, type ModelCard } from '../src/ml/modelStore';
-import { arg, caseName, DATA_ROOT, pooledModalityPairs, pooledTaskPairs, DEFAULT_RECIPE, STRONG_AUGMENTATION, leaveOneOutScores, removeStore, ROOT, scoreHeldOut, summariseScores, task, TASK_NAMES, trainTask, type TaskName } from './tasks';
+import { arg, caseName, portableDataPath, pooledModalityPairs, pooledTaskPairs, DEFAULT_RECIPE, STRONG_AUGMENTATION, leaveOneOutScores, removeStore, ROOT, scoreHeldOut, summariseScores, task, TASK_NAMES, trainTask, type TaskName } from './tasks';
 
 // Kept for scripts/eval.ts and older callers.
 export { MS_ATTRIBUTION as STARTER_ATTRIBUTION } from './tasks';
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   const heldOutCases = loo ? fixedSplit.train.concat(fixedSplit.heldOut) : t.heldOut;
   await fsp.mkdir(out, { recursive: true });
   for (const f of ['model.json', 'weights.bin']) await fsp.copyFile(join(result.version.dir, f), join(out, f));
-  const rel = (p: string): string => relative(DATA_ROOT, p);
+  const rel = portableDataPath;
   const training = result.version.card.training!;
   const description = pooledTasks.length
     ? `${t.description}, with the training cases of ${pooledTasks.join(', ')} pooled in (training patches only, each normalised as its own modality)`
@@ -130,7 +130,6 @@ async function main(): Promise<void> {
     task: { name: cardName, modality: t.modality, description },
     training: {
       ...training,
-      // Paths relative to ../shared/data/lesion: the card must not carry this machine's layout.
       pairs: training.pairs.map((p) => ({ ...p, imagePath: rel(p.imagePath), maskPath: rel(p.maskPath) })),
       validationImages: result.validationImages.map(rel),
     },

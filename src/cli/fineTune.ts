@@ -33,11 +33,12 @@ function shownPath(path: string): string {
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
-async function chooseStarter(imagePath: string): Promise<{ dir: string; task: string; reason: string }> {
+async function chooseStarter(pairs: readonly { imagePath: string; maskPath: string }[]): Promise<{ dir: string; task: string; reason: string }> {
   const { readNifti } = await import('../nifti');
-  const { starterForImage } = await import('../ml/starterChoice');
+  const { starterForCases } = await import('../ml/starterChoice');
+  const { typicalLesionVolumeOfFiles } = await import('../ml/training/lesionScale');
   try {
-    return starterForImage(await readNifti(imagePath));
+    return await starterForCases(await readNifti(pairs[0].imagePath), await typicalLesionVolumeOfFiles(pairs.map((p) => p.maskPath)));
   } catch (e) {
     throw new CliUsageError((e as Error).message);
   }
@@ -76,9 +77,9 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   });
   // Before the backend and the base model load: an image passed as a mask is refused at once.
   for (const p of pairs) checkLabelMask((await readNifti(p.maskPath)).data, shownPath(p.maskPath));
-  // Without --base: the shipped starter that suits the first image (see src/ml/starterChoice).
+  // Without --base: the shipped starter that suits the first image and the cases' lesion size (src/ml/starterChoice).
   const baseArg = args.options.get('base') as string | undefined;
-  const starter = baseArg === undefined ? await chooseStarter(pairs[0].imagePath) : null;
+  const starter = baseArg === undefined ? await chooseStarter(pairs) : null;
   const baseDir = starter ? starter.dir : await resolveModelDir(baseArg);
   // The base, unless its grid or modality does not suit the cases (src/ml/training/recipe.ts).
   const begin = await fineTuneStart({ dir: baseDir, card: await readCard(baseDir) }, pairs, { replan: replan !== 'never', keepWeights: replan === 'keep-weights', loss });

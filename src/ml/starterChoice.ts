@@ -6,10 +6,14 @@
 //    within a factor 1.5 across axes, as MNI-registered FLAIR is)     → ms-flair
 //  - any other MR                                                     → sarcoma-mr-t1
 // When the chosen folder is missing, media/models/starter (the historical MS FLAIR model) is used.
+// Fine-tuning, which also knows the cases' masks, may take another starter for the same kind of
+// image whose lesions are of the cases' size (brain tumours rather than MS lesions on FLAIR):
+// see starterForCases.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectModality } from './autoConfig';
-import { findModelsDir } from './modelStore';
+import { findModelsDir, readCard } from './modelStore';
+import { NEW_LESION_TYPE_RATIO } from './training/lesionScale';
 import type { Vec3 } from '../volume/vec3';
 
 export const STARTER_TASKS = ['sarcoma-ct', 'sarcoma-mr-t1', 'sarcoma-pet', 'ms-flair'] as const;
@@ -52,4 +56,46 @@ export function starterForImage(image: { data: ArrayLike<number>; dims: Vec3; sp
     if (existsSync(join(fallback, 'card.json'))) return { dir: fallback, task: choice.task, reason: `${choice.reason}; media/models/${choice.task} is missing, so the general starter is used` };
   }
   throw new StarterChoiceError(`no starter model for ${choice.task} (${choice.reason}): media/models/${choice.task} is missing; run npm run train:starter -- --task ${choice.task}`);
+}
+
+/** Other starters trained on the same kind of image, for lesions of another size. */
+const SAME_IMAGE_STARTERS: Partial<Record<StarterTask, readonly string[]>> = { 'ms-flair': ['brain-tumour-flair'] };
+
+/**
+ * The starter for fine-tuning on cases whose typical lesion is `casesLesionMm3`
+ * (typicalLesionVolumeMm3 of their masks): the image's starter ({@link starterForImage}), unless
+ * its lesions are another kind ({@link NEW_LESION_TYPE_RATIO}× larger or smaller than the cases')
+ * and a starter for the same kind of image has lesions nearer the cases' size (its card's
+ * `training.typicalLesionMm3`): whole brain tumours on FLAIR start from the brain-tumour starter,
+ * not from the MS lesion one.
+ */
+export async function starterForCases(
+  image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 },
+  casesLesionMm3: number | null,
+  from?: string,
+): Promise<{ dir: string; task: string; reason: string }> {
+  const chosen = starterForImage(image, from);
+  const models = findModelsDir(from);
+  if (casesLesionMm3 === null || !(casesLesionMm3 > 0) || !models) return chosen;
+  const scaleOf = async (dir: string): Promise<number | null> => {
+    const v = (await readCard(dir)).training?.typicalLesionMm3;
+    return typeof v === 'number' && v > 0 ? v : null;
+  };
+  const distance = (mm3: number): number => Math.abs(Math.log(mm3 / casesLesionMm3));
+  const ownMm3 = await scaleOf(chosen.dir);
+  if (ownMm3 === null || distance(ownMm3) < Math.log(NEW_LESION_TYPE_RATIO)) return chosen;
+  let best: { dir: string; task: string; mm3: number } | null = null;
+  for (const task of SAME_IMAGE_STARTERS[chosen.task] ?? []) {
+    const dir = join(models, task);
+    if (!existsSync(join(dir, 'card.json'))) continue;
+    const mm3 = await scaleOf(dir);
+    if (mm3 !== null && distance(mm3) < distance(best?.mm3 ?? ownMm3)) best = { dir, task, mm3 };
+  }
+  if (!best) return chosen;
+  const fmt = (v: number): string => Math.round(v).toLocaleString('en-US');
+  return {
+    dir: best.dir,
+    task: best.task,
+    reason: `${chosen.reason}; the cases' lesions (typically ${fmt(casesLesionMm3)} mm³) are nearer in size to ${best.task}'s (${fmt(best.mm3)} mm³) than to ${chosen.task}'s (${fmt(ownMm3)} mm³)`,
+  };
 }

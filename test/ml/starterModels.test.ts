@@ -6,17 +6,19 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { heldOutText, listShippedStarters, shippedStarterLocator, starterPickItems, suggestStarter } from '../../src/ml/starterModels';
-import { STARTER_TASKS } from '../../src/ml/starterChoice';
+import { STARTER_TASKS, starterForCases } from '../../src/ml/starterChoice';
 import type { Vec3 } from '../../src/volume/vec3';
 import { tempDir } from '../helpers/tempDir';
 
 const REPO = resolve(__dirname, '../..');
 const MODELS = join(REPO, 'media/models');
+// The starters chooseStarterTask suggests, and the brain-tumour one that fine-tuning picks for whole tumours on FLAIR.
+const SHIPPED_STARTERS = [...STARTER_TASKS, 'brain-tumour-flair'].sort();
 
 test('listShippedStarters: every task starter in media/models, with the task, modality and held-out Dice of its card', async () => {
   const { starters, problems } = await listShippedStarters(MODELS);
   assert.deepEqual(problems, []);
-  assert.deepEqual(starters.map((s) => s.name), [...STARTER_TASKS].sort(), 'the four task starters; media/models/starter names no task');
+  assert.deepEqual(starters.map((s) => s.name), SHIPPED_STARTERS, 'the five task starters; media/models/starter names no task');
   for (const s of starters) {
     const card = JSON.parse(readFileSync(join(MODELS, s.name, 'card.json'), 'utf8')) as { task: { modality: string; description: string }; heldOut: { meanDice: number; meanDiceWithPostprocessing?: number; cases: string[] } };
     assert.equal(s.modality, card.task.modality);
@@ -31,6 +33,8 @@ test('listShippedStarters: every task starter in media/models, with the task, mo
   assert.match(ct.detail, new RegExp(`^held-out Dice ${ctCard.heldOutDice!.toFixed(3)} \\(${ctCard.heldOutCaseCount} cases\\) · soft-tissue sarcoma \\(GTV\\) on CT`));
   assert.equal(items.find((i) => i.starter === 'ms-flair')!.label, 'Multiple-sclerosis white-matter lesions · MR');
   assert.equal(items.find((i) => i.starter === 'sarcoma-pet')!.label, 'Soft-tissue sarcoma (GTV) · PET');
+  assert.equal(items.find((i) => i.starter === 'brain-tumour-flair')!.label, 'Whole brain tumours (oedema, core and necrosis) · MR');
+  assert.match(items.find((i) => i.starter === 'brain-tumour-flair')!.detail, /^held-out Dice 0\.\d{3} \(4 cases\) · .*synthetic tumours/);
 });
 
 test('starterPickItems: the suggested starter first and marked "suggested"; the active one checked; the rest by name', async () => {
@@ -39,7 +43,7 @@ test('starterPickItems: the suggested starter first and marked "suggested"; the 
     const items = starterPickItems(starters, { suggested });
     assert.equal(items[0].starter, suggested);
     assert.equal(items[0].description, `${suggested} · suggested`);
-    assert.deepEqual(items.slice(1).map((i) => i.starter), STARTER_TASKS.filter((t) => t !== suggested).sort());
+    assert.deepEqual(items.slice(1).map((i) => i.starter), SHIPPED_STARTERS.filter((t) => t !== suggested));
     assert.ok(items.slice(1).every((i) => !i.description.includes('suggested')));
   }
   const marked = starterPickItems(starters, { suggested: 'sarcoma-pet', active: 'sarcoma-pet' });
@@ -86,4 +90,30 @@ test('listShippedStarters: a card that cannot be read is reported by its file an
   assert.throws(() => locator.dirOf('ms-flair'), /media[/\\]models[/\\]ms-flair is not a starter model shipped with this Lesion Lab/);
   assert.throws(() => locator.dirOf('../models'), /is not a starter model shipped/);
   assert.throws(() => locator.defaultDir(), /starter model not found in media\/models\/starter/);
+});
+
+test('starterForCases: fine-tuning on whole brain tumours starts from the brain-tumour starter, on MS-sized lesions from the MS one', async () => {
+  const root = tempDir('ll-for-cases-');
+  const models = join(root, 'media', 'models');
+  const card = (name: string, typicalLesionMm3: number) => {
+    const c = JSON.parse(readFileSync(join(MODELS, 'ms-flair', 'card.json'), 'utf8')) as { version: string; training: Record<string, unknown> };
+    mkdirSync(join(models, name), { recursive: true });
+    writeFileSync(join(models, name, 'card.json'), JSON.stringify({ ...c, version: name, training: { ...c.training, typicalLesionMm3 } }));
+  };
+  card('ms-flair', 17);
+  const brain: Vec3 = [150, 180, 150];
+  const flair = { data: Float32Array.from({ length: brain[0] * brain[1] * brain[2] }, (_, i) => 100 + (i % 13) * 10), dims: brain, spacingMm: [1, 1, 1] as Vec3 };
+  assert.equal((await starterForCases(flair, 50_000, root)).task, 'ms-flair', 'no brain-tumour starter shipped: the image\'s starter');
+  card('brain-tumour-flair', 60_000);
+  const tumours = await starterForCases(flair, 50_000, root);
+  assert.equal(tumours.task, 'brain-tumour-flair');
+  assert.equal(tumours.dir, join(models, 'brain-tumour-flair'));
+  assert.match(tumours.reason, /typically 50,000 mm³\) are nearer in size to brain-tumour-flair's \(60,000 mm³\) than to ms-flair's \(17 mm³\)/);
+  assert.equal((await starterForCases(flair, 25, root)).task, 'ms-flair', 'MS-sized lesions');
+  assert.equal((await starterForCases(flair, 150, root)).task, 'ms-flair', 'under 10× the MS lesions: the same kind');
+  assert.equal((await starterForCases(flair, null, root)).task, 'ms-flair', 'masks without lesions');
+  const crop: Vec3 = [80, 80, 48];
+  const t1 = { data: Float32Array.from({ length: crop[0] * crop[1] * crop[2] }, (_, i) => 100 + (i % 13) * 10), dims: crop, spacingMm: [1, 1, 1] as Vec3 };
+  card('sarcoma-mr-t1', 285_000);
+  assert.equal((await starterForCases(t1, 50, root)).task, 'sarcoma-mr-t1', 'no other starter for cropped MR');
 });
