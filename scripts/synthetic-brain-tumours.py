@@ -26,6 +26,17 @@ MASK = 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz'
 PVESEG = os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../shared/data/normal/niivue_images/mni152_pveseg.nii.gz')
 
 
+def save_case(out, n, im, image, whole, description):
+    """OUT/caseNN/image.nii.gz and mask.nii.gz (uint8) on the source image's grid."""
+    case = os.path.join(out, f'case{n:02d}')
+    os.makedirs(case, exist_ok=True)
+    nib.save(nib.Nifti1Image(image, im.affine, im.header), os.path.join(case, 'image.nii.gz'))
+    header = im.header.copy()
+    header.set_data_dtype(np.uint8)
+    nib.save(nib.Nifti1Image(whole.astype(np.uint8), im.affine, header), os.path.join(case, 'mask.nii.gz'))
+    print(case, description, flush=True)
+
+
 def main(out):
     rng = np.random.default_rng(7)
     n = 0
@@ -66,13 +77,7 @@ def main(out):
             base = np.where(whole & (a < 0.7 * white), white * 0.95, a)
             image = np.where(brain, base * gain, a).astype(np.float32)
             n += 1
-            case = os.path.join(out, f'case{n:02d}')
-            os.makedirs(case, exist_ok=True)
-            nib.save(nib.Nifti1Image(image, im.affine, im.header), os.path.join(case, 'image.nii.gz'))
-            header = im.header.copy()
-            header.set_data_dtype(np.uint8)
-            nib.save(nib.Nifti1Image(whole.astype(np.uint8), im.affine, header), os.path.join(case, 'mask.nii.gz'))
-            print(case, patient, 'centre', c.tolist(), 'radius', round(radius, 1), 'voxels', int(whole.sum()), flush=True)
+            save_case(out, n, im, image, whole, f'{patient} centre {c.tolist()} radius {round(radius, 1)} voxels {int(whole.sum())}')
 
 
 def white_matter_oedema(out, patients, per_brain, seed, radius_mm):
@@ -120,13 +125,7 @@ def white_matter_oedema(out, patients, per_brain, seed, radius_mm):
             edge = nd.gaussian_filter(whole.astype(np.float32), 0.8)
             image = np.where(brain, (1 - edge) * a + edge * nd.gaussian_filter(target, 0.5), a).astype(np.float32)
             n += 1
-            case = os.path.join(out, f'case{n:02d}')
-            os.makedirs(case, exist_ok=True)
-            nib.save(nib.Nifti1Image(image, im.affine, im.header), os.path.join(case, 'image.nii.gz'))
-            header = im.header.copy()
-            header.set_data_dtype(np.uint8)
-            nib.save(nib.Nifti1Image(whole.astype(np.uint8), im.affine, header), os.path.join(case, 'mask.nii.gz'))
-            print(case, patient, 'centre', c.tolist(), 'radius', round(radius, 1), 'voxels', int(whole.sum()), flush=True)
+            save_case(out, n, im, image, whole, f'{patient} centre {c.tolist()} radius {round(radius, 1)} voxels {int(whole.sum())}')
 
 
 if __name__ == '__main__':
