@@ -333,7 +333,7 @@ test('Select Model: the workspace versions, then the shipped starters; Show Mode
   assert.equal(await run('lesionLab.selectModelVersion'), 'v1');
   assert.deepEqual(offered, ['v2', 'v1']);
   // Every task starter in media/models; the one suggested for the open image (a small MR crop) first.
-  assert.deepEqual(starters, ['sarcoma-mr-t1', 'ms-flair', 'sarcoma-ct', 'sarcoma-pet']);
+  assert.deepEqual(starters, ['sarcoma-mr-t1', 'brain-tumour-flair', 'ms-flair', 'sarcoma-ct', 'sarcoma-pet']);
   assert.equal(statusItems[0].text, '$(beaker) cpu · model v1');
   const md = await run<string>('lesionLab.showModelHistory');
   assert.match(md, /\| v2 \| {2}\| v1 \|/);
@@ -356,7 +356,7 @@ test('without a workspace folder: Fine-tune says so; Select Model offers the sta
   } finally {
     workspaceFolders = saved;
   }
-  assert.deepEqual(offered, ['sarcoma-mr-t1', 'ms-flair', 'sarcoma-ct', 'sarcoma-pet']);
+  assert.deepEqual(offered, ['sarcoma-mr-t1', 'brain-tumour-flair', 'ms-flair', 'sarcoma-ct', 'sarcoma-pet']);
   assert.equal(messagesMatching(/Fine-tune needs an open workspace folder/).length, 1);
   assert.equal(messagesMatching(/open a folder first/i).length, 1);
   // Unsaved edits: Fine-tune asks first; Cancel stops it.
