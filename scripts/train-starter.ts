@@ -1,4 +1,4 @@
-// `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair [--minutes M]
+// `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair|brain-tumour-flair [--minutes M]
 // [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--base-filters N] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--train-patients N] [--name NAME]`: trains the
 // starter model of a task from scratch (or, with --resume, continues from a model of that task;
 // with --init-weights, starts from another model's weights, e.g. the same lesion on another
@@ -25,6 +25,10 @@
 // held-out Dice grows with the number of training patients; the held-out cases stay the same).
 //
 // `--task ms-flair --out media/models/starter` keeps the historical folder name.
+//
+// `--task brain-tumour-flair --synthetic-tumours DIR` trains on generated cases (we have no
+// brain-tumour data): DIR/train from scripts/synthetic-brain-tumours.py --white-matter-oedema
+// --patients patient19,patient26, DIR/held-out from its default mode (patient07's brain).
 import { promises as fsp, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../src/ml/backend';
