@@ -3,7 +3,8 @@
 //  - CT (HU range: 1st percentile ≤ −500, integer values)           → sarcoma-ct
 //  - PET (non-negative, mostly non-integer, SUV-like range, voxels ≥ 1.5 mm) → sarcoma-pet
 //  - MR on a brain-sized, near-isotropic fine grid (every axis ≥ 140 mm, spacing ≤ 1.5 mm and
-//    within a factor 1.5 across axes, as MNI-registered FLAIR is)     → ms-flair
+//    within a factor 1.5 across axes, as MNI-registered FLAIR is), or a skull-stripped brain on
+//    thick slices (in-plane ≤ 1.5 mm, slices ≤ 7 mm)                 → ms-flair
 //  - any other MR                                                     → sarcoma-mr-t1
 // When the chosen folder is missing, media/models/starter (the historical MS FLAIR model) is used.
 // Fine-tuning, which also knows the cases' masks, may take another starter for the same kind of
@@ -31,9 +32,66 @@ export function chooseStarterTask(image: { data: ArrayLike<number>; dims: Vec3; 
   if (m.modality === 'PET') return { task: 'sarcoma-pet', reason: `PET: ${m.reason}` };
   const fov = image.dims.map((n, a) => n * image.spacingMm[a]);
   const sp = image.spacingMm;
+  const grid = `${fov.map((f) => f.toFixed(0)).join('×')} mm at ${sp.map((s) => s.toFixed(2)).join('×')} mm`;
   const brain = fov.every((f) => f >= 140) && Math.max(...sp) <= 1.5 && Math.max(...sp) / Math.min(...sp) <= 1.5;
-  if (brain) return { task: 'ms-flair', reason: `MR on a brain-sized near-isotropic grid (${fov.map((f) => f.toFixed(0)).join('×')} mm at ${sp.map((s) => s.toFixed(2)).join('×')} mm): ${m.reason}` };
-  return { task: 'sarcoma-mr-t1', reason: `MR (field of view ${fov.map((f) => f.toFixed(0)).join('×')} mm at ${sp.map((s) => s.toFixed(2)).join('×')} mm, not a whole brain): ${m.reason}` };
+  if (brain) return { task: 'ms-flair', reason: `MR on a brain-sized near-isotropic grid (${grid}): ${m.reason}` };
+  const stripped = Math.min(...sp) <= 1.5 && Math.max(...sp) <= MAX_BRAIN_SLICE_MM ? skullStrippedBrainExtentMm(image) : null;
+  if (stripped) {
+    return { task: 'ms-flair', reason: `MR of a skull-stripped brain (${stripped.map((e) => e.toFixed(0)).join('×')} mm inside a constant background, ${grid}): ${m.reason}` };
+  }
+  return { task: 'sarcoma-mr-t1', reason: `MR (field of view ${grid}, not a whole brain): ${m.reason}` };
+}
+
+/** Thick-slice brain MR (2-D FLAIR: 3–6 mm slices) is still a brain; coarser slices are not taken for one. */
+const MAX_BRAIN_SLICE_MM = 7;
+/** A skull-stripped brain's extent on every axis, mm (adult brains: about 140 × 170 × 130; partial slice coverage allowed). */
+const BRAIN_EXTENT_MM: readonly [number, number] = [90, 220];
+/** Least share of voxels in the constant background around a skull-stripped brain (BraTS and our MS FLAIRs: 84 %). */
+const MIN_BACKGROUND_SHARE = 0.4;
+
+/**
+ * The extent (mm per axis) of a skull-stripped brain: an object of brain size inside a constant
+ * background (the value of the first voxel, ≥ {@link MIN_BACKGROUND_SHARE} of the voxels) that
+ * stays clear of the volume's faces on its two finest (in-plane) axes; null for anything else.
+ * This tells a thick-slice brain FLAIR from a body MR cropped around a tumour, which fills its
+ * field of view (one of the shared sarcoma T1s has 64 % background, but it touches every face).
+ */
+export function skullStrippedBrainExtentMm(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }): Vec3 | null {
+  const { data, dims, spacingMm } = image;
+  const [nx, ny, nz] = dims;
+  const background = data[0];
+  const counts = [new Float64Array(nx), new Float64Array(ny), new Float64Array(nz)];
+  let backgroundCount = 0;
+  let v = 0;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, v++) {
+        if (data[v] === background) {
+          backgroundCount++;
+          continue;
+        }
+        counts[0][i]++;
+        counts[1][j]++;
+        counts[2][k]++;
+      }
+    }
+  }
+  if (backgroundCount < MIN_BACKGROUND_SHARE * data.length) return null;
+  const finest = [0, 1, 2].sort((a, b) => spacingMm[a] - spacingMm[b]).slice(0, 2);
+  const extent: number[] = [];
+  for (let a = 0; a < 3; a++) {
+    // Slices holding under 1 % of the fullest slice's object voxels are specks, not brain.
+    const c = counts[a];
+    const floor = 0.01 * Math.max(...c);
+    let first = 0;
+    while (first < c.length && c[first] <= floor) first++;
+    let last = c.length - 1;
+    while (last > first && c[last] <= floor) last--;
+    if (first >= c.length) return null;
+    if (finest.includes(a) && (first === 0 || last === c.length - 1)) return null;
+    extent.push((last - first + 1) * spacingMm[a]);
+  }
+  return extent.every((e) => e >= BRAIN_EXTENT_MM[0] && e <= BRAIN_EXTENT_MM[1]) ? (extent as Vec3) : null;
 }
 
 /** Where a task's click model (src/ml/clickModel.ts) is shipped, under media/models: click/<task>. */

@@ -70,6 +70,51 @@ test('chooseStarterTask: a brain FLAIR goes to ms-flair', { skip: skipMs }, asyn
   assert.equal(c.task, 'ms-flair', c.reason);
 });
 
+/** An ellipsoid "brain" (semi-axes in mm, integer MR-like values) in a zero background. */
+function ellipsoidBrain(dims: Vec3, spacingMm: Vec3, semiAxesMm: Vec3, centreShiftMm: Vec3 = [0, 0, 0]): Float32Array {
+  const data = new Float32Array(dims[0] * dims[1] * dims[2]);
+  for (let k = 0, v = 0; k < dims[2]; k++) {
+    for (let j = 0; j < dims[1]; j++) {
+      for (let i = 0; i < dims[0]; i++, v++) {
+        const d = [i, j, k].map((x, a) => ((x - (dims[a] - 1) / 2) * spacingMm[a] - centreShiftMm[a]) / semiAxesMm[a]);
+        if (d[0] ** 2 + d[1] ** 2 + d[2] ** 2 <= 1) data[v] = 60 + ((v * 7919) % 41);
+      }
+    }
+  }
+  return data;
+}
+
+test('chooseStarterTask: a skull-stripped brain on thick slices is a brain; a body MR that fills its field of view is not', () => {
+  const dims: Vec3 = [180, 216, 30];
+  const spacingMm: Vec3 = [1, 1, 5];
+  const brain = chooseStarterTask({ data: ellipsoidBrain(dims, spacingMm, [70, 85, 65]), dims, spacingMm });
+  assert.equal(brain.task, 'ms-flair', brain.reason);
+  assert.match(brain.reason, /MR of a skull-stripped brain \(140×168×130 mm inside a constant background, 180×216×150 mm at 1\.00×1\.00×5\.00 mm\)/);
+  // Cut by the in-plane faces of its field of view (a crop around a tumour): not a whole brain.
+  const cut = chooseStarterTask({ data: ellipsoidBrain(dims, spacingMm, [70, 85, 65], [40, 0, 0]), dims, spacingMm });
+  assert.equal(cut.task, 'sarcoma-mr-t1', cut.reason);
+  // Object too small for a brain (a limb in air, 60 mm across).
+  assert.equal(chooseStarterTask({ data: ellipsoidBrain(dims, spacingMm, [30, 30, 65]), dims, spacingMm }).task, 'sarcoma-mr-t1');
+  // No constant background (noise everywhere): not skull-stripped.
+  const noisy = ellipsoidBrain(dims, spacingMm, [70, 85, 65]).map((x, v) => x + 1 + (v % 5));
+  assert.equal(chooseStarterTask({ data: noisy, dims, spacingMm }).task, 'sarcoma-mr-t1');
+  // Slices coarser than 7 mm are not taken for a brain.
+  const coarse: Vec3 = [1, 1, 8];
+  const coarseDims: Vec3 = [180, 216, 18];
+  assert.equal(chooseStarterTask({ data: ellipsoidBrain(coarseDims, coarse, [70, 85, 65]), dims: coarseDims, spacingMm: coarse }).task, 'sarcoma-mr-t1');
+});
+
+test('chooseStarterTask: the shared brain FLAIR averaged into 5 mm slices is still a brain', { skip: skipMs }, async () => {
+  const flair = await readNifti(sharedDataPath('lesion', 'ms-flair-mni', 'patient07', 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'));
+  const [nx, ny, nz] = flair.dims;
+  const slabs = Math.floor(nz / 5);
+  const thick = new Float32Array(nx * ny * slabs);
+  for (let k = 0; k < slabs * 5; k++) for (let p = 0; p < nx * ny; p++) thick[Math.floor(k / 5) * nx * ny + p] += (flair.data[k * nx * ny + p] as number) / 5;
+  const c = chooseStarterTask({ data: thick, dims: [nx, ny, slabs], spacingMm: [flair.spacingMm[0], flair.spacingMm[1], 5 * flair.spacingMm[2]] });
+  assert.equal(c.task, 'ms-flair', c.reason);
+  assert.match(c.reason, /skull-stripped brain/);
+});
+
 test('detectModality: SUV-like floats are PET only on a PET-sized grid (voxels ≥ 1.5 mm)', () => {
   // Non-negative, non-integer, 99.9th percentile < 200: what PET and an MR rescaled to floats share.
   const values = Float32Array.from({ length: 4000 }, (_, i) => (i % 10 === 0 ? 0 : 0.3 + ((i * 7919) % 997) / 10.01));
@@ -130,6 +175,10 @@ test('replanReason: the base grid is kept unless the cases are another modality 
   assert.equal(replanReason(defaultPreprocessing('MR', null), [{ spacingMm: [5, 5, 5] }], 'MR'), null, 'a native-grid base has no grid to keep');
   assert.match(replanReason(brain, [{ spacingMm: [0.98, 0.98, 3.27] }, { spacingMm: [0.98, 0.98, 3.27] }, { spacingMm: [1, 1, 1] }], 'MR')!, /median spacing 0\.98×0\.98×3\.27 mm is over 1\.5× coarser than the base model's 1×1×1 mm grid along z/);
   assert.match(replanReason(brain, [{ spacingMm: [1, 1, 1] }], 'CT')!, /the cases look like CT, the base model works on MR/);
+  // The base's own kind of lesion on thick slices keeps its grid; another modality still re-plans.
+  assert.equal(replanReason(brain, [{ spacingMm: [1, 1, 5] }], 'MR', true), null);
+  assert.ok(replanReason(brain, [{ spacingMm: [1, 1, 5] }], 'MR', false));
+  assert.ok(replanReason(brain, [{ spacingMm: [1, 1, 1] }], 'CT', true));
 });
 
 test('replanForCases: a brain model kept for brain FLAIR, re-planned for sarcoma MR slices and for CT', { skip: skip || skipMs }, async () => {
