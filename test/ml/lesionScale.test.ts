@@ -25,6 +25,18 @@ test('typicalLesionVolumeMm3: the median over masks of each mask’s median lesi
   assert.equal(typicalLesionVolumeMm3([{ labels: cubes(), dims, spacingMm: iso }]), null);
 });
 
+test('typicalLesionVolumeMm3: specks beside a large lesion do not count; many small lesions do', () => {
+  const iso: Vec3 = [1, 1, 1];
+  // A 512-voxel lesion with two 1-voxel islands (0.4 % of the volume): 512, not 1.
+  assert.equal(typicalLesionVolumeMm3([{ labels: cubes(8, 1, 1), dims, spacingMm: iso }]), 512);
+  // The same lesion with 18 single voxels around it (3.4 % of the volume): small lesions, as in MS.
+  const many = cubes(8);
+  let placed = 0;
+  for (let k = 0; k < dims[2]; k += 2) for (let j = 10; j < dims[1]; j += 2) for (let i = 0; i < dims[0]; i += 2) if (placed < 18 && !many[(k * dims[1] + j) * dims[0] + i]) many[(k * dims[1] + j) * dims[0] + i] = 1, placed++;
+  assert.equal(placed, 18);
+  assert.equal(typicalLesionVolumeMm3([{ labels: many, dims, spacingMm: iso }]), 1);
+});
+
 test('newLesionTypeReason: lesion scales 10× or more apart are another kind of lesion, either way', () => {
   assert.match(newLesionTypeReason(17, 50_000) as string, /^the cases' lesions \(typically 50,000 mm³\) are 2941× larger than the base model's \(17 mm³\): another kind of lesion$/);
   assert.match(newLesionTypeReason(182_000, 9_000) as string, /20× smaller/);

@@ -14,16 +14,28 @@ const median = (xs: number[]): number => {
   return s[Math.floor((s.length - 1) / 2)];
 };
 
+/** Components under this share of a mask's largest lesion are specks when together they hold under {@link SPECK_VOLUME_SHARE} of its volume. */
+const SPECK_SIZE_SHARE = 0.01;
+const SPECK_VOLUME_SHARE = 0.02;
+
 /**
  * The typical lesion volume of a set of masks, mm³: per mask the median volume of its
  * 26-connected lesions, then the median over the masks that have any; null when none has one.
+ * Specks beside a large lesion (a whole tumour's mask with a few islands of 1–3 voxels, as thick
+ * slices or a labeller's brush leave them) do not count: without this, one speck made a tumour
+ * mask's median a voxel. Many small lesions that hold a real share of the volume (MS) all count.
  */
 export function typicalLesionVolumeMm3(masks: readonly { labels: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }[]): number | null {
   const perMask: number[] = [];
   for (const m of masks) {
     const labels = Uint8Array.from(m.labels, (v) => (v > 0 ? 1 : 0));
     const { sizes } = connectedComponents(labels, m.dims, 26);
-    if (sizes.length > 0) perMask.push(median(sizes) * m.spacingMm[0] * m.spacingMm[1] * m.spacingMm[2]);
+    if (sizes.length === 0) continue;
+    const largest = Math.max(...sizes);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const specks = sizes.filter((n) => n < SPECK_SIZE_SHARE * largest);
+    const lesions = specks.reduce((a, b) => a + b, 0) < SPECK_VOLUME_SHARE * total ? sizes.filter((n) => n >= SPECK_SIZE_SHARE * largest) : sizes;
+    perMask.push(median(lesions) * m.spacingMm[0] * m.spacingMm[1] * m.spacingMm[2]);
   }
   return perMask.length > 0 ? median(perMask) : null;
 }
