@@ -144,6 +144,16 @@ test('fine-tune CLI: a 1 mm base on 3.27 mm slices gives way to the lesion prior
   assert.ok('newNetwork' in fresh.start);
   assert.deepEqual(fresh.start.newNetwork.config, recipeNetworkConfig(DEFAULT_RECIPE));
   assert.match(fresh.replanned!.join(' '), /a new network of the starter recipe instead of tiny's weights/);
+  // A base trained on this kind of lesion (its typical lesion within 10× of the cases') keeps its
+  // grid on the coarser slices: its weights know the lesion there.
+  const sameKindCard = await readCard(base);
+  const { typicalLesionVolumeOfFiles } = await import('../../src/ml/training/lesionScale');
+  const casesMm3 = (await typicalLesionVolumeOfFiles([maskPath])) as number;
+  sameKindCard.training = { ...(sameKindCard.training as NonNullable<typeof sameKindCard.training>), typicalLesionMm3: casesMm3 / 3 };
+  const sameKind = await fineTuneStart({ dir: base, card: sameKindCard }, [pair], { replan: true, lesionPriorDir: null });
+  assert.equal(sameKind.replanned, null);
+  assert.deepEqual(sameKind.start, { baseModelDir: base });
+  assert.equal(sameKind.newLesionType, null);
   // The user's loss, with the recipe's options that it accepts (cross-entropy and focal have no region terms to pool).
   const batchPooled = { regionPooling: 'batch' };
   for (const [loss, lossOptions] of Object.entries({ 'cross-entropy': {}, focal: {}, dice: batchPooled, 'asymmetric-unified-focal': batchPooled })) {

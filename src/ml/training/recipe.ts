@@ -102,7 +102,7 @@ export interface FineTuneStart {
 
 /**
  * The base model, unless its grid or modality does not suit the pairs (another modality, or slices
- * over 1.5× coarser than its grid): then a configuration planned from the pairs, starting from the
+ * over 1.5× coarser than its grid for another kind of lesion than the base's): then a configuration planned from the pairs, starting from the
  * weights of the general lesion prior (media/models/lesion-prior, trained on several lesion types
  * and modalities) when it is shipped, else a new network of {@link DEFAULT_RECIPE}. Adapting to
  * sarcoma CT, which the prior never saw, from 4 cases in 250 steps: prior 0.653 held out, the MR
@@ -115,9 +115,12 @@ export async function fineTuneStart(
   pairs: TrainingPair[],
   opts: { replan: boolean; keepWeights?: boolean; lesionPriorDir?: string | null; loss?: string },
 ): Promise<FineTuneStart> {
-  const plan = opts.replan ? await replanForCases(base.card, pairs, { levels: DEFAULT_RECIPE.levels }) : null;
+  const baseMm3 = base.card.training?.typicalLesionMm3;
+  const casesMm3 = await typicalLesionVolumeOfFiles(pairs.map((p) => p.maskPath));
+  const newLesionType = newLesionTypeReason(baseMm3, casesMm3);
+  const sameLesionKind = newLesionType === null && !!baseMm3 && casesMm3 !== null;
+  const plan = opts.replan ? await replanForCases(base.card, pairs, { levels: DEFAULT_RECIPE.levels }, sameLesionKind) : null;
   if (plan === null) {
-    const newLesionType = newLesionTypeReason(base.card.training?.typicalLesionMm3, await typicalLesionVolumeOfFiles(pairs.map((p) => p.maskPath)));
     return {
       start: { baseModelDir: base.dir },
       options: newLesionType ? { learningRate: NEW_LESION_TYPE_LEARNING_RATE, newLesionType } : {},
