@@ -40,7 +40,7 @@ export interface TrainingRecord {
   steps: number;
   /** Why training stopped: 'steps', 'time budget', 'early stopping', … */
   stoppedBecause: string;
-  /** Validation Dice of the parent model and of this one on the same held-out cases. */
+  /** Validation Dice of the parent model and of this one on the same held-out cases, each with its own post-processing. */
   validationDiceBefore: number | null;
   validationDiceAfter: number | null;
   /** Set when fine-tuning did not start from the base it was given (its grid or modality did not suit the cases): why, and what instead. */

@@ -50,3 +50,13 @@ test('choosePostprocessing: a candidate replaces the base choice only when it va
   // A base choice the new masks do not allow falls back to keep all.
   assert.deepEqual(choosePostprocessing(exact, [0], { keepLargestComponents: 1 }).postprocessing, {});
 });
+
+test('predictionsDice scores a version as it segments: with its card’s post-processing', async () => {
+  const { predictionsDice } = await import('../../src/ml/training/validation');
+  const reference = cubes(6);
+  const predictions = [{ labels: cubes(6, 5), reference, dims }];
+  // Raw: 216 true voxels and a false 125-voxel lesion; keeping the largest lesion drops it.
+  assert.equal(predictionsDice(predictions), (2 * 216) / (216 + 341));
+  assert.equal(predictionsDice(predictions, {}), predictionsDice(predictions));
+  assert.equal(predictionsDice(predictions, { keepLargestComponents: 1 }), 1);
+});

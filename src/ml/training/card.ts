@@ -31,7 +31,7 @@ export interface TrainingOutcome {
   steps: number;
   stoppedBecause: string;
   durationS: number;
-  /** Whole-volume validation Dice of the starting and the new weights; null when it did not run. */
+  /** Whole-volume validation Dice of the starting weights (with the base card's post-processing) and the new ones (with the post-processing chosen for them); null when it did not run. */
   diceBefore: number | null;
   diceAfter: number | null;
   wholeVolumeSkipped: string | null;
