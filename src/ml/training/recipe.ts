@@ -101,10 +101,11 @@ export interface FineTuneStart {
 }
 
 /**
- * The base model, unless its grid or modality does not suit the pairs (another modality, or slices
- * over 1.5× coarser than its grid for another kind of lesion than the base's): then a configuration planned from the pairs, starting from the
- * weights of the general lesion prior (media/models/lesion-prior, trained on several lesion types
- * and modalities) when it is shipped, else a new network of {@link DEFAULT_RECIPE}. Adapting to
+ * The base model, unless its grid or modality does not suit the pairs (another modality, or
+ * another kind of lesion than the base's on slices over 1.5× coarser than its grid): then a
+ * configuration planned from the pairs, starting from the weights of the general lesion prior
+ * (media/models/lesion-prior, trained on several lesion types and modalities) when it is shipped,
+ * else a new network of {@link DEFAULT_RECIPE}. Adapting to
  * sarcoma CT, which the prior never saw, from 4 cases in 250 steps: prior 0.653 held out, the MR
  * starter's weights 0.614, a new network 0.561; the MS FLAIR starter's weights were worse than a
  * new network for sarcoma MR (0.44 against 0.65; docs/training-recipe.md). `keepWeights` starts
