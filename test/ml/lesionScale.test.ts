@@ -32,7 +32,12 @@ test('typicalLesionVolumeMm3: specks beside a large lesion do not count; many sm
   // The same lesion with 18 single voxels around it (3.4 % of the volume): small lesions, as in MS.
   const many = cubes(8);
   let placed = 0;
-  for (let k = 0; k < dims[2]; k += 2) for (let j = 10; j < dims[1]; j += 2) for (let i = 0; i < dims[0]; i += 2) if (placed < 18 && !many[(k * dims[1] + j) * dims[0] + i]) many[(k * dims[1] + j) * dims[0] + i] = 1, placed++;
+  for (let k = 0; k < dims[2]; k += 2) {
+    for (let i = 0; i < dims[0] && placed < 18; i += 2) {
+      many[(k * dims[1] + 10) * dims[0] + i] = 1;
+      placed++;
+    }
+  }
   assert.equal(placed, 18);
   assert.equal(typicalLesionVolumeMm3([{ labels: many, dims, spacingMm: iso }]), 1);
 });
