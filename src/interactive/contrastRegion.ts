@@ -61,6 +61,11 @@ const MIN_VOXELS = 4;
  */
 const FAR_POSITIVE_CLICK_MM = 5;
 export const RESOLVED_RADIUS_VOXELS = 1.5;
+// A positive click the flood reaches later moves the threshold to take it when that grows the
+// prefix at most 2× (a large object: 1.5×); else it adds its own region. (A whole tumour on 3 mm
+// slices grew 52 % and took oedema-like tissue all round: Dice 0.936 → 0.778; 1.5 and 1.25 left
+// the 1 mm, 5 mm and 6 mm tumours unchanged.)
+const LARGE_OBJECT_MAX_PREFIX_GROWTH = 1.5;
 /**
  * How far (mm, along the grid's axes) a region grows into its blurred edge, down to the midpoint
  * threshold. A flood that meets the reach's rim through a brighter bridge before falling to the
@@ -575,7 +580,7 @@ function applyClicks(a: FloodAnalysis, dims: Vec3, spacingMm: Vec3, centre: Vec3
         lastPositiveStep = Math.max(lastPositiveStep, q);
         continue;
       }
-      if (q >= 0 && q + 1 <= 2 * k) {
+      if (q >= 0 && q + 1 <= (o.largeObject ? LARGE_OBJECT_MAX_PREFIX_GROWTH : 2) * k) {
         k = q + 1;
         lastPositiveStep = q;
         continue;
