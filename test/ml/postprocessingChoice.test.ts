@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { candidatesForMasks, choosePostprocessing, describePostprocessingChoice } from '../../src/ml/training/postprocessingChoice';
+import { candidatesForMasks, choosePostprocessing, describePostprocessingChoice, predictionsDice } from '../../src/ml/training/postprocessingChoice';
 import type { Vec3 } from '../../src/volume/vec3';
 
 const dims: Vec3 = [20, 20, 20];
@@ -51,8 +51,7 @@ test('choosePostprocessing: a candidate replaces the base choice only when it va
   assert.deepEqual(choosePostprocessing(exact, [0], { keepLargestComponents: 1 }).postprocessing, {});
 });
 
-test('predictionsDice scores a version as it segments: with its card’s post-processing', async () => {
-  const { predictionsDice } = await import('../../src/ml/training/validation');
+test('predictionsDice scores a version as it segments: with its card’s post-processing', () => {
   const reference = cubes(6);
   const predictions = [{ labels: cubes(6, 5), reference, dims }];
   // Raw: 216 true voxels and a false 125-voxel lesion; keeping the largest lesion drops it.

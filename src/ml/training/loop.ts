@@ -23,8 +23,8 @@ import {
   type TrainingProgress,
 } from './options';
 import { typicalLesionVolumeMm3 } from './lesionScale';
-import { candidatesForMasks, choosePostprocessing, type PostprocessingChoice } from './postprocessingChoice';
-import { fixedValidationPatches, improved, planWholeVolumeValidation, predictionsDice, validatePatches, wholeVolumePredictions } from './validation';
+import { candidatesForMasks, choosePostprocessing, predictionsDice, type PostprocessingChoice } from './postprocessingChoice';
+import { fixedValidationPatches, improved, planWholeVolumeValidation, validatePatches, wholeVolumePredictions } from './validation';
 
 /**
  * Learning-rate factor at `step`: linear warm-up over `warmupSteps`, then by the fraction `t`

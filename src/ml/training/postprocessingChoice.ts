@@ -6,7 +6,7 @@
 // base's choice only when it scores clearly better on validation.
 import type { Vec3 } from '../../volume/vec3';
 import { keepLargestComponents, type ModelPostprocessing } from '../inference';
-import { connectedComponents, pooledDice, overlapScores, type OverlapScores } from '../metrics';
+import { connectedComponents, pooledDice, overlapScores } from '../metrics';
 
 /** Candidates: keep all (0), the largest lesion (1), the largest two (2). */
 export const KEEP_LARGEST_CANDIDATES = [0, 1, 2] as const;
@@ -25,6 +25,12 @@ export interface PostprocessingChoice {
 }
 
 const nameOf = (k: number): string => (k === 0 ? 'keepAll' : `largest${k}`);
+
+/** Pooled Dice of whole-volume predictions against their masks, after `postprocessing` (a card's; default none). */
+export function predictionsDice(predictions: readonly { labels: Uint8Array; reference: Uint8Array; dims: Vec3 }[], postprocessing: ModelPostprocessing = {}): number {
+  const k = postprocessing.keepLargestComponents ?? 0;
+  return pooledDice(predictions.map((p) => overlapScores(k ? keepLargestComponents(p.labels, p.dims, k) : p.labels, p.reference)));
+}
 
 /** The candidates the training masks allow: k whose largest k lesions hold ≥ 90 % of every mask's lesion voxels. */
 export function candidatesForMasks(masks: readonly { labels: Uint8Array; dims: Vec3 }[]): { allowed: number[]; notTried: string[] } {
@@ -54,10 +60,7 @@ export function choosePostprocessing(
   notTried: string[] = [],
 ): PostprocessingChoice {
   const dice: Record<string, number> = {};
-  for (const k of allowed) {
-    const scores: OverlapScores[] = predictions.map((p) => overlapScores(k ? keepLargestComponents(p.labels, p.dims, k) : p.labels, p.reference));
-    dice[nameOf(k)] = pooledDice(scores);
-  }
+  for (const k of allowed) dice[nameOf(k)] = predictionsDice(predictions, { keepLargestComponents: k });
   const inheritedK = inherited?.keepLargestComponents ?? 0;
   // The base's choice is kept unless a candidate clearly beats it (or the base's is not allowed).
   let bestK = allowed.includes(inheritedK) ? inheritedK : 0;

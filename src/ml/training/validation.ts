@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { patchGrid } from '../../volume/slidingWindow';
 import type { Vec3 } from '../../volume/vec3';
-import { keepLargestComponents, segmentVolume, type ModelPostprocessing, type SegmentationNetwork } from '../inference';
+import { segmentVolume, type SegmentationNetwork } from '../inference';
 import type { SegmentationLoss } from '../losses';
 import { overlapScores, pooledDice, type OverlapScores } from '../metrics';
 import { samplePatch } from '../patchSampler';
@@ -77,12 +77,6 @@ export async function wholeVolumePredictions(
     out.push({ labels: seg.labels, reference: c.sourceMask, dims: c.image.dims });
   }
   return out;
-}
-
-/** Pooled Dice of whole-volume predictions against their masks, after `postprocessing` (a card's; default none). */
-export function predictionsDice(predictions: readonly { labels: Uint8Array; reference: Uint8Array; dims: Vec3 }[], postprocessing: ModelPostprocessing = {}): number {
-  const k = postprocessing.keepLargestComponents ?? 0;
-  return pooledDice(predictions.map((p) => overlapScores(k ? keepLargestComponents(p.labels, p.dims, k) : p.labels, p.reference)));
 }
 
 /** Seconds one inference window takes (a forward pass of batch 1; the first call also warms up). */
