@@ -56,7 +56,7 @@ const MIN_BACKGROUND_SHARE = 0.4;
  * This tells a thick-slice brain FLAIR from a body MR cropped around a tumour, which fills its
  * field of view (one of the shared sarcoma T1s has 64 % background, but it touches every face).
  */
-export function skullStrippedBrainExtentMm(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }): Vec3 | null {
+function skullStrippedBrainExtentMm(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }): Vec3 | null {
   const { data, dims, spacingMm } = image;
   const [nx, ny, nz] = dims;
   const background = data[0];
