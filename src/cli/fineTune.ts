@@ -7,6 +7,7 @@ import { initBackend } from '../ml/backend';
 import { checkWorkingGrid, unetNetworks } from '../ml/inference';
 import { ModelStore, readCard } from '../ml/modelStore';
 import { describePostprocessingChoice, fineTune, fineTuneStart, TrainingCancelledError, type TrainingPair } from '../ml/training';
+import { typicalLesionVolumeOfFiles } from '../ml/training/lesionScale';
 import { LOSS_NAMES } from '../ml/losses';
 import { checkOutputPaths } from '../util/outputGuard';
 import { cancelOnSignals } from './signals';
@@ -33,12 +34,11 @@ function shownPath(path: string): string {
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
-async function chooseStarter(pairs: readonly { imagePath: string; maskPath: string }[]): Promise<{ dir: string; task: string; reason: string }> {
+async function chooseStarter(pairs: readonly { imagePath: string; maskPath: string }[], casesLesionMm3: number | null): Promise<{ dir: string; task: string; reason: string }> {
   const { readNifti } = await import('../nifti');
   const { starterForCases } = await import('../ml/starterChoice');
-  const { typicalLesionVolumeOfFiles } = await import('../ml/training/lesionScale');
   try {
-    return await starterForCases(await readNifti(pairs[0].imagePath), await typicalLesionVolumeOfFiles(pairs.map((p) => p.maskPath)));
+    return await starterForCases(await readNifti(pairs[0].imagePath), casesLesionMm3);
   } catch (e) {
     throw new CliUsageError((e as Error).message);
   }
@@ -79,10 +79,11 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   for (const p of pairs) checkLabelMask((await readNifti(p.maskPath)).data, shownPath(p.maskPath));
   // Without --base: the shipped starter that suits the first image and the cases' lesion size (src/ml/starterChoice).
   const baseArg = args.options.get('base') as string | undefined;
-  const starter = baseArg === undefined ? await chooseStarter(pairs) : null;
+  const casesLesionMm3 = await typicalLesionVolumeOfFiles(pairs.map((p) => p.maskPath));
+  const starter = baseArg === undefined ? await chooseStarter(pairs, casesLesionMm3) : null;
   const baseDir = starter ? starter.dir : await resolveModelDir(baseArg);
   // The base, unless its grid or modality does not suit the cases (src/ml/training/recipe.ts).
-  const begin = await fineTuneStart({ dir: baseDir, card: await readCard(baseDir) }, pairs, { replan: replan !== 'never', keepWeights: replan === 'keep-weights', loss });
+  const begin = await fineTuneStart({ dir: baseDir, card: await readCard(baseDir) }, pairs, { replan: replan !== 'never', keepWeights: replan === 'keep-weights', loss, casesLesionMm3 });
   // Sizes from the headers, before the base network loads or any volume is resampled.
   for (const p of pairs) checkWorkingGrid(await readNiftiHeader(p.imagePath), begin.targetSpacingMm);
   const store = new ModelStore(out);

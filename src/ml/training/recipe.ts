@@ -114,10 +114,11 @@ export interface FineTuneStart {
 export async function fineTuneStart(
   base: { dir: string; card: ModelCard },
   pairs: TrainingPair[],
-  opts: { replan: boolean; keepWeights?: boolean; lesionPriorDir?: string | null; loss?: string },
+  opts: { replan: boolean; keepWeights?: boolean; lesionPriorDir?: string | null; loss?: string; casesLesionMm3?: number | null },
 ): Promise<FineTuneStart> {
   const baseMm3 = base.card.training?.typicalLesionMm3;
-  const casesMm3 = await typicalLesionVolumeOfFiles(pairs.map((p) => p.maskPath));
+  // (The CLI has measured it already, to choose the starter.)
+  const casesMm3 = opts.casesLesionMm3 !== undefined ? opts.casesLesionMm3 : await typicalLesionVolumeOfFiles(pairs.map((p) => p.maskPath));
   const newLesionType = newLesionTypeReason(baseMm3, casesMm3);
   const sameLesionKind = newLesionType === null && !!baseMm3 && casesMm3 !== null;
   const plan = opts.replan ? await replanForCases(base.card, pairs, { levels: DEFAULT_RECIPE.levels }, sameLesionKind) : null;
