@@ -81,7 +81,7 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   const baseArg = args.options.get('base') as string | undefined;
   const casesLesionMm3 = await typicalLesionVolumeOfFiles(pairs.map((p) => p.maskPath));
   const starter = baseArg === undefined ? await chooseStarter(pairs, casesLesionMm3) : null;
-  const baseDir = starter ? starter.dir : await resolveModelDir(baseArg);
+  const baseDir = starter ? starter.dir : await resolveModelDir(String(baseArg));
   // The base, unless its grid or modality does not suit the cases (src/ml/training/recipe.ts).
   const begin = await fineTuneStart({ dir: baseDir, card: await readCard(baseDir) }, pairs, { replan: replan !== 'never', keepWeights: replan === 'keep-weights', loss, casesLesionMm3 });
   // Sizes from the headers, before the base network loads or any volume is resampled.

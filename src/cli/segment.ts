@@ -2,10 +2,11 @@
 // Lesion engine for batch work. The mask is written on exactly the source grid.
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { readNifti, writeMaskLike, writeVolumeLike } from '../nifti';
+import { readNifti, writeMaskLike, writeVolumeLike, type NiftiImage } from '../nifti';
 import { initBackend, BACKEND_PREFERENCES, type BackendPreference } from '../ml/backend';
 import { ALL_AXIS_FLIPS, DEFAULT_TTA_FLIPS, loadSegmentationModel, segmentVolume } from '../ml/inference';
-import { findStarterModelDir, ModelStore, ModelStoreError } from '../ml/modelStore';
+import { ModelStore, ModelStoreError } from '../ml/modelStore';
+import { starterForImage, StarterChoiceError } from '../ml/starterChoice';
 import { NiftiReadError, NiftiWriteError } from '../nifti';
 import { checkOutputPaths, type GuardedOutput } from '../util/outputGuard';
 import { cancelOnSignals } from './signals';
@@ -69,18 +70,10 @@ export function backendOption(args: ParsedArgs): BackendPreference {
 
 /**
  * A model folder from a path that is either a model folder (has card.json) or a model store
- * (has active.json: its active version, or the shipped starter it names); without a path, the
- * shipped starter model.
+ * (has active.json: its active version, or the shipped starter it names).
  * @throws CliUsageError when the path is neither.
  */
-export async function resolveModelDir(path: string | undefined): Promise<string> {
-  if (path === undefined) {
-    try {
-      return findStarterModelDir();
-    } catch (e) {
-      throw new CliUsageError(`${(e as Error).message}`);
-    }
-  }
+export async function resolveModelDir(path: string): Promise<string> {
   const dir = resolve(path);
   if (existsSync(join(dir, 'card.json'))) return dir;
   if (existsSync(join(dir, 'active.json'))) {
@@ -149,6 +142,18 @@ export async function reportInputErrors(commandName: string, io: CliIo, body: ()
   }
 }
 
+/** The shipped starter for an image (src/ml/starterChoice.ts), saying which and why. */
+function starterFor(image: NiftiImage, io: CliIo): string {
+  try {
+    const starter = starterForImage(image);
+    io.stdout(`starter: ${starter.task}, chosen for the image: ${starter.reason}\n`);
+    return starter.dir;
+  } catch (e) {
+    if (e instanceof StarterChoiceError) throw new CliUsageError(e.message);
+    throw e;
+  }
+}
+
 async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if ((await import('./promptSegment')).wantsPromptSegmentation(argv)) return (await import('./promptSegment')).runPromptSegment(argv, io);
   const args = parseArgs(argv, ['model', 'out', 'prob', 'uncertainty', 'threshold', 'min-lesion-mm3', 'tta', 'overlap', 'backend']);
@@ -173,13 +178,17 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if (typeof prob === 'string') outputs.push({ role: '--prob', path: prob, kind: 'nifti' });
   if (typeof uncertaintyPath === 'string') outputs.push({ role: '--uncertainty', path: uncertaintyPath, kind: 'nifti' });
   await checkOutputPaths({ inputs: [{ role: 'the input image', path: imagePath }], outputs });
-  const modelDir = await resolveModelDir(args.options.get('model') as string | undefined);
+  const modelArg = args.options.get('model') as string | undefined;
+  const givenModelDir = modelArg === undefined ? null : await resolveModelDir(modelArg);
 
   const backend = await initBackend({ preferred });
   io.stdout(`backend: ${backend.name} (${backend.reason})\n`);
+  const image = await readNifti(imagePath);
+  // Without --model, the shipped starter that suits the image (as fine-tune picks its base), not
+  // one model for every image: an MS FLAIR model on a CT is a silent wrong result.
+  const modelDir = givenModelDir ?? starterFor(image, io);
   const model = await loadSegmentationModel(modelDir);
   io.stdout(`model: ${model.version ?? basename(modelDir)} (${modelDir}), window ${model.patchSizeVoxels.join('×')}\n`);
-  const image = await readNifti(imagePath);
   const t0 = Date.now();
   let lastTenth = -1;
   let seg;
@@ -234,7 +243,7 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
 /** `lesion-lab segment`: Segment Lesion from the command line (same engine as the editor). */
 export const segmentCommand: CliCommand = {
   name: 'segment',
-  summary: 'propose a lesion mask for IMAGE with a model (the starter model by default)',
+  summary: 'propose a lesion mask for IMAGE with a model (by default the shipped starter that suits the image)',
   usage: USAGE,
   run(args, io) {
     return reportInputErrors('segment', io, () => runSegment(args, io));

@@ -9,6 +9,7 @@ import { initBackend } from '../../src/ml/backend';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
 import { tinyModel } from '../helpers/tinyModel';
+import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 
 const MS = ['lesion', 'ms-flair-mni', 'patient19'];
 const FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz';
@@ -51,6 +52,30 @@ test('segment: a real 182×218×182 FLAIR gives a mask and probability map on ex
   assert.equal(mismatches, 0);
   // Outside the brain's bounding box nothing is predicted.
   assert.equal(p.data[0], 0);
+});
+
+test('segment without --model uses the shipped starter that suits the image, and says which', async () => {
+  // A small CT (HU, integers, air at −1000) and a small body MR on 3 mm slices: before, both got
+  // the MS FLAIR starter (a shared sarcoma CT scored Dice 0.002 with it, 0.826 with the CT starter).
+  const dir = tempDir('ll-seg-starter-');
+  const dims = [40, 40, 16];
+  const ct = new Int16Array(dims[0] * dims[1] * dims[2]);
+  const mr = new Int16Array(ct.length);
+  for (let z = 0, v = 0; z < dims[2]; z++) for (let y = 0; y < dims[1]; y++) for (let x = 0; x < dims[0]; x++, v++) {
+    const inBody = (x - 20) ** 2 + (y - 20) ** 2 < 15 ** 2;
+    ct[v] = inBody ? 40 + ((x * 7 + y * 3 + z) % 9) : -1000;
+    mr[v] = inBody ? 300 + ((x * 5 + y + z) % 13) : 0;
+  }
+  for (const [name, values, task] of [['ct', ct, 'sarcoma-ct'], ['mr', mr, 'sarcoma-mr-t1']] as const) {
+    const image = join(dir, `${name}.nii.gz`);
+    writeFileSync(image, gzip(buildNifti({ dim: dims, datatype: 4, bitpix: 16, pixdim: [1, 3, 3, 3.3, 1, 0, 0, 0], data: bytesOf(values) }).file));
+    const c = collect();
+    const code = await runCli(['segment', image, '--out', join(dir, `${name}-mask.nii.gz`), '--tta', 'none', '--backend', 'wasm'], c.io);
+    assert.equal(code, 0, c.err());
+    assert.match(c.out(), new RegExp(`^starter: ${task}, chosen for the image: ${name === 'ct' ? 'CT' : 'MR'}`, 'm'));
+    assert.match(c.out(), new RegExp(`^model: ${task} \\(.*media[\\\\/]models[\\\\/]${task}\\)`, 'm'));
+    assert.deepEqual((await readNifti(join(dir, `${name}-mask.nii.gz`))).dims, dims);
+  }
 });
 
 test('segment / fine-tune: bad input exits 2 with one clear sentence', async () => {
