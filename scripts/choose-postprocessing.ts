@@ -3,14 +3,16 @@
 // (training cases held out from the optimiser, named in the card), never on the held-out
 // patients: keep all lesions, the largest one, or the largest two, whichever gives the best mean
 // Dice (a change must gain ≥ 0.005). Writes `postprocessing` into the card and re-scores the
-// held-out patients with it (flip TTA, as Segment Lesion), keeping the figures before as well.
+// held-out patients its card names with it (flip TTA, as Segment Lesion), keeping the figures
+// before as well.
 import { join, resolve } from 'node:path';
 import { readNifti } from '../src/nifti';
 import { initBackend } from '../src/ml/backend';
 import { DEFAULT_TTA_FLIPS, keepLargestComponents, loadSegmentationModel, segmentVolume, type SegmentationModel } from '../src/ml/inference';
 import { overlapScores } from '../src/ml/metrics';
 import { readCard, writeCard, type ModelCard } from '../src/ml/modelStore';
-import { arg, caseName, DATA_ROOT, ROOT, task, type TaskName } from './tasks';
+import type { TrainingPair } from '../src/ml/training';
+import { arg, caseName, DATA_ROOT, ROOT, task, type Task, type TaskName } from './tasks';
 
 const CHOICES = [0, 1, 2];
 
@@ -23,6 +25,13 @@ async function diceByChoice(model: SegmentationModel, pairs: { imagePath: string
     out.push(CHOICES.map((k) => overlapScores(k ? keepLargestComponents(seg.labels, image.dims, k) : seg.labels, mask.data).dice));
   }
   return out;
+}
+
+/** The task's pair (image and mask) of an image path. */
+function pairOf(t: Task, imagePath: string): TrainingPair {
+  const pair = [...t.train, ...t.heldOut].find((p) => p.imagePath === imagePath);
+  if (!pair) throw new Error(`${imagePath}: not a case of ${t.name}`);
+  return pair;
 }
 
 const mean = (rows: number[][], i: number): number => rows.reduce((a, r) => a + r[i], 0) / Math.max(1, rows.length);
@@ -41,12 +50,15 @@ async function main(): Promise<void> {
   let best = 0;
   for (let i = 1; i < CHOICES.length; i++) if (means[i] > means[best] + 0.005) best = i;
   console.log(`${name}: validation (${validation.map((p) => caseName(p.imagePath)).join(', ')}) mean Dice keep all ${means[0].toFixed(3)}, largest 1 ${means[1].toFixed(3)}, largest 2 ${means[2].toFixed(3)} → ${best ? `keep the largest ${CHOICES[best]}` : 'keep all'}`);
-  const held = await diceByChoice(model, t.heldOut);
-  const heldMeans = CHOICES.map((_, i) => mean(held, i));
-  console.log(`${name}: held out mean Dice keep all ${heldMeans[0].toFixed(3)}, largest 1 ${heldMeans[1].toFixed(3)}, largest 2 ${heldMeans[2].toFixed(3)} (reported: ${heldMeans[best].toFixed(3)})`);
+  // Held out: the patients the card names (a candidate may hold out others than the task's split;
+  // a leave-one-out card names every case, and its model is scored on the split's held-out ones).
+  const heldOut = card.heldOut as { cases?: string[]; method?: string } | undefined;
+  const heldPairs = heldOut?.cases && !heldOut.method ? heldOut.cases.map((c) => pairOf(t, join(DATA_ROOT, c))) : t.heldOut;
+  const held = await diceByChoice(model, heldPairs);
   model.network.dispose();
+  const heldMeans = CHOICES.map((_, i) => mean(held, i));
+  console.log(`${name}: held out (${heldPairs.map((p) => caseName(p.imagePath)).join(', ')}) mean Dice keep all ${heldMeans[0].toFixed(3)}, largest 1 ${heldMeans[1].toFixed(3)}, largest 2 ${heldMeans[2].toFixed(3)} (reported: ${heldMeans[best].toFixed(3)})`);
   const r3 = (v: number): number => Math.round(v * 1000) / 1000;
-  const heldOut = card.heldOut as Record<string, unknown>;
   const next: ModelCard & Record<string, unknown> = {
     ...card,
     postprocessing: best ? { keepLargestComponents: CHOICES[best] } : {},
@@ -55,7 +67,7 @@ async function main(): Promise<void> {
       validationMeanDice: { keepAll: r3(means[0]), largest1: r3(means[1]), largest2: r3(means[2]) },
       heldOutMeanDice: { keepAll: r3(heldMeans[0]), largest1: r3(heldMeans[1]), largest2: r3(heldMeans[2]) },
     },
-    heldOut: { ...heldOut, meanDiceWithPostprocessing: r3(heldMeans[best]), perCaseDiceWithPostprocessing: held.map((r, i) => ({ case: caseName(t.heldOut[i].imagePath), dice: r3(r[best]) })) },
+    heldOut: { ...(card.heldOut as Record<string, unknown>), meanDiceWithPostprocessing: r3(heldMeans[best]), perCaseDiceWithPostprocessing: held.map((r, i) => ({ case: caseName(heldPairs[i].imagePath), dice: r3(r[best]) })) },
   };
   await writeCard(dir, next);
   console.log(`wrote ${dir}/card.json`);

@@ -1,5 +1,5 @@
 // `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair|brain-tumour-flair [--minutes M]
-// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--base-filters N] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--train-patients N] [--name NAME]`: trains the
+// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--base-filters N] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--train-patients N] [--train-on-held-out CASES] [--name NAME]`: trains the
 // starter model of a task from scratch (or, with --resume, continues from a model of that task;
 // with --init-weights, starts from another model's weights, e.g. the same lesion on another
 // modality, on the task's own configuration)
@@ -24,6 +24,10 @@
 // `--train-patients N` keeps only the first N training cases of the split (a learning curve: how
 // held-out Dice grows with the number of training patients; the held-out cases stay the same).
 //
+// `--train-on-held-out STS_031,…` moves those held-out cases into training (validation is still
+// drawn from all training cases) and scores the rest: a cross-validation over the held-out
+// patients (does a starter gain from more patients?).
+//
 // `--task ms-flair --out media/models/starter` keeps the historical folder name.
 //
 // `--task brain-tumour-flair --synthetic-tumours DIR` trains on generated cases (we have no
@@ -34,7 +38,8 @@ import { join, relative, resolve } from 'node:path';
 import { initBackend } from '../src/ml/backend';
 import { DEFAULT_TTA_FLIPS, loadSegmentationModel } from '../src/ml/inference';
 import { readCard, writeCard, type ModelCard } from '../src/ml/modelStore';
-import { arg, caseName, portableDataPath, pooledModalityPairs, pooledTaskPairs, DEFAULT_RECIPE, STRONG_AUGMENTATION, leaveOneOutScores, removeStore, ROOT, scoreHeldOut, summariseScores, task, TASK_NAMES, trainTask, type TaskName } from './tasks';
+import { arg, caseName, portableDataPath, pooledModalityPairs, pooledTaskPairs, DEFAULT_RECIPE, STRONG_AUGMENTATION, leaveOneOutScores, removeStore, ROOT, scoreHeldOut, summariseScores, task, TASK_NAMES, trainTask, type Task, type TaskName } from './tasks';
+import type { TrainingPair } from '../src/ml/training';
 
 // Kept for scripts/eval.ts and older callers.
 export { MS_ATTRIBUTION as STARTER_ATTRIBUTION } from './tasks';
@@ -52,9 +57,11 @@ async function main(): Promise<void> {
     throw new Error(`--train-patients must be an integer from 2 to ${fixedSplit.train.length} (the task's training cases), got ${arg('train-patients')}`);
   }
   if (trainPatients !== undefined && allCases) throw new Error('--train-patients and --all-cases exclude each other');
+  const moved = heldOutToTrain(fixedSplit, arg('train-on-held-out'));
+  if (moved.length > 0 && (allCases || trainPatients !== undefined)) throw new Error('--train-on-held-out excludes --all-cases and --train-patients');
   const split = allCases
     ? { ...fixedSplit, train: [...fixedSplit.train, ...fixedSplit.heldOut], heldOut: [] }
-    : { ...fixedSplit, train: fixedSplit.train.slice(0, trainPatients) };
+    : { ...fixedSplit, train: [...fixedSplit.train.slice(0, trainPatients), ...moved], heldOut: fixedSplit.heldOut.filter((p) => !moved.includes(p)) };
   const pooled = [
     ...(process.argv.includes('--pool-modalities') ? pooledModalityPairs(name) : []),
     ...pooledTaskPairs(name, pooledTasks),
@@ -164,6 +171,15 @@ async function main(): Promise<void> {
 }
 
 const round = (v: number): number => Math.round(v * 1000) / 1000;
+
+/** The held-out cases that `--train-on-held-out` (names such as STS_031) moves into training. */
+function heldOutToTrain(t: Task, value: string | undefined): TrainingPair[] {
+  if (value === undefined) return [];
+  const names = value.split(',');
+  const unknown = names.filter((n) => !t.heldOut.some((p) => caseName(p.imagePath) === n));
+  if (unknown.length > 0) throw new Error(`--train-on-held-out: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not among ${t.name}'s held-out cases (${t.heldOut.map((p) => caseName(p.imagePath)).join(', ')})`);
+  return t.heldOut.filter((p) => names.includes(caseName(p.imagePath)));
+}
 
 if (require.main === module) {
   main().catch((e) => {
