@@ -14,7 +14,7 @@ import { cancelOnSignals } from './signals';
 import { checkLabelMask } from '../volume/labelMask';
 import { readNifti, readNiftiHeader } from '../nifti';
 import { CliUsageError, EXIT_OK, type CliCommand, type CliIo } from './command';
-import { backendOption, numberOption, parseArgs, reportInputErrors, resolveModelDir } from './segment';
+import { backendOption, firstFrameNote, numberOption, parseArgs, reportInputErrors, resolveModelDir } from './segment';
 
 const USAGE =
   'lesion-lab fine-tune --out STORE_DIR [--base MODEL_OR_STORE_DIR] [--minutes 10] [--steps N] [--loss NAME] ' +
@@ -77,6 +77,7 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   });
   // Before the backend and the base model load: an image passed as a mask is refused at once.
   for (const p of pairs) checkLabelMask((await readNifti(p.maskPath)).data, shownPath(p.maskPath));
+  for (const p of pairs) io.stdout(firstFrameNote(shownPath(p.imagePath), (await readNiftiHeader(p.imagePath)).frameCount));
   // Without --base: the shipped starter that suits the first image and the cases' lesion size (src/ml/starterChoice).
   const baseArg = args.options.get('base') as string | undefined;
   const casesLesionMm3 = await typicalLesionVolumeOfFiles(pairs.map((p) => p.maskPath));

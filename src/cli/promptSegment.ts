@@ -11,7 +11,7 @@ import { segmentPromptedObject, type PromptedObject, type PromptModel } from '..
 import type { ClickModel } from '../ml/clickModel';
 import { checkOutputPaths, type GuardedInput } from '../util/outputGuard';
 import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliIo } from './command';
-import { backendOption, isInputError, parseArgs, resolveModelDir } from './segment';
+import { backendOption, firstFrameNote, isInputError, parseArgs, resolveModelDir } from './segment';
 
 export const PROMPT_USAGE =
   'lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] [--prompt-model DIR|none] [--click-model DIR|none] [--backend auto|wasm|cpu]';
@@ -126,6 +126,7 @@ export async function runPromptSegment(argv: string[], io: CliIo): Promise<numbe
     if (typeof previousPath === 'string') inputs.push({ role: '--previous', path: previousPath });
     await checkOutputPaths({ inputs, outputs: [{ role: '--out', path: out, kind: 'nifti' }] });
     const image = await readNifti(imagePath);
+    io.stdout(firstFrameNote(imagePath, image.frameCount));
     let prompts: Prompts;
     try {
       // With --previous, negative points alone may cut the object so far.

@@ -142,6 +142,14 @@ export async function reportInputErrors(commandName: string, io: CliIo, body: ()
   }
 }
 
+/**
+ * A note for an image with several 3-D frames (a 4-D series, e.g. an MSD brain-tumour case with
+ * FLAIR, T1, T1-Gd and T2 as frames): only frame 0 is used, and the user should know it.
+ */
+export function firstFrameNote(path: string, frameCount: number): string {
+  return frameCount > 1 ? `note: ${path} holds ${frameCount} 3-D frames; only frame 0 is used\n` : '';
+}
+
 /** The shipped starter for an image (src/ml/starterChoice.ts), saying which and why. */
 function starterFor(image: NiftiImage, io: CliIo): string {
   try {
@@ -184,6 +192,7 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   const backend = await initBackend({ preferred });
   io.stdout(`backend: ${backend.name} (${backend.reason})\n`);
   const image = await readNifti(imagePath);
+  io.stdout(firstFrameNote(imagePath, image.frameCount));
   // Without --model, the shipped starter that suits the image (as fine-tune picks its base), not
   // one model for every image: an MS FLAIR model on a CT is a silent wrong result.
   const modelDir = givenModelDir ?? starterFor(image, io);

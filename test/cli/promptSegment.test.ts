@@ -73,6 +73,23 @@ test('segment --prompts: one click gives the object as a uint8 0/1 mask on the i
   assert.equal(sha(image), before);
 });
 
+test('segment --prompts on a 4-D series segments frame 0 on the 3-D grid and says so', async () => {
+  const { dir, prompts } = setup();
+  // Two frames: the phantom, then its negative (the object would be dark there).
+  const frames = new Float32Array(2 * PHANTOM.values.length);
+  frames.set(PHANTOM.values);
+  for (let v = 0; v < PHANTOM.values.length; v++) frames[PHANTOM.values.length + v] = 200 - PHANTOM.values[v];
+  const series = join(dir, 'series.nii.gz');
+  writeFileSync(series, gzip(buildNifti({ dim: [...PHANTOM.dims, 2], datatype: 16, bitpix: 32, pixdim: [1, 1, 1, 3, 1, 1, 1, 1], data: bytesOf(frames) }).file));
+  const out = join(dir, 'object.nii.gz');
+  const r = run(series, '--out', out, '--prompts', prompts({ points: [{ voxel: PHANTOM.centre, positive: true }] }));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^note: .*series\.nii\.gz holds 2 3-D frames; only frame 0 is used$/m);
+  const mask = await readNifti(out);
+  assert.deepEqual(mask.dims, PHANTOM.dims);
+  assert.ok(diceCoefficient(mask.data, PHANTOM.reference) > 0.9);
+});
+
 test('segment --prompts: bad prompts, a --previous on another grid and an output over an input exit 2 with one sentence naming the file', () => {
   const { dir, image, prompts } = setup();
   const out = join(dir, 'out.nii.gz');

@@ -76,6 +76,13 @@ test('segment without --model uses the shipped starter that suits the image, and
     assert.match(c.out(), new RegExp(`^model: ${task} \\(.*media[\\\\/]models[\\\\/]${task}\\)`, 'm'));
     assert.deepEqual((await readNifti(join(dir, `${name}-mask.nii.gz`))).dims, dims);
   }
+  // A 4-D series: frame 0 is segmented, on the 3-D grid, and the output says so.
+  const series = join(dir, 'series.nii.gz');
+  writeFileSync(series, gzip(buildNifti({ dim: [...dims, 2], datatype: 4, bitpix: 16, pixdim: [1, 3, 3, 3.3, 1, 0, 0, 0], data: bytesOf(Int16Array.from([...ct, ...ct])) }).file));
+  const c = collect();
+  assert.equal(await runCli(['segment', series, '--out', join(dir, 'series-mask.nii.gz'), '--tta', 'none', '--backend', 'wasm'], c.io), 0, c.err());
+  assert.match(c.out(), /^note: .*series\.nii\.gz holds 2 3-D frames; only frame 0 is used$/m);
+  assert.deepEqual((await readNifti(join(dir, 'series-mask.nii.gz'))).dims, dims);
 });
 
 test('segment / fine-tune: bad input exits 2 with one clear sentence', async () => {
