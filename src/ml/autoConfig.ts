@@ -22,6 +22,13 @@ export class AutoConfigError extends Error {
 /** PET reconstructions have voxels of 2–5.5 mm; an image with a finer axis is not taken as PET. */
 export const PET_MIN_VOXEL_MM = 1.5;
 
+/**
+ * Air in Hounsfield units (−1000; −1024 where the scanner pads with it), as a CT resampled by
+ * interpolation still shows it: its values are no longer integers, but its 1st percentile stays
+ * at air's.
+ */
+const AIR_HU: readonly [number, number] = [-1100, -850];
+
 /** What {@link detectModality} found, and why. */
 export interface ModalityGuess {
   modality: Modality;
@@ -31,7 +38,9 @@ export interface ModalityGuess {
 /**
  * Guesses the modality of an image from its intensities.
  * - CT: the 1st percentile is at or below −500 (air in Hounsfield units) and the values are
- *   integers (HU are stored as integers, possibly scaled).
+ *   integers (HU are stored as integers, possibly scaled), or the 1st percentile lies at air's
+ *   −1000 HU ({@link AIR_HU}) while the values are not integers (a CT resampled by interpolation
+ *   and stored as floats: before, such a CT was taken for MR).
  * - PET: no value below −0.01, most non-zero values non-integer, 99.9th percentile below 200
  *   (standardised uptake values), and, when the voxel size is given, no axis finer than
  *   {@link PET_MIN_VOXEL_MM}: an MR rescaled to small floats (a preprocessed brain FLAIR with its
@@ -61,6 +70,9 @@ export function detectModality(data: ArrayLike<number>, spacingMm?: Vec3): Modal
   const fracNonInteger = nonZero > 0 ? nonInteger / nonZero : 0;
   if (p1 <= -500 && fracNonInteger < 0.05) {
     return { modality: 'CT', reason: `1st percentile ${p1.toFixed(0)} ≤ −500 (air in HU) and integer values` };
+  }
+  if (p1 >= AIR_HU[0] && p1 <= AIR_HU[1]) {
+    return { modality: 'CT', reason: `1st percentile ${p1.toFixed(0)}, air in HU, with ${(100 * fracNonInteger).toFixed(0)} % non-integer values (a CT resampled by interpolation)` };
   }
   if (min >= -0.01 && fracNonInteger > 0.5 && p999 < 200) {
     const finestMm = spacingMm ? Math.min(...spacingMm) : Infinity;

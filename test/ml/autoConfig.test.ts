@@ -64,6 +64,20 @@ test('detectModality and chooseStarterTask on real CT, MR T1 and PET sarcoma ima
   assert.equal(detectModality((await readNifti(STS('STS_004', 'MR_T1'))).data).modality, 'MR');
 });
 
+test('detectModality: a CT resampled by interpolation (float, non-integer HU) is still CT', { skip }, async () => {
+  // Each voxel the mean of itself and its neighbour along i: what linear resampling by half a
+  // voxel gives. The values are no longer integers; air stays at −1000 HU.
+  const ct = await readNifti(STS('STS_004', 'CT'));
+  const resampled = Float32Array.from(ct.data as ArrayLike<number>, (v, i) => (v + (ct.data[i % ct.dims[0] === ct.dims[0] - 1 ? i : i + 1] as number)) / 2 + 0.25);
+  const guess = detectModality(resampled, ct.spacingMm);
+  assert.equal(guess.modality, 'CT', guess.reason);
+  assert.match(guess.reason, /air in HU, with \d+ % non-integer values \(a CT resampled by interpolation\)/);
+  assert.equal(chooseStarterTask({ ...ct, data: resampled }).task, 'sarcoma-ct');
+  // Not every float image with very negative values: an MR padded with −32768 around the body.
+  const padded = Float32Array.from({ length: 4000 }, (_, i) => (i % 20 === 0 ? -32768 : 100.5 + ((i * 7919) % 997) / 3.1));
+  assert.equal(detectModality(padded).modality, 'MR');
+});
+
 test('chooseStarterTask: a brain FLAIR goes to ms-flair', { skip: skipMs }, async () => {
   const flair = await readNifti(sharedDataPath('lesion', 'ms-flair-mni', 'patient07', 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'));
   const c = chooseStarterTask(flair);
