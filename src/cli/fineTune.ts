@@ -81,8 +81,12 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   // Without --base: the shipped starter that suits the first image and the cases' lesion size (src/ml/starterChoice).
   const baseArg = args.options.get('base') as string | undefined;
   const casesLesionMm3 = await typicalLesionVolumeOfFiles(pairs.map((p) => p.maskPath));
-  const starter = baseArg === undefined ? await chooseStarter(pairs, casesLesionMm3) : null;
-  const baseDir = starter ? starter.dir : await resolveModelDir(String(baseArg));
+  let starter: { dir: string; task: string; reason: string } | null = null;
+  let baseDir: string;
+  if (baseArg === undefined) {
+    starter = await chooseStarter(pairs, casesLesionMm3);
+    baseDir = starter.dir;
+  } else baseDir = await resolveModelDir(baseArg);
   // The base, unless its grid or modality does not suit the cases (src/ml/training/recipe.ts).
   const begin = await fineTuneStart({ dir: baseDir, card: await readCard(baseDir) }, pairs, { replan: replan !== 'never', keepWeights: replan === 'keep-weights', loss, casesLesionMm3 });
   // Sizes from the headers, before the base network loads or any volume is resampled.

@@ -40,7 +40,7 @@ export interface ModalityGuess {
  * - CT: the 1st percentile is at or below −500 (air in Hounsfield units) and the values are
  *   integers (HU are stored as integers, possibly scaled), or the 1st percentile lies at air's
  *   −1000 HU ({@link AIR_HU}) while the values are not integers (a CT resampled by interpolation
- *   and stored as floats: before, such a CT was taken for MR).
+ *   and stored as floats).
  * - PET: no value below −0.01, most non-zero values non-integer, 99.9th percentile below 200
  *   (standardised uptake values), and, when the voxel size is given, no axis finer than
  *   {@link PET_MIN_VOXEL_MM}: an MR rescaled to small floats (a preprocessed brain FLAIR with its
