@@ -33,7 +33,7 @@ export function chooseStarterTask(image: { data: ArrayLike<number>; dims: Vec3; 
   const fov = image.dims.map((n, a) => n * image.spacingMm[a]);
   const sp = image.spacingMm;
   const grid = `${fov.map((f) => f.toFixed(0)).join('×')} mm at ${sp.map((s) => s.toFixed(2)).join('×')} mm`;
-  const brain = fov.every((f) => f >= 140) && Math.max(...sp) <= 1.5 && Math.max(...sp) / Math.min(...sp) <= 1.5;
+  const brain = fov.every((f) => f >= MIN_BRAIN_FOV_MM) && Math.max(...sp) <= 1.5 && Math.max(...sp) / Math.min(...sp) <= 1.5;
   if (brain) return { task: 'ms-flair', reason: `MR on a brain-sized near-isotropic grid (${grid}): ${m.reason}` };
   const stripped = Math.min(...sp) <= 1.5 && Math.max(...sp) <= MAX_BRAIN_SLICE_MM ? skullStrippedBrainExtentMm(image) : null;
   if (stripped) {
@@ -42,6 +42,12 @@ export function chooseStarterTask(image: { data: ArrayLike<number>; dims: Vec3; 
   return { task: 'sarcoma-mr-t1', reason: `MR (field of view ${grid}, not a whole brain): ${m.reason}` };
 }
 
+/**
+ * The least field of view (mm, every axis) of a near-isotropic ≤ 1.5 mm MR taken for a brain: a
+ * whole brain (about 140 × 170 × 130 mm), or a crop of 5 cm around a brain lesion, as the shared
+ * sarcoma images are cropped (at 140 mm, crops around two of the 12 synthetic tumours were body MR).
+ */
+const MIN_BRAIN_FOV_MM = 100;
 /** Thick-slice brain MR (2-D FLAIR: 3–6 mm slices) is still a brain; coarser slices are not taken for one. */
 const MAX_BRAIN_SLICE_MM = 7;
 /** A skull-stripped brain's extent on every axis, mm (adult brains: about 140 × 170 × 130; partial slice coverage allowed). */

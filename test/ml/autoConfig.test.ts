@@ -98,6 +98,23 @@ function ellipsoidBrain(dims: Vec3, spacingMm: Vec3, semiAxesMm: Vec3, centreShi
   return data;
 }
 
+test('chooseStarterTask: a 1 mm brain FLAIR cropped 5 cm around a lesion is still a brain', { skip: skipMs }, async () => {
+  // Cropped as the shared sarcoma images are (the lesion's box + 5 cm): at least 100 mm a side.
+  // (With the earlier 140 mm, crops around two of the 12 synthetic brain tumours were body MR:
+  // sarcoma rules for the Prompt tool, 0.05 / 0.80 / 0.68 after 1 / 3 / 5 clicks instead of 0.89 / 0.91 / 0.91.)
+  const flair = await readNifti(sharedDataPath('lesion', 'ms-flair-mni', 'patient07', 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'));
+  const crop = (side: number) => {
+    const lo = flair.dims.map((n) => Math.floor((n - side) / 2));
+    const data = new Float32Array(side ** 3);
+    for (let k = 0, v = 0; k < side; k++) for (let j = 0; j < side; j++) for (let i = 0; i < side; i++, v++) data[v] = flair.data[((lo[2] + k) * flair.dims[1] + lo[1] + j) * flair.dims[0] + lo[0] + i] as number;
+    return chooseStarterTask({ data, dims: [side, side, side], spacingMm: flair.spacingMm });
+  };
+  const cropped = crop(110);
+  assert.equal(cropped.task, 'ms-flair', cropped.reason);
+  assert.match(cropped.reason, /brain-sized near-isotropic grid \(110×110×110 mm/);
+  assert.equal(crop(90).task, 'sarcoma-mr-t1', 'under 100 mm a side: not taken for a brain');
+});
+
 test('chooseStarterTask: a skull-stripped brain on thick slices is a brain; a body MR that fills its field of view is not', () => {
   const dims: Vec3 = [180, 216, 30];
   const spacingMm: Vec3 = [1, 1, 5];
