@@ -6,6 +6,7 @@ import { readNifti, writeMaskLike, writeVolumeLike, type NiftiImage } from '../n
 import { initBackend, BACKEND_PREFERENCES, type BackendPreference } from '../ml/backend';
 import { ALL_AXIS_FLIPS, DEFAULT_TTA_FLIPS, loadSegmentationModel, segmentVolume } from '../ml/inference';
 import { ModelStore, ModelStoreError } from '../ml/modelStore';
+import { modalityMismatch } from '../ml/autoConfig';
 import { starterForImage, StarterChoiceError } from '../ml/starterChoice';
 import { NiftiReadError, NiftiWriteError } from '../nifti';
 import { checkOutputPaths, type GuardedOutput } from '../util/outputGuard';
@@ -198,6 +199,8 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   const modelDir = givenModelDir ?? starterFor(image, io);
   const model = await loadSegmentationModel(modelDir);
   io.stdout(`model: ${model.version ?? basename(modelDir)} (${modelDir}), window ${model.patchSizeVoxels.join('×')}\n`);
+  const mismatch = modalityMismatch(image.data, image.spacingMm, model.preprocessing);
+  if (mismatch) io.stderr(`lesion-lab segment: warning: ${imagePath}: ${mismatch}; its proposal is unlikely to mean anything (choose a model for its modality, or leave out --model)\n`);
   const t0 = Date.now();
   let lastTenth = -1;
   let seg;

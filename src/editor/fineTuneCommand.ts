@@ -83,6 +83,27 @@ export async function fineTune(runtime: ModelRuntime, showModelHistoryCommand: s
           const begin = await fineTuneStart(base, search.pairs, { replan: true, loss: settings.trainingLoss });
           if (begin.replanned) log.info(`fine-tune: ${begin.replanned.join('; ')}`);
           if (begin.newLesionType) log.info(`fine-tune: ${begin.newLesionType}: learning rate ${begin.options.learningRate}`);
+          // A workspace may hold several modalities of a patient (CT, MR, PET): the run takes the
+          // cases its model's normalisation suits and says which it leaves out.
+          const { modalityMismatch } = await import('../ml/autoConfig');
+          const { readNifti } = await import('../nifti');
+          const runPreprocessing = 'newNetwork' in begin.start ? begin.start.newNetwork.preprocessing : (begin.start.configuration?.preprocessing ?? base.card.preprocessing);
+          const pairs: typeof search.pairs = [];
+          const leftOut: string[] = [];
+          for (const p of search.pairs) {
+            const image = await readNifti(p.imagePath);
+            const mismatch = modalityMismatch(image.data, image.spacingMm, runPreprocessing);
+            if (mismatch) {
+              leftOut.push(displayPath(p.imagePath, roots));
+              log.warn(`fine-tune: leaving out ${displayPath(p.imagePath, roots)}: ${mismatch}`);
+            } else pairs.push(p);
+          }
+          if (pairs.length === 0) {
+            const msg = `none of the ${search.pairs.length} reviewed case(s) suits model ${base.version}'s modality (${runPreprocessing.modality}); Select Model picks one for theirs.`;
+            log.warn(`fine-tune: ${msg}`);
+            void vscode.window.showWarningMessage(`Lesion Lab: ${msg}`);
+            return undefined;
+          }
           const { unetNetworks } = await import('../ml/inference');
           const budgetS = settings.fineTuneMinutes * 60;
           let shownPercent = 0;
@@ -94,7 +115,7 @@ export async function fineTune(runtime: ModelRuntime, showModelHistoryCommand: s
             ...begin.start,
             ...begin.options,
             replanned: begin.replanned,
-            pairs: search.pairs.map((p) => ({ imagePath: p.imagePath, maskPath: p.maskPath })),
+            pairs: pairs.map((p) => ({ imagePath: p.imagePath, maskPath: p.maskPath })),
             store,
             networks: unetNetworks,
             minutes: settings.fineTuneMinutes,
@@ -120,15 +141,17 @@ export async function fineTune(runtime: ModelRuntime, showModelHistoryCommand: s
             validationDiceAfter: result.validationDiceAfter,
             patchDiceBefore: result.patchDiceBefore,
             patchDiceAfter: result.patchDiceAfter,
-            pairCount: search.pairs.length,
+            pairCount: pairs.length,
             steps: result.steps,
             stoppedBecause: result.stoppedBecause,
             durationS: result.durationS,
           });
           log.info(`fine-tune: ${summary} Stored in ${result.version.dir}`);
+          if (leftOut.length > 0) log.warn(`fine-tune: ${leftOut.length} case(s) of another modality left out: ${leftOut.join(', ')}`);
           if (result.postprocessing) log.info(`fine-tune: ${describePostprocessingChoice(result.postprocessing)}`);
           await runtime.refreshModelStatus();
-          void vscode.window.showInformationMessage(`Lesion Lab: ${summary}`, 'Show Model History').then((pick) =>
+          const leftOutNote = leftOut.length > 0 ? ` ${leftOut.length} case(s) of another modality were left out (see the Lesion Lab output).` : '';
+          void vscode.window.showInformationMessage(`Lesion Lab: ${summary}${leftOutNote}`, 'Show Model History').then((pick) =>
             pick ? vscode.commands.executeCommand(showModelHistoryCommand) : undefined,
           );
           return result;

@@ -35,6 +35,7 @@ export interface SegmentCasesEnv {
 /** Segments the cases of `ordered` that need it, in that order, with `engine`. */
 export async function segmentCases(engine: SegmentationEngine, ordered: readonly CaseInfo[], env: SegmentCasesEnv): Promise<SegmentAllResult> {
   const { segmentVolume, DEFAULT_TTA_FLIPS } = await import('../ml/inference');
+  const { modalityMismatch } = await import('../ml/autoConfig');
   const settings = engine.settings;
   const todo = casesToSegment(ordered, engine.modelVersion);
   const result: SegmentAllResult = { modelVersion: engine.modelVersion, segmented: [], failed: [], skipped: ordered.length - todo.length, cancelled: false };
@@ -54,6 +55,9 @@ export async function segmentCases(engine: SegmentationEngine, ordered: readonly
     try {
       const image = await readNifti(c.imagePath);
       if (image.rgb) throw new Error(`${c.fileName} is an RGB image; Segment Lesion needs a grey-level volume`);
+      // A case of another modality than the model's gets no proposal rather than a meaningless one.
+      const mismatch = modalityMismatch(image.data, image.spacingMm, engine.model.preprocessing);
+      if (mismatch) throw new Error(`${c.fileName}: ${mismatch}; no proposal saved (Select Model picks one for this modality)`);
       const seg = await segmentVolume(image, engine.model, {
         threshold: settings.proposalThreshold,
         minLesionMm3: settings.minLesionMm3,

@@ -62,6 +62,12 @@ export async function segmentLesion(
           progress.report({ message: `loading model ${choice.version}…` });
           const model = await runtime.loadModel(choice);
           const { segmentVolume, DEFAULT_TTA_FLIPS } = await import('../ml/inference');
+          const mismatch = (await import('../ml/autoConfig')).modalityMismatch(image.data, image.spacingMm, model.preprocessing);
+          if (mismatch) {
+            const msg = `${doc.fileName}: ${mismatch}; the proposal of model ${choice.version} is unlikely to mean anything. Select Model picks one for this modality.`;
+            log.warn(msg);
+            void vscode.window.showWarningMessage(`Lesion Lab: ${msg}`);
+          }
           if (image.frameCount > 1) log.info(`${doc.fileName}: segmenting frame ${image.frame + 1} of ${image.frameCount}`);
           const t0 = Date.now();
           let shownPercent = 0;

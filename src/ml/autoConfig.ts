@@ -84,6 +84,25 @@ export function detectModality(data: ArrayLike<number>, spacingMm?: Vec3): Modal
   return { modality: 'MR', reason: `neither HU-like (1st percentile ${p1.toFixed(1)}) nor SUV-like (${(100 * fracNonInteger).toFixed(0)} % non-integer, 99.9th percentile ${p999.toFixed(1)})` };
 }
 
+/** Fat (−100 HU) and air (−1000 HU) lie below this: a CT in Hounsfield units has such values; MR and PET have none. */
+const CT_LOW_HU = -50;
+
+/**
+ * Why an image does not suit a model's normalisation, or null. A model for CT clips to a HU
+ * window: an image with no value below {@link CT_LOW_HU} (MR, PET, or an image already z-scored)
+ * keeps next to nothing of itself there. A model for MR or PET given a CT in HU
+ * ({@link detectModality}) was trained on another kind of image. (MR and PET share the
+ * normalisation, and are not told apart here.)
+ */
+export function modalityMismatch(data: ArrayLike<number>, spacingMm: Vec3, p: { modality: Modality }): string | null {
+  if (p.modality === 'CT') {
+    const low = approximateQuantile(data, 0.001);
+    return low >= CT_LOW_HU ? `it has no values below ${CT_LOW_HU} (0.1st percentile ${low.toFixed(1)}), so it is not a CT in Hounsfield units, and the model works on CT` : null;
+  }
+  const guess = detectModality(data, spacingMm);
+  return guess.modality === 'CT' ? `it is a CT (${guess.reason}), and the model works on ${p.modality}` : null;
+}
+
 /** Median of numbers (mean of the middle two for an even count). */
 export function median(values: number[]): number {
   if (values.length === 0) throw new AutoConfigError('median of no values');

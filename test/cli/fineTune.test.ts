@@ -112,6 +112,23 @@ test('fine-tune CLI without --base: a run that validates worse than its starter 
   assert.match(out, /model: sarcoma-mr-t1/);
 });
 
+test('fine-tune CLI: cases of two modalities (a CT and an MR T1) exit 2 naming the image that does not suit the model, and write no version', { skip: skipSts }, async () => {
+  const dir = tempDir('ll-ftmixed-');
+  const sts = (patient: string, modality: string, file: string) => sharedDataPath('lesion', 'sarcoma-ct-mr-pet', patient, modality, file);
+  const mr = sts('STS_002', 'MR_T1', 'image.nii.gz');
+  const store = join(dir, 'models');
+  let err = '';
+  const code = await runCli(['fine-tune', '--out', store, '--steps', '1', '--backend', 'wasm', `${sts('STS_001', 'CT', 'image.nii.gz')}:${sts('STS_001', 'CT', 'mask.nii.gz')}`, `${mr}:${sts('STS_002', 'MR_T1', 'mask.nii.gz')}`], {
+    stdout: () => undefined,
+    stderr: (t) => (err += t),
+  });
+  assert.equal(code, 2, err);
+  assert.equal(err.trim().split('\n').length, 1, err);
+  assert.ok(err.startsWith(`lesion-lab fine-tune: ${mr}: it has no values below -50`), err);
+  assert.match(err, /so it is not a CT in Hounsfield units, and the model works on CT; fine-tune on cases of the model's modality only/);
+  assert.ok(!existsSync(join(store, 'v1')));
+});
+
 // Issue 12, items 4–5: a base whose working grid is far finer than the new cases' slices (a 1 mm
 // brain model, 3.27 mm sarcoma MR slices) gives way to the lesion prior's weights (a new network
 // when none is shipped) on a grid planned from them;

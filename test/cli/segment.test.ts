@@ -76,6 +76,10 @@ test('segment without --model uses the shipped starter that suits the image, and
     assert.match(c.out(), new RegExp(`^model: ${task} \\(.*media[\\\\/]models[\\\\/]${task}\\)`, 'm'));
     assert.deepEqual((await readNifti(join(dir, `${name}-mask.nii.gz`))).dims, dims);
   }
+  // A model of another modality named with --model: segmented, with a warning that says why.
+  const warned = collect();
+  assert.equal(await runCli(['segment', join(dir, 'mr.nii.gz'), '--model', join(__dirname, '../../media/models/sarcoma-ct'), '--out', join(dir, 'mr-ct.nii.gz'), '--tta', 'none', '--backend', 'wasm'], warned.io), 0, warned.err());
+  assert.match(warned.err(), /^lesion-lab segment: warning: .*mr\.nii\.gz: it has no values below -50 .* so it is not a CT in Hounsfield units, and the model works on CT; its proposal is unlikely to mean anything/m);
   // A 4-D series: frame 0 is segmented, on the 3-D grid, and the output says so.
   const series = join(dir, 'series.nii.gz');
   writeFileSync(series, gzip(buildNifti({ dim: [...dims, 2], datatype: 4, bitpix: 16, pixdim: [1, 3, 3, 3.3, 1, 0, 0, 0], data: bytesOf(Int16Array.from([...ct, ...ct])) }).file));

@@ -5,7 +5,7 @@
 // Show Model History, and the status bar. Real VS Code is covered by test/e2e.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
@@ -412,5 +412,75 @@ test('a broken active.json is reported with the model that runs instead', async 
     assert.ok(fakeLog.lines.some((l) => /active\.json is not valid JSON/.test(l)));
   } finally {
     writeFileSync(store.activePath, saved);
+  }
+});
+
+test('Fine-tune leaves out reviewed cases of another modality than the model (a CT beside MR cases) and says which', async () => {
+  // A workspace may hold a patient's CT beside the MR: the MR model must not be trained on it.
+  const { buildSidecar, sidecarToText } = await import('../../src/labels/sidecar');
+  const ctPath = join(ws, 'cases', 'ct.nii.gz');
+  const ct = new Int16Array(N);
+  const ctMask = new Uint8Array(N);
+  for (let z = 0, v = 0; z < DIMS[2]; z++) for (let y = 0; y < DIMS[1]; y++) for (let x = 0; x < DIMS[0]; x++, v++) {
+    const inBody = x >= 3 && x < 21 && y >= 3 && y < 21;
+    ctMask[v] = x >= 9 && x < 14 && y >= 9 && y < 14 && z >= 6 && z < 10 ? 1 : 0;
+    ct[v] = ctMask[v] ? 60 : inBody ? 30 + ((x + y + z) % 7) : -1000;
+  }
+  writeFileSync(ctPath, gzip(buildNifti({ dim: [...DIMS], datatype: 4, bitpix: 16, pixdim: [1, 1, 1, 1, 1, 1, 1, 1], data: bytesOf(ct) }).file));
+  writeFileSync(join(ws, 'cases', 'ct_seg.nii.gz'), gzip(buildNifti({ dim: [...DIMS], datatype: 2, bitpix: 8, pixdim: [1, 1, 1, 1, 1, 1, 1, 1], data: ctMask }).file));
+  const sidecar = buildSidecar({
+    imageFile: 'ct.nii.gz',
+    imageSha256: 'ab'.repeat(32),
+    maskFile: 'ct_seg.nii.gz',
+    dims: [...DIMS],
+    bits: 8,
+    voxelVolumeMm3: 1,
+    labelTable: [{ value: 1, name: 'Lesion', color: [255, 0, 0], visible: true, locked: false }],
+    voxelCounts: new Map([[1, 100]]),
+    modelVersion: null,
+    handEditedVoxels: 100,
+    reviewed: true,
+    savedAt: new Date('2026-12-06T10:00:00Z'),
+  });
+  writeFileSync(join(ws, 'cases', 'ct_seg.json'), sidecarToText(sidecar));
+  try {
+    shownMessages.length = 0;
+    fakeLog.lines.length = 0;
+    // (An earlier test left an unsaved edit: train on the saved masks.)
+    if (doc.session!.model.isDirty) dialogAnswers.push('Fine-tune on Saved Masks');
+    const r = await run<import('../../src/ml/training').FineTuneResult>('lesionLab.fineTune');
+    assert.ok(r, `a result (messages: ${JSON.stringify(shownMessages)})`);
+    assert.deepEqual(r.version.card.training!.pairs.map((p) => p.imagePath), [imagePath]);
+    assert.ok(fakeLog.lines.some((l) => /fine-tune: leaving out .*ct\.nii\.gz: it is a CT \(1st percentile -1000 ≤ −500 \(air in HU\) and integer values\), and the model works on MR/.test(l)), fakeLog.lines.join('\n'));
+    assert.equal(messagesMatching(/1 case\(s\) of another modality were left out \(see the Lesion Lab output\)/).length, 1, JSON.stringify(shownMessages));
+  } finally {
+    for (const f of ['ct.nii.gz', 'ct_seg.nii.gz', 'ct_seg.json']) rmSync(join(ws, 'cases', f), { force: true });
+  }
+});
+
+test('Segment All Unreviewed saves no proposal for a case of another modality than the model, and says why', async () => {
+  const ctPath = join(ws, 'cases', 'ct2.nii.gz');
+  const ct = new Int16Array(N);
+  for (let z = 0, v = 0; z < DIMS[2]; z++) for (let y = 0; y < DIMS[1]; y++) for (let x = 0; x < DIMS[0]; x++, v++) ct[v] = x >= 3 && x < 21 && y >= 3 && y < 21 ? 40 : -1000;
+  writeFileSync(ctPath, gzip(buildNifti({ dim: [...DIMS], datatype: 4, bitpix: 16, pixdim: [1, 1, 1, 1, 1, 1, 1, 1], data: bytesOf(ct) }).file));
+  const { segmentCases } = await import('../../src/editor/segmentAllCommand');
+  const { scanCases } = await import('../../src/dataset/cases');
+  const { loadSegmentationModel } = await import('../../src/ml/inference');
+  const { ModelStore, workspaceModelRoot } = await import('../../src/ml/modelStore');
+  const active = (await new ModelStore(workspaceModelRoot(ws)).active())!;
+  const model = await loadSegmentationModel(active.dir);
+  try {
+    const ordered = (await scanCases([ws])).cases.filter((c) => c.imagePath === ctPath);
+    assert.equal(ordered.length, 1);
+    const engine = { model, modelVersion: active.version, backendName: 'cpu', settings: { proposalThreshold: 0.5, minLesionMm3: 0, testTimeAugmentation: false } };
+    const env = { host: { log: fakeLog, provider: api.provider }, abort: new AbortController(), progress: { report: () => undefined }, refresh: () => undefined, offer: () => undefined };
+    const r = await segmentCases(engine as never, ordered, env as never);
+    assert.ok(!r.segmented.includes(ctPath));
+    const failed = r.failed.find((f) => f.imagePath === ctPath);
+    assert.match(failed?.reason ?? '', /ct2\.nii\.gz: it is a CT \(.*\), and the model works on MR; no proposal saved \(Select Model picks one for this modality\)/);
+    assert.ok(!existsSync(join(ws, 'cases', 'ct2_proposal.nii.gz')));
+  } finally {
+    model.network.dispose();
+    for (const f of ['ct2.nii.gz', 'ct2_proposal.nii.gz', 'ct2_uncertainty.nii.gz']) rmSync(join(ws, 'cases', f), { force: true });
   }
 });

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNifti, writeVolumeLike } from '../../src/nifti';
-import { autoConfigure, detectModality, median, planConfiguration, replanForCases, replanReason } from '../../src/ml/autoConfig';
+import { autoConfigure, detectModality, median, modalityMismatch, planConfiguration, replanForCases, replanReason } from '../../src/ml/autoConfig';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { chooseStarterTask } from '../../src/ml/starterChoice';
 import { normalizeIntensity, validatePreprocessing } from '../../src/ml/preprocess';
@@ -76,6 +76,28 @@ test('detectModality: a CT resampled by interpolation (float, non-integer HU) is
   // Not every float image with very negative values: an MR padded with −32768 around the body.
   const padded = Float32Array.from({ length: 4000 }, (_, i) => (i % 20 === 0 ? -32768 : 100.5 + ((i * 7919) % 997) / 3.1));
   assert.equal(detectModality(padded).modality, 'MR');
+});
+
+test('modalityMismatch: a CT model refuses images without HU, an MR or PET model refuses CTs', { skip }, async () => {
+  const ct = await readNifti(STS('STS_004', 'CT'));
+  const mr = await readNifti(STS('STS_004', 'MR_T1'));
+  const pet = await readNifti(STS('STS_004', 'PET'));
+  assert.equal(modalityMismatch(ct.data, ct.spacingMm, { modality: 'CT' }), null);
+  assert.equal(modalityMismatch(mr.data, mr.spacingMm, { modality: 'MR' }), null);
+  assert.equal(modalityMismatch(pet.data, pet.spacingMm, { modality: 'MR' }), null, 'MR and PET share the normalisation');
+  assert.equal(modalityMismatch(mr.data, mr.spacingMm, { modality: 'PET' }), null);
+  assert.match(modalityMismatch(mr.data, mr.spacingMm, { modality: 'CT' }) ?? '', /no values below -50 \(0\.1st percentile [\d.]+\), so it is not a CT in Hounsfield units/);
+  assert.match(modalityMismatch(pet.data, pet.spacingMm, { modality: 'CT' }) ?? '', /not a CT in Hounsfield units/);
+  // An MR already z-scored has negative values, but not HU ones.
+  let sum = 0;
+  for (const v of mr.data as ArrayLike<number>) sum += v;
+  const m = sum / mr.data.length;
+  let ss = 0;
+  for (const v of mr.data as ArrayLike<number>) ss += (v - m) ** 2;
+  const sd = Math.sqrt(ss / mr.data.length);
+  const z = Float32Array.from(mr.data as ArrayLike<number>, (v) => (v - m) / sd);
+  assert.match(modalityMismatch(z, mr.spacingMm, { modality: 'CT' }) ?? '', /not a CT/);
+  assert.match(modalityMismatch(ct.data, ct.spacingMm, { modality: 'MR' }) ?? '', /^it is a CT \(1st percentile -1000 ≤ −500 \(air in HU\) and integer values\), and the model works on MR$/);
 });
 
 test('chooseStarterTask: a brain FLAIR goes to ms-flair', { skip: skipMs }, async () => {

@@ -9,6 +9,7 @@ import { labelMaskProblem } from '../../volume/labelMask';
 import { dimsForSpacing, resampleLinear, resampleNearest } from '../../volume/resample';
 import { voxelCount, type Vec3 } from '../../volume/vec3';
 import { foregroundIndices, samplePatch, type Augmentation } from '../patchSampler';
+import { modalityMismatch } from '../autoConfig';
 import { defaultPreprocessing, normalizeIntensity, type Preprocessing } from '../preprocess';
 import { TrainingError, type TrainingPair } from './options';
 
@@ -45,6 +46,9 @@ export async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSour
   for (let i = 0; i < sourceMask.length; i++) sourceMask[i] = mask.data[i] > 0 ? 1 : 0;
   // A pair pooled from another modality is normalised as that modality, on the model's grid.
   const own = pair.pooledModality && pair.pooledModality !== p.modality ? defaultPreprocessing(pair.pooledModality, p.targetSpacingMm) : p;
+  // A CT normalised as MR, or an MR clipped to a CT window, would teach the model nothing true.
+  const mismatch = modalityMismatch(image.data, image.spacingMm, own);
+  if (mismatch) throw new TrainingError(`${pair.imagePath}: ${mismatch}; fine-tune on cases of the model's modality only`);
   const norm = normalizeIntensity(image.data, own);
   let dims = image.dims;
   let values = norm.values;
