@@ -89,13 +89,10 @@ test('modalityMismatch: a CT model refuses images without HU, an MR or PET model
   assert.match(modalityMismatch(mr.data, mr.spacingMm, { modality: 'CT' }) ?? '', /no values below -50 \(0\.1st percentile [\d.]+\), so it is not a CT in Hounsfield units/);
   assert.match(modalityMismatch(pet.data, pet.spacingMm, { modality: 'CT' }) ?? '', /not a CT in Hounsfield units/);
   // An MR already z-scored has negative values, but not HU ones.
-  let sum = 0;
-  for (const v of mr.data as ArrayLike<number>) sum += v;
-  const m = sum / mr.data.length;
-  let ss = 0;
-  for (const v of mr.data as ArrayLike<number>) ss += (v - m) ** 2;
-  const sd = Math.sqrt(ss / mr.data.length);
-  const z = Float32Array.from(mr.data as ArrayLike<number>, (v) => (v - m) / sd);
+  const values = Float64Array.from(mr.data as ArrayLike<number>);
+  const m = values.reduce((a, v) => a + v, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / values.length);
+  const z = Float32Array.from(values, (v) => (v - m) / sd);
   assert.match(modalityMismatch(z, mr.spacingMm, { modality: 'CT' }) ?? '', /not a CT/);
   assert.match(modalityMismatch(ct.data, ct.spacingMm, { modality: 'MR' }) ?? '', /^it is a CT \(1st percentile -1000 ≤ −500 \(air in HU\) and integer values\), and the model works on MR$/);
 });
