@@ -47,7 +47,8 @@ export async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSour
   // A pair pooled from another modality is normalised as that modality, on the model's grid.
   const own = pair.pooledModality && pair.pooledModality !== p.modality ? defaultPreprocessing(pair.pooledModality, p.targetSpacingMm) : p;
   // A CT normalised as MR, or an MR clipped to a CT window, would teach the model nothing true.
-  const mismatch = modalityMismatch(image.data, image.spacingMm, own);
+  // (A pooled pair's modality is the caller's word: scripts pool other modalities on purpose.)
+  const mismatch = pair.pooledModality ? null : modalityMismatch(image.data, image.spacingMm, p);
   if (mismatch) throw new TrainingError(`${pair.imagePath}: ${mismatch}; fine-tune on cases of the model's modality only`);
   const norm = normalizeIntensity(image.data, own);
   let dims = image.dims;
