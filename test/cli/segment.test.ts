@@ -54,7 +54,7 @@ test('segment: a real 182×218×182 FLAIR gives a mask and probability map on ex
   assert.equal(p.data[0], 0);
 });
 
-test('segment without --model uses the shipped starter that suits the image, and says which', async () => {
+test('segment without --model uses the starter that suits the image and says which; a model of another modality warns; a 4-D series gives frame 0', async () => {
   // A small CT (HU, integers, air at −1000) and a small body MR on 3 mm slices: before, both got
   // the MS FLAIR starter (a shared sarcoma CT scored Dice 0.002 with it, 0.826 with the CT starter).
   const dir = tempDir('ll-seg-starter-');
