@@ -1,7 +1,7 @@
 // Automatic configuration from the training data, nnU-Net style but sized for a CPU budget, and
 // stored in the model card (preprocessing + patch size) so inference does exactly the same:
 //  - modality detected from the intensities (or given): CT from the HU range, PET from SUV-like
-//    non-negative non-integer values, MR otherwise;
+//    non-negative non-integer values (or activity units with uptake-like contrast), MR otherwise;
 //  - target spacing from the training cases' median spacing (kept anisotropic where the data
 //    are), coarsened only where needed: no axis finer than a floor s, the smallest s ≥ the finest
 //    median spacing for which the median case fits `caseVoxelBudget` voxels;
@@ -46,6 +46,9 @@ export interface ModalityGuess {
  *   {@link PET_MIN_VOXEL_MM}: an MR rescaled to small floats (a preprocessed brain FLAIR with its
  *   negatives clipped, an image scaled to 0..1) has SUV-like values too, but on the scanner's
  *   fine grid, where PET reconstructions have voxels of 2–5.5 mm.
+ * - PET in activity units (Bq/mL): no value below −0.1 % of the 99.9th percentile, most values
+ *   non-integer, no axis finer than {@link PET_MIN_VOXEL_MM}, and the body's 99.9th percentile at
+ *   least {@link PET_MIN_TAIL_RATIO} times its median (uptake concentrated in few voxels).
  * - MR otherwise.
  */
 export function detectModality(data: ArrayLike<number>, spacingMm?: Vec3): ModalityGuess {
@@ -74,14 +77,48 @@ export function detectModality(data: ArrayLike<number>, spacingMm?: Vec3): Modal
   if (p1 >= AIR_HU[0] && p1 <= AIR_HU[1]) {
     return { modality: 'CT', reason: `1st percentile ${p1.toFixed(0)}, air in HU, with ${(100 * fracNonInteger).toFixed(0)} % non-integer values (a CT resampled by interpolation)` };
   }
+  const finestMm = spacingMm ? Math.min(...spacingMm) : Infinity;
   if (min >= -0.01 && fracNonInteger > 0.5 && p999 < 200) {
-    const finestMm = spacingMm ? Math.min(...spacingMm) : Infinity;
     if (finestMm < PET_MIN_VOXEL_MM) {
       return { modality: 'MR', reason: `SUV-like values (${(100 * fracNonInteger).toFixed(0)} % non-integer, 99.9th percentile ${p999.toFixed(1)}) but ${finestMm.toFixed(2)} mm voxels, finer than PET's (≥ ${PET_MIN_VOXEL_MM} mm): MR rescaled to floats` };
     }
     return { modality: 'PET', reason: `non-negative, ${(100 * fracNonInteger).toFixed(0)} % of non-zero values non-integer, 99.9th percentile ${p999.toFixed(1)} < 200 (SUV-like)` };
   }
+  if (min >= -0.001 * p999 && fracNonInteger > 0.5 && finestMm >= PET_MIN_VOXEL_MM) {
+    const tail = foregroundTailRatio(data);
+    if (tail >= PET_MIN_TAIL_RATIO) {
+      return { modality: 'PET', reason: `non-negative, ${(100 * fracNonInteger).toFixed(0)} % non-integer, ${finestMm.toFixed(2)} mm voxels, and uptake-like contrast (the 99.9th percentile of the body ${tail.toFixed(1)} times its median ≥ ${PET_MIN_TAIL_RATIO}): PET in activity units (e.g. Bq/mL), not SUV` };
+    }
+  }
   return { modality: 'MR', reason: `neither HU-like (1st percentile ${p1.toFixed(1)}) nor SUV-like (${(100 * fracNonInteger).toFixed(0)} % non-integer, 99.9th percentile ${p999.toFixed(1)})` };
+}
+
+/**
+ * Least ratio of the body's 99.9th percentile to its median ({@link foregroundTailRatio}) for PET
+ * stored in activity units (Bq/mL, as DICOM converters write it: SUV needs the dose and weight,
+ * which NIfTI does not keep). Uptake is concentrated: the shared SUV PETs reach 5.2–32 (40
+ * patients); MR stays below 4 (38 sarcoma T1s at ≤ 1.2 mm, brain MR, a 3 mm body MR).
+ */
+const PET_MIN_TAIL_RATIO = 4.5;
+
+/**
+ * The 99.9th percentile of the foreground (values above p1 + 5 % of p1…p99.5, the body) over
+ * its median, on a sample of the voxels: scale-free, so it reads PET in any activity unit.
+ */
+export function foregroundTailRatio(data: ArrayLike<number>): number {
+  const stride = Math.max(1, Math.floor(data.length / 200_000));
+  const sample: number[] = [];
+  for (let i = 0; i < data.length; i += stride) if (Number.isFinite(data[i])) sample.push(data[i]);
+  const sorted = Float64Array.from(sample).sort();
+  const at = (a: Float64Array, q: number): number => a[Math.min(a.length - 1, Math.max(0, Math.round(q * (a.length - 1))))];
+  if (sorted.length === 0) return 0;
+  const p1 = at(sorted, 0.01);
+  const threshold = p1 + 0.05 * (at(sorted, 0.995) - p1);
+  const first = sorted.findIndex((v) => v > threshold);
+  if (first < 0) return 0;
+  const foreground = sorted.subarray(first);
+  const median = at(foreground, 0.5);
+  return median > 0 ? at(foreground, 0.999) / median : 0;
 }
 
 /** Fat (−100 HU) and air (−1000 HU) lie below this: a CT in Hounsfield units has such values; MR and PET have none. */

@@ -1,7 +1,8 @@
 // Which shipped starter model suits an image: one per task we have permissive data for, in
 // media/models/<task>/. Chosen from the image itself:
 //  - CT (HU range: 1st percentile ≤ −500, integer values)           → sarcoma-ct
-//  - PET (non-negative, mostly non-integer, SUV-like range, voxels ≥ 1.5 mm) → sarcoma-pet
+//  - PET (non-negative, mostly non-integer, voxels ≥ 1.5 mm, SUV-like range or, in activity
+//    units, uptake-like contrast)                                     → sarcoma-pet
 //  - MR on a brain-sized, near-isotropic fine grid (every axis ≥ 140 mm, spacing ≤ 1.5 mm and
 //    within a factor 1.5 across axes, as MNI-registered FLAIR is), or a skull-stripped brain on
 //    thick slices (in-plane ≤ 1.5 mm, slices ≤ 7 mm)                 → ms-flair

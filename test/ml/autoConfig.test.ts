@@ -177,6 +177,28 @@ test('detectModality: SUV-like floats are PET only on a PET-sized grid (voxels �
   assert.equal(detectModality(values, [0.98, 0.98, 3.27]).modality, 'MR', 'a body MR stored as small floats');
 });
 
+test('detectModality: PET in activity units (Bq/mL, as DICOM converters write it) is PET; MR at any scale is not', { skip }, async () => {
+  // SUV × dose / weight (350 MBq, 60 kg): values in the tens of thousands, no longer SUV-like.
+  const pet = await readNifti(STS('STS_031', 'PET'));
+  const bqPerMl = Float32Array.from(pet.data as ArrayLike<number>, (v) => v * 5833.3);
+  const guess = detectModality(bqPerMl, pet.spacingMm);
+  assert.equal(guess.modality, 'PET', guess.reason);
+  assert.match(guess.reason, /uptake-like contrast \(the 99\.9th percentile of the body [\d.]+ times its median ≥ 4\.5\): PET in activity units/);
+  assert.equal(chooseStarterTask({ ...pet, data: bqPerMl }).task, 'sarcoma-pet');
+  // Stored as int16 with a scale slope, as many converters do: the reader's values are multiples of it.
+  const slope = 2.6263;
+  const quantised = bqPerMl.map((v) => Math.round(v / slope) * slope);
+  assert.equal(detectModality(quantised, pet.spacingMm).modality, 'PET');
+  // MR rescaled to non-integer values keeps MR: the sarcoma T1 with the heaviest tail (STS_019,
+  // 1.17 mm voxels, finer than PET's) and a 3 mm body MR (coarse, but its tail is MR's).
+  for (const path of [STS('STS_019', 'MR_T1'), sharedDataPath('normal', 'totalsegmentator_examples', 'example_mr_sm.nii.gz')]) {
+    const mr = await readNifti(path);
+    const scaled = Float32Array.from(mr.data as ArrayLike<number>, (v) => Math.max(0, v) * 7.31 + 0.5);
+    const m = detectModality(scaled, mr.spacingMm);
+    assert.equal(m.modality, 'MR', `${path}: ${m.reason}`);
+  }
+});
+
 test('a brain FLAIR with its negatives clipped, or scaled to 0..1, stays whole-brain MR: ms-flair, base grid kept', { skip: skipMs }, async () => {
   // The shared FLAIRs escape the PET rule only by a few slightly negative voxels (N4); a pipeline
   // that clips them, or scales to 0..1, gives SUV-like values on a 1 mm grid.
