@@ -10,6 +10,8 @@ import { voxelCount, type Vec3 } from '../volume/vec3';
 import { resampleLinear, resampleNearest, dimsForSpacing, MAX_RESAMPLED_VOXELS } from '../volume/resample';
 import { normalizeIntensity, type Preprocessing } from './preprocess';
 import { voxelVolumeMm3 } from '../nifti/affine';
+import type { VoxelArray } from '../nifti/types';
+import { fromWorldAxisOrder, toWorldAxisOrder } from '../volume/orientation';
 import { connectedComponents, removeSmallLesions, type Connectivity, type Lesion } from './metrics';
 import { MAX_PATCH_SIDE_VOXELS, ModelStoreError, readCard } from './modelStore';
 import { createUNet3d, loadUNet3d, type UNet3d, type UNet3dConfig } from './network';
@@ -328,6 +330,36 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
   const n = dims[0] * dims[1] * dims[2];
   if (image.data.length !== n) throw new InferenceError(`image has ${image.data.length} voxels but dims ${dims.join('×')} need ${n}`);
   checkPatchSize(model.patchSizeVoxels);
+  // The network sees the axes in world order (i, j, k along x, y, z), as it was trained: a
+  // sagittal or coronal stack is not shown to it lying on its side.
+  const reordered = image.affine
+    ? toWorldAxisOrder({ data: ArrayBuffer.isView(image.data) ? (image.data as VoxelArray) : Float32Array.from(image.data), dims, affine: image.affine, spacingMm: image.spacingMm })
+    : null;
+  const net = await networkProbability(reordered ? { ...image, data: reordered.data, dims: reordered.dims, spacingMm: reordered.spacingMm, affine: reordered.affine } : image, model, o, opts);
+  const probability = reordered ? fromWorldAxisOrder(net.probability, dims, reordered.orientation) : net.probability;
+  const uncertainty = reordered ? fromWorldAxisOrder(net.uncertainty, dims, reordered.orientation) : net.uncertainty;
+  let raw: Uint8Array = new Uint8Array(n);
+  for (let v = 0; v < n; v++) raw[v] = probability[v] >= o.threshold ? 1 : 0;
+  const largest = model.postprocessing?.keepLargestComponents;
+  if (largest) raw = keepLargestComponents(raw, dims, largest);
+  const { mask, lesions } = removeSmallLesions(raw, dims, {
+    spacingMm: image.spacingMm,
+    voxelVolumeMm3: image.affine ? voxelVolumeMm3(image.affine) : undefined,
+    minLesionMm3: o.minLesionMm3,
+    connectivity: o.connectivity,
+  });
+  const { windowsTotal, windowsPredicted, workDims, windowSize } = net;
+  return { labels: mask, probability, uncertainty, lesions, windowsTotal, windowsPredicted, workDims, windowSize };
+}
+
+/** The network's lesion probability and its spread over the flips, on the image's grid. */
+async function networkProbability(
+  image: VolumeInput,
+  model: SegmentationModel,
+  o: ReturnType<typeof validateOptions>,
+  opts: SegmentOptions,
+): Promise<Pick<Segmentation, 'probability' | 'uncertainty' | 'windowsTotal' | 'windowsPredicted' | 'workDims' | 'windowSize'>> {
+  const dims = image.dims;
   const { workDims, resample } = checkWorkingGrid(image, model.preprocessing.targetSpacingMm);
   const norm = normalizeIntensity(image.data, model.preprocessing);
   const values = resample ? resampleLinear(norm.values, dims, workDims) : norm.values;
@@ -392,15 +424,5 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
     probability = resampleLinear(probability, workDims, dims);
     uncertainty = resampleLinear(uncertainty, workDims, dims);
   }
-  let raw: Uint8Array = new Uint8Array(n);
-  for (let v = 0; v < n; v++) raw[v] = probability[v] >= o.threshold ? 1 : 0;
-  const largest = model.postprocessing?.keepLargestComponents;
-  if (largest) raw = keepLargestComponents(raw, dims, largest);
-  const { mask, lesions } = removeSmallLesions(raw, dims, {
-    spacingMm: image.spacingMm,
-    voxelVolumeMm3: image.affine ? voxelVolumeMm3(image.affine) : undefined,
-    minLesionMm3: o.minLesionMm3,
-    connectivity: o.connectivity,
-  });
-  return { labels: mask, probability, uncertainty, lesions, windowsTotal, windowsPredicted, workDims, windowSize: patchSize };
+  return { probability, uncertainty, windowsTotal, windowsPredicted, workDims, windowSize: patchSize };
 }

@@ -24,21 +24,28 @@ export interface CanonicalVolume<T extends VoxelArray = VoxelArray> {
  * voxel keeps its world position.
  *
  * @param volume - an image, or anything with `data`, `dims`, `affine`, `spacingMm` (and `rgb`).
+ * @param options - `keepDirections`: permute the axes only, so i, j, k follow x, y, z in order,
+ *   each in the direction it had (for networks, whose flip augmentation covers directions).
  * @throws OrientationError when data length ≠ product of dims or the affine is degenerate.
  */
-export function reorientToCanonical<T extends VoxelArray>(volume: {
-  data: T;
-  dims: [number, number, number];
-  affine: ArrayLike<number>;
-  spacingMm: [number, number, number];
-  rgb?: NiftiImage['rgb'];
-}): CanonicalVolume<T> {
+export function reorientToCanonical<T extends VoxelArray>(
+  volume: {
+    data: T;
+    dims: [number, number, number];
+    affine: ArrayLike<number>;
+    spacingMm: [number, number, number];
+    rgb?: NiftiImage['rgb'];
+  },
+  options: { keepDirections?: boolean } = {},
+): CanonicalVolume<T> {
   const { data, dims, affine, spacingMm } = volume;
   const count = dims[0] * dims[1] * dims[2];
   if (data.length !== count) {
     throw new OrientationError(`the data has ${data.length} voxels but dims ${dims.join('x')} need ${count}`);
   }
-  const orientation = ioOrientation(affine);
+  const found = ioOrientation(affine);
+  // keepDirections: permute the axes only; each keeps its direction (an L→R axis stays L→R).
+  const orientation = (options.keepDirections ? found.map(({ worldAxis }) => ({ worldAxis, flip: 1 })) : found) as AxisOrientation;
   const outDims = [0, 0, 0] as [number, number, number];
   const outSpacing = [0, 0, 0] as [number, number, number];
   orientation.forEach(({ worldAxis }, inAxis) => {
@@ -105,4 +112,41 @@ export function reorientToCanonical<T extends VoxelArray>(volume: {
   const result: CanonicalVolume<T> = { data: out, dims: outDims, affine: newAffine, spacingMm: outSpacing, orientation };
   if (volume.rgb && rgbOut) result.rgb = { channels: volume.rgb.channels, bytes: rgbOut };
   return result;
+}
+
+/**
+ * A volume with its voxel axes reordered (not flipped) so that i, j, k follow world x, y, z, or
+ * null when they already do. Networks trained on axial slices (k along S) then see a sagittal or
+ * coronal stack the same way up, on the grid they were trained on.
+ */
+export function toWorldAxisOrder<T extends VoxelArray>(volume: {
+  data: T;
+  dims: [number, number, number];
+  affine: ArrayLike<number>;
+  spacingMm: [number, number, number];
+}): CanonicalVolume<T> | null {
+  if (ioOrientation(volume.affine).every(({ worldAxis }, a) => worldAxis === a)) return null;
+  return reorientToCanonical(volume, { keepDirections: true });
+}
+
+/**
+ * Voxels of a grid made by {@link toWorldAxisOrder} put back in the source's axis order.
+ * @param sourceDims - the source's dims; `orientation` is the reordered volume's.
+ */
+export function fromWorldAxisOrder<T extends VoxelArray>(data: T, sourceDims: [number, number, number], orientation: AxisOrientation): T {
+  const count = sourceDims[0] * sourceDims[1] * sourceDims[2];
+  if (data.length !== count) throw new OrientationError(`the data has ${data.length} voxels but dims ${sourceDims.join('x')} need ${count}`);
+  const reorderedDims = [0, 0, 0];
+  orientation.forEach(({ worldAxis }, a) => (reorderedDims[worldAxis] = sourceDims[a]));
+  const reorderedStrides = [1, reorderedDims[0], reorderedDims[0] * reorderedDims[1]];
+  const step = orientation.map(({ worldAxis }) => reorderedStrides[worldAxis]);
+  const out = new (data.constructor as { new (n: number): T })(count);
+  let dst = 0;
+  for (let k = 0; k < sourceDims[2]; k++) {
+    for (let j = 0; j < sourceDims[1]; j++) {
+      let src = k * step[2] + j * step[1];
+      for (let i = 0; i < sourceDims[0]; i++, dst++, src += step[0]) out[dst] = data[src];
+    }
+  }
+  return out;
 }

@@ -47,6 +47,34 @@ function phantom(dims: Vec3): Float32Array {
   return v;
 }
 
+/** The same voxels stored with the axes in the order k, i, j (a stack lying on its side), and its affine. */
+function storedSideways(data: Float32Array, dims: Vec3, spacingMm: Vec3): { data: Float32Array; dims: Vec3; affine: Float64Array } {
+  const [nx, ny, nz] = dims;
+  const out = new Float32Array(data.length);
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) out[k + nz * (i + nx * j)] = data[i + nx * (j + ny * k)];
+  // Voxel axis 0 runs along world z, axis 1 along x, axis 2 along y.
+  const [sx, sy, sz] = spacingMm;
+  return { data: out, dims: [nz, nx, ny], affine: Float64Array.from([0, sx, 0, 5, 0, 0, sy, -7, sz, 0, 0, 3, 0, 0, 0, 1]) };
+}
+
+test('segmentVolume: a volume stored with its axes in another order is shown to the network in world order; the result comes back on its own grid', async () => {
+  const dims: Vec3 = [32, 28, 24];
+  const spacingMm: Vec3 = [1, 1, 2];
+  const data = phantom(dims);
+  // The one-sided kernel looks along the voxels' first axis: a network that is not symmetric
+  // under swapping axes, as no trained network is.
+  const model = { network: oneSided, patchSizeVoxels: [32, 32, 24] as Vec3, preprocessing: defaultPreprocessing('MR', null) };
+  const upright = await segmentVolume({ data, dims, spacingMm, affine: Float64Array.from([1, 0, 0, 5, 0, 1, 0, -7, 0, 0, 2, 3, 0, 0, 0, 1]) }, model, { ttaFlips: [[]] });
+  const side = storedSideways(data, dims, spacingMm);
+  const sideways = await segmentVolume({ data: side.data, dims: side.dims, spacingMm: [spacingMm[2], spacingMm[0], spacingMm[1]], affine: side.affine }, model, { ttaFlips: [[]] });
+  assert.deepEqual(sideways.probability, storedSideways(upright.probability, dims, spacingMm).data);
+  assert.deepEqual(Float32Array.from(sideways.labels), storedSideways(Float32Array.from(upright.labels), dims, spacingMm).data);
+  assert.ok(upright.labels.some((v) => v > 0), 'the lesion is found');
+  // Without an affine the voxel order is all there is: the network then sees the stack on its side.
+  const blind = await segmentVolume({ data: side.data, dims: side.dims, spacingMm: [2, 1, 1] }, model, { ttaFlips: [[]] });
+  assert.notDeepEqual(blind.probability, sideways.probability);
+});
+
 test('segmentVolume: sliding-window result equals whole-volume inference (one window covers all)', async () => {
   const dims: Vec3 = [32, 32, 24];
   const data = phantom(dims);

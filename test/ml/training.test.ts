@@ -221,6 +221,38 @@ test('fineTune: a pair pooled from another modality is normalised as its own mod
   assert.deepEqual(r.version.card.training!.pairs.map((p) => p.pooledModality ?? null), ['CT', null]);
 });
 
+test('prepareCase: a pair stored with its axes in another order trains on the same voxels, in world order', { skip }, async () => {
+  const dir = tempDir('ll-sideways-');
+  const upright = await cropCase(dir);
+  const image = await readNifti(upright.imagePath);
+  const mask = await readNifti(upright.maskPath);
+  // The same crop stored as a stack lying on its side: voxel axes k, i, j, the affine's columns to match.
+  const [nx, ny, nz] = image.dims;
+  const sideways = <T extends Float32Array | Uint8Array>(data: ArrayLike<number>, out: T): T => {
+    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) out[k + nz * (i + nx * j)] = data[i + nx * (j + ny * k)];
+    return out;
+  };
+  const a = image.affine;
+  const srow = [0, 1, 2].flatMap((r) => [a[r * 4 + 2], a[r * 4], a[r * 4 + 1], a[r * 4 + 3]]);
+  const h = image.header;
+  const header = { ...h, qformCode: 0, sformCode: 1, srow, pixdim: [1, h.pixdim[3], h.pixdim[1], h.pixdim[2], ...h.pixdim.slice(4)] };
+  const source = { ...image, header, dims: [nz, nx, ny] as Vec3 };
+  const side = { imagePath: join(dir, 'sideways.nii.gz'), maskPath: join(dir, 'sideways_mask.nii.gz') };
+  await writeVolumeLike(source, sideways(image.data, new Float32Array(image.data.length)), side.imagePath);
+  await writeMaskLike(source, sideways(mask.data, new Uint8Array(mask.data.length)), side.maskPath);
+  assert.deepEqual((await readNifti(side.imagePath)).dims, [nz, nx, ny]);
+  const mr = defaultPreprocessing('MR', null);
+  const a1 = await prepareCase(upright, mr, true);
+  const a2 = await prepareCase(side, mr, true);
+  assert.deepEqual(a2.dims, a1.dims);
+  assert.deepEqual(a2.spacingMm, a1.spacingMm);
+  assert.deepEqual(a2.values, a1.values);
+  assert.deepEqual(a2.labels, a1.labels);
+  // The source kept for whole-volume validation is reordered with its mask.
+  assert.deepEqual(a2.image!.dims, image.dims);
+  assert.deepEqual(a2.sourceMask, a1.sourceMask);
+});
+
 test('fineTune: a budget too small for one step fails with the measured step time and writes no version', { skip }, async () => {
   const dir = tempDir('ll-tiny-');
   const pair = await cropCase(dir);

@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { checkSameGrid, readNifti } from '../../nifti';
 import type { NiftiImage } from '../../nifti';
 import { cropVolume } from '../../volume/boxes';
+import { reorientToCanonical, toWorldAxisOrder } from '../../volume/orientation';
 import { labelMaskProblem } from '../../volume/labelMask';
 import { dimsForSpacing, resampleLinear, resampleNearest } from '../../volume/resample';
 import { voxelCount, type Vec3 } from '../../volume/vec3';
@@ -34,7 +35,7 @@ export interface PreparedCase {
  * @throws TrainingError for a mask that is not a label mask or not on the image's grid.
  */
 export async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSource: boolean): Promise<PreparedCase> {
-  const image = await readNifti(pair.imagePath);
+  let image = await readNifti(pair.imagePath);
   const mask = await readNifti(pair.maskPath);
   const maskProblem = labelMaskProblem(mask.data, basename(pair.maskPath));
   if (maskProblem) throw new TrainingError(maskProblem);
@@ -42,8 +43,14 @@ export async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSour
   if (!grid.same) {
     throw new TrainingError(`${basename(pair.maskPath)} is not on the grid of ${basename(pair.imagePath)}: ${grid.differences.join(', ')}`);
   }
-  const sourceMask = new Uint8Array(mask.data.length);
+  let sourceMask = new Uint8Array(mask.data.length);
   for (let i = 0; i < sourceMask.length; i++) sourceMask[i] = mask.data[i] > 0 ? 1 : 0;
+  // Trained with the axes in world order, as segmentVolume shows them to the network.
+  const reordered = toWorldAxisOrder(image);
+  if (reordered) {
+    sourceMask = reorientToCanonical({ ...image, data: sourceMask }, { keepDirections: true }).data;
+    image = { ...image, data: reordered.data, dims: reordered.dims, spacingMm: reordered.spacingMm, affine: reordered.affine };
+  }
   // A pair pooled from another modality is normalised as that modality, on the model's grid.
   const own = pair.pooledModality && pair.pooledModality !== p.modality ? defaultPreprocessing(pair.pooledModality, p.targetSpacingMm) : p;
   // A CT normalised as MR, or an MR clipped to a CT window, would teach the model nothing true.
