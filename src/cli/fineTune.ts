@@ -15,6 +15,7 @@ import { checkLabelMask } from '../volume/labelMask';
 import { readNifti, readNiftiHeader } from '../nifti';
 import { CliUsageError, EXIT_OK, type CliCommand, type CliIo } from './command';
 import { backendOption, firstFrameNote, numberOption, parseArgs, reportInputErrors, resolveModelDir } from './segment';
+import { worldAxisGrid } from '../volume/orientation';
 
 const USAGE =
   'lesion-lab fine-tune --out STORE_DIR [--base MODEL_OR_STORE_DIR] [--minutes 10] [--steps N] [--loss NAME] ' +
@@ -90,7 +91,10 @@ async function runFineTune(argv: string[], io: CliIo): Promise<number> {
   // The base, unless its grid or modality does not suit the cases (src/ml/training/recipe.ts).
   const begin = await fineTuneStart({ dir: baseDir, card: await readCard(baseDir) }, pairs, { replan: replan !== 'never', keepWeights: replan === 'keep-weights', loss, casesLesionMm3 });
   // Sizes from the headers, before the base network loads or any volume is resampled.
-  for (const p of pairs) checkWorkingGrid(await readNiftiHeader(p.imagePath), begin.targetSpacingMm);
+  for (const p of pairs) {
+    const header = await readNiftiHeader(p.imagePath);
+    checkWorkingGrid({ ...header, ...worldAxisGrid(header) }, begin.targetSpacingMm);
+  }
   const store = new ModelStore(out);
   const pointer = await store.activeOrProblem();
   const hadActiveModel = pointer.active !== null || pointer.starter !== null;

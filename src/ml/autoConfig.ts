@@ -11,6 +11,7 @@
 //    lesion voxels and z-scored with their mean and standard deviation; MR and PET z-scored per
 //    image inside the foreground.
 import { readNifti, readNiftiHeader } from '../nifti';
+import { worldAxisGrid } from '../volume/orientation';
 import type { Vec3 } from '../volume/vec3';
 import { approximateQuantile, defaultPreprocessing, type Modality, type Preprocessing } from './preprocess';
 
@@ -244,7 +245,8 @@ export async function autoConfigure(pairs: { imagePath: string; maskPath: string
   const images = [];
   for (const p of pairs) {
     const image = await readNifti(p.imagePath);
-    grids.push({ dims: image.dims, spacingMm: image.spacingMm });
+    // Planned on the axes the network will see (segmentVolume and training reorder them to world order).
+    grids.push(worldAxisGrid(image));
     if (!opts.modality) {
       const g = detectModality(image.data, image.spacingMm);
       votes.set(g.modality, (votes.get(g.modality) ?? 0) + 1);
@@ -350,7 +352,7 @@ export async function replanForCases(
 ): Promise<FineTuneConfiguration | null> {
   if (pairs.length === 0) return null;
   const grids = [];
-  for (const p of pairs) grids.push(await readNiftiHeader(p.imagePath));
+  for (const p of pairs) grids.push(worldAxisGrid(await readNiftiHeader(p.imagePath)));
   const first = await readNifti(pairs[0].imagePath);
   const modality = detectModality(first.data, first.spacingMm).modality;
   const reason = replanReason(base.preprocessing, grids, modality, sameLesionKind);

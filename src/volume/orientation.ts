@@ -150,3 +150,17 @@ export function fromWorldAxisOrder<T extends VoxelArray>(data: T, sourceDims: [n
   }
   return out;
 }
+
+/** A grid's dims and voxel size with its axes in world order, as {@link toWorldAxisOrder} would give them. */
+export function worldAxisGrid(grid: { dims: [number, number, number]; spacingMm: [number, number, number]; affine: ArrayLike<number> }): {
+  dims: [number, number, number];
+  spacingMm: [number, number, number];
+} {
+  const dims = [0, 0, 0] as [number, number, number];
+  const spacingMm = [0, 0, 0] as [number, number, number];
+  ioOrientation(grid.affine).forEach(({ worldAxis }, a) => {
+    dims[worldAxis] = grid.dims[a];
+    spacingMm[worldAxis] = grid.spacingMm[a];
+  });
+  return { dims, spacingMm };
+}

@@ -10,6 +10,7 @@ import { chooseStarterTask } from '../../src/ml/starterChoice';
 import { normalizeIntensity, validatePreprocessing } from '../../src/ml/preprocess';
 import type { Vec3 } from '../../src/volume/vec3';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+import { writeSideways } from '../helpers/sideways';
 
 const STS = (id: string, m: string, f = 'image.nii.gz'): string => sharedDataPath('lesion', 'sarcoma-ct-mr-pet', id, m, f);
 const skip = skipWithoutSharedData('lesion', 'sarcoma-ct-mr-pet', 'STS_001');
@@ -267,6 +268,25 @@ test('replanForCases: a brain model kept for brain FLAIR, re-planned for sarcoma
   assert.equal(ct?.preprocessing.modality, 'CT');
   assert.ok(ct.preprocessing.ctZScore, 'CT normalisation from the new lesions');
   assert.match(ct.summary[0], /the cases look like CT, the base model works on MR/);
+});
+
+test('replanForCases and autoConfigure plan on the axes the network sees: a PET stored sideways keeps the PET grid', { skip }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sideways-plan-'));
+  try {
+    const upright = { imagePath: STS('STS_031', 'PET'), maskPath: STS('STS_031', 'PET', 'mask.nii.gz') };
+    const side = { imagePath: join(dir, 'pet.nii.gz'), maskPath: join(dir, 'pet_mask.nii.gz') };
+    await writeSideways(upright.imagePath, upright.maskPath, side.imagePath, side.maskPath);
+    // Slices (3.27 mm) along i, 5.47 mm along j and k: read per voxel axis, k looks 1.7× coarser than the PET starter's 3.27 mm.
+    const pet = { preprocessing: defaultPreprocessing('PET', [5.469, 5.469, 3.27]) };
+    assert.equal(await replanForCases(pet, [upright]), null);
+    assert.equal(await replanForCases(pet, [side]), null, 'the base grid is kept for the same PET stored sideways');
+    const a = await autoConfigure([upright]);
+    const b = await autoConfigure([side]);
+    assert.deepEqual(b.preprocessing.targetSpacingMm, a.preprocessing.targetSpacingMm);
+    assert.deepEqual(b.patchSizeVoxels, a.patchSizeVoxels);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('starterForImage: media/models/<task> when installed, else media/models/starter, else a clear error', async () => {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { segmentVolume, predictWindowWithFlips, keepLargestComponents, MAX_PATCH_SIDE_VOXELS, MAX_WORKING_GRID_VOXELS, type SegmentationNetwork } from '../../src/ml/inference';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import type { Vec3 } from '../../src/volume/vec3';
+import { sidewaysVoxels } from '../helpers/sideways';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -49,12 +50,10 @@ function phantom(dims: Vec3): Float32Array {
 
 /** The same voxels stored with the axes in the order k, i, j (a stack lying on its side), and its affine. */
 function storedSideways(data: Float32Array, dims: Vec3, spacingMm: Vec3): { data: Float32Array; dims: Vec3; affine: Float64Array } {
-  const [nx, ny, nz] = dims;
-  const out = new Float32Array(data.length);
-  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) out[k + nz * (i + nx * j)] = data[i + nx * (j + ny * k)];
   // Voxel axis 0 runs along world z, axis 1 along x, axis 2 along y.
   const [sx, sy, sz] = spacingMm;
-  return { data: out, dims: [nz, nx, ny], affine: Float64Array.from([0, sx, 0, 5, 0, 0, sy, -7, sz, 0, 0, 3, 0, 0, 0, 1]) };
+  const affine = Float64Array.from([0, sx, 0, 5, 0, 0, sy, -7, sz, 0, 0, 3, 0, 0, 0, 1]);
+  return { data: sidewaysVoxels(data, dims, new Float32Array(data.length)), dims: [dims[2], dims[0], dims[1]], affine };
 }
 
 test('segmentVolume: a volume stored with its axes in another order is shown to the network in world order; the result comes back on its own grid', async () => {

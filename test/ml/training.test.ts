@@ -17,6 +17,7 @@ import { createUNet3d, type UNet3dModelJson } from '../../src/ml/network';
 import { seededRandom } from '../../src/util/random';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
+import { writeSideways } from '../helpers/sideways';
 
 const MS = ['lesion', 'ms-flair-mni', 'patient07'];
 const skip = skipWithoutSharedData(...MS);
@@ -225,21 +226,9 @@ test('prepareCase: a pair stored with its axes in another order trains on the sa
   const dir = tempDir('ll-sideways-');
   const upright = await cropCase(dir);
   const image = await readNifti(upright.imagePath);
-  const mask = await readNifti(upright.maskPath);
-  // The same crop stored as a stack lying on its side: voxel axes k, i, j, the affine's columns to match.
   const [nx, ny, nz] = image.dims;
-  const sideways = <T extends Float32Array | Uint8Array>(data: ArrayLike<number>, out: T): T => {
-    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) out[k + nz * (i + nx * j)] = data[i + nx * (j + ny * k)];
-    return out;
-  };
-  const a = image.affine;
-  const srow = [0, 1, 2].flatMap((r) => [a[r * 4 + 2], a[r * 4], a[r * 4 + 1], a[r * 4 + 3]]);
-  const h = image.header;
-  const header = { ...h, qformCode: 0, sformCode: 1, srow, pixdim: [1, h.pixdim[3], h.pixdim[1], h.pixdim[2], ...h.pixdim.slice(4)] };
-  const source = { ...image, header, dims: [nz, nx, ny] as Vec3 };
   const side = { imagePath: join(dir, 'sideways.nii.gz'), maskPath: join(dir, 'sideways_mask.nii.gz') };
-  await writeVolumeLike(source, sideways(image.data, new Float32Array(image.data.length)), side.imagePath);
-  await writeMaskLike(source, sideways(mask.data, new Uint8Array(mask.data.length)), side.maskPath);
+  await writeSideways(upright.imagePath, upright.maskPath, side.imagePath, side.maskPath);
   assert.deepEqual((await readNifti(side.imagePath)).dims, [nz, nx, ny]);
   const mr = defaultPreprocessing('MR', null);
   const a1 = await prepareCase(upright, mr, true);

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { aff2axcodes } from '../../src/protocol/orientation';
-import { fromWorldAxisOrder, reorientToCanonical, toWorldAxisOrder } from '../../src/volume/orientation';
+import { fromWorldAxisOrder, reorientToCanonical, toWorldAxisOrder, worldAxisGrid } from '../../src/volume/orientation';
 
 function affineFrom(m3: number[], offset: number[] = [0, 0, 0]): Float64Array {
   return Float64Array.from([m3[0], m3[1], m3[2], offset[0], m3[3], m3[4], m3[5], offset[1], m3[6], m3[7], m3[8], offset[2], 0, 0, 0, 1]);
@@ -92,6 +92,7 @@ describe('toWorldAxisOrder / fromWorldAxisOrder (axes reordered, directions kept
       assert.ok(out.data instanceof Float32Array);
       assert.deepEqual(fromWorldAxisOrder(out.data, dims, out.orientation), data);
       assert.throws(() => fromWorldAxisOrder(new Float32Array(5), dims, out.orientation), /the data has 5 voxels but dims 4x3x2 need 24/);
+      assert.deepEqual(worldAxisGrid({ dims, spacingMm, affine }), { dims: out.dims, spacingMm: out.spacingMm });
     });
   }
 });
