@@ -47,9 +47,10 @@ export interface ModalityGuess {
  *   {@link PET_MIN_VOXEL_MM}: an MR rescaled to small floats (a preprocessed brain FLAIR with its
  *   negatives clipped, an image scaled to 0..1) has SUV-like values too, but on the scanner's
  *   fine grid, where PET reconstructions have voxels of 2–5.5 mm.
- * - PET in activity units (Bq/mL): no value below −0.1 % of the 99.9th percentile, most values
- *   non-integer, no axis finer than {@link PET_MIN_VOXEL_MM}, and the body's 99.9th percentile at
- *   least {@link PET_MIN_TAIL_RATIO} times its median (uptake concentrated in few voxels).
+ * - PET in activity units (Bq/mL): no value below −0.1 % of the 99.9th percentile, which is at
+ *   least {@link BQ_PER_ML_MIN_P999}, most values non-integer, no axis finer than
+ *   {@link PET_MIN_VOXEL_MM}, and the body's 99.9th percentile at least
+ *   {@link PET_MIN_TAIL_RATIO} times its median (uptake concentrated in few voxels).
  * - MR otherwise.
  */
 export function detectModality(data: ArrayLike<number>, spacingMm?: Vec3): ModalityGuess {
@@ -85,10 +86,10 @@ export function detectModality(data: ArrayLike<number>, spacingMm?: Vec3): Modal
     }
     return { modality: 'PET', reason: `non-negative, ${(100 * fracNonInteger).toFixed(0)} % of non-zero values non-integer, 99.9th percentile ${p999.toFixed(1)} < 200 (SUV-like)` };
   }
-  if (min >= -0.001 * p999 && fracNonInteger > 0.5 && finestMm >= PET_MIN_VOXEL_MM) {
+  if (min >= -0.001 * p999 && p999 >= BQ_PER_ML_MIN_P999 && fracNonInteger > 0.5 && finestMm >= PET_MIN_VOXEL_MM) {
     const tail = foregroundTailRatio(data);
     if (tail >= PET_MIN_TAIL_RATIO) {
-      return { modality: 'PET', reason: `non-negative, ${(100 * fracNonInteger).toFixed(0)} % non-integer, ${finestMm.toFixed(2)} mm voxels, and uptake-like contrast (the 99.9th percentile of the body ${tail.toFixed(1)} times its median ≥ ${PET_MIN_TAIL_RATIO}): PET in activity units (e.g. Bq/mL), not SUV` };
+      return { modality: 'PET', reason: `non-negative, ${(100 * fracNonInteger).toFixed(0)} % non-integer, ${finestMm.toFixed(2)} mm voxels, 99.9th percentile ${p999.toFixed(0)}, and uptake-like contrast (the 99.9th percentile of the body ${tail.toFixed(1)} times its median ≥ ${PET_MIN_TAIL_RATIO}): PET in activity units (Bq/mL), not SUV` };
     }
   }
   return { modality: 'MR', reason: `neither HU-like (1st percentile ${p1.toFixed(1)}) nor SUV-like (${(100 * fracNonInteger).toFixed(0)} % non-integer, 99.9th percentile ${p999.toFixed(1)})` };
@@ -101,6 +102,12 @@ export function detectModality(data: ArrayLike<number>, spacingMm?: Vec3): Modal
  * patients); MR stays below 4 (38 sarcoma T1s at ≤ 1.2 mm, brain MR, a 3 mm body MR).
  */
 const PET_MIN_TAIL_RATIO = 4.5;
+/**
+ * Least 99.9th percentile of PET in Bq/mL: uptake of SUV 5 or more at 2,000–6,000 Bq/mL per SUV
+ * (185–400 MBq over 60–100 kg). MR rescaled to floats on a coarse grid rarely reaches it (the
+ * sarcoma T1s: 1,100–1,300), and one of them (STS_019) has a tail of 7.3 from its fat.
+ */
+const BQ_PER_ML_MIN_P999 = 5000;
 
 /**
  * The 99.9th percentile of the foreground (values above p1 + 5 % of p1…p99.5, the body) over

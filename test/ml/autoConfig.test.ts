@@ -198,6 +198,10 @@ test('detectModality: PET in activity units (Bq/mL, as DICOM converters write it
     const m = detectModality(scaled, mr.spacingMm);
     assert.equal(m.modality, 'MR', `${path}: ${m.reason}`);
   }
+  // STS_019 as floats on a PET-sized grid: its fat gives it PET's tail (7.3), but not Bq/mL's values.
+  const fatty = await readNifti(STS('STS_019', 'MR_T1'));
+  const floats = Float32Array.from(fatty.data as ArrayLike<number>, (v) => v + 0.5);
+  assert.equal(detectModality(floats, [2, 2, 3.27]).modality, 'MR');
 });
 
 test('a brain FLAIR with its negatives clipped, or scaled to 0..1, stays whole-brain MR: ms-flair, base grid kept', { skip: skipMs }, async () => {
