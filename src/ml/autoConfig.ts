@@ -99,7 +99,8 @@ export function detectModality(data: ArrayLike<number>, spacingMm?: Vec3): Modal
  * Least ratio of the body's 99.9th percentile to its median ({@link foregroundTailRatio}) for PET
  * stored in activity units (Bq/mL, as DICOM converters write it: SUV needs the dose and weight,
  * which NIfTI does not keep). Uptake is concentrated: the shared SUV PETs reach 5.2–32 (40
- * patients); MR stays below 4 (38 sarcoma T1s at ≤ 1.2 mm, brain MR, a 3 mm body MR).
+ * patients); MR mostly stays below 4.5 (37 of the 38 sarcoma T1s 1.5–4.4, brain MR, a 3 mm body
+ * MR 2.5), but a fatty T1 can exceed it ({@link BQ_PER_ML_MIN_P999}).
  */
 const PET_MIN_TAIL_RATIO = 4.5;
 /**
