@@ -14,6 +14,8 @@ import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 const MS = ['lesion', 'ms-flair-mni', 'patient19'];
 const FLAIR = 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz';
 const skip = skipWithoutSharedData(...MS);
+const ODD = ['odd', 'generated_valid'];
+const skipOdd = skipWithoutSharedData(...ODD, 'ct_axes_permuted_SLP.nii.gz');
 
 before(async () => {
   await initBackend({ preferred: 'wasm' });
@@ -87,6 +89,33 @@ test('segment without --model uses the starter that suits the image and says whi
   assert.equal(await runCli(['segment', series, '--out', join(dir, 'series-mask.nii.gz'), '--tta', 'none', '--backend', 'wasm'], c.io), 0, c.err());
   assert.match(c.out(), /^note: .*series\.nii\.gz holds 2 3-D frames; only frame 0 is used$/m);
   assert.deepEqual((await readNifti(join(dir, 'series-mask.nii.gz'))).dims, dims);
+});
+
+test('segment: a CT stored slices-first (odd file, axes S, L, P) gets exactly the mask of the same CT stored L, P, S', { skip: skipOdd }, async () => {
+  const dir = tempDir('ll-seg-axes-');
+  const masks = [];
+  for (const name of ['ct_int16', 'ct_axes_permuted_SLP']) {
+    const c = collect();
+    const out = join(dir, `${name}_seg.nii.gz`);
+    assert.equal(await runCli(['segment', sharedDataPath(...ODD, `${name}.nii.gz`), '--out', out, '--backend', 'wasm'], c.io), 0, c.err());
+    assert.match(c.out(), /starter: sarcoma-ct/);
+    masks.push(await readNifti(out));
+  }
+  const [upright, sideways] = masks;
+  assert.deepEqual(sideways.dims, [upright.dims[2], upright.dims[0], upright.dims[1]]);
+  // Voxel (i, j, k) of the upright CT is voxel (k, i, j) of the slices-first one.
+  const [nx, ny, nz] = upright.dims;
+  let lesion = 0;
+  let differences = 0;
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++) {
+        const u = upright.data[i + nx * (j + ny * k)];
+        lesion += u;
+        if (u !== sideways.data[k + nz * (i + nx * j)]) differences++;
+      }
+  assert.ok(lesion > 1000, `the CT starter finds the tumour (${lesion} voxels)`);
+  assert.equal(differences, 0);
 });
 
 test('segment / fine-tune: bad input exits 2 with one clear sentence', async () => {
