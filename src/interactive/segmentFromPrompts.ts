@@ -87,6 +87,37 @@ export type { PromptSegmentation, PromptSegmentationOptions, PromptTimingsMs, Pr
 
 const now = (): number => performance.now();
 
+/** Each image's values with its non-finite voxels replaced (see {@link finiteValues}). */
+const finiteValuesByImage = new WeakMap<object, ArrayLike<number>>();
+
+/**
+ * The image's values with every NaN or infinite voxel set to its lowest finite value, kept per
+ * image; the values themselves when all are finite. Pipelines that mask a brain write NaN outside
+ * it: smoothing would carry that NaN into every edge near the brain's surface (synthetic tumours in
+ * such a FLAIR: Dice 0.15 after one click, against 0.83 with a zero background).
+ */
+function finiteValues(values: ArrayLike<number>): ArrayLike<number> {
+  let finite = finiteValuesByImage.get(values);
+  if (finite === undefined) {
+    let lowest = Infinity;
+    let allFinite = true;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!Number.isFinite(v)) allFinite = false;
+      else if (v < lowest) lowest = v;
+    }
+    if (allFinite) finite = values;
+    else {
+      const out = new Float32Array(values.length);
+      const fill = Number.isFinite(lowest) ? lowest : 0;
+      for (let i = 0; i < values.length; i++) out[i] = Number.isFinite(values[i]) ? values[i] : fill;
+      finite = out;
+    }
+    finiteValuesByImage.set(values, finite);
+  }
+  return finite;
+}
+
 /** Trilinear sample of `img` (grid `dims`) at fractional voxel (x, y, z), which must lie inside. */
 function trilinear(img: Float32Array, dims: Vec3, x: number, y: number, z: number): number {
   const [nx, ny, nz] = dims;
@@ -145,8 +176,9 @@ function exitDistanceMm(b: VoxelBox, c: Vec3, u: [number, number, number], spaci
  * @example
  * const { mask } = segmentFromPrompts({ values, dims, spacingMm }, { points: [{ voxel: [40, 52, 12], positive: true }], boxes: [] });
  */
-export function segmentFromPrompts(volume: PromptVolume, prompts: Prompts, options: PromptSegmentationOptions = {}): PromptSegmentation {
-  checkVolume(volume);
+export function segmentFromPrompts(image: PromptVolume, prompts: Prompts, options: PromptSegmentationOptions = {}): PromptSegmentation {
+  checkVolume(image);
+  const volume = { ...image, values: finiteValues(image.values) };
   const { dims } = volume;
   const n = dims[0] * dims[1] * dims[2];
   const { previous, prior } = options;

@@ -58,7 +58,7 @@ const MIN_BACKGROUND_SHARE = 0.4;
 
 /**
  * The extent (mm per axis) of a skull-stripped brain: an object of brain size inside a constant
- * background (the value of the first voxel, ≥ {@link MIN_BACKGROUND_SHARE} of the voxels) that
+ * background (the value of the first voxel, or NaN, ≥ {@link MIN_BACKGROUND_SHARE} of the voxels) that
  * stays clear of the volume's faces on its two finest (in-plane) axes; null for anything else.
  * This tells a thick-slice brain FLAIR from a body MR cropped around a tumour, which fills its
  * field of view (one of the shared sarcoma T1s has 64 % background, but it touches every face).
@@ -66,14 +66,16 @@ const MIN_BACKGROUND_SHARE = 0.4;
 function skullStrippedBrainExtentMm(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }): Vec3 | null {
   const { data, dims, spacingMm } = image;
   const [nx, ny, nz] = dims;
+  // A masked brain's background is one value, or NaN where the pipeline wrote "no data" there.
   const background = data[0];
+  const noData = !Number.isFinite(background);
   const counts = [new Float64Array(nx), new Float64Array(ny), new Float64Array(nz)];
   let backgroundCount = 0;
   let v = 0;
   for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++, v++) {
-        if (data[v] === background) {
+        if (noData ? !Number.isFinite(data[v]) : data[v] === background) {
           backgroundCount++;
           continue;
         }

@@ -222,6 +222,26 @@ test('segmentFromPrompts: a large lobed bright object (a whole tumour on brain F
   assert.throws(() => segmentFromPrompts(volume, prompts, { regionLargeObjects: 'yes' as unknown as boolean }), /option regionLargeObjects must be true or false, got "yes"/);
 });
 
+test('segmentFromPrompts: a brain masked with NaN outside it (no data) segments as with its lowest value there', () => {
+  const { values, reference, centre, dims } = lobedBrainTumour();
+  // Pipelines that mask a brain write NaN outside it; here everything over 45 mm from the centre.
+  const masked = Float32Array.from(values);
+  let lowest = Infinity;
+  for (let k = 0, v = 0; k < dims[2]; k++)
+    for (let j = 0; j < dims[1]; j++)
+      for (let i = 0; i < dims[0]; i++, v++) {
+        if (Math.hypot(i - centre[0], j - centre[1], k - centre[2]) > 45) masked[v] = NaN;
+        else lowest = Math.min(lowest, values[v]);
+      }
+  const filled = masked.map((x) => (Number.isNaN(x) ? lowest : x));
+  const prompts = { points: [{ voxel: centre, positive: true }], boxes: [] };
+  for (const options of [{ starPolarity: 'bright' as const }, { starPolarity: 'bright' as const, regionLargeObjects: true }]) {
+    const r = segmentFromPrompts({ values: masked, dims, spacingMm: [1, 1, 1] }, prompts, options);
+    assert.deepEqual(r.mask, segmentFromPrompts({ values: filled, dims, spacingMm: [1, 1, 1] }, prompts, options).mask);
+    assert.ok(diceCoefficient(r.mask, reference) > 0.7, `Dice ${diceCoefficient(r.mask, reference)} with ${JSON.stringify(options)}`);
+  }
+});
+
 test('segmentFromPrompts: on brain FLAIR a step-0 region that is the brighter core of a whole tumour gives way to the tumour when that is as contrasted', () => {
   // The core (radius 7 mm, 260) is what step 0 alone takes; the tumour around it (200) stands out more from the tissue (120).
   const { values, reference, centre, dims } = lobedBrainTumour({ value: 260, radiusMm: 7, tumour: 200 });

@@ -164,6 +164,10 @@ test('chooseStarterTask: the shared brain FLAIR averaged into 5 mm slices is sti
   const c = chooseStarterTask({ data: thick, dims: [nx, ny, slabs], spacingMm: [flair.spacingMm[0], flair.spacingMm[1], 5 * flair.spacingMm[2]] });
   assert.equal(c.task, 'ms-flair', c.reason);
   assert.match(c.reason, /skull-stripped brain/);
+  // The same with NaN outside the brain, as masking pipelines write it.
+  const noData = thick.map((v) => (v === thick[0] ? NaN : v));
+  const n = chooseStarterTask({ data: noData, dims: [nx, ny, slabs], spacingMm: [flair.spacingMm[0], flair.spacingMm[1], 5 * flair.spacingMm[2]] });
+  assert.equal(n.task, 'ms-flair', n.reason);
 });
 
 test('detectModality: SUV-like floats are PET only on a PET-sized grid (voxels ≥ 1.5 mm)', () => {
