@@ -165,7 +165,7 @@ function exitDistanceMm(b: VoxelBox, c: Vec3, u: [number, number, number], spaci
 /**
  * Segments one object from clicks and boxes (see the file comment for the method).
  *
- * @param volume - the image: `values` (i fastest), `dims`, `spacingMm`.
+ * @param image - `values` (i fastest; NaN and infinite voxels read as the lowest value), `dims`, `spacingMm`.
  * @param prompts - `points` ({voxel: [i, j, k], positive}) and `boxes` ({min, max} inclusive
  *   voxel corners; min k = max k for a box drawn on one slice); at least one positive point or
  *   box. The first positive point (else the first box's centre) is the object's centre.
