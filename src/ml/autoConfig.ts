@@ -30,6 +30,9 @@ export const PET_MIN_VOXEL_MM = 1.5;
  */
 const AIR_HU: readonly [number, number] = [-1100, -850];
 
+/** Soft tissue lies within ±200 HU (fat −100, muscle +50, blood +40): the median of a CT cropped inside the body. */
+const SOFT_TISSUE_MAX_ABS_HU = 200;
+
 /** What {@link detectModality} found, and why. */
 export interface ModalityGuess {
   modality: Modality;
@@ -41,7 +44,9 @@ export interface ModalityGuess {
  * - CT: the 1st percentile is at or below −500 (air in Hounsfield units) and the values are
  *   integers (HU are stored as integers, possibly scaled), or the 1st percentile lies at air's
  *   −1000 HU ({@link AIR_HU}) while the values are not integers (a CT resampled by interpolation
- *   and stored as floats).
+ *   and stored as floats), or the values are integers whose 0.1st percentile is air's (down to
+ *   −500 HU) and whose median is soft tissue (±200 HU): a CT cropped close to its lesion, with
+ *   little air left in it.
  * - PET: no value below −0.01, most non-zero values non-integer, 99.9th percentile below 200
  *   (standardised uptake values), and, when the voxel size is given, no axis finer than
  *   {@link PET_MIN_VOXEL_MM}: an MR rescaled to small floats (a preprocessed brain FLAIR with its
@@ -78,6 +83,15 @@ export function detectModality(data: ArrayLike<number>, spacingMm?: Vec3): Modal
   }
   if (p1 >= AIR_HU[0] && p1 <= AIR_HU[1]) {
     return { modality: 'CT', reason: `1st percentile ${p1.toFixed(0)}, air in HU, with ${(100 * fracNonInteger).toFixed(0)} % non-integer values (a CT resampled by interpolation)` };
+  }
+  if (fracNonInteger < 0.05) {
+    // A CT cropped close to its lesion keeps only a little air (or none at 1 %), but no MR has
+    // air-like values at all, and its median is soft tissue.
+    const p01 = approximateQuantile(data, 0.001);
+    const p50 = approximateQuantile(data, 0.5);
+    if (p01 >= AIR_HU[0] && p01 <= -500 && Math.abs(p50) <= SOFT_TISSUE_MAX_ABS_HU) {
+      return { modality: 'CT', reason: `integer values, 0.1st percentile ${p01.toFixed(0)} (a little air in HU) and median ${p50.toFixed(0)} (soft tissue): a CT cropped close to its lesion` };
+    }
   }
   const finestMm = spacingMm ? Math.min(...spacingMm) : Infinity;
   if (min >= -0.01 && fracNonInteger > 0.5 && p999 < 200) {

@@ -79,6 +79,28 @@ test('detectModality: a CT resampled by interpolation (float, non-integer HU) is
   assert.equal(detectModality(padded).modality, 'MR');
 });
 
+test('detectModality: a CT cropped to the bounding box of its tumour (little air left) is still CT', { skip }, async () => {
+  const ct = await readNifti(STS('STS_035', 'CT'));
+  const mask = await readNifti(STS('STS_035', 'CT', 'mask.nii.gz'));
+  const lo: Vec3 = [...ct.dims];
+  const hi: Vec3 = [0, 0, 0];
+  for (let k = 0, v = 0; k < ct.dims[2]; k++)
+    for (let j = 0; j < ct.dims[1]; j++)
+      for (let i = 0; i < ct.dims[0]; i++, v++) {
+        if (!mask.data[v]) continue;
+        [i, j, k].forEach((c, a) => ((lo[a] = Math.min(lo[a], c)), (hi[a] = Math.max(hi[a], c))));
+      }
+  const size = [0, 1, 2].map((a) => hi[a] - lo[a] + 1) as Vec3;
+  const crop = new Float32Array(size[0] * size[1] * size[2]);
+  for (let k = 0, v = 0; k < size[2]; k++)
+    for (let j = 0; j < size[1]; j++)
+      for (let i = 0; i < size[0]; i++, v++) crop[v] = ct.data[lo[0] + i + ct.dims[0] * (lo[1] + j + ct.dims[1] * (lo[2] + k))] as number;
+  const guess = detectModality(crop, ct.spacingMm);
+  assert.equal(guess.modality, 'CT', guess.reason);
+  assert.match(guess.reason, /0\.1st percentile -\d+ \(a little air in HU\) and median \d+ \(soft tissue\): a CT cropped close to its lesion/);
+  assert.equal(chooseStarterTask({ data: crop, dims: size, spacingMm: ct.spacingMm }).task, 'sarcoma-ct');
+});
+
 test('modalityMismatch: a CT model refuses images without HU, an MR or PET model refuses CTs', { skip }, async () => {
   const ct = await readNifti(STS('STS_004', 'CT'));
   const mr = await readNifti(STS('STS_004', 'MR_T1'));
