@@ -1,6 +1,6 @@
 // Which shipped starter model suits an image: one per task we have permissive data for, in
 // media/models/<task>/. Chosen from the image itself:
-//  - CT (HU range: 1st percentile ≤ −500, integer values)           → sarcoma-ct
+//  - CT (HU: air at the 1st percentile, or a little air and a soft-tissue median; detectModality) → sarcoma-ct
 //  - PET (non-negative, mostly non-integer, voxels ≥ 1.5 mm, SUV-like range or, in activity
 //    units, uptake-like contrast)                                     → sarcoma-pet
 //  - MR on a brain-sized, near-isotropic fine grid (every axis ≥ 140 mm, spacing ≤ 1.5 mm and
