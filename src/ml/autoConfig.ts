@@ -44,7 +44,7 @@ export interface ModalityGuess {
  * - CT: the 1st percentile is at or below −500 (air in Hounsfield units) and the values are
  *   integers (HU are stored as integers, possibly scaled), or the 1st percentile lies at air's
  *   −1000 HU ({@link AIR_HU}) while the values are not integers (a CT resampled by interpolation
- *   and stored as floats), or the values are integers whose 0.1st percentile is air's (down to
+ *   and stored as floats), or the values are integers whose 0.1st percentile is air's (−1100 to
  *   −500 HU) and whose median is soft tissue (±200 HU): a CT cropped close to its lesion, with
  *   little air left in it.
  * - PET: no value below −0.01, most non-zero values non-integer, 99.9th percentile below 200
