@@ -13,7 +13,9 @@
 // (src/ml/clickModel.ts; by default the one shipped for the image's task, none today). --new-clicks-only sends each call only its new click with
 // the previous mask (a caller that keeps no click history), instead of all clicks so far.
 // --labels 1,2,… takes each of those values of a multi-label mask as its own object (e.g. organs
-// of a TotalSegmentator mask, a probe of objects other than lesions).
+// of a TotalSegmentator mask, a probe of objects other than lesions). --box 3d|2d adds a box to
+// every call: the reference's bounding box, or its 2-D bounding box on the axial slice (k) of the
+// first click, as the editor's Prompt tool draws one.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,8 @@ import { join, resolve } from 'node:path';
 import { readNifti, type NiftiImage } from '../src/nifti';
 import { segmentImageFromPrompts } from '../src/cli/promptSegment';
 import { labelComponents } from '../src/interactive/components';
-import { clicksToReach, runRobotSession, type RobotStep } from '../src/interactive/robotUser';
+import { clicksToReach, nextRobotClick, runRobotSession, type RobotStep } from '../src/interactive/robotUser';
+import { maskBoundingBox, type VoxelBox } from '../src/interactive/box';
 import type { PointPrompt, PromptSegmentationOptions } from '../src/interactive';
 import { initBackend } from '../src/ml/backend';
 import { findShippedModelDir } from '../src/ml/modelStore';
@@ -36,8 +39,8 @@ interface ObjectResult {
   steps: RobotStep[];
 }
 
-export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
+export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '3d'; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '3d', promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -57,7 +60,11 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
       o.labels = (argv[++i] ?? '').split(',').map(Number);
       if (o.labels.some((l) => !Number.isInteger(l) || l <= 0)) throw new Error(`--labels takes positive whole label values separated by commas, got ${argv[i]}`);
     }
-    else if (a === '--prompt-model') o.promptModel = argv[++i];
+    else if (a === '--box') {
+      const kind = argv[++i];
+      if (kind !== '2d' && kind !== '3d' && kind !== 'none') throw new Error(`--box takes 2d, 3d or none, got ${kind}`);
+      o.box = kind;
+    } else if (a === '--prompt-model') o.promptModel = argv[++i];
     else if (a === '--model') o.model = argv[++i];
     else if (a === '--click-model') o.clickModel = argv[++i];
     else if (a === '--opt') {
@@ -142,9 +149,10 @@ async function main(): Promise<void> {
     const prior = priorModel ? (await segmentVolume(image, priorModel, { ttaFlips: [[]] })).probability : undefined;
     const clickModel = await clickModelFor(image);
     const segmentOpts = { promptModel, prior, tuning: o.opts };
-    const segment = (points: PointPrompt[], previous: Uint8Array | null): Uint8Array =>
-      segmentImageFromPrompts(image, { points: previous && o.newClicksOnly ? points.slice(-1) : points, boxes: [] }, { ...segmentOpts, clickModel, previous: previous ?? undefined }).mask;
     for (const obj of objectsOf(mask, o.perLesion, o.minVoxels, o.maxObjects, o.labels)) {
+      const boxes = o.box === 'none' ? [] : [referenceBox(obj.reference, image, o.box)];
+      const segment = (points: PointPrompt[], previous: Uint8Array | null): Uint8Array =>
+        segmentImageFromPrompts(image, { points: previous && o.newClicksOnly ? points.slice(-1) : points, boxes }, { ...segmentOpts, clickModel, previous: previous ?? undefined }).mask;
       const steps = runRobotSession({
         dims: image.dims,
         spacingMm: image.spacingMm,
@@ -195,6 +203,18 @@ async function main(): Promise<void> {
       `NoC@85 ${summary.noc85.toFixed(2)}  NoC@90 ${summary.noc90.toFixed(2)} (cap 20${o.maxClicks < 20 ? `; runs stopped at ${o.maxClicks} clicks, unreached counted as 20` : ''})  ms/click mean ${summary.msPerClick.mean.toFixed(0)}, median ${summary.msPerClick.median.toFixed(0)}, max ${summary.msPerClick.max.toFixed(0)}`,
   );
   if (cliMs.length > 0) console.log(`CLI calls: ${cliMs.map((m) => m.toFixed(0)).join(', ')} ms; ${cliMismatch} object(s) whose CLI mask differs from in-process`);
+}
+
+/** The box a user would draw around the reference: its bounding box, or its 2-D box on the first click's axial slice. */
+function referenceBox(reference: Uint8Array, image: NiftiImage, kind: '2d' | '3d'): VoxelBox {
+  const whole = maskBoundingBox(reference, image.dims);
+  if (!whole) throw new Error('the reference mask is empty');
+  if (kind === '3d') return whole;
+  const k = nextRobotClick(null, reference, image.dims, image.spacingMm)!.voxel[2];
+  const slice = new Uint8Array(reference.length);
+  const plane = image.dims[0] * image.dims[1];
+  slice.set(reference.subarray(k * plane, (k + 1) * plane), k * plane);
+  return maskBoundingBox(slice, image.dims)!;
 }
 
 /** Replays the first two clicks through the real CLI and compares with the in-process masks. */

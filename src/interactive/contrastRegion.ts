@@ -419,21 +419,38 @@ export function contrastRegion(
   boxes: readonly VoxelBox[] | null,
   o: ContrastRegionOptions,
 ): ContrastRegion {
-  const key = JSON.stringify([centre, boxes ?? [], o, volume.dims, volume.spacingMm]);
-  const a = floodAnalyses.get(volume.values, key, () => analyseFlood(volume, centre, boxes, o));
+  const key = JSON.stringify([centre, o, volume.dims, volume.spacingMm]);
+  // A box drawn around the object is tight: the flood and the shell its prefixes are measured
+  // against ignore it (cut at the box, a prefix that fills the box has no shell to be measured
+  // against), and only the region is cut to it.
+  const a = floodAnalyses.get(volume.values, key, () => analyseFlood(volume, centre, o));
   if ('refused' in a) return { ...a, region: new Uint8Array(a.region.length) };
-  return applyClicks(a, volume.dims, volume.spacingMm, centre, clicks, o);
+  const result = applyClicks(a, volume.dims, volume.spacingMm, centre, clicks, o);
+  if (boxes && boxes.length > 0) clipToBoxes(result.region, result.box, boxes);
+  return result;
+}
+
+/** Clears the voxels of `region` (on `box`) that lie outside every one of `boxes`. */
+function clipToBoxes(region: Uint8Array, box: VoxelBox, boxes: readonly VoxelBox[]): void {
+  const [bx, by, bz] = boxSize(box);
+  for (let k = 0, v = 0; k < bz; k++) {
+    for (let j = 0; j < by; j++) {
+      for (let i = 0; i < bx; i++, v++) {
+        if (!region[v]) continue;
+        const g = [box.min[0] + i, box.min[1] + j, box.min[2] + k];
+        if (!boxes.some((b) => g.every((x, a) => x >= b.min[a] && x <= b.max[a]))) region[v] = 0;
+      }
+    }
+  }
 }
 
 /** The flood from `centre` and its midpoint prefix, or why no region is taken. */
 function analyseFlood(
   volume: { values: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 },
   centre: Vec3,
-  boxes: readonly VoxelBox[] | null,
   o: ContrastRegionOptions,
 ): FloodAnalysis | ContrastRegion {
   const { dims, spacingMm } = volume;
-  const inBoxes = boxes && boxes.length > 0 ? (g: Vec3): boolean => boxes.some((b) => g.every((x, a) => x >= b.min[a] && x <= b.max[a])) : null;
   const box = growBoxMm({ min: centre, max: centre }, o.reachMm, spacingMm, dims);
   const bd = boxSize(box);
   const [bx, by] = bd;
@@ -443,7 +460,7 @@ function analyseFlood(
   const index = (l: Vec3): number => (l[2] * by + l[1]) * bx + l[0];
   const c = local(centre);
   const distMm = (v: number, p: Vec3): number => boxDistanceMm(v, p, bd, spacingMm);
-  // Allowed: inside the reach ball (and the boxes); `rim` marks the ball's last millimetre.
+  // Allowed: inside the reach ball; `rim` marks the ball's last millimetre.
   const allowed = new Uint8Array(image.length);
   const rim = new Uint8Array(image.length);
   const reach2 = o.reachMm * o.reachMm;
@@ -456,7 +473,6 @@ function analyseFlood(
       for (let i = 0; i < bx; i++, v++) {
         const d2 = dyz2 + ((i - c[0]) * spacingMm[0]) ** 2;
         if (d2 > reach2) continue;
-        if (inBoxes && !inBoxes([box.min[0] + i, box.min[1] + j, box.min[2] + k])) continue;
         allowed[v] = 1;
         if (d2 > rimFrom2) rim[v] = 1;
       }

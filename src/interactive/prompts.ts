@@ -11,8 +11,9 @@ export interface PointPrompt {
 }
 
 /**
- * A box around the object, inclusive voxel corners. A 2-D box (drawn on one slice) has
- * min[2] = max[2]: the object's outline on that slice lies inside it.
+ * A box around the object, inclusive voxel corners. A 2-D box (drawn on one slice) is one voxel
+ * thick (min[2] = max[2] on an axial slice; else along j or i): the object's outline on that slice
+ * lies inside it.
  */
 export type BoxPrompt = VoxelBox;
 
@@ -65,8 +66,18 @@ export function validatePrompts(prompts: unknown, dims: Vec3, refinesObject = fa
     return { voxel: checkVoxel(rec.voxel, `points[${n}].voxel`, dims), positive: rec.positive };
   });
   const boxes: BoxPrompt[] = rawBoxes.map((b, n) => {
-    if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new PromptError(`boxes[${n}] must be {"min": [i, j, k], "max": [i, j, k]}, got ${describe(b)}`);
+    // Two opposite corners in either order, as [[i, j, k], [i, j, k]] or [i0, j0, k0, i1, j1, k1]
+    // (how other tools write a box), are the same box.
+    if (Array.isArray(b)) {
+      const corners = b.length === 2 ? b : b.length === 6 ? [b.slice(0, 3), b.slice(3)] : null;
+      if (!corners) throw new PromptError(`boxes[${n}] must be {"min": [i, j, k], "max": [i, j, k]} or two corners [[i, j, k], [i, j, k]], got ${describe(b)}`);
+      const p = checkVoxel(corners[0], `boxes[${n}][0]`, dims);
+      const q = checkVoxel(corners[1], `boxes[${n}][1]`, dims);
+      return { min: [0, 1, 2].map((a) => Math.min(p[a], q[a])) as Vec3, max: [0, 1, 2].map((a) => Math.max(p[a], q[a])) as Vec3 };
+    }
+    if (typeof b !== 'object' || b === null) throw new PromptError(`boxes[${n}] must be {"min": [i, j, k], "max": [i, j, k]}, got ${describe(b)}`);
     const rec = b as Record<string, unknown>;
+    if (rec.positive === false) throw new PromptError(`boxes[${n}] is negative ("positive": false); a box marks where the object is: give negative points instead`);
     const min = checkVoxel(rec.min, `boxes[${n}].min`, dims);
     const max = checkVoxel(rec.max, `boxes[${n}].max`, dims);
     for (let a = 0; a < 3; a++) {
@@ -81,7 +92,8 @@ export function validatePrompts(prompts: unknown, dims: Vec3, refinesObject = fa
 
 /**
  * Parses the text of a PROMPTS.json file: `{"points": [{"voxel": [i, j, k], "positive": true}],
- * "boxes": [{"min": [i, j, k], "max": [i, j, k]}]}` with 0-based voxel indices.
+ * "boxes": [{"min": [i, j, k], "max": [i, j, k]}]}` with 0-based voxel indices (a box may also be
+ * two opposite corners, `[[i, j, k], [i, j, k]]` or `[i0, j0, k0, i1, j1, k1]`).
  * @throws PromptError for malformed JSON or any problem {@link validatePrompts} finds.
  */
 export function parsePromptsJson(text: string, dims: Vec3, refinesObject = false): Prompts {

@@ -120,8 +120,8 @@ export interface PromptPoint {
 }
 
 /**
- * A box of the Prompt tool around the object's extent on one axial slice: inclusive voxel
- * corners with min[2] = max[2].
+ * A box of the Prompt tool around the object's extent on the slice of one view: inclusive voxel
+ * corners, equal along the voxel axis the view lies across (min[2] = max[2] on an axial slice).
  */
 export interface PromptBox {
   min: [number, number, number];

@@ -97,7 +97,8 @@ function promptTarget(value: unknown, type: string): PromptTarget {
 
 /**
  * Checks the Prompt tool's points and boxes against the image's `dims`: voxel indices inside the
- * image, boxes with min ≤ max drawn on one slice (min k = max k), at most 1000 points and 100 boxes.
+ * image, boxes with min ≤ max drawn on one slice (one voxel thick along some axis), at most 1000
+ * points and 100 boxes.
  * @throws ProtocolError naming the entry and field.
  */
 export function validatePromptLists(
@@ -123,7 +124,7 @@ export function validatePromptLists(
     for (let a = 0; a < 3; a++) {
       if (min[a] > max[a]) throw new ProtocolError(`${where}: boxes[${n}] has min ${'ijk'[a]} ${min[a]} > max ${'ijk'[a]} ${max[a]}`);
     }
-    if (min[2] !== max[2]) throw new ProtocolError(`${where}: boxes[${n}] spans slices k ${min[2]}…${max[2]}; a box is drawn on one axial slice (min k = max k)`);
+    if (min.every((x, a) => x !== max[a])) throw new ProtocolError(`${where}: boxes[${n}] spans slices along i, j and k; a box is drawn on one slice (min = max along the axis its view lies across)`);
     return { min, max };
   });
   return { points, boxes };

@@ -19,6 +19,13 @@ test('prompts: a box alone is enough; boxes may be omitted', () => {
   assert.equal(validatePrompts({ points: [{ voxel: [0, 0, 0], positive: true }] }, DIMS).boxes.length, 0);
 });
 
+test('prompts: a box given as two corners, in either order, is the same box', () => {
+  const expected = [{ min: [1, 2, 3], max: [5, 6, 3] }];
+  assert.deepEqual(parsePromptsJson('{"boxes": [[[1, 2, 3], [5, 6, 3]]]}', DIMS).boxes, expected);
+  assert.deepEqual(parsePromptsJson('{"boxes": [[[5, 2, 3], [1, 6, 3]]]}', DIMS).boxes, expected);
+  assert.deepEqual(parsePromptsJson('{"boxes": [[5, 6, 3, 1, 2, 3]]}', DIMS).boxes, expected);
+});
+
 const BAD: [string, string, RegExp][] = [
   ['malformed JSON', '{"points": [', /is not valid JSON/],
   ['empty lists', '{"points": [], "boxes": []}', /no point and no box/],
@@ -33,6 +40,9 @@ const BAD: [string, string, RegExp][] = [
   ['unknown field', '{"points": [], "clicks": []}', /unknown field "clicks"/],
   ['box min above max', '{"boxes": [{"min": [5, 0, 0], "max": [4, 3, 3]}]}', /boxes\[0\] has min i 5 > max i 4/],
   ['box corner outside', '{"boxes": [{"min": [0, 0, 0], "max": [4, 3, 5]}]}', /boxes\[0\]\.max \[4, 3, 5\] lies outside/],
+  ['box of corners outside', '{"boxes": [[0, 0, 0, 4, 3, 5]]}', /boxes\[0\]\[1\] \[4, 3, 5\] lies outside/],
+  ['box of five numbers', '{"boxes": [[0, 0, 0, 4, 3]]}', /boxes\[0\] must be .* or two corners/],
+  ['negative box', '{"boxes": [{"min": [0, 0, 0], "max": [4, 3, 3], "positive": false}]}', /boxes\[0\] is negative/],
 ];
 for (const [name, text, message] of BAD) {
   test(`prompts: ${name} is refused with a message naming the entry`, () => {

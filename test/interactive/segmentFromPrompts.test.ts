@@ -5,6 +5,7 @@ import { diceCoefficient } from '../../src/interactive/robotUser';
 import type { Vec3 } from '../../src/volume/vec3';
 import { countOnes, ellipsoidPhantom, normalNoise, voxelIndex } from './phantom';
 import { segmentPromptedObject } from '../../src/ml/promptModel';
+import { maskBoundingBox, type VoxelBox } from '../../src/interactive/box';
 
 const BLOB = ellipsoidPhantom({ dims: [64, 64, 24], spacingMm: [1, 1, 3], semiAxesMm: [16, 11, 20], inside: 100, outside: 40, noise: 10 });
 const volume = { values: BLOB.values, dims: BLOB.dims, spacingMm: BLOB.spacingMm };
@@ -51,6 +52,46 @@ test('segmentFromPrompts: a box caps the object, and a box alone (no point) segm
   const tight = { min: [c[0] - 16, c[1] - 11, c[2] - 6] as Vec3, max: [c[0] + 16, c[1] + 11, c[2] + 6] as Vec3 };
   const alone = segmentFromPrompts(volume, { points: [], boxes: [tight] });
   assert.ok(diceCoefficient(alone.mask, BLOB.reference) > 0.85);
+});
+
+test('segmentFromPrompts: a tight box gives an object without edges the box\'s shape (its inscribed ellipsoid); a box of one slice is a weaker guess', () => {
+  // An object as bright as its surroundings (sarcoma against muscle): only noise shows.
+  const faint = ellipsoidPhantom({ dims: [64, 64, 24], spacingMm: [1, 1, 3], semiAxesMm: [16, 11, 20], inside: 40, outside: 40, noise: 2, seed: 5 });
+  const v = { values: faint.values, dims: faint.dims, spacingMm: faint.spacingMm };
+  const c = faint.centre;
+  const box = { min: [c[0] - 16, c[1] - 11, c[2] - 6] as Vec3, max: [c[0] + 16, c[1] + 11, c[2] + 6] as Vec3 };
+  const prompts = { points: [{ voxel: c, positive: true }], boxes: [box] };
+  const shaped = diceCoefficient(segmentFromPrompts(v, prompts).mask, faint.reference);
+  const boundOnly = diceCoefficient(segmentFromPrompts(v, prompts, { boxPriorWeight: 0 }).mask, faint.reference);
+  assert.ok(shaped > 0.85 && shaped > boundOnly + 0.05, `box prior ${shaped.toFixed(3)}, box as a bound only ${boundOnly.toFixed(3)}`);
+  // The same box drawn on the middle slice: its extent along k is guessed.
+  const slice = { min: [box.min[0], box.min[1], c[2]] as Vec3, max: [box.max[0], box.max[1], c[2]] as Vec3 };
+  const drawn = diceCoefficient(segmentFromPrompts(v, { points: prompts.points, boxes: [slice] }).mask, faint.reference);
+  assert.ok(drawn > 0.8, `box drawn on one slice ${drawn.toFixed(3)}`);
+  // … and on the sagittal slice through the centre (one voxel thick along i).
+  const sagittal = { min: [c[0], box.min[1], box.min[2]] as Vec3, max: [c[0], box.max[1], box.max[2]] as Vec3 };
+  const drawnSagittal = diceCoefficient(segmentFromPrompts(v, { points: prompts.points, boxes: [sagittal] }).mask, faint.reference);
+  assert.ok(drawnSagittal > 0.7 && drawnSagittal > boundOnly + 0.3, `box drawn on a sagittal slice ${drawnSagittal.toFixed(3)}`);
+});
+
+test('segmentFromPrompts: a positive click outside the box grows the object there; a box touching a bright object\'s faces keeps its region', () => {
+  const c = BLOB.centre;
+  const small = { min: [c[0] - 8, c[1] - 8, c[2] - 2] as Vec3, max: [c[0] + 8, c[1] + 8, c[2] + 2] as Vec3 };
+  const beyond: Vec3 = [c[0] + 13, c[1], c[2]]; // inside the object (16 mm along i), outside the box
+  const first = segmentFromPrompts(volume, { points: [{ voxel: c, positive: true }], boxes: [small] });
+  assert.equal(first.mask[voxelIndex(BLOB.dims, beyond)], 0);
+  const grown = segmentFromPrompts(volume, { points: [{ voxel: c, positive: true }, { voxel: beyond, positive: true }], boxes: [small] }, { previous: first.mask });
+  assert.equal(grown.mask[voxelIndex(BLOB.dims, beyond)], 1);
+  // A whole tumour on brain FLAIR (a thresholded region) in its own bounding box: the box cuts
+  // the shell the region is measured against, which must not make the region fill the box.
+  const { values, reference, centre, dims } = lobedBrainTumour();
+  const brain = { values, dims, spacingMm: [1, 1, 1] as Vec3 };
+  const bounds = maskBoundingBox(reference, dims) as VoxelBox;
+  const opts = { starPolarity: 'bright' as const, regionLargeObjects: true };
+  const free = segmentFromPrompts(brain, { points: [{ voxel: centre, positive: true }], boxes: [] }, opts);
+  const boxed = segmentFromPrompts(brain, { points: [{ voxel: centre, positive: true }], boxes: [bounds] }, opts);
+  assert.equal(boxed.contrastRegion, true);
+  assert.ok(diceCoefficient(boxed.mask, reference) >= diceCoefficient(free.mask, reference) - 0.01, `boxed ${diceCoefficient(boxed.mask, reference)}, free ${diceCoefficient(free.mask, reference)}`);
 });
 
 test('segmentFromPrompts: previous voxels outside the new ROI are kept; inside it the object is recomputed', () => {

@@ -62,7 +62,7 @@ test('invalid messages are refused with the type and field named', () => {
     [{ type: 'rendered', what: 'first', ms: NaN }, /ms must be a finite number/],
     [{ type: 'prompt', objectId: 0, points: [{ voxel: [2, 0, 0], positive: true }], boxes: [], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /points\[0\]\.voxel \[2, 0, 0\] lies outside the image \(2×2×2 voxels\)/],
     [{ type: 'prompt', objectId: 0, points: [{ voxel: [0, 0, 0], positive: 'yes' }], boxes: [], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /points\[0\] must be \{voxel: \[i, j, k\], positive: boolean\}/],
-    [{ type: 'prompt', objectId: 0, points: [], boxes: [{ min: [0, 0, 0], max: [1, 1, 1] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /boxes\[0\] spans slices k 0…1; a box is drawn on one axial slice/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [{ min: [0, 0, 0], max: [1, 1, 1] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /boxes\[0\] spans slices along i, j and k; a box is drawn on one slice/],
     [{ type: 'prompt', objectId: 0, points: [], boxes: [{ min: [1, 0, 0], max: [0, 1, 0] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /boxes\[0\] has min i 1 > max i 0/],
     [{ type: 'prompt', objectId: 0, points: [], boxes: [], target: { labelValue: 0, overwrite: 'all', overwriteLabel: 0 } }, /'prompt': labelValue must be an integer in \[1, 65535\], got 0/],
     [{ type: 'acceptPrompt', target: { labelValue: 1, overwrite: 'some', overwriteLabel: 0 } }, /'acceptPrompt': target.overwrite must be 'all', 'empty' or 'label', got some/],

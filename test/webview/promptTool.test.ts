@@ -168,6 +168,25 @@ test('K selects the Prompt tool; click, Shift+click, right click and drag post p
   assert.equal(afterBack.yellow, 0, 'the box is gone');
   assert.ok(afterBack.green > 10 && afterBack.red > 10, 'the points stay');
 
+  // A drag in the sagittal view: a box on its slice through the centre (one voxel thick along i,
+  // the axis that view lies across), drawn in that view only.
+  const sa: [number, number, number] = [centre[0], centre[1] - 12, centre[2] - 4];
+  const sb: [number, number, number] = [centre[0], centre[1] + 10, centre[2] + 4];
+  const [sax, say] = await pageOfVoxel(h, 'sagittal', sa);
+  const [sbx, sby] = await pageOfVoxel(h, 'sagittal', sb);
+  await h.page.mouse.move(sax, say);
+  await h.page.mouse.down();
+  await h.page.mouse.move(sbx, sby, { steps: 3 });
+  await h.page.mouse.up();
+  await h.settle();
+  sent = await prompts();
+  assert.deepEqual(sent.at(-1)!.boxes, [{ min: sa, max: sb }]);
+  assert.ok((await layerCounts(sagittal)).yellow > 50, 'the box is drawn in the sagittal view');
+  assert.equal((await layerCounts(axial)).yellow, 0, 'not in the axial view');
+  await h.screenshot('prompt-sagittal-box');
+  await h.page.keyboard.press('Backspace');
+  await h.settle();
+
   // Esc clears them all; the next click starts a new object.
   await h.page.keyboard.press('Escape');
   await h.settle();

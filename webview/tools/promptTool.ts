@@ -33,9 +33,6 @@ export interface PromptToolHooks {
 
 /** A press moves this many CSS px before it becomes a box drag. */
 export const PROMPT_DRAG_PX = 4;
-/** Voxel axis a box must lie across (src/interactive takes 2-D boxes with min k = max k). */
-export const PROMPT_BOX_AXIS = 2;
-
 export const PROMPT_COLORS = {
   positive: 'rgb(34, 197, 94)',
   negative: 'rgb(239, 68, 68)',
@@ -78,8 +75,7 @@ export class PromptTool {
     if (!p || !voxel) return;
     if (!p.dragging && Math.hypot(x - p.x, y - p.y) < PROMPT_DRAG_PX) return;
     p.dragging = true;
-    if (p.normalAxis !== PROMPT_BOX_AXIS) return;
-    this.dragBox = boxOnSlice(p.voxel, voxel);
+    this.dragBox = boxOnSlice(p.voxel, voxel, p.normalAxis);
     this.hooks.changed();
   }
 
@@ -94,11 +90,7 @@ export class PromptTool {
     }
     const box = this.dragBox;
     this.dragBox = null;
-    if (p.normalAxis !== PROMPT_BOX_AXIS || !box) {
-      this.hooks.status('Prompt: draw boxes in the axial view (across the k axis); clicks work in every view.');
-      this.hooks.changed();
-      return;
-    }
+    if (!box) return;
     this.add({ kind: 'box', box });
   }
 
@@ -202,12 +194,11 @@ export function drawPromptLayer(layer: HTMLCanvasElement, tool: PromptTool, g: V
   tool.draw(ctx, frames);
 }
 
-/** The box with corners `a` and `b` on `a`'s axial slice (inclusive voxel indices). */
-export function boxOnSlice(a: Vec3, b: Vec3): PromptBox {
-  return {
-    min: [Math.min(a[0], b[0]), Math.min(a[1], b[1]), a[2]],
-    max: [Math.max(a[0], b[0]), Math.max(a[1], b[1]), a[2]],
-  };
+/** The box with corners `a` and `b` on `a`'s slice across voxel axis `normalAxis` (inclusive voxel indices). */
+export function boxOnSlice(a: Vec3, b: Vec3, normalAxis: number): PromptBox {
+  const min = [0, 1, 2].map((x) => (x === normalAxis ? a[x] : Math.min(a[x], b[x]))) as Vec3;
+  const max = [0, 1, 2].map((x) => (x === normalAxis ? a[x] : Math.max(a[x], b[x]))) as Vec3;
+  return { min, max };
 }
 
 const ARM_PX = 7;
@@ -234,10 +225,11 @@ function drawPoint(ctx: CanvasRenderingContext2D, [x, y]: [number, number], posi
 }
 
 function drawBox(ctx: CanvasRenderingContext2D, view: PromptViewFrame, box: PromptBox, dashed: boolean): void {
-  if (view.normalAxis !== PROMPT_BOX_AXIS || box.min[2] !== view.slice) return;
+  const n = view.normalAxis;
+  if (box.min[n] !== box.max[n] || box.min[n] !== view.slice) return;
   // Outer voxel edges, so a one-voxel box still has an area.
-  const a = view.toCanvas([box.min[0] - 0.5, box.min[1] - 0.5, box.min[2]]);
-  const b = view.toCanvas([box.max[0] + 0.5, box.max[1] + 0.5, box.min[2]]);
+  const a = view.toCanvas([0, 1, 2].map((x) => (x === n ? box.min[x] : box.min[x] - 0.5)) as Vec3);
+  const b = view.toCanvas([0, 1, 2].map((x) => (x === n ? box.max[x] : box.max[x] + 0.5)) as Vec3);
   const x = Math.min(a[0], b[0]);
   const y = Math.min(a[1], b[1]);
   const w = Math.abs(b[0] - a[0]);
