@@ -149,6 +149,15 @@ export default async function run(opts: BenchOptions): Promise<void> {
     const second: PointPrompt[] = [...first, { voxel: [synth.centre[0] + 35, synth.centre[1], synth.centre[2]], positive: false }];
     const prev = segmentPromptedObject(synth, { points: first, boxes: [] }, { promptModel: model }).mask;
     figures[`${name}Synthetic80mmSecondClickMs`] = round(segmentPromptedObject(synth, { points: second, boxes: [] }, { previous: prev, promptModel: model }).totalMs);
+    // The same click with a box around the object: a tight 3-D box, and one drawn on its middle slice.
+    const c = synth.centre;
+    const tightBox = { min: [c[0] - 40, c[1] - 35, c[2] - 13] as Vec3, max: [c[0] + 40, c[1] + 35, c[2] + 13] as Vec3 };
+    const sliceBox = { min: [c[0] - 40, c[1] - 35, c[2]] as Vec3, max: [c[0] + 40, c[1] + 35, c[2]] as Vec3 };
+    for (const [kind, box] of [['Box3d', tightBox], ['SliceBox', sliceBox]] as const) {
+      const times: number[] = [];
+      for (let r = 0; r < 3; r++) times.push(segmentPromptedObject(synth, { points: first, boxes: [box] }, { promptModel: model }).totalMs);
+      figures[`${name}Synthetic80mmFirstClick${kind}Ms`] = round(median(times));
+    }
 
     // 2. In process, a real tumour with robot clicks (5 clicks).
     if (existsSync(join(STS, 'image.nii.gz'))) {
