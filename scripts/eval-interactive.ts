@@ -15,7 +15,8 @@
 // --labels 1,2,… takes each of those values of a multi-label mask as its own object (e.g. organs
 // of a TotalSegmentator mask, a probe of objects other than lesions). --box 3d|2d adds a box to
 // every call: the reference's bounding box, or its 2-D bounding box on the axial slice (k) of the
-// first click, as the editor's Prompt tool draws one.
+// first click, as the editor's Prompt tool draws one; --box-first segments from the box alone
+// first (Dice @0), and the clicks then correct that (the CVPR 2025 challenge's box, then clicks).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { readNifti, type NiftiImage } from '../src/nifti';
 import { segmentImageFromPrompts } from '../src/cli/promptSegment';
 import { labelComponents } from '../src/interactive/components';
-import { clicksToReach, nextRobotClick, runRobotSession, type RobotStep } from '../src/interactive/robotUser';
+import { clicksToReach, diceCoefficient, nextRobotClick, runRobotSession, type RobotStep } from '../src/interactive/robotUser';
 import { maskBoundingBox, type VoxelBox } from '../src/interactive/box';
 import type { PointPrompt, PromptSegmentationOptions } from '../src/interactive';
 import { initBackend } from '../src/ml/backend';
@@ -37,10 +38,12 @@ interface ObjectResult {
   name: string;
   voxels: number;
   steps: RobotStep[];
+  /** Dice of the box alone (--box-first). */
+  boxDice?: number;
 }
 
-export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '3d'; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '3d', promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
+export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '3d'; boxFirst: boolean; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '3d', boxFirst: false, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -64,7 +67,8 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
       const kind = argv[++i];
       if (kind !== '2d' && kind !== '3d' && kind !== 'none') throw new Error(`--box takes 2d, 3d or none, got ${kind}`);
       o.box = kind;
-    } else if (a === '--prompt-model') o.promptModel = argv[++i];
+    } else if (a === '--box-first') o.boxFirst = true;
+    else if (a === '--prompt-model') o.promptModel = argv[++i];
     else if (a === '--model') o.model = argv[++i];
     else if (a === '--click-model') o.clickModel = argv[++i];
     else if (a === '--opt') {
@@ -79,6 +83,7 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
     }
   }
   if (o.labels && o.perLesion) throw new Error('--labels and --per-lesion exclude each other');
+  if (o.boxFirst && o.box === 'none') throw new Error('--box-first needs --box 3d or 2d');
   if (o.pairs.length === 0) throw new Error('usage: npm run eval:interactive -- [--clicks N] [--per-lesion] [--min-voxels 20] IMAGE:MASK ...');
   if (!(o.clicks >= 1)) throw new Error('--clicks must be ≥ 1');
   return o;
@@ -153,7 +158,10 @@ async function main(): Promise<void> {
       const boxes = o.box === 'none' ? [] : [referenceBox(obj.reference, image, o.box)];
       const segment = (points: PointPrompt[], previous: Uint8Array | null): Uint8Array =>
         segmentImageFromPrompts(image, { points: previous && o.newClicksOnly ? points.slice(-1) : points, boxes }, { ...segmentOpts, clickModel, previous: previous ?? undefined }).mask;
+      const initial = o.boxFirst ? segment([], null) : undefined;
+      const boxDice = initial ? diceCoefficient(initial, obj.reference) : undefined;
       const steps = runRobotSession({
+        initial,
         dims: image.dims,
         spacingMm: image.spacingMm,
         reference: obj.reference,
@@ -165,9 +173,9 @@ async function main(): Promise<void> {
       let voxels = 0;
       for (let v = 0; v < obj.reference.length; v++) voxels += obj.reference[v];
       const name = `${imagePath.replace(/.*sarcoma-ct-mr-pet\//, '').replace(/.*ms-flair-mni\//, '')} ${obj.name}`;
-      results.push({ name, voxels, steps });
+      results.push({ name, voxels, steps, boxDice });
       if (!o.json) {
-        console.log(`${name}: Dice ${steps.map((s) => s.dice.toFixed(3)).join(' ')}  (${(steps.reduce((a, s) => a + s.ms, 0) / steps.length).toFixed(0)} ms/click)`);
+        console.log(`${name}: Dice ${boxDice !== undefined ? `(box ${boxDice.toFixed(3)}) ` : ''}${steps.map((s) => s.dice.toFixed(3)).join(' ')}  (${(steps.reduce((a, s) => a + s.ms, 0) / steps.length).toFixed(0)} ms/click)`);
       }
       if (cliLeft > 0) {
         cliLeft--;
@@ -187,7 +195,7 @@ async function main(): Promise<void> {
   const allMs = results.flatMap((r) => r.steps.filter((s) => s.ms > 0).map((s) => s.ms)).sort((a, b) => a - b);
   const summary = {
     objects: results.length,
-    meanDice: { 1: meanAt(1), 3: meanAt(3), 5: meanAt(5) },
+    meanDice: { ...(o.boxFirst ? { 0: results.reduce((a, r) => a + (r.boxDice ?? 0), 0) / results.length } : {}), 1: meanAt(1), 3: meanAt(3), 5: meanAt(5) },
     noc85: noc(0.85),
     noc90: noc(0.9),
     msPerClick: { mean: allMs.reduce((a, b) => a + b, 0) / Math.max(1, allMs.length), median: allMs[Math.floor(allMs.length / 2)] ?? 0, max: allMs[allMs.length - 1] ?? 0 },
@@ -199,7 +207,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(
-    `\n${summary.objects} object(s): mean Dice @1 ${fmt(summary.meanDice[1])}  @3 ${fmt(summary.meanDice[3])}  @5 ${fmt(summary.meanDice[5])}  ` +
+    `\n${summary.objects} object(s): mean Dice ${o.boxFirst ? `box alone ${fmt(summary.meanDice[0] ?? null)}  ` : ''}@1 ${fmt(summary.meanDice[1])}  @3 ${fmt(summary.meanDice[3])}  @5 ${fmt(summary.meanDice[5])}  ` +
       `NoC@85 ${summary.noc85.toFixed(2)}  NoC@90 ${summary.noc90.toFixed(2)} (cap 20${o.maxClicks < 20 ? `; runs stopped at ${o.maxClicks} clicks, unreached counted as 20` : ''})  ms/click mean ${summary.msPerClick.mean.toFixed(0)}, median ${summary.msPerClick.median.toFixed(0)}, max ${summary.msPerClick.max.toFixed(0)}`,
   );
   if (cliMs.length > 0) console.log(`CLI calls: ${cliMs.map((m) => m.toFixed(0)).join(', ')} ms; ${cliMismatch} object(s) whose CLI mask differs from in-process`);

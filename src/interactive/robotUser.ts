@@ -109,6 +109,8 @@ export interface RobotSessionOptions {
    * It is timed per call.
    */
   segment: (points: PointPrompt[], previous: Uint8Array | null) => Uint8Array;
+  /** The prediction before the first click (e.g. from a box alone): the first click then corrects it. */
+  initial?: Uint8Array;
 }
 
 /** Runs the robot user against a segmenter; returns the Dice and time after each click. */
@@ -118,13 +120,15 @@ export function runRobotSession(o: RobotSessionOptions): RobotStep[] {
   const stopDice = o.stopDice ?? 0.9;
   const steps: RobotStep[] = [];
   const points: PointPrompt[] = [];
-  let prediction: Uint8Array | null = null;
+  let prediction: Uint8Array | null = o.initial ?? null;
   while (steps.length < maxClicks) {
     if (steps.length >= o.clicks && steps[steps.length - 1].dice >= stopDice) break;
     const click = nextRobotClick(prediction, o.reference, o.dims, o.spacingMm);
     if (!click) {
-      // Perfect prediction: the remaining clicks change nothing.
-      steps.push({ click: steps[steps.length - 1].click, dice: 1, ms: 0 });
+      // Perfect prediction: the remaining clicks change nothing (a perfect `initial` needs none).
+      const nominal = steps.length > 0 ? steps[steps.length - 1].click : nextRobotClick(null, o.reference, o.dims, o.spacingMm);
+      if (!nominal) break;
+      steps.push({ click: nominal, dice: 1, ms: 0 });
       continue;
     }
     points.push(click);

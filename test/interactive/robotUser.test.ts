@@ -68,3 +68,25 @@ test('robot: a session stops past the minimum clicks once Dice reaches the stop 
   assert.ok(steps[steps.length - 1].dice >= 0.9);
   assert.throws(() => runRobotSession({ dims: DIMS, spacingMm: SPACING, reference: ref, clicks: 0, segment: () => ref }), /clicks must be an integer ≥ 1/);
 });
+
+test('robot: an initial prediction (a box alone) is corrected from the first click; a perfect one needs none', () => {
+  const ref = cuboid([2, 2, 1], [8, 8, 4]);
+  const initial = cuboid([2, 2, 1], [11, 11, 4]); // the box's object reaches too far
+  const firstClicks: { positive: boolean; previous: Uint8Array | null }[] = [];
+  runRobotSession({
+    dims: DIMS,
+    spacingMm: SPACING,
+    reference: ref,
+    clicks: 1,
+    initial,
+    segment: (points, previous) => {
+      firstClicks.push({ positive: points[0].positive, previous });
+      return ref;
+    },
+  });
+  assert.equal(firstClicks.length, 1);
+  assert.equal(firstClicks[0].positive, false, 'the first click removes what the box added');
+  assert.equal(firstClicks[0].previous, initial);
+  const perfect = runRobotSession({ dims: DIMS, spacingMm: SPACING, reference: ref, clicks: 3, initial: ref, segment: () => assert.fail('no click needed') });
+  assert.deepEqual(perfect.map((s) => s.dice), [1, 1, 1]);
+});

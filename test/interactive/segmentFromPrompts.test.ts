@@ -94,6 +94,43 @@ test('segmentFromPrompts: a positive click outside the box grows the object ther
   assert.ok(diceCoefficient(boxed.mask, reference) >= diceCoefficient(free.mask, reference) - 0.01, `boxed ${diceCoefficient(boxed.mask, reference)}, free ${diceCoefficient(free.mask, reference)}`);
 });
 
+test('segmentFromPrompts: an object started from a box alone keeps the box\'s centre when a positive click corrects it', () => {
+  const faint = ellipsoidPhantom({ dims: [64, 64, 24], spacingMm: [1, 1, 3], semiAxesMm: [16, 11, 20], inside: 40, outside: 40, noise: 2, seed: 5 });
+  const v = { values: faint.values, dims: faint.dims, spacingMm: faint.spacingMm };
+  const c = faint.centre;
+  const box = { min: [c[0] - 16, c[1] - 11, c[2] - 6] as Vec3, max: [c[0] + 16, c[1] + 11, c[2] + 6] as Vec3 };
+  const first = segmentFromPrompts(v, { points: [], boxes: [box] });
+  assert.ok(diceCoefficient(first.mask, faint.reference) > 0.9);
+  // The first voxel outside the object along i from the centre: a positive correction there.
+  let i = c[0];
+  while (first.mask[voxelIndex(faint.dims, [i, c[1], c[2]])]) i++;
+  const click: Vec3 = [i, c[1], c[2]];
+  const next = segmentFromPrompts(v, { points: [{ voxel: click, positive: true }], boxes: [box] }, { previous: first.mask });
+  assert.equal(next.mask[voxelIndex(faint.dims, click)], 1, 'the click is taken');
+  assert.equal(next.mask[voxelIndex(faint.dims, c)], 1, 'the object keeps its centre');
+  // (Taken as the object's first click, the correction on its edge gave Dice 0.53.)
+  assert.ok(diceCoefficient(next.mask, faint.reference) > 0.9, `Dice ${diceCoefficient(next.mask, faint.reference)}`);
+  // The next call sends both clicks; the first now lies in the object so far, and still is a
+  // correction, not the object's centre.
+  let j = c[1];
+  while (next.mask[voxelIndex(faint.dims, [c[0], j, c[2]])]) j--;
+  const click2: Vec3 = [c[0], j, c[2]];
+  const third = segmentFromPrompts(v, { points: [{ voxel: click, positive: true }, { voxel: click2, positive: true }], boxes: [box] }, { previous: next.mask });
+  assert.equal(third.mask[voxelIndex(faint.dims, click2)], 1);
+  assert.equal(third.mask[voxelIndex(faint.dims, c)], 1);
+  assert.ok(diceCoefficient(third.mask, faint.reference) > 0.9, `Dice ${diceCoefficient(third.mask, faint.reference)}`);
+});
+
+test('segmentFromPrompts: a box alone around a bright object on brain FLAIR gives its thresholded region, as a click at its centre does', () => {
+  const blob = ellipsoidPhantom({ dims: [96, 96, 96], spacingMm: [1, 1, 1], semiAxesMm: [14, 10, 12], inside: 300, outside: 120, noise: 20, seed: 3 });
+  const v = { values: blob.values, dims: blob.dims, spacingMm: blob.spacingMm };
+  const bounds = maskBoundingBox(blob.reference, blob.dims) as VoxelBox;
+  const opts = { starPolarity: 'bright' as const, regionLargeObjects: true };
+  const boxed = segmentFromPrompts(v, { points: [], boxes: [bounds] }, opts);
+  assert.equal(boxed.contrastRegion, true);
+  assert.ok(diceCoefficient(boxed.mask, blob.reference) > 0.9, `Dice ${diceCoefficient(boxed.mask, blob.reference)}`);
+});
+
 test('segmentFromPrompts: previous voxels outside the new ROI are kept; inside it the object is recomputed', () => {
   const previous = new Uint8Array(BLOB.reference.length);
   const far: Vec3 = [0, 0, 0];
