@@ -75,6 +75,16 @@ async function canvasOf(voxel: number[]): Promise<[number, number]> {
   return (await inPage(h, (v, a: number[]) => v.canvasOfVoxel('axial', a), voxel)) as [number, number];
 }
 
+/** A mouse drag in `view` from voxel `a` to voxel `b`. */
+async function dragBetween(view: 'axial' | 'sagittal', a: number[], b: number[], steps: number): Promise<void> {
+  const [ax, ay] = await pageOfVoxel(h, view, a);
+  const [bx, by] = await pageOfVoxel(h, view, b);
+  await h.page.mouse.move(ax, ay);
+  await h.page.mouse.down();
+  await h.page.mouse.move(bx, by, { steps });
+  await h.page.mouse.up();
+}
+
 async function prompts(): Promise<Posted[]> {
   return (await h.posted()).filter((m) => m.type === 'prompt');
 }
@@ -172,12 +182,7 @@ test('K selects the Prompt tool; click, Shift+click, right click and drag post p
   // the axis that view lies across), drawn in that view only.
   const sa: [number, number, number] = [centre[0], centre[1] - 12, centre[2] - 4];
   const sb: [number, number, number] = [centre[0], centre[1] + 10, centre[2] + 4];
-  const [sax, say] = await pageOfVoxel(h, 'sagittal', sa);
-  const [sbx, sby] = await pageOfVoxel(h, 'sagittal', sb);
-  await h.page.mouse.move(sax, say);
-  await h.page.mouse.down();
-  await h.page.mouse.move(sbx, sby, { steps: 3 });
-  await h.page.mouse.up();
+  await dragBetween('sagittal', sa, sb, 3);
   await h.settle();
   sent = await prompts();
   assert.deepEqual(sent.at(-1)!.boxes, [{ min: sa, max: sb }]);
@@ -204,12 +209,7 @@ test("the host's prompt proposal shows with the markers; Accept asks for the pro
   const last = (await prompts()).at(-1)!;
   const a: [number, number, number] = [centre[0] - 28, centre[1] - 20, centre[2]];
   const b: [number, number, number] = [centre[0] + 27, centre[1] + 18, centre[2]];
-  const [ax, ay] = await pageOfVoxel(h, 'axial', a);
-  const [bx, by] = await pageOfVoxel(h, 'axial', b);
-  await h.page.mouse.move(ax, ay);
-  await h.page.mouse.down();
-  await h.page.mouse.move(bx, by, { steps: 4 });
-  await h.page.mouse.up();
+  await dragBetween('axial', a, b, 4);
   const msg = (await prompts()).at(-1)!;
   assert.equal(msg.objectId, last.objectId);
   // What the host does with the message (src/editor/promptCommand.ts): segment, post the 0/1 map.
@@ -236,6 +236,7 @@ test("the host's prompt proposal shows with the markers; Accept asks for the pro
   await h.page.evaluate(() => window.postMessage({ type: 'clearOverlay', kind: 'probability' }, '*'));
   await h.settle();
   assert.equal((await layerCounts()).drawn, 0, 'markers dropped after Accept');
+  const [ax, ay] = await pageOfVoxel(h, 'axial', a);
   await h.page.mouse.click(ax, ay);
   assert.equal((await prompts()).at(-1)!.objectId, (msg.objectId as number) + 1, 'the next object has a new id');
 });
