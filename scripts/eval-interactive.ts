@@ -15,7 +15,8 @@
 // --labels 1,2,… takes each of those values of a multi-label mask as its own object (e.g. organs
 // of a TotalSegmentator mask, a probe of objects other than lesions). --box 3d|2d adds a box to
 // every call: the reference's bounding box, or its 2-D bounding box on the axial slice (k) of the
-// first click, as the editor's Prompt tool draws one; --box-first segments from the box alone
+// first click, as the editor's Prompt tool draws one (2d2: that and its box on the first click's
+// sagittal slice, drawn in two views); --box-first segments from the box alone
 // first (Dice @0), and the clicks then correct that (the CVPR 2025 challenge's box, then clicks).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,8 +43,8 @@ interface ObjectResult {
   boxDice?: number;
 }
 
-export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '3d'; boxFirst: boolean; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '3d', boxFirst: false, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
+export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '2d2' | '3d'; boxFirst: boolean; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '2d2' | '3d', boxFirst: false, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -65,7 +66,7 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
     }
     else if (a === '--box') {
       const kind = argv[++i];
-      if (kind !== '2d' && kind !== '3d' && kind !== 'none') throw new Error(`--box takes 2d, 3d or none, got ${kind}`);
+      if (kind !== '2d' && kind !== '2d2' && kind !== '3d' && kind !== 'none') throw new Error(`--box takes 2d, 2d2, 3d or none, got ${kind}`);
       o.box = kind;
     } else if (a === '--box-first') o.boxFirst = true;
     else if (a === '--prompt-model') o.promptModel = argv[++i];
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
     const clickModel = await clickModelFor(image);
     const segmentOpts = { promptModel, prior, tuning: o.opts };
     for (const obj of objectsOf(mask, o.perLesion, o.minVoxels, o.maxObjects, o.labels)) {
-      const boxes = o.box === 'none' ? [] : [referenceBox(obj.reference, image, o.box)];
+      const boxes = o.box === 'none' ? [] : o.box === '2d2' ? [sliceBox(obj.reference, image, 2), sliceBox(obj.reference, image, 0)] : [referenceBox(obj.reference, image, o.box)];
       const segment = (points: PointPrompt[], previous: Uint8Array | null): Uint8Array =>
         segmentImageFromPrompts(image, { points: previous && o.newClicksOnly ? points.slice(-1) : points, boxes }, { ...segmentOpts, clickModel, previous: previous ?? undefined }).mask;
       const initial = o.boxFirst ? segment([], null) : undefined;
@@ -217,11 +218,14 @@ async function main(): Promise<void> {
 function referenceBox(reference: Uint8Array, image: NiftiImage, kind: '2d' | '3d'): VoxelBox {
   const whole = maskBoundingBox(reference, image.dims);
   if (!whole) throw new Error('the reference mask is empty');
-  if (kind === '3d') return whole;
-  const k = nextRobotClick(null, reference, image.dims, image.spacingMm)!.voxel[2];
-  const slice = new Uint8Array(reference.length);
-  const plane = image.dims[0] * image.dims[1];
-  slice.set(reference.subarray(k * plane, (k + 1) * plane), k * plane);
+  return kind === '3d' ? whole : sliceBox(reference, image, 2);
+}
+
+/** The reference's 2-D box on the first click's slice across voxel axis `across` (2: axial, 0: sagittal). */
+function sliceBox(reference: Uint8Array, image: NiftiImage, across: number): VoxelBox {
+  const at = nextRobotClick(null, reference, image.dims, image.spacingMm)!.voxel[across];
+  const [nx, ny] = image.dims;
+  const slice = Uint8Array.from(reference, (x, v) => (x && [v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))][across] === at ? 1 : 0));
   return maskBoundingBox(slice, image.dims)!;
 }
 

@@ -162,6 +162,34 @@ export function sliceBoxAxis(b: VoxelBox): number {
   return b.min[0] === b.max[0] ? 0 : -1;
 }
 
+/**
+ * Boxes drawn on slices of different views (an axial and a sagittal one, say) as the one 3-D box
+ * they outline together: along each axis, the extent the boxes that span it agree on (boxes of the
+ * same view together, different views intersected). Boxes of a single view, 3-D boxes, and slice
+ * boxes that do not overlap are kept as they are.
+ */
+export function mergeSliceBoxes(boxes: readonly VoxelBox[]): VoxelBox[] {
+  const slice = boxes.filter((b) => sliceBoxAxis(b) >= 0);
+  const views = [...new Set(slice.map(sliceBoxAxis))];
+  if (views.length < 2) return [...boxes];
+  const min = [0, 0, 0] as Vec3;
+  const max = [0, 0, 0] as Vec3;
+  for (let a = 0; a < 3; a++) {
+    let lo = -Infinity;
+    let hi = Infinity;
+    for (const view of views) {
+      if (view === a) continue;
+      const same = slice.filter((b) => sliceBoxAxis(b) === view);
+      lo = Math.max(lo, Math.min(...same.map((b) => b.min[a])));
+      hi = Math.min(hi, Math.max(...same.map((b) => b.max[a])));
+    }
+    if (lo > hi) return [...boxes];
+    min[a] = lo;
+    max[a] = hi;
+  }
+  return [{ min, max }, ...boxes.filter((b) => sliceBoxAxis(b) < 0)];
+}
+
 /** A box prompt as a 3-D voxel box: a 2-D box (one slice) reaches {@link SLICE_BOX_DEPTH_RATIO} of its larger in-plane size across slices. */
 function boxAs3d(b: VoxelBox, spacingMm: Vec3, dims: Vec3): VoxelBox {
   const across = sliceBoxAxis(b);
@@ -303,6 +331,7 @@ export function segmentFromPrompts(image: PromptVolume, prompts: Prompts, option
   }
   const hasObject = previous !== undefined && previous.some((x) => x !== 0);
   const clean = validatePrompts(prompts, dims, hasObject);
+  clean.boxes = mergeSliceBoxes(clean.boxes);
   const o = resolvePromptOptions(options);
   // Corrections only: with an object so far and no box, prompts whose positive points all lie
   // outside that object but near it do not describe it from its first click (a caller that sends

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { segmentFromPrompts, resolvePromptOptions, PromptError } from '../../src/interactive';
+import { mergeSliceBoxes } from '../../src/interactive/segmentFromPrompts';
 import { diceCoefficient } from '../../src/interactive/robotUser';
 import type { Vec3 } from '../../src/volume/vec3';
 import { countOnes, ellipsoidPhantom, normalNoise, voxelIndex } from './phantom';
@@ -129,6 +130,20 @@ test('segmentFromPrompts: a box alone around a bright object on brain FLAIR give
   const boxed = segmentFromPrompts(v, { points: [], boxes: [bounds] }, opts);
   assert.equal(boxed.contrastRegion, true);
   assert.ok(diceCoefficient(boxed.mask, blob.reference) > 0.9, `Dice ${diceCoefficient(boxed.mask, blob.reference)}`);
+});
+
+test('mergeSliceBoxes: boxes drawn in two views are the one 3-D box they outline; one view, 3-D boxes and disjoint boxes stay', () => {
+  const axial = { min: [10, 20, 7] as Vec3, max: [30, 40, 7] as Vec3 };
+  const sagittal = { min: [15, 25, 2] as Vec3, max: [15, 45, 12] as Vec3 };
+  const solid = { min: [0, 0, 0] as Vec3, max: [5, 5, 5] as Vec3 };
+  assert.deepEqual(mergeSliceBoxes([axial, sagittal, solid]), [{ min: [10, 25, 2], max: [30, 40, 12] }, solid]);
+  // Two axial boxes on different slices: one view, kept.
+  const axial2 = { min: [12, 22, 9] as Vec3, max: [28, 38, 9] as Vec3 };
+  assert.deepEqual(mergeSliceBoxes([axial, axial2]), [axial, axial2]);
+  // With a sagittal box too, the axial ones together give i and j.
+  assert.deepEqual(mergeSliceBoxes([axial, axial2, sagittal]), [{ min: [10, 25, 2], max: [30, 40, 12] }]);
+  const apart = { min: [15, 50, 2] as Vec3, max: [15, 60, 12] as Vec3 };
+  assert.deepEqual(mergeSliceBoxes([axial, apart]), [axial, apart]);
 });
 
 test('segmentFromPrompts: previous voxels outside the new ROI are kept; inside it the object is recomputed', () => {
