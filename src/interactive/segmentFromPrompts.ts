@@ -164,9 +164,15 @@ export function sliceBoxAxis(b: VoxelBox): number {
 
 /**
  * Boxes drawn on slices of different views (an axial and a sagittal one, say) as the one 3-D box
- * they outline together: along each axis, the extent the boxes that span it agree on (boxes of the
- * same view together, different views intersected). Boxes of a single view, 3-D boxes, and slice
- * boxes that do not overlap are kept as they are.
+ * they outline together: along each axis, the extent of the boxes that span it, all views
+ * together, since each box is one section of the object and the object reaches as far as any
+ * section shows (12 synthetic whole tumours, an axial and a sagittal box through the first click,
+ * after 1 / 3 / 5 clicks: 0.843 / 0.871 / 0.874 with the views' extents intersected, 0.847 /
+ * 0.872 / 0.878 joined; held-out MR T1 0.789 / 0.845 / 0.852 → 0.793 / 0.848 / 0.859; CT 0.798 /
+ * 0.829 / 0.839 → 0.800 / 0.834 / 0.847). Widening the joined box by 5 % of its size per side
+ * helped the whole tumours (0.858 / 0.878 / 0.883) but cost the sarcoma, whose edges are weak
+ * (MR T1 0.769 / 0.833 / 0.844). Boxes of a single view, 3-D boxes, and views whose boxes do not
+ * overlap along an axis they share are kept as they are.
  */
 export function mergeSliceBoxes(boxes: readonly VoxelBox[]): VoxelBox[] {
   const slice = boxes.filter((b) => sliceBoxAxis(b) >= 0);
@@ -175,17 +181,15 @@ export function mergeSliceBoxes(boxes: readonly VoxelBox[]): VoxelBox[] {
   const min = [0, 0, 0] as Vec3;
   const max = [0, 0, 0] as Vec3;
   for (let a = 0; a < 3; a++) {
-    let lo = -Infinity;
-    let hi = Infinity;
-    for (const view of views) {
-      if (view === a) continue;
-      const same = slice.filter((b) => sliceBoxAxis(b) === view);
-      lo = Math.max(lo, Math.min(...same.map((b) => b.min[a])));
-      hi = Math.min(hi, Math.max(...same.map((b) => b.max[a])));
-    }
-    if (lo > hi) return [...boxes];
-    min[a] = lo;
-    max[a] = hi;
+    const extents = views
+      .filter((view) => view !== a)
+      .map((view) => {
+        const same = slice.filter((b) => sliceBoxAxis(b) === view);
+        return [Math.min(...same.map((b) => b.min[a])), Math.max(...same.map((b) => b.max[a]))];
+      });
+    if (Math.max(...extents.map((e) => e[0])) > Math.min(...extents.map((e) => e[1]))) return [...boxes];
+    min[a] = Math.min(...extents.map((e) => e[0]));
+    max[a] = Math.max(...extents.map((e) => e[1]));
   }
   return [{ min, max }, ...boxes.filter((b) => sliceBoxAxis(b) < 0)];
 }

@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectModality } from './autoConfig';
+import { approximateQuantile } from './preprocess';
 import { findModelsDir, readCard } from './modelStore';
 import { NEW_LESION_TYPE_RATIO } from './training/lesionScale';
 import type { Vec3 } from '../volume/vec3';
@@ -36,9 +37,14 @@ export function chooseStarterTask(image: { data: ArrayLike<number>; dims: Vec3; 
   const grid = `${fov.map((f) => f.toFixed(0)).join('×')} mm at ${sp.map((s) => s.toFixed(2)).join('×')} mm`;
   const brain = fov.every((f) => f >= MIN_BRAIN_FOV_MM) && Math.max(...sp) <= 1.5 && Math.max(...sp) / Math.min(...sp) <= 1.5;
   if (brain) return { task: 'ms-flair', reason: `MR on a brain-sized near-isotropic grid (${grid}): ${m.reason}` };
-  const stripped = Math.min(...sp) <= 1.5 && Math.max(...sp) <= MAX_BRAIN_SLICE_MM ? skullStrippedBrainExtentMm(image) : null;
+  const thickSlices = Math.min(...sp) <= 1.5 && Math.max(...sp) <= MAX_BRAIN_SLICE_MM;
+  const stripped = thickSlices ? skullStrippedBrainExtentMm(image) : null;
   if (stripped) {
     return { task: 'ms-flair', reason: `MR of a skull-stripped brain (${stripped.map((e) => e.toFixed(0)).join('×')} mm inside a constant background, ${grid}): ${m.reason}` };
+  }
+  const head = thickSlices ? headExtentMm(image) : null;
+  if (head) {
+    return { task: 'ms-flair', reason: `MR of a head (${head.map((e) => e.toFixed(0)).join('×')} mm in air, leaving the field of view through one face at most, ${grid}): ${m.reason}` };
   }
   return { task: 'sarcoma-mr-t1', reason: `MR (field of view ${grid}, not a whole brain): ${m.reason}` };
 }
@@ -89,18 +95,90 @@ function skullStrippedBrainExtentMm(image: { data: ArrayLike<number>; dims: Vec3
   const finest = [0, 1, 2].sort((a, b) => spacingMm[a] - spacingMm[b]).slice(0, 2);
   const extent: number[] = [];
   for (let a = 0; a < 3; a++) {
-    // Slices holding under 1 % of the fullest slice's object voxels are specks, not brain.
-    const c = counts[a];
-    const floor = 0.01 * Math.max(...c);
-    let first = 0;
-    while (first < c.length && c[first] <= floor) first++;
-    let last = c.length - 1;
-    while (last > first && c[last] <= floor) last--;
-    if (first >= c.length) return null;
-    if (finest.includes(a) && (first === 0 || last === c.length - 1)) return null;
-    extent.push((last - first + 1) * spacingMm[a]);
+    const span = objectSpan(counts[a]);
+    if (!span) return null;
+    if (finest.includes(a) && (span.first === 0 || span.last === counts[a].length - 1)) return null;
+    extent.push((span.last - span.first + 1) * spacingMm[a]);
   }
   return extent.every((e) => e >= BRAIN_EXTENT_MM[0] && e <= BRAIN_EXTENT_MM[1]) ? (extent as Vec3) : null;
+}
+
+/**
+ * A head with its scalp, skull and neck, mm on every axis (adults: about 150 × 200 × 200 with the
+ * neck). A limb resampled onto an oblique grid sits in air too (one shared sarcoma T1: 122 × 104 ×
+ * 154 mm), but is narrower than a head on some axis.
+ */
+const HEAD_EXTENT_MM: readonly [number, number] = [120, 250];
+/** Tissue is brighter than this share of the image's p1…p99 range; air (noise, ghosts) is darker. */
+const HEAD_TISSUE_LEVEL = 0.1;
+/** Least share of air voxels around a head: a body MR cropped around its tumour has next to none. */
+const MIN_AIR_SHARE = 0.2;
+/**
+ * An object leaves the field of view through a face when its section there holds at least this
+ * share of its fullest section: a neck or a limb's cut end does; ears or a nose grazing a tight
+ * (MNI-sized, 181 mm) field of view hold 2–5 %.
+ */
+const MIN_LEAVING_SECTION = 0.25;
+
+/**
+ * The extent (mm per axis) of a head imaged with its skull: a brain-sized object in air (values
+ * above {@link HEAD_TISSUE_LEVEL} of the p1…p99 range, air ≥ {@link MIN_AIR_SHARE} of the voxels)
+ * that leaves the field of view through one face at most ({@link MIN_LEAVING_SECTION}), since a
+ * head ends at the vertex, the ears, the face and the occiput and leaves only through the neck. A
+ * limb or a trunk crosses the field of view along its length, leaving through both faces of that
+ * axis, and a crop around a tumour through two or more faces (the shared sarcoma T1s whose crop
+ * has air in it: 2 and 3); null for those. This tells a 2-D FLAIR with 3–6 mm slices and its skull from a body MR.
+ */
+function headExtentMm(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }): Vec3 | null {
+  const { data, dims, spacingMm } = image;
+  const [nx, ny, nz] = dims;
+  const p1 = approximateQuantile(data, 0.01);
+  const p99 = approximateQuantile(data, 0.99);
+  if (!(p99 > p1)) return null;
+  const level = p1 + HEAD_TISSUE_LEVEL * (p99 - p1);
+  const counts = [new Float64Array(nx), new Float64Array(ny), new Float64Array(nz)];
+  let air = 0;
+  let v = 0;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, v++) {
+        if (!(data[v] > level)) {
+          air++;
+          continue;
+        }
+        counts[0][i]++;
+        counts[1][j]++;
+        counts[2][k]++;
+      }
+    }
+  }
+  if (air < MIN_AIR_SHARE * data.length) return null;
+  const extent: number[] = [];
+  let facesLeft = 0;
+  for (let a = 0; a < 3; a++) {
+    const c = counts[a];
+    const span = objectSpan(c);
+    if (!span) return null;
+    const fullest = Math.max(...c);
+    for (const face of [0, c.length - 1]) if (c[face] >= MIN_LEAVING_SECTION * fullest) facesLeft++;
+    extent.push((span.last - span.first + 1) * spacingMm[a]);
+  }
+  if (facesLeft > 1) return null;
+  return extent.every((e) => e >= HEAD_EXTENT_MM[0] && e <= HEAD_EXTENT_MM[1]) ? (extent as Vec3) : null;
+}
+
+/**
+ * The first and last slices along an axis holding the object, from its voxel count per slice;
+ * slices under 1 % of the fullest slice's count are specks (noise, ghosts), not the object.
+ */
+function objectSpan(counts: Float64Array): { first: number; last: number } | null {
+  const floor = 0.01 * Math.max(...counts);
+  let first = 0;
+  while (first < counts.length && counts[first] <= floor) first++;
+  if (first >= counts.length) return null;
+  let last = counts.length - 1;
+  while (last > first && counts[last] <= floor) last--;
+  return { first, last };
 }
 
 /** Where a task's click model (src/ml/clickModel.ts) is shipped, under media/models: click/<task>. */

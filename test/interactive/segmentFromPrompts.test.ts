@@ -132,16 +132,17 @@ test('segmentFromPrompts: a box alone around a bright object on brain FLAIR give
   assert.ok(diceCoefficient(boxed.mask, blob.reference) > 0.9, `Dice ${diceCoefficient(boxed.mask, blob.reference)}`);
 });
 
-test('mergeSliceBoxes: boxes drawn in two views are the one 3-D box they outline; one view, 3-D boxes and disjoint boxes stay', () => {
+test('mergeSliceBoxes: boxes drawn in two views are the one 3-D box they outline, as far as any section reaches; one view, 3-D boxes and disjoint boxes stay', () => {
   const axial = { min: [10, 20, 7] as Vec3, max: [30, 40, 7] as Vec3 };
   const sagittal = { min: [15, 25, 2] as Vec3, max: [15, 45, 12] as Vec3 };
   const solid = { min: [0, 0, 0] as Vec3, max: [5, 5, 5] as Vec3 };
-  assert.deepEqual(mergeSliceBoxes([axial, sagittal, solid]), [{ min: [10, 25, 2], max: [30, 40, 12] }, solid]);
+  // j, which both views show (20…40 and 25…45), reaches as far as either section does.
+  assert.deepEqual(mergeSliceBoxes([axial, sagittal, solid]), [{ min: [10, 20, 2], max: [30, 45, 12] }, solid]);
   // Two axial boxes on different slices: one view, kept.
   const axial2 = { min: [12, 22, 9] as Vec3, max: [28, 38, 9] as Vec3 };
   assert.deepEqual(mergeSliceBoxes([axial, axial2]), [axial, axial2]);
   // With a sagittal box too, the axial ones together give i and j.
-  assert.deepEqual(mergeSliceBoxes([axial, axial2, sagittal]), [{ min: [10, 25, 2], max: [30, 40, 12] }]);
+  assert.deepEqual(mergeSliceBoxes([axial, axial2, sagittal]), [{ min: [10, 20, 2], max: [30, 45, 12] }]);
   const apart = { min: [15, 50, 2] as Vec3, max: [15, 60, 12] as Vec3 };
   assert.deepEqual(mergeSliceBoxes([axial, apart]), [axial, apart]);
 });

@@ -163,18 +163,57 @@ test('chooseStarterTask: a skull-stripped brain on thick slices is a brain; a bo
   const brain = chooseStarterTask({ data: ellipsoidBrain(dims, spacingMm, [70, 85, 65]), dims, spacingMm });
   assert.equal(brain.task, 'ms-flair', brain.reason);
   assert.match(brain.reason, /MR of a skull-stripped brain \(140×168×130 mm inside a constant background, 180×216×150 mm at 1\.00×1\.00×5\.00 mm\)/);
-  // Cut by the in-plane faces of its field of view (a crop around a tumour): not a whole brain.
-  const cut = chooseStarterTask({ data: ellipsoidBrain(dims, spacingMm, [70, 85, 65], [40, 0, 0]), dims, spacingMm });
+  // Cut by two in-plane faces of its field of view (a crop around a tumour): not a whole brain.
+  const cut = chooseStarterTask({ data: ellipsoidBrain(dims, spacingMm, [70, 85, 65], [40, 40, 0]), dims, spacingMm });
   assert.equal(cut.task, 'sarcoma-mr-t1', cut.reason);
   // Object too small for a brain (a limb in air, 60 mm across).
   assert.equal(chooseStarterTask({ data: ellipsoidBrain(dims, spacingMm, [30, 30, 65]), dims, spacingMm }).task, 'sarcoma-mr-t1');
-  // No constant background (noise everywhere): not skull-stripped.
+  // No constant background (noise everywhere): not skull-stripped, but still a brain-sized object in air.
   const noisy = ellipsoidBrain(dims, spacingMm, [70, 85, 65]).map((x, v) => x + 1 + (v % 5));
-  assert.equal(chooseStarterTask({ data: noisy, dims, spacingMm }).task, 'sarcoma-mr-t1');
+  const inNoise = chooseStarterTask({ data: noisy, dims, spacingMm });
+  assert.equal(inNoise.task, 'ms-flair', inNoise.reason);
+  assert.match(inNoise.reason, /MR of a head/);
   // Slices coarser than 7 mm are not taken for a brain.
   const coarse: Vec3 = [1, 1, 8];
   const coarseDims: Vec3 = [180, 216, 18];
   assert.equal(chooseStarterTask({ data: ellipsoidBrain(coarseDims, coarse, [70, 85, 65]), dims: coarseDims, spacingMm: coarse }).task, 'sarcoma-mr-t1');
+});
+
+test('chooseStarterTask: a head with its skull on thick slices is a brain; a limb, a trunk or a crop that leaves the field of view is not', () => {
+  // A 2-D FLAIR: 1 × 1 × 5 mm, 200 × 240 × 200 mm field of view, noise in the air around the head.
+  const dims: Vec3 = [200, 240, 40];
+  const spacingMm: Vec3 = [1, 1, 5];
+  const inAir = (semiAxesMm: Vec3, centreShiftMm: Vec3): Float32Array => ellipsoidBrain(dims, spacingMm, semiAxesMm, centreShiftMm).map((x, v) => x + 1 + (v % 5));
+  const choose = (data: Float32Array) => chooseStarterTask({ data, dims, spacingMm });
+  // The head leaves through the bottom face only (its neck), its section there 40 % of its fullest.
+  const head = choose(inAir([75, 100, 90], [0, 0, -30]));
+  assert.equal(head.task, 'ms-flair', head.reason);
+  assert.match(head.reason, /^MR of a head \(150×200×160 mm in air, leaving the field of view through one face at most, 200×240×200 mm at 1\.00×1\.00×5\.00 mm\)/);
+  // The same head cut by a side of the field of view too (a crop around a lesion): two faces.
+  assert.equal(choose(inAir([75, 100, 90], [60, 0, -30])).task, 'sarcoma-mr-t1');
+  // A limb or trunk along the slices leaves through both ends.
+  assert.equal(choose(inAir([75, 100, 1000], [0, 0, 0])).task, 'sarcoma-mr-t1');
+  // A limb in air, whole within the field of view, narrower than a head (100 mm).
+  assert.equal(choose(inAir([50, 50, 90], [0, 0, 0])).task, 'sarcoma-mr-t1');
+});
+
+test('chooseStarterTask: Colin27 with its skull averaged into 3 and 6 mm slices is a head; the sarcoma T1s with air in their crop stay body MR', { skip: skipWithoutSharedData('normal', 'mricron_debian', 'ch2.nii.gz') || skip }, async () => {
+  // ch2 is cropped to MNI's 181 mm, so its ears graze both sides (2–5 % of the fullest section).
+  const ch2 = await readNifti(sharedDataPath('normal', 'mricron_debian', 'ch2.nii.gz'));
+  const [nx, ny, nz] = ch2.dims;
+  for (const t of [3, 6]) {
+    const slabs = Math.floor(nz / t);
+    const thick = new Float32Array(nx * ny * slabs);
+    for (let k = 0; k < slabs * t; k++) for (let p = 0; p < nx * ny; p++) thick[Math.floor(k / t) * nx * ny + p] += (ch2.data[k * nx * ny + p] as number) / t;
+    const c = chooseStarterTask({ data: thick, dims: [nx, ny, slabs], spacingMm: [ch2.spacingMm[0], ch2.spacingMm[1], t * ch2.spacingMm[2]] });
+    assert.equal(c.task, 'ms-flair', `${t} mm: ${c.reason}`);
+    assert.match(c.reason, /MR of a head/);
+  }
+  // An oblique limb in air (122 × 104 × 154 mm) and two crops leaving through 2 and 3 faces.
+  for (const id of ['STS_019', 'STS_034', 'STS_037']) {
+    const c = chooseStarterTask(await readNifti(STS(id, 'MR_T1')));
+    assert.equal(c.task, 'sarcoma-mr-t1', `${id}: ${c.reason}`);
+  }
 });
 
 test('chooseStarterTask: the shared brain FLAIR averaged into 5 mm slices is still a brain', { skip: skipMs }, async () => {
