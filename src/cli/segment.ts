@@ -7,6 +7,7 @@ import { initBackend, BACKEND_PREFERENCES, type BackendPreference } from '../ml/
 import { ALL_AXIS_FLIPS, DEFAULT_TTA_FLIPS, loadSegmentationModel, segmentVolume } from '../ml/inference';
 import { ModelStore, ModelStoreError } from '../ml/modelStore';
 import { modalityMismatch } from '../ml/autoConfig';
+import { skullMismatch } from '../ml/starterChoice';
 import { starterForImage, StarterChoiceError } from '../ml/starterChoice';
 import { NiftiReadError, NiftiWriteError } from '../nifti';
 import { checkOutputPaths, type GuardedOutput } from '../util/outputGuard';
@@ -201,6 +202,8 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   io.stdout(`model: ${model.version ?? basename(modelDir)} (${modelDir}), window ${model.patchSizeVoxels.join('×')}\n`);
   const mismatch = modalityMismatch(image.data, image.spacingMm, model.preprocessing);
   if (mismatch) io.stderr(`lesion-lab segment: warning: ${imagePath}: ${mismatch}; its proposal is unlikely to mean anything (choose a model for its modality, or leave out --model)\n`);
+  const skull = skullMismatch(image, model.brainImages);
+  if (skull) io.stderr(`lesion-lab segment: warning: ${imagePath}: ${skull}\n`);
   const t0 = Date.now();
   let lastTenth = -1;
   let seg;

@@ -68,6 +68,12 @@ export async function segmentLesion(
             log.warn(msg);
             void vscode.window.showWarningMessage(`Lesion Lab: ${msg}`);
           }
+          const skull = (await import('../ml/starterChoice')).skullMismatch(image, model.brainImages);
+          if (skull) {
+            const msg = `${doc.fileName}: ${skull} (model ${choice.version}).`;
+            log.warn(msg);
+            void vscode.window.showWarningMessage(`Lesion Lab: ${msg}`);
+          }
           if (image.frameCount > 1) log.info(`${doc.fileName}: segmenting frame ${image.frame + 1} of ${image.frameCount}`);
           const t0 = Date.now();
           let shownPercent = 0;

@@ -13,7 +13,7 @@ import { voxelVolumeMm3 } from '../nifti/affine';
 import type { VoxelArray } from '../nifti/types';
 import { fromWorldAxisOrder, toWorldAxisOrder } from '../volume/orientation';
 import { connectedComponents, removeSmallLesions, type Connectivity, type Lesion } from './metrics';
-import { MAX_PATCH_SIDE_VOXELS, ModelStoreError, readCard } from './modelStore';
+import { MAX_PATCH_SIDE_VOXELS, ModelStoreError, readCard, type BrainImageCounts, type ModelCard } from './modelStore';
 import { createUNet3d, loadUNet3d, type UNet3d, type UNet3dConfig } from './network';
 import { spatialMultiple } from './network/config';
 import { inferenceWindow } from './inferenceWindow';
@@ -49,6 +49,8 @@ export interface SegmentationModel {
    * multiples of `multiple` (2^(levels−1)). Absent: the card's window only.
    */
   windowGrowth?: { multiple: number };
+  /** From the card: how many training images were skull-stripped brains and heads with their skull (absent: not recorded, or neither). */
+  brainImages?: BrainImageCounts;
 }
 
 /** card.json `postprocessing`: what Segment Lesion does after thresholding. */
@@ -94,7 +96,7 @@ export async function loadSegmentationModel(dir: string): Promise<LoadedModel> {
   if (isImportedNetworkSpec(card.network)) {
     // A TensorFlow.js model brought by the user (src/ml/importedModel.ts).
     const network = await loadImportedNetwork(dir, card.network);
-    return { network, dir, version: card.version, patchSizeVoxels: card.patchSizeVoxels, preprocessing: card.preprocessing, postprocessing: cardPostprocessing(card) };
+    return { network, dir, version: card.version, patchSizeVoxels: card.patchSizeVoxels, preprocessing: card.preprocessing, postprocessing: cardPostprocessing(card), brainImages: cardBrainImages(card) };
   }
   const network = await loadNetworkFiles(dir);
   const multiple = spatialMultiple(network.config.levels);
@@ -112,7 +114,15 @@ export async function loadSegmentationModel(dir: string): Promise<LoadedModel> {
     preprocessing: card.preprocessing,
     postprocessing: cardPostprocessing(card),
     windowGrowth: network.config.normalization === 'instance' ? undefined : { multiple },
+    brainImages: cardBrainImages(card),
   };
+}
+
+/** card.json's `training.brainImages` when it holds two counts; a malformed record counts as none. */
+function cardBrainImages(card: ModelCard): BrainImageCounts | undefined {
+  const b = card.training?.brainImages;
+  const count = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  return b && count(b.skullStripped) && count(b.withSkull) ? { skullStripped: b.skullStripped, withSkull: b.withSkull } : undefined;
 }
 
 /**

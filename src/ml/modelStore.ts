@@ -51,6 +51,14 @@ export interface TrainingRecord {
   typicalLesionMm3?: number;
   /** Set when fine-tuning found the cases' lesions of another kind than the base's: why (it then trains at a higher rate). */
   newLesionType?: string;
+  /** How many training images were brains without their skull, and heads with it (src/ml/starterChoice.ts brainImageKind); absent when none was either. */
+  brainImages?: BrainImageCounts;
+}
+
+/** Counts of a model's training images that were skull-stripped brains, and heads with their skull. */
+export interface BrainImageCounts {
+  skullStripped: number;
+  withSkull: number;
 }
 
 /** card.json: everything needed to use and trace a model version. */

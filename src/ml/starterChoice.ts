@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectModality } from './autoConfig';
 import { approximateQuantile } from './preprocess';
-import { findModelsDir, readCard } from './modelStore';
+import { findModelsDir, readCard, type BrainImageCounts } from './modelStore';
 import { NEW_LESION_TYPE_RATIO } from './training/lesionScale';
 import type { Vec3 } from '../volume/vec3';
 
@@ -179,6 +179,35 @@ function objectSpan(counts: Float64Array): { first: number; last: number } | nul
   let last = counts.length - 1;
   while (last > first && counts[last] <= floor) last--;
   return { first, last };
+}
+
+/** What a brain MR shows: the brain alone (skull-stripped), or the head with its skull. */
+export type BrainImageKind = 'skull-stripped' | 'with skull';
+
+/**
+ * Whether an MR on a brain-like grid (in-plane ≤ 1.5 mm, slices ≤ {@link MAX_BRAIN_SLICE_MM}) is a
+ * skull-stripped brain (an object of brain size in a constant background) or a head with its skull
+ * (a head-sized object in air, {@link headExtentMm}); null for anything else (a body MR, a crop,
+ * CT, PET).
+ */
+export function brainImageKind(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }): BrainImageKind | null {
+  const sp = image.spacingMm;
+  if (Math.min(...sp) > 1.5 || Math.max(...sp) > MAX_BRAIN_SLICE_MM) return null;
+  if (detectModality(image.data, sp).modality !== 'MR') return null;
+  if (skullStrippedBrainExtentMm(image)) return 'skull-stripped';
+  return headExtentMm(image) ? 'with skull' : null;
+}
+
+/**
+ * Why a head with its skull does not suit a model trained on skull-stripped brains only, or
+ * null. Such a model has never seen a scalp: the brain-tumour starter on the synthetic tumours
+ * with Colin27's scalp and skull marks a 220–245 cm³ block of brain and scalp, Dice 0.000 on
+ * two of two, against 0.917–0.940 on the same images skull-stripped.
+ */
+export function skullMismatch(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }, trainedOn: BrainImageCounts | undefined): string | null {
+  if (!trainedOn || trainedOn.skullStripped === 0 || trainedOn.withSkull > 0) return null;
+  if (brainImageKind(image) !== 'with skull') return null;
+  return `it shows a head with its skull, but the model was trained on skull-stripped brains only (${trainedOn.skullStripped} image${trainedOn.skullStripped === 1 ? '' : 's'}): expect false lesions in the scalp and across the brain; strip the skull first (e.g. SynthStrip, HD-BET or FSL BET), or fine-tune on corrected masks of images like it`;
 }
 
 /** Where a task's click model (src/ml/clickModel.ts) is shipped, under media/models: click/<task>. */

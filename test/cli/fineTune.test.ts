@@ -12,6 +12,7 @@ import type { Vec3 } from '../../src/volume/vec3';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
 import { tinyModel } from '../helpers/tinyModel';
+import { writeHeadImage } from '../helpers/headImage';
 import { unetNetworks } from '../../src/ml/inference';
 import { DEFAULT_RECIPE, fineTune, fineTuneStart, recipeNetworkConfig } from '../../src/ml/training';
 import { createLoss } from '../../src/ml/losses';
@@ -60,6 +61,7 @@ test('fine-tune CLI: a short run on a real crop writes v1 into the store with a 
   assert.equal(card.training?.hyperparameters.learningRate, 3e-3);
   assert.match(card.training?.newLesionType ?? '', /another kind of lesion/);
   assert.ok((card.training?.typicalLesionMm3 ?? 0) > 0, 'the new version records its lesion scale');
+  assert.equal(card.training?.brainImages, undefined, 'a 40 mm crop is neither a brain nor a head');
   assert.equal(card.training?.steps, 3);
   assert.match(card.training!.backend, /^wasm/);
   assert.ok(existsSync(join(versions[0].dir, 'model.json')) && existsSync(join(versions[0].dir, 'weights.bin')));
@@ -213,6 +215,20 @@ function ctImage(): Uint8Array {
 }
 
 const NOT_A_MASK = /ct\.nii\.gz is not a label mask: it has \d[\d,]* distinct values including -1000 and [\d.]+; a label mask holds at most 256 distinct whole numbers from 0 to 65,535/;
+
+test('fine-tune CLI: the card counts the training images that were heads with their skull, for the skull check of segment', async () => {
+  const dir = tempDir('ll-ftcli-head-');
+  const image = join(dir, 'head.nii.gz');
+  const mask = join(dir, 'head-mask.nii.gz');
+  writeHeadImage(image, mask);
+  const base = await tinyModel(dir, { seed: 6 });
+  let err = '';
+  const io = { stdout: () => undefined, stderr: (t: string) => (err += t) };
+  const storeDir = join(dir, 'models');
+  assert.equal(await runCli(['fine-tune', '--out', storeDir, '--base', base, '--steps', '1', '--minutes', '2', '--replan', 'never', '--backend', 'wasm', `${image}:${mask}`], io), 0, err);
+  const [v1] = await new ModelStore(storeDir).list();
+  assert.deepEqual(v1.card.training?.brainImages, { skullStripped: 0, withSkull: 1 });
+});
 
 test('fine-tune ct.nii.gz:ct.nii.gz exits 2 naming the values found, and writes no version', async () => {
   const dir = tempDir('ll-labelmask-');

@@ -9,6 +9,8 @@ import { initBackend } from '../../src/ml/backend';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
 import { tinyModel } from '../helpers/tinyModel';
+import { writeHeadImage } from '../helpers/headImage';
+import { readCard, writeCard, type BrainImageCounts, type ModelCard } from '../../src/ml/modelStore';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 
 const MS = ['lesion', 'ms-flair-mni', 'patient19'];
@@ -89,6 +91,24 @@ test('segment without --model uses the starter that suits the image and says whi
   assert.equal(await runCli(['segment', series, '--out', join(dir, 'series-mask.nii.gz'), '--tta', 'none', '--backend', 'wasm'], c.io), 0, c.err());
   assert.match(c.out(), /^note: .*series\.nii\.gz holds 2 3-D frames; only frame 0 is used$/m);
   assert.deepEqual((await readNifti(join(dir, 'series-mask.nii.gz'))).dims, dims);
+});
+
+test('segment: a head with its skull, given to a model trained on skull-stripped brains only, is segmented with a warning', async () => {
+  const dir = tempDir('ll-seg-skull-');
+  const image = join(dir, 'head.nii.gz');
+  writeHeadImage(image, join(dir, 'head-mask.nii.gz'));
+  const model = await tinyModel(dir, { seed: 5 });
+  const segmentWith = async (brainImages: BrainImageCounts | null): Promise<string> => {
+    const card = await readCard(model);
+    await writeCard(model, { ...card, training: brainImages ? ({ brainImages } as NonNullable<ModelCard['training']>) : null });
+    const c = collect();
+    assert.equal(await runCli(['segment', image, '--model', model, '--out', join(dir, 'head-seg.nii.gz'), '--tta', 'none', '--backend', 'wasm'], c.io), 0, c.err());
+    assert.ok(existsSync(join(dir, 'head-seg.nii.gz')));
+    return c.err();
+  };
+  assert.match(await segmentWith({ skullStripped: 40, withSkull: 0 }), /^lesion-lab segment: warning: .*head\.nii\.gz: it shows a head with its skull, but the model was trained on skull-stripped brains only \(40 images\)/m);
+  assert.doesNotMatch(await segmentWith({ skullStripped: 40, withSkull: 2 }), /skull/);
+  assert.doesNotMatch(await segmentWith(null), /skull/, 'a card that does not say');
 });
 
 test('segment: a CT stored slices-first (odd file, axes S, L, P) gets exactly the mask of the same CT stored L, P, S', { skip: skipOdd }, async () => {

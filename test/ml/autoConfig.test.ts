@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readNifti, writeVolumeLike } from '../../src/nifti';
 import { autoConfigure, detectModality, median, modalityMismatch, planConfiguration, replanForCases, replanReason } from '../../src/ml/autoConfig';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
-import { chooseStarterTask } from '../../src/ml/starterChoice';
+import { brainImageKind, chooseStarterTask, skullMismatch } from '../../src/ml/starterChoice';
 import { normalizeIntensity, validatePreprocessing } from '../../src/ml/preprocess';
 import type { Vec3 } from '../../src/volume/vec3';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
@@ -197,9 +197,29 @@ test('chooseStarterTask: a head with its skull on thick slices is a brain; a lim
   assert.equal(choose(inAir([50, 50, 90], [0, 0, 0])).task, 'sarcoma-mr-t1');
 });
 
+test('brainImageKind and skullMismatch: a head with its skull given to a model trained on skull-stripped brains only is named', () => {
+  const dims: Vec3 = [200, 240, 40];
+  const spacingMm: Vec3 = [1, 1, 5];
+  const stripped = { data: ellipsoidBrain(dims, spacingMm, [70, 85, 65]), dims, spacingMm };
+  const head = { data: ellipsoidBrain(dims, spacingMm, [75, 100, 90], [0, 0, -30]).map((x, v) => x + 1 + (v % 5)), dims, spacingMm };
+  const limb = { data: ellipsoidBrain(dims, spacingMm, [75, 100, 1000]).map((x, v) => x + 1 + (v % 5)), dims, spacingMm };
+  assert.equal(brainImageKind(stripped), 'skull-stripped');
+  assert.equal(brainImageKind(head), 'with skull');
+  assert.equal(brainImageKind(limb), null);
+  assert.equal(brainImageKind({ ...head, spacingMm: [1, 1, 8] }), null, 'slices too thick for a brain');
+  assert.match(skullMismatch(head, { skullStripped: 3, withSkull: 0 }) ?? '', /^it shows a head with its skull, but the model was trained on skull-stripped brains only \(3 images\): expect false lesions in the scalp and across the brain; strip the skull first/);
+  assert.equal(skullMismatch(head, { skullStripped: 3, withSkull: 1 }), null, 'a model that has seen a head');
+  assert.equal(skullMismatch(head, { skullStripped: 0, withSkull: 0 }), null, 'a body model');
+  assert.equal(skullMismatch(head, undefined), null, 'not recorded');
+  assert.equal(skullMismatch(stripped, { skullStripped: 3, withSkull: 0 }), null);
+  assert.equal(skullMismatch(limb, { skullStripped: 3, withSkull: 0 }), null);
+});
+
 test('chooseStarterTask: Colin27 with its skull averaged into 3 and 6 mm slices is a head; the sarcoma T1s with air in their crop stay body MR', { skip: skipWithoutSharedData('normal', 'mricron_debian', 'ch2.nii.gz') || skip }, async () => {
   // ch2 is cropped to MNI's 181 mm, so its ears graze both sides (2–5 % of the fullest section).
   const ch2 = await readNifti(sharedDataPath('normal', 'mricron_debian', 'ch2.nii.gz'));
+  assert.equal(brainImageKind(ch2), 'with skull');
+  assert.equal(brainImageKind(await readNifti(sharedDataPath('normal', 'mricron_debian', 'ch2bet.nii.gz'))), 'skull-stripped');
   const [nx, ny, nz] = ch2.dims;
   for (const t of [3, 6]) {
     const slabs = Math.floor(nz / t);

@@ -2,7 +2,7 @@
 // the rule that decides whether the new version becomes the active one.
 import * as tf from '@tensorflow/tfjs';
 import type { Vec3 } from '../../volume/vec3';
-import { sha256File, type ModelCard, type TrainingPairRecord } from '../modelStore';
+import { sha256File, type BrainImageCounts, type ModelCard, type TrainingPairRecord } from '../modelStore';
 import type { Preprocessing } from '../preprocess';
 import type { CheckedTrainingOptions, FineTuneOptions, TrainingPair } from './options';
 import type { PostprocessingChoice } from './postprocessingChoice';
@@ -38,6 +38,8 @@ export interface TrainingOutcome {
   /** The post-processing chosen on the whole-volume validation; null when that did not run (the base's is kept). */
   postprocessing: PostprocessingChoice | null;
   typicalLesionMm3: number | null;
+  /** How many of the cases were skull-stripped brains and heads with their skull. */
+  brainImages: BrainImageCounts;
 }
 
 /** The card of a new version (without its version name, which the store assigns). */
@@ -83,6 +85,7 @@ export function trainingCard(
       ...(opts.replanned ? { replanned: opts.replanned } : {}),
       ...(opts.newLesionType ? { newLesionType: opts.newLesionType } : {}),
       ...(outcome.typicalLesionMm3 !== null ? { typicalLesionMm3: Math.round(outcome.typicalLesionMm3 * 10) / 10 } : {}),
+      ...(outcome.brainImages.skullStripped + outcome.brainImages.withSkull > 0 ? { brainImages: outcome.brainImages } : {}),
       ...(outcome.postprocessing ? { postprocessingChoice: { validationDice: outcome.postprocessing.validationDice, notTried: outcome.postprocessing.notTried } } : {}),
     },
     // Chosen on the whole-volume validation, else the base's (same task; a new network has none).

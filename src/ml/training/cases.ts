@@ -13,6 +13,7 @@ import { foregroundIndices, samplePatch, type Augmentation } from '../patchSampl
 import { modalityMismatch } from '../autoConfig';
 import { defaultPreprocessing, normalizeIntensity, type Preprocessing } from '../preprocess';
 import { TrainingError, type TrainingPair } from './options';
+import { brainImageKind, type BrainImageKind } from '../starterChoice';
 
 /** A pair ready for patch sampling: normalised, on the training spacing, cropped to the anatomy. */
 export interface PreparedCase {
@@ -24,6 +25,8 @@ export interface PreparedCase {
   spacingMm: Vec3;
   padValue: number;
   lesionIndices: Int32Array;
+  /** A skull-stripped brain, a head with its skull, or neither (src/ml/starterChoice.ts brainImageKind), as read. */
+  brainImage: BrainImageKind | null;
   /** Source image and mask (kept for whole-volume validation cases only). */
   image?: NiftiImage;
   sourceMask?: Uint8Array;
@@ -43,6 +46,7 @@ export async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSour
   if (!grid.same) {
     throw new TrainingError(`${basename(pair.maskPath)} is not on the grid of ${basename(pair.imagePath)}: ${grid.differences.join(', ')}`);
   }
+  const brainImage = brainImageKind(image);
   let sourceMask = new Uint8Array(mask.data.length);
   for (let i = 0; i < sourceMask.length; i++) sourceMask[i] = mask.data[i] > 0 ? 1 : 0;
   // Trained with the axes in world order, as segmentVolume shows them to the network.
@@ -99,6 +103,7 @@ export async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSour
     spacingMm,
     padValue: norm.backgroundValue,
     lesionIndices: foregroundIndices(labels),
+    brainImage,
     image: keepSource ? image : undefined,
     sourceMask: keepSource ? sourceMask : undefined,
   };

@@ -290,6 +290,10 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
         wholeVolumeSkipped,
         postprocessing,
         typicalLesionMm3: typicalLesionVolumeMm3(cases),
+        brainImages: {
+          skullStripped: cases.filter((c) => c.brainImage === 'skull-stripped').length,
+          withSkull: cases.filter((c) => c.brainImage === 'with skull').length,
+        },
       },
     );
     const activate = activatesNewVersion(opts.activate, { before: diceBefore, after: diceAfter }, { before: patchDiceBefore, after: patchDiceAfter });
