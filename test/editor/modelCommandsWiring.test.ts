@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
+import { writeHeadImage } from '../helpers/headImage';
 import {
   cancellation,
   commandHandlers,
@@ -455,6 +456,33 @@ test('Fine-tune leaves out reviewed cases of another modality than the model (a 
     assert.equal(messagesMatching(/1 case\(s\) of another modality were left out \(see the Lesion Lab output\)/).length, 1, JSON.stringify(shownMessages));
   } finally {
     for (const f of ['ct.nii.gz', 'ct_seg.nii.gz', 'ct_seg.json']) rmSync(join(ws, 'cases', f), { force: true });
+  }
+});
+
+test('Segment All Unreviewed saves no proposal for a head with its skull when the model was trained on skull-stripped brains only, and says why', async () => {
+  const headPath = join(ws, 'cases', 'head.nii.gz');
+  writeHeadImage(headPath, join(dir, 'head-mask.nii.gz'));
+  const { segmentCases } = await import('../../src/editor/segmentAllCommand');
+  const { scanCases } = await import('../../src/dataset/cases');
+  const { loadSegmentationModel } = await import('../../src/ml/inference');
+  const { ModelStore, workspaceModelRoot } = await import('../../src/ml/modelStore');
+  const active = (await new ModelStore(workspaceModelRoot(ws)).active())!;
+  const model = await loadSegmentationModel(active.dir);
+  try {
+    const ordered = (await scanCases([ws])).cases.filter((c) => c.imagePath === headPath);
+    assert.equal(ordered.length, 1);
+    const env = { host: { log: fakeLog, provider: api.provider }, abort: new AbortController(), progress: { report: () => undefined }, refresh: () => undefined, offer: () => undefined };
+    const settings = { proposalThreshold: 0.5, minLesionMm3: 0, testTimeAugmentation: false };
+    const engine = { model: { ...model, brainImages: { skullStripped: 3, withSkull: 0 } }, modelVersion: active.version, backendName: 'cpu', settings };
+    const r = await segmentCases(engine as never, ordered, env as never);
+    assert.match(r.failed.find((f) => f.imagePath === headPath)?.reason ?? '', /head\.nii\.gz: it shows a head with its skull, but the model was trained on skull-stripped brains only \(3 images\).*; no proposal saved/);
+    assert.ok(!existsSync(join(ws, 'cases', 'head_proposal.nii.gz')));
+    // A model that has seen heads with their skull segments it.
+    const seen = await segmentCases({ ...engine, model: { ...model, brainImages: { skullStripped: 3, withSkull: 1 } } } as never, ordered, env as never);
+    assert.deepEqual(seen.segmented, [headPath]);
+  } finally {
+    model.network.dispose();
+    for (const f of ['head.nii.gz', 'head_proposal.nii.gz', 'head_uncertainty.nii.gz', 'head_proposal.json']) rmSync(join(ws, 'cases', f), { force: true });
   }
 });
 

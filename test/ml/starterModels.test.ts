@@ -9,6 +9,8 @@ import { heldOutText, listShippedStarters, shippedStarterLocator, starterPickIte
 import { STARTER_TASKS, starterForCases } from '../../src/ml/starterChoice';
 import type { Vec3 } from '../../src/volume/vec3';
 import { tempDir } from '../helpers/tempDir';
+import { writeHeadImage } from '../helpers/headImage';
+import { readNifti } from '../../src/nifti';
 
 const REPO = resolve(__dirname, '../..');
 const MODELS = join(REPO, 'media/models');
@@ -116,4 +118,30 @@ test('starterForCases: fine-tuning on whole brain tumours starts from the brain-
   const t1 = { data: Float32Array.from({ length: crop[0] * crop[1] * crop[2] }, (_, i) => 100 + (i % 13) * 10), dims: crop, spacingMm: [1, 1, 1] as Vec3 };
   card('sarcoma-mr-t1', 285_000);
   assert.equal((await starterForCases(t1, 50, root)).task, 'sarcoma-mr-t1', 'no other starter for cropped MR');
+});
+
+test('starterForCases: heads with their skull are not fine-tuned from a starter that has seen skull-stripped brains only', async () => {
+  const root = tempDir('ll-for-heads-');
+  const models = join(root, 'media', 'models');
+  const card = (name: string, typicalLesionMm3: number, brainImages?: { skullStripped: number; withSkull: number }) => {
+    const c = JSON.parse(readFileSync(join(MODELS, 'ms-flair', 'card.json'), 'utf8')) as { version: string; training: Record<string, unknown> };
+    mkdirSync(join(models, name), { recursive: true });
+    writeFileSync(join(models, name, 'card.json'), JSON.stringify({ ...c, version: name, training: { ...c.training, typicalLesionMm3, brainImages } }));
+  };
+  card('ms-flair', 17, { skullStripped: 3, withSkull: 0 });
+  card('brain-tumour-flair', 60_000, { skullStripped: 40, withSkull: 0 });
+  const dir = tempDir('ll-head-image-');
+  writeHeadImage(join(dir, 'head.nii.gz'), join(dir, 'mask.nii.gz'));
+  const head = await readNifti(join(dir, 'head.nii.gz'));
+  assert.equal((await starterForCases(head, 50_000, root)).task, 'brain-tumour-flair', 'no body MR starter shipped: kept');
+  card('sarcoma-mr-t1', 285_000);
+  const c = await starterForCases(head, 50_000, root);
+  assert.equal(c.task, 'sarcoma-mr-t1');
+  assert.equal(c.dir, join(models, 'sarcoma-mr-t1'));
+  assert.match(c.reason, /^MR of a head .*nearer in size to brain-tumour-flair's .*; but the cases are heads with their skull, and brain-tumour-flair has seen skull-stripped brains only, so fine-tuning starts from sarcoma-mr-t1$/);
+  assert.equal((await starterForCases(head, null, root)).task, 'sarcoma-mr-t1', 'the MS starter has seen no skull either');
+  card('brain-tumour-flair', 60_000, { skullStripped: 40, withSkull: 4 });
+  assert.equal((await starterForCases(head, 50_000, root)).task, 'brain-tumour-flair', 'a starter that has seen heads');
+  card('brain-tumour-flair', 60_000);
+  assert.equal((await starterForCases(head, 50_000, root)).task, 'brain-tumour-flair', 'a card that does not say');
 });
