@@ -7,8 +7,7 @@ import { initBackend, BACKEND_PREFERENCES, type BackendPreference } from '../ml/
 import { ALL_AXIS_FLIPS, DEFAULT_TTA_FLIPS, loadSegmentationModel, segmentVolume } from '../ml/inference';
 import { ModelStore, ModelStoreError } from '../ml/modelStore';
 import { modalityMismatch } from '../ml/autoConfig';
-import { skullMismatch } from '../ml/starterChoice';
-import { starterForImage, StarterChoiceError } from '../ml/starterChoice';
+import { skullMismatch, starterForImage, StarterChoiceError } from '../ml/starterChoice';
 import { NiftiReadError, NiftiWriteError } from '../nifti';
 import { checkOutputPaths, type GuardedOutput } from '../util/outputGuard';
 import { cancelOnSignals } from './signals';

@@ -3,13 +3,14 @@
 //  - CT (HU: air at the 1st percentile, or a little air and a soft-tissue median; detectModality) → sarcoma-ct
 //  - PET (non-negative, mostly non-integer, voxels ≥ 1.5 mm, SUV-like range or, in activity
 //    units, uptake-like contrast)                                     → sarcoma-pet
-//  - MR on a brain-sized, near-isotropic fine grid (every axis ≥ 140 mm, spacing ≤ 1.5 mm and
-//    within a factor 1.5 across axes, as MNI-registered FLAIR is), or a skull-stripped brain on
-//    thick slices (in-plane ≤ 1.5 mm, slices ≤ 7 mm)                 → ms-flair
+//  - MR on a brain-sized, near-isotropic fine grid (every axis ≥ 100 mm, spacing ≤ 1.5 mm and
+//    within a factor 1.5 across axes, as MNI-registered FLAIR is), or a skull-stripped brain or a
+//    head with its skull on thick slices (in-plane ≤ 1.5 mm, slices ≤ 7 mm) → ms-flair
 //  - any other MR                                                     → sarcoma-mr-t1
 // When the chosen folder is missing, media/models/starter (the historical MS FLAIR model) is used.
 // Fine-tuning, which also knows the cases' masks, may take another starter for the same kind of
-// image whose lesions are of the cases' size (brain tumours rather than MS lesions on FLAIR):
+// image whose lesions are of the cases' size (brain tumours rather than MS lesions on FLAIR), and
+// does not start heads with their skull from a starter that has seen skull-stripped brains only:
 // see starterForCases.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -266,7 +267,7 @@ export async function starterForCases(
  * The starter that heads with their skull are fine-tuned from. The brain-tumour starter, which has
  * seen skull-stripped brains only, marks blocks of brain and scalp on them, and 15 minutes on 4
  * such heads do not unlearn it: on the synthetic tumours given Colin27's scalp and skull (5 mm
- * slices, two splits, 12 held-out cases) it scored 0.000 on 5 of them, mean 0.48, against 0.62
+ * slices, two splits, 12 held-out cases) it scored 0.000 on 5 of them, mean 0.50, against 0.62
  * from the body MR starter, which knows fat and muscle (docs/training-recipe.md).
  */
 const HEAD_STARTER_TASK: StarterTask = 'sarcoma-mr-t1';
