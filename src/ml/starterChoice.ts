@@ -72,26 +72,10 @@ const MIN_BACKGROUND_SHARE = 0.4;
  */
 function skullStrippedBrainExtentMm(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }): Vec3 | null {
   const { data, dims, spacingMm } = image;
-  const [nx, ny, nz] = dims;
   // A masked brain's background is one value, or NaN where the pipeline wrote "no data" there.
   const background = data[0];
   const noData = !Number.isFinite(background);
-  const counts = [new Float64Array(nx), new Float64Array(ny), new Float64Array(nz)];
-  let backgroundCount = 0;
-  let v = 0;
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++, v++) {
-        if (noData ? !Number.isFinite(data[v]) : data[v] === background) {
-          backgroundCount++;
-          continue;
-        }
-        counts[0][i]++;
-        counts[1][j]++;
-        counts[2][k]++;
-      }
-    }
-  }
+  const { counts, backgroundCount } = objectCountsPerSlice(data, dims, (x) => (noData ? !Number.isFinite(x) : x === background));
   if (backgroundCount < MIN_BACKGROUND_SHARE * data.length) return null;
   const finest = [0, 1, 2].sort((a, b) => spacingMm[a] - spacingMm[b]).slice(0, 2);
   const extent: number[] = [];
@@ -132,27 +116,11 @@ const MIN_LEAVING_SECTION = 0.25;
  */
 function headExtentMm(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }): Vec3 | null {
   const { data, dims, spacingMm } = image;
-  const [nx, ny, nz] = dims;
   const p1 = approximateQuantile(data, 0.01);
   const p99 = approximateQuantile(data, 0.99);
   if (!(p99 > p1)) return null;
   const level = p1 + HEAD_TISSUE_LEVEL * (p99 - p1);
-  const counts = [new Float64Array(nx), new Float64Array(ny), new Float64Array(nz)];
-  let air = 0;
-  let v = 0;
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++, v++) {
-        if (!(data[v] > level)) {
-          air++;
-          continue;
-        }
-        counts[0][i]++;
-        counts[1][j]++;
-        counts[2][k]++;
-      }
-    }
-  }
+  const { counts, backgroundCount: air } = objectCountsPerSlice(data, dims, (x) => !(x > level));
   if (air < MIN_AIR_SHARE * data.length) return null;
   const extent: number[] = [];
   let facesLeft = 0;
@@ -166,6 +134,27 @@ function headExtentMm(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: V
   }
   if (facesLeft > 1) return null;
   return extent.every((e) => e >= HEAD_EXTENT_MM[0] && e <= HEAD_EXTENT_MM[1]) ? (extent as Vec3) : null;
+}
+
+/** The object's voxels (those not `isBackground`) counted per slice along i, j and k, and the background's count. */
+function objectCountsPerSlice(data: ArrayLike<number>, dims: Vec3, isBackground: (value: number) => boolean): { counts: Float64Array[]; backgroundCount: number } {
+  const [nx, ny, nz] = dims;
+  const counts = [new Float64Array(nx), new Float64Array(ny), new Float64Array(nz)];
+  let backgroundCount = 0;
+  for (let k = 0, v = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, v++) {
+        if (isBackground(data[v])) {
+          backgroundCount++;
+          continue;
+        }
+        counts[0][i]++;
+        counts[1][j]++;
+        counts[2][k]++;
+      }
+    }
+  }
+  return { counts, backgroundCount };
 }
 
 /**
