@@ -459,20 +459,26 @@ test('Fine-tune leaves out reviewed cases of another modality than the model (a 
   }
 });
 
-test('Segment All Unreviewed saves no proposal for a head with its skull when the model was trained on skull-stripped brains only, and says why', async () => {
-  const headPath = join(ws, 'cases', 'head.nii.gz');
-  writeHeadImage(headPath, join(dir, 'head-mask.nii.gz'));
+/** What Segment All Unreviewed needs to segment the one case `imagePath` of the workspace with its active model (the caller disposes of `model`). */
+async function segmentAllOf(imagePath: string) {
   const { segmentCases } = await import('../../src/editor/segmentAllCommand');
   const { scanCases } = await import('../../src/dataset/cases');
   const { loadSegmentationModel } = await import('../../src/ml/inference');
   const { ModelStore, workspaceModelRoot } = await import('../../src/ml/modelStore');
   const active = (await new ModelStore(workspaceModelRoot(ws)).active())!;
   const model = await loadSegmentationModel(active.dir);
+  const ordered = (await scanCases([ws])).cases.filter((c) => c.imagePath === imagePath);
+  assert.equal(ordered.length, 1);
+  const env = { host: { log: fakeLog, provider: api.provider }, abort: new AbortController(), progress: { report: () => undefined }, refresh: () => undefined, offer: () => undefined };
+  const settings = { proposalThreshold: 0.5, minLesionMm3: 0, testTimeAugmentation: false };
+  return { segmentCases, ordered, model, active, env, settings };
+}
+
+test('Segment All Unreviewed saves no proposal for a head with its skull when the model was trained on skull-stripped brains only, and says why', async () => {
+  const headPath = join(ws, 'cases', 'head.nii.gz');
+  writeHeadImage(headPath, join(dir, 'head-mask.nii.gz'));
+  const { segmentCases, ordered, model, active, env, settings } = await segmentAllOf(headPath);
   try {
-    const ordered = (await scanCases([ws])).cases.filter((c) => c.imagePath === headPath);
-    assert.equal(ordered.length, 1);
-    const env = { host: { log: fakeLog, provider: api.provider }, abort: new AbortController(), progress: { report: () => undefined }, refresh: () => undefined, offer: () => undefined };
-    const settings = { proposalThreshold: 0.5, minLesionMm3: 0, testTimeAugmentation: false };
     const engine = { model: { ...model, brainImages: { skullStripped: 3, withSkull: 0 } }, modelVersion: active.version, backendName: 'cpu', settings };
     const r = await segmentCases(engine as never, ordered, env as never);
     assert.match(r.failed.find((f) => f.imagePath === headPath)?.reason ?? '', /head\.nii\.gz: it shows a head with its skull, but the model was trained on skull-stripped brains only \(3 images\).*; no proposal saved/);
@@ -491,17 +497,9 @@ test('Segment All Unreviewed saves no proposal for a case of another modality th
   const ct = new Int16Array(N);
   for (let z = 0, v = 0; z < DIMS[2]; z++) for (let y = 0; y < DIMS[1]; y++) for (let x = 0; x < DIMS[0]; x++, v++) ct[v] = x >= 3 && x < 21 && y >= 3 && y < 21 ? 40 : -1000;
   writeFileSync(ctPath, gzip(buildNifti({ dim: [...DIMS], datatype: 4, bitpix: 16, pixdim: [1, 1, 1, 1, 1, 1, 1, 1], data: bytesOf(ct) }).file));
-  const { segmentCases } = await import('../../src/editor/segmentAllCommand');
-  const { scanCases } = await import('../../src/dataset/cases');
-  const { loadSegmentationModel } = await import('../../src/ml/inference');
-  const { ModelStore, workspaceModelRoot } = await import('../../src/ml/modelStore');
-  const active = (await new ModelStore(workspaceModelRoot(ws)).active())!;
-  const model = await loadSegmentationModel(active.dir);
+  const { segmentCases, ordered, model, active, env, settings } = await segmentAllOf(ctPath);
   try {
-    const ordered = (await scanCases([ws])).cases.filter((c) => c.imagePath === ctPath);
-    assert.equal(ordered.length, 1);
-    const engine = { model, modelVersion: active.version, backendName: 'cpu', settings: { proposalThreshold: 0.5, minLesionMm3: 0, testTimeAugmentation: false } };
-    const env = { host: { log: fakeLog, provider: api.provider }, abort: new AbortController(), progress: { report: () => undefined }, refresh: () => undefined, offer: () => undefined };
+    const engine = { model, modelVersion: active.version, backendName: 'cpu', settings };
     const r = await segmentCases(engine as never, ordered, env as never);
     assert.ok(!r.segmented.includes(ctPath));
     const failed = r.failed.find((f) => f.imagePath === ctPath);
