@@ -13,7 +13,7 @@ import { voxelVolumeMm3 } from '../nifti/affine';
 import type { VoxelArray } from '../nifti/types';
 import { fromWorldAxisOrder, toWorldAxisOrder } from '../volume/orientation';
 import { connectedComponents, removeSmallLesions, type Connectivity, type Lesion } from './metrics';
-import { MAX_PATCH_SIDE_VOXELS, ModelStoreError, readCard, type BrainImageCounts, type ModelCard } from './modelStore';
+import { brainImagesOf, MAX_PATCH_SIDE_VOXELS, ModelStoreError, readCard, type BrainImageCounts } from './modelStore';
 import { createUNet3d, loadUNet3d, type UNet3d, type UNet3dConfig } from './network';
 import { spatialMultiple } from './network/config';
 import { inferenceWindow } from './inferenceWindow';
@@ -96,7 +96,7 @@ export async function loadSegmentationModel(dir: string): Promise<LoadedModel> {
   if (isImportedNetworkSpec(card.network)) {
     // A TensorFlow.js model brought by the user (src/ml/importedModel.ts).
     const network = await loadImportedNetwork(dir, card.network);
-    return { network, dir, version: card.version, patchSizeVoxels: card.patchSizeVoxels, preprocessing: card.preprocessing, postprocessing: cardPostprocessing(card), brainImages: cardBrainImages(card) };
+    return { network, dir, version: card.version, patchSizeVoxels: card.patchSizeVoxels, preprocessing: card.preprocessing, postprocessing: cardPostprocessing(card), brainImages: brainImagesOf(card) };
   }
   const network = await loadNetworkFiles(dir);
   const multiple = spatialMultiple(network.config.levels);
@@ -114,15 +114,8 @@ export async function loadSegmentationModel(dir: string): Promise<LoadedModel> {
     preprocessing: card.preprocessing,
     postprocessing: cardPostprocessing(card),
     windowGrowth: network.config.normalization === 'instance' ? undefined : { multiple },
-    brainImages: cardBrainImages(card),
+    brainImages: brainImagesOf(card),
   };
-}
-
-/** card.json's `training.brainImages` when it holds two counts; a malformed record counts as none. */
-function cardBrainImages(card: ModelCard): BrainImageCounts | undefined {
-  const b = card.training?.brainImages;
-  const count = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-  return b && count(b.skullStripped) && count(b.withSkull) ? { skullStripped: b.skullStripped, withSkull: b.withSkull } : undefined;
 }
 
 /**

@@ -61,6 +61,13 @@ export interface BrainImageCounts {
   withSkull: number;
 }
 
+/** card.json's `training.brainImages` when it holds two counts; a malformed record counts as none. */
+export function brainImagesOf(card: ModelCard): BrainImageCounts | undefined {
+  const b = card.training?.brainImages;
+  const count = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  return b && count(b.skullStripped) && count(b.withSkull) ? { skullStripped: b.skullStripped, withSkull: b.withSkull } : undefined;
+}
+
 /** card.json: everything needed to use and trace a model version. */
 export interface ModelCard {
   format: 'lesion-lab-model';

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectModality } from './autoConfig';
 import { approximateQuantile } from './preprocess';
-import { findModelsDir, readCard, type BrainImageCounts } from './modelStore';
+import { brainImagesOf, findModelsDir, readCard, type BrainImageCounts } from './modelStore';
 import { NEW_LESION_TYPE_RATIO } from './training/lesionScale';
 import type { Vec3 } from '../volume/vec3';
 
@@ -243,7 +243,7 @@ export async function starterForCases(
   const models = findModelsDir(from);
   const body = models ? join(models, HEAD_STARTER_TASK) : null;
   if (!body || pick.task === HEAD_STARTER_TASK || !existsSync(join(body, 'card.json'))) return pick;
-  const seen = (await readCard(pick.dir)).training?.brainImages;
+  const seen = brainImagesOf(await readCard(pick.dir));
   if (!seen || seen.skullStripped === 0 || seen.withSkull > 0 || brainImageKind(image) !== 'with skull') return pick;
   return {
     dir: body,
