@@ -69,7 +69,11 @@ async function lesionProbability(image: NiftiImage, modelPath: string, backend: 
   io.stdout(`backend: ${b.name} (${b.reason})\n`);
   const model = await loadSegmentationModel(modelDir);
   try {
-    const seg = await segmentVolume(image, model, { ttaFlips: [[]] });
+    // A brain model is given a head's brain alone, as Segment Lesion gives it (src/ml/starterChoice.ts).
+    const skull = (await import('../ml/starterChoice')).brainMaskFor(image, model.brainImages);
+    if (skull?.brainMask) io.stdout(`prior: ${skull.note}\n`);
+    else if (skull) io.stderr(`lesion-lab segment: warning: prior: ${skull.warning}\n`);
+    const seg = await segmentVolume(image, model, { ttaFlips: [[]], brainMask: skull?.brainMask ?? undefined });
     io.stdout(`prior: lesion probability from model ${model.version ?? modelDir}\n`);
     return seg.probability;
   } finally {

@@ -7,7 +7,7 @@ import { initBackend, BACKEND_PREFERENCES, type BackendPreference } from '../ml/
 import { ALL_AXIS_FLIPS, DEFAULT_TTA_FLIPS, loadSegmentationModel, segmentVolume } from '../ml/inference';
 import { ModelStore, ModelStoreError } from '../ml/modelStore';
 import { modalityMismatch } from '../ml/autoConfig';
-import { skullMismatch, starterForImage, StarterChoiceError } from '../ml/starterChoice';
+import { brainMaskFor, starterForImage, StarterChoiceError } from '../ml/starterChoice';
 import { NiftiReadError, NiftiWriteError } from '../nifti';
 import { checkOutputPaths, type GuardedOutput } from '../util/outputGuard';
 import { cancelOnSignals } from './signals';
@@ -201,8 +201,9 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   io.stdout(`model: ${model.version ?? basename(modelDir)} (${modelDir}), window ${model.patchSizeVoxels.join('×')}\n`);
   const mismatch = modalityMismatch(image.data, image.spacingMm, model.preprocessing);
   if (mismatch) io.stderr(`lesion-lab segment: warning: ${imagePath}: ${mismatch}; its proposal is unlikely to mean anything (choose a model for its modality, or leave out --model)\n`);
-  const skull = skullMismatch(image, model.brainImages);
-  if (skull) io.stderr(`lesion-lab segment: warning: ${imagePath}: ${skull}\n`);
+  const skull = brainMaskFor(image, model.brainImages);
+  if (skull?.brainMask) io.stdout(`${imagePath}: ${skull.note}\n`);
+  else if (skull) io.stderr(`lesion-lab segment: warning: ${imagePath}: ${skull.warning}\n`);
   const t0 = Date.now();
   let lastTenth = -1;
   let seg;
@@ -213,6 +214,7 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
       minLesionMm3,
       overlap,
       ttaFlips,
+      brainMask: skull?.brainMask ?? undefined,
       signal: cancellation.signal,
       onProgress: (done, total) => {
         const tenth = Math.floor((10 * done) / total);

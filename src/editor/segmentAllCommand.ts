@@ -36,7 +36,7 @@ export interface SegmentCasesEnv {
 export async function segmentCases(engine: SegmentationEngine, ordered: readonly CaseInfo[], env: SegmentCasesEnv): Promise<SegmentAllResult> {
   const { segmentVolume, DEFAULT_TTA_FLIPS } = await import('../ml/inference');
   const { modalityMismatch } = await import('../ml/autoConfig');
-  const { skullMismatch } = await import('../ml/starterChoice');
+  const { brainMaskFor } = await import('../ml/starterChoice');
   const settings = engine.settings;
   const todo = casesToSegment(ordered, engine.modelVersion);
   const result: SegmentAllResult = { modelVersion: engine.modelVersion, segmented: [], failed: [], skipped: ordered.length - todo.length, cancelled: false };
@@ -59,12 +59,14 @@ export async function segmentCases(engine: SegmentationEngine, ordered: readonly
       // A case of another modality than the model's gets no proposal rather than a meaningless one.
       const mismatch = modalityMismatch(image.data, image.spacingMm, engine.model.preprocessing);
       if (mismatch) throw new Error(`${c.fileName}: ${mismatch}; no proposal saved (Select Model picks one for this modality)`);
-      const skull = skullMismatch(image, engine.model.brainImages);
-      if (skull) throw new Error(`${c.fileName}: ${skull}; no proposal saved`);
+      const skull = brainMaskFor(image, engine.model.brainImages);
+      if (skull && !skull.brainMask) throw new Error(`${c.fileName}: ${skull.warning}; no proposal saved`);
+      if (skull?.brainMask) env.host.log.info(`Segment All Unreviewed: ${c.relativePath}: ${skull.note}`);
       const seg = await segmentVolume(image, engine.model, {
         threshold: settings.proposalThreshold,
         minLesionMm3: settings.minLesionMm3,
         ttaFlips: settings.testTimeAugmentation ? DEFAULT_TTA_FLIPS : [[]],
+        brainMask: skull?.brainMask ?? undefined,
         signal: env.abort.signal,
       });
       const record = await saveProposal({

@@ -68,9 +68,10 @@ export async function segmentLesion(
             log.warn(msg);
             void vscode.window.showWarningMessage(`Lesion Lab: ${msg}`);
           }
-          const skull = (await import('../ml/starterChoice')).skullMismatch(image, model.brainImages);
-          if (skull) {
-            const msg = `${doc.fileName}: ${skull} (model ${choice.version}).`;
+          const skull = (await import('../ml/starterChoice')).brainMaskFor(image, model.brainImages);
+          if (skull?.brainMask) log.info(`${doc.fileName}: ${skull.note} (model ${choice.version}).`);
+          else if (skull) {
+            const msg = `${doc.fileName}: ${skull.warning} (model ${choice.version}).`;
             log.warn(msg);
             void vscode.window.showWarningMessage(`Lesion Lab: ${msg}`);
           }
@@ -81,6 +82,7 @@ export async function segmentLesion(
             threshold: settings.proposalThreshold,
             minLesionMm3: settings.minLesionMm3,
             ttaFlips: settings.testTimeAugmentation ? DEFAULT_TTA_FLIPS : [[]],
+            brainMask: skull?.brainMask ?? undefined,
             signal: abort.signal,
             onProgress: (done, total) => {
               const percent = total > 0 ? Math.floor((100 * done) / total) : 100;

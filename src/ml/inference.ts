@@ -17,6 +17,7 @@ import { brainImagesOf, MAX_PATCH_SIDE_VOXELS, ModelStoreError, readCard, type B
 import { createUNet3d, loadUNet3d, type UNet3d, type UNet3dConfig } from './network';
 import { spatialMultiple } from './network/config';
 import { inferenceWindow } from './inferenceWindow';
+import { maskedToBrain } from './brainExtraction';
 import { isImportedNetworkSpec, loadImportedNetwork, type ImportedNetwork } from './importedModel';
 import { errorText } from '../util/errorText';
 
@@ -182,6 +183,12 @@ export interface SegmentOptions {
   onProgress?: (done: number, total: number) => void;
   /** Cancels between windows. */
   signal?: AbortSignal;
+  /**
+   * The brain of a head with its skull (src/ml/brainExtraction.ts), one value per voxel: the
+   * network sees the image skull-stripped (everything else set to one background value, as its
+   * training images were), and no voxel outside it is lesion.
+   */
+  brainMask?: Uint8Array;
 }
 
 /** Default flip TTA: the image as it is and mirrored left–right (x), the cheapest useful pair. */
@@ -206,7 +213,7 @@ export interface Segmentation {
   windowSize: Vec3;
 }
 
-function validateOptions(opts: SegmentOptions): Required<Omit<SegmentOptions, 'onProgress' | 'signal'>> {
+function validateOptions(opts: SegmentOptions): Required<Omit<SegmentOptions, 'onProgress' | 'signal' | 'brainMask'>> {
   const threshold = opts.threshold ?? 0.5;
   if (!(threshold > 0 && threshold < 1)) throw new InferenceError(`threshold must lie in (0, 1), got ${threshold}`);
   const minLesionMm3 = opts.minLesionMm3 ?? 0;
@@ -333,6 +340,9 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
   const n = dims[0] * dims[1] * dims[2];
   if (image.data.length !== n) throw new InferenceError(`image has ${image.data.length} voxels but dims ${dims.join('×')} need ${n}`);
   checkPatchSize(model.patchSizeVoxels);
+  const brain = opts.brainMask;
+  if (brain && brain.length !== n) throw new InferenceError(`the brain mask has ${brain.length} voxels but the image ${n}`);
+  if (brain) image = { ...image, data: maskedToBrain(image.data, brain) };
   // The network sees the axes in world order (i, j, k along x, y, z), as it was trained: a
   // sagittal or coronal stack is not shown to it lying on its side.
   const reordered = image.affine
@@ -341,6 +351,13 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
   const net = await networkProbability(reordered ? { ...image, data: reordered.data, dims: reordered.dims, spacingMm: reordered.spacingMm, affine: reordered.affine } : image, model, o, opts);
   const probability = reordered ? fromWorldAxisOrder(net.probability, dims, reordered.orientation) : net.probability;
   const uncertainty = reordered ? fromWorldAxisOrder(net.uncertainty, dims, reordered.orientation) : net.uncertainty;
+  if (brain) {
+    for (let v = 0; v < n; v++) {
+      if (brain[v]) continue;
+      probability[v] = 0;
+      uncertainty[v] = 0;
+    }
+  }
   let raw: Uint8Array = new Uint8Array(n);
   for (let v = 0; v < n; v++) raw[v] = probability[v] >= o.threshold ? 1 : 0;
   const largest = model.postprocessing?.keepLargestComponents;

@@ -15,6 +15,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectModality } from './autoConfig';
+import { BrainExtractionError, extractBrain, HEAD_TISSUE_LEVEL } from './brainExtraction';
 import { approximateQuantile } from './preprocess';
 import { brainImagesOf, findModelsDir, readCard, type BrainImageCounts } from './modelStore';
 import { NEW_LESION_TYPE_RATIO } from './training/lesionScale';
@@ -94,8 +95,6 @@ function skullStrippedBrainExtentMm(image: { data: ArrayLike<number>; dims: Vec3
  * 154 mm), but is narrower than a head on some axis.
  */
 const HEAD_EXTENT_MM: readonly [number, number] = [120, 250];
-/** Tissue is brighter than this share of the image's p1…p99 range; air (noise, ghosts) is darker. */
-const HEAD_TISSUE_LEVEL = 0.1;
 /** Least share of air voxels around a head: a body MR cropped around its tumour has next to none. */
 const MIN_AIR_SHARE = 0.2;
 /**
@@ -195,9 +194,35 @@ export function brainImageKind(image: { data: ArrayLike<number>; dims: Vec3; spa
  * two of two, against 0.917–0.940 on the same images skull-stripped.
  */
 export function skullMismatch(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }, trainedOn: BrainImageCounts | undefined): string | null {
-  if (!trainedOn || trainedOn.skullStripped === 0 || trainedOn.withSkull > 0) return null;
+  if (!trainedOn || !seesSkullStrippedOnly(trainedOn)) return null;
   if (brainImageKind(image) !== 'with skull') return null;
   return `it shows a head with its skull, but the model was trained on skull-stripped brains only (${trainedOn.skullStripped} image${trainedOn.skullStripped === 1 ? '' : 's'}): expect false lesions in the scalp and across the brain; strip the skull first (e.g. SynthStrip, HD-BET or FSL BET), or fine-tune on corrected masks of images like it`;
+}
+
+/** How a head with its skull is given to a model trained on skull-stripped brains ({@link brainMaskFor}). */
+export type SkullHandling = { brainMask: Uint8Array; note: string } | { brainMask: null; warning: string };
+
+/**
+ * For a head with its skull and a model trained on skull-stripped brains only
+ * ({@link skullMismatch}): the head's brain (src/ml/brainExtraction.ts), which the model is then
+ * given alone, and a note saying so; or, where no brain can be told from the head, the warning.
+ * Null when the image suits the model as it is. On the synthetic tumours given Colin27's scalp
+ * and skull the brain-tumour starter scores 0.000 on the heads and, with their skull stripped
+ * this way, about what it scores on the skull-stripped originals (docs/training-recipe.md).
+ */
+export function brainMaskFor(image: { data: ArrayLike<number>; dims: Vec3; spacingMm: Vec3 }, trainedOn: BrainImageCounts | undefined): SkullHandling | null {
+  const mismatch = skullMismatch(image, trainedOn);
+  if (!mismatch) return null;
+  try {
+    const { mask, volumeMm3 } = extractBrain(image);
+    return {
+      brainMask: mask,
+      note: `it shows a head with its skull, and the model was trained on skull-stripped brains only, so it was given the brain alone (${(volumeMm3 / 1000).toFixed(0)} cm³, stripped by Lesion Lab); check the proposal near the brain's surface`,
+    };
+  } catch (e) {
+    if (!(e instanceof BrainExtractionError)) throw e;
+    return { brainMask: null, warning: `${mismatch}; its skull could not be stripped: ${e.message}` };
+  }
 }
 
 /** Where a task's click model (src/ml/clickModel.ts) is shipped, under media/models: click/<task>. */
@@ -243,21 +268,32 @@ export async function starterForCases(
   const models = findModelsDir(from);
   const body = models ? join(models, HEAD_STARTER_TASK) : null;
   if (!body || pick.task === HEAD_STARTER_TASK || !existsSync(join(body, 'card.json'))) return pick;
-  const seen = brainImagesOf(await readCard(pick.dir));
-  if (!seen || seen.skullStripped === 0 || seen.withSkull > 0 || brainImageKind(image) !== 'with skull') return pick;
-  return {
-    dir: body,
-    task: HEAD_STARTER_TASK,
-    reason: `${pick.reason}; but the cases are heads with their skull, and ${pick.task} has seen skull-stripped brains only, so fine-tuning starts from ${HEAD_STARTER_TASK}`,
-  };
+  if (!seesSkullStrippedOnly(brainImagesOf(await readCard(pick.dir))) || brainImageKind(image) !== 'with skull') return pick;
+  try {
+    extractBrain(image);
+    return { ...pick, reason: `${pick.reason}; the cases are heads with their skull, and ${pick.task} has seen skull-stripped brains only, so it is given their brains alone (stripped by Lesion Lab)` };
+  } catch (e) {
+    if (!(e instanceof BrainExtractionError)) throw e;
+    return {
+      dir: body,
+      task: HEAD_STARTER_TASK,
+      reason: `${pick.reason}; but the cases are heads with their skull, ${pick.task} has seen skull-stripped brains only, and no brain could be told in the first (${e.message}), so fine-tuning starts from ${HEAD_STARTER_TASK}`,
+    };
+  }
+}
+
+/** Whether a model's training images were skull-stripped brains and never heads with their skull. */
+export function seesSkullStrippedOnly(trainedOn: BrainImageCounts | undefined): boolean {
+  return !!trainedOn && trainedOn.skullStripped > 0 && trainedOn.withSkull === 0;
 }
 
 /**
- * The starter that heads with their skull are fine-tuned from. The brain-tumour starter, which has
- * seen skull-stripped brains only, marks blocks of brain and scalp on them, and 15 minutes on 4
- * such heads do not unlearn it: on the synthetic tumours given Colin27's scalp and skull (5 mm
- * slices, two splits, 12 held-out cases) it scored 0.000 on 5 of them, mean 0.50, against 0.62
- * from the body MR starter, which knows fat and muscle (docs/training-recipe.md).
+ * The starter that heads with their skull are fine-tuned from when no brain can be told from
+ * them. The brain-tumour starter, which has seen skull-stripped brains only, marks blocks of brain
+ * and scalp on whole heads, and 15 minutes on 4 such heads do not unlearn it: on the synthetic
+ * tumours given Colin27's scalp and skull (5 mm slices, two splits, 12 held-out cases) it scored
+ * 0.000 on 5 of them, mean 0.50, against 0.62 from the body MR starter, which knows fat and muscle
+ * (docs/training-recipe.md).
  */
 const HEAD_STARTER_TASK: StarterTask = 'sarcoma-mr-t1';
 

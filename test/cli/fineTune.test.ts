@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runCli } from '../../src/cli';
 import { readNifti, writeMaskLike, writeVolumeLike } from '../../src/nifti';
-import { LESION_PRIOR_MODEL, ModelStore, readCard, writeCard } from '../../src/ml/modelStore';
+import { LESION_PRIOR_MODEL, ModelStore, readCard, writeCard, type ModelCard } from '../../src/ml/modelStore';
 import { initBackend } from '../../src/ml/backend';
 import { cropVolume } from '../../src/volume/boxes';
 import type { Vec3 } from '../../src/volume/vec3';
@@ -228,6 +228,15 @@ test('fine-tune CLI: the card counts the training images that were heads with th
   assert.equal(await runCli(['fine-tune', '--out', storeDir, '--base', base, '--steps', '1', '--minutes', '2', '--replan', 'never', '--backend', 'wasm', `${image}:${mask}`], io), 0, err);
   const [v1] = await new ModelStore(storeDir).list();
   assert.deepEqual(v1.card.training?.brainImages, { skullStripped: 0, withSkull: 1 });
+  // A base trained on skull-stripped brains is given a head's brain alone, which then counts as one.
+  const layered = join(dir, 'layered.nii.gz');
+  writeHeadImage(layered, mask, { layers: true });
+  const card = await readCard(base);
+  await writeCard(base, { ...card, training: { ...card.training, brainImages: { skullStripped: 3, withSkull: 0 } } as NonNullable<ModelCard['training']> });
+  const strippedStore = join(dir, 'models-stripped');
+  assert.equal(await runCli(['fine-tune', '--out', strippedStore, '--base', base, '--steps', '1', '--minutes', '2', '--replan', 'never', '--backend', 'wasm', `${layered}:${mask}`, `${image}:${mask}`], io), 0, err);
+  const [stripped] = await new ModelStore(strippedStore).list();
+  assert.deepEqual(stripped.card.training?.brainImages, { skullStripped: 1, withSkull: 1 }, 'the head whose brain cannot be told stays a head');
 });
 
 test('fine-tune ct.nii.gz:ct.nii.gz exits 2 naming the values found, and writes no version', async () => {

@@ -9,7 +9,7 @@ import { initBackend } from '../../src/ml/backend';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
 import { tinyModel } from '../helpers/tinyModel';
-import { writeHeadImage } from '../helpers/headImage';
+import { HEAD_DIMS, insideHead, writeHeadImage } from '../helpers/headImage';
 import { readCard, writeCard, type BrainImageCounts, type ModelCard } from '../../src/ml/modelStore';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 
@@ -93,22 +93,47 @@ test('segment without --model uses the starter that suits the image and says whi
   assert.deepEqual((await readNifti(join(dir, 'series-mask.nii.gz'))).dims, dims);
 });
 
-test('segment: a head with its skull, given to a model trained on skull-stripped brains only, is segmented with a warning', async () => {
+test('segment: a head with its skull, given to a model trained on skull-stripped brains only, is given its brain alone, or segmented with a warning where no brain can be told', async () => {
   const dir = tempDir('ll-seg-skull-');
   const image = join(dir, 'head.nii.gz');
+  const layered = join(dir, 'layered.nii.gz');
   writeHeadImage(image, join(dir, 'head-mask.nii.gz'));
+  writeHeadImage(layered, join(dir, 'head-mask.nii.gz'), { layers: true });
   const model = await tinyModel(dir, { seed: 5 });
-  const segmentWith = async (brainImages: BrainImageCounts | null): Promise<string> => {
+  const out = join(dir, 'head-seg.nii.gz');
+  const segmentWith = async (path: string, brainImages: BrainImageCounts | null): Promise<{ out: string; err: string }> => {
     const card = await readCard(model);
     await writeCard(model, { ...card, training: brainImages ? ({ brainImages } as NonNullable<ModelCard['training']>) : null });
     const c = collect();
-    assert.equal(await runCli(['segment', image, '--model', model, '--out', join(dir, 'head-seg.nii.gz'), '--tta', 'none', '--backend', 'wasm'], c.io), 0, c.err());
-    assert.ok(existsSync(join(dir, 'head-seg.nii.gz')));
-    return c.err();
+    assert.equal(await runCli(['segment', path, '--model', model, '--out', out, '--threshold', '0.001', '--tta', 'none', '--backend', 'wasm'], c.io), 0, c.err());
+    assert.ok(existsSync(out));
+    return { out: c.out(), err: c.err() };
   };
-  assert.match(await segmentWith({ skullStripped: 40, withSkull: 0 }), /^lesion-lab segment: warning: .*head\.nii\.gz: it shows a head with its skull, but the model was trained on skull-stripped brains only \(40 images\)/m);
-  assert.doesNotMatch(await segmentWith({ skullStripped: 40, withSkull: 2 }), /skull/);
-  assert.doesNotMatch(await segmentWith(null), /skull/, 'a card that does not say');
+  const skullStrippedOnly = { skullStripped: 40, withSkull: 0 };
+  const stripped = await segmentWith(layered, skullStrippedOnly);
+  assert.match(stripped.out, /layered\.nii\.gz: it shows a head with its skull, and the model was trained on skull-stripped brains only, so it was given the brain alone \(\d+ cm³, stripped by Lesion Lab\)/);
+  assert.doesNotMatch(stripped.err, /warning/);
+  // The untrained model marks nearly everything at this threshold, but nothing outside the brain.
+  const labels = (await readNifti(out)).data;
+  const [nx, ny, nz] = HEAD_DIMS;
+  let inBrain = 0;
+  let outside = 0;
+  for (let k = 0, v = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, v++) {
+        if (!labels[v]) continue;
+        if (insideHead(i, j, k, 10)) inBrain++;
+        else outside++;
+      }
+    }
+  }
+  assert.ok(inBrain > 0, 'lesion voxels in the brain');
+  assert.equal(outside, 0, 'none in the scalp and skull');
+  assert.match((await segmentWith(image, skullStrippedOnly)).err, /^lesion-lab segment: warning: .*head\.nii\.gz: it shows a head with its skull, but the model was trained on skull-stripped brains only \(40 images\).*; its skull could not be stripped: the brain found is \d+ cm³/m);
+  for (const seen of [{ skullStripped: 40, withSkull: 2 }, null]) {
+    const r = await segmentWith(layered, seen);
+    assert.doesNotMatch(r.out + r.err, /head with its skull/);
+  }
 });
 
 test('segment: a CT stored slices-first (odd file, axes S, L, P) gets exactly the mask of the same CT stored L, P, S', { skip: skipOdd }, async () => {

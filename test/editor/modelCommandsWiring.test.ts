@@ -474,16 +474,23 @@ async function segmentAllOf(imagePath: string) {
   return { segmentCases, ordered, model, active, env, settings };
 }
 
-test('Segment All Unreviewed saves no proposal for a head with its skull when the model was trained on skull-stripped brains only, and says why', async () => {
+test('Segment All Unreviewed gives a model trained on skull-stripped brains only the brain of a head with its skull, and saves no proposal where no brain can be told, saying why', async () => {
   const headPath = join(ws, 'cases', 'head.nii.gz');
   writeHeadImage(headPath, join(dir, 'head-mask.nii.gz'));
   const { segmentCases, ordered, model, active, env, settings } = await segmentAllOf(headPath);
   try {
     const engine = { model: { ...model, brainImages: { skullStripped: 3, withSkull: 0 } }, modelVersion: active.version, backendName: 'cpu', settings };
     const r = await segmentCases(engine as never, ordered, env as never);
-    assert.match(r.failed.find((f) => f.imagePath === headPath)?.reason ?? '', /head\.nii\.gz: it shows a head with its skull, but the model was trained on skull-stripped brains only \(3 images\).*; no proposal saved/);
+    assert.match(r.failed.find((f) => f.imagePath === headPath)?.reason ?? '', /head\.nii\.gz: it shows a head with its skull, but the model was trained on skull-stripped brains only \(3 images\).*; its skull could not be stripped: .*; no proposal saved/);
     assert.ok(!existsSync(join(ws, 'cases', 'head_proposal.nii.gz')));
-    // A model that has seen heads with their skull segments it.
+    // With a scalp and a skull around its brain, the head is stripped and segmented.
+    writeHeadImage(headPath, join(dir, 'head-mask.nii.gz'), { layers: true });
+    const stripped = await segmentCases(engine as never, ordered, env as never);
+    assert.deepEqual(stripped.segmented, [headPath]);
+    assert.ok(existsSync(join(ws, 'cases', 'head_proposal.nii.gz')));
+    rmSync(join(ws, 'cases', 'head_proposal.nii.gz'));
+    // A model that has seen heads with their skull segments it as it is.
+    writeHeadImage(headPath, join(dir, 'head-mask.nii.gz'));
     const seen = await segmentCases({ ...engine, model: { ...model, brainImages: { skullStripped: 3, withSkull: 1 } } } as never, ordered, env as never);
     assert.deepEqual(seen.segmented, [headPath]);
   } finally {

@@ -120,7 +120,7 @@ test('starterForCases: fine-tuning on whole brain tumours starts from the brain-
   assert.equal((await starterForCases(t1, 50, root)).task, 'sarcoma-mr-t1', 'no other starter for cropped MR');
 });
 
-test('starterForCases: heads with their skull are not fine-tuned from a starter that has seen skull-stripped brains only', async () => {
+test('starterForCases: heads with their skull are given to a starter that has seen skull-stripped brains only as their brains alone, or, where no brain can be told, not fine-tuned from it', async () => {
   const root = tempDir('ll-for-heads-');
   const models = join(root, 'media', 'models');
   const card = (name: string, typicalLesionMm3: number, brainImages?: { skullStripped: number; withSkull: number }) => {
@@ -138,7 +138,11 @@ test('starterForCases: heads with their skull are not fine-tuned from a starter 
   const c = await starterForCases(head, 50_000, root);
   assert.equal(c.task, 'sarcoma-mr-t1');
   assert.equal(c.dir, join(models, 'sarcoma-mr-t1'));
-  assert.match(c.reason, /^MR of a head .*nearer in size to brain-tumour-flair's .*; but the cases are heads with their skull, and brain-tumour-flair has seen skull-stripped brains only, so fine-tuning starts from sarcoma-mr-t1$/);
+  assert.match(c.reason, /^MR of a head .*nearer in size to brain-tumour-flair's .*; but the cases are heads with their skull, brain-tumour-flair has seen skull-stripped brains only, and no brain could be told in the first \(the brain found is \d+ cm³.*\), so fine-tuning starts from sarcoma-mr-t1$/);
+  writeHeadImage(join(dir, 'layered.nii.gz'), join(dir, 'mask.nii.gz'), { layers: true });
+  const layered = await starterForCases(await readNifti(join(dir, 'layered.nii.gz')), 50_000, root);
+  assert.equal(layered.task, 'brain-tumour-flair', 'a head whose brain can be told');
+  assert.match(layered.reason, /; the cases are heads with their skull, and brain-tumour-flair has seen skull-stripped brains only, so it is given their brains alone \(stripped by Lesion Lab\)$/);
   assert.equal((await starterForCases(head, null, root)).task, 'sarcoma-mr-t1', 'the MS starter has seen no skull either');
   card('brain-tumour-flair', 60_000, { skullStripped: 40, withSkull: 4 });
   assert.equal((await starterForCases(head, 50_000, root)).task, 'brain-tumour-flair', 'a starter that has seen heads');

@@ -14,6 +14,7 @@ import { modalityMismatch } from '../autoConfig';
 import { defaultPreprocessing, normalizeIntensity, type Preprocessing } from '../preprocess';
 import { TrainingError, type TrainingPair } from './options';
 import { brainImageKind, type BrainImageKind } from '../starterChoice';
+import { BrainExtractionError, extractBrain, maskedToBrain } from '../brainExtraction';
 
 /** A pair ready for patch sampling: normalised, on the training spacing, cropped to the anatomy. */
 export interface PreparedCase {
@@ -35,9 +36,11 @@ export interface PreparedCase {
 /**
  * Reads a pair, checks the grids match, normalises, resamples and crops to the foreground box.
  * @param keepSource - keep the source image and mask (for whole-volume validation).
+ * @param opts.stripSkull - give a head with its skull as its brain alone (src/ml/brainExtraction.ts);
+ *   it then counts as a skull-stripped brain. A head whose brain cannot be told stays as it is.
  * @throws TrainingError for a mask that is not a label mask or not on the image's grid.
  */
-export async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSource: boolean): Promise<PreparedCase> {
+export async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSource: boolean, opts: { stripSkull?: boolean } = {}): Promise<PreparedCase> {
   let image = await readNifti(pair.imagePath);
   const mask = await readNifti(pair.maskPath);
   const maskProblem = labelMaskProblem(mask.data, basename(pair.maskPath));
@@ -46,7 +49,16 @@ export async function prepareCase(pair: TrainingPair, p: Preprocessing, keepSour
   if (!grid.same) {
     throw new TrainingError(`${basename(pair.maskPath)} is not on the grid of ${basename(pair.imagePath)}: ${grid.differences.join(', ')}`);
   }
-  const brainImage = brainImageKind(image);
+  let brainImage = brainImageKind(image);
+  // A base trained on skull-stripped brains is given a head's brain alone, as segmentVolume gives it.
+  if (opts.stripSkull && brainImage === 'with skull') {
+    try {
+      image = { ...image, data: maskedToBrain(image.data, extractBrain(image).mask) };
+      brainImage = 'skull-stripped';
+    } catch (e) {
+      if (!(e instanceof BrainExtractionError)) throw e;
+    }
+  }
   let sourceMask = new Uint8Array(mask.data.length);
   for (let i = 0; i < sourceMask.length; i++) sourceMask[i] = mask.data[i] > 0 ? 1 : 0;
   // Trained with the axes in world order, as segmentVolume shows them to the network.

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { seededRandom } from '../../util/random';
 import type { Vec3 } from '../../volume/vec3';
-import { readCard, type ModelCard } from '../modelStore';
+import { brainImagesOf, readCard, type ModelCard } from '../modelStore';
+import { seesSkullStrippedOnly } from '../starterChoice';
 import type { Preprocessing } from '../preprocess';
 import { DeepSupervisionLoss, type SegmentationLoss } from '../losses';
 import { activatesNewVersion, pairRecords, trainingCard } from './card';
@@ -117,10 +118,11 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     heldOut: ownSplit.heldOut,
   };
   const wholeVolumeAsked = opts.wholeVolumeValidation ?? true;
+  const stripSkull = baseCard !== null && seesSkullStrippedOnly(brainImagesOf(baseCard));
   const cases: PreparedCase[] = [];
   try {
     for (let i = 0; i < opts.pairs.length; i++) {
-      cases.push(await prepareCase(opts.pairs[i], preprocessing, wholeVolumeAsked && split.validation.includes(i)));
+      cases.push(await prepareCase(opts.pairs[i], preprocessing, wholeVolumeAsked && split.validation.includes(i), { stripSkull }));
       if (opts.signal?.aborted) throw new TrainingCancelledError();
     }
     if (!split.train.some((i) => cases[i].lesionIndices.length > 0)) {
