@@ -105,7 +105,7 @@ function checkOutPath(option: string, path: string): void {
 
 const USAGE =
   'lesion-lab segment IMAGE --out MASK.nii.gz [--model DIR] [--prob PROB.nii.gz] [--uncertainty U.nii.gz] ' +
-  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.25] [--backend auto|wasm|cpu]' +
+  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.5 (0.25 for batch-norm models)] [--backend auto|wasm|cpu]' +
   '\n   or: lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] (click-guided, one object)';
 
 /**
@@ -178,7 +178,7 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if (typeof uncertaintyPath === 'string') checkOutPath('uncertainty', uncertaintyPath);
   const threshold = numberOption(args, 'threshold', 0.5, 0.001, 0.999);
   const minLesionMm3 = numberOption(args, 'min-lesion-mm3', 0, 0, 1e9);
-  const overlap = numberOption(args, 'overlap', 0.25, 0, 0.9);
+  const overlap = args.options.has('overlap') ? numberOption(args, 'overlap', 0.5, 0, 0.9) : undefined;
   const tta = args.options.get('tta') ?? 'lr';
   if (tta !== 'lr' && tta !== 'xyz' && tta !== 'none') throw new CliUsageError(`--tta must be lr, xyz or none, got ${JSON.stringify(tta)}`);
   const ttaFlips = tta === 'none' ? [[]] : tta === 'xyz' ? ALL_AXIS_FLIPS : DEFAULT_TTA_FLIPS;

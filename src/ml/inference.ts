@@ -169,7 +169,7 @@ export interface SegmentOptions {
    * and left–right). Pass `[[]]` for no augmentation (the uncertainty map is then all zero).
    */
   ttaFlips?: number[][];
-  /** Window overlap in [0, 1); default 0.25. */
+  /** Window overlap in [0, 1); default {@link defaultOverlap} of the model. */
   overlap?: number;
   /** Skip windows with no foreground (body / brain) voxel; default true. */
   skipBackground?: boolean;
@@ -213,12 +213,25 @@ export interface Segmentation {
   windowSize: Vec3;
 }
 
-function validateOptions(opts: SegmentOptions): Required<Omit<SegmentOptions, 'onProgress' | 'signal' | 'brainMask'>> {
+/**
+ * The window overlap a model is run with by default: 0.5, nnU-Net's, for a network whose output
+ * depends on its window (instance norm), so that a window that goes wrong is outvoted; 0.25 for a
+ * network without statistics over the window, whose windows agree where they overlap. The
+ * brain-tumour starter on one of the 12 synthetic tumours marked an 85 cm³ block of cortex in one
+ * window at 0.25, larger than the tumour, which keeping the largest lesion then kept (Dice 0.000);
+ * at 0.5 it scores 0.935, the other 11 and the sarcoma starters' held-out patients move by under
+ * 0.005, for 0–45 % more time (docs/training-recipe.md).
+ */
+export function defaultOverlap(windowIndependent: boolean): number {
+  return windowIndependent ? 0.25 : 0.5;
+}
+
+function validateOptions(opts: SegmentOptions, model: Pick<SegmentationModel, 'windowGrowth'>): Required<Omit<SegmentOptions, 'onProgress' | 'signal' | 'brainMask'>> {
   const threshold = opts.threshold ?? 0.5;
   if (!(threshold > 0 && threshold < 1)) throw new InferenceError(`threshold must lie in (0, 1), got ${threshold}`);
   const minLesionMm3 = opts.minLesionMm3 ?? 0;
   if (!(minLesionMm3 >= 0)) throw new InferenceError(`minLesionMm3 must be ≥ 0, got ${minLesionMm3}`);
-  const overlap = opts.overlap ?? 0.25;
+  const overlap = opts.overlap ?? defaultOverlap(model.windowGrowth !== undefined);
   if (!(overlap >= 0 && overlap < 1)) throw new InferenceError(`overlap must lie in [0, 1), got ${overlap}`);
   const ttaFlips = opts.ttaFlips ?? DEFAULT_TTA_FLIPS;
   if (!Array.isArray(ttaFlips) || ttaFlips.length === 0 || ttaFlips.some((f) => !Array.isArray(f) || f.some((a) => a !== 0 && a !== 1 && a !== 2))) {
@@ -335,7 +348,7 @@ function sameSpacing(a: Vec3, b: Vec3): boolean {
  * @example const seg = await segmentVolume(await readNifti(p), model, { ttaFlips: [[]] });
  */
 export async function segmentVolume(image: VolumeInput, model: SegmentationModel, opts: SegmentOptions = {}): Promise<Segmentation> {
-  const o = validateOptions(opts);
+  const o = validateOptions(opts, model);
   const dims = image.dims;
   const n = dims[0] * dims[1] * dims[2];
   if (image.data.length !== n) throw new InferenceError(`image has ${image.data.length} voxels but dims ${dims.join('×')} need ${n}`);

@@ -1,7 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { segmentVolume, predictWindowWithFlips, keepLargestComponents, MAX_PATCH_SIDE_VOXELS, MAX_WORKING_GRID_VOXELS, type SegmentationNetwork } from '../../src/ml/inference';
+import { defaultOverlap, segmentVolume, predictWindowWithFlips, keepLargestComponents, MAX_PATCH_SIDE_VOXELS, MAX_WORKING_GRID_VOXELS, type SegmentationNetwork } from '../../src/ml/inference';
+import { patchGrid } from '../../src/volume/slidingWindow';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import type { Vec3 } from '../../src/volume/vec3';
 import { sidewaysVoxels } from '../helpers/sideways';
@@ -185,4 +186,18 @@ test('segmentVolume refuses a working grid or a patch that is too large, naming 
     name: 'InferenceError',
     message: `the model's patch size 4096×4096×4096 has a side over ${MAX_PATCH_SIDE_VOXELS} voxels`,
   });
+});
+
+test('segmentVolume: windows overlap by half for a network whose output depends on its window, by a quarter for one without statistics over the window, unless told', async () => {
+  const dims: Vec3 = [48, 48, 32];
+  const data = phantom(dims);
+  const model = { network: voxelwise, patchSizeVoxels: [16, 16, 16] as Vec3, preprocessing: defaultPreprocessing('MR', null) };
+  const windows = async (m: typeof model & { windowGrowth?: { multiple: number } }, overlap?: number): Promise<number> =>
+    (await segmentVolume({ data, dims, spacingMm: [1, 1, 1] }, m, { ttaFlips: [[]], skipBackground: false, growWindow: false, overlap })).windowsTotal;
+  assert.equal(await windows(model), patchGrid(dims, model.patchSizeVoxels, 0.5).length);
+  assert.equal(await windows({ ...model, windowGrowth: { multiple: 8 } }), patchGrid(dims, model.patchSizeVoxels, 0.25).length);
+  assert.equal(await windows(model, 0.25), patchGrid(dims, model.patchSizeVoxels, 0.25).length);
+  assert.ok(patchGrid(dims, model.patchSizeVoxels, 0.5).length > patchGrid(dims, model.patchSizeVoxels, 0.25).length);
+  assert.equal(defaultOverlap(false), 0.5);
+  assert.equal(defaultOverlap(true), 0.25);
 });

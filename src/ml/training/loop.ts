@@ -11,6 +11,7 @@ import type { Vec3 } from '../../volume/vec3';
 import { brainImagesOf, readCard, type ModelCard } from '../modelStore';
 import { seesSkullStrippedOnly } from '../starterChoice';
 import type { Preprocessing } from '../preprocess';
+import { defaultOverlap } from '../inference';
 import { DeepSupervisionLoss, type SegmentationLoss } from '../losses';
 import { activatesNewVersion, pairRecords, trainingCard } from './card';
 import { prepareCase, splitCases, trainingBatch, type PreparedCase } from './cases';
@@ -119,6 +120,8 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   };
   const wholeVolumeAsked = opts.wholeVolumeValidation ?? true;
   const stripSkull = baseCard !== null && seesSkullStrippedOnly(brainImagesOf(baseCard));
+  // Validation runs the windows as Segment Lesion will run this network.
+  const overlap = defaultOverlap(opts.networks.configOf(network).normalization !== 'instance');
   const cases: PreparedCase[] = [];
   try {
     for (let i = 0; i < opts.pairs.length; i++) {
@@ -140,7 +143,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   let wholeVolume = wholeVolumeAsked;
   let wholeVolumeSkipped: string | null = null;
   if (wholeVolume) {
-    const plan = planWholeVolumeValidation(network, valCases, patchSizeVoxels, () => budgetS - elapsedS());
+    const plan = planWholeVolumeValidation(network, valCases, patchSizeVoxels, overlap, () => budgetS - elapsedS());
     wholeVolume = plan.run;
     wholeVolumeSkipped = plan.skipped;
   }
@@ -163,7 +166,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     // Each version is scored as it would segment: the base with its card's post-processing, the
     // new version with the one chosen for it below (a base that keeps the largest lesion scored
     // 0.900 on a validation tumour whose raw 0.690 made a fine-tuned 0.667 look merely worse).
-    const diceBefore = wholeVolume ? predictionsDice(await wholeVolumePredictions(network, valCases, patchSizeVoxels, preprocessing, opts.signal), baseCard?.postprocessing) : null;
+    const diceBefore = wholeVolume ? predictionsDice(await wholeVolumePredictions(network, valCases, patchSizeVoxels, preprocessing, overlap, opts.signal), baseCard?.postprocessing) : null;
     const wholeS = (Date.now() - tWhole) / 1000;
     const tPatches = Date.now();
     const validationBefore = validatePatches(network, loss, fixedPatches, patchSize);
@@ -260,7 +263,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     let postprocessing: PostprocessingChoice | null = null;
     if (wholeVolume) {
       if (elapsedS() + wholeS * 1.1 + saveS <= budgetS) {
-        const predictions = await wholeVolumePredictions(network, valCases, patchSizeVoxels, preprocessing, opts.signal);
+        const predictions = await wholeVolumePredictions(network, valCases, patchSizeVoxels, preprocessing, overlap, opts.signal);
         const { allowed, notTried } = candidatesForMasks(trainCases);
         postprocessing = choosePostprocessing(predictions, allowed, baseCard?.postprocessing, notTried);
         diceAfter = predictionsDice(predictions, postprocessing.postprocessing);

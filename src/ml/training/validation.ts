@@ -62,18 +62,23 @@ export function improved(now: PatchValidation, best: PatchValidation): boolean {
   return Math.abs(now.dice - best.dice) <= 1e-4 && now.loss < best.loss - 1e-4;
 }
 
-/** Whole-volume predictions of the validation cases (prepared with their source kept; no test-time augmentation), with their masks, on the source grid. */
+/**
+ * Whole-volume predictions of the validation cases (prepared with their source kept; no
+ * test-time augmentation), with their masks, on the source grid; windows overlap by `overlap`, as
+ * Segment Lesion will run the model (src/ml/inference.ts defaultOverlap).
+ */
 export async function wholeVolumePredictions(
   network: SegmentationNetwork,
   cases: readonly PreparedCase[],
   patchSizeVoxels: Vec3,
   preprocessing: Preprocessing,
+  overlap: number,
   signal: AbortSignal | undefined,
 ): Promise<{ labels: Uint8Array; reference: Uint8Array; dims: Vec3 }[]> {
   const out = [];
   for (const c of cases) {
     if (!c.image || !c.sourceMask) throw new Error(`whole-volume validation of ${c.pair.imagePath}: the case was prepared without its source image`);
-    const seg = await segmentVolume(c.image, { network, patchSizeVoxels, preprocessing }, { ttaFlips: [[]], signal });
+    const seg = await segmentVolume(c.image, { network, patchSizeVoxels, preprocessing }, { ttaFlips: [[]], overlap, signal });
     out.push({ labels: seg.labels, reference: c.sourceMask, dims: c.image.dims });
   }
   return out;
@@ -98,10 +103,11 @@ export function planWholeVolumeValidation(
   network: SegmentationNetwork,
   cases: readonly PreparedCase[],
   patchSizeVoxels: Vec3,
+  overlap: number,
   secondsLeft: () => number,
 ): { run: boolean; skipped: string | null } {
   const windowS = timeOneWindow(network, patchSizeVoxels);
-  const windows = cases.reduce((n, c) => n + patchGrid(c.dims, patchSizeVoxels, 0.25).length, 0);
+  const windows = cases.reduce((n, c) => n + patchGrid(c.dims, patchSizeVoxels, overlap).length, 0);
   const estimateS = 2 * (windowS * windows + 0.5 * cases.length);
   const leftS = secondsLeft();
   if (estimateS <= leftS / 3) return { run: true, skipped: null };
