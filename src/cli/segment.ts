@@ -105,7 +105,7 @@ function checkOutPath(option: string, path: string): void {
 
 const USAGE =
   'lesion-lab segment IMAGE --out MASK.nii.gz [--model DIR] [--prob PROB.nii.gz] [--uncertainty U.nii.gz] ' +
-  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.5 (0.25 for batch-norm models)] [--backend auto|wasm|cpu]' +
+  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.5 (0.25 for batch-norm models)] [--brain-mask BRAIN.nii.gz] [--backend auto|wasm|cpu]' +
   '\n   or: lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] (click-guided, one object)';
 
 /**
@@ -165,7 +165,7 @@ function starterFor(image: NiftiImage, io: CliIo): string {
 
 async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if ((await import('./promptSegment')).wantsPromptSegmentation(argv)) return (await import('./promptSegment')).runPromptSegment(argv, io);
-  const args = parseArgs(argv, ['model', 'out', 'prob', 'uncertainty', 'threshold', 'min-lesion-mm3', 'tta', 'overlap', 'backend']);
+  const args = parseArgs(argv, ['model', 'out', 'prob', 'uncertainty', 'brain-mask', 'threshold', 'min-lesion-mm3', 'tta', 'overlap', 'backend']);
   if (args.positional.length !== 1) throw new CliUsageError(`expected one IMAGE, got ${args.positional.length}`);
   const imagePath = args.positional[0];
   if (!existsSync(imagePath)) throw new CliUsageError(`${imagePath}: file not found`);
@@ -176,6 +176,8 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if (typeof prob === 'string') checkOutPath('prob', prob);
   const uncertaintyPath = args.options.get('uncertainty');
   if (typeof uncertaintyPath === 'string') checkOutPath('uncertainty', uncertaintyPath);
+  const brainMaskPath = args.options.get('brain-mask');
+  if (typeof brainMaskPath === 'string') checkOutPath('brain-mask', brainMaskPath);
   const threshold = numberOption(args, 'threshold', 0.5, 0.001, 0.999);
   const minLesionMm3 = numberOption(args, 'min-lesion-mm3', 0, 0, 1e9);
   const overlap = args.options.has('overlap') ? numberOption(args, 'overlap', 0.5, 0, 0.9) : undefined;
@@ -186,6 +188,7 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   const outputs: GuardedOutput[] = [{ role: '--out', path: out, kind: 'nifti' }];
   if (typeof prob === 'string') outputs.push({ role: '--prob', path: prob, kind: 'nifti' });
   if (typeof uncertaintyPath === 'string') outputs.push({ role: '--uncertainty', path: uncertaintyPath, kind: 'nifti' });
+  if (typeof brainMaskPath === 'string') outputs.push({ role: '--brain-mask', path: brainMaskPath, kind: 'nifti' });
   await checkOutputPaths({ inputs: [{ role: 'the input image', path: imagePath }], outputs });
   const modelArg = args.options.get('model') as string | undefined;
   const givenModelDir = modelArg === undefined ? null : await resolveModelDir(modelArg);
@@ -238,6 +241,7 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
     await writeMaskLike(image, seg.labels, out);
     if (typeof prob === 'string') await writeVolumeLike(image, seg.probability, prob, { description: 'lesion-lab lesion probability' });
     if (typeof uncertaintyPath === 'string') await writeVolumeLike(image, seg.uncertainty, uncertaintyPath, { description: 'lesion-lab flip TTA std' });
+    if (typeof brainMaskPath === 'string' && skull?.brainMask) await writeMaskLike(image, skull.brainMask, brainMaskPath);
   } finally {
     // Kept through the writes: a signal then lets them finish, so no temporary file stays behind.
     cancellation.dispose();
@@ -247,7 +251,9 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
     `segmented ${image.dims.join('×')} in ${seconds.toFixed(1)} s (${seg.windowsPredicted}/${seg.windowsTotal} windows predicted, ` +
       `${ttaFlips.length === 1 ? 'no TTA' : `${ttaFlips.length} flip passes`}): ${seg.lesions.length} lesion${seg.lesions.length === 1 ? '' : 's'}, ${total.toFixed(1)} mm³\n`,
   );
-  io.stdout(`wrote ${out}${typeof prob === 'string' ? `, ${prob}` : ''}${typeof uncertaintyPath === 'string' ? `, ${uncertaintyPath}` : ''}\n`);
+  const brainMaskWritten = typeof brainMaskPath === 'string' && skull?.brainMask ? `, ${brainMaskPath}` : '';
+  io.stdout(`wrote ${out}${typeof prob === 'string' ? `, ${prob}` : ''}${typeof uncertaintyPath === 'string' ? `, ${uncertaintyPath}` : ''}${brainMaskWritten}\n`);
+  if (typeof brainMaskPath === 'string' && !skull?.brainMask) io.stdout(`${brainMaskPath} was not written: the model was given the image as it is, not a brain stripped from it\n`);
   const late = cancellation.received();
   if (late !== null) {
     io.stderr(`lesion-lab segment: ${late} arrived while the outputs were being written; they were written completely\n`);

@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
 import { readNifti } from '../../src/nifti';
@@ -105,10 +105,12 @@ test('segment: a head with its skull, given to a model trained on skull-stripped
     const card = await readCard(model);
     await writeCard(model, { ...card, training: brainImages ? ({ brainImages } as NonNullable<ModelCard['training']>) : null });
     const c = collect();
-    assert.equal(await runCli(['segment', path, '--model', model, '--out', out, '--threshold', '0.001', '--tta', 'none', '--backend', 'wasm'], c.io), 0, c.err());
+    rmSync(brainOut, { force: true });
+    assert.equal(await runCli(['segment', path, '--model', model, '--out', out, '--brain-mask', brainOut, '--threshold', '0.001', '--tta', 'none', '--backend', 'wasm'], c.io), 0, c.err());
     assert.ok(existsSync(out));
     return { out: c.out(), err: c.err() };
   };
+  const brainOut = join(dir, 'brain.nii.gz');
   const skullStrippedOnly = { skullStripped: 40, withSkull: 0 };
   const stripped = await segmentWith(layered, skullStrippedOnly);
   assert.match(stripped.out, /layered\.nii\.gz: it shows a head with its skull, and the model was trained on skull-stripped brains only, so it was given the brain alone \(\d+ cm³, stripped by Lesion Lab\)/);
@@ -129,10 +131,16 @@ test('segment: a head with its skull, given to a model trained on skull-stripped
   }
   assert.ok(inBrain > 0, 'lesion voxels in the brain');
   assert.equal(outside, 0, 'none in the scalp and skull');
+  // --brain-mask writes the brain the model was given, and every lesion voxel lies in it.
+  const brain = (await readNifti(brainOut)).data;
+  for (let v = 0; v < labels.length; v++) if (labels[v]) assert.equal(brain[v], 1);
+  assert.match(stripped.out, /^wrote .*head-seg\.nii\.gz, .*brain\.nii\.gz$/m);
   assert.match((await segmentWith(image, skullStrippedOnly)).err, /^lesion-lab segment: warning: .*head\.nii\.gz: it shows a head with its skull, but the model was trained on skull-stripped brains only \(40 images\).*; its skull could not be stripped: the brain found is \d+ cm³/m);
   for (const seen of [{ skullStripped: 40, withSkull: 2 }, null]) {
     const r = await segmentWith(layered, seen);
     assert.doesNotMatch(r.out + r.err, /head with its skull/);
+    assert.match(r.out, /brain\.nii\.gz was not written: the model was given the image as it is, not a brain stripped from it/);
+    assert.ok(!existsSync(brainOut));
   }
 });
 
