@@ -1,7 +1,8 @@
 // A head with its skull as 2-D MR stores it, for the tests of the skull check: an ellipsoid of
 // tissue (130 × 150 × 130 mm) in noisy air on 1.5 × 1.5 × 6 mm voxels, with a bright 12 mm lesion.
-// With `layers`, its outer 4 mm are scalp (brighter than most of the brain, as fat is on FLAIR) and the next 8 mm dark skull, so that a brain
-// can be told from it (src/ml/brainExtraction.ts); without, it is tissue throughout and cannot.
+// With `layers`, its outer 4 mm are scalp (brighter than most of the brain, as fat is on FLAIR)
+// and the next 8 mm dark skull, so that a brain can be told from it (src/ml/brainExtraction.ts);
+// without, it is tissue throughout and cannot.
 import { writeFileSync } from 'node:fs';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 

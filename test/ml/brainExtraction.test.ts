@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrainExtractionError, extractBrain, maskedToBrain } from '../../src/ml/brainExtraction';
 import { readNifti } from '../../src/nifti/read';
 import type { Vec3 } from '../../src/volume/vec3';
 import { HEAD_DIMS, headBrain, writeHeadImage } from '../helpers/headImage';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+import { tempDir } from '../helpers/tempDir';
 
 function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let ab = 0;
@@ -20,43 +19,35 @@ function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 test('extractBrain: the brain of a head with scalp and skull, its bright lesion included', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-brain-'));
-  try {
-    writeHeadImage(join(dir, 'head.nii.gz'), join(dir, 'lesion.nii.gz'), { layers: true });
-    const head = await readNifti(join(dir, 'head.nii.gz'));
-    const lesion = await readNifti(join(dir, 'lesion.nii.gz'));
-    const [nx, ny, nz] = HEAD_DIMS;
-    const truth = new Uint8Array(nx * ny * nz);
-    for (let k = 0, v = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, v++) truth[v] = headBrain(i, j, k) ? 1 : 0;
-    const { mask, volumeMm3 } = extractBrain(head);
-    assert.ok(dice(mask, truth) >= 0.95, `Dice with the brain ${dice(mask, truth).toFixed(3)}`);
-    let lesionKept = 0;
-    let lesionVoxels = 0;
-    let scalp = 0;
-    for (let v = 0; v < mask.length; v++) {
-      lesionVoxels += lesion.data[v];
-      lesionKept += lesion.data[v] && mask[v] ? 1 : 0;
-      if (mask[v] && head.data[v] === 110) scalp++;
-    }
-    assert.equal(lesionKept, lesionVoxels, 'the lesion, brighter than the scalp, stays in the brain');
-    assert.equal(scalp, 0, 'no scalp');
-    assert.ok(Math.abs(volumeMm3 - (4 / 3) * Math.PI * 53 * 63 * 53) < 0.1 * volumeMm3, `${volumeMm3} mm³`);
-    const masked = maskedToBrain(head.data, mask);
-    for (let v = 0; v < mask.length; v++) assert.equal(masked[v], mask[v] ? head.data[v] : 0);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const dir = tempDir('ll-brain-');
+  writeHeadImage(join(dir, 'head.nii.gz'), join(dir, 'lesion.nii.gz'), { layers: true });
+  const head = await readNifti(join(dir, 'head.nii.gz'));
+  const lesion = await readNifti(join(dir, 'lesion.nii.gz'));
+  const [nx, ny, nz] = HEAD_DIMS;
+  const truth = new Uint8Array(nx * ny * nz);
+  for (let k = 0, v = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, v++) truth[v] = headBrain(i, j, k) ? 1 : 0;
+  const { mask, volumeMm3 } = extractBrain(head);
+  assert.ok(dice(mask, truth) >= 0.95, `Dice with the brain ${dice(mask, truth).toFixed(3)}`);
+  let lesionKept = 0;
+  let lesionVoxels = 0;
+  let scalp = 0;
+  for (let v = 0; v < mask.length; v++) {
+    lesionVoxels += lesion.data[v];
+    lesionKept += lesion.data[v] && mask[v] ? 1 : 0;
+    if (mask[v] && head.data[v] === 110) scalp++;
   }
+  assert.equal(lesionKept, lesionVoxels, 'the lesion, brighter than the scalp, stays in the brain');
+  assert.equal(scalp, 0, 'no scalp');
+  assert.ok(Math.abs(volumeMm3 - (4 / 3) * Math.PI * 53 * 63 * 53) < 0.1 * volumeMm3, `${volumeMm3} mm³`);
+  const masked = maskedToBrain(head.data, mask);
+  for (let v = 0; v < mask.length; v++) assert.equal(masked[v], mask[v] ? head.data[v] : 0);
 });
 
 test('extractBrain: a head that is tissue throughout, a flat image and a body crop have no brain to tell, and say why', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'll-brain-'));
-  try {
-    writeHeadImage(join(dir, 'head.nii.gz'), join(dir, 'lesion.nii.gz'));
-    const head = await readNifti(join(dir, 'head.nii.gz'));
-    assert.throws(() => extractBrain(head), (e: Error) => e instanceof BrainExtractionError && /the brain found is \d+ cm³, outside 600–2600 cm³/.test(e.message));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const dir = tempDir('ll-brain-');
+  writeHeadImage(join(dir, 'head.nii.gz'), join(dir, 'lesion.nii.gz'));
+  const head = await readNifti(join(dir, 'head.nii.gz'));
+  assert.throws(() => extractBrain(head), (e: Error) => e instanceof BrainExtractionError && /the brain found is \d+ cm³, outside 600–2600 cm³/.test(e.message));
   const dims: Vec3 = [20, 20, 20];
   assert.throws(() => extractBrain({ data: new Float32Array(8000).fill(3), dims, spacingMm: [1, 1, 1] }), /the image is flat/);
   const crop = new Float32Array(8000).map((_, v) => (v % 20 > 3 ? 100 + (v % 13) : 0));
