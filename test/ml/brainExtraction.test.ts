@@ -74,6 +74,6 @@ test("extractBrain: Colin27's head on 5 mm slices against its BET brain", { skip
   const brain = thick(bet.data, 5, (x) => (x > 0 ? 1 : 0)).data.map((x) => (x >= 0.5 ? 1 : 0));
   const { mask, volumeMm3 } = extractBrain({ ...image, spacingMm: [1, 1, 5] });
   const d = dice(mask, brain);
-  assert.ok(d >= 0.93, `Dice with BET's brain ${d.toFixed(3)} (measured 0.954)`);
+  assert.ok(d >= 0.93, `Dice with BET's brain ${d.toFixed(3)} (measured 0.964)`);
   assert.ok(volumeMm3 > 1_600_000 && volumeMm3 < 2_000_000, `${volumeMm3} mm³`);
 });
