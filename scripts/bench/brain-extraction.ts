@@ -2,6 +2,7 @@
 // Colin27's head (../shared/data/normal/mricron_debian/ch2.nii.gz, 181×217×181 at 1 mm) and the
 // same head averaged into 5 mm slices, with the mask's Dice against Colin27's BET brain.
 import { extractBrain } from '../../src/ml/brainExtraction';
+import { diceScore } from '../../src/ml/metrics';
 import { readNifti } from '../../src/nifti';
 import type { Vec3 } from '../../src/volume/vec3';
 import type { BenchOptions } from '../bench';
@@ -22,16 +23,6 @@ function thickSlices(data: ArrayLike<number>, dims: Vec3, t: number): { data: Fl
     }
   }
   return { data: out, dims: [nx, ny, oz] };
-}
-
-function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let both = 0;
-  let sum = 0;
-  for (let v = 0; v < a.length; v++) {
-    both += a[v] && b[v] ? 1 : 0;
-    sum += (a[v] ? 1 : 0) + (b[v] ? 1 : 0);
-  }
-  return (2 * both) / sum;
 }
 
 export default async function benchBrainExtraction(options: BenchOptions): Promise<void> {
@@ -61,7 +52,7 @@ export default async function benchBrainExtraction(options: BenchOptions): Promi
     }
     const ms = [...times].sort((a, b) => a - b)[Math.floor(RUNS / 2)];
     const voxels = c.image.dims[0] * c.image.dims[1] * c.image.dims[2];
-    const diceWithBet = dice(mask, c.reference);
+    const diceWithBet = diceScore(mask, c.reference);
     if (options.json) console.log(JSON.stringify({ bench: 'brain-extraction', case: c.name, ms, voxels, diceWithBet, runs: RUNS }));
     else console.log(`${c.name} (${c.image.dims.join('×')}, ${(voxels / 1e6).toFixed(1)} M voxels): ${(ms / 1000).toFixed(2)} s (median of ${RUNS}), Dice with BET's brain ${diceWithBet.toFixed(3)}`);
   }

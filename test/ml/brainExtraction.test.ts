@@ -2,21 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { BrainExtractionError, extractBrain, maskedToBrain } from '../../src/ml/brainExtraction';
+import { diceScore } from '../../src/ml/metrics';
 import { readNifti } from '../../src/nifti/read';
 import type { Vec3 } from '../../src/volume/vec3';
 import { HEAD_DIMS, headBrain, writeHeadImage } from '../helpers/headImage';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
-
-function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let sum = 0;
-  for (let v = 0; v < a.length; v++) {
-    ab += a[v] && b[v] ? 1 : 0;
-    sum += (a[v] ? 1 : 0) + (b[v] ? 1 : 0);
-  }
-  return (2 * ab) / sum;
-}
 
 test('extractBrain: the brain of a head with scalp and skull, its bright lesion included', async () => {
   const dir = tempDir('ll-brain-');
@@ -27,7 +18,7 @@ test('extractBrain: the brain of a head with scalp and skull, its bright lesion 
   const truth = new Uint8Array(nx * ny * nz);
   for (let k = 0, v = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, v++) truth[v] = headBrain(i, j, k) ? 1 : 0;
   const { mask, volumeMm3 } = extractBrain(head);
-  assert.ok(dice(mask, truth) >= 0.95, `Dice with the brain ${dice(mask, truth).toFixed(3)}`);
+  assert.ok(diceScore(mask, truth) >= 0.95, `Dice with the brain ${diceScore(mask, truth).toFixed(3)}`);
   let lesionKept = 0;
   let lesionVoxels = 0;
   let scalp = 0;
@@ -73,7 +64,7 @@ test("extractBrain: Colin27's head on 5 mm slices against its BET brain", { skip
   const image = thick(head.data, 5, (x) => x);
   const brain = thick(bet.data, 5, (x) => (x > 0 ? 1 : 0)).data.map((x) => (x >= 0.5 ? 1 : 0));
   const { mask, volumeMm3 } = extractBrain({ ...image, spacingMm: [1, 1, 5] });
-  const d = dice(mask, brain);
+  const d = diceScore(mask, brain);
   assert.ok(d >= 0.93, `Dice with BET's brain ${d.toFixed(3)} (measured 0.964)`);
   assert.ok(volumeMm3 > 1_600_000 && volumeMm3 < 2_000_000, `${volumeMm3} mm³`);
 });
