@@ -83,7 +83,7 @@ export function extractBrain(image: { data: ArrayLike<number>; dims: Vec3; spaci
  * The image with everything outside `brain` set to one background value, as skull-stripped
  * images are stored: 0, or the image's least value when that is negative.
  */
-export function maskedToBrain<T extends ArrayLike<number>>(data: T, brain: Uint8Array): Float32Array {
+export function maskedToBrain(data: ArrayLike<number>, brain: Uint8Array): Float32Array {
   let least = 0;
   for (let v = 0; v < data.length; v++) if (data[v] < least) least = data[v];
   const out = new Float32Array(data.length);
