@@ -7,9 +7,9 @@
 // --per-lesion every 26-connected component of at least --min-voxels voxels is its own object
 // (--max-objects takes an evenly spread sample per case). --prompt-model DIR|none chooses the
 // method: the shipped prompt model by default, none = the star-shaped method (tuned by --opt),
-// with --model DIR's lesion probability as its prior (as the CLI's --model). --cli N replays the first two clicks
-// of the first N objects through `node dist/cli.js segment --prompts` (build first) and checks
-// the masks equal the in-process ones. --click-model DIR|none: a task's click model
+// with --model DIR's lesion probability as its prior (as the CLI's --model). --cli N replays every click
+// of the first N objects through `node dist/cli.js segment --prompts … --previous …` (build first), one
+// process per click as a script calls it, and checks it gives the robot's Dice after each click. --click-model DIR|none: a task's click model
 // (src/ml/clickModel.ts; by default the one shipped for the image's task, none today). --new-clicks-only sends each call only its new click with
 // the previous mask (a caller that keeps no click history), instead of all clicks so far.
 // --labels 1,2,… takes each of those values of a multi-label mask as its own object (e.g. organs
@@ -85,6 +85,8 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
   }
   if (o.labels && o.perLesion) throw new Error('--labels and --per-lesion exclude each other');
   if (o.boxFirst && o.box === 'none') throw new Error('--box-first needs --box 3d or 2d');
+  // The CLI replay sends the clicks and boxes of each step, not a box-only first call, nor --opt's tuning.
+  if (o.cli > 0 && (o.boxFirst || Object.keys(o.opts).length > 0)) throw new Error('--cli replays the shipped method: leave out --box-first and --opt');
   if (o.pairs.length === 0) throw new Error('usage: npm run eval:interactive -- [--clicks N] [--per-lesion] [--min-voxels 20] IMAGE:MASK ...');
   if (!(o.clicks >= 1)) throw new Error('--clicks must be ≥ 1');
   return o;
@@ -180,10 +182,10 @@ async function main(): Promise<void> {
       }
       if (cliLeft > 0) {
         cliLeft--;
-        const check = await cliReplay(image, imagePath, steps.map((s) => s.click), segmentOpts, promptModel ? promptModel.dir : 'none', o.model);
+        const check = await cliReplay(imagePath, steps, obj.reference, { points: o.newClicksOnly, boxes }, promptModel ? promptModel.dir : 'none', o.model);
         cliMs.push(...check.ms);
         if (!check.same) cliMismatch++;
-        if (!o.json) console.log(`  CLI replay: ${check.ms.map((m) => `${m.toFixed(0)} ms`).join(', ')} per call, masks ${check.same ? 'equal' : 'DIFFER'} to in-process`);
+        if (!o.json) console.log(`  CLI replay: Dice ${check.dice.map((d) => d.toFixed(3)).join(' ')}; ${check.ms.map((m) => `${m.toFixed(0)} ms`).join(', ')} per call; ${check.same ? 'the same as' : 'DIFFERENT from'} the robot's`);
       }
     }
   }
@@ -211,7 +213,7 @@ async function main(): Promise<void> {
     `\n${summary.objects} object(s): mean Dice ${o.boxFirst ? `box alone ${fmt(summary.meanDice[0] ?? null)}  ` : ''}@1 ${fmt(summary.meanDice[1])}  @3 ${fmt(summary.meanDice[3])}  @5 ${fmt(summary.meanDice[5])}  ` +
       `NoC@85 ${summary.noc85.toFixed(2)}  NoC@90 ${summary.noc90.toFixed(2)} (cap 20${o.maxClicks < 20 ? `; runs stopped at ${o.maxClicks} clicks, unreached counted as 20` : ''})  ms/click mean ${summary.msPerClick.mean.toFixed(0)}, median ${summary.msPerClick.median.toFixed(0)}, max ${summary.msPerClick.max.toFixed(0)}`,
   );
-  if (cliMs.length > 0) console.log(`CLI calls: ${cliMs.map((m) => m.toFixed(0)).join(', ')} ms; ${cliMismatch} object(s) whose CLI mask differs from in-process`);
+  if (cliMs.length > 0) console.log(`CLI calls: ${cliMs.map((m) => m.toFixed(0)).join(', ')} ms; ${cliMismatch} object(s) whose CLI Dice differs from the robot's`);
 }
 
 /** The box a user would draw around the reference: its bounding box, or its 2-D box on the first click's axial slice. */
@@ -231,36 +233,35 @@ function sliceBox(reference: Uint8Array, image: NiftiImage, across: number): Vox
 
 /** Replays the first two clicks through the real CLI and compares with the in-process masks. */
 async function cliReplay(
-  image: NiftiImage,
   imagePath: string,
-  points: PointPrompt[],
-  opts: { promptModel?: PromptModel; tuning: PromptSegmentationOptions },
+  steps: readonly RobotStep[],
+  reference: Uint8Array,
+  sent: { points: boolean; boxes: VoxelBox[] },
   promptModelArg: string,
   modelArg: string | null,
-): Promise<{ ms: number[]; same: boolean }> {
+): Promise<{ ms: number[]; dice: number[]; same: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'll-eval-int-'));
   const cli = resolve(__dirname, '../dist/cli.js');
   const ms: number[] = [];
-  let same = true;
+  const dice: number[] = [];
   let previousPath: string | undefined;
-  let previous: Uint8Array | undefined;
   try {
-    for (let c = 1; c <= Math.min(2, points.length); c++) {
+    for (let c = 1; c <= steps.length; c++) {
+      const points = steps.slice(0, c).map((s) => s.click);
       const promptsPath = join(dir, `prompts${c}.json`);
-      writeFileSync(promptsPath, JSON.stringify({ points: points.slice(0, c), boxes: [] }));
+      writeFileSync(promptsPath, JSON.stringify({ points: previousPath && sent.points ? points.slice(-1) : points, boxes: sent.boxes }));
       const out = join(dir, `mask${c}.nii.gz`);
       const argv = [cli, 'segment', imagePath, '--out', out, '--prompts', promptsPath, '--prompt-model', promptModelArg, ...(modelArg ? ['--model', modelArg] : []), ...(previousPath ? ['--previous', previousPath] : [])];
       const t0 = performance.now();
       const r = spawnSync(process.execPath, argv, { encoding: 'utf8' });
       ms.push(performance.now() - t0);
       if (r.status !== 0) throw new Error(`CLI failed (${r.status}): ${r.stderr}`);
-      const inProcess = segmentImageFromPrompts(image, { points: points.slice(0, c), boxes: [] }, { ...opts, previous }).mask;
       const written = (await readNifti(out)).data;
-      for (let v = 0; v < inProcess.length; v++) if (inProcess[v] !== written[v]) { same = false; break; }
-      previous = inProcess;
+      dice.push(diceCoefficient(Uint8Array.from(written, (x) => (x !== 0 ? 1 : 0)), reference));
       previousPath = out;
     }
-    return { ms, same };
+    // Equal Dice after every click: the CLI, a process per click, answers as the robot did in one process.
+    return { ms, dice, same: dice.every((d, c) => Math.abs(d - steps[c].dice) < 1e-9) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -262,6 +262,7 @@ export async function trainTask(
     modality: t.modality,
     ...(recipe.caseVoxelBudget ? { caseVoxelBudget: recipe.caseVoxelBudget } : {}),
     ...(recipe.patchVoxelBudget ? { patchVoxelBudget: recipe.patchVoxelBudget } : {}),
+    ...(recipe.ctClipHu ? { ctClipHu: recipe.ctClipHu } : {}),
   });
   const store = new ModelStore(mkdtempSync(join(tmpdir(), `lesion-lab-${t.name}-`)));
   // Resuming keeps the model's own configuration (its card's patch and preprocessing): weights

@@ -242,6 +242,8 @@ export function planConfiguration(cases: { dims: Vec3; spacingMm: Vec3 }[], opts
 export interface AutoConfigOptions extends PlanOptions {
   /** The modality; default detected from the images (the majority vote of the cases). */
   modality?: Modality;
+  /** CT: clip to this HU window instead of the lesion voxels' 0.5–99.5 percentiles (the z-score still uses the lesion voxels). */
+  ctClipHu?: [number, number];
 }
 
 /** Result of {@link autoConfigure}: what goes into the card, and how it was found. */
@@ -297,8 +299,8 @@ export async function autoConfigure(pairs: { imagePath: string; maskPath: string
       for (let i = 0, k = 0; i < n; i++) if (mask.data[i] > 0 && k++ % stride === 0 && Number.isFinite(image.data[i])) lesionSamples.push(image.data[i]);
     }
     if (lesionSamples.length === 0) throw new AutoConfigError('no lesion voxel in the CT masks: the CT normalisation needs lesion intensities');
-    const lo = approximateQuantile(lesionSamples, 0.005);
-    const hi = approximateQuantile(lesionSamples, 0.995);
+    const [lo, hi] = opts.ctClipHu ?? [approximateQuantile(lesionSamples, 0.005), approximateQuantile(lesionSamples, 0.995)];
+    if (!(lo < hi)) throw new AutoConfigError(`the CT clip window must be [low, high] HU with low < high, got [${lo}, ${hi}]`);
     let sum = 0;
     let sumSq = 0;
     for (const v0 of lesionSamples) {
@@ -316,7 +318,7 @@ export async function autoConfigure(pairs: { imagePath: string; maskPath: string
     `median spacing ${plan.medianSpacingMm.join('×')} mm, median shape ${plan.medianShape.join('×')}`,
     `target spacing ${plan.targetSpacingMm.join('×')} mm (median case ${plan.targetShape.join('×')} voxels), patch ${plan.patchSizeVoxels.join('×')}`,
     modality === 'CT'
-      ? `CT: clip to [${preprocessing.ctZScore!.clipHu.join(', ')}] HU (0.5–99.5 % of lesion voxels), z-score with mean ${preprocessing.ctZScore!.mean} and std ${preprocessing.ctZScore!.std} HU`
+      ? `CT: clip to [${preprocessing.ctZScore!.clipHu.join(', ')}] HU (${opts.ctClipHu ? 'given' : '0.5–99.5 % of lesion voxels'}), z-score with mean ${preprocessing.ctZScore!.mean} and std ${preprocessing.ctZScore!.std} HU`
       : `${modality}: z-score per image inside the foreground`,
   ];
   return { preprocessing, patchSizeVoxels: plan.patchSizeVoxels, plan, modalityReason, summary };

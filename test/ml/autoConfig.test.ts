@@ -325,6 +325,12 @@ test('autoConfigure on CT sarcoma cases: CT detected, clip window from lesion vo
   const t = c.preprocessing.targetSpacingMm as Vec3;
   assert.ok(Math.abs(t[2] - 3.27) < 0.01 && t[0] < t[2], `target ${t}`);
   validatePreprocessing(c.preprocessing);
+  // A given window (an ablation) replaces the lesion percentiles; the z-score still uses the lesion voxels.
+  const wide = await autoConfigure(pairs, { caseVoxelBudget: 300_000, ctClipHu: [-500, 1000] });
+  assert.deepEqual(wide.preprocessing.ctZScore!.clipHu, [-500, 1000]);
+  assert.ok(Math.abs(wide.preprocessing.ctZScore!.mean - z.mean) < 30, `mean ${wide.preprocessing.ctZScore!.mean} against ${z.mean}`);
+  assert.match(wide.summary.join('\n'), /clip to \[-500, 1000\] HU \(given\)/);
+  await assert.rejects(autoConfigure(pairs, { ctClipHu: [300, -200] }), /the CT clip window must be \[low, high\] HU with low < high, got \[300, -200\]/);
 });
 
 

@@ -379,3 +379,41 @@ test('fineTune: for another kind of lesion the best weights are chosen among the
   assert.equal(newType.activated, false);
   assert.equal((await store.active())?.version, sameType.version.version);
 });
+
+test('fineTune: with weightAverageDecay the moving average of the weights is kept, while training follows its own weights', { skip }, async () => {
+  const dir = tempDir('ll-train-ema-');
+  const pair = await cropCase(dir);
+  const config = { levels: 3, baseFilters: 4, normalization: 'instance' as const, deepSupervision: false, seed: 9 };
+  const run = (steps: number, weightAverageDecay?: number): Promise<string> =>
+    fineTune({
+      newNetwork: { config, patchSizeVoxels: [16, 16, 16], preprocessing: defaultPreprocessing('MR', null) },
+      networks: unetNetworks,
+      pairs: [pair],
+      store: new ModelStore(join(dir, `models-${steps}-${weightAverageDecay ?? 0}`)),
+      steps,
+      learningRate: 0.01,
+      stepsPerEpoch: 10,
+      wholeVolumeValidation: false,
+      seed: 3,
+      ...(weightAverageDecay === undefined ? {} : { weightAverageDecay }),
+    }).then((r) => r.version.dir);
+  const initial = createUNet3d(config);
+  await initial.save(join(dir, 'initial'));
+  initial.dispose();
+  const weightsOf = (d: string): Float32Array => new Float32Array(Uint8Array.from(readFileSync(join(d, 'weights.bin'))).buffer);
+  const w0 = weightsOf(join(dir, 'initial'));
+  const w1 = weightsOf(await run(1));
+  const w2 = weightsOf(await run(2));
+  const averaged = weightsOf(await run(2, 0.99));
+  // Decay min(0.99, (1 + t) / (10 + t)) after step t: 2/11, then 3/12.
+  let largest = 0;
+  let moved = 0;
+  for (let i = 0; i < w0.length; i++) {
+    const expected = 0.25 * ((2 / 11) * w0[i] + (9 / 11) * w1[i]) + 0.75 * w2[i];
+    largest = Math.max(largest, Math.abs(averaged[i] - expected));
+    moved = Math.max(moved, Math.abs(w2[i] - expected));
+  }
+  assert.ok(moved > 1e-4, `the average differs from the last weights (${moved})`);
+  assert.ok(largest < 1e-5, `the saved weights are the moving average (largest difference ${largest})`);
+  await assert.rejects(run(1, 1), /option weightAverageDecay must lie in \[0, 1\), got 1/);
+});

@@ -21,3 +21,9 @@ test('eval-interactive parse: --labels needs positive whole values and excludes 
   assert.throws(() => parse(['--labels', '1,x', 'a.nii.gz:b.nii.gz']), /--labels takes positive whole label values separated by commas, got 1,x/);
   assert.throws(() => parse(['--labels', '1', '--per-lesion', 'a.nii.gz:b.nii.gz']), /--labels and --per-lesion exclude each other/);
 });
+
+test('eval-interactive parse: --cli replays the shipped method, so it refuses --box-first and --opt', () => {
+  assert.equal(parse(['--cli', '2', '--box', '2d', 'a.nii.gz:b.nii.gz']).cli, 2);
+  assert.throws(() => parse(['--cli', '2', '--box', '2d', '--box-first', 'a.nii.gz:b.nii.gz']), /--cli replays the shipped method: leave out --box-first and --opt/);
+  assert.throws(() => parse(['--cli', '1', '--opt', 'regionReachMm=0', 'a.nii.gz:b.nii.gz']), /--cli replays the shipped method/);
+});

@@ -66,6 +66,28 @@ function restore(network: TrainableNetwork, weights: tf.Tensor[]): void {
   allVariables(network).forEach((v, i) => v.assign(weights[i]));
 }
 
+/** Moves each tensor of `average` towards the network's weights: average ← decay · average + (1 − decay) · weights. */
+function updateAverage(average: tf.Tensor[], network: TrainableNetwork, decay: number): void {
+  allVariables(network).forEach((v, i) => {
+    const next = tf.tidy(() => average[i].mul(decay).add(v.mul(1 - decay)));
+    average[i].dispose();
+    average[i] = tf.keep(next);
+  });
+}
+
+/** Runs `fn` with the network holding `weights` (when given), then puts its own weights back. */
+async function withWeights<T>(network: TrainableNetwork, weights: tf.Tensor[] | null, fn: () => T | Promise<T>): Promise<T> {
+  if (!weights) return fn();
+  const own = snapshot(network);
+  restore(network, weights);
+  try {
+    return await fn();
+  } finally {
+    restore(network, own);
+    own.forEach((t) => t.dispose());
+  }
+}
+
 /**
  * The training loss of one batch: with deep-supervision heads, the loss on every scale weighted
  * 1, 1/2, 1/4 (nnU-Net's; the target brought down by nearest neighbour), else the plain loss.
@@ -149,7 +171,8 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   }
 
   const pending = await opts.store.beginVersion();
-  const best: { weights: tf.Tensor[] | null } = { weights: null };
+  // The best weights so far, and the moving average of the weights (option weightAverageDecay).
+  const best: { weights: tf.Tensor[] | null; average: tf.Tensor[] | null } = { weights: null, average: null };
   const optimizer = tf.train.adam(learningRate);
   const setLearningRate = (lr: number): void => {
     (optimizer as unknown as { learningRate: number }).learningRate = lr;
@@ -186,6 +209,8 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     // version is still activated only when its whole-volume Dice is at least the base's.
     let bestValidation = opts.newLesionType ? { dice: -Infinity, loss: Infinity } : validationBefore;
     best.weights = snapshot(network);
+    // The average is validated and kept instead of the last weights.
+    const average = (best.average = checked.weightAverageDecay > 0 ? snapshot(network) : null);
     let sinceBest = 0;
     let step = 0;
     let lastValDice: number | null = patchDiceBefore;
@@ -214,6 +239,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       if (!Number.isFinite(lossValue)) throw new TrainingError(`the loss became ${lossValue} at step ${step + 1}; try a lower learning rate (now ${learningRate})`);
       losses.push(lossValue);
       step++;
+      if (average) updateAverage(average, network, Math.min(checked.weightAverageDecay, (1 + step) / (10 + step)));
       const took = (Date.now() - ts) / 1000;
       // The first step also warms the kernels up: take the larger of it and the estimate.
       stepTimeS = stepMeasured ? 0.8 * stepTimeS + 0.2 * took : Math.max(took, stepTimeS);
@@ -221,15 +247,15 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       const epoch = Math.floor(step / stepsPerEpoch);
       if (step % stepsPerEpoch === 0) {
         const tv = Date.now();
-        const validation = validatePatches(network, loss, fixedPatches, patchSize);
+        const validation = await withWeights(network, average, () => validatePatches(network, loss, fixedPatches, patchSize));
         lastValDice = validation.dice;
         let stop = false;
         if (improved(validation, bestValidation)) {
           bestValidation = validation;
           sinceBest = 0;
           best.weights.forEach((t) => t.dispose());
-          best.weights = snapshot(network);
-          await saveNetworkAtomically(network, join(pending.dir, 'checkpoint'));
+          best.weights = average ? average.map((t) => tf.keep(t.clone())) : snapshot(network);
+          await withWeights(network, average, () => saveNetworkAtomically(network, join(pending.dir, 'checkpoint')));
         } else if (++sinceBest >= patience && budgetFraction() >= checked.minBudgetFractionBeforeEarlyStop) {
           stop = true;
         }
@@ -257,6 +283,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     // Keep the last weights when validation never ran after training started (few steps).
     const validatedSinceStart = step >= stepsPerEpoch;
     if (validatedSinceStart) restore(network, best.weights);
+    else if (average) restore(network, average);
     const patchDiceAfter = validatedSinceStart ? bestValidation.dice : validatePatches(network, loss, fixedPatches, patchSize).dice;
     report({ step, epoch: Math.floor(step / stepsPerEpoch), loss: losses.at(-1) ?? NaN, valDice: patchDiceAfter, phase: 'validating-after' });
     let diceAfter: number | null = null;
@@ -325,6 +352,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     throw e;
   } finally {
     best.weights?.forEach((t) => t.dispose());
+    best.average?.forEach((t) => t.dispose());
     optimizer.dispose();
     network.dispose();
   }

@@ -104,6 +104,12 @@ export type FineTuneOptions = TrainingStart & {
    */
   lrSchedule?: 'cosine' | 'poly' | 'constant';
   /**
+   * Validate, keep and save an exponential moving average of the weights instead of the last
+   * weights (Polyak averaging): its decay after step t is min(this, (1 + t) / (10 + t)), so the
+   * average spans about a tenth of the steps so far up to 1 / (1 − this) steps. Absent or 0: off.
+   */
+  weightAverageDecay?: number;
+  /**
    * Early stopping never fires before this fraction of the budget (steps or time, whichever is
    * further along) is used; default 0.5.
    */
@@ -180,6 +186,8 @@ export interface CheckedTrainingOptions {
   validationPatchesPerCase: number;
   learningRate: number;
   lrSchedule: 'cosine' | 'poly' | 'constant';
+  /** 0 when off. */
+  weightAverageDecay: number;
   minBudgetFractionBeforeEarlyStop: number;
   seed: number;
   foregroundFraction: number;
@@ -212,6 +220,8 @@ export function checkTrainingOptions(opts: FineTuneOptions): CheckedTrainingOpti
   const learningRate = positiveNumber('learningRate', opts.learningRate, 'newNetwork' in opts ? 1e-3 : 1e-4);
   const lrSchedule = opts.lrSchedule ?? 'cosine';
   if (!['cosine', 'poly', 'constant'].includes(lrSchedule)) throw new TrainingError(`option lrSchedule must be cosine, poly or constant, got ${JSON.stringify(lrSchedule)}`);
+  const weightAverageDecay = opts.weightAverageDecay ?? 0;
+  if (!(weightAverageDecay >= 0 && weightAverageDecay < 1)) throw new TrainingError(`option weightAverageDecay must lie in [0, 1), got ${String(opts.weightAverageDecay)}`);
   const minBudgetFractionBeforeEarlyStop = opts.minBudgetFractionBeforeEarlyStop ?? 0.5;
   if (!(minBudgetFractionBeforeEarlyStop >= 0 && minBudgetFractionBeforeEarlyStop <= 1)) {
     throw new TrainingError(`option minBudgetFractionBeforeEarlyStop must lie in [0, 1], got ${String(opts.minBudgetFractionBeforeEarlyStop)}`);
@@ -240,6 +250,7 @@ export function checkTrainingOptions(opts: FineTuneOptions): CheckedTrainingOpti
     validationPatchesPerCase,
     learningRate,
     lrSchedule,
+    weightAverageDecay,
     minBudgetFractionBeforeEarlyStop,
     seed: opts.seed ?? 1,
     foregroundFraction: opts.foregroundFraction ?? 1 / 3,

@@ -25,6 +25,10 @@ export interface Recipe {
   patchVoxelBudget?: number;
   /** The patch sampler's augmentation; absent = its defaults (flips, ±10 % intensity, rotations ≤ 10° with p 0.3). */
   augmentation?: Augmentation;
+  /** CT's clip window in HU; absent: the lesion voxels' 0.5–99.5 percentiles (autoConfigure's ctClipHu). */
+  ctClipHu?: [number, number];
+  /** Keep a moving average of the weights (fineTune's weightAverageDecay); absent: off. */
+  weightAverageDecay?: number;
   seed: number;
 }
 
@@ -74,6 +78,7 @@ export function recipeTrainingOptions(recipe: Recipe): Partial<FineTuneOptions> 
     patience: 8,
     seed: recipe.seed,
     ...(recipe.augmentation ? { augmentation: recipe.augmentation } : {}),
+    ...(recipe.weightAverageDecay ? { weightAverageDecay: recipe.weightAverageDecay } : {}),
   };
 }
 
