@@ -27,7 +27,7 @@ import { segmentImageFromPrompts } from '../src/cli/promptSegment';
 import { labelComponents } from '../src/interactive/components';
 import { clicksToReach, diceCoefficient, nextRobotClick, runRobotSession, type RobotStep } from '../src/interactive/robotUser';
 import { maskBoundingBox, type VoxelBox } from '../src/interactive/box';
-import type { PointPrompt, PromptSegmentationOptions } from '../src/interactive';
+import type { PointPrompt } from '../src/interactive';
 import { initBackend } from '../src/ml/backend';
 import { findShippedModelDir } from '../src/ml/modelStore';
 import { loadPromptModel, type PromptModel } from '../src/ml/promptModel';
