@@ -182,7 +182,8 @@ async function main(): Promise<void> {
       }
       if (cliLeft > 0) {
         cliLeft--;
-        const check = await cliReplay(imagePath, steps, obj.reference, { points: o.newClicksOnly, boxes }, promptModel ? promptModel.dir : 'none', o.model);
+        const methodArgs = ['--prompt-model', promptModel ? promptModel.dir : 'none', ...(o.model ? ['--model', o.model] : []), ...(o.clickModel ? ['--click-model', o.clickModel] : [])];
+        const check = await cliReplay(imagePath, steps, obj.reference, { newClicksOnly: o.newClicksOnly, boxes }, methodArgs);
         cliMs.push(...check.ms);
         if (!check.same) cliMismatch++;
         if (!o.json) console.log(`  CLI replay: Dice ${check.dice.map((d) => d.toFixed(3)).join(' ')}; ${check.ms.map((m) => `${m.toFixed(0)} ms`).join(', ')} per call; ${check.same ? 'the same as' : 'DIFFERENT from'} the robot's`);
@@ -231,14 +232,17 @@ function sliceBox(reference: Uint8Array, image: NiftiImage, across: number): Vox
   return maskBoundingBox(slice, image.dims)!;
 }
 
-/** Replays the first two clicks through the real CLI and compares with the in-process masks. */
+/**
+ * Replays the robot's clicks through the real CLI, a process per click with the previous call's
+ * mask as --previous, and scores each written mask against the reference. A session that reached
+ * a perfect mask carries nominal steps (no call) after it: those are not replayed.
+ */
 async function cliReplay(
   imagePath: string,
   steps: readonly RobotStep[],
   reference: Uint8Array,
-  sent: { points: boolean; boxes: VoxelBox[] },
-  promptModelArg: string,
-  modelArg: string | null,
+  sent: { newClicksOnly: boolean; boxes: VoxelBox[] },
+  methodArgs: string[],
 ): Promise<{ ms: number[]; dice: number[]; same: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'll-eval-int-'));
   const cli = resolve(__dirname, '../dist/cli.js');
@@ -246,12 +250,14 @@ async function cliReplay(
   const dice: number[] = [];
   let previousPath: string | undefined;
   try {
-    for (let c = 1; c <= steps.length; c++) {
+    const perfect = steps.findIndex((s) => s.dice === 1 && s.ms === 0);
+    const calls = perfect < 0 ? steps.length : perfect;
+    for (let c = 1; c <= calls; c++) {
       const points = steps.slice(0, c).map((s) => s.click);
       const promptsPath = join(dir, `prompts${c}.json`);
-      writeFileSync(promptsPath, JSON.stringify({ points: previousPath && sent.points ? points.slice(-1) : points, boxes: sent.boxes }));
+      writeFileSync(promptsPath, JSON.stringify({ points: previousPath && sent.newClicksOnly ? points.slice(-1) : points, boxes: sent.boxes }));
       const out = join(dir, `mask${c}.nii.gz`);
-      const argv = [cli, 'segment', imagePath, '--out', out, '--prompts', promptsPath, '--prompt-model', promptModelArg, ...(modelArg ? ['--model', modelArg] : []), ...(previousPath ? ['--previous', previousPath] : [])];
+      const argv = [cli, 'segment', imagePath, '--out', out, '--prompts', promptsPath, ...methodArgs, ...(previousPath ? ['--previous', previousPath] : [])];
       const t0 = performance.now();
       const r = spawnSync(process.execPath, argv, { encoding: 'utf8' });
       ms.push(performance.now() - t0);
