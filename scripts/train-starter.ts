@@ -1,5 +1,5 @@
 // `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair|brain-tumour-flair [--minutes M]
-// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--base-filters N] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--train-patients N] [--train-on-held-out CASES] [--name NAME]`: trains the
+// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--base-filters N] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--weight-average DECAY] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--train-patients N] [--train-on-held-out CASES] [--name NAME]`: trains the
 // starter model of a task from scratch (or, with --resume, continues from a model of that task;
 // with --init-weights, starts from another model's weights, e.g. the same lesion on another
 // modality, on the task's own configuration)
@@ -7,6 +7,9 @@
 // it on the task's fixed held-out cases (with the flip test-time augmentation Segment Lesion
 // uses), and writes model.json, weights.bin and card.json (task, modality, training cases,
 // held-out figures, attribution) into media/models/<task>/ (or --out).
+//
+// `--weight-average DECAY` validates and keeps the moving average of the weights (fineTune's
+// weightAverageDecay; an ablation, docs/training-recipe.md).
 //
 // `--case-voxels N` changes the automatic configuration's budget for the median case at the
 // working spacing (default 160 000): larger gives a finer grid.
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
     ...(arg('base-filters') === undefined ? {} : { baseFilters: Number(arg('base-filters')) }),
     ...(arg('augment') === 'strong' ? { augmentation: STRONG_AUGMENTATION } : {}),
     ...(process.argv.includes('--no-deep-supervision') ? { deepSupervision: false } : {}),
+    ...(arg('weight-average') === undefined ? {} : { weightAverageDecay: Number(arg('weight-average')) }),
   };
   if (arg('augment') !== undefined && arg('augment') !== 'strong') throw new Error(`--augment takes 'strong', got ${arg('augment')}`);
   if (!Number.isInteger(recipe.baseFilters) || recipe.baseFilters < 1) throw new Error(`--base-filters must be a positive integer, got ${arg('base-filters')}`);
