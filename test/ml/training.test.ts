@@ -404,7 +404,10 @@ test('fineTune: with weightAverageDecay the moving average of the weights is kep
   const w0 = weightsOf(join(dir, 'initial'));
   const w1 = weightsOf(await run(1));
   const w2 = weightsOf(await run(2));
-  const averaged = weightsOf(await run(2, 0.99));
+  const averagedDir = await run(2, 0.99);
+  const averaged = weightsOf(averagedDir);
+  const card = JSON.parse(readFileSync(join(averagedDir, 'card.json'), 'utf8')) as ModelCard;
+  assert.equal(card.training?.hyperparameters.weightAverageDecay, 0.99, 'the card says its weights are an average');
   // Decay min(0.99, (1 + t) / (10 + t)) after step t: 2/11, then 3/12.
   let largest = 0;
   let moved = 0;

@@ -73,6 +73,7 @@ export function trainingCard(
         budgetMinutes: checked.budgetS / 60,
         ...(Number.isFinite(checked.maxSteps) ? { maxSteps: checked.maxSteps } : {}),
         lrSchedule: checked.lrSchedule,
+        ...(checked.weightAverageDecay > 0 ? { weightAverageDecay: checked.weightAverageDecay } : {}),
         minBudgetFractionBeforeEarlyStop: checked.minBudgetFractionBeforeEarlyStop,
         ...(outcome.wholeVolumeSkipped ? { wholeVolumeValidationSkipped: outcome.wholeVolumeSkipped } : {}),
       },
