@@ -6,7 +6,7 @@ import { readNifti, writeMaskLike, writeVolumeLike, type NiftiImage } from '../n
 import { initBackend, BACKEND_PREFERENCES, type BackendPreference } from '../ml/backend';
 import { ALL_AXIS_FLIPS, DEFAULT_TTA_FLIPS, loadSegmentationModel, segmentVolume } from '../ml/inference';
 import { ModelStore, ModelStoreError } from '../ml/modelStore';
-import { modalityMismatch } from '../ml/autoConfig';
+import { ctWithoutInterceptSigns, modalityMismatch } from '../ml/autoConfig';
 import { brainMaskFor, starterForImage, StarterChoiceError } from '../ml/starterChoice';
 import { NiftiReadError, NiftiWriteError } from '../nifti';
 import { checkOutputPaths, type GuardedOutput } from '../util/outputGuard';
@@ -204,6 +204,8 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   io.stdout(`model: ${model.version ?? basename(modelDir)} (${modelDir}), window ${model.patchSizeVoxels.join('×')}\n`);
   const mismatch = modalityMismatch(image.data, image.spacingMm, model.preprocessing);
   if (mismatch) io.stderr(`lesion-lab segment: warning: ${imagePath}: ${mismatch}; its proposal is unlikely to mean anything (choose a model for its modality, or leave out --model)\n`);
+  const rawCt = model.preprocessing.modality === 'CT' ? null : ctWithoutInterceptSigns(image.data);
+  if (rawCt) io.stderr(`lesion-lab segment: warning: ${imagePath}: ${rawCt}; it was segmented as ${model.preprocessing.modality} by ${model.version ?? basename(modelDir)}\n`);
   const skull = brainMaskFor(image, model.brainImages);
   if (skull?.brainMask) io.stdout(`${imagePath}: ${skull.note}\n`);
   else if (skull) io.stderr(`lesion-lab segment: warning: ${imagePath}: ${skull.warning}\n`);

@@ -35,7 +35,7 @@ export interface SegmentCasesEnv {
 /** Segments the cases of `ordered` that need it, in that order, with `engine`. */
 export async function segmentCases(engine: SegmentationEngine, ordered: readonly CaseInfo[], env: SegmentCasesEnv): Promise<SegmentAllResult> {
   const { segmentVolume, DEFAULT_TTA_FLIPS } = await import('../ml/inference');
-  const { modalityMismatch } = await import('../ml/autoConfig');
+  const { ctWithoutInterceptSigns, modalityMismatch } = await import('../ml/autoConfig');
   const { brainMaskFor } = await import('../ml/starterChoice');
   const settings = engine.settings;
   const todo = casesToSegment(ordered, engine.modelVersion);
@@ -59,6 +59,8 @@ export async function segmentCases(engine: SegmentationEngine, ordered: readonly
       // A case of another modality than the model's gets no proposal rather than a meaningless one.
       const mismatch = modalityMismatch(image.data, image.spacingMm, engine.model.preprocessing);
       if (mismatch) throw new Error(`${c.fileName}: ${mismatch}; no proposal saved (Select Model picks one for this modality)`);
+      const rawCt = engine.model.preprocessing.modality === 'CT' ? null : ctWithoutInterceptSigns(image.data);
+      if (rawCt) env.host.log.warn(`Segment All Unreviewed: ${c.relativePath}: ${rawCt}; segmented as ${engine.model.preprocessing.modality}`);
       const skull = brainMaskFor(image, engine.model.brainImages);
       if (skull && !skull.brainMask) throw new Error(`${c.fileName}: ${skull.warning}; no proposal saved`);
       if (skull?.brainMask) env.host.log.info(`Segment All Unreviewed: ${c.relativePath}: ${skull.note}`);

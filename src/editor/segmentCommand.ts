@@ -62,9 +62,13 @@ export async function segmentLesion(
           progress.report({ message: `loading model ${choice.version}…` });
           const model = await runtime.loadModel(choice);
           const { segmentVolume, DEFAULT_TTA_FLIPS } = await import('../ml/inference');
-          const mismatch = (await import('../ml/autoConfig')).modalityMismatch(image.data, image.spacingMm, model.preprocessing);
-          if (mismatch) {
-            const msg = `${doc.fileName}: ${mismatch}; the proposal of model ${choice.version} is unlikely to mean anything. Select Model picks one for this modality.`;
+          const { modalityMismatch, ctWithoutInterceptSigns } = await import('../ml/autoConfig');
+          const mismatch = modalityMismatch(image.data, image.spacingMm, model.preprocessing);
+          const rawCt = mismatch || model.preprocessing.modality === 'CT' ? null : ctWithoutInterceptSigns(image.data);
+          if (mismatch || rawCt) {
+            const msg = mismatch
+              ? `${doc.fileName}: ${mismatch}; the proposal of model ${choice.version} is unlikely to mean anything. Select Model picks one for this modality.`
+              : `${doc.fileName}: ${rawCt}; it is segmented as ${model.preprocessing.modality} by model ${choice.version}.`;
             log.warn(msg);
             void vscode.window.showWarningMessage(`Lesion Lab: ${msg}`);
           }

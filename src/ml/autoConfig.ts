@@ -147,6 +147,53 @@ export function foregroundTailRatio(data: ArrayLike<number>): number {
 /** Fat (−100 HU) and air (−1000 HU) lie below this: a CT in Hounsfield units has such values; MR and PET have none. */
 const CT_LOW_HU = -50;
 
+/** The rescale intercept most CT scanners store (raw 0 = −1024 HU); a converter that drops it leaves HU + 1024. */
+const CT_STORED_OFFSET = 1024;
+/**
+ * Widest interquartile range (HU) of a CT's body: fat (−100) to muscle (+50) and blood; the 28 shared
+ * sarcoma CTs 78–153, the TotalSegmentator examples 127–128. MR bodies spread far wider for their
+ * level (the 40 sarcoma T1s 145–655 around medians of 318–839, 36 % of the median or more; MNI152
+ * 331 around 850).
+ */
+const CT_BODY_MAX_IQR_HU = 250;
+
+/**
+ * Why an image that is not in Hounsfield units looks like a CT stored without its rescale
+ * intercept (values HU + 1,024, as a converter that drops `scl_inter` leaves them), or null. Such an
+ * image is taken for MR; segmenting warns (a model for MR or PET has not seen it, unless it was
+ * fine-tuned on images stored the same way, so this is a warning and never a refusal).
+ * Signs: integer values, none below air's −1,100 HU + 1,024, some below −500 + 1,024 (air), and a
+ * body (the values above a quarter of the 0.1–99th percentile range) whose median is soft
+ * tissue's ±200 HU + 1,024 with an interquartile range of at most {@link CT_BODY_MAX_IQR_HU}. Every
+ * shared CT shifted so is named; no shared MR T1, PET, FLAIR or brain template is.
+ */
+export function ctWithoutInterceptSigns(data: ArrayLike<number>): string | null {
+  const stride = Math.max(1, Math.floor(data.length / 200_000));
+  const sample: number[] = [];
+  let nonInteger = 0;
+  for (let i = 0; i < data.length; i += stride) {
+    const v = data[i];
+    if (!Number.isFinite(v)) continue;
+    sample.push(v);
+    if (Math.abs(v - Math.round(v)) > 1e-3) nonInteger++;
+  }
+  if (sample.length === 0 || nonInteger > 0.05 * sample.length) return null;
+  const sorted = Float64Array.from(sample).sort();
+  const at = (a: Float64Array, q: number): number => a[Math.min(a.length - 1, Math.max(0, Math.round(q * (a.length - 1))))];
+  const p01 = at(sorted, 0.001);
+  if (p01 < AIR_HU[0] + CT_STORED_OFFSET || p01 > -500 + CT_STORED_OFFSET) return null;
+  const first = sorted.findIndex((v) => v > p01 + 0.25 * (at(sorted, 0.99) - p01));
+  if (first < 0) return null;
+  const body = sorted.subarray(first);
+  const median = at(body, 0.5);
+  const iqr = at(body, 0.75) - at(body, 0.25);
+  if (Math.abs(median - CT_STORED_OFFSET) > SOFT_TISSUE_MAX_ABS_HU || iqr > CT_BODY_MAX_IQR_HU) return null;
+  return (
+    `it looks like a CT stored without its rescale intercept: integer values from ${p01.toFixed(0)} (air at −1,024 HU + ${CT_STORED_OFFSET}) and a body of median ` +
+    `${median.toFixed(0)} with an interquartile range of ${iqr.toFixed(0)} (soft tissue in HU + ${CT_STORED_OFFSET}); if it is a CT, set its header's scl_slope to 1 and scl_inter to −${CT_STORED_OFFSET}`
+  );
+}
+
 /**
  * Why an image does not suit a model's normalisation, or null. A model for CT clips to a HU
  * window: an image with no value below {@link CT_LOW_HU} (MR, PET, or an image already z-scored)
@@ -157,7 +204,9 @@ const CT_LOW_HU = -50;
 export function modalityMismatch(data: ArrayLike<number>, spacingMm: Vec3, p: { modality: Modality }): string | null {
   if (p.modality === 'CT') {
     const low = approximateQuantile(data, 0.001);
-    return low >= CT_LOW_HU ? `it has no values below ${CT_LOW_HU} (0.1st percentile ${low.toFixed(1)}), so it is not a CT in Hounsfield units, and the model works on CT` : null;
+    if (low < CT_LOW_HU) return null;
+    const stored = ctWithoutInterceptSigns(data);
+    return `it has no values below ${CT_LOW_HU} (0.1st percentile ${low.toFixed(1)}), so it is not a CT in Hounsfield units, and the model works on CT${stored ? ` (${stored})` : ''}`;
   }
   const guess = detectModality(data, spacingMm);
   return guess.modality === 'CT' ? `it is a CT (${guess.reason}), and the model works on ${p.modality}` : null;

@@ -84,6 +84,16 @@ test('segment without --model uses the starter that suits the image and says whi
   const warned = collect();
   assert.equal(await runCli(['segment', join(dir, 'mr.nii.gz'), '--model', join(__dirname, '../../media/models/sarcoma-ct'), '--out', join(dir, 'mr-ct.nii.gz'), '--tta', 'none', '--backend', 'wasm'], warned.io), 0, warned.err());
   assert.match(warned.err(), /^lesion-lab segment: warning: .*mr\.nii\.gz: it has no values below -50 .* so it is not a CT in Hounsfield units, and the model works on CT; its proposal is unlikely to mean anything/m);
+  // The CT stored without its rescale intercept (HU + 1024, as a converter that drops scl_inter
+  // leaves it) is taken for MR, with a warning that says what it looks like and how to fix it.
+  writeFileSync(join(dir, 'ct-raw.nii.gz'), gzip(buildNifti({ dim: dims, datatype: 4, bitpix: 16, pixdim: [1, 3, 3, 3.3, 1, 0, 0, 0], data: bytesOf(ct.map((v) => v + 1024)) }).file));
+  const raw = collect();
+  assert.equal(await runCli(['segment', join(dir, 'ct-raw.nii.gz'), '--out', join(dir, 'ct-raw-mask.nii.gz'), '--tta', 'none', '--backend', 'wasm'], raw.io), 0, raw.err());
+  assert.match(raw.out(), /^starter: sarcoma-mr-t1, chosen for the image: MR/m);
+  assert.match(
+    raw.err(),
+    /^lesion-lab segment: warning: .*ct-raw\.nii\.gz: it looks like a CT stored without its rescale intercept: .*set its header's scl_slope to 1 and scl_inter to −1024; it was segmented as MR by sarcoma-mr-t1$/m,
+  );
   // A 4-D series: frame 0 is segmented, on the 3-D grid, and the output says so.
   const series = join(dir, 'series.nii.gz');
   writeFileSync(series, gzip(buildNifti({ dim: [...dims, 2], datatype: 4, bitpix: 16, pixdim: [1, 3, 3, 3.3, 1, 0, 0, 0], data: bytesOf(Int16Array.from([...ct, ...ct])) }).file));

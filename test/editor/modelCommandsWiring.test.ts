@@ -517,3 +517,23 @@ test('Segment All Unreviewed saves no proposal for a case of another modality th
     for (const f of ['ct2.nii.gz', 'ct2_proposal.nii.gz', 'ct2_uncertainty.nii.gz']) rmSync(join(ws, 'cases', f), { force: true });
   }
 });
+test('Segment All Unreviewed segments a CT stored without its rescale intercept with the MR model, and logs what it looks like', async () => {
+  const rawPath = join(ws, 'cases', 'ctraw.nii.gz');
+  // HU + 1024: air 24, a body of soft tissue around 1,064 with a little spread.
+  const raw = new Int16Array(N);
+  for (let z = 0, v = 0; z < DIMS[2]; z++) for (let y = 0; y < DIMS[1]; y++) for (let x = 0; x < DIMS[0]; x++, v++) raw[v] = x >= 3 && x < 21 && y >= 3 && y < 21 ? 1064 + ((x * 7 + y * 3 + z) % 9) : 24;
+  writeFileSync(rawPath, gzip(buildNifti({ dim: [...DIMS], datatype: 4, bitpix: 16, pixdim: [1, 1, 1, 1, 1, 1, 1, 1], data: bytesOf(raw) }).file));
+  const { segmentCases, ordered, model, active, env, settings } = await segmentAllOf(rawPath);
+  const before = fakeLog.lines.length;
+  try {
+    const engine = { model, modelVersion: active.version, backendName: 'cpu', settings };
+    const r = await segmentCases(engine as never, ordered, env as never);
+    assert.deepEqual(r.segmented, [rawPath]);
+    const logged = fakeLog.lines.slice(before).join('\n');
+    assert.match(logged, /Segment All Unreviewed: cases[\\/]ctraw\.nii\.gz: it looks like a CT stored without its rescale intercept: .*scl_inter to −1024; segmented as MR/);
+  } finally {
+    model.network.dispose();
+    for (const f of ['ctraw.nii.gz', 'ctraw_proposal.nii.gz', 'ctraw_uncertainty.nii.gz', 'ctraw_seg.json']) rmSync(join(ws, 'cases', f), { force: true });
+  }
+});
+

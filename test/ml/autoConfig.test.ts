@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNifti, writeVolumeLike } from '../../src/nifti';
-import { autoConfigure, detectModality, median, modalityMismatch, planConfiguration, replanForCases, replanReason } from '../../src/ml/autoConfig';
+import { autoConfigure, ctWithoutInterceptSigns, detectModality, median, modalityMismatch, planConfiguration, replanForCases, replanReason } from '../../src/ml/autoConfig';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { brainImageKind, chooseStarterTask, skullMismatch } from '../../src/ml/starterChoice';
 import { normalizeIntensity, validatePreprocessing } from '../../src/ml/preprocess';
@@ -401,4 +401,35 @@ test('starterForImage: media/models/<task> when installed, else media/models/sta
   assert.equal(c.dir, join(root, 'media/models/sarcoma-ct'));
   assert.equal(c.task, 'sarcoma-ct');
   rmSync(root, { recursive: true, force: true });
+});
+
+test('ctWithoutInterceptSigns: a CT stored as HU + 1024 is named (and a CT model\'s refusal says so); MR, PET and FLAIR are not', { skip: skip || skipMs }, async () => {
+  const shifted = async (path: string): Promise<{ data: Float32Array; spacingMm: Vec3 }> => {
+    const ct = await readNifti(path);
+    return { data: Float32Array.from(ct.data as ArrayLike<number>, (v) => Math.round(v) + 1024), spacingMm: ct.spacingMm };
+  };
+  // STS_019's CT is mostly air around a thin limb (29 % body); example_ct_sm is an abdomen.
+  for (const path of [STS('STS_001', 'CT'), STS('STS_019', 'CT'), STS('STS_032', 'CT'), sharedDataPath('normal', 'totalsegmentator_examples', 'example_ct_sm.nii.gz')]) {
+    const ct = await shifted(path);
+    assert.equal(detectModality(ct.data, ct.spacingMm).modality, 'MR', 'without HU it is not taken for CT');
+    assert.match(ctWithoutInterceptSigns(ct.data) ?? '', /^it looks like a CT stored without its rescale intercept: integer values from \d+ .* median 1\d{3} .*set its header's scl_slope to 1 and scl_inter to −1024$/, path);
+    // Not a refusal for a model of MR: one fine-tuned on CTs stored the same way suits them.
+    assert.equal(modalityMismatch(ct.data, ct.spacingMm, { modality: 'MR' }), null);
+    assert.match(modalityMismatch(ct.data, ct.spacingMm, { modality: 'CT' }) ?? '', /so it is not a CT in Hounsfield units, and the model works on CT \(it looks like a CT stored without its rescale intercept/);
+  }
+  // The same CT in HU is a CT, not a shifted one.
+  assert.equal(ctWithoutInterceptSigns((await readNifti(STS('STS_001', 'CT'))).data), null);
+  // Not MR (the T1 of narrowest spread, STS_025, also scaled so that its body's median lies at
+  // 1,024; the one of highest median, STS_015), PET, FLAIR, nor a T1 brain template.
+  const t1 = await readNifti(STS('STS_025', 'MR_T1'));
+  const others: [string, ArrayLike<number>][] = [
+    ['STS_025 T1', t1.data],
+    ['STS_025 T1 × 2.52', Float32Array.from(t1.data as ArrayLike<number>, (v) => Math.round(v * 2.52))],
+    ['STS_015 T1', (await readNifti(STS('STS_015', 'MR_T1'))).data],
+    ['STS_001 PET', (await readNifti(STS('STS_001', 'PET'))).data],
+    ['patient07 FLAIR', (await readNifti(sharedDataPath('lesion', 'ms-flair-mni', 'patient07', 'FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz'))).data],
+  ];
+  const mni = sharedDataPath('normal', 'niivue_images', 'MNI152_2009_template.nii.gz');
+  if (!skipWithoutSharedData('normal', 'niivue_images', 'MNI152_2009_template.nii.gz')) others.push(['MNI152', (await readNifti(mni)).data]);
+  for (const [name, data] of others) assert.equal(ctWithoutInterceptSigns(data), null, name);
 });
