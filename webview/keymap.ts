@@ -8,6 +8,7 @@ export const OVERLAY_KEYS = {
   toggleProbability: 'p',
   toggleUncertainty: 'u',
   toggleProposalOutline: 'c',
+  toggleBrainOutline: 'h',
   segmentLesion: 'S',
   acceptProposal: 'A',
   rejectProposal: 'X',
@@ -45,7 +46,7 @@ export interface KeyTarget {
   removeIslands(): number;
   toggleLabelOutline(): void;
   toggleLabels(): void;
-  toggleOverlay(kind: 'probability' | 'uncertainty'): void;
+  toggleOverlay(kind: 'probability' | 'uncertainty' | 'brain'): void;
   toggleProposalOutline(): void;
   segmentLesion(): void;
   acceptProposal(): boolean;
@@ -80,6 +81,7 @@ const KEYMAP: Record<string, KeyAction> = {
   [OVERLAY_KEYS.toggleProbability]: (t) => t.toggleOverlay('probability'),
   [OVERLAY_KEYS.toggleUncertainty]: (t) => t.toggleOverlay('uncertainty'),
   [OVERLAY_KEYS.toggleProposalOutline]: (t) => t.toggleProposalOutline(),
+  [OVERLAY_KEYS.toggleBrainOutline]: (t) => t.toggleOverlay('brain'),
   [OVERLAY_KEYS.segmentLesion]: (t) => t.segmentLesion(),
   [OVERLAY_KEYS.acceptProposal]: (t) => t.acceptProposal(),
   [OVERLAY_KEYS.rejectProposal]: (t) => t.rejectProposal(),

@@ -1,12 +1,12 @@
-// The voxel-wise maps the host sends (a model's probability map, its flip-TTA uncertainty map):
-// one slot per kind, each on the GPU and on the CPU (for the readout), each toggled, faded and
-// thresholded on its own.
+// The voxel-wise maps the host sends (a model's probability map, its flip-TTA uncertainty map, the
+// brain a model was given when the skull of a head was stripped): one slot per kind, each on the GPU
+// and on the CPU (for the readout), each toggled on its own (the two maps also faded and thresholded).
 import type { Data3DTexture, DataTexture } from 'three';
 import type { OverlayKind, OverlayMessage, ProposalInfo } from '../src/protocol/messages';
 import { colormapTable, heatTable, type ColormapName } from './colormaps';
 import { createEmptyFloatVolume, createFloatVolume, createLutTexture } from './textures';
 
-export const OVERLAY_KINDS: readonly OverlayKind[] = ['probability', 'uncertainty'];
+export const OVERLAY_KINDS: readonly OverlayKind[] = ['probability', 'uncertainty', 'brain'];
 
 /** How one overlay map kind is shown: each kind is toggled, faded and thresholded on its own. */
 export interface OverlayDisplay {
@@ -27,11 +27,13 @@ export interface OverlayMap {
 }
 
 export class OverlayMaps {
-  private readonly maps: Record<OverlayKind, OverlayMap | null> = { probability: null, uncertainty: null };
+  private readonly maps: Record<OverlayKind, OverlayMap | null> = { probability: null, uncertainty: null, brain: null };
   /** Display of each overlay kind (kept when a map is replaced or cleared). */
   readonly display: Record<OverlayKind, OverlayDisplay> = {
     probability: { show: true, opacity: 0.6, threshold: 0.5 },
     uncertainty: { show: true, opacity: 0.5, threshold: 0 },
+    // Drawn as a dashed outline of the voxels at or above the threshold (inside the brain).
+    brain: { show: true, opacity: 0.8, threshold: 0.5 },
   };
   /** Outline the proposal (probability ≥ the proposal's threshold, else the display threshold). */
   proposalOutline = true;
@@ -80,7 +82,7 @@ export class OverlayMaps {
 
   /** Whether any map is loaded (`kind`: that map). */
   has(kind?: OverlayKind): boolean {
-    return kind ? this.maps[kind] !== null : this.maps.probability !== null || this.maps.uncertainty !== null;
+    return kind ? this.maps[kind] !== null : OVERLAY_KINDS.some((k) => this.maps[k] !== null);
   }
 
   /** The values of the map of `kind` (voxel order of the image), or null when there is none. */
@@ -116,11 +118,13 @@ export class OverlayMaps {
     this.uncertaintyTexture.needsUpdate = true;
   }
 
-  /** The readout's part for the voxel `index`: "  p 0.912  uncertainty 0.03". */
+  /** The readout's part for the voxel `index`: "  p 0.912  uncertainty 0.03  outside the brain". */
   readout(index: number, format: (v: number) => string): string {
     const prob = this.maps.probability;
     const unc = this.maps.uncertainty;
-    return (prob ? `  p ${prob.data[index].toFixed(3)}` : '') + (unc ? `  uncertainty ${format(unc.data[index])}` : '');
+    const brain = this.maps.brain;
+    const outside = brain !== null && brain.data[index] < this.display.brain.threshold;
+    return (prob ? `  p ${prob.data[index].toFixed(3)}` : '') + (unc ? `  uncertainty ${format(unc.data[index])}` : '') + (outside ? '  outside the brain' : '');
   }
 
   dispose(): void {

@@ -44,6 +44,7 @@ export function sliceDrawState(s: RenderScene, vol: Volume): SliceDrawState {
   const maps = s.overlayMaps;
   const prob = maps.get('probability');
   const unc = maps.get('uncertainty');
+  const brain = maps.get('brain');
   const probDisplay = maps.display.probability;
   const uncDisplay = maps.display.uncertainty;
   const [windowLow, windowHigh] = windowRange(s.window);
@@ -54,6 +55,7 @@ export function sliceDrawState(s: RenderScene, vol: Volume): SliceDrawState {
     labels: vol.labels.texture,
     prob: prob?.texture ?? maps.emptyTexture,
     unc: unc?.texture ?? maps.emptyTexture,
+    brain: brain?.texture ?? maps.emptyTexture,
     colormap: s.colormapTexture,
     labelColors: s.labelLut.texture,
     heatmap: maps.heatTexture,
@@ -74,6 +76,8 @@ export function sliceDrawState(s: RenderScene, vol: Volume): SliceDrawState {
     uncOpacity: uncDisplay.opacity,
     uncThreshold: uncDisplay.threshold,
     uncRange: unc?.range ?? [0, 1],
+    showBrain: maps.display.brain.show && brain !== null,
+    brainThreshold: maps.display.brain.threshold,
     showCrosshair: true,
     crosshairRgba: s.crosshairRgba,
     cursor: null,

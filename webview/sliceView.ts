@@ -47,6 +47,8 @@ export interface SliceDrawState {
   prob: Texture;
   /** Uncertainty map (R32F; a 1-voxel placeholder when there is none). */
   unc: Texture;
+  /** The brain a model was given (R32F, 1 inside; a 1-voxel placeholder when there is none). */
+  brain: Texture;
   colormap: Texture;
   labelColors: Texture;
   /** Colour lookup of the probability map (`heatTable`: dark red → yellow). */
@@ -69,6 +71,9 @@ export interface SliceDrawState {
   uncOpacity: number;
   uncThreshold: number;
   uncRange: [number, number];
+  /** Outline the brain (values ≥ brainThreshold). */
+  showBrain: boolean;
+  brainThreshold: number;
   showCrosshair: boolean;
   crosshairRgba: [number, number, number, number];
   /** Brush preview circle in this view, or null. */
@@ -205,6 +210,7 @@ export class SliceView {
     u.u_labels.value = s.labels;
     u.u_prob.value = s.prob;
     u.u_unc.value = s.unc;
+    u.u_brain.value = s.brain;
     u.u_colormap.value = s.colormap;
     u.u_labelColors.value = s.labelColors;
     u.u_heatmap.value = s.heatmap;
@@ -233,6 +239,8 @@ export class SliceView {
     u.u_uncOpacity.value = s.uncOpacity;
     u.u_uncThreshold.value = s.uncThreshold;
     (u.u_uncRange.value as Vector2).set(s.uncRange[0], s.uncRange[1]);
+    u.u_showBrain.value = s.showBrain;
+    u.u_brainThreshold.value = s.brainThreshold;
     const ch = worldToPlane(this.plane, s.crosshair);
     (u.u_crosshairMm.value as Vector2).set(ch[0], ch[1]);
     (u.u_crosshairColor.value as Vector4).set(...s.crosshairRgba);

@@ -177,6 +177,10 @@ export class Toolbar {
     c.range(unc, 'uncOpacity', '', 'Uncertainty map opacity', { min: '0', max: '1', step: '0.05' }, (i) => v.setOverlayDisplay('uncertainty', { opacity: Number(i.value) }));
     c.number(unc, 'uncThreshold', 'from', '', 'Uncertainty threshold: lower uncertainties are not coloured', { min: '0', step: 'any' }, (i) => v.setOverlayDisplay('uncertainty', { threshold: Number(i.value) }));
     c.select(unc, 'uncColormap', '', 'Uncertainty colormap', UNCERTAINTY_COLORMAPS.map((n) => [n, capitalise(n)]), (val) => v.setUncertaintyColormap(val as ColormapName));
+    const brain = this.group(parent, 'brain', 'Brain outline');
+    c.checkbox(brain, 'showBrain', 'Brain', `Outline (dashed) the brain the model was given: Segment Lesion stripped this head's skull, and nothing outside it is proposed (${keyName(OVERLAY_KEYS.toggleBrainOutline)})`, (i) =>
+      v.setOverlayDisplay('brain', { show: i.checked }),
+    );
   }
 
   /** Brings every control in line with the viewer's state. */
@@ -221,11 +225,13 @@ export class Toolbar {
     c.setValue('uncOpacity', String(ud.opacity));
     c.setValue('uncThreshold', String(+ud.threshold.toPrecision(3)));
     c.setValue('uncColormap', v.uncertaintyColormap);
+    c.setValue('showBrain', v.overlayDisplay.brain.show);
     const uncRange = v.overlayRange('uncertainty');
     const uncThr = c.get('uncThreshold');
     if (uncThr instanceof HTMLInputElement && uncRange) uncThr.step = String(+((uncRange[1] - uncRange[0]) / 20).toPrecision(2));
     this.setHidden('prob', !v.hasOverlay('probability'));
     this.setHidden('unc', !v.hasOverlay('uncertainty'));
+    this.setHidden('brain', !v.hasOverlay('brain'));
     this.mapsRow.hidden = !v.hasOverlay();
     this.setHidden('frame', v.frameCount <= 1);
     const fi = c.get('frame');

@@ -211,9 +211,10 @@ export class PromptSegmenter implements vscode.Disposable {
     }
     this.objects.set(document, { objectId: message.objectId, prompts, mask: result.mask, voxelCount, target: message.target });
     if (!old) {
-      // The prompt proposal replaces a model proposal on screen, with its uncertainty map.
+      // The prompt proposal replaces a model proposal on screen, with its uncertainty map and brain outline.
       this.onPromptProposal(document);
       provider.clearOverlay(document, 'uncertainty');
+      provider.clearOverlay(document, 'brain');
     }
     provider.showOverlay(document, {
       type: 'overlay',

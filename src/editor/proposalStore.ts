@@ -28,7 +28,12 @@ export interface ProposalMaps {
   probability: Float32Array;
   /** Null when there is no uncertainty map (no test-time augmentation). */
   uncertainty: Float32Array | null;
+  /** The brain the model was given (1 inside) when it stripped the skull of a head; absent otherwise. */
+  brain?: Uint8Array;
 }
+
+/** The overlay kinds a model proposal brings, cleared with it. */
+const PROPOSAL_OVERLAYS = ['probability', 'uncertainty', 'brain'] as const;
 
 /** A saved proposal to show on an opened document (see {@link ProposalStore.offerSaved}). */
 export interface SavedProposalView extends PendingProposal {
@@ -85,9 +90,12 @@ export class ProposalStore implements vscode.Disposable {
     this.proposals.set(doc, proposal);
     this.prompts.forget(doc);
     const provider = this.runtime.host.provider;
-    // A new proposal replaces both maps of the previous one.
-    provider.clearOverlay(doc, 'probability');
-    provider.clearOverlay(doc, 'uncertainty');
+    // A new proposal replaces every map of the previous one.
+    for (const kind of PROPOSAL_OVERLAYS) provider.clearOverlay(doc, kind);
+    if (maps.brain) {
+      // Shown so that the user sees where the model looked: nothing outside it is proposed.
+      provider.showOverlay(doc, { type: 'overlay', kind: 'brain', voxels: float32Buffer(Float32Array.from(maps.brain)), range: [0, 1], proposal: null });
+    }
     if (maps.uncertainty) {
       provider.showOverlay(doc, {
         type: 'overlay',
@@ -146,8 +154,7 @@ export class ProposalStore implements vscode.Disposable {
       // Kept for the correction effort measured when the mask is saved (src/dataset/review.ts).
       doc.session.acceptedProposal = { modelVersion: pending.modelVersion, labels: pending.labels };
       this.proposals.delete(doc);
-      host.provider.clearOverlay(doc, 'probability');
-      host.provider.clearOverlay(doc, 'uncertainty');
+      for (const kind of PROPOSAL_OVERLAYS) host.provider.clearOverlay(doc, kind);
       const locked = result.lockedVoxels > 0 ? `; ${result.lockedVoxels} voxels of locked labels kept` : '';
       const replaced = result.replacedVoxels > 0 ? ` (${result.replacedVoxels} of them from other labels)` : '';
       const text =
@@ -165,15 +172,14 @@ export class ProposalStore implements vscode.Disposable {
     }
   }
 
-  /** Reject Lesion Proposal: removes the proposal and its maps; labels are untouched. */
+  /** Reject Lesion Proposal: removes the proposal and its maps (the brain outline too); labels are untouched. */
   reject(uri?: vscode.Uri): boolean {
     const host = this.runtime.host;
     const doc = this.runtime.documentOrComplain(uri, 'Reject Lesion Proposal');
     if (!doc?.session) return false;
     if (this.prompts.reject(doc)) return true;
     const had = this.proposals.delete(doc);
-    host.provider.clearOverlay(doc, 'probability');
-    host.provider.clearOverlay(doc, 'uncertainty');
+    for (const kind of PROPOSAL_OVERLAYS) host.provider.clearOverlay(doc, kind);
     if (had) host.log.info(`${doc.fileName}: lesion proposal rejected`);
     return had;
   }

@@ -102,7 +102,7 @@ export async function segmentLesion(
           proposals.show(
             doc,
             { modelVersion: choice.version, labels: seg.labels, threshold: settings.proposalThreshold, lesionCount: seg.lesions.length },
-            { probability: seg.probability, uncertainty: settings.testTimeAugmentation ? seg.uncertainty : null },
+            { probability: seg.probability, uncertainty: settings.testTimeAugmentation ? seg.uncertainty : null, brain: skull?.brainMask ?? undefined },
           );
           const lines = lesionReport({
             fileName: doc.fileName,

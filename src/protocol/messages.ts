@@ -95,8 +95,12 @@ export interface ViewerSettings {
   overwriteMode: OverwriteMode;
 }
 
-/** Kinds of voxel-wise overlay maps. */
-export type OverlayKind = 'probability' | 'uncertainty';
+/**
+ * A voxel-wise map shown over the image: a model's probability map, its flip-TTA uncertainty map, or
+ * the brain the model was given when Segment Lesion stripped the skull of a head (1 inside, 0
+ * outside; drawn as a dashed outline).
+ */
+export type OverlayKind = 'probability' | 'uncertainty' | 'brain';
 
 /** A model's proposal that an overlay belongs to. */
 export interface ProposalInfo {
@@ -214,8 +218,9 @@ export interface ReplaceLabelsMessage {
 
 /**
  * Show (or replace) a voxel-wise map on the image grid. The webview keeps one slot per
- * {@link OverlayKind}: a probability and an uncertainty map show together, each toggled, faded
- * and thresholded on its own, and a new map replaces only the map of its own kind.
+ * {@link OverlayKind}: a probability map, an uncertainty map and a brain outline show together, each
+ * toggled on its own (the maps also faded and thresholded), and a new map replaces only the map of
+ * its own kind.
  */
 export interface OverlayMessage {
   type: 'overlay';

@@ -5,7 +5,7 @@
 import type { HostToWebviewMessage, OverlayKind, VoxelType } from './messages';
 
 const VOXEL_TYPES: Readonly<Record<VoxelType, true>> = { uint8: true, int8: true, uint16: true, int16: true, float32: true };
-const OVERLAY_KINDS: Readonly<Record<OverlayKind, true>> = { probability: true, uncertainty: true };
+const OVERLAY_KINDS: Readonly<Record<OverlayKind, true>> = { probability: true, uncertainty: true, brain: true };
 
 type Fields = Record<string, unknown>;
 type Check = (m: Fields) => string | null;

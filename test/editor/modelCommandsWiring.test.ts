@@ -5,7 +5,7 @@
 // Show Model History, and the status bar. Real VS Code is covered by test/e2e.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
@@ -272,7 +272,7 @@ test('Reject Lesion Proposal removes the maps and leaves the labels; a cancelled
   await run('lesionLab.segmentLesion');
   const clears = panel.webview.ofType('clearOverlay').length;
   assert.equal(await run('lesionLab.rejectProposal'), true);
-  assert.equal(panel.webview.ofType('clearOverlay').length, clears + 2);
+  assert.deepEqual(panel.webview.ofType('clearOverlay').slice(clears).map((m) => m.kind), ['probability', 'uncertainty', 'brain']);
   assert.deepEqual(Array.from(doc.labels), before);
 
   shownMessages.length = 0;
@@ -537,3 +537,48 @@ test('Segment All Unreviewed segments a CT stored without its rescale intercept 
   }
 });
 
+
+test('Segment Lesion on a head whose skull it strips shows the brain it gave the model as an outline map, cleared with the proposal', async () => {
+  const { ModelStore, workspaceModelRoot, readCard } = await import('../../src/ml/modelStore');
+  const { readNifti } = await import('../../src/nifti');
+  const { brainMaskFor } = await import('../../src/ml/starterChoice');
+  // A version of the active model whose card says it saw skull-stripped brains only.
+  const store = new ModelStore(workspaceModelRoot(ws));
+  const active = (await store.active())!;
+  const card = await readCard(active.dir);
+  assert.ok(card.training, 'the active model was fine-tuned by the tests above');
+  const pending = await store.beginVersion();
+  for (const f of readdirSync(active.dir)) if (f !== 'card.json') copyFileSync(join(active.dir, f), join(pending.dir, f));
+  const strippedOnly = { skullStripped: 3, withSkull: 0 };
+  const version = await pending.commit({ ...card, parentVersion: active.version, training: { ...card.training, brainImages: strippedOnly } });
+  await store.setActive(version.version);
+  const headPath = join(ws, 'cases', 'head3.nii.gz');
+  writeHeadImage(headPath, join(dir, 'head3-mask.nii.gz'), { layers: true });
+  const head = await api.provider.openCustomDocument(Uri.file(headPath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  const headPanel = new FakePanel();
+  await api.provider.resolveCustomEditor(head, headPanel as never, cancellation as never);
+  headPanel.webview.send({ type: 'ready', protocolVersion: 1 });
+  await settle();
+  try {
+    const r = await run<{ modelVersion: string }>('lesionLab.segmentLesion', Uri.file(headPath));
+    assert.equal(r.modelVersion, version.version);
+    const brain = headPanel.webview.ofType('overlay').filter((o) => o.kind === 'brain').at(-1);
+    assert.ok(brain, 'the brain is shown');
+    assert.equal(brain.proposal, null);
+    const shown = new Float32Array(brain.voxels as ArrayBuffer);
+    const expected = brainMaskFor(await readNifti(headPath), strippedOnly);
+    assert.ok(expected?.brainMask);
+    assert.deepEqual(Array.from(shown), Array.from(expected.brainMask), 'the mask the model was given, 1 inside');
+    assert.ok(fakeLog.lines.some((l) => l.includes('head3.nii.gz') && /brain/.test(l)), 'the log says the skull was stripped');
+    // Reject drops the outline with the proposal.
+    await run('lesionLab.rejectProposal', Uri.file(headPath));
+    assert.ok(headPanel.webview.ofType('clearOverlay').some((m) => m.kind === 'brain'));
+    assert.equal(api.provider.overlayOf(head, 'brain'), undefined);
+    // The case image, not the document of the earlier tests, got it.
+    assert.ok(!panel.webview.ofType('overlay').some((o) => o.kind === 'brain'));
+  } finally {
+    headPanel.dispose();
+    await store.setActive(active.version);
+    for (const f of ['head3.nii.gz', 'head3_seg.json']) rmSync(join(ws, 'cases', f), { force: true });
+  }
+});

@@ -259,7 +259,7 @@ test('bad prompts are refused with a status line, not a crash', { skip }, async 
 const promptModelShipped = existsSync(join(repoRoot, 'media', 'models', 'prompt', 'card.json'));
 const priorLine = promptModelShipped ? /prompt model method/ : /star-shaped method.*model prior/;
 
-test("a model's probability map shown when prompting starts: the prior of the star-shaped method; its uncertainty map goes", { skip }, async () => {
+test("a model's probability map shown when prompting starts: the prior of the star-shaped method; its uncertainty map and brain outline go", { skip }, async () => {
   // What Segment Lesion leaves on screen: a probability map with a model proposal, and uncertainty.
   const probability = Float32Array.from(reference, (v) => (v ? 0.9 : 0.05));
   api.provider.showOverlay(doc, { type: 'overlay', kind: 'uncertainty', voxels: new Float32Array(reference.length).buffer, range: [0, 1], proposal: null });
@@ -267,7 +267,7 @@ test("a model's probability map shown when prompting starts: the prior of the st
   await prompt({ objectId: 6, points: [{ voxel: centre, positive: true }], boxes: [box], target });
   assert.match(fakeLog.lines.at(-1) ?? '', priorLine);
   if (promptModelShipped) assert.doesNotMatch(fakeLog.lines.at(-1) ?? '', /model prior/);
-  assert.deepEqual(panel.webview.ofType('clearOverlay').at(-1), { type: 'clearOverlay', kind: 'uncertainty' });
+  assert.deepEqual(panel.webview.ofType('clearOverlay').slice(-2), [{ type: 'clearOverlay', kind: 'uncertainty' }, { type: 'clearOverlay', kind: 'brain' }]);
   assert.equal(lastOverlay()!.proposal && (lastOverlay()!.proposal as { origin: string }).origin, 'prompts');
   const dice = diceCoefficient(maskOf(lastOverlay()!), reference);
   assert.ok(dice >= 0.7, `Dice with the prior ${dice.toFixed(3)}`);

@@ -1,7 +1,8 @@
-// The two model overlays in headless Chromium: a probability map (heat colours, its own threshold,
+// The model overlays in headless Chromium: a probability map (heat colours, its own threshold,
 // the proposal outline) and an uncertainty map (its own colormap and threshold) in separate slots,
-// each toggled, faded and cleared on its own; the proposal bar's Accept / Reject and the Segment
-// Lesion button post the host commands. Pixels are read back from the canvas.
+// each toggled, faded and cleared on its own; the brain outline of a head whose skull was stripped;
+// the proposal bar's Accept / Reject and the Segment Lesion button post the host commands. Pixels
+// are read back from the canvas.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -83,7 +84,7 @@ function uncertaintyMap(): Float32Array {
 
 type Proposal = { modelVersion: string; labelValue: number; threshold: number } | null;
 
-async function sendOverlay(kind: 'probability' | 'uncertainty', map: Float32Array, range: [number, number], proposal: Proposal = null): Promise<void> {
+async function sendOverlay(kind: 'probability' | 'uncertainty' | 'brain', map: Float32Array, range: [number, number], proposal: Proposal = null): Promise<void> {
   await h.page.evaluate(
     ({ kind, values, range, proposal }) => {
       const voxels = Float32Array.from(values).buffer;
@@ -101,7 +102,7 @@ async function press(key: string): Promise<void> {
   await h.settle();
 }
 
-async function clearOverlay(kind: 'probability' | 'uncertainty'): Promise<void> {
+async function clearOverlay(kind: 'probability' | 'uncertainty' | 'brain'): Promise<void> {
   await h.page.evaluate((kind) => window.postMessage({ type: 'clearOverlay', kind }, '*'), kind);
   await h.settle();
 }
@@ -272,6 +273,75 @@ describe('probability and uncertainty overlays', () => {
     assert.match((await h.page.textContent('.ll-status')) ?? '', /uncertainty map has 100 voxels, expected 98304/);
     assert.ok(isHot(await pixelAt(PROB_ONLY)));
     await clearOverlay('probability');
+  });
+});
+
+describe('the brain outline (a head whose skull Segment Lesion stripped)', () => {
+  /** The brain: voxels 8 ≤ i < 56 and 8 ≤ j < 40, every slice. */
+  function brainMap(): Float32Array {
+    const b = new Float32Array(N);
+    for (let idx = 0; idx < N; idx++) {
+      const i = idx % NX;
+      const j = Math.floor(idx / NX) % NY;
+      b[idx] = i >= 8 && i < 56 && j >= 8 && j < 40 ? 1 : 0;
+    }
+    return b;
+  }
+  const canvasPixels = async (): Promise<Uint8Array> => (await h.pixels()).data;
+
+  before(async () => {
+    await h.load(syntheticVolume(DIMS, SPACING));
+    await inPage(h, (v) => {
+      v.setLayout('single', 'axial');
+      v.setCrosshairVoxel([32, 24, 16]);
+      v.setWindow({ level: 200, width: 400 });
+      v.setLabelDisplay({ show: false });
+    });
+    await h.settle();
+  });
+
+  test('a dashed white outline just inside the brain\'s edge, toggled with H and its checkbox; the readout says what lies outside', async () => {
+    assert.equal(await h.page.evaluate(() => (document.querySelector('[data-group="brain"]') as HTMLElement).hidden), true, 'no brain, no control');
+    await sendOverlay('brain', brainMap(), [0, 1]);
+    await h.screenshot('overlays-brain-outline');
+    const outlined = await canvasPixels();
+    const insideOutlined = await pixelAt([20, 20, SLICE]);
+    const outsideOutlined = await pixelAt([3, 20, SLICE]);
+    // H hides it (the maps row that came with it stays, so the views keep their size).
+    await press('h');
+    assert.equal(await h.page.isChecked('input[data-ctl="showBrain"]'), false);
+    const plain = await canvasPixels();
+    // Every pixel the outline changed turned whiter (under the crosshair too, which is drawn over
+    // it); the voxels' centres inside and outside did not change.
+    let changed = 0;
+    for (let o = 0; o < plain.length; o += 4) {
+      if (plain[o] === outlined[o] && plain[o + 1] === outlined[o + 1] && plain[o + 2] === outlined[o + 2]) continue;
+      changed++;
+      const whiter = [0, 1, 2].every((c) => outlined[o + c] >= plain[o + c]) && outlined[o] > plain[o];
+      assert.ok(whiter, `pixel ${o / 4}: ${plain.slice(o, o + 3)} → ${outlined.slice(o, o + 3)}`);
+    }
+    assert.deepEqual(await pixelAt([20, 20, SLICE]), insideOutlined);
+    assert.deepEqual(await pixelAt([3, 20, SLICE]), outsideOutlined);
+    // The brain's perimeter on this slice, in screen pixels, dashed: half of it is drawn.
+    const [x0] = await pageOfVoxel(h, 'axial', [8, 20, SLICE]);
+    const [x1] = await pageOfVoxel(h, 'axial', [9, 20, SLICE]);
+    const pxPerVoxelI = Math.abs(x1 - x0) * (await h.page.evaluate(() => window.devicePixelRatio));
+    const perimeterPx = 2 * (48 * pxPerVoxelI + 32 * pxPerVoxelI * (SPACING[1] / SPACING[0]));
+    assert.ok(changed > 0.3 * perimeterPx && changed < 0.8 * perimeterPx, `${changed} outline pixels for a perimeter of ${perimeterPx.toFixed(0)}`);
+    await h.page.check('input[data-ctl="showBrain"]');
+    await h.settle();
+    assert.deepEqual(await canvasPixels(), outlined, 'the checkbox brings it back');
+    assert.equal(await h.page.evaluate(() => (document.querySelector('[data-group="brain"]') as HTMLElement).hidden), false);
+    assert.match(await h.page.evaluate(() => (document.querySelector('input[data-ctl="showBrain"]')!.parentElement as HTMLElement).title), /brain the model was given.*\(H\)$/);
+    // The readout.
+    await inPage(h, (v) => v.setCrosshairVoxel([3, 20, 16]));
+    assert.match((await h.page.textContent('.ll-status')) ?? '', /voxel \[3, 20, 16\].*outside the brain/);
+    await inPage(h, (v) => v.setCrosshairVoxel([20, 20, 16]));
+    assert.doesNotMatch((await h.page.textContent('.ll-status')) ?? '', /outside the brain/);
+    // Cleared with the proposal by the host: gone, and its control hidden.
+    await clearOverlay('brain');
+    assert.equal(await inPage(h, (v) => v.hasOverlay()), false);
+    assert.equal(await h.page.evaluate(() => (document.querySelector('[data-group="brain"]') as HTMLElement).hidden), true);
   });
 });
 

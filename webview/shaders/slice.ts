@@ -1,8 +1,8 @@
 // Slice view shader: one full-viewport quad; each fragment maps its plane position (mm) to a voxel
 // through u_planeToVoxel and reads the image, label, probability and uncertainty volumes with
 // texelFetch (nearest voxel, exact integer values). Enums come from TS via `defines`.
-// Compositing order, bottom to top: image, uncertainty map, probability map, proposal outline,
-// labels, crosshair, brush cursor.
+// Compositing order, bottom to top: image, uncertainty map, probability map, brain outline,
+// proposal outline, labels, crosshair, brush cursor.
 import { Matrix4, Vector2, Vector3, Vector4, type Texture } from 'three';
 
 /** Image texture kinds: decides the sampler type and how a texel becomes a value. */
@@ -20,6 +20,7 @@ export function sliceUniforms(): Record<string, { value: unknown }> {
     u_labels: { value: null as Texture | null },
     u_prob: { value: null as Texture | null },
     u_unc: { value: null as Texture | null },
+    u_brain: { value: null as Texture | null },
     u_colormap: { value: null as Texture | null },
     u_labelColors: { value: null as Texture | null },
     u_heatmap: { value: null as Texture | null },
@@ -47,6 +48,11 @@ export function sliceUniforms(): Record<string, { value: unknown }> {
     u_uncOpacity: { value: 0.5 },
     u_uncThreshold: { value: 0 },
     u_uncRange: { value: new Vector2(0, 1) },
+    u_showBrain: { value: false },
+    u_brainThreshold: { value: 0.5 },
+    // White dashes: the brain's edge is where labels and the proposal outline end, so it must not
+    // look like either of them.
+    u_brainColor: { value: new Vector4(1, 1, 1, 0.8) },
     u_crosshairMm: { value: new Vector2() },
     u_crosshairColor: { value: new Vector4(0.2, 0.8, 1, 0.8) },
     u_showCrosshair: { value: true },
@@ -74,6 +80,7 @@ uniform highp sampler3D u_volume;
 uniform highp usampler3D u_labels;
 uniform highp sampler3D u_prob;
 uniform highp sampler3D u_unc;
+uniform highp sampler3D u_brain;
 uniform sampler2D u_colormap;
 uniform sampler2D u_labelColors;
 uniform sampler2D u_heatmap;
@@ -101,6 +108,9 @@ uniform bool u_showUnc;
 uniform float u_uncOpacity;
 uniform float u_uncThreshold;
 uniform vec2 u_uncRange;
+uniform bool u_showBrain;
+uniform float u_brainThreshold;
+uniform vec4 u_brainColor;
 uniform vec2 u_crosshairMm;
 uniform vec4 u_crosshairColor;
 uniform bool u_showCrosshair;
@@ -116,6 +126,7 @@ bool voxelAt(vec2 planeMm, out ivec3 idx);
 float imageValue(ivec3 idx);
 uint labelAt(vec2 planeMm);
 bool inProposal(vec2 planeMm);
+bool inBrain(vec2 planeMm);
 vec3 overlayColor(sampler2D lut, float value, vec2 range);
 
 bool voxelAt(vec2 planeMm, out ivec3 idx) {
@@ -150,6 +161,12 @@ bool inProposal(vec2 planeMm) {
   return p >= u_probOutlineThreshold && p > u_probRange.x;
 }
 
+bool inBrain(vec2 planeMm) {
+  ivec3 idx;
+  if (!voxelAt(planeMm, idx)) return false;
+  return texelFetch(u_brain, idx, 0).r >= u_brainThreshold;
+}
+
 vec3 overlayColor(sampler2D lut, float value, vec2 range) {
   float t = clamp((value - range.x) / max(range.y - range.x, 1e-20), 0.0, 1.0);
   return texture(lut, vec2((t * 255.0 + 0.5) / 256.0, 0.5)).rgb;
@@ -173,6 +190,13 @@ void main() {
     if (u_showProb) {
       float p = texelFetch(u_prob, idx, 0).r;
       if (p >= u_probThreshold && p > u_probRange.x) color.rgb = mix(color.rgb, overlayColor(u_heatmap, p, u_probRange), u_probOpacity);
+    }
+    if (u_showBrain && inBrain(planeMm)) {
+      // One-pixel dashed outline just inside the brain's edge (dashes of 4 device pixels).
+      float d = u_mmPerPixel;
+      bool edge = !inBrain(planeMm + vec2(d, 0.0)) || !inBrain(planeMm - vec2(d, 0.0)) ||
+                  !inBrain(planeMm + vec2(0.0, d)) || !inBrain(planeMm - vec2(0.0, d));
+      if (edge && mod(floor((px.x + px.y) / 4.0), 2.0) < 1.0) color.rgb = mix(color.rgb, u_brainColor.rgb, u_brainColor.a);
     }
     if (u_probOutline && inProposal(planeMm)) {
       // One-pixel outline of the proposal whatever the zoom, drawn just inside its boundary.
