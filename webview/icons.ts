@@ -11,6 +11,7 @@ export const CODICONS = {
   layers: '\uebd2',
   filter: '\ueaf1',
   play: '\ueb2c',
+  ruler: '\uea96',
 } as const;
 
 export type CodiconName = keyof typeof CODICONS;

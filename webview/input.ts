@@ -5,6 +5,7 @@ import { transformPoint, voxelIndexAt, type SliceViewKind, type Vec3 } from './g
 import type { LabelEditing } from './labelEditing';
 import type { RenderLoop } from './renderLoop';
 import type { SliceView } from './sliceView';
+import type { MeasureTool } from './tools/measureTool';
 import type { PromptTool } from './tools/promptTool';
 import type { ToolName } from './tools/toolSet';
 import type { Volume } from './types';
@@ -22,6 +23,7 @@ export interface PointerTarget {
   readonly tool: ToolName;
   readonly brushRadiusMm: number;
   readonly promptTool: PromptTool;
+  readonly measureTool: MeasureTool;
   readonly editing: LabelEditing;
   readonly loop: RenderLoop;
   setCrosshair(world: readonly number[]): void;
@@ -52,6 +54,8 @@ export class PointerInput {
   private lastCursorView: SliceView | null = null;
   /** The slice view a Prompt tool press started in (its box stays on that view's slice). */
   private promptPressView: SliceView | null = null;
+  /** The slice view a Measure tool press started in (its ruler stays on that view's slice). */
+  private measurePressView: SliceView | null = null;
 
   constructor(private readonly t: PointerTarget) {}
 
@@ -93,6 +97,7 @@ export class PointerInput {
     this.lastCursorView = null;
     this.cursorWorld = null;
     this.promptPressView = null;
+    this.measurePressView = null;
   }
 
   private cancel(): void {
@@ -100,6 +105,8 @@ export class PointerInput {
     this.drag = null;
     this.promptPressView = null;
     this.t.promptTool.cancelPress();
+    this.measurePressView = null;
+    this.t.measureTool.cancelPress();
   }
 
   private sliceViewAt(x: number, y: number): SliceView | null {
@@ -174,6 +181,14 @@ export class PointerInput {
       case 'prompt':
         // Handled above, before the right-button and Shift checks.
         break;
+      case 'measure': {
+        const normalAxis = vol.geometry.voxelAxisOfWorldAxis[view.plane.normalAxis];
+        const centre = voxelIndexAt(vol.geometry, t.crosshair);
+        if (!centre) break;
+        this.measurePressView = view;
+        t.measureTool.pointerDown(x, y, world, normalAxis, centre[normalAxis]);
+        break;
+      }
       default: {
         const never: never = t.tool;
         throw new Error(`unknown tool ${String(never)}`);
@@ -189,6 +204,11 @@ export class PointerInput {
     const pressView = this.promptPressView;
     if (pressView) {
       t.promptTool.pointerMove(x, y, voxelIndexAt(vol.geometry, pressView.worldAtCanvas(vol.geometry, x, y, t.crosshair)));
+      return;
+    }
+    const measureView = this.measurePressView;
+    if (measureView) {
+      t.measureTool.pointerMove(x, y, measureView.worldAtCanvas(vol.geometry, x, y, t.crosshair));
       return;
     }
     const d = this.drag;
@@ -236,6 +256,10 @@ export class PointerInput {
     if (this.promptPressView) {
       this.promptPressView = null;
       t.promptTool.pointerUp();
+    }
+    if (this.measurePressView) {
+      this.measurePressView = null;
+      t.measureTool.pointerUp();
     }
     if (this.drag?.kind === 'orbit') t.loop.request3d();
     this.drag = null;

@@ -57,9 +57,9 @@ export interface KeyTarget {
   setActiveLabel(value: number): void;
   stepFrame(step: number): void;
   scrollSlice(kind: SliceViewKind, steps: number): void;
-  /** Backspace: drops the last prompt; false when there is none. */
+  /** Backspace: drops the last prompt (with the Measure tool, the last ruler); false when there is none. */
   removeLastPrompt(): boolean;
-  /** Esc: drops the gesture in progress and the prompts. */
+  /** Esc: drops the gesture in progress and the prompts (with the Measure tool, the rulers). */
   cancel(): void;
 }
 

@@ -1,14 +1,25 @@
 // The label table beside the views: pick the label to paint with, rename, recolour, hide, lock;
-// add a label. Every change goes to the host as one undoable edit of the table.
+// add a label. Every change goes to the host as one undoable edit of the table. Below it, on
+// demand, each label's volume and intensity statistics, kept up to date while shown.
 import type { LabelTableEntry } from '../src/protocol/messages';
 import { defaultLabelColor } from './colormaps';
 import { textButton } from './formControls';
+import { formatVolume, labelStatistics } from './labelStatistics';
 import type { Viewer } from './viewer';
+
+/** Label statistics wait this long after the last label change (a brush stroke changes them often). */
+const STATS_DEBOUNCE_MS = 250;
 
 export class LabelTablePanel {
   private signature = '';
   /** The rows and the add button (rebuilt); the label display controls above them stay. */
   private readonly list: HTMLElement;
+  private readonly statsButton: HTMLButtonElement;
+  /** The statistics, one block per label present; hidden until asked for. */
+  private readonly statsEl: HTMLElement;
+  /** What the statistics shown were computed from (labels version and table), or null when hidden. */
+  private statsSignature: string | null = null;
+  private statsTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly viewer: Viewer,
@@ -22,10 +33,67 @@ export class LabelTablePanel {
     this.list.className = 'll-labels-list';
     viewer.labelTableEl.prepend(head);
     viewer.labelTableEl.append(this.list);
+    const stats = document.createElement('div');
+    stats.className = 'll-label-stats';
+    this.statsButton = textButton(stats, 'Statistics', 'Show each label\'s volume and the image intensity inside it (mean ± SD, min–max); kept up to date while shown', () => this.toggleStatistics());
+    this.statsButton.setAttribute('aria-pressed', 'false');
+    this.statsEl = document.createElement('div');
+    this.statsEl.className = 'll-label-stats-list';
+    this.statsEl.hidden = true;
+    stats.append(this.statsEl);
+    viewer.labelTableEl.append(stats);
+  }
+
+  private toggleStatistics(): void {
+    const show = this.statsEl.hidden;
+    this.statsEl.hidden = !show;
+    this.statsButton.setAttribute('aria-pressed', String(show));
+    this.statsSignature = null;
+    if (show) this.updateStatistics();
+  }
+
+  /** Recomputes the statistics when the labels or the table changed since they were shown. */
+  private updateStatistics(): void {
+    const v = this.viewer;
+    const vol = v.vol;
+    if (this.statsEl.hidden || !vol) return;
+    const sig = JSON.stringify([v.labelsVersion, vol.frame, v.labelTable.map((e) => [e.value, e.name])]);
+    if (sig === this.statsSignature) return;
+    this.statsSignature = sig;
+    const [sx, sy, sz] = vol.geometry.spacingMm;
+    const stats = labelStatistics(vol.image, vol.labels.data, sx * sy * sz);
+    const format = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(4))) : '—');
+    this.statsEl.replaceChildren();
+    if (stats.length === 0) {
+      const none = document.createElement('div');
+      none.textContent = 'No voxel is labelled.';
+      this.statsEl.append(none);
+      return;
+    }
+    for (const s of stats) {
+      const name = v.labelTable.find((e) => e.value === s.value)?.name ?? `Label ${s.value}`;
+      const block = document.createElement('div');
+      block.className = 'll-label-stat';
+      block.dataset.value = String(s.value);
+      const title = document.createElement('div');
+      title.textContent = `${s.value} ${name}: ${formatVolume(s.volumeMm3)} (${s.voxels.toLocaleString('en-US')} voxels)`;
+      const intensity = document.createElement('div');
+      intensity.textContent = `intensity ${format(s.mean)} ± ${format(s.sd)} (${format(s.min)} to ${format(s.max)})`;
+      intensity.title = 'Image intensity inside the label: mean ± SD, minimum to maximum';
+      block.append(title, intensity);
+      this.statsEl.append(block);
+    }
   }
 
   /** Rebuilds the rows when the table, the active label or the present labels changed. */
   refresh(): void {
+    if (!this.statsEl.hidden) {
+      if (this.statsTimer) clearTimeout(this.statsTimer);
+      this.statsTimer = setTimeout(() => {
+        this.statsTimer = null;
+        this.updateStatistics();
+      }, STATS_DEBOUNCE_MS);
+    }
     const v = this.viewer;
     const sig = JSON.stringify([v.labelTable, v.activeLabel, v.readOnly, [...v.presentLabels]]);
     if (sig === this.signature) return;

@@ -22,6 +22,7 @@ const TOOL_LOOK: Record<ToolName, { icon: CodiconName; name: string }> = {
   fill2d: { icon: 'paintcan', name: 'Fill' },
   grow3d: { icon: 'wand', name: 'Region grow 3-D' },
   prompt: { icon: 'sparkle', name: 'Prompt' },
+  measure: { icon: 'ruler', name: 'Measure' },
 };
 
 /** The key of a tool (TOOL_KEYS read backwards), for tooltips. */
@@ -37,11 +38,13 @@ const TOOL_OPTIONS: Record<ToolName, readonly string[]> = {
   fill2d: ['tolerance', 'overwrite', 'overwriteLabel', 'threshold', 'thrMin', 'thrMax'],
   grow3d: ['tolerance', 'overwrite', 'overwriteLabel', 'threshold', 'thrMin', 'thrMax'],
   prompt: ['hint-prompt', 'overwrite', 'overwriteLabel'],
+  measure: ['hint-measure'],
 };
 
 const HINTS: Record<string, string> = {
   'hint-navigate': 'Click: crosshair · Right drag: window/level · Shift drag: pan · Ctrl+wheel: zoom · Wheel, arrows: slices',
   'hint-prompt': 'Click: on the object · Shift+click or right click: off it · Drag: box · Backspace: undo a prompt · Esc: clear',
+  'hint-measure': 'Drag: a ruler on the slice (mm) · Right drag: window/level · Shift drag: pan · Backspace: remove the last ruler · Esc: clear',
 };
 
 export class Toolbar {

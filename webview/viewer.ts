@@ -15,7 +15,6 @@ import {
   type LabelTableEntry,
   type OverlayKind,
   type OverlayMessage,
-  type OverwriteMode,
   type ReplaceLabelsMessage,
   type VoxelTypedArray,
 } from '../src/protocol/messages';
@@ -32,6 +31,7 @@ import { RenderLoop, type RenderScene } from './renderLoop';
 import { SliceView } from './sliceView';
 import { createImageTexture, uploadVolumeInChunks } from './textures';
 import type { PaintRule } from './tools/paintRule';
+import { MeasureTool, drawRulers } from './tools/measureTool';
 import { PromptTool, drawPromptLayer } from './tools/promptTool';
 import type { ViewSlot, ViewerHost, Volume } from './types';
 import { ViewerState, type Change } from './viewerState';
@@ -48,7 +48,7 @@ export class Viewer extends ViewerState implements RenderScene, KeyTarget {
   readonly warningEl: HTMLElement;
   readonly viewsEl: HTMLElement;
   readonly canvas: HTMLCanvasElement;
-  /** 2-D canvas over the views for the prompt markers. */
+  /** 2-D canvas over the views for the prompt markers and the rulers. */
   readonly promptLayer: HTMLCanvasElement;
   readonly messageEl: HTMLElement;
   readonly labelTableEl: HTMLElement;
@@ -72,6 +72,8 @@ export class Viewer extends ViewerState implements RenderScene, KeyTarget {
   onUiChanged: (() => void) | null = null;
   /** The Prompt tool's prompts for the current object (webview/tools/promptTool.ts). */
   readonly promptTool: PromptTool;
+  /** The Measure tool's rulers (webview/tools/measureTool.ts). */
+  readonly measureTool: MeasureTool;
 
   constructor(
     parent: HTMLElement,
@@ -82,6 +84,7 @@ export class Viewer extends ViewerState implements RenderScene, KeyTarget {
     ({ root: this.root, toolbarEl: this.toolbarEl, warningEl: this.warningEl, viewsEl: this.viewsEl, canvas: this.canvas } = dom);
     ({ promptLayer: this.promptLayer, messageEl: this.messageEl, labelTableEl: this.labelTableEl, statusEl: this.statusEl, viewOverlays: this.viewOverlays } = dom);
     this.promptTool = new PromptTool({ post: (m) => this.host.post(m), target: () => this.promptTarget(), changed: () => this.drawPrompts(), status: (text) => this.showStatus(text) });
+    this.measureTool = new MeasureTool({ changed: () => this.drawPrompts(), status: (text) => this.showStatus(text) });
     this.editing = new LabelEditing({
       settings: this,
       volume: () => this.vol,
@@ -93,6 +96,7 @@ export class Viewer extends ViewerState implements RenderScene, KeyTarget {
       redrawViews: (views) => this.loop.requestViews(views),
       redrawAll: () => this.loop.requestRender(true),
       labelsChanged: () => {
+        this.labelsVersion++;
         this.loop.requestRender(true);
         this.onLabelsChanged?.();
         this.onUiChanged?.();
@@ -264,31 +268,29 @@ export class Viewer extends ViewerState implements RenderScene, KeyTarget {
 
   // ─────────────────────────── prompts ───────────────────────────
 
-  /** Where an accepted prompt proposal goes: the active label under the overwrite policy. */
-  promptTarget(): { labelValue: number; overwrite: OverwriteMode; overwriteLabel: number } {
-    return { labelValue: this.activeLabel, overwrite: this.overwrite, overwriteLabel: this.overwriteLabel };
-  }
-
   /** The host is done with the prompted object (accepted, rejected or replaced). */
   promptsCleared(): void {
     this.promptTool.reset();
   }
 
+  /** Backspace: drops the last prompt, or with the Measure tool the last ruler. */
   removeLastPrompt(): boolean {
-    if (this.promptTool.entries.length === 0) return false;
-    this.promptTool.removeLast();
-    return true;
+    return this.tool === 'measure' ? this.measureTool.removeLast() : this.promptTool.removeLast();
   }
 
-  /** Esc: drops the gesture in progress and the prompts. */
+  /** Esc: drops the gesture in progress and the prompts, or with the Measure tool the rulers. */
   cancel(): void {
     this.editing.cancel();
-    this.promptTool.clear();
+    if (this.tool === 'measure') this.measureTool.clear();
+    else this.promptTool.clear();
   }
 
-  /** Redraws the prompt markers of every visible slice view. */
+  /** Redraws the prompt markers and the rulers of every visible slice view. */
   drawPrompts(): void {
-    drawPromptLayer(this.promptLayer, this.promptTool, this.vol?.geometry ?? null, this.sliceViews, this.crosshairVoxel());
+    const g = this.vol?.geometry ?? null;
+    const centre = this.crosshairVoxel();
+    drawPromptLayer(this.promptLayer, this.promptTool, g, this.sliceViews, centre);
+    drawRulers(this.promptLayer, this.measureTool, g, this.sliceViews, centre);
   }
 
   // ─────────────────────────── labels ───────────────────────────
@@ -475,6 +477,7 @@ export class Viewer extends ViewerState implements RenderScene, KeyTarget {
     this.volumeView?.dispose();
     this.volumeView = null;
     this.overlayMaps.clear();
+    this.measureTool.clear();
     this.vol = null;
     this.input.reset();
     this.readoutWorld = null;

@@ -58,6 +58,8 @@ export abstract class ViewerState implements ToolSettings {
   thresholdRange = { min: 0, max: 0 };
   fillTolerance = 50;
   islandMinVoxels = 10;
+  /** Counts label changes (the label statistics recompute when it moves). */
+  labelsVersion = 0;
   readOnly = false;
   readOnlyReason: string | null = null;
 
@@ -183,6 +185,11 @@ export abstract class ViewerState implements ToolSettings {
   setActiveLabel(value: number): void {
     this.activeLabel = value;
     this.changed({ ui: true });
+  }
+
+  /** Where an accepted prompt proposal goes: the active label under the overwrite policy. */
+  promptTarget(): { labelValue: number; overwrite: OverwriteMode; overwriteLabel: number } {
+    return { labelValue: this.activeLabel, overwrite: this.overwrite, overwriteLabel: this.overwriteLabel };
   }
 
   // ─────────────────────────── view state ───────────────────────────

@@ -72,7 +72,7 @@ test('every palette button and option has a tooltip; tools and toggles name thei
   const titles: Record<string, string> = await h.page.evaluate(() =>
     Object.fromEntries(Array.from(document.querySelectorAll<HTMLElement>('button[data-tool], .ll-toolbar [data-field]')).map((e) => [e.dataset.tool ?? e.dataset.field ?? '', e.title])),
   );
-  for (const [tool, key] of Object.entries({ navigate: 'N', brush: 'B', eraser: 'E', fill2d: 'F', grow3d: 'G', prompt: 'K' })) assert.match(titles[tool], new RegExp(`\\(${key}\\)`), tool);
+  for (const [tool, key] of Object.entries({ navigate: 'N', brush: 'B', eraser: 'E', fill2d: 'F', grow3d: 'G', prompt: 'K', measure: 'D' })) assert.match(titles[tool], new RegExp(`\\(${key}\\)`), tool);
   assert.match(titles.radius, /\[ smaller, \] larger/);
   assert.match(titles.shape, /\(S\)/);
   assert.match(titles.threshold, /\(T\)/);

@@ -1,11 +1,11 @@
 // The editing tools: names, shortcut keys and what their tooltips say. Pure.
 
-export const TOOL_NAMES = ['navigate', 'brush', 'eraser', 'fill2d', 'grow3d', 'prompt'] as const;
+export const TOOL_NAMES = ['navigate', 'brush', 'eraser', 'fill2d', 'grow3d', 'prompt', 'measure'] as const;
 /** Editing tools; each has a keyboard shortcut (see TOOL_KEYS). */
 export type ToolName = (typeof TOOL_NAMES)[number];
 
 /** KeyboardEvent.key → tool. */
-export const TOOL_KEYS: Record<string, ToolName> = { n: 'navigate', b: 'brush', e: 'eraser', f: 'fill2d', g: 'grow3d', k: 'prompt' };
+export const TOOL_KEYS: Record<string, ToolName> = { n: 'navigate', b: 'brush', e: 'eraser', f: 'fill2d', g: 'grow3d', k: 'prompt', d: 'measure' };
 
 export const TOOL_TITLES: Record<ToolName, string> = {
   navigate: 'Navigate (N)',
@@ -14,6 +14,7 @@ export const TOOL_TITLES: Record<ToolName, string> = {
   fill2d: 'Fill in slice (F)',
   grow3d: 'Region grow 3-D (G)',
   prompt: 'Prompt (K): click on the object, Shift+click or right click off it, drag a box in the axial view; Backspace undoes a prompt, Esc clears them',
+  measure: 'Measure (D): drag a ruler on a slice to measure a distance in mm; Backspace removes the last ruler, Esc clears them',
 };
 
 export function isToolName(s: unknown): s is ToolName {
