@@ -12,6 +12,9 @@ export const CODICONS = {
   filter: '\ueaf1',
   play: '\ueb2c',
   ruler: '\uea96',
+  add: '\uea60',
+  remove: '\ueb3b',
+  circle: '\ueabc',
 } as const;
 
 export type CodiconName = keyof typeof CODICONS;

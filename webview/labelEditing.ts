@@ -11,6 +11,7 @@ import { LabelTexture, uploadVolumeInChunks } from './textures';
 import { strokeVoxels } from './tools/brush';
 import { interpolatedVoxels } from './tools/interpolate';
 import { smallIslandVoxels } from './tools/islands';
+import { marginChange, smoothChange } from './tools/morphology';
 import { mayPaint, type PaintRule } from './tools/paintRule';
 import { growRegion } from './tools/regionGrow';
 import type { ToolSettings, Volume } from './types';
@@ -223,6 +224,30 @@ export class LabelEditing {
     const rule: PaintRule = { ...this.paintRule(0), overwrite: 'all', intensityRange: null };
     const n = this.applyOperation('Remove islands', view, indices, rule);
     this.host.status(`Removed ${n} voxels in islands smaller than ${s.islandMinVoxels} voxels.`);
+    return n;
+  }
+
+  /**
+   * Grows or shrinks the active label by `marginMm` (negative shrinks), or smooths it with a
+   * closing then an opening of `smoothMm`: one undoable edit. Growing follows the overwrite policy,
+   * the intensity range and the locks, as painting does; shrinking clears only the label's voxels.
+   */
+  reshapeLabel(view: SliceView, how: { marginMm: number } | { smoothMm: number }): number {
+    const vol = this.host.volume();
+    if (!vol) return 0;
+    const label = this.host.settings.activeLabel;
+    const o = { dims: vol.geometry.dims, spacingMm: vol.geometry.spacingMm, label };
+    const change = 'marginMm' in how ? marginChange(vol.labels.data, { ...o, marginMm: how.marginMm }) : smoothChange(vol.labels.data, { ...o, radiusMm: how.smoothMm });
+    const name = 'marginMm' in how ? (how.marginMm > 0 ? 'Grow label' : 'Shrink label') : 'Smooth label';
+    const g = this.begin(name, view);
+    if (!g) return 0;
+    this.paintIndices(g, change.add, this.paintRule(label));
+    const added = g.recorder.touchedCount;
+    this.paintIndices(g, change.remove, { ...this.paintRule(0), overwrite: 'all', intensityRange: null });
+    const n = g.recorder.touchedCount;
+    this.end();
+    const what = 'marginMm' in how ? `by ${Math.abs(how.marginMm)} mm` : `with a ${how.smoothMm} mm closing and opening`;
+    this.host.status(`${name} ${label} ${what}: ${added} voxels added, ${n - added} cleared.`);
     return n;
   }
 

@@ -165,6 +165,11 @@ export class Toolbar {
     textButton(ops, 'Interpolate', `Interpolate the active label between its drawn slices in the view under the mouse (${keyName(SHORTCUT_KEYS.interpolate)})`, () => v.interpolate(), 'layers').dataset.action = 'interpolate';
     textButton(ops, 'Remove islands', `Remove islands of the active label smaller than the size given (${keyName(SHORTCUT_KEYS.removeIslands)})`, () => v.removeIslands(), 'filter').dataset.action = 'islands';
     this.controls.number(ops, 'islandMin', 'under', 'voxels', 'Remove islands: connected pieces smaller than this many voxels', { min: '1', step: '1' }, (i) => (v.islandMinVoxels = Math.max(1, Math.round(Number(i.value)))));
+    textButton(ops, 'Grow', 'Grow the active label by the distance given (overwrite policy, intensity range and locks as for painting)', () => v.reshapeLabel({ marginMm: v.marginMm }), 'add').dataset.action = 'grow';
+    textButton(ops, 'Shrink', 'Shrink the active label by the distance given', () => v.reshapeLabel({ marginMm: -v.marginMm }), 'remove').dataset.action = 'shrink';
+    this.controls.number(ops, 'marginMm', 'by', 'mm', 'Grow / Shrink: distance in mm, true to the voxel sizes', { min: '0.1', step: '0.5' }, (i) => (v.marginMm = positiveOr(Number(i.value), v.marginMm)));
+    textButton(ops, 'Smooth', 'Smooth the active label: a closing (fills dents and small holes) then an opening (removes thin spurs) of the radius given', () => v.reshapeLabel({ smoothMm: v.smoothMm }), 'circle').dataset.action = 'smooth';
+    this.controls.number(ops, 'smoothMm', '', 'mm', 'Smooth: radius in mm', { min: '0.1', step: '0.5' }, (i) => (v.smoothMm = positiveOr(Number(i.value), v.smoothMm)));
   }
 
   private buildMaps(parent: HTMLElement): void {
@@ -215,6 +220,8 @@ export class Toolbar {
     c.setValue('overwrite', v.overwrite);
     c.setValue('overwriteLabel', String(v.overwriteLabel));
     c.setValue('islandMin', String(v.islandMinVoxels));
+    c.setValue('marginMm', String(v.marginMm));
+    c.setValue('smoothMm', String(v.smoothMm));
     c.setValue('showLabels', v.showLabels);
     c.setValue('labelOpacity', String(v.labelOpacity));
     c.setValue('outline', v.labelOutline);
@@ -257,4 +264,9 @@ function row(parent: HTMLElement, name: string): HTMLElement {
 
 function capitalise(s: string): string {
   return s[0].toUpperCase() + s.slice(1);
+}
+
+/** `x` when it is a positive finite number, else `fallback` (a cleared or negative field keeps the old value). */
+function positiveOr(x: number, fallback: number): number {
+  return Number.isFinite(x) && x > 0 ? x : fallback;
 }

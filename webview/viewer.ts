@@ -16,7 +16,6 @@ import {
   type OverlayKind,
   type OverlayMessage,
   type ReplaceLabelsMessage,
-  type VoxelTypedArray,
 } from '../src/protocol/messages';
 import { buildViewerDom } from './dom';
 import { SLICE_VIEW_KINDS, displayBounds, snapToVoxelCentre, type SliceViewKind, type Vec3, type VolumeGeometry } from './geometry';
@@ -318,10 +317,6 @@ export class Viewer extends ViewerState implements RenderScene, KeyTarget {
     return this.vol?.geometry ?? null;
   }
 
-  get image(): VoxelTypedArray | null {
-    return this.vol?.image ?? null;
-  }
-
   /** Label values present in the volume (scanned on load, extended by edits). */
   get presentLabels(): ReadonlySet<number> {
     return this.editing.presentLabels;
@@ -349,6 +344,11 @@ export class Viewer extends ViewerState implements RenderScene, KeyTarget {
   interpolate(kind: SliceViewKind = this.input.hoverView?.kind ?? 'axial'): number {
     const view = this.sliceViews.find((v) => v.kind === kind);
     return view ? this.editing.interpolate(view, kind) : 0;
+  }
+
+  /** Grows or shrinks the active label (negative mm) or smooths it, as one edit (LabelEditing.reshapeLabel). */
+  reshapeLabel(how: { marginMm: number } | { smoothMm: number }): number {
+    return this.sliceViews[0] ? this.editing.reshapeLabel(this.sliceViews[0], how) : 0;
   }
 
   /** Removes islands of the active label (or all labels) smaller than islandMinVoxels. */

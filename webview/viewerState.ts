@@ -58,6 +58,9 @@ export abstract class ViewerState implements ToolSettings {
   thresholdRange = { min: 0, max: 0 };
   fillTolerance = 50;
   islandMinVoxels = 10;
+  /** Grow / Shrink distance and Smooth radius of the label operations, mm. */
+  marginMm = 1;
+  smoothMm = 1.5;
   /** Counts label changes (the label statistics recompute when it moves). */
   labelsVersion = 0;
   readOnly = false;

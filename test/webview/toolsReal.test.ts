@@ -1,6 +1,7 @@
 // Label tools on real volumes from ../shared/data, driven by simulated mouse and keys in headless
-// Chromium: threshold-constrained painting, flood fill, 3-D region growing, interpolation and
-// island removal. Expected voxel sets are computed here in Node, independently of the webview.
+// Chromium: threshold-constrained painting, flood fill, 3-D region growing, interpolation, island
+// removal, and grow / shrink / smooth of a label. Expected voxel sets are computed here in Node,
+// independently of the webview (the margins by brute force over the voxels in mm).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -278,4 +279,59 @@ describe('sarcoma CT (float32 HU, anisotropic 0.98 × 0.98 × 3.27 mm)', { skip 
       await h.screenshot(threeD ? 'ct-region-grow' : 'ct-fill2d');
     });
   }
+
+  test('Grow, Shrink and Smooth of the tumour mask: one edit each; the margin in mm is true to the 3.27 mm slices', async () => {
+    const withMask = await volumeFromNifti(sharedDataPath(...CT_DIR, 'image.nii.gz'), sharedDataPath(...CT_DIR, 'mask.nii.gz'));
+    const mask = withMask.labels as Uint8Array;
+    await h.load({ ...vol, labels: mask });
+    const seed = await tumourSeed();
+    await inPage(h, (v, c: number[]) => {
+      v.setCrosshairVoxel(c);
+      v.activeLabel = 1;
+      v.overwrite = 'all';
+      v.thresholdOn = false;
+    }, seed);
+    await h.settle();
+    const sp = [0, 1, 2].map((n) => Math.hypot(vol.affine[n], vol.affine[4 + n], vol.affine[8 + n]));
+    // Brute force: the background voxels within 4 mm of a mask voxel, in the mask's bounding box ± 4 mm.
+    const dims = vol.dims;
+    const inside: number[][] = [];
+    for (let idx = 0; idx < mask.length; idx++) if (mask[idx]) inside.push(voxOf(dims, idx));
+    const lo = [0, 1, 2].map((a) => Math.max(0, Math.min(...inside.map((p) => p[a])) - Math.ceil(4 / sp[a])));
+    const hi = [0, 1, 2].map((a) => Math.min(dims[a] - 1, Math.max(...inside.map((p) => p[a])) + Math.ceil(4 / sp[a])));
+    // Only the mask's surface voxels can be nearest to a voxel outside it.
+    const lin = linOf(dims);
+    const surface = inside.filter(([i, j, k]) => [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]].some(([a, b, c]) => !mask[lin([i + a, j + b, k + c])]));
+    const expected: number[] = [];
+    for (let k = lo[2]; k <= hi[2]; k++)
+      for (let j = lo[1]; j <= hi[1]; j++)
+        for (let i = lo[0]; i <= hi[0]; i++) {
+          if (mask[lin([i, j, k])]) continue;
+          if (surface.some((p) => ((p[0] - i) * sp[0]) ** 2 + ((p[1] - j) * sp[1]) ** 2 + ((p[2] - k) * sp[2]) ** 2 <= 16 * (1 + 1e-9))) expected.push(lin([i, j, k]));
+        }
+    const n0 = (await lastEdit(h)).count;
+    await h.page.fill('input[data-ctl="marginMm"]', '4');
+    await h.page.dispatchEvent('input[data-ctl="marginMm"]', 'change');
+    await h.page.click('button[data-action="grow"]');
+    const grown = await lastEdit(h);
+    assert.equal(grown.count, n0 + 1);
+    const g = editOf(grown.last!);
+    assert.equal(g.label, 'Grow label');
+    assert.deepEqual(g.indices, expected);
+    assert.ok(g.after.every((x) => x === 1));
+    const slices = new Set(g.indices.map((idx) => voxOf(dims, idx)[2]));
+    const maskSlices = new Set(inside.map((p) => p[2]));
+    assert.equal(slices.size - maskSlices.size, 2, '4 mm reaches one 3.27 mm slice beyond each end');
+    await h.screenshot('ct-grow-4mm');
+    // Shrink by 4 mm clears label voxels only; Smooth makes one edit of both kinds at most.
+    await h.page.click('button[data-action="shrink"]');
+    const s1 = editOf((await lastEdit(h)).last!);
+    assert.equal(s1.label, 'Shrink label');
+    assert.ok(s1.before.every((x) => x === 1) && s1.after.every((x) => x === 0) && s1.indices.length > 0);
+    await h.page.click('button[data-action="smooth"]');
+    const { count, last } = await lastEdit(h);
+    assert.equal(count, n0 + 3);
+    assert.equal(editOf(last!).label, 'Smooth label');
+    assert.match((await h.page.textContent('.ll-status')) ?? '', /^Smooth label 1 with a 1\.5 mm closing and opening: \d+ voxels added, \d+ cleared\.$/);
+  });
 });
