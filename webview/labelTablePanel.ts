@@ -17,8 +17,9 @@ export class LabelTablePanel {
   private readonly statsButton: HTMLButtonElement;
   /** The statistics, one block per label present; hidden until asked for. */
   private readonly statsEl: HTMLElement;
-  /** What the statistics shown were computed from (labels version and table), or null when hidden. */
+  /** What the statistics shown were computed from (volume, labels version, frame and table), or null when hidden. */
   private statsSignature: string | null = null;
+  private statsVolume: object | null = null;
   private statsTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -58,8 +59,9 @@ export class LabelTablePanel {
     const vol = v.vol;
     if (this.statsEl.hidden || !vol) return;
     const sig = JSON.stringify([v.labelsVersion, vol.frame, v.labelTable.map((e) => [e.value, e.name])]);
-    if (sig === this.statsSignature) return;
+    if (sig === this.statsSignature && vol === this.statsVolume) return;
     this.statsSignature = sig;
+    this.statsVolume = vol;
     const [sx, sy, sz] = vol.geometry.spacingMm;
     const stats = labelStatistics(vol.image, vol.labels.data, sx * sy * sz);
     const format = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(4))) : '—');

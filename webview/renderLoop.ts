@@ -78,6 +78,7 @@ export function sliceDrawState(s: RenderScene, vol: Volume): SliceDrawState {
     uncRange: unc?.range ?? [0, 1],
     showBrain: maps.display.brain.show && brain !== null,
     brainThreshold: maps.display.brain.threshold,
+    brainOpacity: maps.display.brain.opacity,
     showCrosshair: true,
     crosshairRgba: s.crosshairRgba,
     cursor: null,

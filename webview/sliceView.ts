@@ -71,9 +71,10 @@ export interface SliceDrawState {
   uncOpacity: number;
   uncThreshold: number;
   uncRange: [number, number];
-  /** Outline the brain (values ≥ brainThreshold). */
+  /** Outline the brain (values ≥ brainThreshold), white at brainOpacity. */
   showBrain: boolean;
   brainThreshold: number;
+  brainOpacity: number;
   showCrosshair: boolean;
   crosshairRgba: [number, number, number, number];
   /** Brush preview circle in this view, or null. */
@@ -241,6 +242,7 @@ export class SliceView {
     (u.u_uncRange.value as Vector2).set(s.uncRange[0], s.uncRange[1]);
     u.u_showBrain.value = s.showBrain;
     u.u_brainThreshold.value = s.brainThreshold;
+    u.u_brainOpacity.value = s.brainOpacity;
     const ch = worldToPlane(this.plane, s.crosshair);
     (u.u_crosshairMm.value as Vector2).set(ch[0], ch[1]);
     (u.u_crosshairColor.value as Vector4).set(...s.crosshairRgba);

@@ -162,7 +162,7 @@ const CT_BODY_MAX_IQR_HU = 250;
  * intercept (values HU + 1,024, as a converter that drops `scl_inter` leaves them), or null. Such an
  * image is taken for MR; segmenting warns (a model for MR or PET has not seen it, unless it was
  * fine-tuned on images stored the same way, so this is a warning and never a refusal).
- * Signs: integer values, none below air's −1,100 HU + 1,024, some below −500 + 1,024 (air), and a
+ * Signs: integer values, a 0.1st percentile between air's −1,100 and −500 HU + 1,024, and a
  * body (the values above a quarter of the 0.1–99th percentile range) whose median is soft
  * tissue's ±200 HU + 1,024 with an interquartile range of at most {@link CT_BODY_MAX_IQR_HU}. Every
  * shared CT shifted so is named; no shared MR T1, PET, FLAIR or brain template is.

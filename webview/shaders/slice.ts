@@ -50,9 +50,7 @@ export function sliceUniforms(): Record<string, { value: unknown }> {
     u_uncRange: { value: new Vector2(0, 1) },
     u_showBrain: { value: false },
     u_brainThreshold: { value: 0.5 },
-    // White dashes: the brain's edge is where labels and the proposal outline end, so it must not
-    // look like either of them.
-    u_brainColor: { value: new Vector4(1, 1, 1, 0.8) },
+    u_brainOpacity: { value: 0.8 },
     u_crosshairMm: { value: new Vector2() },
     u_crosshairColor: { value: new Vector4(0.2, 0.8, 1, 0.8) },
     u_showCrosshair: { value: true },
@@ -110,7 +108,7 @@ uniform float u_uncThreshold;
 uniform vec2 u_uncRange;
 uniform bool u_showBrain;
 uniform float u_brainThreshold;
-uniform vec4 u_brainColor;
+uniform float u_brainOpacity;
 uniform vec2 u_crosshairMm;
 uniform vec4 u_crosshairColor;
 uniform bool u_showCrosshair;
@@ -196,7 +194,8 @@ void main() {
       float d = u_mmPerPixel;
       bool edge = !inBrain(planeMm + vec2(d, 0.0)) || !inBrain(planeMm - vec2(d, 0.0)) ||
                   !inBrain(planeMm + vec2(0.0, d)) || !inBrain(planeMm - vec2(0.0, d));
-      if (edge && mod(floor((px.x + px.y) / 4.0), 2.0) < 1.0) color.rgb = mix(color.rgb, u_brainColor.rgb, u_brainColor.a);
+      // White: the brain's edge is where labels and the proposal outline end, so it must not look like either.
+      if (edge && mod(floor((px.x + px.y) / 4.0), 2.0) < 1.0) color.rgb = mix(color.rgb, vec3(1.0), u_brainOpacity);
     }
     if (u_probOutline && inProposal(planeMm)) {
       // One-pixel outline of the proposal whatever the zoom, drawn just inside its boundary.
