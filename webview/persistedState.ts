@@ -6,6 +6,7 @@ import { COLORMAP_NAMES, UNCERTAINTY_COLORMAPS, type ColormapName } from './colo
 import { SLICE_VIEW_KINDS, type SliceViewKind, type Vec3 } from './geometry';
 import { LabelMode3D, RenderMode3D } from './renderModes';
 import type { BrushShape } from './tools/brush';
+import type { Ruler } from './tools/measureTool';
 import { isToolName, type ToolName } from './tools/toolSet';
 import { VIEW_SLOTS, type ViewSlot } from './types';
 import type { WindowLevel } from './windowing';
@@ -42,6 +43,8 @@ export interface PersistedViewerState {
   labelMode3d: LabelMode3D;
   overlayLook?: OverlayLook;
   frame: number;
+  /** The Measure tool's rulers and angles (display-world mm, on their slices). */
+  measurements?: Ruler[];
 }
 
 /** The valid parts of a saved state; a field that failed its check is absent. */
@@ -110,5 +113,15 @@ export function parsePersistedState(raw: unknown, fileName: string, frameCount: 
     out.overlayLook = l;
   }
   if (Number.isInteger(raw.frame) && (raw.frame as number) >= 0 && (raw.frame as number) < frameCount) out.frame = raw.frame as number;
+  if (Array.isArray(raw.measurements)) out.measurements = raw.measurements.filter(isRuler).map((r) => ({ ...r, a: [...r.a], b: [...r.b], ...(r.c ? { c: [...r.c] } : {}) }) as Ruler);
   return out;
+}
+
+function isVec3(v: unknown): v is Vec3 {
+  return Array.isArray(v) && v.length === 3 && v.every(isFiniteNumber);
+}
+
+/** A saved ruler or angle (whether its slice lies in the volume is the viewer's check). */
+function isRuler(v: unknown): v is Ruler {
+  return isObject(v) && isVec3(v.a) && isVec3(v.b) && (v.c === undefined || isVec3(v.c)) && isOneOf([0, 1, 2], v.normalAxis) && Number.isInteger(v.slice) && (v.slice as number) >= 0;
 }

@@ -38,13 +38,13 @@ const TOOL_OPTIONS: Record<ToolName, readonly string[]> = {
   fill2d: ['tolerance', 'overwrite', 'overwriteLabel', 'threshold', 'thrMin', 'thrMax'],
   grow3d: ['tolerance', 'overwrite', 'overwriteLabel', 'threshold', 'thrMin', 'thrMax'],
   prompt: ['hint-prompt', 'overwrite', 'overwriteLabel'],
-  measure: ['hint-measure'],
+  measure: ['measureMode', 'hint-measure'],
 };
 
 const HINTS: Record<string, string> = {
   'hint-navigate': 'Click: crosshair · Right drag: window/level · Shift drag: pan · Ctrl+wheel: zoom · Wheel, arrows: slices',
   'hint-prompt': 'Click: on the object · Shift+click or right click: off it · Drag: box · Backspace: undo a prompt · Esc: clear',
-  'hint-measure': 'Drag: a ruler on the slice (mm) · Right drag: window/level · Shift drag: pan · Backspace: remove the last ruler · Esc: clear',
+  'hint-measure': 'Drag: a ruler (mm) · Angle: drag the first arm, click the second · Backspace: remove the last · Esc: clear',
 };
 
 export class Toolbar {
@@ -143,6 +143,10 @@ export class Toolbar {
       g.appendChild(hint);
     }
     c.number(g, 'radius', 'Radius', 'mm', `Brush radius in mm, true to the voxel spacing (${SHORTCUT_KEYS.brushSmaller} smaller, ${SHORTCUT_KEYS.brushLarger} larger)`, { min: '0.25', step: '0.25' }, (i) => v.setBrushRadius(Number(i.value)));
+    c.select(g, 'measureMode', 'Measure', 'What a drag measures: a distance, or an angle (drag the first arm, then click where the second arm from its end goes)', [['distance', 'Distance'], ['angle', 'Angle']], (val) => {
+      v.measureTool.cancelPress();
+      v.measureTool.mode = val === 'angle' ? 'angle' : 'distance';
+    });
     c.select(g, 'shape', 'Shape', `Brush shape: a disc in the slice or a sphere across slices (${keyName(SHORTCUT_KEYS.brushShape)})`, [['disc', 'Disc'], ['sphere', 'Sphere']], (val) => v.setBrushShape(val as 'disc' | 'sphere'));
     c.number(g, 'tolerance', 'Tolerance', '', 'Fill and region grow: voxels within this many intensity units of the clicked voxel join', { min: '0', step: 'any' }, (i) => (v.fillTolerance = Math.max(0, Number(i.value))));
     c.select(g, 'overwrite', 'Paint over', 'Which voxels the tool may change (locked labels never change)', [['all', 'All labels'], ['empty', 'Empty only'], ['label', 'One label:']], (val) => {
@@ -221,6 +225,7 @@ export class Toolbar {
     c.setValue('overwriteLabel', String(v.overwriteLabel));
     c.setValue('islandMin', String(v.islandMinVoxels));
     c.setValue('marginMm', String(v.marginMm));
+    c.setValue('measureMode', v.measureTool.mode);
     c.setValue('smoothMm', String(v.smoothMm));
     c.setValue('showLabels', v.showLabels);
     c.setValue('labelOpacity', String(v.labelOpacity));

@@ -30,7 +30,7 @@ import { RenderLoop, type RenderScene } from './renderLoop';
 import { SliceView } from './sliceView';
 import { createImageTexture, uploadVolumeInChunks } from './textures';
 import type { PaintRule } from './tools/paintRule';
-import { MeasureTool, drawRulers } from './tools/measureTool';
+import { drawRulers } from './tools/measureTool';
 import { PromptTool, drawPromptLayer } from './tools/promptTool';
 import type { ViewSlot, ViewerHost, Volume } from './types';
 import { ViewerState, type Change } from './viewerState';
@@ -71,8 +71,6 @@ export class Viewer extends ViewerState implements RenderScene, KeyTarget {
   onUiChanged: (() => void) | null = null;
   /** The Prompt tool's prompts for the current object (webview/tools/promptTool.ts). */
   readonly promptTool: PromptTool;
-  /** The Measure tool's rulers (webview/tools/measureTool.ts). */
-  readonly measureTool: MeasureTool;
 
   constructor(
     parent: HTMLElement,
@@ -83,7 +81,6 @@ export class Viewer extends ViewerState implements RenderScene, KeyTarget {
     ({ root: this.root, toolbarEl: this.toolbarEl, warningEl: this.warningEl, viewsEl: this.viewsEl, canvas: this.canvas } = dom);
     ({ promptLayer: this.promptLayer, messageEl: this.messageEl, labelTableEl: this.labelTableEl, statusEl: this.statusEl, viewOverlays: this.viewOverlays } = dom);
     this.promptTool = new PromptTool({ post: (m) => this.host.post(m), target: () => this.promptTarget(), changed: () => this.drawPrompts(), status: (text) => this.showStatus(text) });
-    this.measureTool = new MeasureTool({ changed: () => this.drawPrompts(), status: (text) => this.showStatus(text) });
     this.editing = new LabelEditing({
       settings: this,
       volume: () => this.vol,

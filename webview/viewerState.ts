@@ -11,6 +11,7 @@ import { LabelMode3D, RenderMode3D } from './renderModes';
 import type { Rect, SliceView } from './sliceView';
 import { createLutTexture } from './textures';
 import type { BrushShape } from './tools/brush';
+import { MeasureTool } from './tools/measureTool';
 import type { ToolName } from './tools/toolSet';
 import type { ToolSettings, ViewSlot, Volume } from './types';
 import type { VolumeView } from './volumeView';
@@ -63,6 +64,8 @@ export abstract class ViewerState implements ToolSettings {
   smoothMm = 1.5;
   /** Counts label changes (the label statistics recompute when it moves). */
   labelsVersion = 0;
+  /** The Measure tool's rulers and angles (webview/tools/measureTool.ts), kept with the view state. */
+  readonly measureTool = new MeasureTool({ changed: () => this.changed({ render: 'slices', save: true }), status: (text) => this.showStatus(text) });
   readOnly = false;
   readOnlyReason: string | null = null;
 
@@ -72,6 +75,8 @@ export abstract class ViewerState implements ToolSettings {
   abstract layoutViews(): void;
   /** Shows the readout of a display-world point in the status line. */
   abstract showReadout(world: Vec3): void;
+  /** Shows a short message in the status line. */
+  abstract showStatus(text: string): void;
 
   get frameCount(): number {
     return this.vol?.init.frameCount ?? 1;
@@ -328,6 +333,7 @@ export abstract class ViewerState implements ToolSettings {
       if (look) [v.zoom, v.panMm] = [look.zoom, look.panMm];
     }
     if (s.tool) this.tool = s.tool;
+    if (s.measurements) this.measureTool.rulers = s.measurements.filter((r) => r.slice < vol.geometry.dims[r.normalAxis]);
     if (s.brushRadiusMm) this.brushRadiusMm = s.brushRadiusMm;
     if (s.brushShape) this.brushShape = s.brushShape;
     if (s.activeLabel) this.activeLabel = s.activeLabel;
@@ -362,6 +368,7 @@ export abstract class ViewerState implements ToolSettings {
       labelMode3d: this.labelMode3d,
       overlayLook: { probabilityOpacity: d.probability.opacity, uncertaintyOpacity: d.uncertainty.opacity, proposalOutline: this.proposalOutline, uncertaintyColormap: this.uncertaintyColormap },
       frame: vol.frame,
+      measurements: this.measureTool.rulers,
     };
   }
 }

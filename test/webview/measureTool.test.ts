@@ -1,7 +1,8 @@
 // The Measure tool in headless Chromium on a volume with anisotropic voxels (1 × 1.5 × 2 mm): D
-// selects it; a drag lays a ruler whose length is in mm, true to the voxel sizes; the ruler is
-// drawn on the slice it was laid on only (another slice or another view does not show it);
-// Backspace removes the last ruler and Esc clears them; a click lays none; the labels never change.
+// selects it; a drag lays a ruler whose length is in mm, true to the voxel sizes; in angle mode a
+// drag and a click lay an angle in degrees; measurements are drawn on the slice they were laid on
+// only (another slice or another view does not show them) and come back when the webview reloads;
+// Backspace removes the last and Esc clears them; a click lays none; the labels never change.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -63,14 +64,14 @@ test('D selects the Measure tool; a drag lays a ruler measured in mm, true to an
   await drag('axial', [10, 10, 16], [40, 30, 16]);
   const [len] = await rulerLengths();
   assert.ok(Math.abs(len - Math.hypot(30, 30)) < 0.4, `ruler ${len.toFixed(2)} mm`);
-  assert.match(await status(), /^Ruler 1: 4[12]\.\d mm \(Backspace removes the last ruler, Esc clears it\)$/);
+  assert.match(await status(), /^Ruler 1: 4[12]\.\d mm \(Backspace removes the last measurement, Esc clears it\)$/);
   assert.ok((await yellowIn('axial')) > 100, 'drawn in the axial view');
   assert.equal(await yellowIn('coronal'), 0, 'not in the other views');
   assert.equal(await yellowIn('sagittal'), 0);
   // Along k in the coronal view: 16 slices of 2 mm.
   await drag('coronal', [20, 24, 4], [20, 24, 20]);
   assert.ok(Math.abs((await rulerLengths())[1] - 32) < 0.6, `ruler ${(await rulerLengths())[1].toFixed(2)} mm`);
-  assert.match(await status(), /^Ruler 2: 3[12]\.\d mm \(Backspace removes the last ruler, Esc clears all 2\)$/);
+  assert.match(await status(), /^Ruler 2: 3[12]\.\d mm \(Backspace removes the last measurement, Esc clears all 2\)$/);
   assert.ok((await yellowIn('coronal')) > 50);
   await h.screenshot('measure-rulers');
   assert.equal((await h.posted()).filter((m) => m.type === 'edit').length, edits, 'measuring never edits the labels');
@@ -98,4 +99,44 @@ test('a ruler shows on its own slice only; a click lays none; Backspace removes 
   await h.settle();
   assert.deepEqual(await rulerLengths(), []);
   assert.equal(await yellowIn('axial'), 0);
+});
+
+test('angle mode: a drag lays the first arm, a click the second; the angle is in degrees, true to the voxel sizes', async () => {
+  await h.page.selectOption('select[data-ctl="measureMode"]', 'angle');
+  // First arm from (30, 10) to (10, 10): −20 mm along i; second arm to (10, 30): +30 mm along j. 90°.
+  await drag('axial', [30, 10, 16], [10, 10, 16]);
+  assert.equal((await rulerLengths()).length, 0, 'not laid before the second arm');
+  assert.match(await status(), /^Angle: first arm 2\d\.\d mm; click where the second arm from its end goes$/);
+  const [px, py] = await pageOfVoxel(h, 'axial', [10, 30, 16]);
+  await h.page.mouse.click(px, py);
+  await h.settle();
+  const angles = (): Promise<number[]> =>
+    inPage(h, (v) =>
+      v.measureTool.rulers
+        .filter((r: { c?: number[] }) => r.c)
+        .map((r: { a: number[]; b: number[]; c: number[] }) => {
+          const u = [0, 1, 2].map((n) => r.a[n] - r.b[n]);
+          const w = [0, 1, 2].map((n) => r.c[n] - r.b[n]);
+          return (Math.acos((u[0] * w[0] + u[1] * w[1] + u[2] * w[2]) / (Math.hypot(...u) * Math.hypot(...w))) * 180) / Math.PI;
+        }),
+    );
+  assert.ok(Math.abs((await angles())[0] - 90) < 1.5, `${(await angles())[0]}°`);
+  assert.match(await status(), /^Angle 1: (8[89]|9[01])\.\d° \(Backspace removes the last measurement, Esc clears it\)$/);
+  // (10, 10) → (30, 10) then to (50, 30): arms (−20, 0) and (+20, +30) mm; the angle is 123.7°.
+  await drag('axial', [10, 10, 16], [30, 10, 16]);
+  await drag('axial', [40, 20, 16], [50, 30, 16]);
+  const all = await angles();
+  assert.equal(all.length, 2);
+  assert.ok(Math.abs(all[1] - 123.69) < 1.5, `${all[1]}°`);
+  await h.screenshot('measure-angles');
+  // Kept with the view state: a reload of the same document brings them back.
+  const saved = await inPage(h, (v) => v.measureTool.rulers.length);
+  await h.page.waitForTimeout(600);
+  await h.load(syntheticVolume(DIMS, SPACING));
+  await h.settle();
+  assert.equal(await inPage(h, (v) => v.measureTool.rulers.length), saved);
+  assert.ok((await yellowIn('axial')) > 100);
+  await h.page.keyboard.press('Escape');
+  await h.settle();
+  assert.equal(await inPage(h, (v) => v.measureTool.rulers.length), 0);
 });

@@ -22,6 +22,10 @@ const SAVED: PersistedViewerState = {
   labelMode3d: LabelMode3D.surface,
   overlayLook: { probabilityOpacity: 0.4, uncertaintyOpacity: 1, proposalOutline: false, uncertaintyColormap: 'plasma' },
   frame: 2,
+  measurements: [
+    { a: [1, 2, 3], b: [4, 5, 3], normalAxis: 2, slice: 7 },
+    { a: [0, 0, 0], b: [0, 10, 0], c: [5, 10, 0], normalAxis: 1, slice: 0 },
+  ],
 };
 
 test('a state written by saveState comes back whole (through JSON, as vscode.setState stores it)', () => {
@@ -53,10 +57,12 @@ test('each bad field is dropped on its own; the rest still apply', () => {
     labelMode3d: 'surface',
     overlayLook: { probabilityOpacity: 1.5, uncertaintyOpacity: 0.25, proposalOutline: 1, uncertaintyColormap: 'gray' },
     frame: 4,
+    measurements: [{ a: [1, 2], b: [4, 5, 3], normalAxis: 2, slice: 7 }, { a: [1, 2, 3], b: [4, 5, 3], normalAxis: 3, slice: 7 }, { a: [1, 2, 3], b: [4, 5, 3], c: 'x', normalAxis: 0, slice: 1 }, { a: [1, 2, 3], b: [4, 5, 3], normalAxis: 0, slice: 1.5 }, SAVED.measurements![0]],
   };
   assert.deepEqual(parsePersistedState(bad, 'case01.nii.gz', 4), {
     views: { sagittal: { zoom: 3, panMm: [5, 6] } },
     overlayLook: { uncertaintyOpacity: 0.25 },
+    measurements: [SAVED.measurements![0]],
   });
 });
 
