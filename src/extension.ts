@@ -22,7 +22,7 @@ export interface LesionLabApi {
   documentFor(uri?: vscode.Uri): LabelDocument | undefined;
 }
 
-const NIFTI_NAME = /\.(nii|nii\.gz|hdr|hdr\.gz)$/i;
+const NIFTI_NAME = /\.(nii|nii\.gz|hdr|hdr\.gz|nrrd|nhdr)$/i;
 
 export function activate(context: vscode.ExtensionContext): LesionLabApi {
   const log = vscode.window.createOutputChannel('Lesion Lab', { log: true });
@@ -60,13 +60,13 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
         const picked = await vscode.window.showOpenDialog({
           canSelectMany: false,
           openLabel: 'Open with Lesion Lab',
-          filters: { 'NIfTI images': ['nii', 'gz', 'hdr'] },
+          filters: { 'NIfTI and NRRD images': ['nii', 'gz', 'hdr', 'nrrd', 'nhdr'] },
         });
         target = picked?.[0];
       }
       if (!target) return;
       if (!NIFTI_NAME.test(target.path)) {
-        log.warn(`${basename(target.path)}: not named like a NIfTI image (.nii, .nii.gz, .hdr); trying anyway`);
+        log.warn(`${basename(target.path)}: not named like a NIfTI or NRRD image (.nii, .nii.gz, .hdr, .nrrd, .nhdr); trying anyway`);
       }
       await vscode.commands.executeCommand('vscode.openWith', target, LesionLabEditorProvider.viewType);
     }),

@@ -1,6 +1,6 @@
 // `lesion-lab info FILE [--json] [--frame N]`: what a NIfTI file holds, as our reader sees it.
 import { basename } from 'node:path';
-import { readNifti, NiftiReadError, type NiftiImage } from '../nifti';
+import { NRRD_NAME, readNifti, NiftiReadError, type NiftiImage } from '../nifti';
 import { aff2axcodes, obliquityDeg } from '../protocol/orientation';
 import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
 
@@ -60,6 +60,7 @@ function parseInfoArgs(args: string[]): InfoArgs {
 }
 
 function describeFormat(image: NiftiImage): string {
+  if (NRRD_NAME.test(image.filePath)) return image.dataFilePath ? `NRRD, detached data (${basename(image.dataFilePath)})` : 'NRRD';
   const gz = /\.gz$/i.test(image.filePath) ? ', gzip' : '';
   switch (image.header.format) {
     case 'analyze75':

@@ -26,7 +26,9 @@ export interface NiftiWalk {
   truncated: boolean;
 }
 
-const NIFTI_NAME = /\.nii(\.gz)?$/i;
+const NIFTI_NAME = /\.(nii|nii\.gz|nrrd|nhdr)$/i;
+/** 3D Slicer's segmentation files are label maps, not images to label. */
+const SLICER_SEGMENTATION = /\.seg\.nrrd$/i;
 
 /** True when `path` is `folder` or lies inside it. */
 export function isInsideFolder(path: string, folder: string): boolean {
@@ -76,7 +78,7 @@ export async function walkNiftiFiles(roots: readonly string[], opts: NiftiWalkOp
         if (truncated) return;
       } else {
         names.add(entry.name);
-        if (NIFTI_NAME.test(entry.name) && (entry.isFile() || entry.isSymbolicLink())) niftiPaths.push(path);
+        if (NIFTI_NAME.test(entry.name) && !SLICER_SEGMENTATION.test(entry.name) && (entry.isFile() || entry.isSymbolicLink())) niftiPaths.push(path);
       }
     }
   };

@@ -13,9 +13,9 @@ export class MaskPathError extends Error {
   }
 }
 
-const IMAGE_SUFFIXES = ['.nii.gz', '.nii', '.hdr.gz', '.hdr', '.img.gz', '.img'];
+const IMAGE_SUFFIXES = ['.nii.gz', '.nii', '.hdr.gz', '.hdr', '.img.gz', '.img', '.nrrd', '.nhdr'];
 
-/** The image's base name without its NIfTI suffix: "case01.nii.gz" → "case01". */
+/** The image's base name without its NIfTI or NRRD suffix: "case01.nii.gz" → "case01", "case01.nrrd" → "case01". */
 export function imageStem(imagePath: string): string {
   const base = basename(imagePath);
   const lower = base.toLowerCase();

@@ -1,6 +1,7 @@
 // Public API of the NIfTI layer.
 export type { NiftiImage, NiftiHeader, VoxelArray, NiftiDatatypeName, AffineSource } from './types';
 export { readNifti, readNiftiHeader } from './read';
+export { NRRD_NAME } from './nrrd';
 export type { ReadNiftiOptions, NiftiHeaderInfo } from './read';
 export { encodeMaskLike, encodeVolumeLike, writeMaskLike, writeVolumeLike } from './write';
 export type { WriteVolumeOptions } from './write';

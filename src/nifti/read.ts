@@ -1,5 +1,6 @@
 // readNifti: file(s) → validated NiftiImage. Single files (.nii, .nii.gz) and pairs
-// (.hdr/.img, .hdr.gz/.img.gz), NIfTI-1/2 and Analyze 7.5; never a partial volume.
+// (.hdr/.img, .hdr.gz/.img.gz), NIfTI-1/2 and Analyze 7.5; NRRD (.nrrd, .nhdr) through readNrrd;
+// never a partial volume.
 import { promises as fsp } from 'node:fs';
 import { basename } from 'node:path';
 import { affineColumnNorms, affineProblem, bestAffine } from './affine';
@@ -7,6 +8,7 @@ import { decodeFrame } from './decode';
 import { NiftiReadError } from './errors';
 import { gunzipPrefix, gunzipWhole, isGzip } from './gzip';
 import { frameByteLength, headerCounts, looksLikeNiftiHeader, parseNiftiHeader } from './header';
+import { NRRD_NAME, readNrrd } from './nrrd';
 import type { NiftiHeader, NiftiImage } from './types';
 import { errorText } from '../util/errorText';
 
@@ -237,6 +239,7 @@ function validateOptions(options: unknown, filePath: string): { frame: number } 
  */
 export async function readNifti(filePath: string, options?: ReadNiftiOptions): Promise<NiftiImage> {
   const { frame } = validateOptions(options, filePath);
+  if (NRRD_NAME.test(filePath)) return readNrrd(filePath, { frame });
   const headerPath = headerPathOf(filePath);
   const headerSource = await openSource(headerPath);
   let dataSource = headerSource;
@@ -314,6 +317,11 @@ export async function readNifti(filePath: string, options?: ReadNiftiOptions): P
  * @throws NiftiReadError as {@link readNifti} for header and geometry problems.
  */
 export async function readNiftiHeader(filePath: string): Promise<NiftiHeaderInfo> {
+  if (NRRD_NAME.test(filePath)) {
+    // A NRRD header alone does not give the whole validation; the volume is read and dropped.
+    const { data: _data, rgb: _rgb, frame: _frame, ...info } = await readNrrd(filePath);
+    return info;
+  }
   const headerPath = headerPathOf(filePath);
   const source = await openSource(headerPath, true);
   try {

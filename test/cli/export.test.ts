@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { buildSidecar, sidecarToText } from '../../src/labels/sidecar';
+import { writeNrrdFloat } from '../helpers/nrrdFile';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
 const CHECK = resolve(__dirname, 'check_export.py');
@@ -127,6 +128,27 @@ describe('lesion-lab export on sarcoma MR cases', { skip }, () => {
     assert.deepEqual(json.labels, { '0': 'background', '1': 'Tumour' });
     assert.equal(json.training[0].image, './imagesTr/mr_STS_001.nii.gz');
     assert.deepEqual(check(ds, 'msd').problems, []);
+  });
+
+  it('a NRRD image is exported as NIfTI on its grid (its voxels and affine), with its NIfTI mask', async () => {
+    const { readNifti } = await import('../../src/nifti');
+    const ws2 = join(dir, 'ws-nrrd');
+    mkdirSync(ws2);
+    const nii = await readNifti(sharedDataPath(...STS, 'STS_005', 'MR_T1', 'image.nii.gz'));
+    writeNrrdFloat(join(ws2, 'STS_005.nrrd'), nii.dims, nii.affine, nii.data);
+    copyFileSync(sharedDataPath(...STS, 'STS_005', 'MR_T1', 'mask.nii.gz'), join(ws2, 'STS_005_seg.nii.gz'));
+    writeFileSync(join(ws2, 'STS_005_seg.json'), sidecarFor('STS_005.nrrd', true));
+    const out2 = join(dir, 'nnUNet_raw_nrrd');
+    mkdirSync(out2);
+    const r = cli('export', '--format', 'nnunet', '--out', out2, '--dataset-id', '503', '--name', 'Nrrd', ws2);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /images 0 hard-linked, 0 copied, 1 converted from NRRD, 0 already there/);
+    const ds = join(out2, 'Dataset503_Nrrd');
+    assert.deepEqual(check(ds, 'nnunet').problems, []);
+    const exported = await readNifti(join(ds, 'imagesTr', 'STS_005_0000.nii.gz'));
+    assert.deepEqual(exported.dims, nii.dims);
+    for (let i = 0; i < 12; i++) assert.ok(Math.abs(exported.affine[i] - nii.affine[i]) < 1e-3, `affine[${i}]`);
+    assert.deepEqual(Array.from(exported.data), Array.from(nii.data as ArrayLike<number>), 'the same voxels');
   });
 
   it('bad input: exit 2 with one sentence naming the file and the problem; nothing of others replaced', () => {

@@ -235,3 +235,20 @@ test('casesToSegment: no mask, and proposals of another model; never a mask; res
   const resumed = [withProposal(info('a.nii.gz', 'proposal'), 'v2'), ...cases.slice(1)];
   assert.deepEqual(casesToSegment(resumed, 'v2').map((c) => c.fileName), ['b.nii.gz']);
 });
+
+test('scanCases: NRRD images (.nrrd, .nhdr) are cases with NIfTI masks beside them; Slicer segmentations (.seg.nrrd) are not', async () => {
+  const root = join(dir, 'nrrd');
+  touch(join(root, 'ct.nrrd'));
+  touch(join(root, 'mr.nhdr'));
+  touch(join(root, 'mr.raw'));
+  touch(join(root, 'ct.seg.nrrd'));
+  touch(join(root, 'ct_seg.nii.gz'));
+  const { cases } = await scanCases([root]);
+  assert.deepEqual(
+    cases.map((c) => [c.fileName, c.maskPath.slice(root.length + 1), c.state]),
+    [
+      ['ct.nrrd', 'ct_seg.nii.gz', 'edited'],
+      ['mr.nhdr', 'mr_seg.nii.gz', 'no-mask'],
+    ],
+  );
+});

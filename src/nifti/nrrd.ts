@@ -1,0 +1,340 @@
+// readNrrd: NRRD volumes (.nrrd with the data attached, .nhdr with a detached data file), 3D
+// Slicer's own format, read into the same validated NiftiImage as readNifti. The geometry (space
+// directions and origin, in LPS, RAS or LAS) becomes a RAS affine and a NIfTI-1 header made from
+// it (sform and, where the directions are orthogonal, qform), so that a mask written beside the
+// image (writeMaskLike) is a NIfTI file on exactly its grid. Raw and gzip encodings; scalar
+// volumes, and series whose last axis is not spatial (one frame at a time); nothing else is guessed.
+import { promises as fsp } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { affineColumnNorms, affineDeterminant3, affineProblem } from './affine';
+import { datatypeByName } from './datatypes';
+import { NiftiReadError } from './errors';
+import { gunzipWhole } from './gzip';
+import type { NiftiHeader, NiftiImage, NiftiDatatypeName, VoxelArray } from './types';
+
+/** .nrrd (attached data) and .nhdr (detached header). */
+export const NRRD_NAME = /\.(nrrd|nhdr)$/i;
+
+/** NRRD type names (the standard's spellings) → NIfTI datatype. */
+const NRRD_TYPES: Readonly<Record<string, NiftiDatatypeName>> = {
+  'signed char': 'int8',
+  int8: 'int8',
+  int8_t: 'int8',
+  uchar: 'uint8',
+  'unsigned char': 'uint8',
+  uint8: 'uint8',
+  uint8_t: 'uint8',
+  short: 'int16',
+  'short int': 'int16',
+  'signed short': 'int16',
+  'signed short int': 'int16',
+  int16: 'int16',
+  int16_t: 'int16',
+  ushort: 'uint16',
+  'unsigned short': 'uint16',
+  'unsigned short int': 'uint16',
+  uint16: 'uint16',
+  uint16_t: 'uint16',
+  int: 'int32',
+  'signed int': 'int32',
+  int32: 'int32',
+  int32_t: 'int32',
+  uint: 'uint32',
+  'unsigned int': 'uint32',
+  uint32: 'uint32',
+  uint32_t: 'uint32',
+  float: 'float32',
+  double: 'float64',
+};
+
+const BYTES: Partial<Record<NiftiDatatypeName, number>> = { int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, float64: 8 };
+
+/** World spaces NRRD names, and the signs that take each to RAS. */
+const SPACES: Readonly<Record<string, [number, number, number]>> = {
+  'right-anterior-superior': [1, 1, 1],
+  ras: [1, 1, 1],
+  'left-anterior-superior': [-1, 1, 1],
+  las: [-1, 1, 1],
+  'left-posterior-superior': [-1, -1, 1],
+  lps: [-1, -1, 1],
+};
+
+/** The fields of a NRRD header that the reader uses, checked. */
+export interface NrrdHeader {
+  datatype: NiftiDatatypeName;
+  sizes: number[];
+  encoding: 'raw' | 'gzip';
+  littleEndian: boolean;
+  /** Voxel → RAS world (mm), row-major 4×4, from the spatial axes (the first three). */
+  affine: Float64Array;
+  /** Set for a detached header: the data file's path. */
+  dataFile: string | null;
+  /** Lines of the data file to skip before the data (raw only). */
+  lineSkip: number;
+  /** Bytes to skip before the data; -1: the data are the file's last bytes (raw only). */
+  byteSkip: number;
+}
+
+/** Parses the text of a NRRD header (up to its blank line). `filePath` is for messages and the data file. */
+export function parseNrrdHeader(text: string, filePath: string): NrrdHeader {
+  const fail = (problem: string): never => {
+    throw new NiftiReadError(filePath, problem);
+  };
+  const lines = text.split(/\r?\n/);
+  if (!/^NRRD000[1-5]$/.test(lines[0] ?? '')) fail('it does not start with a NRRD magic line ("NRRD0004"), so it is not a NRRD file');
+  const fields = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    if (line === '' || line.startsWith('#') || /^[^:]*:=/.test(line)) continue;
+    const at = line.indexOf(': ');
+    if (at < 0) fail(`the header line "${line.slice(0, 60)}" is not a "field: value" line`);
+    fields.set(line.slice(0, at).trim().toLowerCase(), line.slice(at + 2).trim());
+  }
+  const field = (name: string): string => fields.get(name) ?? fail(`the header has no "${name}" field`);
+  const typeName = field('type').toLowerCase();
+  const datatype = NRRD_TYPES[typeName] ?? fail(`type "${typeName}" is not read (8-, 16- and 32-bit integers, float and double are)`);
+  const dimension = Number(field('dimension'));
+  if (dimension !== 3 && dimension !== 4) fail(`it has ${field('dimension')} dimensions; Lesion Lab reads 3-D volumes and 4-D series`);
+  const sizes = field('sizes').split(/\s+/).map(Number);
+  if (sizes.length !== dimension || !sizes.every((n) => Number.isInteger(n) && n > 0)) fail(`"sizes: ${field('sizes')}" does not give ${dimension} positive whole numbers`);
+  const encodingName = field('encoding').toLowerCase();
+  const encoding = encodingName === 'raw' ? 'raw' : encodingName === 'gzip' || encodingName === 'gz' ? 'gzip' : fail(`encoding "${encodingName}" is not read (raw and gzip are)`);
+  const endianName = (fields.get('endian') ?? 'little').toLowerCase();
+  if ((BYTES[datatype] ?? 1) > 1 && endianName !== 'little' && endianName !== 'big') fail(`endian "${endianName}" is neither little nor big`);
+
+  // Geometry: space directions (one vector per axis, "none" for a non-spatial one) and origin.
+  const spaceName = (fields.get('space') ?? '').toLowerCase();
+  const signs = spaceName === '' ? [1, 1, 1] : (SPACES[spaceName] ?? fail(`space "${spaceName}" is not read (RAS, LAS and LPS are)`));
+  const vector = (s: string): number[] | null => {
+    const m = /^\(([^)]*)\)$/.exec(s.trim());
+    const v = m ? m[1].split(',').map(Number) : [];
+    return v.length === 3 && v.every(Number.isFinite) ? v : null;
+  };
+  let directions: (number[] | null)[];
+  const sd = fields.get('space directions');
+  if (sd !== undefined) {
+    const parts = sd.match(/\([^)]*\)|none/gi) ?? [];
+    if (parts.length !== dimension) fail(`"space directions" gives ${parts.length} entries for ${dimension} axes`);
+    directions = parts.map((p) => (p.toLowerCase() === 'none' ? null : (vector(p) ?? fail(`the space direction ${p} is not three numbers`))));
+  } else {
+    // Without directions, the spacings along each axis (NaN for a non-spatial one), on RAS axes.
+    const sp = (fields.get('spacings') ?? Array(dimension).fill('1').join(' ')).split(/\s+/).map(Number);
+    directions = sizes.map((_, a) => (a < 3 && Number.isFinite(sp[a]) ? [0, 1, 2].map((w) => (w === a ? sp[a] : 0)) : null));
+  }
+  if (directions.slice(0, 3).some((d) => d === null) || directions.slice(3).some((d) => d !== null)) {
+    fail(`its axes are not three spatial ones followed by a series (space directions ${sd ?? 'from spacings'}); vector and RGB volumes are not read`);
+  }
+  const origin = fields.has('space origin') ? (vector(fields.get('space origin') as string) ?? fail(`"space origin: ${fields.get('space origin')}" is not three numbers`)) : [0, 0, 0];
+  const units = fields.get('space units');
+  if (units !== undefined && !(units.match(/"[^"]*"/g) ?? ['?']).every((u) => u.toLowerCase() === '"mm"')) fail(`space units ${units} are not millimetres`);
+  const affine = new Float64Array(16);
+  for (let w = 0; w < 3; w++) {
+    // + 0: no −0 from flipping a zero.
+    for (let a = 0; a < 3; a++) affine[4 * w + a] = signs[w] * (directions[a] as number[])[w] + 0;
+    affine[4 * w + 3] = signs[w] * origin[w] + 0;
+  }
+  affine[15] = 1;
+  const problem = affineProblem(affine, 'sform');
+  if (problem) fail(problem.replace('the sform affine', 'its space directions').replace(/ \(check pixdim\[\d\]\)/, ''));
+
+  const dataFileName = fields.get('data file') ?? fields.get('datafile') ?? null;
+  if (dataFileName !== null && /^list$|%|\s/i.test(dataFileName)) fail(`"data file: ${dataFileName}" names several files; one data file is read`);
+  const dataFile = dataFileName === null ? null : isAbsolute(dataFileName) ? dataFileName : join(dirname(filePath), dataFileName);
+  const lineSkip = Number(fields.get('line skip') ?? fields.get('lineskip') ?? 0);
+  const byteSkip = Number(fields.get('byte skip') ?? fields.get('byteskip') ?? 0);
+  if (!Number.isInteger(lineSkip) || lineSkip < 0) fail(`"line skip" must be a whole number ≥ 0`);
+  if (!Number.isInteger(byteSkip) || byteSkip < -1) fail(`"byte skip" must be a whole number ≥ -1`);
+  if (encoding === 'gzip' && (lineSkip !== 0 || byteSkip !== 0)) fail('line or byte skips before gzip data are not read');
+  return { datatype, sizes, encoding, littleEndian: endianName !== 'big', affine, dataFile, lineSkip, byteSkip };
+}
+
+/** The bytes of a NRRD file up to and including its header's blank line, and where the data begin. */
+function splitHeader(bytes: Uint8Array): { text: string; dataStart: number } {
+  for (let i = 0; i + 1 < bytes.length; i++) {
+    if (bytes[i] !== 0x0a) continue;
+    if (bytes[i + 1] === 0x0a) return { text: Buffer.from(bytes.subarray(0, i)).toString('latin1'), dataStart: i + 2 };
+    if (bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a) return { text: Buffer.from(bytes.subarray(0, i)).toString('latin1'), dataStart: i + 3 };
+  }
+  // A detached header may end without a blank line.
+  return { text: Buffer.from(bytes).toString('latin1'), dataStart: bytes.length };
+}
+
+/**
+ * Reads a NRRD volume (`frame` of a 4-D series, default 0).
+ * @throws NiftiReadError naming the file and the problem: not NRRD, an unsupported type,
+ *   encoding or layout, unusable geometry, or data of the wrong length.
+ */
+export async function readNrrd(filePath: string, opts: { frame?: number } = {}): Promise<NiftiImage> {
+  const readAll = async (path: string): Promise<Uint8Array> => {
+    try {
+      return new Uint8Array(await fsp.readFile(path));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new NiftiReadError(path, code === 'ENOENT' ? 'the file does not exist' : code === 'EISDIR' ? 'this is a folder, not a file' : `the file could not be read (${(e as Error).message})`);
+    }
+  };
+  const bytes = await readAll(filePath);
+  if (bytes.length === 0) throw new NiftiReadError(filePath, 'the file is empty (0 bytes)');
+  const { text, dataStart } = splitHeader(bytes);
+  const h = parseNrrdHeader(text, filePath);
+  const isDetached = /\.nhdr$/i.test(filePath);
+  if (isDetached && h.dataFile === null) throw new NiftiReadError(filePath, 'a .nhdr header must name its "data file"');
+  const dataPath = h.dataFile ?? filePath;
+  let data = h.dataFile === null ? bytes.subarray(dataStart) : await readAll(h.dataFile);
+  const bytesPer = BYTES[h.datatype] as number;
+  const [nx, ny, nz, nt = 1] = h.sizes;
+  const frameVoxels = nx * ny * nz;
+  const expected = frameVoxels * nt * bytesPer;
+  if (h.encoding === 'gzip') {
+    data = await gunzipWhole(data, dataPath);
+  } else {
+    for (let skipped = 0, i = 0; skipped < h.lineSkip; i++) {
+      if (i >= data.length) throw new NiftiReadError(dataPath, `it has fewer than the ${h.lineSkip} lines the header says to skip`);
+      if (data[i] === 0x0a) {
+        skipped++;
+        if (skipped === h.lineSkip) data = data.subarray(i + 1);
+      }
+    }
+    if (h.byteSkip === -1) data = data.subarray(Math.max(0, data.length - expected));
+    else data = data.subarray(h.byteSkip);
+  }
+  if (data.length !== expected) {
+    throw new NiftiReadError(dataPath, `the data hold ${data.length} bytes, but ${h.sizes.join('×')} ${h.datatype} voxels need ${expected}`);
+  }
+  const frame = opts.frame ?? 0;
+  if (!Number.isInteger(frame) || frame < 0 || frame >= nt) throw new NiftiReadError(filePath, `frame ${frame} does not exist (the series has ${nt})`);
+  const values = decodeVoxels(data.subarray(frame * frameVoxels * bytesPer, (frame + 1) * frameVoxels * bytesPer), h.datatype, h.littleEndian);
+  const header = niftiHeaderOf(h, text);
+  return {
+    filePath,
+    header,
+    ...(h.dataFile !== null ? { dataFilePath: h.dataFile } : {}),
+    shape: h.sizes.slice(),
+    dims: [nx, ny, nz],
+    spacingMm: affineColumnNorms(h.affine),
+    affine: h.affine,
+    affineSource: 'sform',
+    frameCount: nt,
+    frame,
+    data: values,
+  };
+}
+
+/** Voxels of one frame in the host's byte order; float (single) as Float32Array, double as Float64Array. */
+function decodeVoxels(bytes: Uint8Array, datatype: NiftiDatatypeName, littleEndian: boolean): VoxelArray {
+  const copy = new Uint8Array(bytes); // aligned, and the caller's buffer stays as it was
+  const size = BYTES[datatype] as number;
+  const hostLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  if (size > 1 && littleEndian !== hostLittle) {
+    const b = Buffer.from(copy.buffer);
+    if (size === 2) b.swap16();
+    else if (size === 4) b.swap32();
+    else b.swap64();
+  }
+  const buf = copy.buffer;
+  switch (datatype) {
+    case 'int8':
+      return new Int8Array(buf);
+    case 'uint8':
+      return new Uint8Array(buf);
+    case 'int16':
+      return new Int16Array(buf);
+    case 'uint16':
+      return new Uint16Array(buf);
+    case 'int32':
+      return new Int32Array(buf);
+    case 'uint32':
+      return new Uint32Array(buf);
+    case 'float32':
+      return new Float32Array(buf);
+    default:
+      return new Float64Array(buf);
+  }
+}
+
+/**
+ * A NIfTI-1 header for the NRRD image: its dims, datatype and voxel sizes, the affine as the sform
+ * (code 1, scanner), and as the qform where the axes are orthogonal (else qform code 0).
+ */
+function niftiHeaderOf(h: NrrdHeader, text: string): NiftiHeader {
+  const info = datatypeByName(h.datatype);
+  const a = h.affine;
+  const norms = affineColumnNorms(a);
+  const q = quaternionOf(a, norms);
+  const [nx, ny, nz, nt] = h.sizes;
+  return {
+    niftiVersion: 1,
+    format: 'nifti-single',
+    littleEndian: true,
+    dim: [h.sizes.length, nx, ny, nz, nt ?? 1, 1, 1, 1],
+    pixdim: [q?.qfac ?? 1, norms[0], norms[1], norms[2], 1, 0, 0, 0],
+    datatypeCode: info.code,
+    datatype: h.datatype,
+    bitpix: info.bitpix,
+    voxOffset: 352,
+    sclSlope: 1,
+    sclInter: 0,
+    xyztUnits: 2,
+    qformCode: q ? 1 : 0,
+    sformCode: 1,
+    quaternB: q?.b ?? 0,
+    quaternC: q?.c ?? 0,
+    quaternD: q?.d ?? 0,
+    qoffsetX: a[3],
+    qoffsetY: a[7],
+    qoffsetZ: a[11],
+    srow: Array.from(a.subarray(0, 12)),
+    intentCode: 0,
+    intentName: '',
+    description: `NRRD ${text.split(/\r?\n/)[0]}`.slice(0, 79),
+    calMin: 0,
+    calMax: 0,
+    extensions: [],
+  };
+}
+
+/**
+ * The NIfTI quaternion (b, c, d) and qfac of an affine whose axes are orthogonal (to 1e-4), as
+ * nifti_mat44_to_quatern computes them; null when they are not (a sheared grid: sform only).
+ */
+export function quaternionOf(a: ArrayLike<number>, norms: readonly number[]): { b: number; c: number; d: number; qfac: number } | null {
+  // Columns of the rotation, the third flipped when the axes are left-handed (qfac −1).
+  const qfac = affineDeterminant3(a) < 0 ? -1 : 1;
+  const r = [0, 1, 2].map((row) => [0, 1, 2].map((col) => (a[4 * row + col] / norms[col]) * (col === 2 ? qfac : 1)));
+  for (let i = 0; i < 3; i++)
+    for (let j = i + 1; j < 3; j++) {
+      const dot = r[0][i] * r[0][j] + r[1][i] * r[1][j] + r[2][i] * r[2][j];
+      if (Math.abs(dot) > 1e-4) return null;
+    }
+  let qa = r[0][0] + r[1][1] + r[2][2] + 1;
+  let b: number;
+  let c: number;
+  let d: number;
+  if (qa > 0.5) {
+    qa = 0.5 * Math.sqrt(qa);
+    b = (0.25 * (r[2][1] - r[1][2])) / qa;
+    c = (0.25 * (r[0][2] - r[2][0])) / qa;
+    d = (0.25 * (r[1][0] - r[0][1])) / qa;
+  } else {
+    const xd = 1 + r[0][0] - (r[1][1] + r[2][2]);
+    const yd = 1 + r[1][1] - (r[0][0] + r[2][2]);
+    const zd = 1 + r[2][2] - (r[0][0] + r[1][1]);
+    if (xd > 1) {
+      b = 0.5 * Math.sqrt(xd);
+      c = (0.25 * (r[0][1] + r[1][0])) / b;
+      d = (0.25 * (r[0][2] + r[2][0])) / b;
+      qa = (0.25 * (r[2][1] - r[1][2])) / b;
+    } else if (yd > 1) {
+      c = 0.5 * Math.sqrt(yd);
+      b = (0.25 * (r[0][1] + r[1][0])) / c;
+      d = (0.25 * (r[1][2] + r[2][1])) / c;
+      qa = (0.25 * (r[0][2] - r[2][0])) / c;
+    } else {
+      d = 0.5 * Math.sqrt(zd);
+      b = (0.25 * (r[0][2] + r[2][0])) / d;
+      c = (0.25 * (r[1][2] + r[2][1])) / d;
+      qa = (0.25 * (r[1][0] - r[0][1])) / d;
+    }
+    if (qa < 0) [b, c, d] = [-b, -c, -d];
+  }
+  return { b, c, d, qfac };
+}
