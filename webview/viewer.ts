@@ -30,8 +30,8 @@ import { RenderLoop, type RenderScene } from './renderLoop';
 import { SliceView } from './sliceView';
 import { createImageTexture, uploadVolumeInChunks } from './textures';
 import type { PaintRule } from './tools/paintRule';
-import { drawRulers } from './tools/measureTool';
-import { PromptTool, drawPromptLayer } from './tools/promptTool';
+import { PromptTool } from './tools/promptTool';
+import { redrawLayer } from './tools/viewFrames';
 import type { ViewSlot, ViewerHost, Volume } from './types';
 import { ViewerState, type Change } from './viewerState';
 import { isRefusal, labelsFromWire, loadVolume, loadWarnings } from './volumeLoader';
@@ -283,10 +283,7 @@ export class Viewer extends ViewerState implements RenderScene, KeyTarget {
 
   /** Redraws the prompt markers and the rulers of every visible slice view. */
   drawPrompts(): void {
-    const g = this.vol?.geometry ?? null;
-    const centre = this.crosshairVoxel();
-    drawPromptLayer(this.promptLayer, this.promptTool, g, this.sliceViews, centre);
-    drawRulers(this.promptLayer, this.measureTool, g, this.sliceViews, centre);
+    redrawLayer(this.promptLayer, this.vol?.geometry ?? null, this.sliceViews, this.crosshairVoxel(), [this.promptTool, this.measureTool]);
   }
 
   // ─────────────────────────── labels ───────────────────────────

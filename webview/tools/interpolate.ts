@@ -1,6 +1,7 @@
 // Interpolation of one label between the slices where it was drawn: each gap between two
 // drawn slices is filled by blending the two slices' signed distance maps (in mm, true to the
 // in-plane voxel sizes), the usual shape-based interpolation. Pure.
+import { squaredDistance1d } from './distance';
 
 export interface InterpolateOptions {
   dims: readonly [number, number, number];
@@ -81,50 +82,13 @@ function edt2(mask: Uint8Array, na: number, nb: number, sa: number, sb: number, 
   const res = new Float64Array(Math.max(na, nb));
   for (let b = 0; b < nb; b++) {
     for (let a = 0; a < na; a++) line[a] = f[a + na * b];
-    edt1(line, na, sa, res);
+    squaredDistance1d(line, na, sa, res);
     for (let a = 0; a < na; a++) f[a + na * b] = res[a];
   }
   for (let a = 0; a < na; a++) {
     for (let b = 0; b < nb; b++) line[b] = f[a + na * b];
-    edt1(line, nb, sb, res);
+    squaredDistance1d(line, nb, sb, res);
     for (let b = 0; b < nb; b++) f[a + na * b] = Math.sqrt(res[b]);
   }
   return f;
-}
-
-/** 1-D squared distance transform of sampled function f (n samples, spacing h) into out. */
-function edt1(f: Float64Array, n: number, h: number, out: Float64Array): void {
-  const v = new Int32Array(n);
-  const z = new Float64Array(n + 1);
-  let k = 0;
-  v[0] = 0;
-  z[0] = -Infinity;
-  z[1] = Infinity;
-  const h2 = h * h;
-  for (let q = 1; q < n; q++) {
-    let s: number;
-    for (;;) {
-      const p = v[k];
-      s = (f[q] + h2 * q * q - (f[p] + h2 * p * p)) / (2 * h2 * (q - p));
-      if (s <= z[k] && k > 0) k--;
-      else break;
-    }
-    if (s <= z[k]) {
-      // k === 0 and the new parabola dominates everywhere.
-      v[0] = q;
-      z[0] = -Infinity;
-      z[1] = Infinity;
-      continue;
-    }
-    k++;
-    v[k] = q;
-    z[k] = s;
-    z[k + 1] = Infinity;
-  }
-  k = 0;
-  for (let q = 0; q < n; q++) {
-    while (z[k + 1] < q) k++;
-    const d = (q - v[k]) * h;
-    out[q] = d * d + f[v[k]];
-  }
 }

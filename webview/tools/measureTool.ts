@@ -5,8 +5,8 @@
 // arm's end: the angle between them in degrees. Measurements stay on the slice they were drawn on,
 // as ITK-SNAP's do, and are kept with the view state; Backspace removes the last, Esc clears them.
 // Drawn on the 2-D canvas over the views, with the prompt markers.
-import type { Vec3, VolumeGeometry } from '../geometry';
-import type { SliceView } from '../sliceView';
+import type { Vec3 } from '../geometry';
+import { drawInEachView, type ViewFrame } from './viewFrames';
 
 /**
  * A ruler: two display-world points (mm) on one slice of views across voxel axis `normalAxis`; with
@@ -22,17 +22,6 @@ export interface Ruler {
 
 /** What a drag lays: a ruler, or the arms of an angle. */
 export type MeasureMode = 'distance' | 'angle';
-
-/** A slice view as the ruler drawing sees it. */
-export interface RulerViewFrame {
-  /** CSS px, relative to the views' canvas. */
-  rect: { x: number; y: number; width: number; height: number };
-  /** Voxel axis across the view, and the slice index shown along it. */
-  normalAxis: number;
-  slice: number;
-  /** Canvas CSS position of a display-world point. */
-  toCanvas(world: readonly number[]): [number, number];
-}
 
 /** What the tool needs from the viewer. */
 export interface MeasureToolHooks {
@@ -179,50 +168,26 @@ export class MeasureTool {
   }
 
   /** Draws the rulers lying on each view's slice (and the one being dragged). */
-  draw(ctx: CanvasRenderingContext2D, views: readonly RulerViewFrame[]): void {
-    for (const view of views) {
-      const r = view.rect;
-      if (r.width <= 0 || r.height <= 0) continue;
-      ctx.save();
-      ctx.beginPath();
-      ctx.rect(r.x, r.y, r.width, r.height);
-      ctx.clip();
+  draw(ctx: CanvasRenderingContext2D, views: readonly ViewFrame[]): void {
+    drawInEachView(ctx, views, (view) => {
       for (const ruler of this.rulers) if (onView(ruler, view)) drawRuler(ctx, view, ruler, false);
       if (this.dragRuler && onView(this.dragRuler, view)) drawRuler(ctx, view, this.dragRuler, true);
-      ctx.restore();
-    }
+    });
   }
 }
 
-/**
- * Draws the rulers of `tool` on the 2-D `layer` over the views (after the prompt markers, which
- * clear it): one frame per visible slice view, at the crosshair voxel `centre`.
- */
-export function drawRulers(layer: HTMLCanvasElement, tool: MeasureTool, g: VolumeGeometry | null, sliceViews: readonly SliceView[], centre: Vec3 | null): void {
-  if (!g || !centre || (tool.rulers.length === 0 && !tool.dragRuler)) return;
-  const ctx = layer.getContext('2d');
-  if (!ctx) return;
-  const frames: RulerViewFrame[] = sliceViews
-    .filter((v) => v.rect.width > 0)
-    .map((v) => {
-      const normalAxis = g.voxelAxisOfWorldAxis[v.plane.normalAxis];
-      return { rect: v.rect, normalAxis, slice: centre[normalAxis], toCanvas: (world) => v.canvasOfWorld(g, world) };
-    });
-  tool.draw(ctx, frames);
-}
-
-function onView(ruler: Ruler, view: RulerViewFrame): boolean {
+function onView(ruler: Ruler, view: ViewFrame): boolean {
   return ruler.normalAxis === view.normalAxis && ruler.slice === view.slice;
 }
 
 /** Half-length of the end ticks, CSS px. */
 const TICK_PX = 5;
 
-function drawRuler(ctx: CanvasRenderingContext2D, view: RulerViewFrame, ruler: Ruler, dragging: boolean): void {
-  const [ax, ay] = view.toCanvas(ruler.a);
-  const [bx, by] = view.toCanvas(ruler.b);
+function drawRuler(ctx: CanvasRenderingContext2D, view: ViewFrame, ruler: Ruler, dragging: boolean): void {
+  const [ax, ay] = view.worldToCanvas(ruler.a);
+  const [bx, by] = view.worldToCanvas(ruler.b);
   if (ruler.c) {
-    drawAngle(ctx, [ax, ay], [bx, by], view.toCanvas(ruler.c), measurementText(ruler), dragging);
+    drawAngle(ctx, [ax, ay], [bx, by], view.worldToCanvas(ruler.c), measurementText(ruler), dragging);
     return;
   }
   const len = Math.hypot(bx - ax, by - ay);

@@ -4,6 +4,7 @@
 // centres in mm, true to anisotropic voxels (squared distance transform, Felzenszwalb &
 // Huttenlocher 2012), computed on the label's bounding box grown by what the operation can reach.
 // The volume's faces neither erode the label nor let it grow past them. Pure.
+import { squaredDistance1d } from './distance';
 
 export interface MorphologyOptions {
   dims: readonly [number, number, number];
@@ -126,63 +127,18 @@ export function squaredDistanceMm2(mask: Uint8Array, dims: readonly number[], sp
   const longest = Math.max(dims[0], dims[1], dims[2]);
   const f = new Float64Array(longest);
   const out = new Float64Array(longest);
-  const vIdx = new Int32Array(longest);
-  const z = new Float64Array(longest + 1);
   const stride = [1, dims[0], dims[0] * dims[1]];
   for (let axis = 0; axis < 3; axis++) {
     const len = dims[axis];
-    const w2 = spacingMm[axis] * spacingMm[axis];
     const s = stride[axis];
     const others = [0, 1, 2].filter((a) => a !== axis);
     for (let b = 0; b < dims[others[1]]; b++)
       for (let a = 0; a < dims[others[0]]; a++) {
         const start = a * stride[others[0]] + b * stride[others[1]];
         for (let q = 0; q < len; q++) f[q] = d[start + q * s];
-        lowerEnvelope(f, len, w2, out, vIdx, z);
+        squaredDistance1d(f, len, spacingMm[axis], out);
         for (let q = 0; q < len; q++) d[start + q * s] = out[q];
       }
   }
   return d;
-}
-
-/** out[q] = min over p of f[p] + w2 (q − p)² (Felzenszwalb & Huttenlocher), Infinity-safe. */
-function lowerEnvelope(f: Float64Array, len: number, w2: number, out: Float64Array, v: Int32Array, z: Float64Array): void {
-  let k = -1;
-  for (let q = 0; q < len; q++) {
-    if (f[q] === Infinity) continue;
-    if (k < 0) {
-      k = 0;
-      v[0] = q;
-      z[0] = -Infinity;
-      z[1] = Infinity;
-      continue;
-    }
-    let s = (f[q] + w2 * q * q - (f[v[k]] + w2 * v[k] * v[k])) / (2 * w2 * (q - v[k]));
-    while (s <= z[k]) {
-      k--;
-      if (k < 0) break;
-      s = (f[q] + w2 * q * q - (f[v[k]] + w2 * v[k] * v[k])) / (2 * w2 * (q - v[k]));
-    }
-    if (k < 0) {
-      k = 0;
-      v[0] = q;
-      z[0] = -Infinity;
-      z[1] = Infinity;
-      continue;
-    }
-    k++;
-    v[k] = q;
-    z[k] = s;
-    z[k + 1] = Infinity;
-  }
-  if (k < 0) {
-    for (let q = 0; q < len; q++) out[q] = Infinity;
-    return;
-  }
-  let j = 0;
-  for (let q = 0; q < len; q++) {
-    while (z[j + 1] < q) j++;
-    const dq = q - v[j];
-    out[q] = w2 * dq * dq + f[v[j]];
-  }
 }

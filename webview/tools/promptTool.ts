@@ -4,22 +4,11 @@
 // After every change the whole prompt list goes to the host (`prompt`), which answers with the
 // object's mask as the proposal overlay. The markers are drawn on a 2-D canvas over the views.
 import type { PromptBox, PromptMessage, PromptPoint, PromptTarget } from '../../src/protocol/messages';
-import { transformPoint, type Vec3, type VolumeGeometry } from '../geometry';
-import type { SliceView } from '../sliceView';
+import type { Vec3 } from '../geometry';
+import { drawInEachView, type ViewFrame } from './viewFrames';
 
 /** One prompt, in the order given (Backspace removes the last). */
 export type PromptEntry = { kind: 'point'; point: PromptPoint } | { kind: 'box'; box: PromptBox };
-
-/** A slice view as the marker drawing sees it. */
-export interface PromptViewFrame {
-  /** CSS px, relative to the views' canvas. */
-  rect: { x: number; y: number; width: number; height: number };
-  /** Voxel axis across the view, and the slice index shown along it. */
-  normalAxis: number;
-  slice: number;
-  /** Canvas CSS position of a (possibly fractional) voxel position. */
-  toCanvas(voxel: readonly number[]): [number, number];
-}
 
 /** What the tool needs from the viewer. */
 export interface PromptToolHooks {
@@ -153,45 +142,18 @@ export class PromptTool {
   }
 
   /** Draws the markers of every prompt lying on each view's slice (and the box being dragged). */
-  draw(ctx: CanvasRenderingContext2D, views: readonly PromptViewFrame[]): void {
-    for (const view of views) {
-      const r = view.rect;
-      if (r.width <= 0 || r.height <= 0) continue;
-      ctx.save();
-      ctx.beginPath();
-      ctx.rect(r.x, r.y, r.width, r.height);
-      ctx.clip();
+  draw(ctx: CanvasRenderingContext2D, views: readonly ViewFrame[]): void {
+    drawInEachView(ctx, views, (view) => {
       for (const e of this.entries) {
         if (e.kind === 'point') {
-          if (e.point.voxel[view.normalAxis] === view.slice) drawPoint(ctx, view.toCanvas(e.point.voxel), e.point.positive);
+          if (e.point.voxel[view.normalAxis] === view.slice) drawPoint(ctx, view.voxelToCanvas(e.point.voxel), e.point.positive);
         } else {
           drawBox(ctx, view, e.box, false);
         }
       }
       if (this.dragBox) drawBox(ctx, view, this.dragBox, true);
-      ctx.restore();
-    }
-  }
-}
-
-/**
- * Redraws the markers of `tool` on the 2-D `layer` over the views: one frame per visible slice
- * view, at the crosshair voxel `centre`.
- */
-export function drawPromptLayer(layer: HTMLCanvasElement, tool: PromptTool, g: VolumeGeometry | null, sliceViews: readonly SliceView[], centre: Vec3 | null): void {
-  const ctx = layer.getContext('2d');
-  if (!ctx) return;
-  const dpr = window.devicePixelRatio || 1;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, layer.width / dpr, layer.height / dpr);
-  if (!g || !centre || (tool.entries.length === 0 && !tool.dragBox)) return;
-  const frames: PromptViewFrame[] = sliceViews
-    .filter((v) => v.rect.width > 0)
-    .map((v) => {
-      const normalAxis = g.voxelAxisOfWorldAxis[v.plane.normalAxis];
-      return { rect: v.rect, normalAxis, slice: centre[normalAxis], toCanvas: (voxel) => v.canvasOfWorld(g, transformPoint(g.displayAffine, voxel)) };
     });
-  tool.draw(ctx, frames);
+  }
 }
 
 /** The box with corners `a` and `b` on `a`'s slice across voxel axis `normalAxis` (inclusive voxel indices). */
@@ -224,12 +186,12 @@ function drawPoint(ctx: CanvasRenderingContext2D, [x, y]: [number, number], posi
   stroke();
 }
 
-function drawBox(ctx: CanvasRenderingContext2D, view: PromptViewFrame, box: PromptBox, dashed: boolean): void {
+function drawBox(ctx: CanvasRenderingContext2D, view: ViewFrame, box: PromptBox, dashed: boolean): void {
   const n = view.normalAxis;
   if (box.min[n] !== box.max[n] || box.min[n] !== view.slice) return;
   // Outer voxel edges, so a one-voxel box still has an area.
-  const a = view.toCanvas([0, 1, 2].map((x) => (x === n ? box.min[x] : box.min[x] - 0.5)) as Vec3);
-  const b = view.toCanvas([0, 1, 2].map((x) => (x === n ? box.max[x] : box.max[x] + 0.5)) as Vec3);
+  const a = view.voxelToCanvas([0, 1, 2].map((x) => (x === n ? box.min[x] : box.min[x] - 0.5)) as Vec3);
+  const b = view.voxelToCanvas([0, 1, 2].map((x) => (x === n ? box.max[x] : box.max[x] + 0.5)) as Vec3);
   const x = Math.min(a[0], b[0]);
   const y = Math.min(a[1], b[1]);
   const w = Math.abs(b[0] - a[0]);
