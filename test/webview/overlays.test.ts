@@ -124,10 +124,8 @@ const BOTH = [10, 10, SLICE]; // p 0.9, u 0.4
 const NEITHER = [50, 30, SLICE]; // p 0, u 0.02
 const LOW_PROB = [30, 30, SLICE]; // p 0.3, u 0.02
 
-describe('probability and uncertainty overlays', () => {
-  let grey: Record<string, RGB>;
-
-  before(async () => {
+/** The synthetic volume in a single axial view at its centre, grey window, labels hidden. */
+async function loadAxialWithoutLabels(): Promise<void> {
     await h.load(syntheticVolume(DIMS, SPACING));
     await inPage(h, (v) => {
       v.setLayout('single', 'axial');
@@ -136,6 +134,13 @@ describe('probability and uncertainty overlays', () => {
       v.setLabelDisplay({ show: false });
     });
     await h.settle();
+}
+
+describe('probability and uncertainty overlays', () => {
+  let grey: Record<string, RGB>;
+
+  before(async () => {
+    await loadAxialWithoutLabels();
     grey = {};
     for (const [name, vox] of Object.entries({ PROB_ONLY, UNC_ONLY, BOTH, NEITHER, LOW_PROB })) grey[name] = await pixelAt(vox);
     for (const [name, c] of Object.entries(grey)) assert.ok(isGrey(c), `${name} is grey without overlays: ${c}`);
@@ -290,14 +295,7 @@ describe('the brain outline (a head whose skull Segment Lesion stripped)', () =>
   const canvasPixels = async (): Promise<Uint8Array> => (await h.pixels()).data;
 
   before(async () => {
-    await h.load(syntheticVolume(DIMS, SPACING));
-    await inPage(h, (v) => {
-      v.setLayout('single', 'axial');
-      v.setCrosshairVoxel([32, 24, 16]);
-      v.setWindow({ level: 200, width: 400 });
-      v.setLabelDisplay({ show: false });
-    });
-    await h.settle();
+    await loadAxialWithoutLabels();
   });
 
   test('a dashed white outline just inside the brain\'s edge, toggled with H and its checkbox; the readout says what lies outside', async () => {
