@@ -137,7 +137,8 @@ export function parseNrrdHeader(text: string, filePath: string): NrrdHeader {
   if (problem) fail(problem.replace('the sform affine', 'its space directions').replace(/ \(check pixdim\[\d\]\)/, ''));
 
   const dataFileName = fields.get('data file') ?? fields.get('datafile') ?? null;
-  if (dataFileName !== null && /^list$|%|\s/i.test(dataFileName)) fail(`"data file: ${dataFileName}" names several files; one data file is read`);
+  // "LIST" and the "<format with %d> <min> <max> <step>" form name several files.
+  if (dataFileName !== null && (/^list$/i.test(dataFileName) || dataFileName.includes('%'))) fail(`"data file: ${dataFileName}" names several files; one data file is read`);
   const dataFile = dataFileName === null ? null : isAbsolute(dataFileName) ? dataFileName : join(dirname(filePath), dataFileName);
   const lineSkip = Number(fields.get('line skip') ?? fields.get('lineskip') ?? 0);
   const byteSkip = Number(fields.get('byte skip') ?? fields.get('byteskip') ?? 0);

@@ -28,9 +28,9 @@ test('a CT written as NRRD (LPS; raw, gzip, big-endian, detached with skips) rea
     ['big.nrrd', Buffer.concat([Buffer.from(nrrdHeaderFor('signed short', sizes, nii.affine, ['endian: big', 'encoding: raw']) + '\n'), nrrdBytesOf(values, true)])],
   ];
   for (const [name, content] of files) writeFileSync(join(dir, name), content);
-  // Detached: two text lines and junk before the data, found from the end (byte skip −1).
-  writeFileSync(join(dir, 'detached.nhdr'), nrrdHeaderFor('short', sizes, nii.affine, ['endian: little', 'encoding: raw', 'data file: detached.raw', 'byte skip: -1']));
-  writeFileSync(join(dir, 'detached.raw'), Buffer.concat([Buffer.from('line one\nline two\nxyz'), nrrdBytesOf(values)]));
+  // Detached (a data file whose name has a space): text before the data, found from the end (byte skip −1).
+  writeFileSync(join(dir, 'detached.nhdr'), nrrdHeaderFor('short', sizes, nii.affine, ['endian: little', 'encoding: raw', 'data file: detached data.raw', 'byte skip: -1']));
+  writeFileSync(join(dir, 'detached data.raw'), Buffer.concat([Buffer.from('line one\nline two\nxyz'), nrrdBytesOf(values)]));
   for (const name of ['raw.nrrd', 'gz.nrrd', 'big.nrrd', 'detached.nhdr']) {
     const img = await readNifti(join(dir, name));
     assert.deepEqual(img.dims, nii.dims, name);
@@ -43,7 +43,7 @@ test('a CT written as NRRD (LPS; raw, gzip, big-endian, detached with skips) rea
   }
   const { infoReport } = await import('../../src/cli/info');
   assert.equal(infoReport(await readNifti(join(dir, 'gz.nrrd'))).format, 'NRRD');
-  assert.equal(infoReport(await readNifti(join(dir, 'detached.nhdr'))).format, 'NRRD, detached data (detached.raw)');
+  assert.equal(infoReport(await readNifti(join(dir, 'detached.nhdr'))).format, 'NRRD, detached data (detached data.raw)');
   // A mask written beside it is NIfTI on its grid: sform and qform both give the affine.
   const img = await readNifti(join(dir, 'gz.nrrd'));
   const labels = new Uint8Array(values.length);
@@ -104,6 +104,7 @@ test('unsupported or broken NRRD files are refused with one sentence naming the 
     ['flat.nrrd', good(['encoding: raw']).replace('(-1,0,0)', '(0,0,0)'), /flat\.nrrd: .*voxel size of 0/],
     ['nodata.nhdr', nrrdHeaderFor('uchar', [2, 2, 2], ras, ['encoding: raw']), /nodata\.nhdr: a \.nhdr header must name its "data file"/],
     ['gone.nhdr', nrrdHeaderFor('uchar', [2, 2, 2], ras, ['encoding: raw', 'data file: gone.raw']), /gone\.raw: the file does not exist/],
+    ['slices.nhdr', nrrdHeaderFor('uchar', [2, 2, 2], ras, ['encoding: raw', 'data file: slice%03d.raw 1 2 1']), /slices\.nhdr: "data file: slice%03d\.raw 1 2 1" names several files; one data file is read/],
   ];
   for (const [name, content] of cases) {
     writeFileSync(join(dir, name), content);
