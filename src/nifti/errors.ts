@@ -1,5 +1,6 @@
 // Errors of the NIfTI layer. Every message is one sentence that starts with the file's base name.
 import { basename } from 'node:path';
+import { errorText } from '../util/errorText';
 
 /**
  * A NIfTI file could not be read (or written): the message is one sentence starting with the
@@ -25,4 +26,13 @@ export class NiftiWriteError extends Error {
     this.name = 'NiftiWriteError';
     this.filePath = filePath;
   }
+}
+
+/** Why a file could not be read, as a phrase for a NiftiReadError ("the file does not exist"). */
+export function fsProblem(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  if (code === 'ENOENT') return 'the file does not exist';
+  if (code === 'EISDIR') return 'this is a folder, not a file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied when reading the file';
+  return `the file could not be read (${errorText(err)})`;
 }

@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { affineColumnNorms, affineDeterminant3, affineProblem } from './affine';
 import { datatypeByName } from './datatypes';
-import { NiftiReadError } from './errors';
+import { fsProblem, NiftiReadError } from './errors';
 import { gunzipWhole } from './gzip';
 import type { NiftiHeader, NiftiImage, NiftiDatatypeName, VoxelArray } from './types';
 
@@ -169,8 +169,7 @@ export async function readNrrd(filePath: string, opts: { frame?: number } = {}):
     try {
       return new Uint8Array(await fsp.readFile(path));
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new NiftiReadError(path, code === 'ENOENT' ? 'the file does not exist' : code === 'EISDIR' ? 'this is a folder, not a file' : `the file could not be read (${(e as Error).message})`);
+      throw new NiftiReadError(path, fsProblem(e));
     }
   };
   const bytes = await readAll(filePath);

@@ -5,12 +5,11 @@ import { promises as fsp } from 'node:fs';
 import { basename } from 'node:path';
 import { affineColumnNorms, affineProblem, bestAffine } from './affine';
 import { decodeFrame } from './decode';
-import { NiftiReadError } from './errors';
+import { fsProblem, NiftiReadError } from './errors';
 import { gunzipPrefix, gunzipWhole, isGzip } from './gzip';
 import { frameByteLength, headerCounts, looksLikeNiftiHeader, parseNiftiHeader } from './header';
 import { NRRD_NAME, readNrrd } from './nrrd';
 import type { NiftiHeader, NiftiImage } from './types';
-import { errorText } from '../util/errorText';
 
 /** Options of {@link readNifti}. */
 export interface ReadNiftiOptions {
@@ -26,14 +25,6 @@ const HEADER_PREFIX_BYTES = 64 * 1024;
 
 const PAIR_HEADER = /\.hdr(\.gz)?$/i;
 const PAIR_IMAGE = /\.img(\.gz)?$/i;
-
-function fsProblem(err: unknown): string {
-  const code = (err as { code?: string }).code;
-  if (code === 'ENOENT') return 'the file does not exist';
-  if (code === 'EISDIR') return 'this is a folder, not a file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied when reading the file';
-  return `the file could not be read (${errorText(err)})`;
-}
 
 /**
  * The content of one file, decompressed if it is gzip. Plain files are read piece by piece (only

@@ -87,7 +87,8 @@ export class MeasureTool {
     this.press = { x, y };
     const pending = this.dragRuler;
     if (this.awaitingSecondArm && pending && pending.normalAxis === normalAxis && pending.slice === slice) {
-      // The second arm of the angle, from the first arm's end to here (a drag moves it).
+      // The second arm of the angle, from the first arm's end to here. The press counts as moved
+      // already, so that any drag moves the arm's end (the first arm needed RULER_MIN_DRAG_PX).
       pending.c = [...world];
       this.press = { x: -Infinity, y: -Infinity };
       this.hooks.changed();
