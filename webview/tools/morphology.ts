@@ -42,7 +42,6 @@ export function smoothChange(labels: ArrayLike<number>, o: MorphologyOptions & {
 
 /** A box of the volume with the label as a 0/1 mask. */
 interface Crop {
-  lo: [number, number, number];
   dims: [number, number, number];
   spacingMm: readonly [number, number, number];
   mask: Uint8Array;
@@ -78,7 +77,7 @@ function change(labels: ArrayLike<number>, o: MorphologyOptions, reachMm: number
   const cd: [number, number, number] = [hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1];
   const mask = new Uint8Array(cd[0] * cd[1] * cd[2]);
   forCrop(cd, lo, o.dims, (c, v) => (mask[c] = labels[v] === o.label ? 1 : 0));
-  const result = op({ lo, dims: cd, spacingMm: o.spacingMm, mask }, radiusMm);
+  const result = op({ dims: cd, spacingMm: o.spacingMm, mask }, radiusMm);
   const add: number[] = [];
   const remove: number[] = [];
   forCrop(cd, lo, o.dims, (c, v) => {
