@@ -14,6 +14,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CliCommand>>> = {
   'fine-tune': async () => (await import('./cli/fineTune')).fineTuneCommand,
   export: async () => (await import('./cli/export')).exportCommand,
   'import-model': async () => (await import('./cli/importModel')).importModelCommand,
+  'import-dicom': async () => (await import('./cli/importDicom')).importDicomCommand,
 };
 
 async function usageText(): Promise<string> {

@@ -11,6 +11,7 @@ import type { LabelDocument } from './editor/labelDocument';
 import { itkSnapLabelPathFor } from './labels/maskPath';
 import { registerModelCommands as registerEditorModelCommands, type ModelCommands } from './editor/modelCommands';
 import { registerCaseCommands } from './editor/caseCommands';
+import { importDicomFolder } from './editor/dicomImportCommand';
 import { itkSnapLabelFile, parseItkSnapLabelFile } from './labels/sidecar';
 import { errorText } from './util/errorText';
 
@@ -70,6 +71,10 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
       }
       await vscode.commands.executeCommand('vscode.openWith', target, LesionLabEditorProvider.viewType);
     }),
+
+    vscode.commands.registerCommand('lesionLab.importDicom', (folder?: vscode.Uri, outDir?: vscode.Uri) =>
+      importDicomFolder(log, folder instanceof vscode.Uri ? folder : undefined, outDir instanceof vscode.Uri ? outDir : undefined),
+    ),
 
     vscode.commands.registerCommand('lesionLab.exportItkSnapLabels', async (uri?: vscode.Uri, target?: vscode.Uri) => {
       const doc = openDocumentFor(uri, 'export its label table');

@@ -1,4 +1,4 @@
-// `lesion-lab info FILE [--json] [--frame N]`: what a NIfTI file holds, as our reader sees it.
+// `lesion-lab info FILE [--json] [--frame N]`: what a NIfTI, NRRD or DICOM image holds, as our reader sees it.
 import { basename } from 'node:path';
 import { NRRD_NAME, readNifti, NiftiReadError, type NiftiImage } from '../nifti';
 import { aff2axcodes, obliquityDeg } from '../protocol/orientation';
@@ -60,6 +60,10 @@ function parseInfoArgs(args: string[]): InfoArgs {
 }
 
 function describeFormat(image: NiftiImage): string {
+  if (image.dicom) {
+    const { seriesNumber, description, modality, files } = image.dicom;
+    return `DICOM series ${seriesNumber || '(no number)'}${description ? ` "${description}"` : ''} (${modality || 'no modality'}, ${files} file${files === 1 ? '' : 's'})`;
+  }
   if (NRRD_NAME.test(image.filePath)) return image.dataFilePath ? `NRRD, detached data (${basename(image.dataFilePath)})` : 'NRRD';
   const gz = /\.gz$/i.test(image.filePath) ? ', gzip' : '';
   switch (image.header.format) {

@@ -194,3 +194,41 @@ export function decodeFrame(
   }
   return { data: values, rgb };
 }
+
+/** Datatypes stored as one plain number per voxel in other formats (NRRD, DICOM). */
+export type ScalarDatatype = 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
+
+/** Bytes per voxel of each {@link ScalarDatatype}. */
+export const SCALAR_BYTES: Readonly<Record<ScalarDatatype, number>> = { int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, float64: 8 };
+
+/** Voxels of one frame in the host's byte order; float (single) as Float32Array, double as Float64Array. */
+export function decodeScalarVoxels(bytes: Uint8Array, datatype: ScalarDatatype, littleEndian: boolean): VoxelArray {
+  const copy = new Uint8Array(bytes); // aligned, and the caller's buffer stays as it was
+  const size = SCALAR_BYTES[datatype];
+  const hostLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  if (size > 1 && littleEndian !== hostLittle) {
+    const b = Buffer.from(copy.buffer);
+    if (size === 2) b.swap16();
+    else if (size === 4) b.swap32();
+    else b.swap64();
+  }
+  const buf = copy.buffer;
+  switch (datatype) {
+    case 'int8':
+      return new Int8Array(buf);
+    case 'uint8':
+      return new Uint8Array(buf);
+    case 'int16':
+      return new Int16Array(buf);
+    case 'uint16':
+      return new Uint16Array(buf);
+    case 'int32':
+      return new Int32Array(buf);
+    case 'uint32':
+      return new Uint32Array(buf);
+    case 'float32':
+      return new Float32Array(buf);
+    default:
+      return new Float64Array(buf);
+  }
+}

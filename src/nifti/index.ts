@@ -2,8 +2,10 @@
 export type { NiftiImage, NiftiHeader, VoxelArray, NiftiDatatypeName, AffineSource } from './types';
 export { readNifti, readNiftiHeader } from './read';
 export { NRRD_NAME } from './nrrd';
+export { DICOM_NAME, DICOM_NOT_AN_IMAGE, isDicomPath, readDicomSeries, scanDicomFolder, seriesVolume } from './dicom';
+export type { DicomFolder, DicomSeriesSummary, ScannedDicomFolder } from './dicom';
 export type { ReadNiftiOptions, NiftiHeaderInfo } from './read';
-export { encodeMaskLike, encodeVolumeLike, writeMaskLike, writeVolumeLike } from './write';
+export { encodeMaskLike, encodeVolumeLike, writeImageAsNifti, writeMaskLike, writeVolumeLike } from './write';
 export type { WriteVolumeOptions } from './write';
 export { checkSameGrid } from './grid';
 export { bestAffine, voxelVolumeMm3 } from './affine';

@@ -6,17 +6,18 @@
 // volumes, and series whose last axis is not spatial (one frame at a time); nothing else is guessed.
 import { promises as fsp } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { affineColumnNorms, affineDeterminant3, affineProblem } from './affine';
-import { datatypeByName } from './datatypes';
+import { affineColumnNorms, affineProblem } from './affine';
 import { fsProblem, NiftiReadError } from './errors';
+import { decodeScalarVoxels, SCALAR_BYTES, type ScalarDatatype } from './decode';
 import { gunzipWhole } from './gzip';
-import type { NiftiHeader, NiftiImage, NiftiDatatypeName, VoxelArray } from './types';
+import { headerFromAffine } from './syntheticHeader';
+import type { NiftiImage } from './types';
 
 /** .nrrd (attached data) and .nhdr (detached header). */
 export const NRRD_NAME = /\.(nrrd|nhdr)$/i;
 
 /** NRRD type names (the standard's spellings) → NIfTI datatype. */
-const NRRD_TYPES: Readonly<Record<string, NiftiDatatypeName>> = {
+const NRRD_TYPES: Readonly<Record<string, ScalarDatatype>> = {
   'signed char': 'int8',
   int8: 'int8',
   int8_t: 'int8',
@@ -47,7 +48,6 @@ const NRRD_TYPES: Readonly<Record<string, NiftiDatatypeName>> = {
   double: 'float64',
 };
 
-const BYTES: Partial<Record<NiftiDatatypeName, number>> = { int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, float64: 8 };
 
 /** World spaces NRRD names, and the signs that take each to RAS. */
 const SPACES: Readonly<Record<string, [number, number, number]>> = {
@@ -61,7 +61,7 @@ const SPACES: Readonly<Record<string, [number, number, number]>> = {
 
 /** The fields of a NRRD header that the reader uses, checked. */
 export interface NrrdHeader {
-  datatype: NiftiDatatypeName;
+  datatype: ScalarDatatype;
   sizes: number[];
   encoding: 'raw' | 'gzip';
   littleEndian: boolean;
@@ -99,7 +99,7 @@ export function parseNrrdHeader(text: string, filePath: string): NrrdHeader {
   const encodingName = field('encoding').toLowerCase();
   const encoding = encodingName === 'raw' ? 'raw' : encodingName === 'gzip' || encodingName === 'gz' ? 'gzip' : fail(`encoding "${encodingName}" is not read (raw and gzip are)`);
   const endianName = (fields.get('endian') ?? 'little').toLowerCase();
-  if ((BYTES[datatype] ?? 1) > 1 && endianName !== 'little' && endianName !== 'big') fail(`endian "${endianName}" is neither little nor big`);
+  if (SCALAR_BYTES[datatype] > 1 && endianName !== 'little' && endianName !== 'big') fail(`endian "${endianName}" is neither little nor big`);
 
   // Geometry: space directions (one vector per axis, "none" for a non-spatial one) and origin.
   const spaceName = (fields.get('space') ?? '').toLowerCase();
@@ -180,7 +180,7 @@ export async function readNrrd(filePath: string, opts: { frame?: number } = {}):
   if (isDetached && h.dataFile === null) throw new NiftiReadError(filePath, 'a .nhdr header must name its "data file"');
   const dataPath = h.dataFile ?? filePath;
   let data = h.dataFile === null ? bytes.subarray(dataStart) : await readAll(h.dataFile);
-  const bytesPer = BYTES[h.datatype] as number;
+  const bytesPer = SCALAR_BYTES[h.datatype];
   const [nx, ny, nz, nt = 1] = h.sizes;
   const frameVoxels = nx * ny * nz;
   const expected = frameVoxels * nt * bytesPer;
@@ -202,8 +202,8 @@ export async function readNrrd(filePath: string, opts: { frame?: number } = {}):
   }
   const frame = opts.frame ?? 0;
   if (!Number.isInteger(frame) || frame < 0 || frame >= nt) throw new NiftiReadError(filePath, `frame ${frame} does not exist (the series has ${nt})`);
-  const values = decodeVoxels(data.subarray(frame * frameVoxels * bytesPer, (frame + 1) * frameVoxels * bytesPer), h.datatype, h.littleEndian);
-  const header = niftiHeaderOf(h, text);
+  const values = decodeScalarVoxels(data.subarray(frame * frameVoxels * bytesPer, (frame + 1) * frameVoxels * bytesPer), h.datatype, h.littleEndian);
+  const header = headerFromAffine(h.affine, h.sizes, h.datatype, `NRRD ${text.split(/\r?\n/)[0]}`);
   return {
     filePath,
     header,
@@ -219,122 +219,3 @@ export async function readNrrd(filePath: string, opts: { frame?: number } = {}):
   };
 }
 
-/** Voxels of one frame in the host's byte order; float (single) as Float32Array, double as Float64Array. */
-function decodeVoxels(bytes: Uint8Array, datatype: NiftiDatatypeName, littleEndian: boolean): VoxelArray {
-  const copy = new Uint8Array(bytes); // aligned, and the caller's buffer stays as it was
-  const size = BYTES[datatype] as number;
-  const hostLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  if (size > 1 && littleEndian !== hostLittle) {
-    const b = Buffer.from(copy.buffer);
-    if (size === 2) b.swap16();
-    else if (size === 4) b.swap32();
-    else b.swap64();
-  }
-  const buf = copy.buffer;
-  switch (datatype) {
-    case 'int8':
-      return new Int8Array(buf);
-    case 'uint8':
-      return new Uint8Array(buf);
-    case 'int16':
-      return new Int16Array(buf);
-    case 'uint16':
-      return new Uint16Array(buf);
-    case 'int32':
-      return new Int32Array(buf);
-    case 'uint32':
-      return new Uint32Array(buf);
-    case 'float32':
-      return new Float32Array(buf);
-    default:
-      return new Float64Array(buf);
-  }
-}
-
-/**
- * A NIfTI-1 header for the NRRD image: its dims, datatype and voxel sizes, the affine as the sform
- * (code 1, scanner), and as the qform where the axes are orthogonal (else qform code 0).
- */
-function niftiHeaderOf(h: NrrdHeader, text: string): NiftiHeader {
-  const info = datatypeByName(h.datatype);
-  const a = h.affine;
-  const norms = affineColumnNorms(a);
-  const q = quaternionOf(a, norms);
-  const [nx, ny, nz, nt] = h.sizes;
-  return {
-    niftiVersion: 1,
-    format: 'nifti-single',
-    littleEndian: true,
-    dim: [h.sizes.length, nx, ny, nz, nt ?? 1, 1, 1, 1],
-    pixdim: [q?.qfac ?? 1, norms[0], norms[1], norms[2], 1, 0, 0, 0],
-    datatypeCode: info.code,
-    datatype: h.datatype,
-    bitpix: info.bitpix,
-    voxOffset: 352,
-    sclSlope: 1,
-    sclInter: 0,
-    xyztUnits: 2,
-    qformCode: q ? 1 : 0,
-    sformCode: 1,
-    quaternB: q?.b ?? 0,
-    quaternC: q?.c ?? 0,
-    quaternD: q?.d ?? 0,
-    qoffsetX: a[3],
-    qoffsetY: a[7],
-    qoffsetZ: a[11],
-    srow: Array.from(a.subarray(0, 12)),
-    intentCode: 0,
-    intentName: '',
-    description: `NRRD ${text.split(/\r?\n/)[0]}`.slice(0, 79),
-    calMin: 0,
-    calMax: 0,
-    extensions: [],
-  };
-}
-
-/**
- * The NIfTI quaternion (b, c, d) and qfac of an affine whose axes are orthogonal (to 1e-4), as
- * nifti_mat44_to_quatern computes them; null when they are not (a sheared grid: sform only).
- */
-export function quaternionOf(a: ArrayLike<number>, norms: readonly number[]): { b: number; c: number; d: number; qfac: number } | null {
-  // Columns of the rotation, the third flipped when the axes are left-handed (qfac −1).
-  const qfac = affineDeterminant3(a) < 0 ? -1 : 1;
-  const r = [0, 1, 2].map((row) => [0, 1, 2].map((col) => (a[4 * row + col] / norms[col]) * (col === 2 ? qfac : 1)));
-  for (let i = 0; i < 3; i++)
-    for (let j = i + 1; j < 3; j++) {
-      const dot = r[0][i] * r[0][j] + r[1][i] * r[1][j] + r[2][i] * r[2][j];
-      if (Math.abs(dot) > 1e-4) return null;
-    }
-  let qa = r[0][0] + r[1][1] + r[2][2] + 1;
-  let b: number;
-  let c: number;
-  let d: number;
-  if (qa > 0.5) {
-    qa = 0.5 * Math.sqrt(qa);
-    b = (0.25 * (r[2][1] - r[1][2])) / qa;
-    c = (0.25 * (r[0][2] - r[2][0])) / qa;
-    d = (0.25 * (r[1][0] - r[0][1])) / qa;
-  } else {
-    const xd = 1 + r[0][0] - (r[1][1] + r[2][2]);
-    const yd = 1 + r[1][1] - (r[0][0] + r[2][2]);
-    const zd = 1 + r[2][2] - (r[0][0] + r[1][1]);
-    if (xd > 1) {
-      b = 0.5 * Math.sqrt(xd);
-      c = (0.25 * (r[0][1] + r[1][0])) / b;
-      d = (0.25 * (r[0][2] + r[2][0])) / b;
-      qa = (0.25 * (r[2][1] - r[1][2])) / b;
-    } else if (yd > 1) {
-      c = 0.5 * Math.sqrt(yd);
-      b = (0.25 * (r[0][1] + r[1][0])) / c;
-      d = (0.25 * (r[1][2] + r[2][1])) / c;
-      qa = (0.25 * (r[0][2] - r[2][0])) / c;
-    } else {
-      d = 0.5 * Math.sqrt(zd);
-      b = (0.25 * (r[0][2] + r[2][0])) / d;
-      c = (0.25 * (r[1][2] + r[2][1])) / d;
-      qa = (0.25 * (r[1][0] - r[0][1])) / d;
-    }
-    if (qa < 0) [b, c, d] = [-b, -c, -d];
-  }
-  return { b, c, d, qfac };
-}

@@ -1,10 +1,11 @@
 // readNifti: file(s) → validated NiftiImage. Single files (.nii, .nii.gz) and pairs
 // (.hdr/.img, .hdr.gz/.img.gz), NIfTI-1/2 and Analyze 7.5; NRRD (.nrrd, .nhdr) through readNrrd;
-// never a partial volume.
+// DICOM series (a folder, or one file of the series) through readDicomSeries; never a partial volume.
 import { promises as fsp } from 'node:fs';
 import { basename } from 'node:path';
 import { affineColumnNorms, affineProblem, bestAffine } from './affine';
 import { decodeFrame } from './decode';
+import { isDicomPath, readDicomSeries } from './dicom';
 import { fsProblem, NiftiReadError } from './errors';
 import { gunzipPrefix, gunzipWhole, isGzip } from './gzip';
 import { frameByteLength, headerCounts, looksLikeNiftiHeader, parseNiftiHeader } from './header';
@@ -231,6 +232,10 @@ function validateOptions(options: unknown, filePath: string): { frame: number } 
 export async function readNifti(filePath: string, options?: ReadNiftiOptions): Promise<NiftiImage> {
   const { frame } = validateOptions(options, filePath);
   if (NRRD_NAME.test(filePath)) return readNrrd(filePath, { frame });
+  if (await isDicomPath(filePath)) {
+    if (frame !== 0) throw new NiftiReadError(filePath, `frame ${frame} does not exist (a DICOM series is read as one volume)`);
+    return readDicomSeries(filePath);
+  }
   const headerPath = headerPathOf(filePath);
   const headerSource = await openSource(headerPath);
   let dataSource = headerSource;
@@ -308,9 +313,9 @@ export async function readNifti(filePath: string, options?: ReadNiftiOptions): P
  * @throws NiftiReadError as {@link readNifti} for header and geometry problems.
  */
 export async function readNiftiHeader(filePath: string): Promise<NiftiHeaderInfo> {
-  if (NRRD_NAME.test(filePath)) {
-    // A NRRD header alone does not give the whole validation; the volume is read and dropped.
-    const { data: _data, rgb: _rgb, frame: _frame, ...info } = await readNrrd(filePath);
+  if (NRRD_NAME.test(filePath) || (await isDicomPath(filePath))) {
+    // A NRRD header or one DICOM file does not give the whole validation; the volume is read and dropped.
+    const { data: _data, rgb: _rgb, frame: _frame, ...info } = await readNifti(filePath);
     return info;
   }
   const headerPath = headerPathOf(filePath);

@@ -13,7 +13,8 @@ const HOST_LITTLE_ENDIAN = endianness() === 'LE';
 /** NIfTI-1 sform_code "aligned to another file": used when an Analyze geometry must be kept. */
 const SFORM_ALIGNED = 2;
 
-type WrittenDatatype = 'uint8' | 'uint16' | 'float32';
+type WrittenDatatype = 'uint8' | 'uint16' | 'int16' | 'int32' | 'float32';
+type WrittenValues = Uint8Array | Uint16Array | Int16Array | Int32Array | Float32Array;
 
 /** Options of {@link writeVolumeLike}. */
 export interface WriteVolumeOptions {
@@ -101,7 +102,7 @@ export function encodeNifti1HeaderLike(source: NiftiImage, datatype: WrittenData
   return bytes;
 }
 
-function littleEndianBytes(values: Uint8Array | Uint16Array | Float32Array): Uint8Array {
+function littleEndianBytes(values: WrittenValues): Uint8Array {
   const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   if (HOST_LITTLE_ENDIAN || values.BYTES_PER_ELEMENT === 1) return bytes;
   const copy = Buffer.from(bytes);
@@ -113,7 +114,7 @@ function littleEndianBytes(values: Uint8Array | Uint16Array | Float32Array): Uin
 function encodeLike(
   source: NiftiImage,
   datatype: WrittenDatatype,
-  values: Uint8Array | Uint16Array | Float32Array,
+  values: WrittenValues,
   description: string,
 ): Uint8Array {
   const header = encodeNifti1HeaderLike(source, datatype, description);
@@ -128,7 +129,7 @@ function encodeLike(
 async function writeLike(
   source: NiftiImage,
   datatype: WrittenDatatype,
-  values: Uint8Array | Uint16Array | Float32Array,
+  values: WrittenValues,
   outPath: string,
   description: string,
 ): Promise<void> {
@@ -228,4 +229,20 @@ export async function writeVolumeLike(
   const description = opts.description ?? 'lesion-lab float map';
   checkDescription(description, outPath);
   await writeLike(source, 'float32', values, outPath, description);
+}
+
+/**
+ * Writes an image read from another format (a DICOM series, NRRD) as a NIfTI-1 `.nii.gz` on its
+ * own grid, keeping its values: uint8, uint16, int16 and int32 as they are, anything else as
+ * float32. Atomic.
+ * @throws NiftiWriteError for a wrong name or description, or a failed write.
+ */
+export async function writeImageAsNifti(image: NiftiImage, outPath: string, description: string): Promise<void> {
+  checkOutPath(outPath);
+  checkVoxelCount(image, image.data.length, outPath, 'the image');
+  checkDescription(description, outPath);
+  const d = image.data;
+  const [datatype, values]: [WrittenDatatype, WrittenValues] =
+    d instanceof Uint8Array ? ['uint8', d] : d instanceof Uint16Array ? ['uint16', d] : d instanceof Int16Array ? ['int16', d] : d instanceof Int32Array ? ['int32', d] : ['float32', Float32Array.from(d)];
+  await writeLike(image, datatype, values, outPath, description);
 }

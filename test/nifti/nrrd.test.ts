@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readNifti, readNiftiHeader, writeMaskLike, NiftiReadError } from '../../src/nifti';
 import { qformAffine } from '../../src/nifti/affine';
-import { quaternionOf } from '../../src/nifti/nrrd';
+import { quaternionOf } from '../../src/nifti/syntheticHeader';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
 import { nrrdBytesOf, nrrdHeaderFor } from '../helpers/nrrdFile';

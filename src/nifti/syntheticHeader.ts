@@ -1,0 +1,94 @@
+// A NIfTI-1 header made from a RAS affine, for images read from other formats (NRRD, DICOM), so
+// that a mask written beside them (writeMaskLike) is a NIfTI file on exactly their grid.
+import { affineColumnNorms, affineDeterminant3 } from './affine';
+import { datatypeByName } from './datatypes';
+import type { NiftiDatatypeName, NiftiHeader } from './types';
+
+/**
+ * A NIfTI-1 header for an image of `sizes` (3 or 4 axes) and `datatype` whose voxel → RAS mapping
+ * is `affine`: the affine as the sform (code 1, scanner), and as the qform where the axes are
+ * orthogonal (else qform code 0). `description` is cut to the field's 79 characters.
+ */
+export function headerFromAffine(affine: Float64Array, sizes: readonly number[], datatype: NiftiDatatypeName, description: string): NiftiHeader {
+  const info = datatypeByName(datatype);
+  const a = affine;
+  const norms = affineColumnNorms(a);
+  const q = quaternionOf(a, norms);
+  const [nx, ny, nz, nt] = sizes;
+  return {
+    niftiVersion: 1,
+    format: 'nifti-single',
+    littleEndian: true,
+    dim: [sizes.length, nx, ny, nz, nt ?? 1, 1, 1, 1],
+    pixdim: [q?.qfac ?? 1, norms[0], norms[1], norms[2], 1, 0, 0, 0],
+    datatypeCode: info.code,
+    datatype,
+    bitpix: info.bitpix,
+    voxOffset: 352,
+    sclSlope: 1,
+    sclInter: 0,
+    xyztUnits: 2,
+    qformCode: q ? 1 : 0,
+    sformCode: 1,
+    quaternB: q?.b ?? 0,
+    quaternC: q?.c ?? 0,
+    quaternD: q?.d ?? 0,
+    qoffsetX: a[3],
+    qoffsetY: a[7],
+    qoffsetZ: a[11],
+    srow: Array.from(a.subarray(0, 12)),
+    intentCode: 0,
+    intentName: '',
+    description: description.slice(0, 79),
+    calMin: 0,
+    calMax: 0,
+    extensions: [],
+  };
+}
+
+/**
+ * The NIfTI quaternion (b, c, d) and qfac of an affine whose axes are orthogonal (to 1e-4), as
+ * nifti_mat44_to_quatern computes them; null when they are not (a sheared grid: sform only).
+ */
+export function quaternionOf(a: ArrayLike<number>, norms: readonly number[]): { b: number; c: number; d: number; qfac: number } | null {
+  // Columns of the rotation, the third flipped when the axes are left-handed (qfac −1).
+  const qfac = affineDeterminant3(a) < 0 ? -1 : 1;
+  const r = [0, 1, 2].map((row) => [0, 1, 2].map((col) => (a[4 * row + col] / norms[col]) * (col === 2 ? qfac : 1)));
+  for (let i = 0; i < 3; i++)
+    for (let j = i + 1; j < 3; j++) {
+      const dot = r[0][i] * r[0][j] + r[1][i] * r[1][j] + r[2][i] * r[2][j];
+      if (Math.abs(dot) > 1e-4) return null;
+    }
+  let qa = r[0][0] + r[1][1] + r[2][2] + 1;
+  let b: number;
+  let c: number;
+  let d: number;
+  if (qa > 0.5) {
+    qa = 0.5 * Math.sqrt(qa);
+    b = (0.25 * (r[2][1] - r[1][2])) / qa;
+    c = (0.25 * (r[0][2] - r[2][0])) / qa;
+    d = (0.25 * (r[1][0] - r[0][1])) / qa;
+  } else {
+    const xd = 1 + r[0][0] - (r[1][1] + r[2][2]);
+    const yd = 1 + r[1][1] - (r[0][0] + r[2][2]);
+    const zd = 1 + r[2][2] - (r[0][0] + r[1][1]);
+    if (xd > 1) {
+      b = 0.5 * Math.sqrt(xd);
+      c = (0.25 * (r[0][1] + r[1][0])) / b;
+      d = (0.25 * (r[0][2] + r[2][0])) / b;
+      qa = (0.25 * (r[2][1] - r[1][2])) / b;
+    } else if (yd > 1) {
+      c = 0.5 * Math.sqrt(yd);
+      b = (0.25 * (r[0][1] + r[1][0])) / c;
+      d = (0.25 * (r[1][2] + r[2][1])) / c;
+      qa = (0.25 * (r[0][2] - r[2][0])) / c;
+    } else {
+      d = 0.5 * Math.sqrt(zd);
+      b = (0.25 * (r[0][2] + r[2][0])) / d;
+      c = (0.25 * (r[1][2] + r[2][1])) / d;
+      qa = (0.25 * (r[1][0] - r[0][1])) / d;
+    }
+    if (qa < 0) [b, c, d] = [-b, -c, -d];
+  }
+  return { b, c, d, qfac };
+}
