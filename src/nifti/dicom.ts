@@ -64,12 +64,6 @@ export interface ScannedDicomFolder extends DicomFolder {
   parsed: Map<string, ParsedFile[]>;
 }
 
-/** Options of {@link readDicomSeries}. */
-export interface ReadDicomOptions {
-  /** Which series of a folder: its SeriesNumber or SeriesInstanceUID. */
-  series?: string;
-}
-
 export interface ParsedFile {
   path: string;
   dicom: DicomFile;
@@ -158,18 +152,18 @@ function describe(s: DicomSeriesSummary): string {
  * series of that file is read from its folder).
  * @throws NiftiReadError naming the file or folder and the problem.
  */
-export async function readDicomSeries(path: string, opts: ReadDicomOptions = {}): Promise<NiftiImage> {
+export async function readDicomSeries(path: string): Promise<NiftiImage> {
   let isFolder: boolean;
   try {
     isFolder = (await fsp.stat(path)).isDirectory();
   } catch (e) {
     throw new NiftiReadError(path, fsProblem(e));
   }
-  let wanted = opts.series;
+  let wanted: string | undefined;
   if (!isFolder) {
     const own = await parseFile(path);
     if (typeof own === 'string') throw new NiftiReadError(path, own === DICOM_NOT_AN_IMAGE[0] ? 'not a DICOM file (no "DICM" marker after the 128-byte preamble, and no DICOM data set at the start)' : `cannot be read as a DICOM image: ${own}`);
-    wanted ??= str(own.dicom, TAG.seriesUid);
+    wanted = str(own.dicom, TAG.seriesUid);
   }
   const folder = isFolder ? path : dirname(path);
   const scan = await scanDicomFolder(folder);
@@ -179,17 +173,13 @@ export async function readDicomSeries(path: string, opts: ReadDicomOptions = {})
   }
   let chosen: DicomSeriesSummary | undefined;
   if (wanted !== undefined) {
-    const byNumber = scan.series.filter((s) => s.number === wanted);
-    chosen = scan.series.find((s) => s.uid === wanted) ?? (byNumber.length === 1 ? byNumber[0] : undefined);
-    if (byNumber.length > 1 && !chosen) {
-      throw new NiftiReadError(folder, `has ${byNumber.length} series numbered ${wanted}; name one by its SeriesInstanceUID: ${byNumber.map((s) => `${s.uid} ${describe(s)}`).join(', ')}`);
-    }
-    if (!chosen) throw new NiftiReadError(folder, `has no series ${wanted}; it holds ${scan.series.map(describe).join(', ')}`);
+    chosen = scan.series.find((s) => s.uid === wanted);
+    if (!chosen) throw new NiftiReadError(path, `its series was not found in ${basename(folder)} when the folder was read again`);
   } else if (scan.series.length === 1) chosen = scan.series[0];
   else {
     throw new NiftiReadError(
       folder,
-      `holds ${scan.series.length} image series: ${scan.series.map(describe).join(', ')}; open one file of the series you want, or name it (--series NUMBER)`,
+      `holds ${scan.series.length} image series: ${scan.series.map(describe).join(', ')}; give one file of the series you want, or import the folder (each series becomes a NIfTI file)`,
     );
   }
   return seriesVolume(scan, chosen, path);
