@@ -168,8 +168,9 @@ export async function readDicomSeries(path: string): Promise<NiftiImage> {
   const folder = isFolder ? path : dirname(path);
   const scan = await scanDicomFolder(folder);
   if (scan.series.length === 0) {
-    const why = scan.skipped.length > 0 ? `; e.g. ${scan.skipped[0].file}: ${scan.skipped[0].why}` : '';
-    throw new NiftiReadError(folder, `holds no DICOM image series (${scan.skipped.length} file(s) skipped${why})`);
+    const dicomFiles = scan.skipped.filter((f) => f.why !== DICOM_NOT_AN_IMAGE[0]);
+    if (dicomFiles.length === 0) throw new NiftiReadError(folder, `this is a folder, not a file, and it holds no DICOM files (${scan.skipped.length} other file(s))`);
+    throw new NiftiReadError(folder, `holds no DICOM image series (${dicomFiles.length} DICOM file(s) skipped; e.g. ${dicomFiles[0].file}: ${dicomFiles[0].why})`);
   }
   let chosen: DicomSeriesSummary | undefined;
   if (wanted !== undefined) {

@@ -210,7 +210,7 @@ test('series that cannot be stacked and files that cannot be decoded are refused
   await refused(join(folderOf('JPEG2000.dcm'), 'JPEG2000.dcm'), /^JPEG2000\.dcm: .*JPEG 2000 compressed \(transfer syntax 1\.2\.840\.10008\.1\.2\.4\.91\), which Lesion Lab does not decode; convert/);
   await refused(join(folderOf('MR_truncated.dcm'), 'MR_truncated.dcm'), /^MR_truncated\.dcm: .*truncated/);
   await refused(folderOf('SC_rgb_rle.dcm'), /colour image \(3 samples per pixel, RGB\)/);
-  await refused(folderOf('rtplan.dcm'), /holds no DICOM image series \(1 file\(s\) skipped; e\.g\. rtplan\.dcm: DICOM without pixel data\)/);
+  await refused(folderOf('rtplan.dcm'), /holds no DICOM image series \(1 DICOM file\(s\) skipped; e\.g\. rtplan\.dcm: DICOM without pixel data\)/);
   await refused(join(PYDICOM_FILES, 'dicomdirtests', 'DICOMDIR'), /^DICOMDIR: cannot be read as a DICOM image: DICOM without pixel data/);
   const twice = writeSeries();
   copyFileSync(join(twice, 'IM0003.dcm'), join(twice, 'copy.dcm'));
