@@ -5,13 +5,14 @@
 
 import * as vscode from 'vscode';
 import { readFile, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { LesionLabEditorProvider } from './editor/provider';
 import type { LabelDocument } from './editor/labelDocument';
 import { itkSnapLabelPathFor } from './labels/maskPath';
 import { registerModelCommands as registerEditorModelCommands, type ModelCommands } from './editor/modelCommands';
 import { registerCaseCommands } from './editor/caseCommands';
 import { importDicomFolder } from './editor/dicomImportCommand';
+import { DICOM_NAME } from './nifti/dicom';
 import { itkSnapLabelFile, parseItkSnapLabelFile } from './labels/sidecar';
 import { errorText } from './util/errorText';
 
@@ -66,6 +67,11 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
         target = picked?.[0];
       }
       if (!target) return;
+      if (DICOM_NAME.test(target.path) && target.scheme === 'file') {
+        // A DICOM file is one slice of a series: its folder is imported as NIfTI, then opened.
+        await importDicomFolder(log, vscode.Uri.file(dirname(target.fsPath)));
+        return;
+      }
       if (!NIFTI_NAME.test(target.path)) {
         log.warn(`${basename(target.path)}: not named like a NIfTI or NRRD image (.nii, .nii.gz, .hdr, .nrrd, .nhdr); trying anyway`);
       }

@@ -3,7 +3,7 @@
 // and the in-editor error for a bad file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabelDeltaRecorder } from '../../src/protocol/labelDelta';
 import { deltaFromWire, deltaToWire } from '../../src/protocol/labelDeltaWire';
@@ -16,6 +16,7 @@ import {
   fakeContext,
   FakePanel,
   fakeLog,
+  fakeVscode,
   registeredProvider,
   shownMessages,
   Uri,
@@ -217,6 +218,8 @@ test('overlays reach open views and views opened later; clearOverlay removes the
 });
 
 test('activate registers the commands; ITK-SNAP export and import go through the active document', { skip }, async () => {
+  // Set before the extension's modules load: they copy the vscode namespace when imported.
+  Object.assign(fakeVscode as unknown as Record<string, unknown>, { ProgressLocation: { Notification: 15 } });
   const ext = await import('../../src/extension');
   const ctx = fakeContext(REPO_ROOT);
   const api = ext.activate(ctx as never);
@@ -236,6 +239,19 @@ test('activate registers the commands; ITK-SNAP export and import go through the
   assert.equal(doc.session!.model.isDirty, true, 'importing a table is an undoable edit');
   await commandHandlers.get('lesionLab.openWith')!(Uri.file(imagePath));
   assert.deepEqual(executedCommands.at(-1), { command: 'vscode.openWith', args: [Uri.file(imagePath), 'lesionLab.editor'] });
+  // Open with Lesion Lab on a DICOM file imports its folder's series as NIfTI (into the folder picked).
+  assert.ok(commandHandlers.has('lesionLab.importDicom'));
+  const exam = join(tempDir(), 'exam');
+  mkdirSync(exam);
+  copyFileSync('/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm', join(exam, 'CT_small.dcm'));
+  const niftiDir = join(tempDir(), 'exam-nifti');
+  Object.assign(fakeVscode.window, {
+    showOpenDialog: async () => [Uri.file(niftiDir)],
+    withProgress: async (_opts: unknown, task: (p: unknown) => Promise<unknown>) => task({ report() {} }),
+  });
+  await commandHandlers.get('lesionLab.openWith')!(Uri.file(join(exam, 'CT_small.dcm')));
+  assert.deepEqual(readdirSync(niftiDir), ['exam_s1.nii.gz']);
+  assert.match(shownMessages.at(-1)!.text, /^Lesion Lab: imported 1 series from exam into exam-nifti\.$/);
   for (const d of ctx.subscriptions) d.dispose();
 });
 
