@@ -10,6 +10,7 @@ the RAS affine is converted to DICOM's LPS patient coordinates.
         [--transfer explicit|implicit|bigendian|deflate|rle] [--names numbered|shuffled|noext]
         [--series-number N] [--series-description TEXT] [--series-uid UID]
         [--drop-slice K] [--tilt-mm T] [--crop i0,i1,j0,j1,k0,k1] [--rotate-deg D] [--seed N]
+        [--multiframe]
 
 Needs pydicom >= 2.2 (native RLE encoder and deflate writing), nibabel and numpy.
 Prints one line: the number of files written and OUTDIR.
@@ -62,6 +63,8 @@ def parse_args(argv):
     p.add_argument('--rotate-deg', type=float, default=0.0,
                    help='rotate the (cropped) affine by D degrees about world x, then D about z: an oblique series')
     p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--multiframe', action='store_true',
+                   help='one enhanced multi-frame file (explicit VR LE): geometry in the functional groups')
     a = p.parse_args(argv)
     if a.stored is None:
         a.stored = 'uint16' if a.modality == 'CT' else 'int16'
@@ -125,6 +128,10 @@ def main(argv=None):
     series_uid = a.series_uid or generate_uid()
     os.makedirs(a.outdir, exist_ok=True)
 
+    if a.multiframe:
+        write_multiframe(a, data, L, row_cos, col_cos, (row_sp, col_sp, slice_sp), dtype, study_uid, frame_uid, series_uid)
+        return
+
     written = clipped = 0
     for k in range(nk):
         if k == a.drop_slice:
@@ -186,6 +193,57 @@ def main(argv=None):
         print('warning: %d voxel values clipped to the %s range' % (clipped, a.stored),
               file=sys.stderr)
     print('%d files written to %s' % (written, a.outdir))
+
+
+def write_multiframe(a, data, L, row_cos, col_cos, spacing, dtype, study_uid, frame_uid, series_uid):
+    """Enhanced CT/MR Image Storage: one file, shared pixel measures, orientation and rescale;
+    a PlanePositionSequence per frame (frames written in slice order)."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    ni, nj, nk = data.shape
+    row_sp, col_sp, slice_sp = spacing
+    sop_class = {'CT': '1.2.840.10008.5.1.4.1.1.2.1', 'MR': '1.2.840.10008.5.1.4.1.1.4.1'}[a.modality]
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    path = os.path.join(a.outdir, 'MF0001.dcm')
+    ds = FileDataset(path, {}, file_meta=meta, preamble=b'\0' * 128)
+    ds.is_little_endian, ds.is_implicit_VR = True, False
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study_uid, series_uid, frame_uid
+    ds.Modality, ds.PatientName, ds.PatientID = a.modality, 'Test^Series', 'TEST'
+    ds.SeriesNumber, ds.SeriesDescription, ds.InstanceNumber = a.series_number, a.series_description, 1
+    ds.NumberOfFrames = nk
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME2'
+    ds.Rows, ds.Columns = nj, ni
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 16, 15
+    ds.PixelRepresentation = 1 if dtype == np.int16 else 0
+    measures, orientation, rescale, shared = Dataset(), Dataset(), Dataset(), Dataset()
+    measures.PixelSpacing = ds_str([row_sp, col_sp])
+    measures.SliceThickness = ds_str([slice_sp])[0]
+    orientation.ImageOrientationPatient = ds_str(list(row_cos) + list(col_cos))
+    rescale.RescaleIntercept, rescale.RescaleSlope = ds_str([a.intercept])[0], ds_str([a.slope])[0]
+    rescale.RescaleType = 'HU' if a.modality == 'CT' else 'US'
+    shared.PixelMeasuresSequence = Sequence([measures])
+    shared.PlaneOrientationSequence = Sequence([orientation])
+    shared.PixelValueTransformationSequence = Sequence([rescale])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    frames, planes = [], []
+    info = np.iinfo(dtype)
+    for k in range(nk):
+        position, frame = Dataset(), Dataset()
+        position.ImagePositionPatient = ds_str((L @ [0, 0, k, 1])[:3] + k * a.tilt_mm * col_cos)
+        frame.PlanePositionSequence = Sequence([position])
+        planes.append(frame)
+        vals = np.round((data[:, :, k].T - a.intercept) / a.slope)
+        frames.append(np.clip(vals, info.min, info.max).astype(dtype.newbyteorder('<')).tobytes())
+    ds.PerFrameFunctionalGroupsSequence = Sequence(planes)
+    ds.PixelData = b''.join(frames)
+    ds['PixelData'].VR = 'OW'
+    os.makedirs(a.outdir, exist_ok=True)
+    ds.save_as(path, write_like_original=False)
+    print('1 file (%d frames) written to %s' % (nk, a.outdir))
 
 
 if __name__ == '__main__':

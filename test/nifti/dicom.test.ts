@@ -159,7 +159,7 @@ test('a CT written as DICOM by pydicom reads back voxel for voxel on the NIfTI a
   assert.ok(maxDifference(perSlice.data, crop.values) <= 0.3 + 1e-6, 'per-slice slopes');
 });
 
-test('an oblique series and a tilted gantry: the affine is the rotated one and the sheared one, and dcm2niix agrees voxel for voxel', { skip }, async () => {
+test('an oblique series (also as one multi-frame file) and a tilted gantry: the affine is the rotated one and the sheared one, and dcm2niix agrees voxel for voxel', { skip }, async () => {
   const crop = await ctCrop();
   const obliqueDir = writeSeries('--rotate-deg', '20', '--names', 'shuffled');
   const oblique = await readNifti(obliqueDir);
@@ -173,6 +173,15 @@ test('an oblique series and a tilted gantry: the affine is the rotated one and t
   assert.equal(maxDifference(oblique.data, crop.values), 0);
   const byDcm2niix = worldComparison(oblique, await viaDcm2niix(obliqueDir));
   assert.ok(byDcm2niix.indexError < 1e-3 && byDcm2niix.valueError === 0, `dcm2niix: ${JSON.stringify(byDcm2niix)}`);
+
+  // The same as one enhanced multi-frame file: positions in the per-frame functional groups.
+  const multiFrameDir = writeSeries('--rotate-deg', '20', '--multiframe');
+  const multiFrame = await readNifti(multiFrameDir);
+  assertAffine(multiFrame.affine, oblique.affine, 'multi-frame', 1e-9);
+  assert.equal(maxDifference(multiFrame.data, oblique.data), 0);
+  assert.equal(multiFrame.dicom?.files, 1);
+  const multiFrameByDcm2niix = worldComparison(multiFrame, await viaDcm2niix(multiFrameDir));
+  assert.ok(multiFrameByDcm2niix.indexError < 1e-3 && multiFrameByDcm2niix.valueError === 0, `dcm2niix (multi-frame): ${JSON.stringify(multiFrameByDcm2niix)}`);
 
   const tiltDir = writeSeries('--tilt-mm', '1');
   const tilt = await readNifti(tiltDir);
