@@ -37,7 +37,7 @@ export class DicomImportError extends Error {
 }
 
 /** The NIfTI name of a series: its folder below the root, its number and description. */
-export function importedName(root: string, folder: string, series: DicomSeriesSummary): string {
+function importedName(root: string, folder: string, series: DicomSeriesSummary): string {
   const rel = relative(root, folder);
   const parts = [rel === '' ? basename(resolve(root)) : rel.split(/[\\/]/).join('_'), series.number && `s${series.number}`, series.description];
   const stem = parts.filter((p) => p).join('_').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/_+/g, '_').replace(/^[._]+|_+$/g, '');

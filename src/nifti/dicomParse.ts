@@ -368,7 +368,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
  * DICOM RLE Lossless (PS3.5 G): a 64-byte header of segment offsets, one PackBits segment per byte
  * of a sample, most significant byte first. Returns little-endian samples.
  */
-export function decodeRle(encoded: Uint8Array, frameLength: number, bytesPerSample: number): Uint8Array {
+function decodeRle(encoded: Uint8Array, frameLength: number, bytesPerSample: number): Uint8Array {
   if (encoded.length < 64) throw new DicomParseError('its RLE frame is shorter than the RLE header');
   const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
   const segments = view.getUint32(0, true);
