@@ -13,6 +13,7 @@ import { registerModelCommands as registerEditorModelCommands, type ModelCommand
 import { registerCaseCommands } from './editor/caseCommands';
 import { importDicomFolder } from './editor/dicomImportCommand';
 import { DICOM_NAME } from './nifti/dicom';
+import { VOLUME_FILE_NAME } from './nifti/formats';
 import { itkSnapLabelFile, parseItkSnapLabelFile } from './labels/sidecar';
 import { errorText } from './util/errorText';
 
@@ -24,7 +25,6 @@ export interface LesionLabApi {
   documentFor(uri?: vscode.Uri): LabelDocument | undefined;
 }
 
-const NIFTI_NAME = /\.(nii|nii\.gz|hdr|hdr\.gz|nrrd|nhdr)$/i;
 
 export function activate(context: vscode.ExtensionContext): LesionLabApi {
   const log = vscode.window.createOutputChannel('Lesion Lab', { log: true });
@@ -62,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
         const picked = await vscode.window.showOpenDialog({
           canSelectMany: false,
           openLabel: 'Open with Lesion Lab',
-          filters: { 'NIfTI and NRRD images': ['nii', 'gz', 'hdr', 'nrrd', 'nhdr'] },
+          filters: { 'Images (NIfTI, NRRD, MetaImage, MGH)': ['nii', 'gz', 'hdr', 'nrrd', 'nhdr', 'mha', 'mhd', 'mgh', 'mgz'] },
         });
         target = picked?.[0];
       }
@@ -72,8 +72,8 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
         await importDicomFolder(log, vscode.Uri.file(dirname(target.fsPath)));
         return;
       }
-      if (!NIFTI_NAME.test(target.path)) {
-        log.warn(`${basename(target.path)}: not named like a NIfTI or NRRD image (.nii, .nii.gz, .hdr, .nrrd, .nhdr); trying anyway`);
+      if (!VOLUME_FILE_NAME.test(target.path)) {
+        log.warn(`${basename(target.path)}: not named like an image Lesion Lab reads (.nii, .nii.gz, .hdr, .nrrd, .nhdr, .mha, .mhd, .mgh, .mgz); trying anyway`);
       }
       await vscode.commands.executeCommand('vscode.openWith', target, LesionLabEditorProvider.viewType);
     }),

@@ -50,7 +50,7 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
   const converted = result.cases.filter((c) => c.imageBy === 'converted').length;
   const unchanged = result.cases.filter((c) => c.imageBy === 'unchanged').length;
   io.stdout(
-    `exported ${result.cases.length} case(s) to ${result.datasetDir} (${result.format}): images ${links} hard-linked, ${copies} copied, ${converted > 0 ? `${converted} converted from NRRD, ` : ''}${unchanged} already there; ` +
+    `exported ${result.cases.length} case(s) to ${result.datasetDir} (${result.format}): images ${links} hard-linked, ${copies} copied, ${converted > 0 ? `${converted} converted to NIfTI, ` : ''}${unchanged} already there; ` +
       `labels ${Object.entries(result.labels).map(([k, v]) => `${v}=${k}`).join(', ')}\n`,
   );
   const remapped = Object.entries(result.remapped);

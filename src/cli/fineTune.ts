@@ -21,12 +21,24 @@ const USAGE =
   'lesion-lab fine-tune --out STORE_DIR [--base MODEL_OR_STORE_DIR] [--minutes 10] [--steps N] [--loss NAME] ' +
   '[--lr 1e-4] [--seed 1] [--activate if-better|always|never] [--replan auto|never|keep-weights] [--backend auto|wasm|cpu] IMAGE:MASK [IMAGE:MASK …]';
 
-/** Splits `IMAGE:MASK` at the colon before the mask (paths may hold colons on Windows drives). */
+/** An image file name before the colon of a pair: NIfTI, NRRD, MetaImage, MGH or a DICOM file. */
+const PAIR_IMAGE = /^(.+\.(?:nii|nii\.gz|hdr|nrrd|nhdr|mha|mhd|mgh|mgz|dcm|dicom|ima)):(.+)$/i;
+
+/**
+ * Splits `IMAGE:MASK` at the colon before the mask (paths may hold colons on Windows drives). The
+ * image is named like an image file, or is a path that exists (a DICOM series' folder, or a DICOM
+ * file without an extension).
+ */
 export function parsePair(text: string): TrainingPair {
-  const m = /^(.+\.(?:nii|nii\.gz|hdr)):(.+)$/i.exec(text);
-  if (!m) throw new CliUsageError(`pair ${JSON.stringify(text)} must be IMAGE:MASK with NIfTI files (.nii, .nii.gz or .hdr)`);
-  for (const f of [m[1], m[2]]) if (!existsSync(f)) throw new CliUsageError(`${f}: file not found`);
-  return { imagePath: resolve(m[1]), maskPath: resolve(m[2]) };
+  let m: [string, string] | null = null;
+  const named = PAIR_IMAGE.exec(text);
+  if (named) m = [named[1], named[2]];
+  for (let at = text.indexOf(':'); m === null && at >= 0; at = text.indexOf(':', at + 1)) {
+    if (at > 0 && at < text.length - 1 && existsSync(text.slice(0, at))) m = [text.slice(0, at), text.slice(at + 1)];
+  }
+  if (m === null) throw new CliUsageError(`pair ${JSON.stringify(text)} must be IMAGE:MASK with an image file (.nii, .nii.gz, .hdr, .nrrd, .mha, .mgz, a DICOM file) or a DICOM series' folder`);
+  for (const f of m) if (!existsSync(f)) throw new CliUsageError(`${f}: file not found`);
+  return { imagePath: resolve(m[0]), maskPath: resolve(m[1]) };
 }
 
 /** A path as messages show it: relative to the working folder when inside it. */

@@ -1,6 +1,6 @@
-// `lesion-lab info FILE [--json] [--frame N]`: what a NIfTI, NRRD or DICOM image holds, as our reader sees it.
+// `lesion-lab info FILE [--json] [--frame N]`: what a NIfTI, NRRD, MetaImage, MGH or DICOM image holds, as our reader sees it.
 import { basename } from 'node:path';
-import { NRRD_NAME, readNifti, NiftiReadError, type NiftiImage } from '../nifti';
+import { convertedFormatOf, readNifti, NiftiReadError, type NiftiImage } from '../nifti';
 import { aff2axcodes, obliquityDeg } from '../protocol/orientation';
 import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
 
@@ -64,7 +64,9 @@ function describeFormat(image: NiftiImage): string {
     const { seriesNumber, description, modality, files } = image.dicom;
     return `DICOM series ${seriesNumber || '(no number)'}${description ? ` "${description}"` : ''} (${modality || 'no modality'}, ${files} file${files === 1 ? '' : 's'})`;
   }
-  if (NRRD_NAME.test(image.filePath)) return image.dataFilePath ? `NRRD, detached data (${basename(image.dataFilePath)})` : 'NRRD';
+  const converted = convertedFormatOf(image.filePath);
+  if (converted === 'MGH') return /\.mgz$/i.test(image.filePath) ? 'FreeSurfer MGH, gzip (.mgz)' : 'FreeSurfer MGH';
+  if (converted !== null) return image.dataFilePath ? `${converted}, detached data (${basename(image.dataFilePath)})` : converted;
   const gz = /\.gz$/i.test(image.filePath) ? ', gzip' : '';
   switch (image.header.format) {
     case 'analyze75':

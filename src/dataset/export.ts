@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { checkSameGrid, encodeMaskLike, encodeVolumeLike, NRRD_NAME, readNifti, readNiftiHeader } from '../nifti';
+import { checkSameGrid, CONVERTED_VOLUME_NAME, encodeMaskLike, encodeVolumeLike, readNifti, readNiftiHeader } from '../nifti';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { checkOutputPaths, type GuardedInput, type GuardedOutput } from '../util/outputGuard';
 import { imageStem } from '../labels/maskPath';
@@ -61,7 +61,7 @@ export interface ExportedCase {
   imageOut: string;
   labelOut: string;
   /** How the image got there. */
-  /** 'converted': a NRRD image written as NIfTI (float32) on its grid. */
+  /** 'converted': a NRRD, MetaImage or MGH image written as NIfTI (float32) on its grid. */
   imageBy: 'hard link' | 'copy' | 'gzip' | 'converted' | 'unchanged';
 }
 
@@ -202,8 +202,8 @@ async function placeImage(source: string, target: string): Promise<ExportedCase[
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     let how: ExportedCase['imageBy'];
-    if (NRRD_NAME.test(source)) {
-      // nnU-Net and the MSD read NIfTI: a NRRD image is written as NIfTI on its grid.
+    if (CONVERTED_VOLUME_NAME.test(source)) {
+      // nnU-Net and the MSD read NIfTI: a NRRD, MetaImage or MGH image is written as NIfTI on its grid.
       const image = await readNifti(source);
       await fsp.writeFile(temp, encodeVolumeLike(image, Float32Array.from(image.data), target), { flag: 'wx' });
       how = 'converted';

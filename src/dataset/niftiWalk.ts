@@ -26,9 +26,12 @@ export interface NiftiWalk {
   truncated: boolean;
 }
 
-const NIFTI_NAME = /\.(nii|nii\.gz|nrrd|nhdr)$/i;
-/** 3D Slicer's segmentation files are label maps, not images to label. */
-const SLICER_SEGMENTATION = /\.seg\.nrrd$/i;
+const NIFTI_NAME = /\.(nii|nii\.gz|nrrd|nhdr|mha|mhd|mgh|mgz)$/i;
+/**
+ * Label maps, not images to label: 3D Slicer's segmentations, and FreeSurfer's and SAMSEG's
+ * (aseg.mgz, aparc+aseg.mgz, wmparc.mgz, ribbon.mgz, filled.mgz, seg.mgz).
+ */
+const LABEL_MAP_NAME = /\.seg\.nrrd$|^(aseg|aparc|wmparc|lh\.ribbon|rh\.ribbon|ribbon|filled|seg)\b.*\.mg[hz]$/i;
 
 /** True when `path` is `folder` or lies inside it. */
 export function isInsideFolder(path: string, folder: string): boolean {
@@ -78,7 +81,7 @@ export async function walkNiftiFiles(roots: readonly string[], opts: NiftiWalkOp
         if (truncated) return;
       } else {
         names.add(entry.name);
-        if (NIFTI_NAME.test(entry.name) && !SLICER_SEGMENTATION.test(entry.name) && (entry.isFile() || entry.isSymbolicLink())) niftiPaths.push(path);
+        if (NIFTI_NAME.test(entry.name) && !LABEL_MAP_NAME.test(entry.name) && (entry.isFile() || entry.isSymbolicLink())) niftiPaths.push(path);
       }
     }
   };

@@ -13,9 +13,9 @@ export class MaskPathError extends Error {
   }
 }
 
-const IMAGE_SUFFIXES = ['.nii.gz', '.nii', '.hdr.gz', '.hdr', '.img.gz', '.img', '.nrrd', '.nhdr'];
+const IMAGE_SUFFIXES = ['.nii.gz', '.nii', '.hdr.gz', '.hdr', '.img.gz', '.img', '.nrrd', '.nhdr', '.mha', '.mhd', '.mgh', '.mgz'];
 
-/** The image's base name without its NIfTI or NRRD suffix: "case01.nii.gz" → "case01", "case01.nrrd" → "case01". */
+/** The image's base name without its NIfTI, NRRD, MetaImage or MGH suffix: "case01.nii.gz" → "case01", "case01.mha" → "case01". */
 export function imageStem(imagePath: string): string {
   const base = basename(imagePath);
   const lower = base.toLowerCase();

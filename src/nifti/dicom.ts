@@ -11,20 +11,19 @@ import { affineColumnNorms, affineProblem } from './affine';
 import { decodeScalarVoxels, SCALAR_BYTES, type ScalarDatatype } from './decode';
 import { DicomParseError, firstItem, frameBytes, looksLikeDicom, numbers, parseDicom, str, TAG, ushort, type DicomDataSet, type DicomFile } from './dicomParse';
 import { fsProblem, NiftiReadError } from './errors';
+import { VOLUME_FILE_NAME } from './formats';
 import { headerFromAffine } from './syntheticHeader';
 import type { NiftiImage, VoxelArray } from './types';
 
 /** Names DICOM files often have; files without an extension are read too when a folder is given. */
 export const DICOM_NAME = /\.(dcm|dicom|ima)$/i;
 
-const NIFTI_OR_NRRD_NAME = /\.(nii|nii\.gz|hdr|hdr\.gz|img|img\.gz|nrrd|nhdr)$/i;
-
 /**
  * True when `path` is to be read as DICOM: a folder, a file named like DICOM (.dcm, .dicom, .ima),
- * or a file with another name (often none) that starts like DICOM. NIfTI and NRRD names never are.
+ * or a file with another name (often none) that starts like DICOM. NIfTI, NRRD, MetaImage and MGH names never are.
  */
 export async function isDicomPath(path: string): Promise<boolean> {
-  if (NIFTI_OR_NRRD_NAME.test(path)) return false;
+  if (VOLUME_FILE_NAME.test(path)) return false;
   if (DICOM_NAME.test(path)) return true;
   let handle: fsp.FileHandle | undefined;
   try {

@@ -1,6 +1,6 @@
 // gzip handling with Node's zlib: every member of a multi-member stream, CRC checked, and zlib's
 // terse error codes turned into sentences.
-import { gunzip, gunzipSync, constants as zlibConstants, type ZlibOptions } from 'node:zlib';
+import { gunzip, gunzipSync, inflate, constants as zlibConstants, type ZlibOptions } from 'node:zlib';
 import { NiftiReadError } from './errors';
 import { errorText } from '../util/errorText';
 
@@ -58,6 +58,26 @@ export function gunzipWhole(compressed: Uint8Array, filePath: string): Promise<U
 }
 
 /**
+ * Decompresses one zlib (RFC 1950) stream, as MetaImage files hold, checking its Adler-32;
+ * `expectedBytes` sizes the output buffer (the result's length is the caller's to check).
+ *
+ * @throws NiftiReadError naming the file: truncated stream, bad checksum, not zlib data.
+ */
+export function inflateWhole(compressed: Uint8Array, filePath: string, expectedBytes: number): Promise<Uint8Array> {
+  const chunkSize = expectedBytes > 0 && expectedBytes < MAX_SINGLE_CHUNK_BYTES - 64 ? Math.max(expectedBytes + 64, 64 * 1024) : INFLATE_CHUNK_BYTES;
+  return new Promise((resolve, reject) => {
+    try {
+      inflate(compressed, { chunkSize }, (err, result) => {
+        if (err) reject(new NiftiReadError(filePath, describeZlibError(err, compressed.length, 'zlib')));
+        else resolve(bytesOf(result));
+      });
+    } catch (err) {
+      reject(new NiftiReadError(filePath, describeZlibError(err, compressed.length, 'zlib')));
+    }
+  });
+}
+
+/**
  * Decompresses as much of a (possibly partial) gzip prefix as it holds, for header-only reads.
  */
 export function gunzipPrefix(compressedPrefix: Uint8Array, filePath: string): Uint8Array {
@@ -68,23 +88,24 @@ export function gunzipPrefix(compressedPrefix: Uint8Array, filePath: string): Ui
   }
 }
 
-function describeZlibError(err: unknown, compressedBytes: number): string {
+function describeZlibError(err: unknown, compressedBytes: number, format: 'gzip' | 'zlib' = 'gzip'): string {
   if (err instanceof RangeError) {
     return `the decompressed data is larger than this program can hold in memory (${err.message})`;
   }
   const message = errorText(err);
   const code = (err as { code?: string }).code;
   if (code === 'Z_BUF_ERROR' || /unexpected end/i.test(message)) {
-    return `the gzip data ends early, so the file is truncated or incomplete (${compressedBytes} bytes)`;
+    return `the ${format} data ends early, so the file is truncated or incomplete (${compressedBytes} bytes)`;
   }
   if (/incorrect data check/i.test(message)) {
-    return 'the gzip checksum (CRC-32) does not match the data, so the file is damaged';
+    return `the ${format} checksum (${format === 'gzip' ? 'CRC-32' : 'Adler-32'}) does not match the data, so the file is damaged`;
   }
   if (/incorrect length check/i.test(message)) {
     return 'the gzip length field does not match the data, so the file is damaged';
   }
   if (/incorrect header check/i.test(message)) {
+    if (format === 'zlib') return 'the compressed data do not start like zlib data, so they are damaged or not compressed';
     return 'the gzip data is followed by bytes that are not gzip (trailing garbage or a damaged second member)';
   }
-  return `the gzip data is damaged (zlib says: ${message})`;
+  return `the ${format} data is damaged (zlib says: ${message})`;
 }

@@ -1,5 +1,6 @@
 // readNifti: file(s) → validated NiftiImage. Single files (.nii, .nii.gz) and pairs
-// (.hdr/.img, .hdr.gz/.img.gz), NIfTI-1/2 and Analyze 7.5; NRRD (.nrrd, .nhdr) through readNrrd;
+// (.hdr/.img, .hdr.gz/.img.gz), NIfTI-1/2 and Analyze 7.5; NRRD (.nrrd, .nhdr) through readNrrd,
+// MetaImage (.mha, .mhd) through readMetaImage, FreeSurfer MGH (.mgh, .mgz) through readMgh;
 // DICOM series (a folder, or one file of the series) through readDicomSeries; never a partial volume.
 import { promises as fsp } from 'node:fs';
 import { basename } from 'node:path';
@@ -9,7 +10,10 @@ import { isDicomPath, readDicomSeries } from './dicom';
 import { fsProblem, NiftiReadError } from './errors';
 import { gunzipPrefix, gunzipWhole, isGzip } from './gzip';
 import { frameByteLength, headerCounts, looksLikeNiftiHeader, parseNiftiHeader } from './header';
-import { NRRD_NAME, readNrrd } from './nrrd';
+import { convertedFormatOf } from './formats';
+import { readMetaImage } from './metaImage';
+import { readMgh } from './mgh';
+import { readNrrd } from './nrrd';
 import type { NiftiHeader, NiftiImage } from './types';
 
 /** Options of {@link readNifti}. */
@@ -231,7 +235,14 @@ function validateOptions(options: unknown, filePath: string): { frame: number } 
  */
 export async function readNifti(filePath: string, options?: ReadNiftiOptions): Promise<NiftiImage> {
   const { frame } = validateOptions(options, filePath);
-  if (NRRD_NAME.test(filePath)) return readNrrd(filePath, { frame });
+  switch (convertedFormatOf(filePath)) {
+    case 'NRRD':
+      return readNrrd(filePath, { frame });
+    case 'MetaImage':
+      return readMetaImage(filePath, { frame });
+    case 'MGH':
+      return readMgh(filePath, { frame });
+  }
   if (await isDicomPath(filePath)) {
     if (frame !== 0) throw new NiftiReadError(filePath, `frame ${frame} does not exist (a DICOM series is read as one volume)`);
     return readDicomSeries(filePath);
@@ -313,8 +324,8 @@ export async function readNifti(filePath: string, options?: ReadNiftiOptions): P
  * @throws NiftiReadError as {@link readNifti} for header and geometry problems.
  */
 export async function readNiftiHeader(filePath: string): Promise<NiftiHeaderInfo> {
-  if (NRRD_NAME.test(filePath) || (await isDicomPath(filePath))) {
-    // A NRRD header or one DICOM file does not give the whole validation; the volume is read and dropped.
+  if (convertedFormatOf(filePath) !== null || (await isDicomPath(filePath))) {
+    // Another format's header or one DICOM file does not give the whole validation; the volume is read and dropped.
     const { data: _data, rgb: _rgb, frame: _frame, ...info } = await readNifti(filePath);
     return info;
   }

@@ -142,7 +142,7 @@ describe('lesion-lab export on sarcoma MR cases', { skip }, () => {
     mkdirSync(out2);
     const r = cli('export', '--format', 'nnunet', '--out', out2, '--dataset-id', '503', '--name', 'Nrrd', ws2);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /images 0 hard-linked, 0 copied, 1 converted from NRRD, 0 already there/);
+    assert.match(r.stdout, /images 0 hard-linked, 0 copied, 1 converted to NIfTI, 0 already there/);
     const ds = join(out2, 'Dataset503_Nrrd');
     assert.deepEqual(check(ds, 'nnunet').problems, []);
     const exported = await readNifti(join(ds, 'imagesTr', 'STS_005_0000.nii.gz'));

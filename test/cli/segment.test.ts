@@ -222,4 +222,12 @@ test('parsePair splits at the colon before the mask', () => {
   assert.equal(p.imagePath, join(dir, 'a.nii.gz'));
   assert.equal(p.maskPath, join(dir, 'b.nii'));
   assert.throws(() => parsePair(`${join(dir, 'a.nii.gz')}:${join(dir, 'c.nii.gz')}`), /c.nii.gz: file not found/);
+  // Other formats, and a DICOM series' folder (an existing path without an image name).
+  writeFileSync(join(dir, 'a.mha'), '');
+  assert.equal(parsePair(`${join(dir, 'a.mha')}:${join(dir, 'b.nii')}`).imagePath, join(dir, 'a.mha'));
+  mkdirSync(join(dir, 'series 1'));
+  const series = parsePair(`${join(dir, 'series 1')}:${join(dir, 'b.nii')}`);
+  assert.equal(series.imagePath, join(dir, 'series 1'));
+  assert.equal(series.maskPath, join(dir, 'b.nii'));
+  assert.throws(() => parsePair(`${join(dir, 'nothing')}:${join(dir, 'b.nii')}`), /must be IMAGE:MASK/);
 });

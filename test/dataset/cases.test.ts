@@ -252,3 +252,18 @@ test('scanCases: NRRD images (.nrrd, .nhdr) are cases with NIfTI masks beside th
     ],
   );
 });
+
+test('scanCases: MetaImage (.mha, .mhd) and FreeSurfer (.mgz, .mgh) images are cases; FreeSurfer and SAMSEG label maps are not', async () => {
+  const root = join(dir, 'itk-freesurfer');
+  for (const name of ['lesion.mha', 'scan.mhd', 'scan.raw', 'scan.zraw', 'T1.mgz', 'flair.mgh', 'aseg.mgz', 'aparc+aseg.mgz', 'wmparc.mgz', 'lh.ribbon.mgz', 'seg.mgz', 'T1_seg.nii.gz']) touch(join(root, name));
+  const { cases } = await scanCases([root]);
+  assert.deepEqual(
+    cases.map((c) => [c.fileName, c.maskPath.slice(root.length + 1), c.state]),
+    [
+      ['flair.mgh', 'flair_seg.nii.gz', 'no-mask'],
+      ['lesion.mha', 'lesion_seg.nii.gz', 'no-mask'],
+      ['scan.mhd', 'scan_seg.nii.gz', 'no-mask'],
+      ['T1.mgz', 'T1_seg.nii.gz', 'edited'],
+    ],
+  );
+});

@@ -255,33 +255,36 @@ test('activate registers the commands; ITK-SNAP export and import go through the
   for (const d of ctx.subscriptions) d.dispose();
 });
 
-test('a NRRD image opens like a NIfTI one; Save writes its mask as NIfTI beside it, on exactly its grid', { skip }, async () => {
-  const { readNifti } = await import('../../src/nifti');
-  const { writeNrrdFloat } = await import('../helpers/nrrdFile');
-  const source = await readNifti(sharedDataPath('odd', 'generated_valid', 'ct_int16.nii.gz'));
-  const d = mkdtempSync(join(tempDir(), 'nrrd-'));
-  const imagePath = join(d, 'case.nrrd');
-  writeNrrdFloat(imagePath, source.dims, source.affine, source.data);
-  const before = readFileSync(imagePath);
-  const { provider } = makeProvider();
-  const doc = await open(provider, imagePath);
-  assert.equal(doc.openError, null);
-  const panel = new FakePanel();
-  await provider.resolveCustomEditor(doc, panel as never, cancellation as never);
-  panel.webview.send({ type: 'ready', protocolVersion: 1 });
-  await settle();
-  const [init] = panel.webview.ofType('init');
-  assert.deepEqual(init.dims, [87, 69, 22]);
-  const rec = new LabelDeltaRecorder(doc.labels.slice());
-  rec.set(4321, 1);
-  panel.webview.send({ type: 'edit', label: 'Brush', delta: deltaToWire(rec.finish()) });
-  await settle();
-  await provider.saveCustomDocument(doc, cancellation as never);
-  const mask = await readNifti(join(d, 'case_seg.nii.gz'));
-  assert.deepEqual(mask.dims, source.dims);
-  for (let i = 0; i < 12; i++) assert.ok(Math.abs(mask.affine[i] - source.affine[i]) < 1e-3, `affine[${i}]`);
-  assert.equal(mask.data[4321], 1);
-  assert.ok(existsSync(join(d, 'case_seg.json')));
-  assert.deepEqual(readFileSync(imagePath), before, 'the NRRD image is never modified');
-  provider.dispose();
-});
+for (const format of ['NRRD', 'MetaImage'] as const) {
+  test(`a ${format} image opens like a NIfTI one; Save writes its mask as NIfTI beside it, on exactly its grid`, { skip }, async () => {
+    const { readNifti } = await import('../../src/nifti');
+    const { writeNrrdFloat } = await import('../helpers/nrrdFile');
+    const { writeMetaImageFloat } = await import('../helpers/metaImageFile');
+    const source = await readNifti(sharedDataPath('odd', 'generated_valid', 'ct_int16.nii.gz'));
+    const d = mkdtempSync(join(tempDir(), 'nrrd-'));
+    const imagePath = join(d, format === 'NRRD' ? 'case.nrrd' : 'case.mha');
+    (format === 'NRRD' ? writeNrrdFloat : writeMetaImageFloat)(imagePath, source.dims, source.affine, source.data);
+    const before = readFileSync(imagePath);
+    const { provider } = makeProvider();
+    const doc = await open(provider, imagePath);
+    assert.equal(doc.openError, null);
+    const panel = new FakePanel();
+    await provider.resolveCustomEditor(doc, panel as never, cancellation as never);
+    panel.webview.send({ type: 'ready', protocolVersion: 1 });
+    await settle();
+    const [init] = panel.webview.ofType('init');
+    assert.deepEqual(init.dims, [87, 69, 22]);
+    const rec = new LabelDeltaRecorder(doc.labels.slice());
+    rec.set(4321, 1);
+    panel.webview.send({ type: 'edit', label: 'Brush', delta: deltaToWire(rec.finish()) });
+    await settle();
+    await provider.saveCustomDocument(doc, cancellation as never);
+    const mask = await readNifti(join(d, 'case_seg.nii.gz'));
+    assert.deepEqual(mask.dims, source.dims);
+    for (let i = 0; i < 12; i++) assert.ok(Math.abs(mask.affine[i] - source.affine[i]) < 1e-3, `affine[${i}]`);
+    assert.equal(mask.data[4321], 1);
+    assert.ok(existsSync(join(d, 'case_seg.json')));
+    assert.deepEqual(readFileSync(imagePath), before, `the ${format} image is never modified`);
+    provider.dispose();
+  });
+}
