@@ -4,10 +4,10 @@
 // it (sform and, where the directions are orthogonal, qform), so that a mask written beside the
 // image (writeMaskLike) is a NIfTI file on exactly its grid. Raw and gzip encodings; scalar
 // volumes, and series whose last axis is not spatial (one frame at a time); nothing else is guessed.
-import { promises as fsp } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { affineColumnNorms, affineProblem } from './affine';
-import { fsProblem, NiftiReadError } from './errors';
+import { NiftiReadError } from './errors';
+import { readFileBytes } from './fileBytes';
 import { decodeScalarVoxels, SCALAR_BYTES, type ScalarDatatype } from './decode';
 import { gunzipWhole } from './gzip';
 import { headerFromAffine } from './syntheticHeader';
@@ -165,21 +165,13 @@ function splitHeader(bytes: Uint8Array): { text: string; dataStart: number } {
  *   encoding or layout, unusable geometry, or data of the wrong length.
  */
 export async function readNrrd(filePath: string, opts: { frame?: number } = {}): Promise<NiftiImage> {
-  const readAll = async (path: string): Promise<Uint8Array> => {
-    try {
-      return new Uint8Array(await fsp.readFile(path));
-    } catch (e) {
-      throw new NiftiReadError(path, fsProblem(e));
-    }
-  };
-  const bytes = await readAll(filePath);
-  if (bytes.length === 0) throw new NiftiReadError(filePath, 'the file is empty (0 bytes)');
+  const bytes = await readFileBytes(filePath);
   const { text, dataStart } = splitHeader(bytes);
   const h = parseNrrdHeader(text, filePath);
   const isDetached = /\.nhdr$/i.test(filePath);
   if (isDetached && h.dataFile === null) throw new NiftiReadError(filePath, 'a .nhdr header must name its "data file"');
   const dataPath = h.dataFile ?? filePath;
-  let data = h.dataFile === null ? bytes.subarray(dataStart) : await readAll(h.dataFile);
+  let data = h.dataFile === null ? bytes.subarray(dataStart) : await readFileBytes(h.dataFile);
   const bytesPer = SCALAR_BYTES[h.datatype];
   const [nx, ny, nz, nt = 1] = h.sizes;
   const frameVoxels = nx * ny * nz;
