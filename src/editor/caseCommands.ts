@@ -93,7 +93,8 @@ export class CaseCommands implements vscode.Disposable {
     this.filterText = typeof savedFilter === 'string' ? savedFilter : '';
     this.view = vscode.window.createTreeView(CASES_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true });
     const c = CASE_COMMANDS;
-    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{nii,gz,json}');
+    // Images of every format the Cases view lists, masks (.nii.gz) and sidecars (.json).
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{nii,gz,json,nrrd,nhdr,mha,mhd,mgh,mgz}');
     this.disposables.push(
       this.tree,
       this.view,
