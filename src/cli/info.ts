@@ -62,7 +62,8 @@ function parseInfoArgs(args: string[]): InfoArgs {
 function describeFormat(image: NiftiImage): string {
   if (image.dicom) {
     const { seriesNumber, description, modality, files } = image.dicom;
-    return `DICOM series ${seriesNumber || '(no number)'}${description ? ` "${description}"` : ''} (${modality || 'no modality'}, ${files} file${files === 1 ? '' : 's'})`;
+    const pet = image.dicom.pet ? `; PET ${image.dicom.pet.note}` : '';
+    return `DICOM series ${seriesNumber || '(no number)'}${description ? ` "${description}"` : ''} (${modality || 'no modality'}, ${files} file${files === 1 ? '' : 's'}${pet})`;
   }
   const converted = convertedFormatOf(image.filePath);
   if (converted === 'MGH') return /\.mgz$/i.test(image.filePath) ? 'FreeSurfer MGH, gzip (.mgz)' : 'FreeSurfer MGH';

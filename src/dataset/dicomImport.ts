@@ -18,6 +18,8 @@ export interface ImportedSeries {
   niftiPath: string;
   dims: [number, number, number];
   spacingMm: [number, number, number];
+  /** PET: the values' unit (SUVbw, or as stored) and how it was reached. */
+  pet?: { unit: string; note: string };
 }
 
 /** Result of {@link importDicom}. */
@@ -83,9 +85,9 @@ export async function importDicom(root: string, outDir: string, opts: { onSeries
         result.skippedSeries.push({ folder, series, why: e.message });
         continue;
       }
-      const description = `lesion-lab DICOM series ${series.number} ${series.description}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 79);
+      const description = `lesion-lab DICOM series ${series.number} ${series.description}${image.dicom?.pet ? ` ${image.dicom.pet.unit}` : ''}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 79);
       await writeImageAsNifti(image, target, description);
-      result.imported.push({ folder, series, niftiPath: target, dims: image.dims, spacingMm: image.spacingMm });
+      result.imported.push({ folder, series, niftiPath: target, dims: image.dims, spacingMm: image.spacingMm, ...(image.dicom?.pet ? { pet: image.dicom.pet } : {}) });
       opts.onSeries?.(result.imported.length, folder);
     }
   }

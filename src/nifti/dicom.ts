@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { affineColumnNorms, affineProblem } from './affine';
 import { decodeScalarVoxels, SCALAR_BYTES, type ScalarDatatype } from './decode';
 import { DicomParseError, firstItem, frameBytes, looksLikeDicom, numbers, parseDicom, str, TAG, ushort, type DicomDataSet, type DicomFile } from './dicomParse';
+import { petUnitsOf } from './dicomSuv';
 import { fsProblem, NiftiReadError } from './errors';
 import { VOLUME_FILE_NAME } from './formats';
 import { headerFromAffine } from './syntheticHeader';
@@ -337,10 +338,17 @@ function volumeOfSeries(files: ParsedFile[], summary: DicomSeriesSummary, named:
   const geometryProblem = affineProblem(affine, 'sform');
   if (geometryProblem) throw new NiftiReadError(named, `series ${describe(summary)}: ${geometryProblem}`);
 
-  const data = stackPlanes(planes, columns, rows, bitsAllocated, bitsStored as number, signed);
+  let data = stackPlanes(planes, columns, rows, bitsAllocated, bitsStored as number, signed);
+  // PET in Bq/mL becomes SUVbw, the unit radiologists read and the PET starter was trained on.
+  const pet = summary.modality.toUpperCase() === 'PT' ? petUnitsOf(files.map((f) => f.dicom)) : undefined;
+  if (pet && pet.factor !== 1) {
+    const suv = new Float32Array(data.length);
+    for (let i = 0; i < suv.length; i++) suv[i] = data[i] * pet.factor;
+    data = suv;
+  }
   const dims: [number, number, number] = [columns, rows, n];
   const datatype = datatypeOf(data);
-  const header = headerFromAffine(affine, dims, datatype, `DICOM series ${summary.number} ${summary.description} ${summary.modality}`.replace(/[^\x20-\x7e]/g, '?'));
+  const header = headerFromAffine(affine, dims, datatype, `DICOM series ${summary.number} ${summary.description} ${summary.modality}${pet ? ` ${pet.unit}` : ''}`.replace(/[^\x20-\x7e]/g, '?'));
   return {
     filePath: named,
     header,
@@ -352,7 +360,7 @@ function volumeOfSeries(files: ParsedFile[], summary: DicomSeriesSummary, named:
     frameCount: 1,
     frame: 0,
     data,
-    dicom: { seriesNumber: summary.number, description: summary.description, modality: summary.modality, files: files.length },
+    dicom: { seriesNumber: summary.number, description: summary.description, modality: summary.modality, files: files.length, ...(pet ? { pet: { unit: pet.unit, note: pet.note } } : {}) },
   };
 }
 

@@ -103,8 +103,11 @@ export interface NiftiImage {
    * complex is magnitude; RGB is luminance (the colours are in `rgb`).
    */
   data: VoxelArray;
-  /** DICOM series only: which series, and how many files it was stacked from. */
-  dicom?: { seriesNumber: string; description: string; modality: string; files: number };
+  /**
+   * DICOM series only: which series, and how many files it was stacked from; for PET, the values'
+   * unit (SUVbw, or the stored one) and how it was reached (dicomSuv.ts).
+   */
+  dicom?: { seriesNumber: string; description: string; modality: string; files: number; pet?: { unit: string; note: string } };
   /** RGB24/RGBA32 only: interleaved colour bytes of the loaded frame (3 or 4 per voxel). */
   rgb?: { channels: 3 | 4; bytes: Uint8Array };
 }

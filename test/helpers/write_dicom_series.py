@@ -11,6 +11,9 @@ the RAS affine is converted to DICOM's LPS patient coordinates.
         [--series-number N] [--series-description TEXT] [--series-uid UID]
         [--drop-slice K] [--tilt-mm T] [--crop i0,i1,j0,j1,k0,k1] [--rotate-deg D] [--seed N]
         [--multiframe]
+        [--units BQML|GML|CNTS] [--pet-weight KG] [--pet-dose BQ] [--pet-half-life S]
+        [--pet-injection HHMMSS] [--series-time HHMMSS] [--acquisition-time HHMMSS]
+        [--decay-correction START|ADMIN|NONE]   (PT: the tags of an SUV computation)
 
 Needs pydicom >= 2.2 (native RLE encoder and deflate writing), nibabel and numpy.
 Prints one line: the number of files written and OUTDIR.
@@ -22,7 +25,7 @@ import sys
 import nibabel as nib
 import numpy as np
 import pydicom
-from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.uid import (DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian,
                          ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless,
                          generate_uid)
@@ -65,6 +68,14 @@ def parse_args(argv):
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--multiframe', action='store_true',
                    help='one enhanced multi-frame file (explicit VR LE): geometry in the functional groups')
+    p.add_argument('--units', default='BQML', help='PT: Units (0054,1001)')
+    p.add_argument('--pet-weight', help='PT: PatientWeight in kg')
+    p.add_argument('--pet-dose', help='PT: RadionuclideTotalDose in Bq')
+    p.add_argument('--pet-half-life', help='PT: RadionuclideHalfLife in s')
+    p.add_argument('--pet-injection', help='PT: RadiopharmaceuticalStartTime (HHMMSS)')
+    p.add_argument('--series-time', help='SeriesDate 20261207 and this SeriesTime (HHMMSS)')
+    p.add_argument('--acquisition-time', help='AcquisitionTime of slice k: this time (HHMMSS) + k s')
+    p.add_argument('--decay-correction', help='PT: DecayCorrection (0054,1102)')
     a = p.parse_args(argv)
     if a.stored is None:
         a.stored = 'uint16' if a.modality == 'CT' else 'int16'
@@ -177,7 +188,26 @@ def main(argv=None):
         if a.modality == 'CT':
             ds.RescaleType = 'HU'
         if a.modality == 'PT':
-            ds.Units = 'BQML'
+            ds.Units = a.units
+            if a.decay_correction:
+                ds.DecayCorrection = a.decay_correction
+            if a.pet_weight:
+                ds.PatientWeight = a.pet_weight
+            if a.pet_dose or a.pet_half_life or a.pet_injection:
+                drug = Dataset()
+                if a.pet_dose:
+                    drug.RadionuclideTotalDose = a.pet_dose
+                if a.pet_half_life:
+                    drug.RadionuclideHalfLife = a.pet_half_life
+                if a.pet_injection:
+                    drug.RadiopharmaceuticalStartTime = a.pet_injection
+                ds.RadiopharmaceuticalInformationSequence = [drug]
+        if a.series_time:
+            ds.SeriesDate, ds.SeriesTime = '20261207', a.series_time
+        if a.acquisition_time:
+            t = int(a.acquisition_time[:2]) * 3600 + int(a.acquisition_time[2:4]) * 60 + int(a.acquisition_time[4:6]) + k
+            ds.AcquisitionDate = '20261207'
+            ds.AcquisitionTime = '%02d%02d%02d' % (t // 3600, t // 60 % 60, t % 60)
         if ts == RLELossless:
             ds.compress(RLELossless, arr)  # pydicom's native RLE encoder; sets PixelData
         else:

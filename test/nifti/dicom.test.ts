@@ -280,3 +280,50 @@ test('import-dicom writes each series of a study as NIfTI, reports what it skipp
   assert.equal(await runCli(['info', join(root, 'ct')], io), 0);
   assert.match(io.out, /format: +DICOM series 3 "CT abdomen" \(CT, 10 files\)/);
 });
+
+test('a PET series in Bq/mL reads as SUVbw (dose decayed from the injection to the scan start, per gram); what SUV lacks keeps Bq/mL and says why', { skip }, async () => {
+  const pet = (...extra: string[]): string => writeSeries('--modality', 'PT', '--slope', '0.1', ...extra);
+  // F-18 (half-life 6,586.2 s), 370 MBq at 10:00:00, 70 kg, series at 11:00:00: 3,600 s of decay.
+  const tags = ['--pet-weight', '70', '--pet-dose', '370000000', '--pet-half-life', '6586.2', '--pet-injection', '100000'];
+  const bqml = await readNifti(pet(...tags, '--decay-correction', 'NONE', '--series-time', '110000'));
+  assert.deepEqual(bqml.dicom?.pet, { unit: 'Bq/mL', note: 'kept in Bq/mL: DecayCorrection is "NONE"; SUV is computed for START and ADMIN' });
+  const suvOf = (decayS: number): number => 70000 / (370e6 * 2 ** (-decayS / 6586.2));
+  const cases: [string, string[], number, RegExp][] = [
+    ['START', [...tags, '--decay-correction', 'START', '--series-time', '110000', '--acquisition-time', '110000'], suvOf(3600), /^SUVbw from 70 kg and 370\.0 MBq injected at 10:00:00, decayed 3600 s \(half-life 6586\.2 s\) to the scan at 11:00:00$/],
+    // A series time after the acquisitions (re-processed): the earliest acquisition is the scan start.
+    ['late series time', [...tags, '--decay-correction', 'START', '--series-time', '130000', '--acquisition-time', '105000'], suvOf(3000), /decayed 3000 s .* to the scan at 10:50:00$/],
+    // Injected before midnight, scanned after it.
+    ['over midnight', [...tags.slice(0, 6), '--pet-injection', '233000', '--decay-correction', 'START', '--series-time', '001000'], suvOf(2400), /injected at 23:30:00, decayed 2400 s/],
+    ['ADMIN', [...tags, '--decay-correction', 'ADMIN'], suvOf(0), /^SUVbw from 70 kg and 370\.0 MBq \(values decay-corrected to the injection\)$/],
+  ];
+  for (const [what, extra, factor, note] of cases) {
+    const suv = await readNifti(pet(...extra));
+    assert.equal(suv.dicom?.pet?.unit, 'SUVbw', what);
+    assert.match(suv.dicom?.pet?.note ?? '', note, what);
+    assert.ok(suv.data instanceof Float32Array, what);
+    for (let i = 0; i < suv.data.length; i += 97) {
+      assert.ok(Math.abs(suv.data[i] - bqml.data[i] * factor) <= 1e-6 * Math.abs(bqml.data[i] * factor) + 1e-9, `${what}: voxel ${i}: ${suv.data[i]} vs ${bqml.data[i]} × ${factor}`);
+    }
+  }
+  const kept: [string[], RegExp][] = [
+    [[...tags.slice(2), '--decay-correction', 'START', '--series-time', '110000'], /^kept in Bq\/mL: no usable PatientWeight \(0010,1030\)$/],
+    [['--pet-weight', '70', '--decay-correction', 'START', '--series-time', '110000'], /^kept in Bq\/mL: no RadiopharmaceuticalInformationSequence \(0054,0016\): the injected dose is unknown$/],
+    [[...tags, '--decay-correction', 'START'], /^kept in Bq\/mL: no usable SeriesDate\/SeriesTime or AcquisitionTime: the time of the scan is unknown$/],
+    [[...tags, '--units', 'CNTS', '--decay-correction', 'START', '--series-time', '110000'], /^kept in CNTS: Units "CNTS"; only Bq\/mL \(BQML\) is turned into SUV$/],
+  ];
+  for (const [extra, why] of kept) {
+    const image = await readNifti(pet(...extra));
+    assert.match(image.dicom?.pet?.note ?? '', why);
+    assert.equal(maxDifference(image.data, bqml.data), 0, 'the values as stored');
+  }
+  const gml = await readNifti(pet('--units', 'GML'));
+  assert.deepEqual(gml.dicom?.pet, { unit: 'SUVbw', note: 'stored as SUVbw (Units GML)' });
+  // The import names the unit in the NIfTI description and reports how it was reached.
+  const root = join(tempDir('ll-dicom-pet-'), 'pet');
+  cpSync(pet(...cases[0][1]), root, { recursive: true });
+  const io = { out: '', err: '', stdout(t: string) { this.out += t; }, stderr(t: string) { this.err += t; } };
+  assert.equal(await runCli(['import-dicom', root, '--out', join(root, '..', 'nifti')], io), 0, io.err);
+  assert.match(io.out, /; PET SUVbw from 70 kg and 370\.0 MBq injected at 10:00:00/);
+  const imported = await readNifti(join(root, '..', 'nifti', 'pet_s1_test_series.nii.gz'));
+  assert.match(imported.header.description, /^lesion-lab DICOM series 1 test series SUVbw/);
+});
