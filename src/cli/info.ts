@@ -63,7 +63,8 @@ function describeFormat(image: NiftiImage): string {
   if (image.dicom) {
     const { seriesNumber, description, modality, files } = image.dicom;
     const pet = image.dicom.pet ? `; PET ${image.dicom.pet.note}` : '';
-    return `DICOM series ${seriesNumber || '(no number)'}${description ? ` "${description}"` : ''} (${modality || 'no modality'}, ${files} file${files === 1 ? '' : 's'}${pet})`;
+    const volumes = image.dicom.volumes ? `; ${image.dicom.volumes.labels.length} volumes by ${image.dicom.volumes.by}: ${image.dicom.volumes.labels.join('; ')}` : '';
+    return `DICOM series ${seriesNumber || '(no number)'}${description ? ` "${description}"` : ''} (${modality || 'no modality'}, ${files} file${files === 1 ? '' : 's'}${volumes}${pet})`;
   }
   const converted = convertedFormatOf(image.filePath);
   if (converted === 'MGH') return /\.mgz$/i.test(image.filePath) ? 'FreeSurfer MGH, gzip (.mgz)' : 'FreeSurfer MGH';

@@ -20,6 +20,8 @@ export interface ImportedSeries {
   spacingMm: [number, number, number];
   /** PET: the values' unit (SUVbw, or as stored) and how it was reached. */
   pet?: { unit: string; note: string };
+  /** A series of several volumes, written as the frames of a 4-D file: what told them apart, and their values. */
+  volumes?: { by: string; labels: string[] };
 }
 
 /** Result of {@link importDicom}. */
@@ -78,16 +80,21 @@ export async function importDicom(root: string, outDir: string, opts: { onSeries
         continue;
       }
       let image;
+      const frames = [];
       try {
         image = seriesVolume(scan, series);
+        // A series of several volumes (echoes, diffusion weightings, time points) is one 4-D file.
+        frames.push(image.data);
+        for (let t = 1; t < image.frameCount; t++) frames.push(seriesVolume(scan, series, folder, t).data);
       } catch (e) {
         if (!(e instanceof NiftiReadError)) throw e;
         result.skippedSeries.push({ folder, series, why: e.message });
         continue;
       }
       const description = `lesion-lab DICOM series ${series.number} ${series.description}${image.dicom?.pet ? ` ${image.dicom.pet.unit}` : ''}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 79);
-      await writeImageAsNifti(image, target, description);
-      result.imported.push({ folder, series, niftiPath: target, dims: image.dims, spacingMm: image.spacingMm, ...(image.dicom?.pet ? { pet: image.dicom.pet } : {}) });
+      await writeImageAsNifti(image, target, description, frames);
+      const { pet, volumes } = image.dicom ?? {};
+      result.imported.push({ folder, series, niftiPath: target, dims: image.dims, spacingMm: image.spacingMm, ...(pet ? { pet } : {}), ...(volumes ? { volumes } : {}) });
       opts.onSeries?.(result.imported.length, folder);
     }
   }

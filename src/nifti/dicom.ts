@@ -11,6 +11,7 @@ import { affineColumnNorms, affineProblem } from './affine';
 import { decodeScalarVoxels, SCALAR_BYTES, type ScalarDatatype } from './decode';
 import { DicomParseError, firstItem, frameBytes, looksLikeDicom, numbers, parseDicom, str, TAG, ushort, type DicomDataSet, type DicomFile } from './dicomParse';
 import { petUnitsOf } from './dicomSuv';
+import { splitVolumes, type SeriesVolumes } from './dicomVolumes';
 import { fsProblem, NiftiReadError } from './errors';
 import { VOLUME_FILE_NAME } from './formats';
 import { headerFromAffine } from './syntheticHeader';
@@ -152,7 +153,7 @@ function describe(s: DicomSeriesSummary): string {
  * series of that file is read from its folder).
  * @throws NiftiReadError naming the file or folder and the problem.
  */
-export async function readDicomSeries(path: string): Promise<NiftiImage> {
+export async function readDicomSeries(path: string, frame = 0): Promise<NiftiImage> {
   let isFolder: boolean;
   try {
     isFolder = (await fsp.stat(path)).isDirectory();
@@ -183,17 +184,18 @@ export async function readDicomSeries(path: string): Promise<NiftiImage> {
       `holds ${scan.series.length} image series: ${scan.series.map(describe).join(', ')}; give one file of the series you want, or import the folder (each series becomes a NIfTI file)`,
     );
   }
-  return seriesVolume(scan, chosen, path);
+  return seriesVolume(scan, chosen, path, frame);
 }
 
 /**
- * The volume of one series of a scanned folder; `named` is the path messages name for the series.
+ * The volume of one series of a scanned folder (`frame` of a series holding several volumes);
+ * `named` is the path messages name for the series.
  * @throws NiftiReadError naming the file or folder and the problem.
  */
-export function seriesVolume(scan: ScannedDicomFolder, series: DicomSeriesSummary, named: string = scan.folder): NiftiImage {
+export function seriesVolume(scan: ScannedDicomFolder, series: DicomSeriesSummary, named: string = scan.folder, frame = 0): NiftiImage {
   const files = scan.parsed.get(series.uid);
   if (!files) throw new RangeError(`series ${series.uid} is not one of ${scan.folder}`);
-  return volumeOfSeries(files, series, named);
+  return volumeOfSeries(files, series, named, frame);
 }
 
 /** The planes of a file: one per frame, with per-frame geometry where the file has it. */
@@ -257,8 +259,11 @@ function dot(a: readonly number[], b: readonly number[]): number {
   return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 }
 
-/** Stacks the series' planes into a volume; `named` is the path the caller gave, for messages. */
-function volumeOfSeries(files: ParsedFile[], summary: DicomSeriesSummary, named: string): NiftiImage {
+/**
+ * Stacks the series' planes into a volume (`frame` of several, when each position holds one image
+ * of each volume); `named` is the path the caller gave, for messages.
+ */
+function volumeOfSeries(files: ParsedFile[], summary: DicomSeriesSummary, named: string, frame: number): NiftiImage {
   const first = files[0].dicom;
   const rows = ushort(first, TAG.rows);
   const columns = ushort(first, TAG.columns);
@@ -278,7 +283,7 @@ function volumeOfSeries(files: ParsedFile[], summary: DicomSeriesSummary, named:
       throw new NiftiReadError(f.path, `stores its pixels differently from ${basename(files[0].path)} of the same series`);
     }
   }
-  const planes = files.flatMap(planesOf);
+  let planes = files.flatMap(planesOf);
   const o = planes[0].orientation;
   const r = o.slice(0, 3);
   const c = o.slice(3, 6);
@@ -293,12 +298,19 @@ function volumeOfSeries(files: ParsedFile[], summary: DicomSeriesSummary, named:
   const normal = cross(r, c);
   if (Math.abs(dot(normal, normal) - 1) > 1e-3) throw new NiftiReadError(planes[0].file.path, `has an ImageOrientationPatient whose rows and columns are not orthogonal unit vectors ([${o.map(round4).join(', ')}])`);
   planes.sort((a, b) => dot(a.position, normal) - dot(b.position, normal));
-  const depth = planes.map((p) => dot(p.position, normal));
-  for (let k = 1; k < planes.length; k++) {
-    if (Math.abs(depth[k] - depth[k - 1]) < 1e-3) {
-      throw new NiftiReadError(named, `series ${describe(summary)} has two images at one slice position (${basename(planes[k - 1].file.path)} and ${basename(planes[k].file.path)}): it holds several volumes (echoes, time points or repeats), which Lesion Lab does not read as one series`);
+  let depth = planes.map((p) => dot(p.position, normal));
+  let volumes: SeriesVolumes<Plane> | null = null;
+  const twin = depth.findIndex((z, k) => k > 0 && Math.abs(z - depth[k - 1]) < 1e-3);
+  if (twin > 0) {
+    const split = splitVolumes(planes, depth);
+    if (typeof split === 'string') {
+      throw new NiftiReadError(named, `series ${describe(summary)} has two images at one slice position (${basename(planes[twin - 1].file.path)} and ${basename(planes[twin].file.path)}), ${split}, so it cannot be read as one volume or as a series of volumes`);
     }
-  }
+    volumes = split;
+    if (frame >= volumes.volumes.length) throw new NiftiReadError(named, `frame ${frame} does not exist (series ${describe(summary)} holds ${volumes.volumes.length} volumes, by ${volumes.by})`);
+    planes = volumes.volumes[0];
+    depth = planes.map((p) => dot(p.position, normal));
+  } else if (frame !== 0) throw new NiftiReadError(named, `frame ${frame} does not exist (series ${describe(summary)} is one volume)`);
   const n = planes.length;
   let step: number[];
   if (n === 1) {
@@ -338,7 +350,7 @@ function volumeOfSeries(files: ParsedFile[], summary: DicomSeriesSummary, named:
   const geometryProblem = affineProblem(affine, 'sform');
   if (geometryProblem) throw new NiftiReadError(named, `series ${describe(summary)}: ${geometryProblem}`);
 
-  let data = stackPlanes(planes, columns, rows, bitsAllocated, bitsStored as number, signed);
+  let data = stackPlanes(volumes ? volumes.volumes[frame] : planes, columns, rows, bitsAllocated, bitsStored as number, signed);
   // PET in Bq/mL becomes SUVbw, the unit radiologists read and the PET starter was trained on.
   const pet = summary.modality.toUpperCase() === 'PT' ? petUnitsOf(files.map((f) => f.dicom)) : undefined;
   if (pet && pet.factor !== 1) {
@@ -348,19 +360,27 @@ function volumeOfSeries(files: ParsedFile[], summary: DicomSeriesSummary, named:
   }
   const dims: [number, number, number] = [columns, rows, n];
   const datatype = datatypeOf(data);
-  const header = headerFromAffine(affine, dims, datatype, `DICOM series ${summary.number} ${summary.description} ${summary.modality}${pet ? ` ${pet.unit}` : ''}`.replace(/[^\x20-\x7e]/g, '?'));
+  const description = `DICOM series ${summary.number} ${summary.description} ${summary.modality}${pet ? ` ${pet.unit}` : ''}`.replace(/[^\x20-\x7e]/g, '?');
+  const shape = volumes ? [...dims, volumes.volumes.length] : dims.slice();
   return {
     filePath: named,
-    header,
-    shape: dims.slice(),
+    header: headerFromAffine(affine, shape, datatype, description),
+    shape,
     dims,
     spacingMm: affineColumnNorms(affine),
     affine,
     affineSource: 'sform',
-    frameCount: 1,
-    frame: 0,
+    frameCount: shape[3] ?? 1,
+    frame,
     data,
-    dicom: { seriesNumber: summary.number, description: summary.description, modality: summary.modality, files: files.length, ...(pet ? { pet: { unit: pet.unit, note: pet.note } } : {}) },
+    dicom: {
+      seriesNumber: summary.number,
+      description: summary.description,
+      modality: summary.modality,
+      files: files.length,
+      ...(pet ? { pet: { unit: pet.unit, note: pet.note } } : {}),
+      ...(volumes ? { volumes: { by: volumes.by, labels: volumes.labels } } : {}),
+    },
   };
 }
 

@@ -243,10 +243,7 @@ export async function readNifti(filePath: string, options?: ReadNiftiOptions): P
     case 'MGH':
       return readMgh(filePath, { frame });
   }
-  if (await isDicomPath(filePath)) {
-    if (frame !== 0) throw new NiftiReadError(filePath, `frame ${frame} does not exist (a DICOM series is read as one volume)`);
-    return readDicomSeries(filePath);
-  }
+  if (await isDicomPath(filePath)) return readDicomSeries(filePath, frame);
   const headerPath = headerPathOf(filePath);
   const headerSource = await openSource(headerPath);
   let dataSource = headerSource;

@@ -105,9 +105,17 @@ export interface NiftiImage {
   data: VoxelArray;
   /**
    * DICOM series only: which series, and how many files it was stacked from; for PET, the values'
-   * unit (SUVbw, or the stored one) and how it was reached (dicomSuv.ts).
+   * unit (SUVbw, or the stored one) and how it was reached (dicomSuv.ts); for a series of several
+   * volumes (the frames), what told them apart and each one's value (dicomVolumes.ts).
    */
-  dicom?: { seriesNumber: string; description: string; modality: string; files: number; pet?: { unit: string; note: string } };
+  dicom?: {
+    seriesNumber: string;
+    description: string;
+    modality: string;
+    files: number;
+    pet?: { unit: string; note: string };
+    volumes?: { by: string; labels: string[] };
+  };
   /** RGB24/RGBA32 only: interleaved colour bytes of the loaded frame (3 or 4 per voxel). */
   rgb?: { channels: 3 | 4; bytes: Uint8Array };
 }

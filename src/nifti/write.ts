@@ -5,7 +5,7 @@ import { endianness } from 'node:os';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { datatypeByName } from './datatypes';
 import { NiftiWriteError } from './errors';
-import type { NiftiImage } from './types';
+import type { NiftiImage, VoxelArray } from './types';
 import { errorText } from '../util/errorText';
 
 const NIFTI1_VOX_OFFSET = 352;
@@ -58,10 +58,10 @@ function checkDescription(description: string, outPath: string): void {
 
 /**
  * Encodes a 352-byte little-endian NIfTI-1 header (348 + empty extension flag) for a 3-D image of
- * `datatype` on the source's grid: dims, pixdim (with qfac), qform and sform with their codes, and
- * xyzt_units are copied; scaling is reset to slope 1, intercept 0.
+ * `datatype` on the source's grid (4-D with `frameCount` > 1): dims, pixdim (with qfac), qform and
+ * sform with their codes, and xyzt_units are copied; scaling is reset to slope 1, intercept 0.
  */
-export function encodeNifti1HeaderLike(source: NiftiImage, datatype: WrittenDatatype, description: string): Uint8Array {
+export function encodeNifti1HeaderLike(source: NiftiImage, datatype: WrittenDatatype, description: string, frameCount = 1): Uint8Array {
   const h = source.header;
   const info = datatypeByName(datatype);
   const bytes = new Uint8Array(NIFTI1_VOX_OFFSET);
@@ -69,7 +69,7 @@ export function encodeNifti1HeaderLike(source: NiftiImage, datatype: WrittenData
   const le = true;
   v.setInt32(0, 348, le);
   const [nx, ny, nz] = source.dims;
-  const dim = [3, nx, ny, nz, 1, 1, 1, 1];
+  const dim = [frameCount > 1 ? 4 : 3, nx, ny, nz, frameCount, 1, 1, 1];
   dim.forEach((d, i) => v.setInt16(40 + 2 * i, d, le));
   v.setInt16(70, info.code, le);
   v.setInt16(72, info.bitpix, le);
@@ -116,8 +116,9 @@ function encodeLike(
   datatype: WrittenDatatype,
   values: WrittenValues,
   description: string,
+  frameCount = 1,
 ): Uint8Array {
-  const header = encodeNifti1HeaderLike(source, datatype, description);
+  const header = encodeNifti1HeaderLike(source, datatype, description, frameCount);
   const payload = littleEndianBytes(values);
   const whole = new Uint8Array(header.length + payload.length);
   whole.set(header, 0);
@@ -132,8 +133,9 @@ async function writeLike(
   values: WrittenValues,
   outPath: string,
   description: string,
+  frameCount = 1,
 ): Promise<void> {
-  const compressed = encodeLike(source, datatype, values, description);
+  const compressed = encodeLike(source, datatype, values, description, frameCount);
   try {
     await writeFileAtomic(outPath, compressed);
   } catch (err) {
@@ -234,15 +236,18 @@ export async function writeVolumeLike(
 /**
  * Writes an image read from another format (a DICOM series, NRRD) as a NIfTI-1 `.nii.gz` on its
  * own grid, keeping its values: uint8, uint16, int16 and int32 as they are, anything else as
- * float32. Atomic.
- * @throws NiftiWriteError for a wrong name or description, or a failed write.
+ * float32 (also when the frames' types differ). `frames` (default: the image's loaded frame) are
+ * its volumes; more than one make a 4-D image. Atomic.
+ * @throws NiftiWriteError for a wrong name, description or frame length, or a failed write.
  */
-export async function writeImageAsNifti(image: NiftiImage, outPath: string, description: string): Promise<void> {
+export async function writeImageAsNifti(image: NiftiImage, outPath: string, description: string, frames: readonly VoxelArray[] = [image.data]): Promise<void> {
   checkOutPath(outPath);
-  checkVoxelCount(image, image.data.length, outPath, 'the image');
+  for (const f of frames) checkVoxelCount(image, f.length, outPath, 'the image');
   checkDescription(description, outPath);
-  const d = image.data;
-  const [datatype, values]: [WrittenDatatype, WrittenValues] =
-    d instanceof Uint8Array ? ['uint8', d] : d instanceof Uint16Array ? ['uint16', d] : d instanceof Int16Array ? ['int16', d] : d instanceof Int32Array ? ['int32', d] : ['float32', Float32Array.from(d)];
-  await writeLike(image, datatype, values, outPath, description);
+  const kinds: [WrittenDatatype, new (n: number) => WrittenValues][] = [['uint8', Uint8Array], ['uint16', Uint16Array], ['int16', Int16Array], ['int32', Int32Array]];
+  const [datatype, Ctor] = kinds.find(([, C]) => frames.every((f) => f instanceof C)) ?? ['float32', Float32Array];
+  const frameVoxels = frames[0].length;
+  const values = new Ctor(frameVoxels * frames.length);
+  frames.forEach((f, t) => values.set(f, t * frameVoxels));
+  await writeLike(image, datatype, values, outPath, description, frames.length);
 }

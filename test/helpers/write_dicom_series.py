@@ -14,6 +14,8 @@ the RAS affine is converted to DICOM's LPS patient coordinates.
         [--units BQML|GML|CNTS] [--pet-weight KG] [--pet-dose BQ] [--pet-half-life S]
         [--pet-injection HHMMSS] [--series-time HHMMSS] [--acquisition-time HHMMSS]
         [--decay-correction START|ADMIN|NONE]   (PT: the tags of an SUV computation)
+        [--volumes echo|diffusion|siemens-diffusion|temporal|untagged:N]   (N volumes at every
+        position, volume v holding the values + 100 v, told apart by those tags or by none)
 
 Needs pydicom >= 2.2 (native RLE encoder and deflate writing), nibabel and numpy.
 Prints one line: the number of files written and OUTDIR.
@@ -76,6 +78,7 @@ def parse_args(argv):
     p.add_argument('--series-time', help='SeriesDate 20261207 and this SeriesTime (HHMMSS)')
     p.add_argument('--acquisition-time', help='AcquisitionTime of slice k: this time (HHMMSS) + k s')
     p.add_argument('--decay-correction', help='PT: DecayCorrection (0054,1102)')
+    p.add_argument('--volumes', help='KIND:N, N volumes at every position (values + 100 v)')
     a = p.parse_args(argv)
     if a.stored is None:
         a.stored = 'uint16' if a.modality == 'CT' else 'int16'
@@ -143,12 +146,13 @@ def main(argv=None):
         write_multiframe(a, data, L, row_cos, col_cos, (row_sp, col_sp, slice_sp), dtype, study_uid, frame_uid, series_uid)
         return
 
+    kind, n_volumes = (a.volumes.split(':')[0], int(a.volumes.split(':')[1])) if a.volumes else ('', 1)
     written = clipped = 0
-    for k in range(nk):
+    for v, k in [(v, k) for v in range(n_volumes) for k in range(nk)]:
         if k == a.drop_slice:
             continue
         slope = a.slope * (1 + 0.1 * (k % 3)) if a.slope_per_slice else a.slope
-        vals = np.round((data[:, :, k].T - a.intercept) / slope)  # rows = j, columns = i
+        vals = np.round((data[:, :, k].T + 100 * v - a.intercept) / slope)  # rows = j, columns = i
         clipped += int(np.count_nonzero((vals < info.min) | (vals > info.max)))
         arr = np.clip(vals, info.min, info.max).astype(dtype)
         pos = (L @ [0, 0, k, 1])[:3] + k * a.tilt_mm * col_cos
@@ -158,7 +162,7 @@ def main(argv=None):
         meta.MediaStorageSOPClassUID = SOP_CLASS[a.modality]
         meta.MediaStorageSOPInstanceUID = sop_uid
         meta.TransferSyntaxUID = ts
-        path = os.path.join(a.outdir, names[k])
+        path = os.path.join(a.outdir, ('v%d_' % v if n_volumes > 1 else '') + names[k])
         ds = FileDataset(path, {}, file_meta=meta, preamble=b'\0' * 128)
         ds.is_little_endian = ts != ExplicitVRBigEndian
         ds.is_implicit_VR = ts == ImplicitVRLittleEndian
@@ -172,7 +176,18 @@ def main(argv=None):
         ds.PatientID = 'TEST'
         ds.SeriesNumber = a.series_number
         ds.SeriesDescription = a.series_description
-        ds.InstanceNumber = k + 1
+        ds.InstanceNumber = v * nk + k + 1
+        if kind == 'echo':
+            ds.EchoNumbers, ds.EchoTime = v + 1, ds_str([10.0 + 12.5 * v])[0]
+        elif kind == 'temporal':
+            ds.TemporalPositionIdentifier = v + 1
+        elif kind == 'diffusion':
+            # b=0, then b=1000 along x, y and z (in the order z, y, x, to check the ordering).
+            ds.add_new(0x00189087, 'FD', 0.0 if v == 0 else 1000.0)
+            ds.add_new(0x00189089, 'FD', [0.0, 0.0, 0.0] if v == 0 else [[0, 0, 1.0], [0, 1.0, 0], [1.0, 0, 0]][(v - 1) % 3])
+        elif kind == 'siemens-diffusion':
+            ds.add_new(0x0019100c, 'IS', 0 if v == 0 else 800)
+            ds.add_new(0x0019100e, 'FD', [0.0, 0.0, 0.0] if v == 0 else [0.6, 0.8, 0.0])
         ds.ImagePositionPatient = ds_str(pos)
         ds.ImageOrientationPatient = ds_str(list(row_cos) + list(col_cos))
         ds.PixelSpacing = ds_str([row_sp, col_sp])  # spacing between rows first

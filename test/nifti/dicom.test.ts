@@ -223,7 +223,7 @@ test('series that cannot be stacked and files that cannot be decoded are refused
   await refused(join(PYDICOM_FILES, 'dicomdirtests', 'DICOMDIR'), /^DICOMDIR: cannot be read as a DICOM image: DICOM without pixel data/);
   const twice = writeSeries();
   copyFileSync(join(twice, 'IM0003.dcm'), join(twice, 'copy.dcm'));
-  await refused(twice, /two images at one slice position .*several volumes/);
+  await refused(twice, /two images at one slice position \(IM0003\.dcm and copy\.dcm\), but 1 of its 10 positions have 2 images and the others fewer \(a duplicate file, or an incomplete series of volumes\)/);
 });
 
 test('a mask written for a DICOM series is a NIfTI file that nibabel reads on the series\' own grid', { skip }, async () => {
@@ -326,4 +326,48 @@ test('a PET series in Bq/mL reads as SUVbw (dose decayed from the injection to t
   assert.match(io.out, /; PET SUVbw from 70 kg and 370\.0 MBq injected at 10:00:00/);
   const imported = await readNifti(join(root, '..', 'nifti', 'pet_s1_test_series.nii.gz'));
   assert.match(imported.header.description, /^lesion-lab DICOM series 1 test series SUVbw/);
+});
+
+test('a series of several volumes at each position (echoes, diffusion weightings, time points) reads as 4-D frames; untagged twins are refused', { skip }, async () => {
+  const single = await readNifti(writeSeries('--modality', 'MR'));
+  const kinds: [string, number, string, string[]][] = [
+    ['echo', 3, 'EchoNumbers', ['1', '2', '3']],
+    ['temporal', 2, 'TemporalPositionIdentifier', ['1', '2']],
+    // Ordered by b-value, then as acquired (the writer's directions come z, y, x).
+    ['diffusion', 4, 'diffusion b-value and direction', ['b=0', 'b=1000 (0, 0, 1)', 'b=1000 (0, 1, 0)', 'b=1000 (1, 0, 0)']],
+    ['siemens-diffusion', 2, 'diffusion b-value and direction', ['b=0', 'b=800 (0.6, 0.8, 0)']],
+  ];
+  let diffusionDir = '';
+  for (const [kind, count, by, labels] of kinds) {
+    const dir = writeSeries('--modality', 'MR', '--volumes', `${kind}:${count}`, '--names', 'shuffled');
+    if (kind === 'diffusion') diffusionDir = dir;
+    for (let t = 0; t < count; t++) {
+      const image = await readNifti(dir, { frame: t });
+      assert.deepEqual(image.shape, [64, 48, 10, count], kind);
+      assert.equal(image.frameCount, count);
+      assert.deepEqual(image.dicom?.volumes, { by, labels }, kind);
+      assertAffine(image.affine, single.affine, `${kind} frame ${t}`);
+      assert.equal(maxDifference(image.data, Float64Array.from(single.data, (v) => v + 100 * t)), 0, `${kind} frame ${t}: volume ${t}'s voxels`);
+    }
+  }
+  await assert.rejects(readNifti(diffusionDir, { frame: 4 }), /frame 4 does not exist \(series 1 "test series" \(MR, 40 files\) holds 4 volumes, by diffusion b-value and direction\)/);
+  await assert.rejects(readNifti(writeSeries('--modality', 'MR', '--volumes', 'untagged:2')), /has two images at one slice position \(v0_IM0001\.dcm and v1_IM0001\.dcm\), and no tag \(temporal position, echo, diffusion weighting, trigger time, acquisition number\) tells its volumes apart/);
+  // Imported as one 4-D NIfTI, which nibabel reads frame by frame.
+  const root = join(tempDir('ll-dicom-dwi-'), 'dwi');
+  cpSync(diffusionDir, root, { recursive: true });
+  const io = { out: '', err: '', stdout(t: string) { this.out += t; }, stderr(t: string) { this.err += t; } };
+  assert.equal(await runCli(['import-dicom', root, '--out', join(root, '..', 'nifti')], io), 0, io.err);
+  assert.match(io.out, /64×48×10 voxels of .* mm × 4 volumes by diffusion b-value and direction \(b=0; b=1000 \(0, 0, 1\); b=1000 \(0, 1, 0\); b=1000 \(1, 0, 0\)\)/);
+  const written = join(root, '..', 'nifti', 'dwi_s1_test_series.nii.gz');
+  const dump = dumpWithNibabel([written]);
+  try {
+    const entry = dump.entries.get(written)!;
+    assert.deepEqual(entry.shape, [64, 48, 10, 4]);
+    assertAffine(entry.affine.flat(), single.affine, 'nibabel', 1e-4);
+    const last = await readNifti(written, { frame: 3 });
+    assert.equal(maxDifference(last.data, Float64Array.from(single.data, (v) => v + 300)), 0);
+    assert.equal(maxDifference(dump.values(entry, 0), single.data), 0, 'nibabel: frame 0');
+  } finally {
+    dump.dispose();
+  }
 });
