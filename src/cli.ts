@@ -15,6 +15,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CliCommand>>> = {
   export: async () => (await import('./cli/export')).exportCommand,
   'import-model': async () => (await import('./cli/importModel')).importModelCommand,
   'import-dicom': async () => (await import('./cli/importDicom')).importDicomCommand,
+  'export-seg': async () => (await import('./cli/exportSeg')).exportSegCommand,
 };
 
 async function usageText(): Promise<string> {

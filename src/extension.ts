@@ -14,6 +14,7 @@ import { registerCaseCommands } from './editor/caseCommands';
 import { importDicomFolder } from './editor/dicomImportCommand';
 import { DICOM_NAME } from './nifti/dicom';
 import { VOLUME_FILE_NAME } from './nifti/formats';
+import { exportMaskAsDicomSeg } from './editor/dicomSegCommand';
 import { itkSnapLabelFile, parseItkSnapLabelFile } from './labels/sidecar';
 import { errorText } from './util/errorText';
 
@@ -103,6 +104,11 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
       } catch (err) {
         void vscode.window.showErrorMessage(`Lesion Lab: ${basename(destination.path)} could not be written (${errorText(err)})`);
       }
+    }),
+
+    vscode.commands.registerCommand('lesionLab.exportDicomSeg', async (uri?: vscode.Uri, target?: vscode.Uri) => {
+      const doc = openDocumentFor(uri, 'export its mask as DICOM SEG');
+      if (doc) await exportMaskAsDicomSeg(log, doc, target instanceof vscode.Uri ? target : undefined);
     }),
 
     vscode.commands.registerCommand('lesionLab.importItkSnapLabels', async (uri?: vscode.Uri, source?: vscode.Uri) => {

@@ -5,6 +5,8 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { DICOM_NOT_AN_IMAGE, NiftiReadError, scanDicomFolder, seriesVolume, writeImageAsNifti, type DicomSeriesSummary } from '../nifti';
+import { writeFileAtomic } from '../util/atomicWrite';
+import { dicomSourcePathFor, dicomSourceText } from './dicomSeg';
 import { isInsideFolder } from './niftiWalk';
 
 const [NOT_DICOM, NO_PIXELS] = DICOM_NOT_AN_IMAGE;
@@ -93,6 +95,8 @@ export async function importDicom(root: string, outDir: string, opts: { onSeries
       }
       const description = `lesion-lab DICOM series ${series.number} ${series.description}${image.dicom?.pet ? ` ${image.dicom.pet.unit}` : ''}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 79);
       await writeImageAsNifti(image, target, description, frames);
+      // What a DICOM SEG of a mask on this image must reference (no patient data).
+      await writeFileAtomic(dicomSourcePathFor(target), dicomSourceText(image));
       const { pet, volumes } = image.dicom ?? {};
       result.imported.push({ folder, series, niftiPath: target, dims: image.dims, spacingMm: image.spacingMm, ...(pet ? { pet } : {}), ...(volumes ? { volumes } : {}) });
       opts.onSeries?.(result.imported.length, folder);

@@ -6,7 +6,7 @@
 // The LPS geometry becomes a RAS affine and a NIfTI-1 header, so a mask written for the series
 // (writeMaskLike) is a NIfTI file on exactly its grid.
 import { promises as fsp } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { affineColumnNorms, affineProblem } from './affine';
 import { decodeScalarVoxels, SCALAR_BYTES, type ScalarDatatype } from './decode';
 import { DicomParseError, firstItem, frameBytes, looksLikeDicom, numbers, parseDicom, str, TAG, ushort, type DicomDataSet, type DicomFile } from './dicomParse';
@@ -380,6 +380,18 @@ function volumeOfSeries(files: ParsedFile[], summary: DicomSeriesSummary, named:
       files: files.length,
       ...(pet ? { pet: { unit: pet.unit, note: pet.note } } : {}),
       ...(volumes ? { volumes: { by: volumes.by, labels: volumes.labels } } : {}),
+      references: {
+        studyUid: str(first, TAG.studyUid),
+        seriesUid: summary.uid,
+        frameOfReferenceUid: str(first, TAG.frameOfReferenceUid),
+        folder: resolve(dirname(files[0].path)),
+        instances: planes.map((p) => ({
+          file: basename(p.file.path),
+          sopClassUid: str(p.file.dicom, TAG.sopClass),
+          sopInstanceUid: str(p.file.dicom, TAG.sopInstanceUid),
+          ...(p.frameCount > 1 ? { frame: p.frame + 1 } : {}),
+        })),
+      },
     },
   };
 }

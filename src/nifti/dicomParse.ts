@@ -39,6 +39,9 @@ export interface DicomFile extends DicomDataSet {
 export const TAG = {
   transferSyntax: 0x00020010,
   sopClass: 0x00080016,
+  sopInstanceUid: 0x00080018,
+  studyUid: 0x0020000d,
+  frameOfReferenceUid: 0x00200052,
   modality: 0x00080060,
   seriesDescription: 0x0008103e,
   sliceThickness: 0x00180050,

@@ -74,6 +74,17 @@ export interface NiftiHeader {
   extensions: { code: number; data: Uint8Array }[];
 }
 
+/** Where a DICOM series' slices came from: what a DICOM SEG of a mask on its grid must reference. */
+export interface DicomReferences {
+  studyUid: string;
+  seriesUid: string;
+  frameOfReferenceUid: string;
+  /** The series' folder (absolute). */
+  folder: string;
+  /** One per slice k: the file (in `folder`), its SOP class and instance, and its frame (1-based) in a multi-frame file. */
+  instances: { file: string; sopClassUid: string; sopInstanceUid: string; frame?: number }[];
+}
+
 export interface NiftiImage {
   /** The file the image came from (the .nii/.nii.gz, or the .hdr of a pair). */
   filePath: string;
@@ -115,6 +126,8 @@ export interface NiftiImage {
     files: number;
     pet?: { unit: string; note: string };
     volumes?: { by: string; labels: string[] };
+    /** The instances each slice k came from (of the first volume), for a DICOM SEG of a mask on this grid. */
+    references: DicomReferences;
   };
   /** RGB24/RGBA32 only: interleaved colour bytes of the loaded frame (3 or 4 per voxel). */
   rgb?: { channels: 3 | 4; bytes: Uint8Array };

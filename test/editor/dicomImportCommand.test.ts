@@ -37,7 +37,7 @@ test('Import DICOM Folder writes the series as NIfTI, says so, and says when the
   shownMessages.length = 0;
   const result = await importDicomFolder(fakeLog as never, Uri.file(root) as never, Uri.file(out) as never);
   assert.equal(result?.imported.length, 1);
-  assert.deepEqual(readdirSync(out), ['exam_s1_CT_chest.nii.gz']);
+  assert.deepEqual(readdirSync(out).sort(), ['exam_s1_CT_chest.dicom.json', 'exam_s1_CT_chest.nii.gz']);
   assert.match(shownMessages.at(-1)?.text ?? '', /^Lesion Lab: imported 1 series from exam into exam-nifti\.$/);
   assert.ok(fakeLog.lines.some((l) => /^info import DICOM: .*series 1 "CT chest" → .*exam_s1_CT_chest\.nii\.gz \(40×40×6\)$/.test(l)));
 

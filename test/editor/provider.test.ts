@@ -250,8 +250,25 @@ test('activate registers the commands; ITK-SNAP export and import go through the
     withProgress: async (_opts: unknown, task: (p: unknown) => Promise<unknown>) => task({ report() {} }),
   });
   await commandHandlers.get('lesionLab.openWith')!(Uri.file(join(exam, 'CT_small.dcm')));
-  assert.deepEqual(readdirSync(niftiDir), ['exam_s1.nii.gz']);
+  assert.deepEqual(readdirSync(niftiDir).sort(), ['exam_s1.dicom.json', 'exam_s1.nii.gz']);
   assert.match(shownMessages.at(-1)!.text, /^Lesion Lab: imported 1 series from exam into exam-nifti\.$/);
+  // Export Mask as DICOM SEG: unsaved edits are saved first, then the SEG references the series.
+  const importedPath = join(niftiDir, 'exam_s1.nii.gz');
+  const imported = await open(api.provider, importedPath);
+  const importedPanel = new FakePanel();
+  await api.provider.resolveCustomEditor(imported, importedPanel as never, cancellation as never);
+  importedPanel.webview.send({ type: 'ready', protocolVersion: 1 });
+  await settle();
+  const rec = new LabelDeltaRecorder(imported.labels.slice());
+  rec.set(1000, 1);
+  importedPanel.webview.send({ type: 'edit', label: 'Brush', delta: deltaToWire(rec.finish()) });
+  await settle();
+  Object.assign(fakeVscode.workspace, { save: async (uri: unknown) => (await api.provider.saveCustomDocument(imported, cancellation as never), uri) });
+  const segOut = join(tempDir(), 'exam.dcm');
+  await commandHandlers.get('lesionLab.exportDicomSeg')!(Uri.file(importedPath), Uri.file(segOut));
+  assert.match(shownMessages.at(-1)!.text, /^Lesion Lab: DICOM SEG of 1 segment\(s\) written to exam\.dcm\.$/);
+  assert.ok(existsSync(join(niftiDir, 'exam_s1_seg.nii.gz')), 'the mask was saved first');
+  assert.equal(readFileSync(segOut).subarray(128, 132).toString('latin1'), 'DICM');
   for (const d of ctx.subscriptions) d.dispose();
 });
 

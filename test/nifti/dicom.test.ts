@@ -252,7 +252,8 @@ test('import-dicom writes each series of a study as NIfTI, reports what it skipp
   copyFileSync(join(PYDICOM_FILES, 'JPEG2000.dcm'), join(root, 'pet', 'JPEG2000.dcm'));
   const out = join(tempDir('ll-dicom-out-'), 'nifti');
   const result = await importDicom(root, out);
-  assert.deepEqual(readdirSync(out).sort(), ['ct_s3_CT_abdomen.nii.gz', 'nested_MR2_s2_FAST_LOCALIZER.nii.gz', 'pet_s4_PET_AC.nii.gz']);
+  // Each image has its DICOM source record (what a DICOM SEG of its mask references).
+  assert.deepEqual(readdirSync(out).sort(), ['ct_s3_CT_abdomen.dicom.json', 'ct_s3_CT_abdomen.nii.gz', 'nested_MR2_s2_FAST_LOCALIZER.dicom.json', 'nested_MR2_s2_FAST_LOCALIZER.nii.gz', 'pet_s4_PET_AC.dicom.json', 'pet_s4_PET_AC.nii.gz']);
   assert.equal(result.skippedSeries.length, 2, 'the two multi-plane pilots');
   for (const s of result.skippedSeries) assert.match(s.why, /oriented differently/);
   assert.equal(result.unreadableFiles.length, 1);
