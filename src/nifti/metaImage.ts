@@ -7,12 +7,12 @@
 // Raw or zlib-compressed data, either byte order, scalar 3-D volumes and 4-D series (one frame at a
 // time); vector images, ASCII data and lists of slice files are refused.
 import { dirname, isAbsolute, join } from 'node:path';
-import { affineColumnNorms, affineProblem } from './affine';
-import { decodeScalarVoxels, SCALAR_BYTES, type ScalarDatatype } from './decode';
+import { affineProblem } from './affine';
+import { SCALAR_BYTES, type ScalarDatatype } from './decode';
 import { NiftiReadError } from './errors';
 import { readFileBytes } from './fileBytes';
 import { inflateWhole, isGzip, gunzipWhole } from './gzip';
-import { headerFromAffine } from './syntheticHeader';
+import { imageOfFrame } from './syntheticHeader';
 import type { NiftiImage } from './types';
 
 /** .mha (data attached) and .mhd (data in the file ElementDataFile names). */
@@ -151,10 +151,7 @@ export async function readMetaImage(filePath: string, opts: { frame?: number } =
   const h = parseMetaImageHeader(text, filePath);
   const dataPath = h.dataFile ?? filePath;
   let data = h.dataFile === null ? bytes.subarray(dataStart) : await readFileBytes(h.dataFile);
-  const bytesPer = SCALAR_BYTES[h.datatype];
-  const [nx, ny, nz, nt = 1] = h.sizes;
-  const frameVoxels = nx * ny * nz;
-  const expected = frameVoxels * nt * bytesPer;
+  const expected = h.sizes.reduce((n, size) => n * size, 1) * SCALAR_BYTES[h.datatype];
   if (h.headerSize === -1) data = data.subarray(Math.max(0, data.length - expected));
   else data = data.subarray(h.headerSize);
   if (h.compressed) {
@@ -167,20 +164,5 @@ export async function readMetaImage(filePath: string, opts: { frame?: number } =
   if (data.length !== expected) {
     throw new NiftiReadError(dataPath, `the ${h.compressed ? 'decompressed ' : ''}data hold ${data.length} bytes, but ${h.sizes.join('×')} ${h.datatype} voxels need ${expected}`);
   }
-  const frame = opts.frame ?? 0;
-  if (!Number.isInteger(frame) || frame < 0 || frame >= nt) throw new NiftiReadError(filePath, `frame ${frame} does not exist (the series has ${nt})`);
-  const values = decodeScalarVoxels(data.subarray(frame * frameVoxels * bytesPer, (frame + 1) * frameVoxels * bytesPer), h.datatype, h.littleEndian);
-  return {
-    filePath,
-    header: headerFromAffine(h.affine, h.sizes, h.datatype, 'MetaImage'),
-    ...(h.dataFile !== null ? { dataFilePath: h.dataFile } : {}),
-    shape: h.sizes.slice(),
-    dims: [nx, ny, nz],
-    spacingMm: affineColumnNorms(h.affine),
-    affine: h.affine,
-    affineSource: 'sform',
-    frameCount: nt,
-    frame,
-    data: values,
-  };
+  return imageOfFrame(filePath, { ...h, description: 'MetaImage', dataFilePath: h.dataFile }, data, opts.frame);
 }

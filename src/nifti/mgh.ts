@@ -4,12 +4,12 @@
 // "good RAS" flag, then voxel sizes, the direction cosines (Mdc, one column per voxel axis) and the
 // RAS of the centre voxel (width/2, height/2, depth/2), as FreeSurfer and nibabel read them. Data
 // start at byte 284, x fastest; optional tags after them (TR, flip angle…) are ignored.
-import { affineColumnNorms, affineProblem } from './affine';
-import { decodeScalarVoxels, SCALAR_BYTES, type ScalarDatatype } from './decode';
+import { affineProblem } from './affine';
+import { SCALAR_BYTES, type ScalarDatatype } from './decode';
 import { NiftiReadError } from './errors';
 import { readFileBytes } from './fileBytes';
 import { gunzipWhole, isGzip } from './gzip';
-import { headerFromAffine } from './syntheticHeader';
+import { imageOfFrame } from './syntheticHeader';
 import type { NiftiImage } from './types';
 
 /** .mgh (raw) and .mgz (gzip). */
@@ -72,28 +72,11 @@ export async function readMgh(filePath: string, opts: { frame?: number } = {}): 
   const problem = affineProblem(affine, 'sform');
   if (problem) fail(problem.replace('the sform affine', 'its direction cosines').replace(/ \(check pixdim\[\d\]\)/, ''));
 
-  const [nx, ny, nz, nt] = sizes;
-  const bytesPer = SCALAR_BYTES[datatype];
-  const frameVoxels = nx * ny * nz;
-  const expected = frameVoxels * nt * bytesPer;
+  const nt = sizes[3];
+  const expected = sizes.reduce((n, size) => n * size, 1) * SCALAR_BYTES[datatype];
   if (bytes.length - MGH_DATA_OFFSET < expected) {
     fail(`the data hold ${bytes.length - MGH_DATA_OFFSET} bytes, but ${sizes.join('×')} ${datatype} voxels need ${expected}, so the file is truncated`);
   }
-  const frame = opts.frame ?? 0;
-  if (!Number.isInteger(frame) || frame < 0 || frame >= nt) fail(`frame ${frame} does not exist (the volume has ${nt})`);
-  const start = MGH_DATA_OFFSET + frame * frameVoxels * bytesPer;
-  const values = decodeScalarVoxels(bytes.subarray(start, start + frameVoxels * bytesPer), datatype, false);
-  const shape = nt > 1 ? sizes.slice() : sizes.slice(0, 3);
-  return {
-    filePath,
-    header: headerFromAffine(affine, shape, datatype, 'FreeSurfer MGH'),
-    shape,
-    dims: [nx, ny, nz],
-    spacingMm: affineColumnNorms(affine),
-    affine,
-    affineSource: 'sform',
-    frameCount: nt,
-    frame,
-    data: values,
-  };
+  const volume = { sizes: nt > 1 ? sizes : sizes.slice(0, 3), datatype, littleEndian: false, affine, description: 'FreeSurfer MGH' };
+  return imageOfFrame(filePath, volume, bytes.subarray(MGH_DATA_OFFSET, MGH_DATA_OFFSET + expected), opts.frame);
 }

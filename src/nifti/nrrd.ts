@@ -5,12 +5,12 @@
 // image (writeMaskLike) is a NIfTI file on exactly its grid. Raw and gzip encodings; scalar
 // volumes, and series whose last axis is not spatial (one frame at a time); nothing else is guessed.
 import { dirname, isAbsolute, join } from 'node:path';
-import { affineColumnNorms, affineProblem } from './affine';
+import { affineProblem } from './affine';
 import { NiftiReadError } from './errors';
 import { readFileBytes } from './fileBytes';
-import { decodeScalarVoxels, SCALAR_BYTES, type ScalarDatatype } from './decode';
+import { SCALAR_BYTES, type ScalarDatatype } from './decode';
 import { gunzipWhole } from './gzip';
-import { headerFromAffine } from './syntheticHeader';
+import { imageOfFrame } from './syntheticHeader';
 import type { NiftiImage } from './types';
 
 /** .nrrd (attached data) and .nhdr (detached header). */
@@ -172,10 +172,7 @@ export async function readNrrd(filePath: string, opts: { frame?: number } = {}):
   if (isDetached && h.dataFile === null) throw new NiftiReadError(filePath, 'a .nhdr header must name its "data file"');
   const dataPath = h.dataFile ?? filePath;
   let data = h.dataFile === null ? bytes.subarray(dataStart) : await readFileBytes(h.dataFile);
-  const bytesPer = SCALAR_BYTES[h.datatype];
-  const [nx, ny, nz, nt = 1] = h.sizes;
-  const frameVoxels = nx * ny * nz;
-  const expected = frameVoxels * nt * bytesPer;
+  const expected = h.sizes.reduce((n, size) => n * size, 1) * SCALAR_BYTES[h.datatype];
   if (h.encoding === 'gzip') {
     data = await gunzipWhole(data, dataPath);
   } else {
@@ -192,22 +189,6 @@ export async function readNrrd(filePath: string, opts: { frame?: number } = {}):
   if (data.length !== expected) {
     throw new NiftiReadError(dataPath, `the data hold ${data.length} bytes, but ${h.sizes.join('×')} ${h.datatype} voxels need ${expected}`);
   }
-  const frame = opts.frame ?? 0;
-  if (!Number.isInteger(frame) || frame < 0 || frame >= nt) throw new NiftiReadError(filePath, `frame ${frame} does not exist (the series has ${nt})`);
-  const values = decodeScalarVoxels(data.subarray(frame * frameVoxels * bytesPer, (frame + 1) * frameVoxels * bytesPer), h.datatype, h.littleEndian);
-  const header = headerFromAffine(h.affine, h.sizes, h.datatype, `NRRD ${text.split(/\r?\n/)[0]}`);
-  return {
-    filePath,
-    header,
-    ...(h.dataFile !== null ? { dataFilePath: h.dataFile } : {}),
-    shape: h.sizes.slice(),
-    dims: [nx, ny, nz],
-    spacingMm: affineColumnNorms(h.affine),
-    affine: h.affine,
-    affineSource: 'sform',
-    frameCount: nt,
-    frame,
-    data: values,
-  };
+  return imageOfFrame(filePath, { ...h, description: `NRRD ${text.split(/\r?\n/)[0]}`, dataFilePath: h.dataFile }, data, opts.frame);
 }
 

@@ -1,8 +1,11 @@
-// A NIfTI-1 header made from a RAS affine, for images read from other formats (NRRD, DICOM), so
-// that a mask written beside them (writeMaskLike) is a NIfTI file on exactly their grid.
+// Images read from other formats (NRRD, MetaImage, MGH, DICOM): a NIfTI-1 header made from their
+// RAS affine, so that a mask written beside them (writeMaskLike) is a NIfTI file on exactly their
+// grid, and the NiftiImage of one frame of their voxels.
 import { affineColumnNorms, affineDeterminant3 } from './affine';
 import { datatypeByName } from './datatypes';
-import type { NiftiDatatypeName, NiftiHeader } from './types';
+import { decodeScalarVoxels, SCALAR_BYTES, type ScalarDatatype } from './decode';
+import { NiftiReadError } from './errors';
+import type { NiftiDatatypeName, NiftiHeader, NiftiImage } from './types';
 
 /**
  * A NIfTI-1 header for an image of `sizes` (3 or 4 axes) and `datatype` whose voxel → RAS mapping
@@ -91,4 +94,42 @@ export function quaternionOf(a: ArrayLike<number>, norms: readonly number[]): { 
     if (qa < 0) [b, c, d] = [-b, -c, -d];
   }
   return { b, c, d, qfac };
+}
+
+/** A volume read from another format: its geometry and voxel layout, checked by its reader. */
+export interface ScalarVolume {
+  /** 3 spatial sizes, and a 4th for a series of frames. */
+  sizes: readonly number[];
+  datatype: ScalarDatatype;
+  littleEndian: boolean;
+  /** Voxel → RAS world (mm), row-major 4×4. */
+  affine: Float64Array;
+  /** The header's description (cut to 79 characters). */
+  description: string;
+  /** The file holding the voxels, when not the image file itself. */
+  dataFilePath?: string | null;
+}
+
+/**
+ * The image of frame `frame` of `volume`, whose voxels (every frame, x fastest) are `data`, which
+ * its reader has checked to be exactly that long.
+ * @throws NiftiReadError naming `filePath` for a frame the volume does not have.
+ */
+export function imageOfFrame(filePath: string, volume: ScalarVolume, data: Uint8Array, frame = 0): NiftiImage {
+  const [nx, ny, nz, nt = 1] = volume.sizes;
+  if (!Number.isInteger(frame) || frame < 0 || frame >= nt) throw new NiftiReadError(filePath, `frame ${frame} does not exist (it has ${nt} frame${nt === 1 ? '' : 's'})`);
+  const frameBytes = nx * ny * nz * SCALAR_BYTES[volume.datatype];
+  return {
+    filePath,
+    header: headerFromAffine(volume.affine, volume.sizes, volume.datatype, volume.description),
+    ...(volume.dataFilePath ? { dataFilePath: volume.dataFilePath } : {}),
+    shape: volume.sizes.slice(),
+    dims: [nx, ny, nz],
+    spacingMm: affineColumnNorms(volume.affine),
+    affine: volume.affine,
+    affineSource: 'sform',
+    frameCount: nt,
+    frame,
+    data: decodeScalarVoxels(data.subarray(frame * frameBytes, (frame + 1) * frameBytes), volume.datatype, volume.littleEndian),
+  };
 }

@@ -139,7 +139,7 @@ test('a 4-D MetaImage series gives the frame asked for; floats stay floats', asy
   assert.ok(frame1.data instanceof Float32Array);
   assert.deepEqual(Array.from(frame1.data), Array.from(values.subarray(24)));
   assert.deepEqual(Array.from(frame1.affine), affine);
-  await assert.rejects(readNifti(join(dir, 'series.mha'), { frame: 2 }), /series\.mha: frame 2 does not exist \(the series has 2\)/);
+  await assert.rejects(readNifti(join(dir, 'series.mha'), { frame: 2 }), /series\.mha: frame 2 does not exist \(it has 2 frames\)/);
 });
 
 test('unsupported or broken MetaImage files are refused with one sentence naming the file', async () => {

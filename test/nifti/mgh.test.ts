@@ -118,5 +118,5 @@ test('unsupported or broken MGH files are refused with one sentence naming the f
     });
   }
   writeFileSync(join(dir, 'one.mgh'), full);
-  await assert.rejects(readNifti(join(dir, 'one.mgh'), { frame: 1 }), /one\.mgh: frame 1 does not exist \(the volume has 1\)/);
+  await assert.rejects(readNifti(join(dir, 'one.mgh'), { frame: 1 }), /one\.mgh: frame 1 does not exist \(it has 1 frame\)/);
 });

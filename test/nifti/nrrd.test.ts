@@ -71,7 +71,7 @@ test('a series (last axis not spatial) gives the frame asked for; floats stay fl
   assert.ok(f2.data instanceof Float32Array);
   assert.deepEqual(Array.from(f2.data), Array.from(frames.subarray(48, 72)));
   assert.deepEqual(Array.from(f2.affine), ras);
-  await assert.rejects(readNifti(join(dir, 's.nrrd'), { frame: 3 }), /s\.nrrd: frame 3 does not exist \(the series has 3\)/);
+  await assert.rejects(readNifti(join(dir, 's.nrrd'), { frame: 3 }), /s\.nrrd: frame 3 does not exist \(it has 3 frames\)/);
 });
 
 test('quaternionOf gives the qform of rotated and left-handed grids; a sheared one has none', () => {
