@@ -16,6 +16,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CliCommand>>> = {
   'import-model': async () => (await import('./cli/importModel')).importModelCommand,
   'import-dicom': async () => (await import('./cli/importDicom')).importDicomCommand,
   'export-seg': async () => (await import('./cli/exportSeg')).exportSegCommand,
+  'import-seg': async () => (await import('./cli/importSeg')).importSegCommand,
 };
 
 async function usageText(): Promise<string> {

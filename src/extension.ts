@@ -14,7 +14,7 @@ import { registerCaseCommands } from './editor/caseCommands';
 import { importDicomFolder } from './editor/dicomImportCommand';
 import { DICOM_NAME } from './nifti/dicom';
 import { VOLUME_FILE_NAME } from './nifti/formats';
-import { exportMaskAsDicomSeg } from './editor/dicomSegCommand';
+import { exportMaskAsDicomSeg, importDicomSegIntoMask } from './editor/dicomSegCommand';
 import { itkSnapLabelFile, parseItkSnapLabelFile } from './labels/sidecar';
 import { errorText } from './util/errorText';
 
@@ -109,6 +109,11 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
     vscode.commands.registerCommand('lesionLab.exportDicomSeg', async (uri?: vscode.Uri, target?: vscode.Uri) => {
       const doc = openDocumentFor(uri, 'export its mask as DICOM SEG');
       if (doc) await exportMaskAsDicomSeg(log, doc, target instanceof vscode.Uri ? target : undefined);
+    }),
+
+    vscode.commands.registerCommand('lesionLab.importDicomSeg', async (uri?: vscode.Uri, source?: vscode.Uri) => {
+      const doc = openDocumentFor(uri, 'import a DICOM SEG into its mask');
+      if (doc) await importDicomSegIntoMask(log, doc, source instanceof vscode.Uri ? source : undefined);
     }),
 
     vscode.commands.registerCommand('lesionLab.importItkSnapLabels', async (uri?: vscode.Uri, source?: vscode.Uri) => {

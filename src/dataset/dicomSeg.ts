@@ -104,7 +104,7 @@ export function dicomCieLab([r, g, b]: readonly number[]): [number, number, numb
     (0.4124 * lin[0] + 0.3576 * lin[1] + 0.1805 * lin[2]) / 0.95047,
     0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2],
     (0.0193 * lin[0] + 0.1192 * lin[1] + 0.9505 * lin[2]) / 1.08883,
-  ].map((t) => (t > 216 / 24389 ? Math.cbrt(t) : (t * 24389) / 27 + 16) / 116);
+  ].map((t) => (t > 216 / 24389 ? Math.cbrt(t) : ((t * 24389) / 27 + 16) / 116));
   const [L, A, B] = [116 * xyz[1] - 16, 500 * (xyz[0] - xyz[1]), 200 * (xyz[1] - xyz[2])];
   const clamp = (v: number): number => Math.max(0, Math.min(65535, Math.round(v)));
   return [clamp((L * 65535) / 100), clamp(((A + 128) * 65535) / 255), clamp(((B + 128) * 65535) / 255)];

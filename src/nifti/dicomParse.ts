@@ -97,6 +97,8 @@ const IMPLICIT_VR = new Map<number, string>([
   [TAG.pixelMeasuresSeq, 'SQ'],
   [TAG.pixelValueTransformSeq, 'SQ'],
   [TAG.radiopharmaceuticalInfoSeq, 'SQ'],
+  [0x00620002, 'SQ'], // SegmentSequence
+  [0x0062000a, 'SQ'], // SegmentIdentificationSequence
   [TAG.pixelData, 'OW'],
   [TAG.rows, 'US'],
   [TAG.columns, 'US'],

@@ -269,6 +269,15 @@ test('activate registers the commands; ITK-SNAP export and import go through the
   assert.match(shownMessages.at(-1)!.text, /^Lesion Lab: DICOM SEG of 1 segment\(s\) written to exam\.dcm\.$/);
   assert.ok(existsSync(join(niftiDir, 'exam_s1_seg.nii.gz')), 'the mask was saved first');
   assert.equal(readFileSync(segOut).subarray(128, 132).toString('latin1'), 'DICM');
+  // Import DICOM SEG into Mask: the SEG's segments come back into the labels as one undoable edit.
+  const erase = new LabelDeltaRecorder(imported.labels.slice());
+  erase.set(1000, 0);
+  importedPanel.webview.send({ type: 'edit', label: 'Eraser', delta: deltaToWire(erase.finish()) });
+  await settle();
+  assert.equal(imported.labels[1000], 0);
+  await commandHandlers.get('lesionLab.importDicomSeg')!(Uri.file(importedPath), Uri.file(segOut));
+  assert.match(shownMessages.at(-1)!.text, /^Lesion Lab: 1 segment\(s\) of exam\.dcm imported into exam_s1\.nii\.gz; Undo takes them back\.$/);
+  assert.equal(imported.labels[1000], 1);
   for (const d of ctx.subscriptions) d.dispose();
 });
 

@@ -1,0 +1,72 @@
+// `lesion-lab import-seg SEG.dcm IMAGE [--out MASK] [--replace]`: a DICOM Segmentation written as
+// a mask (and its sidecar, naming the segments) on the grid of IMAGE (src/dataset/dicomSegImport.ts).
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { DicomSegReadError, labelsFromDicomSeg } from '../dataset/dicomSegImport';
+import { maskPathFor, sidecarPathFor } from '../labels/maskPath';
+import { sha256OfFile, sidecarOverwriteProblem } from '../labels/maskFiles';
+import { buildSidecar, sidecarToText } from '../labels/sidecar';
+import { encodeMaskLike, readNifti, voxelVolumeMm3 } from '../nifti';
+import { readFileBytes } from '../nifti/fileBytes';
+import { writeFilesAtomically } from '../util/writeFilesAtomically';
+import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
+import { parseArgs, reportInputErrors } from './segment';
+
+const USAGE = 'lesion-lab import-seg SEG.dcm IMAGE [--out MASK.nii.gz] [--replace]';
+
+async function runImportSeg(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, ['out'], ['replace']);
+  if (args.positional.length !== 2) throw new CliUsageError('give the SEG file and the IMAGE whose grid it is on');
+  const [segPath, imagePath] = args.positional.map((p) => resolve(p));
+  for (const [role, path] of [['SEG', segPath], ['IMAGE', imagePath]] as const) if (!existsSync(path)) throw new CliUsageError(`${role} ${path}: file not found`);
+  const outOption = args.options.get('out');
+  const out = resolve(typeof outOption === 'string' ? outOption : maskPathFor(imagePath));
+  if (!/\.nii\.gz$/i.test(out)) throw new CliUsageError(`--out ${out} must end in .nii.gz`);
+  // A mask there may hold someone's corrections: it is replaced only when asked.
+  if (existsSync(out) && args.options.get('replace') !== true) throw new CliUsageError(`${out} exists; give --replace to replace it, or another --out`);
+  const sidecarProblem = await sidecarOverwriteProblem(sidecarPathFor(out));
+  if (sidecarProblem) throw new CliUsageError(`${sidecarProblem}; nothing was written`);
+  const image = await readNifti(imagePath);
+  const seg = labelsFromDicomSeg(await readFileBytes(segPath), basename(segPath), image);
+  const sidecar = buildSidecar({
+    imageFile: basename(imagePath),
+    imageSha256: await sha256OfFile(imagePath),
+    maskFile: basename(out),
+    dims: image.dims,
+    bits: seg.table.some((e) => e.value > 255) ? 16 : 8,
+    voxelVolumeMm3: voxelVolumeMm3(image.affine),
+    labelTable: seg.table,
+    voxelCounts: seg.voxels,
+    modelVersion: null,
+    handEditedVoxels: 0,
+    reviewed: false,
+    savedAt: new Date(),
+  });
+  await writeFilesAtomically([
+    { path: out, bytes: encodeMaskLike(image, seg.labels, out) },
+    { path: sidecarPathFor(out), bytes: sidecarToText(sidecar) },
+  ]);
+  io.stdout(`wrote ${out}: ${seg.table.length} segment(s) from ${seg.frames} frame(s) of ${basename(segPath)}${seg.overlapping > 0 ? `; ${seg.overlapping} voxel(s) lay in several segments and keep the highest segment number` : ''}\n`);
+  for (const e of seg.table) io.stdout(`  label ${e.value} "${e.name}": ${seg.voxels.get(e.value) ?? 0} voxel(s)\n`);
+  return EXIT_OK;
+}
+
+/** `lesion-lab import-seg`: a DICOM SEG as a mask. */
+export const importSegCommand: CliCommand = {
+  name: 'import-seg',
+  summary: 'write a DICOM SEG as a mask on the grid of IMAGE (segments named in its sidecar)',
+  usage: USAGE,
+  run(args, io) {
+    return reportInputErrors('import-seg', io, async () => {
+      try {
+        return await runImportSeg(args, io);
+      } catch (e) {
+        if (e instanceof DicomSegReadError) {
+          io.stderr(`lesion-lab import-seg: ${e.message}\n`);
+          return EXIT_BAD_INPUT;
+        }
+        throw e;
+      }
+    });
+  },
+};
