@@ -1,8 +1,10 @@
-// `lesion-lab import-seg SEG.dcm IMAGE [--out MASK] [--replace]`: a DICOM Segmentation written as
-// a mask (and its sidecar, naming the segments) on the grid of IMAGE (src/dataset/dicomSegImport.ts).
+// `lesion-lab import-seg FILE.dcm IMAGE [--roi NAME …] [--out MASK] [--replace]`: a DICOM
+// Segmentation or RT Structure Set written as a mask (and its sidecar, naming the segments or
+// structures) on the grid of IMAGE (src/dataset/dicomLabels.ts).
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { DicomSegReadError, labelsFromDicomSeg } from '../dataset/dicomSegImport';
+import { labelsFromDicomFile } from '../dataset/dicomLabels';
+import { DicomSegReadError } from '../dataset/dicomSegImport';
 import { maskPathFor, sidecarPathFor } from '../labels/maskPath';
 import { sha256OfFile, sidecarOverwriteProblem } from '../labels/maskFiles';
 import { buildSidecar, sidecarToText } from '../labels/sidecar';
@@ -12,11 +14,11 @@ import { writeFilesAtomically } from '../util/writeFilesAtomically';
 import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
 import { parseArgs, reportInputErrors } from './segment';
 
-const USAGE = 'lesion-lab import-seg SEG.dcm IMAGE [--out MASK.nii.gz] [--replace]';
+const USAGE = 'lesion-lab import-seg SEG_OR_RTSTRUCT.dcm IMAGE [--roi NAME[,NAME…]] [--out MASK.nii.gz] [--replace]';
 
 async function runImportSeg(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, ['out'], ['replace']);
-  if (args.positional.length !== 2) throw new CliUsageError('give the SEG file and the IMAGE whose grid it is on');
+  const args = parseArgs(argv, ['out', 'roi'], ['replace']);
+  if (args.positional.length !== 2) throw new CliUsageError('give the SEG or RTSTRUCT file and the IMAGE whose grid it is on');
   const [segPath, imagePath] = args.positional.map((p) => resolve(p));
   for (const [role, path] of [['SEG', segPath], ['IMAGE', imagePath]] as const) if (!existsSync(path)) throw new CliUsageError(`${role} ${path}: file not found`);
   const outOption = args.options.get('out');
@@ -27,7 +29,8 @@ async function runImportSeg(argv: string[], io: CliIo): Promise<number> {
   const sidecarProblem = await sidecarOverwriteProblem(sidecarPathFor(out));
   if (sidecarProblem) throw new CliUsageError(`${sidecarProblem}; nothing was written`);
   const image = await readNifti(imagePath);
-  const seg = labelsFromDicomSeg(await readFileBytes(segPath), basename(segPath), image);
+  const roi = args.options.get('roi');
+  const seg = labelsFromDicomFile(await readFileBytes(segPath), basename(segPath), image, typeof roi === 'string' ? roi.split(',').map((n) => n.trim()).filter((n) => n) : []);
   const sidecar = buildSidecar({
     imageFile: basename(imagePath),
     imageSha256: await sha256OfFile(imagePath),
@@ -46,7 +49,7 @@ async function runImportSeg(argv: string[], io: CliIo): Promise<number> {
     { path: out, bytes: encodeMaskLike(image, seg.labels, out) },
     { path: sidecarPathFor(out), bytes: sidecarToText(sidecar) },
   ]);
-  io.stdout(`wrote ${out}: ${seg.table.length} segment(s) from ${seg.frames} frame(s) of ${basename(segPath)}${seg.overlapping > 0 ? `; ${seg.overlapping} voxel(s) lay in several segments and keep the highest segment number` : ''}\n`);
+  io.stdout(`wrote ${out}: ${seg.table.length} label(s) from ${seg.read} of ${basename(segPath)}${seg.overlapping > 0 ? `; ${seg.overlapping} voxel(s) lay in several of them (${seg.read.includes('contour') ? 'the smallest structure keeps them' : 'the highest segment number keeps them'})` : ''}\n`);
   for (const e of seg.table) io.stdout(`  label ${e.value} "${e.name}": ${seg.voxels.get(e.value) ?? 0} voxel(s)\n`);
   return EXIT_OK;
 }
@@ -54,7 +57,7 @@ async function runImportSeg(argv: string[], io: CliIo): Promise<number> {
 /** `lesion-lab import-seg`: a DICOM SEG as a mask. */
 export const importSegCommand: CliCommand = {
   name: 'import-seg',
-  summary: 'write a DICOM SEG as a mask on the grid of IMAGE (segments named in its sidecar)',
+  summary: 'write a DICOM SEG or RT Structure Set as a mask on the grid of IMAGE (labels named in its sidecar)',
   usage: USAGE,
   run(args, io) {
     return reportInputErrors('import-seg', io, async () => {

@@ -34,7 +34,8 @@ export interface SegLabels {
   voxels: Map<number, number>;
   /** Voxels that more than one segment covers (the higher segment number is kept). */
   overlapping: number;
-  frames: number;
+  /** What was read, for reports: "7 frame(s)", "23 contour(s)". */
+  read: string;
 }
 
 /** sRGB (0–255) of DICOM's scaled CIELab (D65), the inverse of dicomCieLab. */
@@ -161,5 +162,5 @@ export function labelsFromDicomSeg(bytes: Uint8Array, segName: string, image: Pi
     if (labels[i] !== 0) voxels.set(labels[i], (voxels.get(labels[i]) ?? 0) + 1);
     if (cover[i] > 1) overlapping++;
   }
-  return { labels, table, voxels, overlapping, frames: frameCount };
+  return { labels, table, voxels, overlapping, read: `${frameCount} frame(s)` };
 }

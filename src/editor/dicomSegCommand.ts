@@ -1,12 +1,12 @@
 // DICOM SEG in the editor. Export Mask as DICOM SEG…: the open image's saved mask as a DICOM
 // Segmentation referencing the series the image was imported from (src/dataset/dicomSeg.ts);
 // unsaved edits are saved first, so the SEG is what is on disk. Import DICOM SEG into Mask…: a
-// SEG's segments painted into the open labels as one undoable edit, locked labels kept
-// (src/dataset/dicomSegImport.ts).
+// SEG's segments (or an RT Structure Set's structures) painted into the open labels as one
+// undoable edit, locked labels kept (src/dataset/dicomLabels.ts).
 import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
 import { exportDicomSeg } from '../dataset/dicomSeg';
-import { labelsFromDicomSeg } from '../dataset/dicomSegImport';
+import { labelsFromDicomFile } from '../dataset/dicomLabels';
 import { imageStem } from '../labels/maskPath';
 import { readFileBytes } from '../nifti/fileBytes';
 import { LabelDeltaRecorder } from '../protocol/labelDelta';
@@ -45,16 +45,16 @@ export async function exportMaskAsDicomSeg(log: vscode.LogOutputChannel, doc: Op
   }
 }
 
-/** Paints the segments of a SEG (`source`, asked for when not given) into `doc`'s labels; returns whether it did. */
+/** Paints the segments of a SEG or RT Structure Set (`source`, asked for when not given) into `doc`'s labels; returns whether it did. */
 export async function importDicomSegIntoMask(log: vscode.LogOutputChannel, doc: OpenDocument, source?: vscode.Uri): Promise<boolean> {
   let from = source;
   if (!from) {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Import DICOM SEG', filters: { 'DICOM Segmentation': ['dcm'], 'All files': ['*'] } });
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Import', filters: { 'DICOM SEG or RT Structure Set': ['dcm'], 'All files': ['*'] } });
     from = picked?.[0];
   }
   if (!from) return false;
   try {
-    const seg = labelsFromDicomSeg(await readFileBytes(from.fsPath), basename(from.fsPath), doc.session.image);
+    const seg = labelsFromDicomFile(await readFileBytes(from.fsPath), basename(from.fsPath), doc.session.image);
     const labels = doc.labels;
     const tooLarge = seg.table.find((e) => e.value > (labels instanceof Uint16Array ? 65535 : 255));
     if (tooLarge) throw new Error(`${basename(from.fsPath)}: segment ${tooLarge.value} does not fit this mask's 8-bit labels; import it with lesion-lab import-seg instead`);
@@ -71,9 +71,9 @@ export async function importDicomSegIntoMask(log: vscode.LogOutputChannel, doc: 
       else recorder.set(i, v);
     }
     doc.makeEdit('Import DICOM SEG', recorder.finish());
-    const notes = [keptLocked > 0 ? `${keptLocked} voxel(s) of locked labels kept` : '', seg.overlapping > 0 ? `${seg.overlapping} voxel(s) in several segments took the highest segment number` : ''].filter((n) => n);
+    const notes = [keptLocked > 0 ? `${keptLocked} voxel(s) of locked labels kept` : '', seg.overlapping > 0 ? `${seg.overlapping} voxel(s) lay in several of them` : ''].filter((n) => n);
     log.info(`${doc.fileName}: DICOM SEG ${from.fsPath} imported: ${seg.table.map((e) => `${e.value} "${e.name}" (${seg.voxels.get(e.value) ?? 0} voxels)`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}`);
-    void vscode.window.showInformationMessage(`Lesion Lab: ${seg.table.length} segment(s) of ${basename(from.fsPath)} imported into ${doc.fileName}${notes.length ? ` (${notes.join('; ')})` : ''}; Undo takes them back.`);
+    void vscode.window.showInformationMessage(`Lesion Lab: ${seg.table.length} label(s) of ${basename(from.fsPath)} imported into ${doc.fileName}${notes.length ? ` (${notes.join('; ')})` : ''}; Undo takes them back.`);
     return true;
   } catch (err) {
     void vscode.window.showErrorMessage(`Lesion Lab: ${errorText(err)}`);

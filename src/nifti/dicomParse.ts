@@ -99,6 +99,9 @@ const IMPLICIT_VR = new Map<number, string>([
   [TAG.radiopharmaceuticalInfoSeq, 'SQ'],
   [0x00620002, 'SQ'], // SegmentSequence
   [0x0062000a, 'SQ'], // SegmentIdentificationSequence
+  [0x30060020, 'SQ'], // StructureSetROISequence
+  [0x30060039, 'SQ'], // ROIContourSequence
+  [0x30060040, 'SQ'], // ContourSequence
   [TAG.pixelData, 'OW'],
   [TAG.rows, 'US'],
   [TAG.columns, 'US'],

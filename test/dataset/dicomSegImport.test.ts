@@ -57,7 +57,7 @@ test('a SEG comes back onto the imported series: ours as the mask it was made fr
   assert.equal((await cli('export-seg', imagePath, '--out', join(root, 'ours.dcm'))).code, 0);
   const back = await cli('import-seg', join(root, 'ours.dcm'), imagePath, '--out', join(root, 'back.nii.gz'));
   assert.equal(back.code, 0, back.err);
-  assert.match(back.out, /2 segment\(s\) from 8 frame\(s\) of ours\.dcm/);
+  assert.match(back.out, /2 label\(s\) from 8 frame\(s\) of ours\.dcm/);
   // Segment numbers follow the label values' order: label 2 → segment 1, label 4 → segment 2.
   const backMask = await readNifti(join(root, 'back.nii.gz'));
   for (let n = 0; n < labels.length; n++) assert.equal(backMask.data[n], labels[n] === 0 ? 0 : labels[n] === 2 ? 1 : 2, `voxel ${n}`);
@@ -113,7 +113,7 @@ ds.save_as(sys.argv[2], write_like_original=False)`;
   };
   const read = await cli('import-seg', theirs('theirs.dcm'), imagePath, '--out', join(root, 'theirs.nii.gz'));
   assert.equal(read.code, 0, read.err);
-  assert.match(read.out, /2 segment\(s\) from 7 frame\(s\) of theirs\.dcm; 50 voxel\(s\) lay in several segments and keep the highest segment number/);
+  assert.match(read.out, /2 label\(s\) from 7 frame\(s\) of theirs\.dcm; 50 voxel\(s\) lay in several of them \(the highest segment number keeps them\)/);
   const mask = await readNifti(join(root, 'theirs.nii.gz'));
   for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
@@ -136,5 +136,5 @@ ds.save_as(sys.argv[2], write_like_original=False)`;
   assert.match(other.err, /ours\.dcm: its frames are 64×48 pixels, but the slices of image\.nii\.gz are 198×202/);
   const notSeg = await cli('import-seg', join(series, 'IM0001.dcm'), imagePath, '--out', join(root, 'x.nii.gz'));
   assert.equal(notSeg.code, 2);
-  assert.match(notSeg.err, /IM0001\.dcm: not a DICOM Segmentation \(SOP class 1\.2\.840\.10008\.5\.1\.4\.1\.1\.2, modality CT\)/);
+  assert.match(notSeg.err, /IM0001\.dcm: not a DICOM Segmentation or RT Structure Set \(SOP class 1\.2\.840\.10008\.5\.1\.4\.1\.1\.2, modality CT\)/);
 });

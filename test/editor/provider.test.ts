@@ -276,7 +276,7 @@ test('activate registers the commands; ITK-SNAP export and import go through the
   await settle();
   assert.equal(imported.labels[1000], 0);
   await commandHandlers.get('lesionLab.importDicomSeg')!(Uri.file(importedPath), Uri.file(segOut));
-  assert.match(shownMessages.at(-1)!.text, /^Lesion Lab: 1 segment\(s\) of exam\.dcm imported into exam_s1\.nii\.gz; Undo takes them back\.$/);
+  assert.match(shownMessages.at(-1)!.text, /^Lesion Lab: 1 label\(s\) of exam\.dcm imported into exam_s1\.nii\.gz; Undo takes them back\.$/);
   assert.equal(imported.labels[1000], 1);
   for (const d of ctx.subscriptions) d.dispose();
 });
