@@ -25,6 +25,17 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('lesion-lab info on a synthetic file', () => {
+  it('stops quietly when its output is piped into a reader that closes early (| head, | true)', () => {
+    const values = new Int16Array(8);
+    const { file } = buildNifti({ dim: [2, 2, 2], datatype: 4, bitpix: 16, pixdim: [1, 1, 1, 1, 1, 1, 1, 1], data: bytesOf(values) });
+    const path = join(dir, 'piped.nii');
+    writeFileSync(path, file);
+    // `true` exits at once, so every write of the CLI meets a closed pipe.
+    const run = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" info "${path}" | true`], { encoding: 'utf8' });
+    assert.equal(run.status, 0);
+    assert.equal(run.stderr, '', 'no EPIPE stack trace');
+  });
+
   it('prints shape, datatype, spacing, orientation, affine and value statistics', () => {
     const values = Int16Array.from([-5, 0, 5, 10, 20, 30, 40, 50]);
     const { file } = buildNifti({
