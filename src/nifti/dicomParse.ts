@@ -3,6 +3,7 @@
 // bare data sets without them; explicit or implicit VR, little- or big-endian, deflated. Other
 // compressed transfer syntaxes (JPEG, JPEG-LS, JPEG 2000, …) are named and refused.
 import { inflateRawSync } from 'node:zlib';
+import { decodeJpegLossless, JpegError } from './jpegLossless';
 
 /** A DICOM file could not be parsed: `problem` is a phrase for a message that names the file. */
 export class DicomParseError extends Error {
@@ -121,12 +122,14 @@ const SYNTAX = {
   deflated: '1.2.840.10008.1.2.1.99',
   bigEndian: '1.2.840.10008.1.2.2',
   rle: '1.2.840.10008.1.2.5',
+  jpegLossless: '1.2.840.10008.1.2.4.57',
+  jpegLosslessSv1: '1.2.840.10008.1.2.4.70',
 } as const;
 
 /** Names of the compressed transfer syntaxes this reader refuses, for the message. */
 function compressedSyntaxName(uid: string): string | undefined {
+  if (uid === SYNTAX.jpegLossless || uid === SYNTAX.jpegLosslessSv1) return undefined; // decoded here
   if (uid === '1.2.840.10008.1.2.4.50' || uid === '1.2.840.10008.1.2.4.51') return 'JPEG (lossy)';
-  if (uid === '1.2.840.10008.1.2.4.57' || uid === '1.2.840.10008.1.2.4.70') return 'JPEG Lossless';
   if (uid === '1.2.840.10008.1.2.4.80' || uid === '1.2.840.10008.1.2.4.81') return 'JPEG-LS';
   if (uid === '1.2.840.10008.1.2.4.90' || uid === '1.2.840.10008.1.2.4.91') return 'JPEG 2000';
   if (uid.startsWith('1.2.840.10008.1.2.4.20')) return 'HTJ2K';
@@ -280,7 +283,7 @@ export function parseDicom(bytes: Uint8Array): DicomFile {
   const compressed = compressedSyntaxName(transferSyntax);
   if (compressed) {
     throw new DicomParseError(
-      `its pixel data are ${compressed} compressed (transfer syntax ${transferSyntax}), which Lesion Lab does not decode; convert the series to uncompressed DICOM (gdcmconv --raw, dcmdjpeg) or to NIfTI (dcm2niix) first`,
+      `its pixel data are ${compressed} compressed (transfer syntax ${transferSyntax}), which Lesion Lab does not decode (it decodes RLE and JPEG Lossless); convert the series to uncompressed DICOM (gdcmconv --raw, dcmdjpeg) or to NIfTI (dcm2niix) first`,
     );
   }
   let body = bytes.subarray(pos);
@@ -291,8 +294,8 @@ export function parseDicom(bytes: Uint8Array): DicomFile {
       throw new DicomParseError('its deflated data set could not be inflated: the file is damaged');
     }
   }
-  const known = [SYNTAX.implicit, SYNTAX.explicit, SYNTAX.deflated, SYNTAX.bigEndian, SYNTAX.rle] as string[];
-  if (!known.includes(transferSyntax)) throw new DicomParseError(`its transfer syntax ${transferSyntax} is not one Lesion Lab reads (uncompressed, deflated or RLE Lossless)`);
+  const known = Object.values(SYNTAX) as string[];
+  if (!known.includes(transferSyntax)) throw new DicomParseError(`its transfer syntax ${transferSyntax} is not one Lesion Lab reads (uncompressed, deflated, RLE Lossless or JPEG Lossless)`);
   const r = new Reader(body, transferSyntax !== SYNTAX.bigEndian, transferSyntax !== SYNTAX.implicit);
   const ds = readDataSet(r, body.length, false);
   return { ...ds, transferSyntax, part10 };
@@ -357,7 +360,8 @@ export function firstItem(ds: DicomDataSet | undefined, tag: number): DicomDataS
 export function frameBytes(file: DicomFile, frame: number, frameCount: number, frameLength: number, bytesPerSample: number): { bytes: Uint8Array; littleEndian: boolean } {
   const pixel = file.elements.get(TAG.pixelData);
   if (!pixel) throw new DicomParseError('it has no pixel data');
-  if (file.transferSyntax !== SYNTAX.rle) {
+  const jpeg = file.transferSyntax === SYNTAX.jpegLossless || file.transferSyntax === SYNTAX.jpegLosslessSv1;
+  if (file.transferSyntax !== SYNTAX.rle && !jpeg) {
     if (pixel.fragments) throw new DicomParseError('its pixel data are encapsulated, but its transfer syntax says they are not');
     const need = frameLength * frameCount;
     // Trailing bytes are padding (an odd length is padded to even; some writers pad more).
@@ -366,12 +370,39 @@ export function frameBytes(file: DicomFile, frame: number, frameCount: number, f
     }
     return { bytes: pixel.bytes.subarray(frame * frameLength, (frame + 1) * frameLength), littleEndian: file.littleEndian };
   }
-  if (!pixel.fragments) throw new DicomParseError('RLE Lossless pixel data must be encapsulated');
-  const fragments = pixel.fragments.slice(1); // after the basic offset table
-  // One fragment per frame is the rule; a single frame may be split into several fragments.
-  const encoded = frameCount === 1 ? concat(fragments) : fragments[frame];
-  if (!encoded || fragments.length < frameCount) throw new DicomParseError(`its RLE pixel data hold ${fragments.length} fragment(s) for ${frameCount} frame(s)`);
-  return { bytes: decodeRle(encoded, frameLength, bytesPerSample), littleEndian: true };
+  const kind = jpeg ? 'JPEG Lossless' : 'RLE Lossless';
+  if (!pixel.fragments) throw new DicomParseError(`${kind} pixel data must be encapsulated`);
+  const encoded = frameFragment(pixel.fragments, frame, frameCount, kind);
+  if (!jpeg) return { bytes: decodeRle(encoded, frameLength, bytesPerSample), littleEndian: true };
+  try {
+    return { bytes: decodeJpegLossless(encoded, frameLength / bytesPerSample, bytesPerSample), littleEndian: true };
+  } catch (e) {
+    if (e instanceof JpegError) throw new DicomParseError(`${e.message} (frame ${frame + 1})`);
+    throw e;
+  }
+}
+
+/**
+ * The encoded bytes of frame `frame` of encapsulated pixel data: all fragments for a single frame,
+ * else one fragment per frame, else the fragments between the basic offset table's offsets.
+ */
+function frameFragment(fragments: Uint8Array[], frame: number, frameCount: number, kind: string): Uint8Array {
+  const [offsetTable, ...parts] = fragments;
+  if (frameCount === 1) return concat(parts);
+  if (parts.length === frameCount) return parts[frame];
+  const view = new DataView(offsetTable.buffer, offsetTable.byteOffset, offsetTable.byteLength);
+  if (offsetTable.length !== 4 * frameCount) throw new DicomParseError(`its ${kind} pixel data hold ${parts.length} fragment(s) for ${frameCount} frame(s) and no offset table to tell the frames apart`);
+  // Offsets count each fragment's 8-byte item header too.
+  const from = view.getUint32(4 * frame, true);
+  const to = frame + 1 < frameCount ? view.getUint32(4 * frame + 4, true) : Infinity;
+  const picked: Uint8Array[] = [];
+  let at = 0;
+  for (const part of parts) {
+    if (at >= from && at < to) picked.push(part);
+    at += 8 + part.length;
+  }
+  if (picked.length === 0) throw new DicomParseError(`its ${kind} offset table points frame ${frame + 1} at no fragment`);
+  return concat(picked);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
