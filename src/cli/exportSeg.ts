@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { exportDicomSeg } from '../dataset/dicomSeg';
 import { maskPathFor } from '../labels/maskPath';
-import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
+import { CliUsageError, EXIT_OK, type CliCommand, type CliIo } from './command';
 import { parseArgs, reportInputErrors } from './segment';
 
 const USAGE = 'lesion-lab export-seg IMAGE [--mask MASK] --out SEG.dcm [--description TEXT]';
@@ -33,16 +33,6 @@ export const exportSegCommand: CliCommand = {
   summary: 'write the mask of an image imported from DICOM as a DICOM SEG referencing its series',
   usage: USAGE,
   run(args, io) {
-    return reportInputErrors('export-seg', io, async () => {
-      try {
-        return await runExportSeg(args, io);
-      } catch (e) {
-        if (e instanceof Error && e.name === 'DicomSegError') {
-          io.stderr(`lesion-lab export-seg: ${e.message}\n`);
-          return EXIT_BAD_INPUT;
-        }
-        throw e;
-      }
-    });
+    return reportInputErrors('export-seg', io, () => runExportSeg(args, io));
   },
 };

@@ -33,16 +33,6 @@ export const importDicomCommand: CliCommand = {
   summary: 'write every DICOM image series under FOLDER as a NIfTI file in DIR',
   usage: USAGE,
   run(args, io) {
-    return reportInputErrors('import-dicom', io, async () => {
-      try {
-        return await runImport(args, io);
-      } catch (e) {
-        if (e instanceof Error && e.name === 'DicomImportError') {
-          io.stderr(`lesion-lab import-dicom: ${e.message}\n`);
-          return EXIT_BAD_INPUT;
-        }
-        throw e;
-      }
-    });
+    return reportInputErrors('import-dicom', io, () => runImport(args, io));
   },
 };

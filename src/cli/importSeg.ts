@@ -4,14 +4,13 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { labelsFromDicomFile } from '../dataset/dicomLabels';
-import { DicomSegReadError } from '../dataset/dicomSegImport';
 import { maskPathFor, sidecarPathFor } from '../labels/maskPath';
 import { sha256OfFile, sidecarOverwriteProblem } from '../labels/maskFiles';
 import { buildSidecar, sidecarToText } from '../labels/sidecar';
 import { encodeMaskLike, readNifti, voxelVolumeMm3 } from '../nifti';
 import { readFileBytes } from '../nifti/fileBytes';
 import { writeFilesAtomically } from '../util/writeFilesAtomically';
-import { CliUsageError, EXIT_BAD_INPUT, EXIT_OK, type CliCommand, type CliIo } from './command';
+import { CliUsageError, EXIT_OK, type CliCommand, type CliIo } from './command';
 import { parseArgs, reportInputErrors } from './segment';
 
 const USAGE = 'lesion-lab import-seg SEG_OR_RTSTRUCT.dcm IMAGE [--roi NAME[,NAME…]] [--out MASK.nii.gz] [--replace]';
@@ -60,16 +59,6 @@ export const importSegCommand: CliCommand = {
   summary: 'write a DICOM SEG or RT Structure Set as a mask on the grid of IMAGE (labels named in its sidecar)',
   usage: USAGE,
   run(args, io) {
-    return reportInputErrors('import-seg', io, async () => {
-      try {
-        return await runImportSeg(args, io);
-      } catch (e) {
-        if (e instanceof DicomSegReadError) {
-          io.stderr(`lesion-lab import-seg: ${e.message}\n`);
-          return EXIT_BAD_INPUT;
-        }
-        throw e;
-      }
-    });
+    return reportInputErrors('import-seg', io, () => runImportSeg(args, io));
   },
 };

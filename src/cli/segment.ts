@@ -125,7 +125,7 @@ export function isInputError(e: unknown): e is Error {
     e instanceof NiftiWriteError ||
     e instanceof ModelStoreError ||
     (e instanceof Error &&
-      ['TrainingError', 'InferenceError', 'PreprocessError', 'ResampleError', 'PatchError', 'OutputPathError', 'LabelMaskError'].includes(e.name))
+      ['TrainingError', 'InferenceError', 'PreprocessError', 'ResampleError', 'PatchError', 'OutputPathError', 'LabelMaskError', 'DicomImportError', 'DicomSegError', 'DicomSegReadError'].includes(e.name))
   );
 }
 
