@@ -26,7 +26,6 @@ export interface LesionLabApi {
   documentFor(uri?: vscode.Uri): LabelDocument | undefined;
 }
 
-
 export function activate(context: vscode.ExtensionContext): LesionLabApi {
   const log = vscode.window.createOutputChannel('Lesion Lab', { log: true });
   context.subscriptions.push(log);
@@ -112,7 +111,7 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
     }),
 
     vscode.commands.registerCommand('lesionLab.importDicomSeg', async (uri?: vscode.Uri, source?: vscode.Uri) => {
-      const doc = openDocumentFor(uri, 'import a DICOM SEG into its mask');
+      const doc = openDocumentFor(uri, 'import a DICOM SEG or RT Structure Set into its mask');
       if (doc) await importDicomSegIntoMask(log, doc, source instanceof vscode.Uri ? source : undefined);
     }),
 
