@@ -246,7 +246,8 @@ export async function exportDicomSeg(imagePath: string, maskPath: string, outPat
       0x00081115,
       'SQ',
       [new Map<number, [string, string | DicomItem[]]>([
-        [0x0008114a, ['SQ', source.instances.map((i) => new Map([[0x00081150, ['UI', i.sopClassUid]], [0x00081155, ['UI', i.sopInstanceUid]]]) as DicomItem)]],
+        // Each instance once, though a multi-frame one holds several slices.
+        [0x0008114a, ['SQ', [...new Map(source.instances.map((i) => [i.sopInstanceUid, i])).values()].map((i) => new Map([[0x00081150, ['UI', i.sopClassUid]], [0x00081155, ['UI', i.sopInstanceUid]]]) as DicomItem)]],
         [0x0020000e, ['UI', source.seriesUid]],
       ]) as DicomItem],
     ],
