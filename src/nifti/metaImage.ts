@@ -4,8 +4,8 @@
 // Rotation, Orientation; its first NDims numbers are the first voxel axis' direction) are in LPS,
 // AnatomicalOrientation is a description only. The geometry becomes a RAS affine and a NIfTI-1
 // header made from it, so that a mask written beside the image is a NIfTI file on exactly its grid.
-// Raw or zlib-compressed data, either byte order, scalar 3-D volumes and 4-D series (one frame at a
-// time); vector images, ASCII data and lists of slice files are refused.
+// Raw or zlib-compressed data, either byte order, scalar 3-D volumes, 4-D series and vector images
+// (one frame, or one component, at a time); ASCII data and lists of slice files are refused.
 import { dirname, isAbsolute, join } from 'node:path';
 import { affineProblem } from './affine';
 import { SCALAR_BYTES, type ScalarDatatype } from './decode';
@@ -38,8 +38,10 @@ const MAX_HEADER_BYTES = 1 << 20;
 /** The fields of a MetaImage header that the reader uses, checked. */
 export interface MetaImageHeader {
   datatype: ScalarDatatype;
-  /** DimSize: 3 spatial sizes, and a 4th for a series. */
+  /** DimSize: 3 spatial sizes, and a 4th for a series or for the values of a vector image. */
   sizes: number[];
+  /** ElementNumberOfChannels > 1: the frames are the values of each voxel, stored interleaved. */
+  interleaved: boolean;
   compressed: boolean;
   /** CompressedDataSize, when the header gives it. */
   compressedBytes: number | null;
@@ -84,8 +86,10 @@ export function parseMetaImageHeader(text: string, filePath: string): MetaImageH
   if (!sizes.every((n) => Number.isInteger(n) && n > 0)) fail(`DimSize = ${field('DimSize')} does not give ${nDims} positive whole numbers`);
   const typeName = field('ElementType').toUpperCase();
   const datatype = META_TYPES[typeName] ?? fail(`ElementType ${typeName} is not read (8-, 16- and 32-bit integers, MET_FLOAT and MET_DOUBLE are; vector types are not)`);
+  // Several values per voxel (a vector or RGB image) are read as interleaved frames.
   const channels = Number(fields.get('elementnumberofchannels') ?? 1);
-  if (channels !== 1) fail(`it has ${fields.get('elementnumberofchannels')} values per voxel (ElementNumberOfChannels); vector and RGB images are not read`);
+  if (!Number.isInteger(channels) || channels < 1) fail(`ElementNumberOfChannels = ${fields.get('elementnumberofchannels')} is not a positive whole number`);
+  if (channels > 1 && nDims === 4) fail(`it is a 4-D series with ${channels} values per voxel; one of the two is read`);
   if (fields.has('binarydata') && !flag('binarydata')) fail('its voxels are stored as text (BinaryData = False), which is not read');
   const msb = flag('binarydatabyteordermsb') || flag('elementbyteordermsb');
 
@@ -123,7 +127,7 @@ export function parseMetaImageHeader(text: string, filePath: string): MetaImageH
   if (!Number.isInteger(headerSize) || headerSize < -1) fail(`HeaderSize = ${fields.get('headersize')} must be a whole number ≥ -1`);
   if (dataFile === null && headerSize !== 0) fail('HeaderSize is set, but the data follow the header (ElementDataFile = LOCAL)');
   if (compressed && headerSize === -1) fail('HeaderSize = -1 (the data at the end of the file) cannot locate compressed data');
-  return { datatype, sizes, compressed, compressedBytes, littleEndian: !msb, affine, dataFile, headerSize };
+  return { datatype, sizes: channels > 1 ? [...sizes, channels] : sizes, interleaved: channels > 1, compressed, compressedBytes, littleEndian: !msb, affine, dataFile, headerSize };
 }
 
 /** The header text up to and including the ElementDataFile line, and where the data begin. */

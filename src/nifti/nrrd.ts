@@ -3,7 +3,8 @@
 // directions and origin, in LPS, RAS or LAS) becomes a RAS affine and a NIfTI-1 header made from
 // it (sform and, where the directions are orthogonal, qform), so that a mask written beside the
 // image (writeMaskLike) is a NIfTI file on exactly its grid. Raw and gzip encodings; scalar
-// volumes, and series whose last axis is not spatial (one frame at a time); nothing else is guessed.
+// volumes, series whose last axis is not spatial and vector volumes whose first axis is not (as 3D
+// Slicer writes diffusion and RGB volumes), one frame or component at a time; nothing else is guessed.
 import { dirname, isAbsolute, join } from 'node:path';
 import { affineProblem } from './affine';
 import { NiftiReadError } from './errors';
@@ -62,7 +63,10 @@ const SPACES: Readonly<Record<string, [number, number, number]>> = {
 /** The fields of a NRRD header that the reader uses, checked. */
 export interface NrrdHeader {
   datatype: ScalarDatatype;
+  /** The three spatial sizes, then the number of frames (series or vector components), if any. */
   sizes: number[];
+  /** The frames are a vector per voxel (the file's first axis), stored interleaved. */
+  interleaved: boolean;
   encoding: 'raw' | 'gzip';
   littleEndian: boolean;
   /** Voxel → RAS world (mm), row-major 4×4, from the spatial axes (the first three). */
@@ -118,10 +122,18 @@ export function parseNrrdHeader(text: string, filePath: string): NrrdHeader {
   } else {
     // Without directions, the spacings along each axis (NaN for a non-spatial one), on RAS axes.
     const sp = (fields.get('spacings') ?? Array(dimension).fill('1').join(' ')).split(/\s+/).map(Number);
-    directions = sizes.map((_, a) => (a < 3 && Number.isFinite(sp[a]) ? [0, 1, 2].map((w) => (w === a ? sp[a] : 0)) : null));
+    const spatialAxes = sizes.map((_, a) => a).filter((a) => Number.isFinite(sp[a])).slice(0, 3);
+    directions = sizes.map((_, a) => {
+      const w = spatialAxes.indexOf(a);
+      return w < 0 ? null : [0, 1, 2].map((x) => (x === w ? sp[a] : 0));
+    });
   }
-  if (directions.slice(0, 3).some((d) => d === null) || directions.slice(3).some((d) => d !== null)) {
-    fail(`its axes are not three spatial ones followed by a series (space directions ${sd ?? 'from spacings'}); vector and RGB volumes are not read`);
+  // Three spatial axes, then a series (frames one after the other); or a leading non-spatial axis
+  // (a vector per voxel, as 3D Slicer writes diffusion and RGB volumes), read as interleaved frames.
+  const interleaved = dimension === 4 && directions[0] === null && directions.slice(1).every((d) => d !== null);
+  const spatial = interleaved ? directions.slice(1) : directions.slice(0, 3);
+  if (!interleaved && (spatial.some((d) => d === null) || directions.slice(3).some((d) => d !== null))) {
+    fail(`its axes are not three spatial ones with a series or vector axis before or after them (space directions ${sd ?? 'from spacings'})`);
   }
   const origin = fields.has('space origin') ? (vector(fields.get('space origin') as string) ?? fail(`"space origin: ${fields.get('space origin')}" is not three numbers`)) : [0, 0, 0];
   const units = fields.get('space units');
@@ -129,7 +141,7 @@ export function parseNrrdHeader(text: string, filePath: string): NrrdHeader {
   const affine = new Float64Array(16);
   for (let w = 0; w < 3; w++) {
     // + 0: no −0 from flipping a zero.
-    for (let a = 0; a < 3; a++) affine[4 * w + a] = signs[w] * (directions[a] as number[])[w] + 0;
+    for (let a = 0; a < 3; a++) affine[4 * w + a] = signs[w] * (spatial[a] as number[])[w] + 0;
     affine[4 * w + 3] = signs[w] * origin[w] + 0;
   }
   affine[15] = 1;
@@ -145,7 +157,7 @@ export function parseNrrdHeader(text: string, filePath: string): NrrdHeader {
   if (!Number.isInteger(lineSkip) || lineSkip < 0) fail(`"line skip" must be a whole number ≥ 0`);
   if (!Number.isInteger(byteSkip) || byteSkip < -1) fail(`"byte skip" must be a whole number ≥ -1`);
   if (encoding === 'gzip' && (lineSkip !== 0 || byteSkip !== 0)) fail('line or byte skips before gzip data are not read');
-  return { datatype, sizes, encoding, littleEndian: endianName !== 'big', affine, dataFile, lineSkip, byteSkip };
+  return { datatype, sizes: interleaved ? [...sizes.slice(1), sizes[0]] : sizes, interleaved, encoding, littleEndian: endianName !== 'big', affine, dataFile, lineSkip, byteSkip };
 }
 
 /** The bytes of a NRRD file up to and including its header's blank line, and where the data begin. */

@@ -108,6 +108,8 @@ export interface ScalarVolume {
   description: string;
   /** The file holding the voxels, when not the image file itself. */
   dataFilePath?: string | null;
+  /** The frames are interleaved (a vector per voxel: component fastest), not one after the other. */
+  interleaved?: boolean;
 }
 
 /**
@@ -118,7 +120,13 @@ export interface ScalarVolume {
 export function imageOfFrame(filePath: string, volume: ScalarVolume, data: Uint8Array, frame = 0): NiftiImage {
   const [nx, ny, nz, nt = 1] = volume.sizes;
   if (!Number.isInteger(frame) || frame < 0 || frame >= nt) throw new NiftiReadError(filePath, `frame ${frame} does not exist (it has ${nt} frame${nt === 1 ? '' : 's'})`);
-  const frameBytes = nx * ny * nz * SCALAR_BYTES[volume.datatype];
+  const bytes = SCALAR_BYTES[volume.datatype];
+  const frameBytes = nx * ny * nz * bytes;
+  let frameData = data.subarray(frame * frameBytes, (frame + 1) * frameBytes);
+  if (volume.interleaved && nt > 1) {
+    frameData = new Uint8Array(frameBytes);
+    for (let v = 0, from = frame * bytes; v < nx * ny * nz; v++, from += nt * bytes) frameData.set(data.subarray(from, from + bytes), v * bytes);
+  }
   return {
     filePath,
     header: headerFromAffine(volume.affine, volume.sizes, volume.datatype, volume.description),
@@ -130,6 +138,6 @@ export function imageOfFrame(filePath: string, volume: ScalarVolume, data: Uint8
     affineSource: 'sform',
     frameCount: nt,
     frame,
-    data: decodeScalarVoxels(data.subarray(frame * frameBytes, (frame + 1) * frameBytes), volume.datatype, volume.littleEndian),
+    data: decodeScalarVoxels(frameData, volume.datatype, volume.littleEndian),
   };
 }

@@ -142,13 +142,28 @@ test('a 4-D MetaImage series gives the frame asked for; floats stay floats', asy
   await assert.rejects(readNifti(join(dir, 'series.mha'), { frame: 2 }), /series\.mha: frame 2 does not exist \(it has 2 frames\)/);
 });
 
+test('a vector image (ElementNumberOfChannels 3, e.g. RGB) gives each component as a frame', async () => {
+  const dir = tempDir('ll-mha-');
+  const affine = [2, 0, 0, -10, 0, 2, 0, 20, 0, 0, 3, 30, 0, 0, 0, 1];
+  const voxels = 4 * 3 * 2;
+  const values = Uint8Array.from({ length: voxels * 3 }, (_, n) => Math.floor(n / 3) * 10 + (n % 3));
+  writeFileSync(join(dir, 'rgb.mha'), Buffer.concat([Buffer.from(metaImageHeaderFor(affine, [4, 3, 2], ['BinaryData = True', 'ElementType = MET_UCHAR', 'ElementNumberOfChannels = 3'])), Buffer.from(values)]));
+  for (let c = 0; c < 3; c++) {
+    const image = await readNifti(join(dir, 'rgb.mha'), { frame: c });
+    assert.deepEqual(image.shape, [4, 3, 2, 3]);
+    assert.ok(image.data instanceof Uint8Array);
+    assert.deepEqual(Array.from(image.data), Array.from({ length: voxels }, (_, v) => v * 10 + c), `component ${c}`);
+    assert.deepEqual(Array.from(image.affine), affine);
+  }
+});
+
 test('unsupported or broken MetaImage files are refused with one sentence naming the file', async () => {
   const dir = tempDir('ll-mha-');
   const affine = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
   const dims = [4, 3, 2];
   const ok = (fields: string[], data: Buffer = Buffer.alloc(48), file = 'LOCAL'): Buffer => Buffer.concat([Buffer.from(metaImageHeaderFor(affine, dims, ['BinaryData = True', ...fields], file)), data]);
   const cases: [string, Buffer | string, RegExp][] = [
-    ['vector.mha', ok(['ElementType = MET_SHORT', 'ElementNumberOfChannels = 3']), /vector\.mha: it has 3 values per voxel \(ElementNumberOfChannels\); vector and RGB images are not read/],
+    ['vector4d.mha', Buffer.concat([Buffer.from(metaImageHeaderFor(affine, [4, 3, 2, 2], ['BinaryData = True', 'ElementType = MET_SHORT', 'ElementNumberOfChannels = 3'])), Buffer.alloc(288)]), /vector4d\.mha: it is a 4-D series with 3 values per voxel; one of the two is read/],
     ['longlong.mha', ok(['ElementType = MET_LONG_LONG']), /longlong\.mha: ElementType MET_LONG_LONG is not read/],
     ['ascii.mha', Buffer.concat([Buffer.from(metaImageHeaderFor(affine, dims, ['BinaryData = False', 'ElementType = MET_SHORT'])), Buffer.from('0 0 0 0')]), /ascii\.mha: its voxels are stored as text/],
     ['flat.mha', Buffer.from('ObjectType = Image\nNDims = 2\nDimSize = 4 3\nElementType = MET_SHORT\nElementDataFile = LOCAL\n'), /flat\.mha: it has 2 dimensions \(NDims\); Lesion Lab reads 3-D volumes and 4-D series/],

@@ -74,6 +74,24 @@ test('a series (last axis not spatial) gives the frame asked for; floats stay fl
   await assert.rejects(readNifti(join(dir, 's.nrrd'), { frame: 3 }), /s\.nrrd: frame 3 does not exist \(it has 3 frames\)/);
 });
 
+test('a vector volume (first axis not spatial, as Slicer writes DWI and RGB) gives each component as a frame', async () => {
+  const dir = tempDir('ll-nrrd-vector-');
+  const ras = [2, 0, 0, -10, 0, 3, 0, 5, 0, 0, 4, 7, 0, 0, 0, 1];
+  // Three components per voxel, stored interleaved: voxel v's component c is v * 10 + c.
+  const voxels = 2 * 3 * 4;
+  const values = Int16Array.from({ length: voxels * 3 }, (_, n) => Math.floor(n / 3) * 10 + (n % 3));
+  const header = nrrdHeaderFor('short', [3, 2, 3, 4], ras, ['endian: little', 'encoding: gzip', 'kinds: list domain domain domain']).replace(/space directions: (.*)none\n/, 'space directions: none $1\n');
+  writeFileSync(join(dir, 'dwi.nrrd'), Buffer.concat([Buffer.from(header + '\n'), gzipSync(nrrdBytesOf(values))]));
+  for (let c = 0; c < 3; c++) {
+    const image = await readNifti(join(dir, 'dwi.nrrd'), { frame: c });
+    assert.deepEqual(image.dims, [2, 3, 4]);
+    assert.deepEqual(image.shape, [2, 3, 4, 3]);
+    assert.equal(image.frameCount, 3);
+    assert.deepEqual(Array.from(image.data), Array.from({ length: voxels }, (_, v) => v * 10 + c), `component ${c}`);
+    assert.deepEqual(Array.from(image.affine), ras);
+  }
+});
+
 test('quaternionOf gives the qform of rotated and left-handed grids; a sheared one has none', () => {
   const c = Math.cos(0.3);
   const s = Math.sin(0.3);
@@ -98,7 +116,7 @@ test('unsupported or broken NRRD files are refused with one sentence naming the 
     ['short.nrrd', Buffer.concat([Buffer.from(good(['encoding: raw'])), Buffer.alloc(7)]), /short\.nrrd: the data hold 7 bytes, but 2×2×2 uint8 voxels need 8/],
     ['long.nrrd', Buffer.concat([Buffer.from(good(['encoding: raw'])), Buffer.alloc(9)]), /the data hold 9 bytes/],
     ['type.nrrd', good(['encoding: raw'], 'block'), /type\.nrrd: type "block" is not read/],
-    ['rgb.nrrd', good(['encoding: raw']).replace('space directions: ', 'space directions: none ').replace('dimension: 3', 'dimension: 4').replace('sizes: 2 2 2', 'sizes: 3 2 2 2'), /rgb\.nrrd: .*(space directions|axes)/],
+    ['middle.nrrd', good(['encoding: raw']).replace(/space directions: (\S+) /, 'space directions: $1 none ').replace('dimension: 3', 'dimension: 4').replace('sizes: 2 2 2', 'sizes: 2 3 2 2'), /middle\.nrrd: its axes are not three spatial ones with a series or vector axis before or after them/],
     ['space.nrrd', good(['encoding: raw']).replace('left-posterior-superior', 'scanner-xyz'), /space\.nrrd: space "scanner-xyz" is not read \(RAS, LAS and LPS are\)/],
     ['units.nrrd', good(['encoding: raw', 'space units: "cm" "cm" "cm"']), /units\.nrrd: space units "cm" "cm" "cm" are not millimetres/],
     ['flat.nrrd', good(['encoding: raw']).replace('(-1,0,0)', '(0,0,0)'), /flat\.nrrd: .*voxel size of 0/],
