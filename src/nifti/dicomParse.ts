@@ -4,6 +4,7 @@
 // compressed transfer syntaxes (JPEG, JPEG-LS, JPEG 2000, …) are named and refused.
 import { inflateRawSync } from 'node:zlib';
 import { decodeJpegLossless, JpegError } from './jpegLossless';
+import { decodeJpegLs, JpegLsError } from './jpegLs';
 
 /** A DICOM file could not be parsed: `problem` is a phrase for a message that names the file. */
 export class DicomParseError extends Error {
@@ -124,13 +125,14 @@ const SYNTAX = {
   rle: '1.2.840.10008.1.2.5',
   jpegLossless: '1.2.840.10008.1.2.4.57',
   jpegLosslessSv1: '1.2.840.10008.1.2.4.70',
+  jpegLs: '1.2.840.10008.1.2.4.80',
+  jpegLsNearLossless: '1.2.840.10008.1.2.4.81',
 } as const;
 
 /** Names of the compressed transfer syntaxes this reader refuses, for the message. */
 function compressedSyntaxName(uid: string): string | undefined {
-  if (uid === SYNTAX.jpegLossless || uid === SYNTAX.jpegLosslessSv1) return undefined; // decoded here
+  if (uid === SYNTAX.jpegLossless || uid === SYNTAX.jpegLosslessSv1 || uid === SYNTAX.jpegLs || uid === SYNTAX.jpegLsNearLossless) return undefined; // decoded here
   if (uid === '1.2.840.10008.1.2.4.50' || uid === '1.2.840.10008.1.2.4.51') return 'JPEG (lossy)';
-  if (uid === '1.2.840.10008.1.2.4.80' || uid === '1.2.840.10008.1.2.4.81') return 'JPEG-LS';
   if (uid === '1.2.840.10008.1.2.4.90' || uid === '1.2.840.10008.1.2.4.91') return 'JPEG 2000';
   if (uid.startsWith('1.2.840.10008.1.2.4.20')) return 'HTJ2K';
   if (uid.startsWith('1.2.840.10008.1.2.4.')) return 'compressed';
@@ -283,7 +285,7 @@ export function parseDicom(bytes: Uint8Array): DicomFile {
   const compressed = compressedSyntaxName(transferSyntax);
   if (compressed) {
     throw new DicomParseError(
-      `its pixel data are ${compressed} compressed (transfer syntax ${transferSyntax}), which Lesion Lab does not decode (it decodes RLE and JPEG Lossless); convert the series to uncompressed DICOM (gdcmconv --raw, dcmdjpeg) or to NIfTI (dcm2niix) first`,
+      `its pixel data are ${compressed} compressed (transfer syntax ${transferSyntax}), which Lesion Lab does not decode (it decodes RLE, JPEG Lossless and JPEG-LS); convert the series to uncompressed DICOM (gdcmconv --raw, dcmdjpeg) or to NIfTI (dcm2niix) first`,
     );
   }
   let body = bytes.subarray(pos);
@@ -295,7 +297,7 @@ export function parseDicom(bytes: Uint8Array): DicomFile {
     }
   }
   const known = Object.values(SYNTAX) as string[];
-  if (!known.includes(transferSyntax)) throw new DicomParseError(`its transfer syntax ${transferSyntax} is not one Lesion Lab reads (uncompressed, deflated, RLE Lossless or JPEG Lossless)`);
+  if (!known.includes(transferSyntax)) throw new DicomParseError(`its transfer syntax ${transferSyntax} is not one Lesion Lab reads (uncompressed, deflated, RLE Lossless, JPEG Lossless or JPEG-LS)`);
   const r = new Reader(body, transferSyntax !== SYNTAX.bigEndian, transferSyntax !== SYNTAX.implicit);
   const ds = readDataSet(r, body.length, false);
   return { ...ds, transferSyntax, part10 };
@@ -361,7 +363,8 @@ export function frameBytes(file: DicomFile, frame: number, frameCount: number, f
   const pixel = file.elements.get(TAG.pixelData);
   if (!pixel) throw new DicomParseError('it has no pixel data');
   const jpeg = file.transferSyntax === SYNTAX.jpegLossless || file.transferSyntax === SYNTAX.jpegLosslessSv1;
-  if (file.transferSyntax !== SYNTAX.rle && !jpeg) {
+  const jpegLs = file.transferSyntax === SYNTAX.jpegLs || file.transferSyntax === SYNTAX.jpegLsNearLossless;
+  if (file.transferSyntax !== SYNTAX.rle && !jpeg && !jpegLs) {
     if (pixel.fragments) throw new DicomParseError('its pixel data are encapsulated, but its transfer syntax says they are not');
     const need = frameLength * frameCount;
     // Trailing bytes are padding (an odd length is padded to even; some writers pad more).
@@ -370,14 +373,15 @@ export function frameBytes(file: DicomFile, frame: number, frameCount: number, f
     }
     return { bytes: pixel.bytes.subarray(frame * frameLength, (frame + 1) * frameLength), littleEndian: file.littleEndian };
   }
-  const kind = jpeg ? 'JPEG Lossless' : 'RLE Lossless';
+  const kind = jpeg ? 'JPEG Lossless' : jpegLs ? 'JPEG-LS' : 'RLE Lossless';
   if (!pixel.fragments) throw new DicomParseError(`${kind} pixel data must be encapsulated`);
   const encoded = frameFragment(pixel.fragments, frame, frameCount, kind);
-  if (!jpeg) return { bytes: decodeRle(encoded, frameLength, bytesPerSample), littleEndian: true };
+  if (!jpeg && !jpegLs) return { bytes: decodeRle(encoded, frameLength, bytesPerSample), littleEndian: true };
   try {
-    return { bytes: decodeJpegLossless(encoded, frameLength / bytesPerSample, bytesPerSample), littleEndian: true };
+    const decode = jpeg ? decodeJpegLossless : decodeJpegLs;
+    return { bytes: decode(encoded, frameLength / bytesPerSample, bytesPerSample), littleEndian: true };
   } catch (e) {
-    if (e instanceof JpegError) throw new DicomParseError(`${e.message} (frame ${frame + 1})`);
+    if (e instanceof JpegError || e instanceof JpegLsError) throw new DicomParseError(`${e.message} (frame ${frame + 1})`);
     throw e;
   }
 }

@@ -216,7 +216,7 @@ test('series that cannot be stacked and files that cannot be decoded are refused
   await refused(join(PYDICOM_FILES, 'dicomdirtests', '77654033', 'CT2'), /not evenly spaced: slice gaps from 1\.25 to 202\.50 mm/);
   await refused(join(PYDICOM_FILES, 'dicomdirtests', '98892001', 'CT2N'), /is oriented differently from .* \(a localizer or a multi-plane series\)/);
   await refused(join(PYDICOM_FILES, 'dicomdirtests', '98892003', 'MR1'), /^MR1: holds 3 image series: 1 "FAST LOCALIZER" \(MR, 1 file\).*; give one file of the series you want, or import the folder/);
-  await refused(join(folderOf('JPEG2000.dcm'), 'JPEG2000.dcm'), /^JPEG2000\.dcm: .*JPEG 2000 compressed \(transfer syntax 1\.2\.840\.10008\.1\.2\.4\.91\), which Lesion Lab does not decode \(it decodes RLE and JPEG Lossless\); convert/);
+  await refused(join(folderOf('JPEG2000.dcm'), 'JPEG2000.dcm'), /^JPEG2000\.dcm: .*JPEG 2000 compressed \(transfer syntax 1\.2\.840\.10008\.1\.2\.4\.91\), which Lesion Lab does not decode \(it decodes RLE, JPEG Lossless and JPEG-LS\); convert/);
   await refused(join(folderOf('MR_truncated.dcm'), 'MR_truncated.dcm'), /^MR_truncated\.dcm: .*truncated/);
   await refused(folderOf('SC_rgb_rle.dcm'), /colour image \(3 samples per pixel, RGB\)/);
   await refused(folderOf('rtplan.dcm'), /holds no DICOM image series \(1 DICOM file\(s\) skipped; e\.g\. rtplan\.dcm: DICOM without pixel data\)/);
