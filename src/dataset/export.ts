@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { checkSameGrid, CONVERTED_VOLUME_NAME, encodeMaskLike, encodeVolumeLike, readNifti, readNiftiHeader } from '../nifti';
+import { checkSameGrid, convertedFormatOf, encodeMaskLike, encodeVolumeLike, readNifti, readNiftiHeader } from '../nifti';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { checkOutputPaths, type GuardedInput, type GuardedOutput } from '../util/outputGuard';
 import { imageStem } from '../labels/maskPath';
@@ -202,7 +202,7 @@ async function placeImage(source: string, target: string): Promise<ExportedCase[
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     let how: ExportedCase['imageBy'];
-    if (CONVERTED_VOLUME_NAME.test(source)) {
+    if (convertedFormatOf(source) !== null) {
       // nnU-Net and the MSD read NIfTI: a NRRD, MetaImage or MGH image is written as NIfTI on its grid.
       const image = await readNifti(source);
       await fsp.writeFile(temp, encodeVolumeLike(image, Float32Array.from(image.data), target), { flag: 'wx' });

@@ -5,9 +5,6 @@ import { META_IMAGE_NAME } from './metaImage';
 import { MGH_NAME } from './mgh';
 import { NRRD_NAME } from './nrrd';
 
-/** Volumes of another format that readNifti converts: NRRD, MetaImage and MGH. */
-export const CONVERTED_VOLUME_NAME = /\.(nrrd|nhdr|mha|mhd|mgh|mgz)$/i;
-
 /** File names readNifti reads as one image (NIfTI, Analyze and the converted formats; not DICOM). */
 export const VOLUME_FILE_NAME = /\.(nii|nii\.gz|hdr|hdr\.gz|img|img\.gz|nrrd|nhdr|mha|mhd|mgh|mgz)$/i;
 

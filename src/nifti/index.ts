@@ -1,7 +1,7 @@
 // Public API of the NIfTI layer.
 export type { NiftiImage, NiftiHeader, VoxelArray, NiftiDatatypeName, AffineSource } from './types';
 export { readNifti, readNiftiHeader } from './read';
-export { CONVERTED_VOLUME_NAME, VOLUME_FILE_NAME, convertedFormatOf } from './formats';
+export { VOLUME_FILE_NAME, convertedFormatOf } from './formats';
 export { DICOM_NAME, DICOM_NOT_AN_IMAGE, isDicomPath, readDicomSeries, scanDicomFolder, seriesVolume } from './dicom';
 export type { DicomFolder, DicomSeriesSummary, ScannedDicomFolder } from './dicom';
 export type { ReadNiftiOptions, NiftiHeaderInfo } from './read';
