@@ -61,7 +61,7 @@ export async function importDicomSegIntoMask(log: vscode.LogOutputChannel, doc: 
     // The SEG's segments name their labels; the other labels of the table stay.
     const current = doc.session.model.labelTable;
     const locked = new Set(current.filter((e) => e.locked).map((e) => e.value));
-    doc.setLabelTable('Import DICOM SEG labels', [...current.filter((e) => !seg.table.some((t) => t.value === e.value)), ...seg.table.map((t) => ({ ...t, locked: locked.has(t.value) }))].sort((a, b) => a.value - b.value));
+    const table = [...current.filter((e) => !seg.table.some((t) => t.value === e.value)), ...seg.table.map((t) => ({ ...t, locked: locked.has(t.value) }))].sort((a, b) => a.value - b.value);
     const recorder = new LabelDeltaRecorder(labels.slice());
     let keptLocked = 0;
     for (let i = 0; i < labels.length; i++) {
@@ -70,7 +70,7 @@ export async function importDicomSegIntoMask(log: vscode.LogOutputChannel, doc: 
       if (locked.has(labels[i])) keptLocked++;
       else recorder.set(i, v);
     }
-    doc.makeEdit('Import DICOM SEG', recorder.finish());
+    doc.importLabels('Import DICOM SEG', recorder.finish(), table);
     const notes = [keptLocked > 0 ? `${keptLocked} voxel(s) of locked labels kept` : '', seg.overlapping > 0 ? `${seg.overlapping} voxel(s) lay in several of them` : ''].filter((n) => n);
     log.info(`${doc.fileName}: DICOM SEG ${from.fsPath} imported: ${seg.table.map((e) => `${e.value} "${e.name}" (${seg.voxels.get(e.value) ?? 0} voxels)`).join(', ')}${notes.length ? `; ${notes.join('; ')}` : ''}`);
     void vscode.window.showInformationMessage(`Lesion Lab: ${seg.table.length} label(s) of ${basename(from.fsPath)} imported into ${doc.fileName}${notes.length ? ` (${notes.join('; ')})` : ''}; Undo takes them back.`);

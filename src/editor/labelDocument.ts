@@ -141,6 +141,21 @@ export class LabelDocument extends Disposable implements vscode.CustomDocument {
   }
 
   /**
+   * Applies labels imported from another file (a DICOM SEG, an RT Structure Set) with the label
+   * table that names them as one undoable edit: one Undo takes back both.
+   * @throws LabelEditError when read-only or out of sync (nothing changes).
+   */
+  importLabels(label: string, delta: LabelDelta, table: LabelTableEntry[]): void {
+    const s = this.requireSession();
+    if (s.readOnly) throw new LabelEditError(`${this.fileName} is open read-only: ${s.readOnlyReason ?? ''}`);
+    if (deltaVoxelCount(delta) === 0) return this.setLabelTable(label, table);
+    const tracked = this.applyTracked(() => s.model.applyVoxelEdit(label, delta, 'hand', null, table));
+    this._onDidChange.fire({ kind: 'table' });
+    this.afterVoxelChange(tracked, 'host', null);
+    this.fireEdit(tracked.edit);
+  }
+
+  /**
    * Applies a model's proposal (or any host-side operation the model produced) as one undoable
    * edit labelled `label`, records `modelVersion` in the provenance, and sends the delta to every
    * webview. The hook for the Segment Lesion / Accept Proposal commands.
@@ -203,6 +218,7 @@ export class LabelDocument extends Disposable implements vscode.CustomDocument {
         const before = s.labels;
         s.model.undo(edit);
         if (edit.kind === 'voxels') {
+          if (edit.table) this._onDidChange.fire({ kind: 'table' });
           this.afterVoxelChange({ edit, promoted: s.labels !== before }, 'undo', null, invertDelta(edit.delta));
         } else {
           this._onDidChange.fire({ kind: 'table' });
@@ -212,8 +228,10 @@ export class LabelDocument extends Disposable implements vscode.CustomDocument {
         if (stale('redo')) return;
         const before = s.labels;
         s.model.redo(edit);
-        if (edit.kind === 'voxels') this.afterVoxelChange({ edit, promoted: s.labels !== before }, 'redo', null);
-        else this._onDidChange.fire({ kind: 'table' });
+        if (edit.kind === 'voxels') {
+          if (edit.table) this._onDidChange.fire({ kind: 'table' });
+          this.afterVoxelChange({ edit, promoted: s.labels !== before }, 'redo', null);
+        } else this._onDidChange.fire({ kind: 'table' });
       },
     });
   }

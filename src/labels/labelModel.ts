@@ -34,6 +34,8 @@ export interface VoxelEdit {
   readonly source: LabelEditSource;
   /** For proposals: the model version that produced it. */
   readonly modelVersion: string | null;
+  /** The label table this edit replaced and set with its voxels (an import's names and colours), or undefined. */
+  readonly table?: { readonly before: readonly LabelTableEntry[]; readonly after: readonly LabelTableEntry[] };
 }
 
 /** A change to the label table (names, colours, visibility, lock). */
@@ -162,13 +164,17 @@ export class LabelModel {
    * A 16-bit delta on an 8-bit volume promotes the volume to 16 bits when a value needs it.
    * Voxels of a locked label are never changed: the webview's tools respect locks, and the host
    * enforces them too, so no message can bypass them.
+   * With `table`, the label table is replaced in the same step (an import names its labels), so
+   * one undo takes back both; locks are those of the current table.
    * @throws LabelEditError (out of sync, malformed, too large for the volume, changes a locked label).
    */
-  applyVoxelEdit(label: string, delta: LabelDelta, source: LabelEditSource = 'hand', modelVersion: string | null = null): VoxelEdit {
+  applyVoxelEdit(label: string, delta: LabelDelta, source: LabelEditSource = 'hand', modelVersion: string | null = null, table?: readonly LabelTableEntry[]): VoxelEdit {
     this.checkDelta(delta, 'redo', label);
     this.checkLocks(delta, label);
-    const edit: VoxelEdit = { kind: 'voxels', id: this.nextId++, label, delta, source, modelVersion };
+    const tableChange = table ? { before: cloneTable(this.table), after: cloneTable(table) } : undefined;
+    const edit: VoxelEdit = { kind: 'voxels', id: this.nextId++, label, delta, source, modelVersion, ...(tableChange ? { table: tableChange } : {}) };
     this.writeDelta(delta, 'redo');
+    if (tableChange) this.table = cloneTable(tableChange.after);
     this.applied.push(edit);
     return edit;
   }
@@ -196,6 +202,7 @@ export class LabelModel {
     if (edit.kind === 'voxels') {
       this.checkDelta(edit.delta, 'undo', edit.label);
       this.writeDelta(edit.delta, 'undo');
+      if (edit.table) this.table = cloneTable(edit.table.before);
     } else {
       this.table = cloneTable(edit.before);
     }
@@ -211,6 +218,7 @@ export class LabelModel {
     if (edit.kind === 'voxels') {
       this.checkDelta(edit.delta, 'redo', edit.label);
       this.writeDelta(edit.delta, 'redo');
+      if (edit.table) this.table = cloneTable(edit.table.after);
     } else {
       this.table = cloneTable(edit.after);
     }
