@@ -1,6 +1,6 @@
 // Bundles the extension host (Node, CommonJS), the CLI and the webview (browser) with esbuild,
-// copies the TensorFlow.js wasm binaries next to the host bundles so the wasm backend finds
-// them without node_modules, and copies the codicons font into media/ for the webview.
+// copies the TensorFlow.js wasm binaries and the DICOM codecs' next to the host bundles so they
+// are found without node_modules, and copies the codicons font into media/ for the webview.
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, chmodSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -49,6 +49,15 @@ if (existsSync(wasmDir)) {
   for (const f of readdirSync(wasmDir)) {
     if (f.endsWith('.wasm') || f.endsWith('.worker.js')) copyFileSync(join(wasmDir, f), join(dist, f));
   }
+}
+// The DICOM JPEG 2000 and HTJ2K decoders' WebAssembly (src/nifti/wasmCodecs.ts looks beside the bundle first).
+for (const [pkg, file] of [
+  ['@cornerstonejs/codec-openjpeg', 'openjpegwasm_decode.wasm'],
+  ['@cornerstonejs/codec-openjph', 'openjphjs.wasm'],
+]) {
+  const from = join(root, 'node_modules', pkg, 'dist', file);
+  if (existsSync(from)) copyFileSync(from, join(dist, file));
+  else console.warn(`esbuild: ${pkg} is not installed; DICOM JPEG 2000 / HTJ2K series will be refused (npm ci installs it)`);
 }
 // The webview's icon font (VS Code's codicons) is served from media/ under the webview's CSP.
 const codiconFont = join(root, 'node_modules/@vscode/codicons/dist/codicon.ttf');

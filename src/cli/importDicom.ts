@@ -15,7 +15,7 @@ async function runImport(argv: string[], io: CliIo): Promise<number> {
   const root = args.positional[0];
   const result = await importDicom(root, out);
   for (const s of result.imported) {
-    io.stdout(`wrote ${s.niftiPath}: series ${s.series.number || '?'} "${s.series.description}" (${s.series.modality}), ${s.dims.join('×')} voxels of ${s.spacingMm.map((v) => v.toFixed(2)).join(' × ')} mm${s.volumes ? ` × ${s.volumes.labels.length} volumes by ${s.volumes.by} (${s.volumes.labels.join('; ')})` : ''}${s.pet ? `; PET ${s.pet.note}` : ''}\n`);
+    io.stdout(`wrote ${s.niftiPath}: series ${s.series.number || '?'} "${s.series.description}" (${s.series.modality}), ${s.dims.join('×')} voxels of ${s.spacingMm.map((v) => v.toFixed(2)).join(' × ')} mm${s.volumes ? ` × ${s.volumes.labels.length} volumes by ${s.volumes.by} (${s.volumes.labels.join('; ')})` : ''}${s.pet ? `; PET ${s.pet.note}` : ''}${s.lossy ? `; lossy: ${s.lossy}` : ''}\n`);
   }
   for (const s of result.skippedSeries) io.stdout(`skipped series ${s.series.number || '?'} "${s.series.description}" in ${relative(root, s.folder) || '.'}: ${s.why}\n`);
   for (const f of result.unreadableFiles) io.stdout(`could not read ${relative(root, f.file)}: ${f.why}\n`);

@@ -64,7 +64,8 @@ function describeFormat(image: NiftiImage): string {
     const { seriesNumber, description, modality, files } = image.dicom;
     const pet = image.dicom.pet ? `; PET ${image.dicom.pet.note}` : '';
     const volumes = image.dicom.volumes ? `; ${image.dicom.volumes.labels.length} volumes by ${image.dicom.volumes.by}: ${image.dicom.volumes.labels.join('; ')}` : '';
-    return `DICOM series ${seriesNumber || '(no number)'}${description ? ` "${description}"` : ''} (${modality || 'no modality'}, ${files} file${files === 1 ? '' : 's'}${volumes}${pet})`;
+    const lossy = image.dicom.lossy ? `; lossy: ${image.dicom.lossy}` : '';
+    return `DICOM series ${seriesNumber || '(no number)'}${description ? ` "${description}"` : ''} (${modality || 'no modality'}, ${files} file${files === 1 ? '' : 's'}${volumes}${pet}${lossy})`;
   }
   const converted = convertedFormatOf(image.filePath);
   if (converted === 'MGH') return /\.mgz$/i.test(image.filePath) ? 'FreeSurfer MGH, gzip (.mgz)' : 'FreeSurfer MGH';

@@ -22,6 +22,8 @@ export interface ImportedSeries {
   spacingMm: [number, number, number];
   /** PET: the values' unit (SUVbw, or as stored) and how it was reached. */
   pet?: { unit: string; note: string };
+  /** How the pixels were compressed with loss, when they were. */
+  lossy?: string;
   /** A series of several volumes, written as the frames of a 4-D file: what told them apart, and their values. */
   volumes?: { by: string; labels: string[] };
 }
@@ -97,8 +99,8 @@ export async function importDicom(root: string, outDir: string, opts: { onSeries
       await writeImageAsNifti(image, target, description, frames);
       // What a DICOM SEG of a mask on this image must reference (no patient data).
       await writeFileAtomic(dicomSourcePathFor(target), dicomSourceText(image));
-      const { pet, volumes } = image.dicom ?? {};
-      result.imported.push({ folder, series, niftiPath: target, dims: image.dims, spacingMm: image.spacingMm, ...(pet ? { pet } : {}), ...(volumes ? { volumes } : {}) });
+      const { pet, volumes, lossy } = image.dicom ?? {};
+      result.imported.push({ folder, series, niftiPath: target, dims: image.dims, spacingMm: image.spacingMm, ...(pet ? { pet } : {}), ...(volumes ? { volumes } : {}), ...(lossy ? { lossy } : {}) });
       opts.onSeries?.(result.imported.length, folder);
     }
   }

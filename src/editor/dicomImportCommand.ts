@@ -38,7 +38,7 @@ export async function importDicomFolder(log: vscode.LogOutputChannel, folder?: v
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Lesion Lab: Import DICOM' }, (progress) =>
       importDicom(from, to, { onSeries: (done, seriesFolder) => progress.report({ message: `${done} series (${basename(seriesFolder)})` }) }),
     );
-    for (const s of result.imported) log.info(`import DICOM: ${s.folder} series ${s.series.number} "${s.series.description}" → ${s.niftiPath} (${s.dims.join('×')}${s.volumes ? ` × ${s.volumes.labels.length} volumes by ${s.volumes.by}` : ''})${s.pet ? `; PET ${s.pet.note}` : ''}`);
+    for (const s of result.imported) log.info(`import DICOM: ${s.folder} series ${s.series.number} "${s.series.description}" → ${s.niftiPath} (${s.dims.join('×')}${s.volumes ? ` × ${s.volumes.labels.length} volumes by ${s.volumes.by}` : ''})${s.pet ? `; PET ${s.pet.note}` : ''}${s.lossy ? `; lossy: ${s.lossy}` : ''}`);
     for (const s of result.skippedSeries) log.warn(`import DICOM: series ${s.series.number} "${s.series.description}" in ${s.folder} skipped: ${s.why}`);
     for (const f of result.unreadableFiles) log.warn(`import DICOM: ${f.file} could not be read: ${f.why}`);
     const problems = result.skippedSeries.length + result.unreadableFiles.length;

@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { affineColumnNorms, affineProblem } from './affine';
 import { decodeScalarVoxels, SCALAR_BYTES, type ScalarDatatype } from './decode';
-import { DicomParseError, firstItem, frameBytes, looksLikeDicom, numbers, parseDicom, str, TAG, ushort, type DicomDataSet, type DicomFile } from './dicomParse';
+import { DicomParseError, firstItem, frameBytes, looksLikeDicom, lossyCompressionNote, numbers, parseDicom, str, TAG, ushort, type DicomDataSet, type DicomFile } from './dicomParse';
 import { petUnitsOf } from './dicomSuv';
 import { splitVolumes, type SeriesVolumes } from './dicomVolumes';
 import { fsProblem, NiftiReadError } from './errors';
@@ -358,6 +358,7 @@ function volumeOfSeries(files: ParsedFile[], summary: DicomSeriesSummary, named:
     for (let i = 0; i < suv.length; i++) suv[i] = data[i] * pet.factor;
     data = suv;
   }
+  const lossy = lossyCompressionNote(files.map((f) => f.dicom));
   const dims: [number, number, number] = [columns, rows, n];
   const datatype = datatypeOf(data);
   const description = `DICOM series ${summary.number} ${summary.description} ${summary.modality}${pet ? ` ${pet.unit}` : ''}`.replace(/[^\x20-\x7e]/g, '?');
@@ -380,6 +381,7 @@ function volumeOfSeries(files: ParsedFile[], summary: DicomSeriesSummary, named:
       files: files.length,
       ...(pet ? { pet: { unit: pet.unit, note: pet.note } } : {}),
       ...(volumes ? { volumes: { by: volumes.by, labels: volumes.labels } } : {}),
+      ...(lossy ? { lossy } : {}),
       references: {
         studyUid: str(first, TAG.studyUid),
         seriesUid: summary.uid,

@@ -1,10 +1,12 @@
 // parseDicom: the bytes of one DICOM file → its data elements, sequences included, with the pixel
-// data's frames (native, or RLE Lossless decoded). Part 10 files (preamble, "DICM", file meta) and
-// bare data sets without them; explicit or implicit VR, little- or big-endian, deflated. Other
-// compressed transfer syntaxes (JPEG, JPEG-LS, JPEG 2000, …) are named and refused.
+// data's frames (native, or decoded: RLE Lossless, JPEG Lossless, JPEG-LS and lossy JPEG here, JPEG
+// 2000 and HTJ2K by WebAssembly codecs). Part 10 files (preamble, "DICM", file meta) and bare
+// data sets without them; explicit or implicit VR, little- or big-endian, deflated. Other compressed
+// transfer syntaxes (MPEG, HEVC, …) are named and refused.
 import { inflateRawSync } from 'node:zlib';
 import { decodeJpegLossless, JpegError } from './jpegLossless';
 import { decodeJpegLs, JpegLsError } from './jpegLs';
+import { decodeWasmFrame, WasmCodecError, type WasmCodecKind } from './wasmCodecs';
 
 /** A DICOM file could not be parsed: `problem` is a phrase for a message that names the file. */
 export class DicomParseError extends Error {
@@ -64,6 +66,8 @@ export const TAG = {
   pixelRepresentation: 0x00280103,
   rescaleIntercept: 0x00281052,
   rescaleSlope: 0x00281053,
+  lossyImageCompression: 0x00282110,
+  lossyImageCompressionRatio: 0x00282112,
   units: 0x00541001,
   decayCorrection: 0x00541102,
   patientWeight: 0x00101030,
@@ -127,14 +131,58 @@ const SYNTAX = {
   jpegLosslessSv1: '1.2.840.10008.1.2.4.70',
   jpegLs: '1.2.840.10008.1.2.4.80',
   jpegLsNearLossless: '1.2.840.10008.1.2.4.81',
+  jpegBaseline: '1.2.840.10008.1.2.4.50',
+  jpegExtended: '1.2.840.10008.1.2.4.51',
+  jpeg2000Lossless: '1.2.840.10008.1.2.4.90',
+  jpeg2000: '1.2.840.10008.1.2.4.91',
+  htj2kLossless: '1.2.840.10008.1.2.4.201',
+  htj2kLosslessRpcl: '1.2.840.10008.1.2.4.202',
+  htj2k: '1.2.840.10008.1.2.4.203',
 } as const;
+
+/** The encapsulated syntaxes a WebAssembly codec decodes (src/nifti/wasmCodecs.ts). */
+const WASM_SYNTAX: Record<string, WasmCodecKind> = {
+  [SYNTAX.jpeg2000Lossless]: 'JPEG 2000',
+  [SYNTAX.jpeg2000]: 'JPEG 2000',
+  [SYNTAX.htj2kLossless]: 'HTJ2K',
+  [SYNTAX.htj2kLosslessRpcl]: 'HTJ2K',
+  [SYNTAX.htj2k]: 'HTJ2K',
+};
+
+/** The lossy transfer syntaxes, by name. */
+const LOSSY_SYNTAX: Record<string, string> = {
+  [SYNTAX.jpegBaseline]: 'JPEG baseline',
+  [SYNTAX.jpegExtended]: 'JPEG extended',
+  [SYNTAX.jpegLsNearLossless]: 'JPEG-LS near-lossless',
+  [SYNTAX.jpeg2000]: 'JPEG 2000',
+  [SYNTAX.htj2k]: 'HTJ2K',
+};
+
+/**
+ * Why the pixel data of these files are not what the scanner produced, or undefined: a lossy
+ * transfer syntax, or Lossy Image Compression (0028,2110) "01" (lost before, e.g. by a PACS), with
+ * the largest ratio recorded.
+ */
+export function lossyCompressionNote(files: readonly DicomFile[]): string | undefined {
+  const how = new Set<string>();
+  let ratio = 0;
+  for (const f of files) {
+    const syntax = LOSSY_SYNTAX[f.transferSyntax];
+    if (syntax) how.add(syntax);
+    if (str(f, TAG.lossyImageCompression) === '01') {
+      if (!syntax) how.add('earlier lossy compression');
+      for (const r of numbers(f, TAG.lossyImageCompressionRatio)) if (Number.isFinite(r) && r > ratio) ratio = r;
+    }
+  }
+  if (how.size === 0) return undefined;
+  return `${[...how].join(', ')}${ratio > 0 ? `, ratio up to ${ratio.toFixed(1)}:1` : ''}`;
+}
 
 /** Names of the compressed transfer syntaxes this reader refuses, for the message. */
 function compressedSyntaxName(uid: string): string | undefined {
-  if (uid === SYNTAX.jpegLossless || uid === SYNTAX.jpegLosslessSv1 || uid === SYNTAX.jpegLs || uid === SYNTAX.jpegLsNearLossless) return undefined; // decoded here
-  if (uid === '1.2.840.10008.1.2.4.50' || uid === '1.2.840.10008.1.2.4.51') return 'JPEG (lossy)';
-  if (uid === '1.2.840.10008.1.2.4.90' || uid === '1.2.840.10008.1.2.4.91') return 'JPEG 2000';
-  if (uid.startsWith('1.2.840.10008.1.2.4.20')) return 'HTJ2K';
+  if ((Object.values(SYNTAX) as string[]).includes(uid)) return undefined; // decoded here
+  if (uid === '1.2.840.10008.1.2.4.92' || uid === '1.2.840.10008.1.2.4.93') return 'JPEG 2000 Part 2 (multi-component)';
+  if (/^1\.2\.840\.10008\.1\.2\.4\.10[0-9]$/.test(uid)) return 'MPEG video';
   if (uid.startsWith('1.2.840.10008.1.2.4.')) return 'compressed';
   return undefined;
 }
@@ -285,7 +333,7 @@ export function parseDicom(bytes: Uint8Array): DicomFile {
   const compressed = compressedSyntaxName(transferSyntax);
   if (compressed) {
     throw new DicomParseError(
-      `its pixel data are ${compressed} compressed (transfer syntax ${transferSyntax}), which Lesion Lab does not decode (it decodes RLE, JPEG Lossless and JPEG-LS); convert the series to uncompressed DICOM (gdcmconv --raw, dcmdjpeg) or to NIfTI (dcm2niix) first`,
+      `its pixel data are ${compressed} compressed (transfer syntax ${transferSyntax}), which Lesion Lab does not decode (it decodes RLE, JPEG Lossless, JPEG-LS, JPEG 2000, HTJ2K and lossy JPEG); convert the series to uncompressed DICOM (gdcmconv --raw) or to NIfTI (dcm2niix) first`,
     );
   }
   let body = bytes.subarray(pos);
@@ -297,7 +345,7 @@ export function parseDicom(bytes: Uint8Array): DicomFile {
     }
   }
   const known = Object.values(SYNTAX) as string[];
-  if (!known.includes(transferSyntax)) throw new DicomParseError(`its transfer syntax ${transferSyntax} is not one Lesion Lab reads (uncompressed, deflated, RLE Lossless, JPEG Lossless or JPEG-LS)`);
+  if (!known.includes(transferSyntax)) throw new DicomParseError(`its transfer syntax ${transferSyntax} is not one Lesion Lab reads (uncompressed, deflated, RLE Lossless, JPEG Lossless, JPEG-LS, JPEG 2000, HTJ2K or lossy JPEG)`);
   const r = new Reader(body, transferSyntax !== SYNTAX.bigEndian, transferSyntax !== SYNTAX.implicit);
   const ds = readDataSet(r, body.length, false);
   return { ...ds, transferSyntax, part10 };
@@ -364,7 +412,8 @@ export function frameBytes(file: DicomFile, frame: number, frameCount: number, f
   if (!pixel) throw new DicomParseError('it has no pixel data');
   const jpeg = file.transferSyntax === SYNTAX.jpegLossless || file.transferSyntax === SYNTAX.jpegLosslessSv1;
   const jpegLs = file.transferSyntax === SYNTAX.jpegLs || file.transferSyntax === SYNTAX.jpegLsNearLossless;
-  if (file.transferSyntax !== SYNTAX.rle && !jpeg && !jpegLs) {
+  const wasm: WasmCodecKind | undefined = WASM_SYNTAX[file.transferSyntax];
+  if (file.transferSyntax !== SYNTAX.rle && !jpeg && !jpegLs && !wasm) {
     if (pixel.fragments) throw new DicomParseError('its pixel data are encapsulated, but its transfer syntax says they are not');
     const need = frameLength * frameCount;
     // Trailing bytes are padding (an odd length is padded to even; some writers pad more).
@@ -373,15 +422,17 @@ export function frameBytes(file: DicomFile, frame: number, frameCount: number, f
     }
     return { bytes: pixel.bytes.subarray(frame * frameLength, (frame + 1) * frameLength), littleEndian: file.littleEndian };
   }
-  const kind = jpeg ? 'JPEG Lossless' : jpegLs ? 'JPEG-LS' : 'RLE Lossless';
+  const kind = jpeg ? 'JPEG Lossless' : jpegLs ? 'JPEG-LS' : wasm ?? 'RLE Lossless';
   if (!pixel.fragments) throw new DicomParseError(`${kind} pixel data must be encapsulated`);
   const encoded = frameFragment(pixel.fragments, frame, frameCount, kind);
-  if (!jpeg && !jpegLs) return { bytes: decodeRle(encoded, frameLength, bytesPerSample), littleEndian: true };
+  if (!jpeg && !jpegLs && !wasm) return { bytes: decodeRle(encoded, frameLength, bytesPerSample), littleEndian: true };
   try {
+    const samples = frameLength / bytesPerSample;
+    if (wasm) return { bytes: decodeWasmFrame(wasm, encoded, samples, bytesPerSample), littleEndian: true };
     const decode = jpeg ? decodeJpegLossless : decodeJpegLs;
-    return { bytes: decode(encoded, frameLength / bytesPerSample, bytesPerSample), littleEndian: true };
+    return { bytes: decode(encoded, samples, bytesPerSample), littleEndian: true };
   } catch (e) {
-    if (e instanceof JpegError || e instanceof JpegLsError) throw new DicomParseError(`${e.message} (frame ${frame + 1})`);
+    if (e instanceof JpegError || e instanceof JpegLsError || e instanceof WasmCodecError) throw new DicomParseError(`${e.message} (frame ${frame + 1})`);
     throw e;
   }
 }

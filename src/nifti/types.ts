@@ -116,7 +116,8 @@ export interface NiftiImage {
   data: VoxelArray;
   /**
    * DICOM series only: which series, and how many files it was stacked from; for PET, the values'
-   * unit (SUVbw, or the stored one) and how it was reached (dicomSuv.ts); for a series of several
+   * unit (SUVbw, or the stored one) and how it was reached (dicomSuv.ts); whether its pixels were
+   * compressed with loss; for a series of several
    * volumes (the frames), what told them apart and each one's value (dicomVolumes.ts).
    */
   dicom?: {
@@ -126,6 +127,8 @@ export interface NiftiImage {
     files: number;
     pet?: { unit: string; note: string };
     volumes?: { by: string; labels: string[] };
+    /** How the pixel data were compressed with loss (dicomParse.ts `lossyCompressionNote`), when they were. */
+    lossy?: string;
     /** The instances each slice k came from (of the first volume), for a DICOM SEG of a mask on this grid. */
     references: DicomReferences;
   };

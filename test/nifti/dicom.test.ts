@@ -13,6 +13,7 @@ import { importDicom } from '../../src/dataset/dicomImport';
 import { runCli } from '../../src/cli';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
+import { writeUndecodableDicom } from '../helpers/undecodableDicom';
 import { dumpWithNibabel, NIBABEL_PYTHON } from './nibabelReference';
 
 const CT = ['lesion', 'sarcoma-ct-mr-pet', 'STS_001', 'CT', 'image.nii.gz'] as const;
@@ -216,7 +217,9 @@ test('series that cannot be stacked and files that cannot be decoded are refused
   await refused(join(PYDICOM_FILES, 'dicomdirtests', '77654033', 'CT2'), /not evenly spaced: slice gaps from 1\.25 to 202\.50 mm/);
   await refused(join(PYDICOM_FILES, 'dicomdirtests', '98892001', 'CT2N'), /is oriented differently from .* \(a localizer or a multi-plane series\)/);
   await refused(join(PYDICOM_FILES, 'dicomdirtests', '98892003', 'MR1'), /^MR1: holds 3 image series: 1 "FAST LOCALIZER" \(MR, 1 file\).*; give one file of the series you want, or import the folder/);
-  await refused(join(folderOf('JPEG2000.dcm'), 'JPEG2000.dcm'), /^JPEG2000\.dcm: .*JPEG 2000 compressed \(transfer syntax 1\.2\.840\.10008\.1\.2\.4\.91\), which Lesion Lab does not decode \(it decodes RLE, JPEG Lossless and JPEG-LS\); convert/);
+  const part2 = join(tempDir('ll-dicom-part2-'), 'JPEG2000.dcm');
+  writeUndecodableDicom(part2);
+  await refused(part2, /^JPEG2000\.dcm: .*JPEG 2000 Part 2 \(multi-component\) compressed \(transfer syntax 1\.2\.840\.10008\.1\.2\.4\.92\), which Lesion Lab does not decode \(it decodes RLE, JPEG Lossless, JPEG-LS, JPEG 2000, HTJ2K and lossy JPEG\); convert/);
   await refused(join(folderOf('MR_truncated.dcm'), 'MR_truncated.dcm'), /^MR_truncated\.dcm: .*truncated/);
   await refused(folderOf('SC_rgb_rle.dcm'), /colour image \(3 samples per pixel, RGB\)/);
   await refused(folderOf('rtplan.dcm'), /holds no DICOM image series \(1 DICOM file\(s\) skipped; e\.g\. rtplan\.dcm: DICOM without pixel data\)/);
@@ -249,7 +252,7 @@ test('import-dicom writes each series of a study as NIfTI, reports what it skipp
   cpSync(writeSeries('--series-number', '3', '--series-description', 'CT abdomen'), join(root, 'ct'), { recursive: true });
   cpSync(writeSeries('--modality', 'PT', '--slope', '0.01', '--series-number', '4', '--series-description', 'PET AC'), join(root, 'pet'), { recursive: true });
   cpSync(join(PYDICOM_FILES, 'dicomdirtests', '98892003', 'MR2'), join(root, 'nested', 'MR2'), { recursive: true });
-  copyFileSync(join(PYDICOM_FILES, 'JPEG2000.dcm'), join(root, 'pet', 'JPEG2000.dcm'));
+  writeUndecodableDicom(join(root, 'pet', 'JPEG2000.dcm'));
   const out = join(tempDir('ll-dicom-out-'), 'nifti');
   const result = await importDicom(root, out);
   // Each image has its DICOM source record (what a DICOM SEG of its mask references).
@@ -257,7 +260,7 @@ test('import-dicom writes each series of a study as NIfTI, reports what it skipp
   assert.equal(result.skippedSeries.length, 2, 'the two multi-plane pilots');
   for (const s of result.skippedSeries) assert.match(s.why, /oriented differently/);
   assert.equal(result.unreadableFiles.length, 1);
-  assert.match(result.unreadableFiles[0].why, /JPEG 2000 compressed/);
+  assert.match(result.unreadableFiles[0].why, /JPEG 2000 Part 2 \(multi-component\) compressed/);
   const ct = await readNifti(join(out, 'ct_s3_CT_abdomen.nii.gz'));
   const series = await readNifti(join(root, 'ct'));
   assert.ok(ct.data instanceof Int16Array);
