@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeLog, fakeVscode, installFakeVscode, installModelCommandFakes, shownMessages, Uri } from './fakeVscode';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
