@@ -4,6 +4,7 @@
 // data sets without them; explicit or implicit VR, little- or big-endian, deflated. Other compressed
 // transfer syntaxes (MPEG, HEVC, …) are named and refused.
 import { inflateRawSync } from 'node:zlib';
+import { decodeJpegBaseline } from './jpegBaseline';
 import { decodeJpegLossless, JpegError } from './jpegLossless';
 import { decodeJpegLs, JpegLsError } from './jpegLs';
 import { decodeWasmFrame, WasmCodecError, type WasmCodecKind } from './wasmCodecs';
@@ -140,14 +141,6 @@ const SYNTAX = {
   htj2k: '1.2.840.10008.1.2.4.203',
 } as const;
 
-/** The encapsulated syntaxes a WebAssembly codec decodes (src/nifti/wasmCodecs.ts). */
-const WASM_SYNTAX: Record<string, WasmCodecKind> = {
-  [SYNTAX.jpeg2000Lossless]: 'JPEG 2000',
-  [SYNTAX.jpeg2000]: 'JPEG 2000',
-  [SYNTAX.htj2kLossless]: 'HTJ2K',
-  [SYNTAX.htj2kLosslessRpcl]: 'HTJ2K',
-  [SYNTAX.htj2k]: 'HTJ2K',
-};
 
 /** The lossy transfer syntaxes, by name. */
 const LOSSY_SYNTAX: Record<string, string> = {
@@ -403,17 +396,34 @@ export function firstItem(ds: DicomDataSet | undefined, tag: number): DicomDataS
   return ds?.elements.get(tag)?.items?.[0];
 }
 
+type FrameDecoder = (encoded: Uint8Array, samples: number, bytesPerSample: number) => Uint8Array;
+const wasmDecoder = (kind: WasmCodecKind): FrameDecoder => (encoded, samples, bytesPerSample) => decodeWasmFrame(kind, encoded, samples, bytesPerSample);
+
+/** The decoder of each encapsulated transfer syntax (little-endian samples out) and its name for messages. */
+const FRAME_DECODERS: Record<string, { kind: string; decode: FrameDecoder }> = {
+  [SYNTAX.rle]: { kind: 'RLE Lossless', decode: (encoded, samples, bytesPerSample) => decodeRle(encoded, samples * bytesPerSample, bytesPerSample) },
+  [SYNTAX.jpegLossless]: { kind: 'JPEG Lossless', decode: decodeJpegLossless },
+  [SYNTAX.jpegLosslessSv1]: { kind: 'JPEG Lossless', decode: decodeJpegLossless },
+  [SYNTAX.jpegLs]: { kind: 'JPEG-LS', decode: decodeJpegLs },
+  [SYNTAX.jpegLsNearLossless]: { kind: 'JPEG-LS', decode: decodeJpegLs },
+  [SYNTAX.jpegBaseline]: { kind: 'JPEG', decode: decodeJpegBaseline },
+  [SYNTAX.jpegExtended]: { kind: 'JPEG', decode: decodeJpegBaseline },
+  [SYNTAX.jpeg2000Lossless]: { kind: 'JPEG 2000', decode: wasmDecoder('JPEG 2000') },
+  [SYNTAX.jpeg2000]: { kind: 'JPEG 2000', decode: wasmDecoder('JPEG 2000') },
+  [SYNTAX.htj2kLossless]: { kind: 'HTJ2K', decode: wasmDecoder('HTJ2K') },
+  [SYNTAX.htj2kLosslessRpcl]: { kind: 'HTJ2K', decode: wasmDecoder('HTJ2K') },
+  [SYNTAX.htj2k]: { kind: 'HTJ2K', decode: wasmDecoder('HTJ2K') },
+};
+
 /**
  * The pixel data of frame `frame` as raw bytes in the data set's byte order (native), or decoded
- * from RLE Lossless into little-endian bytes. `frameBytes` is rows × columns × bytes per pixel.
+ * (FRAME_DECODERS) into little-endian bytes. `frameBytes` is rows × columns × bytes per pixel.
  */
 export function frameBytes(file: DicomFile, frame: number, frameCount: number, frameLength: number, bytesPerSample: number): { bytes: Uint8Array; littleEndian: boolean } {
   const pixel = file.elements.get(TAG.pixelData);
   if (!pixel) throw new DicomParseError('it has no pixel data');
-  const jpeg = file.transferSyntax === SYNTAX.jpegLossless || file.transferSyntax === SYNTAX.jpegLosslessSv1;
-  const jpegLs = file.transferSyntax === SYNTAX.jpegLs || file.transferSyntax === SYNTAX.jpegLsNearLossless;
-  const wasm: WasmCodecKind | undefined = WASM_SYNTAX[file.transferSyntax];
-  if (file.transferSyntax !== SYNTAX.rle && !jpeg && !jpegLs && !wasm) {
+  const decoder = FRAME_DECODERS[file.transferSyntax];
+  if (!decoder) {
     if (pixel.fragments) throw new DicomParseError('its pixel data are encapsulated, but its transfer syntax says they are not');
     const need = frameLength * frameCount;
     // Trailing bytes are padding (an odd length is padded to even; some writers pad more).
@@ -422,15 +432,10 @@ export function frameBytes(file: DicomFile, frame: number, frameCount: number, f
     }
     return { bytes: pixel.bytes.subarray(frame * frameLength, (frame + 1) * frameLength), littleEndian: file.littleEndian };
   }
-  const kind = jpeg ? 'JPEG Lossless' : jpegLs ? 'JPEG-LS' : wasm ?? 'RLE Lossless';
-  if (!pixel.fragments) throw new DicomParseError(`${kind} pixel data must be encapsulated`);
-  const encoded = frameFragment(pixel.fragments, frame, frameCount, kind);
-  if (!jpeg && !jpegLs && !wasm) return { bytes: decodeRle(encoded, frameLength, bytesPerSample), littleEndian: true };
+  if (!pixel.fragments) throw new DicomParseError(`${decoder.kind} pixel data must be encapsulated`);
+  const encoded = frameFragment(pixel.fragments, frame, frameCount, decoder.kind);
   try {
-    const samples = frameLength / bytesPerSample;
-    if (wasm) return { bytes: decodeWasmFrame(wasm, encoded, samples, bytesPerSample), littleEndian: true };
-    const decode = jpeg ? decodeJpegLossless : decodeJpegLs;
-    return { bytes: decode(encoded, samples, bytesPerSample), littleEndian: true };
+    return { bytes: decoder.decode(encoded, frameLength / bytesPerSample, bytesPerSample), littleEndian: true };
   } catch (e) {
     if (e instanceof JpegError || e instanceof JpegLsError || e instanceof WasmCodecError) throw new DicomParseError(`${e.message} (frame ${frame + 1})`);
     throw e;

@@ -3,13 +3,13 @@
 // compressed with every predictor (selection values 1–7), one fragment per frame or 1 KB fragments
 // with an offset table, must read to exactly the uncompressed series' voxels. Restart intervals and
 // the point transform, which dcmcjpeg does not write, are checked on streams encoded here by the
-// standard's rules (T.81 H.1). Truncated, lossy and damaged streams are refused naming the file.
+// standard's rules (T.81 H.1). Truncated and damaged streams are refused naming the file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNifti, scanDicomFolder, NiftiReadError } from '../../src/nifti';
+import { readNifti, scanDicomFolder } from '../../src/nifti';
 import { decodeJpegLossless, JpegError } from '../../src/nifti/jpegLossless';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { tempDir } from '../helpers/tempDir';
@@ -60,9 +60,7 @@ test('dcmcjpeg\'s JPEG Lossless (every predictor; frames in one fragment or in 1
   // The MR holds negative values: signed samples come back signed.
   assert.ok(Array.from((await readNifti(join(root, 'mr-sv1'))).data).some((v) => v < 0));
 
-  // Refused: a lossy JPEG, and a truncated stream.
-  compress(join(root, 'ct'), join(root, 'ct-baseline'), '+eb');
-  await assert.rejects(readNifti(join(root, 'ct-baseline')), (e: unknown) => e instanceof NiftiReadError && /JPEG \(lossy\) compressed/.test(e.message));
+  // Refused: a truncated stream.
   const cut = join(root, 'cut');
   compress(join(root, 'ct'), cut, '+e1');
   const file = join(cut, 'IM0004.dcm');
