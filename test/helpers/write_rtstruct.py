@@ -3,14 +3,18 @@
 
     write_rtstruct.py SERIES_DIR OUT.dcm
 
-Structures, in voxel units of the series (slice k = k-th along z): "GTV", an ellipse growing with
+Structures, in pixel units of the series' slices (slice k = k-th along the slice normal; oblique
+series too): "GTV", an ellipse growing with
 k on slices 2-6; "BODY", a quadrilateral on slices 1-8; "Ring", a disc with a hole (an outer and an
 inner contour) on slices 3-5; "Hole", the inner disc alone on the same slices. Needs pydicom.
 """
 import sys, glob, os, numpy as np, pydicom
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-ct = sorted((pydicom.dcmread(f) for f in glob.glob(os.path.join(sys.argv[1], '*.dcm'))), key=lambda d: float(d.ImagePositionPatient[2]))
+ct = [pydicom.dcmread(f) for f in glob.glob(os.path.join(sys.argv[1], '*.dcm'))]
+_o = [float(v) for v in ct[0].ImageOrientationPatient]
+_normal = np.cross(_o[:3], _o[3:])
+ct.sort(key=lambda d: float(np.dot(_normal, [float(v) for v in d.ImagePositionPatient])))
 out = sys.argv[2]
 meta = FileMetaDataset(); meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.481.3'
 meta.MediaStorageSOPInstanceUID = generate_uid(); meta.TransferSyntaxUID = ExplicitVRLittleEndian
@@ -28,8 +32,12 @@ for d in ct:
     c = Dataset(); c.ReferencedSOPClassUID = d.SOPClassUID; c.ReferencedSOPInstanceUID = d.SOPInstanceUID; imgs.append(c)
 ser.ContourImageSequence = imgs; study.RTReferencedSeriesSequence = [ser]; rfor.RTReferencedStudySequence = [study]
 ds.ReferencedFrameOfReferenceSequence = [rfor]
-x0, y0 = float(ct[0].ImagePositionPatient[0]), float(ct[0].ImagePositionPatient[1])
+# Contours are drawn in the slices' own pixel units (i along a row, j down a column) and placed by
+# each slice's ImagePositionPatient and ImageOrientationPatient, so oblique series work too.
+iop = np.array([float(v) for v in ct[0].ImageOrientationPatient])
 sp = float(ct[0].PixelSpacing[0])
+def world(d, i, j):
+    return np.array([float(v) for v in d.ImagePositionPatient]) + i * sp * iop[:3] + j * sp * iop[3:]
 rois, contours, obs = [], [], []
 def poly(cx, cy, r, n=40, rx=1.0):
     t = np.linspace(0, 2 * np.pi, n, endpoint=False)
@@ -40,15 +48,14 @@ for num, (name, color) in shapes.items():
     rc = Dataset(); rc.ReferencedROINumber = num; rc.ROIDisplayColor = color
     cs = []
     for k, d in enumerate(ct):
-        z = float(d.ImagePositionPatient[2])
         polys = []
-        if num == 1 and 2 <= k <= 6: polys = [poly(x0 + 30 * sp, y0 + 20 * sp, (6 + k) * sp, rx=1.3)]
-        if num == 2 and 1 <= k <= 8: polys = [[(x0 + 3.3 * sp, y0 + 2.7 * sp), (x0 + 60.2 * sp, y0 + 4.1 * sp), (x0 + 55.5 * sp, y0 + 44.6 * sp), (x0 + 8.4 * sp, y0 + 40.0 * sp)]]
-        if num == 3 and 3 <= k <= 5: polys = [poly(x0 + 45 * sp, y0 + 30 * sp, 9 * sp), poly(x0 + 45 * sp, y0 + 30 * sp, 4.5 * sp)]
-        if num == 4 and 3 <= k <= 5: polys = [poly(x0 + 45 * sp, y0 + 30 * sp, 4.5 * sp)]
+        if num == 1 and 2 <= k <= 6: polys = [poly(30, 20, 6 + k, rx=1.3)]
+        if num == 2 and 1 <= k <= 8: polys = [[(3.3, 2.7), (60.2, 4.1), (55.5, 44.6), (8.4, 40.0)]]
+        if num == 3 and 3 <= k <= 5: polys = [poly(45, 30, 9), poly(45, 30, 4.5)]
+        if num == 4 and 3 <= k <= 5: polys = [poly(45, 30, 4.5)]
         for p in polys:
             c = Dataset(); c.ContourGeometricType = 'CLOSED_PLANAR'; c.NumberOfContourPoints = len(p)
-            c.ContourData = [v for (x, y) in p for v in (round(x, 4), round(y, 4), round(z, 4))]
+            c.ContourData = [round(float(v), 4) for (i, j) in p for v in world(d, i, j)]
             ci = Dataset(); ci.ReferencedSOPClassUID = d.SOPClassUID; ci.ReferencedSOPInstanceUID = d.SOPInstanceUID
             c.ContourImageSequence = [ci]; cs.append(c)
     rc.ContourSequence = cs; contours.append(rc)
