@@ -15,6 +15,7 @@ import { importDicomFolder } from './editor/dicomImportCommand';
 import { DICOM_NAME } from './nifti/dicom';
 import { VOLUME_FILE_NAME } from './nifti/formats';
 import { exportMaskAsDicomSeg, importDicomSegIntoMask } from './editor/dicomSegCommand';
+import { overlayAnotherImage } from './editor/overlayImageCommand';
 import { itkSnapLabelFile, parseItkSnapLabelFile } from './labels/sidecar';
 import { errorText } from './util/errorText';
 
@@ -113,6 +114,16 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
     vscode.commands.registerCommand('lesionLab.importDicomSeg', async (uri?: vscode.Uri, source?: vscode.Uri) => {
       const doc = openDocumentFor(uri, 'import a DICOM SEG or RT Structure Set into its mask');
       if (doc) await importDicomSegIntoMask(log, doc, source instanceof vscode.Uri ? source : undefined);
+    }),
+
+    vscode.commands.registerCommand('lesionLab.overlayImage', async (uri?: vscode.Uri, source?: vscode.Uri) => {
+      const doc = openDocumentFor(uri, 'overlay another image on it');
+      if (doc) await overlayAnotherImage(log, provider, doc, source instanceof vscode.Uri ? source : undefined);
+    }),
+
+    vscode.commands.registerCommand('lesionLab.clearOverlayImage', (uri?: vscode.Uri) => {
+      const doc = openDocumentFor(uri, 'remove its overlay image');
+      if (doc) provider.clearOverlay(doc, 'fusion');
     }),
 
     vscode.commands.registerCommand('lesionLab.importItkSnapLabels', async (uri?: vscode.Uri, source?: vscode.Uri) => {

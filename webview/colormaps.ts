@@ -6,6 +6,8 @@ export type ColormapName = (typeof COLORMAP_NAMES)[number];
 
 /** Colormaps the uncertainty map may use (the probability map always uses the heat scale, `heatTable`). */
 export const UNCERTAINTY_COLORMAPS: readonly ColormapName[] = ['ice', 'viridis', 'cividis', 'plasma', 'inferno'];
+/** Colormaps offered for a fused image (PET is read in hot). */
+export const FUSION_COLORMAPS: readonly ColormapName[] = ['hot', 'inferno', 'viridis', 'gray', 'ice'];
 
 // Perceptual maps from matplotlib's tables sampled at 9 evenly spaced points (0, 1/8, …, 1);
 // linear interpolation between them stays within a few 1/255 of the full tables.

@@ -1,12 +1,13 @@
 // The voxel-wise maps the host sends (a model's probability map, its flip-TTA uncertainty map, the
-// brain a model was given when the skull of a head was stripped): one slot per kind, each on the GPU
-// and on the CPU (for the readout), each toggled on its own (the two maps also faded and thresholded).
+// brain a model was given when the skull of a head was stripped, another image fused over this one):
+// one slot per kind, each on the GPU and on the CPU (for the readout), each toggled on its own (the
+// maps also faded and thresholded).
 import type { Data3DTexture, DataTexture } from 'three';
 import type { OverlayKind, OverlayMessage, ProposalInfo } from '../src/protocol/messages';
 import { colormapTable, heatTable, type ColormapName } from './colormaps';
 import { createEmptyFloatVolume, createFloatVolume, createLutTexture } from './textures';
 
-export const OVERLAY_KINDS: readonly OverlayKind[] = ['probability', 'uncertainty', 'brain'];
+export const OVERLAY_KINDS: readonly OverlayKind[] = ['probability', 'uncertainty', 'brain', 'fusion'];
 
 /** How one overlay map kind is shown: each kind is toggled, faded and thresholded on its own. */
 export interface OverlayDisplay {
@@ -24,25 +25,31 @@ export interface OverlayMap {
   data: Float32Array;
   range: [number, number];
   proposal: ProposalInfo | null;
+  /** A fused image's file name. */
+  name: string | null;
 }
 
 export class OverlayMaps {
-  private readonly maps: Record<OverlayKind, OverlayMap | null> = { probability: null, uncertainty: null, brain: null };
+  private readonly maps: Record<OverlayKind, OverlayMap | null> = { probability: null, uncertainty: null, brain: null, fusion: null };
   /** Display of each overlay kind (kept when a map is replaced or cleared). */
   readonly display: Record<OverlayKind, OverlayDisplay> = {
     probability: { show: true, opacity: 0.6, threshold: 0.5 },
     uncertainty: { show: true, opacity: 0.5, threshold: 0 },
     // Drawn as a dashed outline of the voxels at or above the threshold (inside the brain).
     brain: { show: true, opacity: 0.8, threshold: 0.5 },
+    // Drawn where at or above the threshold, coloured over its range (set from each image's).
+    fusion: { show: true, opacity: 0.5, threshold: 0 },
   };
   /** Outline the proposal (probability ≥ the proposal's threshold, else the display threshold). */
   proposalOutline = true;
   uncertaintyColormap: ColormapName = 'ice';
+  fusionColormap: ColormapName = 'hot';
   /** The user set the uncertainty threshold; a new map then keeps it instead of the default. */
   private uncThresholdByUser = false;
   /** Colour lookup of the probability map (dark red → yellow). */
   readonly heatTexture: DataTexture = createLutTexture(heatTable());
   readonly uncertaintyTexture: DataTexture = createLutTexture(colormapTable(this.uncertaintyColormap));
+  readonly fusionTexture: DataTexture = createLutTexture(colormapTable(this.fusionColormap));
   /** Bound in place of a missing map (samplers must be bound). */
   readonly emptyTexture: Data3DTexture = createEmptyFloatVolume();
 
@@ -63,12 +70,14 @@ export class OverlayMaps {
     const lo = Number.isFinite(m.range[0]) ? m.range[0] : 0;
     const hi = Number.isFinite(m.range[1]) && m.range[1] > lo ? m.range[1] : lo + 1;
     this.maps[m.kind]?.texture.dispose();
-    this.maps[m.kind] = { texture: createFloatVolume(data, dims), data, range: [lo, hi], proposal: m.kind === 'probability' ? m.proposal : null };
+    this.maps[m.kind] = { texture: createFloatVolume(data, dims), data, range: [lo, hi], proposal: m.kind === 'probability' ? m.proposal : null, name: m.kind === 'fusion' ? (m.name ?? 'overlay') : null };
     const display = this.display[m.kind];
     display.show = true;
     if (m.kind === 'probability' && m.proposal) display.threshold = m.proposal.threshold;
     // Uncertainty has no natural cut-off: hide the lowest tenth of its range unless the user chose.
     if (m.kind === 'uncertainty' && !this.uncThresholdByUser) display.threshold = lo + 0.1 * (hi - lo);
+    // A fused image starts coloured from the low end of its range (the host's robust range).
+    if (m.kind === 'fusion') display.threshold = lo;
     return null;
   }
 
@@ -118,19 +127,28 @@ export class OverlayMaps {
     this.uncertaintyTexture.needsUpdate = true;
   }
 
-  /** The readout's part for the voxel `index`: "  p 0.912  uncertainty 0.03  outside the brain". */
+  setFusionColormap(name: ColormapName): void {
+    this.fusionColormap = name;
+    this.fusionTexture.image.data = colormapTable(name);
+    this.fusionTexture.needsUpdate = true;
+  }
+
+  /** The readout's part for the voxel `index`: "  p 0.912  uncertainty 0.03  pet.nii.gz 4.21  outside the brain". */
   readout(index: number, format: (v: number) => string): string {
     const prob = this.maps.probability;
     const unc = this.maps.uncertainty;
     const brain = this.maps.brain;
+    const fusion = this.maps.fusion;
     const outside = brain !== null && brain.data[index] < this.display.brain.threshold;
-    return (prob ? `  p ${prob.data[index].toFixed(3)}` : '') + (unc ? `  uncertainty ${format(unc.data[index])}` : '') + (outside ? '  outside the brain' : '');
+    const fused = fusion ? `  ${fusion.name} ${Number.isNaN(fusion.data[index]) ? '(outside it)' : format(fusion.data[index])}` : '';
+    return (prob ? `  p ${prob.data[index].toFixed(3)}` : '') + (unc ? `  uncertainty ${format(unc.data[index])}` : '') + fused + (outside ? '  outside the brain' : '');
   }
 
   dispose(): void {
     this.clear();
     this.heatTexture.dispose();
     this.uncertaintyTexture.dispose();
+    this.fusionTexture.dispose();
     this.emptyTexture.dispose();
   }
 }

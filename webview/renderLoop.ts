@@ -45,6 +45,7 @@ export function sliceDrawState(s: RenderScene, vol: Volume): SliceDrawState {
   const prob = maps.get('probability');
   const unc = maps.get('uncertainty');
   const brain = maps.get('brain');
+  const fusion = maps.get('fusion');
   const probDisplay = maps.display.probability;
   const uncDisplay = maps.display.uncertainty;
   const [windowLow, windowHigh] = windowRange(s.window);
@@ -56,6 +57,8 @@ export function sliceDrawState(s: RenderScene, vol: Volume): SliceDrawState {
     prob: prob?.texture ?? maps.emptyTexture,
     unc: unc?.texture ?? maps.emptyTexture,
     brain: brain?.texture ?? maps.emptyTexture,
+    fusion: fusion?.texture ?? maps.emptyTexture,
+    fusionColormap: maps.fusionTexture,
     colormap: s.colormapTexture,
     labelColors: s.labelLut.texture,
     heatmap: maps.heatTexture,
@@ -76,6 +79,10 @@ export function sliceDrawState(s: RenderScene, vol: Volume): SliceDrawState {
     uncOpacity: uncDisplay.opacity,
     uncThreshold: uncDisplay.threshold,
     uncRange: unc?.range ?? [0, 1],
+    showFusion: maps.display.fusion.show && fusion !== null,
+    fusionOpacity: maps.display.fusion.opacity,
+    fusionThreshold: maps.display.fusion.threshold,
+    fusionRange: fusion?.range ?? [0, 1],
     showBrain: maps.display.brain.show && brain !== null,
     brainThreshold: maps.display.brain.threshold,
     brainOpacity: maps.display.brain.opacity,

@@ -49,6 +49,9 @@ export interface SliceDrawState {
   unc: Texture;
   /** The brain a model was given (R32F, 1 inside; a 1-voxel placeholder when there is none). */
   brain: Texture;
+  /** Another image on this grid (R32F, NaN where it does not reach; a 1-voxel placeholder when there is none). */
+  fusion: Texture;
+  fusionColormap: Texture;
   colormap: Texture;
   labelColors: Texture;
   /** Colour lookup of the probability map (`heatTable`: dark red → yellow). */
@@ -71,6 +74,11 @@ export interface SliceDrawState {
   uncOpacity: number;
   uncThreshold: number;
   uncRange: [number, number];
+  /** The fused image, coloured from its threshold to the top of its range. */
+  showFusion: boolean;
+  fusionOpacity: number;
+  fusionThreshold: number;
+  fusionRange: [number, number];
   /** Outline the brain (values ≥ brainThreshold), white at brainOpacity. */
   showBrain: boolean;
   brainThreshold: number;
@@ -212,6 +220,8 @@ export class SliceView {
     u.u_prob.value = s.prob;
     u.u_unc.value = s.unc;
     u.u_brain.value = s.brain;
+    u.u_fus.value = s.fusion;
+    u.u_fusColormap.value = s.fusionColormap;
     u.u_colormap.value = s.colormap;
     u.u_labelColors.value = s.labelColors;
     u.u_heatmap.value = s.heatmap;
@@ -240,6 +250,10 @@ export class SliceView {
     u.u_uncOpacity.value = s.uncOpacity;
     u.u_uncThreshold.value = s.uncThreshold;
     (u.u_uncRange.value as Vector2).set(s.uncRange[0], s.uncRange[1]);
+    u.u_showFus.value = s.showFusion;
+    u.u_fusOpacity.value = s.fusionOpacity;
+    u.u_fusThreshold.value = s.fusionThreshold;
+    (u.u_fusRange.value as Vector2).set(s.fusionRange[0], s.fusionRange[1]);
     u.u_showBrain.value = s.showBrain;
     u.u_brainThreshold.value = s.brainThreshold;
     u.u_brainOpacity.value = s.brainOpacity;

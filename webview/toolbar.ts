@@ -4,7 +4,7 @@
 // the model's maps while there are any. Tooltips name the shortcut keys; colours come from the
 // VS Code theme (media/webview.css).
 import type { OverwriteMode, ViewLayout } from '../src/protocol/messages';
-import { COLORMAP_NAMES, UNCERTAINTY_COLORMAPS, type ColormapName } from './colormaps';
+import { COLORMAP_NAMES, FUSION_COLORMAPS, UNCERTAINTY_COLORMAPS, type ColormapName } from './colormaps';
 import { FormControls, group, iconButton, textButton } from './formControls';
 import type { CodiconName } from './icons';
 import { OVERLAY_KEYS, SHORTCUT_KEYS, keyName } from './keymap';
@@ -105,6 +105,7 @@ export class Toolbar {
       if (val) v.applyPreset(val as CtPresetName | 'auto');
       c.setValue('preset', '');
     });
+    textButton(view, 'Overlay…', 'Show another image of this patient over this one (a PET over its CT, a T2 over a T1): Lesion Lab: Overlay Another Image…', () => v.runHostCommand('lesionLab.overlayImage'), 'layers').dataset.action = 'overlayImage';
     c.checkbox(view, 'radiological', 'Radiological', "Radiological convention: the patient's right on the screen's left", (i) => v.setRadiological(i.checked));
     const three = this.group(parent, 'view3d', '3-D view');
     c.select(three, 'mode3d', '3-D', `3-D rendering (${keyName(SHORTCUT_KEYS.mode3d)})`, [[String(RenderMode3D.mip), 'MIP'], [String(RenderMode3D.dvr), 'Volume']], (val) => v.set3dMode(Number(val) as RenderMode3D));
@@ -189,6 +190,12 @@ export class Toolbar {
     c.range(unc, 'uncOpacity', '', 'Uncertainty map opacity', { min: '0', max: '1', step: '0.05' }, (i) => v.setOverlayDisplay('uncertainty', { opacity: Number(i.value) }));
     c.number(unc, 'uncThreshold', 'from', '', 'Uncertainty threshold: lower uncertainties are not coloured', { min: '0', step: 'any' }, (i) => v.setOverlayDisplay('uncertainty', { threshold: Number(i.value) }));
     c.select(unc, 'uncColormap', '', 'Uncertainty colormap', UNCERTAINTY_COLORMAPS.map((n) => [n, capitalise(n)]), (val) => v.setUncertaintyColormap(val as ColormapName));
+    const fusion = this.group(parent, 'fusion', 'Fused image');
+    c.checkbox(fusion, 'showFusion', 'Overlay', 'Show the image fused over this one (Lesion Lab: Overlay Another Image…)', (i) => v.setOverlayDisplay('fusion', { show: i.checked }));
+    c.range(fusion, 'fusionOpacity', '', 'Fused image opacity', { min: '0', max: '1', step: '0.05' }, (i) => v.setOverlayDisplay('fusion', { opacity: Number(i.value) }));
+    c.number(fusion, 'fusionThreshold', 'from', '', 'Fused image: lower values are not coloured; the colours run from here to the top of its range', { step: 'any' }, (i) => v.setOverlayDisplay('fusion', { threshold: Number(i.value) }));
+    c.select(fusion, 'fusionColormap', '', 'Fused image colormap', FUSION_COLORMAPS.map((n) => [n, capitalise(n)]), (val) => v.setFusionColormap(val as ColormapName));
+    textButton(fusion, 'Remove', 'Remove the fused image (Lesion Lab: Remove Overlay Image)', () => v.runHostCommand('lesionLab.clearOverlayImage'), 'remove').dataset.action = 'clearOverlayImage';
     const brain = this.group(parent, 'brain', 'Brain outline');
     c.checkbox(brain, 'showBrain', 'Brain', `Outline (dashed) the brain the model was given: Segment Lesion stripped this head's skull, and nothing outside it is proposed (${keyName(OVERLAY_KEYS.toggleBrainOutline)})`, (i) =>
       v.setOverlayDisplay('brain', { show: i.checked }),
@@ -241,12 +248,23 @@ export class Toolbar {
     c.setValue('uncThreshold', String(+ud.threshold.toPrecision(3)));
     c.setValue('uncColormap', v.uncertaintyColormap);
     c.setValue('showBrain', v.overlayDisplay.brain.show);
+    const fd = v.overlayDisplay.fusion;
+    c.setValue('showFusion', fd.show);
+    c.setValue('fusionOpacity', String(fd.opacity));
+    c.setValue('fusionThreshold', String(+fd.threshold.toPrecision(4)));
+    c.setValue('fusionColormap', v.fusionColormap);
+    const fusionName = c.get('showFusion')?.parentElement?.querySelector('.ll-field-label');
+    if (fusionName) fusionName.textContent = v.fusionName ?? 'Overlay';
+    const fusionRange = v.overlayRange('fusion');
+    const fusionThr = c.get('fusionThreshold');
+    if (fusionThr instanceof HTMLInputElement && fusionRange) fusionThr.step = String(+((fusionRange[1] - fusionRange[0]) / 20).toPrecision(2));
     const uncRange = v.overlayRange('uncertainty');
     const uncThr = c.get('uncThreshold');
     if (uncThr instanceof HTMLInputElement && uncRange) uncThr.step = String(+((uncRange[1] - uncRange[0]) / 20).toPrecision(2));
     this.setHidden('prob', !v.hasOverlay('probability'));
     this.setHidden('unc', !v.hasOverlay('uncertainty'));
     this.setHidden('brain', !v.hasOverlay('brain'));
+    this.setHidden('fusion', !v.hasOverlay('fusion'));
     this.mapsRow.hidden = !v.hasOverlay();
     this.setHidden('frame', v.frameCount <= 1);
     const fi = c.get('frame');

@@ -152,6 +152,20 @@ export abstract class ViewerState implements ToolSettings {
     this.changed({ render: 'slices', save: true, ui: true });
   }
 
+  get fusionColormap(): ColormapName {
+    return this.overlayMaps.fusionColormap;
+  }
+
+  /** The fused image's file name, or null when there is none. */
+  get fusionName(): string | null {
+    return this.overlayMaps.get('fusion')?.name ?? null;
+  }
+
+  setFusionColormap(name: ColormapName): void {
+    this.overlayMaps.setFusionColormap(name);
+    this.changed({ render: 'slices', ui: true });
+  }
+
   /** Probability-map display (kept for existing callers). */
   setProbDisplay(o: Partial<OverlayDisplay>): void {
     this.setOverlayDisplay('probability', o);

@@ -105,3 +105,24 @@ export function mapRange(values: Float32Array): [number, number] {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1e-6];
   return max > min ? [min, max] : [min, min + 1e-6];
 }
+
+/** Values sampled (every n-th finite one, up to this many) for the colour range. */
+const RANGE_SAMPLES = 200_000;
+
+/**
+ * The colour range of a fused image: from the median of its finite values (so that a PET colours its
+ * uptake, not the whole body) to the 99.5th percentile (a few hot voxels do not flatten the scale).
+ */
+export function fusionRange(values: Float32Array): [number, number] {
+  let finite = 0;
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) finite++;
+  if (finite === 0) return [0, 1];
+  const step = Math.max(1, Math.floor(finite / RANGE_SAMPLES));
+  const sample: number[] = [];
+  for (let i = 0, n = 0; i < values.length; i++) if (Number.isFinite(values[i]) && n++ % step === 0) sample.push(values[i]);
+  sample.sort((a, b) => a - b);
+  const at = (q: number): number => sample[Math.min(sample.length - 1, Math.floor(q * (sample.length - 1)))];
+  const lo = at(0.5);
+  const hi = at(0.995);
+  return hi > lo ? [lo, hi] : [lo, lo + Math.max(1e-6, Math.abs(lo) * 1e-6)];
+}

@@ -96,11 +96,12 @@ export interface ViewerSettings {
 }
 
 /**
- * A voxel-wise map shown over the image: a model's probability map, its flip-TTA uncertainty map, or
+ * A voxel-wise map shown over the image: a model's probability map, its flip-TTA uncertainty map,
  * the brain the model was given when Segment Lesion stripped the skull of a head (1 inside, 0
- * outside; drawn as a dashed outline).
+ * outside; drawn as a dashed outline), or another image of the same patient resampled onto this
+ * image's grid (a PET over its CT; NaN where it does not reach), shown in a colormap.
  */
-export type OverlayKind = 'probability' | 'uncertainty' | 'brain';
+export type OverlayKind = 'probability' | 'uncertainty' | 'brain' | 'fusion';
 
 /** A model's proposal that an overlay belongs to. */
 export interface ProposalInfo {
@@ -149,7 +150,9 @@ export type HostCommandId =
   | 'lesionLab.fineTune'
   | 'lesionLab.selectModelVersion'
   | 'lesionLab.showModelHistory'
-  | 'lesionLab.exportItkSnapLabels';
+  | 'lesionLab.exportItkSnapLabels'
+  | 'lesionLab.overlayImage'
+  | 'lesionLab.clearOverlayImage';
 
 /** Every {@link HostCommandId}, for validation. */
 export const HOST_COMMAND_IDS: readonly HostCommandId[] = [
@@ -160,6 +163,8 @@ export const HOST_COMMAND_IDS: readonly HostCommandId[] = [
   'lesionLab.selectModelVersion',
   'lesionLab.showModelHistory',
   'lesionLab.exportItkSnapLabels',
+  'lesionLab.overlayImage',
+  'lesionLab.clearOverlayImage',
 ];
 
 // ───────────────────────────── host → webview ─────────────────────────────
@@ -231,6 +236,8 @@ export interface OverlayMessage {
   range: [number, number];
   /** Set when the map is a model's proposal awaiting accept/reject. */
   proposal: ProposalInfo | null;
+  /** A fused image: its file name, for the controls and the readout. */
+  name?: string;
 }
 
 /** Remove the overlay of `kind`; a map of the other kind stays. */

@@ -5,7 +5,7 @@
 import type { HostToWebviewMessage, OverlayKind, VoxelType } from './messages';
 
 const VOXEL_TYPES: Readonly<Record<VoxelType, true>> = { uint8: true, int8: true, uint16: true, int16: true, float32: true };
-const OVERLAY_KINDS: Readonly<Record<OverlayKind, true>> = { probability: true, uncertainty: true, brain: true };
+const OVERLAY_KINDS: Readonly<Record<OverlayKind, true>> = { probability: true, uncertainty: true, brain: true, fusion: true };
 
 type Fields = Record<string, unknown>;
 type Check = (m: Fields) => string | null;
@@ -54,6 +54,7 @@ const HOST_MESSAGE_CHECKS: Readonly<Record<HostToWebviewMessage['type'], Check>>
     voxels: isBuffer,
     range: (v) => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x)),
     proposal: (v) => v === null || isObject(v),
+    name: (v) => v === undefined || isString(v),
   }),
   clearOverlay: fields({ kind: oneOf(...Object.keys(OVERLAY_KINDS)) }),
   labelTable: fields({ labelTable: Array.isArray }),

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyDelta, deltaVoxelCount } from '../../src/protocol/labelDelta';
-import { float32Buffer, lockedLabelValues, mapRange, proposalDelta, proposalLabels, ProposalError } from '../../src/labels/proposal';
+import { float32Buffer, fusionRange, lockedLabelValues, mapRange, proposalDelta, proposalLabels, ProposalError } from '../../src/labels/proposal';
 
 test('proposalLabels: writes label 1 over background and unlocked labels, never over locked ones; counts each case', () => {
   // voxel:     0  1  2  3  4  5  6  7
@@ -50,4 +50,13 @@ test('float32Buffer copies exactly the view; mapRange is never empty', () => {
   const flat = mapRange(new Float32Array(5));
   assert.ok(flat[1] > flat[0]);
   assert.deepEqual(mapRange(new Float32Array(0)), [0, 1e-6]);
+});
+
+test('fusionRange: from the median of the finite values to their 99.5th percentile, never empty', () => {
+  const values = new Float32Array(1000);
+  for (let i = 0; i < 1000; i++) values[i] = i < 100 ? NaN : i - 100; // 0 … 899, NaN beyond the other image
+  assert.deepEqual(fusionRange(values), [449, 894]);
+  assert.deepEqual(fusionRange(Float32Array.from([NaN, NaN])), [0, 1]);
+  const flat = fusionRange(Float32Array.from([5, 5, 5]));
+  assert.ok(flat[0] === 5 && flat[1] > 5);
 });

@@ -1,6 +1,8 @@
 // The model overlays in headless Chromium: a probability map (heat colours, its own threshold,
 // the proposal outline) and an uncertainty map (its own colormap and threshold) in separate slots,
 // each toggled, faded and cleared on its own; the brain outline of a head whose skull was stripped;
+// a fused image (another image on this grid: its colormap from its threshold up, nothing where it
+// does not reach, its name and value in the readout, Overlay… and Remove posting the host commands);
 // the proposal bar's Accept / Reject and the Segment Lesion button post the host commands. Pixels
 // are read back from the canvas.
 import assert from 'node:assert/strict';
@@ -84,13 +86,14 @@ function uncertaintyMap(): Float32Array {
 
 type Proposal = { modelVersion: string; labelValue: number; threshold: number } | null;
 
-async function sendOverlay(kind: 'probability' | 'uncertainty' | 'brain', map: Float32Array, range: [number, number], proposal: Proposal = null): Promise<void> {
+async function sendOverlay(kind: 'probability' | 'uncertainty' | 'brain' | 'fusion', map: Float32Array, range: [number, number], proposal: Proposal = null, name?: string): Promise<void> {
   await h.page.evaluate(
-    ({ kind, values, range, proposal }) => {
-      const voxels = Float32Array.from(values).buffer;
-      window.postMessage({ type: 'overlay', kind, voxels, range, proposal }, '*');
+    ({ kind, values, range, proposal, name }) => {
+      // NaN does not survive the page boundary as a number: null stands for it.
+      const voxels = Float32Array.from(values, (x) => (x === null ? NaN : x)).buffer;
+      window.postMessage({ type: 'overlay', kind, voxels, range, proposal, ...(name ? { name } : {}) }, '*');
     },
-    { kind, values: Array.from(map), range, proposal },
+    { kind, values: Array.from(map, (x) => (Number.isNaN(x) ? null : x)), range, proposal, name },
   );
   await h.settle();
 }
@@ -102,7 +105,7 @@ async function press(key: string): Promise<void> {
   await h.settle();
 }
 
-async function clearOverlay(kind: 'probability' | 'uncertainty' | 'brain'): Promise<void> {
+async function clearOverlay(kind: 'probability' | 'uncertainty' | 'brain' | 'fusion'): Promise<void> {
   await h.page.evaluate((kind) => window.postMessage({ type: 'clearOverlay', kind }, '*'), kind);
   await h.settle();
 }
@@ -507,5 +510,65 @@ describe('overlays on a real FLAIR volume', () => {
     await h.screenshot('overlays-flair');
     await clearOverlay('probability');
     await clearOverlay('uncertainty');
+  });
+});
+
+describe('a fused image (Overlay Another Image)', () => {
+  // 10 for j < 20, 1 elsewhere, NaN (the other image does not reach) for i ≥ 48; range [2, 20]
+  // (10 is then in the red part of 'hot', whose top is white).
+  const fused = (): Float32Array => {
+    const f = new Float32Array(N);
+    for (let idx = 0; idx < N; idx++) {
+      const i = idx % NX;
+      const j = Math.floor(idx / NX) % NY;
+      f[idx] = i >= 48 ? NaN : j < 20 ? 10 : 1;
+    }
+    return f;
+  };
+  const HOT = [10, 10, SLICE];
+  const LOW = [10, 30, SLICE];
+  const BEYOND = [56, 10, SLICE];
+
+  test('is coloured from its threshold up, nowhere it does not reach, and named in the readout', async () => {
+    await loadAxialWithoutLabels();
+    const grey = { hot: await pixelAt(HOT), low: await pixelAt(LOW), beyond: await pixelAt(BEYOND) };
+    assert.equal(await h.page.isVisible('[data-group="fusion"]'), false, 'no controls without a fused image');
+    await sendOverlay('fusion', fused(), [2, 20], null, 'pet.nii.gz');
+    assert.equal(await inPage(h, (v) => v.overlayDisplay.fusion.threshold), 2, 'it starts coloured from the low end of its range');
+    const hot = await pixelAt(HOT);
+    assert.ok(isHot(hot), `10 is hot: ${hot}`);
+    assert.deepEqual(await pixelAt(LOW), grey.low, '1 is below the threshold');
+    assert.deepEqual(await pixelAt(BEYOND), grey.beyond, 'NaN (outside the other image) is not coloured');
+    assert.equal(await h.page.isVisible('[data-group="fusion"]'), true);
+    assert.equal(await h.page.textContent('[data-group="fusion"] .ll-field-label'), 'pet.nii.gz');
+    await inPage(h, (v, c: number[]) => v.setCrosshairVoxel(c), HOT);
+    assert.match((await h.page.textContent('.ll-status')) ?? '', /pet\.nii\.gz 10/);
+    await inPage(h, (v, c: number[]) => v.setCrosshairVoxel(c), BEYOND);
+    assert.match((await h.page.textContent('.ll-status')) ?? '', /pet\.nii\.gz \(outside it\)/);
+    await inPage(h, (v) => v.setCrosshairVoxel([32, 24, 16]));
+    await h.settle();
+    await h.screenshot('overlays-fusion');
+
+    // Threshold 0.5 colours the 1s too; the colormap and the checkbox act on it alone.
+    await h.page.fill('input[data-ctl="fusionThreshold"]', '0.5');
+    await h.page.dispatchEvent('input[data-ctl="fusionThreshold"]', 'change');
+    await h.settle();
+    assert.notDeepEqual(await pixelAt(LOW), grey.low, '1 ≥ 0.5 is coloured');
+    await h.page.selectOption('select[data-ctl="fusionColormap"]', 'gray');
+    await h.settle();
+    const greyMap = await pixelAt(HOT);
+    assert.ok(isGrey(greyMap) && greyMap[0] > hot[1], `the gray colormap: ${greyMap}`);
+    await h.page.uncheck('input[data-ctl="showFusion"]');
+    await h.settle();
+    assert.deepEqual(await pixelAt(HOT), grey.hot, 'hidden with its checkbox');
+
+    // Overlay… and Remove ask the host, which owns the image.
+    await h.page.click('button[data-action="overlayImage"]');
+    await h.page.click('button[data-action="clearOverlayImage"]');
+    const commands = await commandsPosted();
+    assert.deepEqual(commands.slice(-2), ['lesionLab.overlayImage', 'lesionLab.clearOverlayImage']);
+    await clearOverlay('fusion');
+    assert.equal(await h.page.isVisible('[data-group="fusion"]'), false);
+    assert.deepEqual(await pixelAt(HOT), grey.hot);
   });
 });

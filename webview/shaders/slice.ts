@@ -1,8 +1,8 @@
 // Slice view shader: one full-viewport quad; each fragment maps its plane position (mm) to a voxel
-// through u_planeToVoxel and reads the image, label, probability and uncertainty volumes with
-// texelFetch (nearest voxel, exact integer values). Enums come from TS via `defines`.
-// Compositing order, bottom to top: image, uncertainty map, probability map, brain outline,
-// proposal outline, labels, crosshair, brush cursor.
+// through u_planeToVoxel and reads the image, label, probability, uncertainty and fused-image
+// volumes with texelFetch (nearest voxel, exact integer values). Enums come from TS via `defines`.
+// Compositing order, bottom to top: image, fused image, uncertainty map, probability map, brain
+// outline, proposal outline, labels, crosshair, brush cursor.
 import { Matrix4, Vector2, Vector3, Vector4, type Texture } from 'three';
 
 /** Image texture kinds: decides the sampler type and how a texel becomes a value. */
@@ -21,6 +21,8 @@ export function sliceUniforms(): Record<string, { value: unknown }> {
     u_prob: { value: null as Texture | null },
     u_unc: { value: null as Texture | null },
     u_brain: { value: null as Texture | null },
+    u_fus: { value: null as Texture | null },
+    u_fusColormap: { value: null as Texture | null },
     u_colormap: { value: null as Texture | null },
     u_labelColors: { value: null as Texture | null },
     u_heatmap: { value: null as Texture | null },
@@ -48,6 +50,10 @@ export function sliceUniforms(): Record<string, { value: unknown }> {
     u_uncOpacity: { value: 0.5 },
     u_uncThreshold: { value: 0 },
     u_uncRange: { value: new Vector2(0, 1) },
+    u_showFus: { value: false },
+    u_fusOpacity: { value: 0.5 },
+    u_fusThreshold: { value: 0 },
+    u_fusRange: { value: new Vector2(0, 1) },
     u_showBrain: { value: false },
     u_brainThreshold: { value: 0.5 },
     u_brainOpacity: { value: 0.8 },
@@ -79,10 +85,12 @@ uniform highp usampler3D u_labels;
 uniform highp sampler3D u_prob;
 uniform highp sampler3D u_unc;
 uniform highp sampler3D u_brain;
+uniform highp sampler3D u_fus;
 uniform sampler2D u_colormap;
 uniform sampler2D u_labelColors;
 uniform sampler2D u_heatmap;
 uniform sampler2D u_uncColormap;
+uniform sampler2D u_fusColormap;
 uniform mat4 u_planeToVoxel;
 // A tiny display-world step (+x, +y, +z) in voxel units: a sample exactly on a voxel boundary
 // goes to the voxel on the +world side whatever the file's axis order and flips.
@@ -106,6 +114,10 @@ uniform bool u_showUnc;
 uniform float u_uncOpacity;
 uniform float u_uncThreshold;
 uniform vec2 u_uncRange;
+uniform bool u_showFus;
+uniform float u_fusOpacity;
+uniform float u_fusThreshold;
+uniform vec2 u_fusRange;
 uniform bool u_showBrain;
 uniform float u_brainThreshold;
 uniform float u_brainOpacity;
@@ -179,6 +191,11 @@ void main() {
     float value = imageValue(idx);
     float t = clamp((value - u_window.x) / max(u_window.y - u_window.x, 1e-20), 0.0, 1.0);
     color = vec4(texture(u_colormap, vec2((t * 255.0 + 0.5) / 256.0, 0.5)).rgb, 1.0);
+    // A fused image where it reaches (NaN elsewhere fails the comparison) and at or above its threshold.
+    if (u_showFus) {
+      float f = texelFetch(u_fus, idx, 0).r;
+      if (f >= u_fusThreshold) color.rgb = mix(color.rgb, overlayColor(u_fusColormap, f, vec2(u_fusThreshold, u_fusRange.y)), u_fusOpacity);
+    }
     // Each map is drawn only at or above its own threshold and above its minimum (zero
     // uncertainty, zero probability: nothing to show).
     if (u_showUnc) {
