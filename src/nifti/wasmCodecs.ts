@@ -1,7 +1,8 @@
 // The DICOM codecs we do not write ourselves: JPEG 2000 (OpenJPEG) and High-Throughput JPEG 2000
-// (OpenJPH), as the WebAssembly builds OHIF and Cornerstone use (@cornerstonejs/codec-*, MIT). Each is compiled and instantiated synchronously the first
-// time a frame needs it (tens of milliseconds), so `frameBytes` stays synchronous. The .wasm files
-// sit next to the bundle (scripts/build.mjs copies them) or, unbundled, in node_modules.
+// (OpenJPH), as the WebAssembly builds OHIF and Cornerstone use (@cornerstonejs/codec-*, MIT).
+// Each is compiled and instantiated synchronously the first time a frame needs it (tens of
+// milliseconds), so `frameBytes` stays synchronous. The .wasm files sit next to the bundle
+// (scripts/build.mjs copies them) or, unbundled, in node_modules.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -4,8 +4,8 @@
 // OpenJPH's ojph_compress / ojph_expand (Debian openjph-tools) write and decode HTJ2K (.201, .203);
 // pydicom decodes two of its own JPEG 2000 samples through Pillow's OpenJPEG. Lossless must read
 // to exactly the uncompressed voxels, lossy to the reference decoder's; lossy series say so in
-// `info`; a truncated or damaged stream and signed HTJ2K (which the codec clamps) are refused
-// naming the file.
+// `info`; an 8-bit codestream in 16-bit pixels is widened; a truncated or damaged stream and signed
+// HTJ2K (which the codec clamps) are refused naming the file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -138,4 +138,29 @@ test('HTJ2K by OpenJPH\'s tools: lossless reads exactly, lossy within 1 of ojph_
 
   htj2k('mr', 'mr-htj2k');
   await assert.rejects(readNifti(join(root, 'mr-htj2k')), (e: unknown) => /IM0001\.dcm: .*HTJ2K frame holds signed samples, which the HTJ2K decoder cannot return intact/.test(String(e)));
+});
+
+test('an 8-bit JPEG 2000 codestream (Pillow\'s) in 16-bit pixels is widened to them', { skip: skipWithoutSharedData(...CT) }, async () => {
+  const root = tempDir('ll-j2k-8bit-');
+  writeSeries(join(root, 'ct'));
+  const script = `
+import io, sys, numpy as np, pydicom
+from PIL import Image
+from pydicom.encaps import encapsulate
+d = pydicom.dcmread(sys.argv[1])
+a = (np.arange(d.Rows * d.Columns) * 7 % 256).astype(np.uint8).reshape(d.Rows, d.Columns)
+buf = io.BytesIO(); Image.fromarray(a).save(buf, 'JPEG2000', irreversible=False, no_jp2=True)
+assert buf.getvalue()[42] == 7, 'an 8-bit codestream'
+d.file_meta.TransferSyntaxUID = '1.2.840.10008.1.2.4.90'
+d.BitsStored, d.HighBit, d.PixelRepresentation = 8, 7, 0
+d.PixelData = encapsulate([buf.getvalue()]); d['PixelData'].VR = 'OB'; d['PixelData'].is_undefined_length = True
+d.save_as(sys.argv[2], write_like_original=False)`;
+  mkdirSync(join(root, 'w8'));
+  const run = spawnSync(NIBABEL_PYTHON, ['-c', script, join(root, 'ct', 'IM0001.dcm'), join(root, 'w8', 'IM0001.dcm')], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const image = await readNifti(join(root, 'w8', 'IM0001.dcm'));
+  // The written values 7·n mod 256, in the CT's rescaling (intercept −1024), in some voxel order.
+  const values = Array.from(image.data, (v) => v + 1024).sort((a, b) => a - b);
+  const want = Array.from({ length: image.data.length }, (_, n) => (7 * n) % 256).sort((a, b) => a - b);
+  assert.deepEqual(values, want);
 });
