@@ -17,6 +17,7 @@ import { readNifti } from '../../src/nifti';
 import { decodeJpegBaseline } from '../../src/nifti/jpegBaseline';
 import { JpegError } from '../../src/nifti/jpegLossless';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+import { jpegBitWriter } from '../helpers/jpegBits';
 import { tempDir } from '../helpers/tempDir';
 import { NIBABEL_PYTHON } from './nibabelReference';
 
@@ -165,22 +166,7 @@ function encodeSequential(samples: ArrayLike<number>, width: number, height: num
   if (o.restart > 0) segment(0xdd, [o.restart >> 8, o.restart & 0xff]);
   segment(0xda, [1, 7, o.extras ? 0x13 : 0x00, 0, 63, 0]);
 
-  let acc = 0;
-  let n = 0;
-  const put = (value: number, length: number): void => {
-    for (let b = length - 1; b >= 0; b--) {
-      acc = (acc << 1) | ((value >> b) & 1);
-      if (++n === 8) {
-        out.push(acc);
-        if (acc === 0xff) out.push(0);
-        acc = 0;
-        n = 0;
-      }
-    }
-  };
-  const flush = (): void => {
-    while (n !== 0) put(1, 1);
-  };
+  const { put, flush } = jpegBitWriter(out);
   const putCoded = (table: Map<number, [number, number]>, symbol: number): void => {
     const code = table.get(symbol);
     assert.ok(code, `no code for ${symbol.toString(16)}`);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { readNifti, scanDicomFolder } from '../../src/nifti';
 import { decodeJpegLossless, JpegError } from '../../src/nifti/jpegLossless';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
+import { jpegBitWriter } from '../helpers/jpegBits';
 import { tempDir } from '../helpers/tempDir';
 import { NIBABEL_PYTHON } from './nibabelReference';
 
@@ -83,22 +84,7 @@ function encodeLossless(samples: Uint16Array, width: number, height: number, pre
   segment(0xc4, [0x00, ...counts, ...Array.from({ length: 17 }, (_, i) => i)]);
   if (restart > 0) segment(0xdd, [restart >> 8, restart & 0xff]);
   segment(0xda, [1, 1, 0x00, sv, 0, pt]);
-  let acc = 0;
-  let n = 0;
-  const put = (value: number, length: number): void => {
-    for (let b = length - 1; b >= 0; b--) {
-      acc = (acc << 1) | ((value >> b) & 1);
-      if (++n === 8) {
-        out.push(acc);
-        if (acc === 0xff) out.push(0);
-        acc = 0;
-        n = 0;
-      }
-    }
-  };
-  const flush = (): void => {
-    while (n !== 0) put(1, 1);
-  };
+  const { put, flush } = jpegBitWriter(out);
   const shifted = Uint16Array.from(samples, (v) => v >> pt);
   const mask = (1 << precision) - 1;
   let restartLine = 0;
