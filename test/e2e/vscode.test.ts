@@ -37,7 +37,7 @@ import { sharedDataPath } from '../helpers/sharedData';
 import { CHROMIUM_ARGS } from '../webview/harness';
 import { extensionLog, sleep, StopWaiting, visibleText, waitFor } from './workbench';
 
-type StepName = 'installed' | 'openAndRender' | 'openCase' | 'segment' | 'brush' | 'undoRedo' | 'save' | 'fineTune' | 'prompt';
+type StepName = 'installed' | 'openAndRender' | 'openCase' | 'segment' | 'brush' | 'undoRedo' | 'save' | 'fineTune' | 'prompt' | 'fusion';
 type Switch = 'auto' | boolean;
 
 const inCi = process.env.CI === 'true';
@@ -54,6 +54,7 @@ const STEP_SWITCHES: Record<StepName, Switch> = {
   save: true,
   fineTune: true,
   prompt: 'auto',
+  fusion: 'auto',
 };
 
 /** Extra user settings for the run, merged into the profile's settings.json. */
@@ -99,6 +100,10 @@ const CASE_CROP = { origin: [48, 68, 68] as const, size: [80, 80, 48] as const }
  */
 const TUMOUR_DIR = ['lesion', 'sarcoma-ct-mr-pet', 'STS_002', 'CT'] as const;
 const TUMOUR_NAME = 'sts002_tumour_ct.nii.gz';
+/** The same patient's PET, fused over the tumour's CT (Overlay Another Image). */
+const FUSION_SOURCE = ['lesion', 'sarcoma-ct-mr-pet', 'STS_002', 'PET', 'image.nii.gz'] as const;
+const FUSION_NAME = 'sts002_pet.nii.gz';
+const OVERLAY_TITLE = /^Overlay Another Image/;
 
 /** The expert (consensus) lesion mask of the case, on the FLAIR's grid. */
 const CASE_EXPERT_MASK = ['lesion', 'ms-flair-mni', 'patient19', 'GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz'] as const;
@@ -217,6 +222,12 @@ function skipReason(step: StepName): string | undefined {
       if (existsSync(sharedDataPath(...TUMOUR_DIR, 'image.nii.gz'))) return undefined;
       if (inCi) throw new Error(`CI=true but the shared test data is missing: ${sharedDataPath(...TUMOUR_DIR)}`);
       return `the tumour case ${TUMOUR_DIR.join('/')} is not in ../shared/data`;
+    case 'fusion':
+      if (!findCommand(OVERLAY_TITLE)) return 'no command titled "Overlay Another Image" in package.json yet';
+      if (skipReason('prompt') !== undefined) return `it overlays the prompt step's tumour: ${skipReason('prompt')}`;
+      if (existsSync(sharedDataPath(...FUSION_SOURCE))) return undefined;
+      if (inCi) throw new Error(`CI=true but the shared test data is missing: ${sharedDataPath(...FUSION_SOURCE)}`);
+      return `the PET ${FUSION_SOURCE.join('/')} is not in ../shared/data`;
     default:
       return undefined;
   }
@@ -491,6 +502,8 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
   let profile: ProfileDirs;
   let workspaceDir: string;
   let editorFrame: Frame | undefined;
+  /** The prompt step's editor of the tumour's CT (the fusion step overlays its PET there). */
+  let tumourFrame: Frame | undefined;
   let shotIndex = 0;
   const failedSteps = new Set<StepName>();
   const t0 = Date.now();
@@ -566,6 +579,10 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
       if (skipReason('prompt') === undefined) {
         copyFileSync(sharedDataPath(...TUMOUR_DIR, 'image.nii.gz'), join(workspaceDir, TUMOUR_NAME));
         chmodSync(join(workspaceDir, TUMOUR_NAME), 0o644);
+      }
+      if (skipReason('fusion') === undefined) {
+        copyFileSync(sharedDataPath(...FUSION_SOURCE), join(workspaceDir, FUSION_NAME));
+        chmodSync(join(workspaceDir, FUSION_NAME), 0o644);
       }
     } else {
       console.log(`e2e: ../shared/data not used; opening the generated phantom ${IMAGE_NAME} instead`);
@@ -930,6 +947,7 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
 
     const opened = await openAndCheck(TUMOUR_NAME, 'tumour-opened');
     const frame = opened.frame;
+    tumourFrame = frame;
     await frame.evaluate((c) => (window as any).lesionLab.viewer.setCrosshairVoxel(c), centre);
     await frame.focus('canvas.ll-canvas');
     await page.keyboard.press('k');
@@ -1015,6 +1033,38 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
       dice: Number(dice.toFixed(3)),
       acceptedVoxels: accepted,
     };
+  });
+
+  step('fusion', ['prompt'], 90_000, async () => {
+    // Overlay Another Image on the tumour's CT: the same patient's PET, picked in code-server's
+    // file dialog, is drawn over the slices (more coloured pixels), then removed with its button.
+    const frame = tumourFrame;
+    assert.ok(frame, 'the prompt step left the tumour open');
+    assert.ok((await visibleText(page, '.tabs-container .tab.active')).includes(TUMOUR_NAME), 'the tumour is the active editor');
+    const hasFusion = () => frame.evaluate(() => (window as any).lesionLab.viewer.hasOverlay('fusion') as boolean);
+    const before = await canvasPixels(frame);
+    const command = findCommand(OVERLAY_TITLE);
+    assert.ok(command, 'Overlay Another Image is contributed');
+    await quickInput(page, 'F1', command.paletteText);
+    // code-server's open dialog is a quick input holding a path: the PET's, then Enter.
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(join(workspaceDir, FUSION_NAME));
+    await sleep(300);
+    await page.keyboard.press('Enter');
+    await waitFor('the fused PET in the webview', async () => ((await hasFusion()) ? true : undefined), 20_000);
+    await sleep(500);
+    const after = await canvasPixels(frame);
+    const colouredBefore = colouredInSliceViews(before);
+    const colouredAfter = colouredInSliceViews(after);
+    await moveMouseAway(page);
+    await shot('fusion-shown');
+    assert.ok(colouredAfter > colouredBefore + 1000, `the PET colours the slices: ${colouredBefore} → ${colouredAfter} coloured pixels`);
+    const name = await frame.evaluate(() => document.querySelector('[data-group="fusion"] .ll-field-label')?.textContent ?? '');
+    assert.equal(name, FUSION_NAME, 'the fused image is named in its controls');
+    await frame.click('button[data-action="clearOverlayImage"]');
+    await waitFor('the fused PET to be removed', async () => ((await hasFusion()) ? undefined : true), 10_000);
+    summary.steps.fusion = { image: TUMOUR_NAME, overlay: FUSION_NAME, colouredBefore, colouredAfter };
   });
 });
 
