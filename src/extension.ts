@@ -15,7 +15,7 @@ import { importDicomFolder } from './editor/dicomImportCommand';
 import { DICOM_NAME } from './nifti/dicom';
 import { VOLUME_FILE_NAME } from './nifti/formats';
 import { exportMaskAsDicomSeg, importDicomSegIntoMask } from './editor/dicomSegCommand';
-import { overlayAnotherImage } from './editor/overlayImageCommand';
+import { overlayAnotherImage, removeOverlayImage } from './editor/overlayImageCommand';
 import { itkSnapLabelFile, parseItkSnapLabelFile } from './labels/sidecar';
 import { errorText } from './util/errorText';
 
@@ -123,7 +123,7 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
 
     vscode.commands.registerCommand('lesionLab.clearOverlayImage', (uri?: vscode.Uri) => {
       const doc = openDocumentFor(uri, 'remove its overlay image');
-      if (doc) provider.clearOverlay(doc, 'fusion');
+      if (doc) removeOverlayImage(provider, doc);
     }),
 
     vscode.commands.registerCommand('lesionLab.importItkSnapLabels', async (uri?: vscode.Uri, source?: vscode.Uri) => {

@@ -8,6 +8,8 @@ import { ALL_AXIS_FLIPS, DEFAULT_TTA_FLIPS, loadSegmentationModel, segmentVolume
 import { ModelStore, ModelStoreError } from '../ml/modelStore';
 import { ctWithoutInterceptSigns, modalityMismatch } from '../ml/autoConfig';
 import { brainMaskFor, starterForImage, StarterChoiceError } from '../ml/starterChoice';
+import { companionProbability } from '../ml/companion';
+import { shippedStarterLocator } from '../ml/starterModels';
 import { NiftiReadError, NiftiWriteError } from '../nifti';
 import { checkOutputPaths, type GuardedOutput } from '../util/outputGuard';
 import { cancelOnSignals } from './signals';
@@ -105,7 +107,7 @@ function checkOutPath(option: string, path: string): void {
 
 const USAGE =
   'lesion-lab segment IMAGE --out MASK.nii.gz [--model DIR] [--prob PROB.nii.gz] [--uncertainty U.nii.gz] ' +
-  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.5 (0.25 for batch-norm models)] [--brain-mask BRAIN.nii.gz] [--backend auto|wasm|cpu]' +
+  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.5 (0.25 for batch-norm models)] [--brain-mask BRAIN.nii.gz] [--with OTHER] [--backend auto|wasm|cpu]' +
   '\n   or: lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] (click-guided, one object)';
 
 /**
@@ -125,7 +127,7 @@ export function isInputError(e: unknown): e is Error {
     e instanceof NiftiWriteError ||
     e instanceof ModelStoreError ||
     (e instanceof Error &&
-      ['TrainingError', 'InferenceError', 'PreprocessError', 'ResampleError', 'PatchError', 'OutputPathError', 'LabelMaskError', 'DicomImportError', 'DicomSegError', 'DicomSegReadError'].includes(e.name))
+      ['TrainingError', 'InferenceError', 'PreprocessError', 'ResampleError', 'PatchError', 'OutputPathError', 'LabelMaskError', 'DicomImportError', 'DicomSegError', 'DicomSegReadError', 'CompanionError'].includes(e.name))
   );
 }
 
@@ -165,7 +167,7 @@ function starterFor(image: NiftiImage, io: CliIo): string {
 
 async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if ((await import('./promptSegment')).wantsPromptSegmentation(argv)) return (await import('./promptSegment')).runPromptSegment(argv, io);
-  const args = parseArgs(argv, ['model', 'out', 'prob', 'uncertainty', 'brain-mask', 'threshold', 'min-lesion-mm3', 'tta', 'overlap', 'backend']);
+  const args = parseArgs(argv, ['model', 'out', 'prob', 'uncertainty', 'brain-mask', 'threshold', 'min-lesion-mm3', 'tta', 'overlap', 'backend', 'with']);
   if (args.positional.length !== 1) throw new CliUsageError(`expected one IMAGE, got ${args.positional.length}`);
   const imagePath = args.positional[0];
   if (!existsSync(imagePath)) throw new CliUsageError(`${imagePath}: file not found`);
@@ -176,6 +178,8 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if (typeof prob === 'string') checkOutPath('prob', prob);
   const uncertaintyPath = args.options.get('uncertainty');
   if (typeof uncertaintyPath === 'string') checkOutPath('uncertainty', uncertaintyPath);
+  const withPath = args.options.get('with');
+  if (withPath !== undefined && (typeof withPath !== 'string' || !existsSync(withPath))) throw new CliUsageError(`--with ${typeof withPath === 'string' ? `${withPath}: file not found` : 'needs another image of the same patient'}`);
   const brainMaskPath = args.options.get('brain-mask');
   if (typeof brainMaskPath === 'string') checkOutPath('brain-mask', brainMaskPath);
   const threshold = numberOption(args, 'threshold', 0.5, 0.001, 0.999);
@@ -189,7 +193,7 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if (typeof prob === 'string') outputs.push({ role: '--prob', path: prob, kind: 'nifti' });
   if (typeof uncertaintyPath === 'string') outputs.push({ role: '--uncertainty', path: uncertaintyPath, kind: 'nifti' });
   if (typeof brainMaskPath === 'string') outputs.push({ role: '--brain-mask', path: brainMaskPath, kind: 'nifti' });
-  await checkOutputPaths({ inputs: [{ role: 'the input image', path: imagePath }], outputs });
+  await checkOutputPaths({ inputs: [{ role: 'the input image', path: imagePath }, ...(typeof withPath === 'string' ? [{ role: '--with', path: withPath }] : [])], outputs });
   const modelArg = args.options.get('model') as string | undefined;
   const givenModelDir = modelArg === undefined ? null : await resolveModelDir(modelArg);
 
@@ -214,7 +218,17 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   let seg;
   const cancellation = cancelOnSignals();
   try {
+    // A second opinion: another modality of the patient, segmented by its own starter (src/ml/companion.ts).
+    let companion;
+    if (typeof withPath === 'string') {
+      const other = await readNifti(withPath);
+      io.stdout(firstFrameNote(withPath, other.frameCount));
+      const starters = shippedStarterLocator(__dirname);
+      companion = await companionProbability(image, other, basename(withPath), (task) => starters.dirOf(task), { ttaFlips, signal: cancellation.signal });
+      io.stdout(`with ${withPath}: its starter ${companion.version} (${companion.task}), covering ${(100 * companion.coverage).toFixed(0)} % of the image; the two probabilities are averaged\n`);
+    }
     seg = await segmentVolume(image, model, {
+      companion: companion?.probability,
       threshold,
       minLesionMm3,
       overlap,

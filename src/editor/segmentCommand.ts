@@ -3,8 +3,10 @@
 // uncertainty maps) for Accept or Reject. It yields to the event loop between patches, so the
 // extension host stays responsive; one patch is synchronous.
 
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { NoModelError } from '../ml/modelChoice';
+import { fusedImagePath } from './overlayImageCommand';
 import { isCancellation, type ModelRuntime } from './modelRuntime';
 import { lesionReport, lesionSummary, segmentProgressMessage, totalLesionVolumeMm3 } from '../ml/modelText';
 import type { ProposalStore } from './proposalStore';
@@ -81,11 +83,29 @@ export async function segmentLesion(
           }
           if (image.frameCount > 1) log.info(`${doc.fileName}: segmenting frame ${image.frame + 1} of ${image.frameCount}`);
           const t0 = Date.now();
+          const ttaFlips = settings.testTimeAugmentation ? DEFAULT_TTA_FLIPS : [[]];
+          // A fused image of another modality (its PET, its CT) is segmented by its own starter, and
+          // the two probabilities are averaged (src/ml/companion.ts).
+          const fused = fusedImagePath(doc);
+          let companion: import('../ml/companion').Companion | undefined;
+          if (fused) {
+            const { companionProbability, CompanionError } = await import('../ml/companion');
+            try {
+              progress.report({ message: `segmenting the fused ${basename(fused)} with its own starter…` });
+              const other = await (await import('../nifti')).readNifti(fused);
+              companion = await companionProbability(image, other, basename(fused), (task) => runtime.starters.dirOf(task), { ttaFlips, signal: abort.signal });
+              log.info(`${doc.fileName}: the fused ${basename(fused)} was segmented by ${companion.version} (${companion.task}, covering ${(100 * companion.coverage).toFixed(0)} % of the image); its probability is averaged with model ${choice.version}'s`);
+            } catch (e) {
+              if (!(e instanceof CompanionError)) throw e;
+              log.info(`${doc.fileName}: no second opinion from the fused image: ${e.message}`);
+            }
+          }
           let shownPercent = 0;
           const seg = await segmentVolume(image, model, {
+            companion: companion?.probability,
             threshold: settings.proposalThreshold,
             minLesionMm3: settings.minLesionMm3,
-            ttaFlips: settings.testTimeAugmentation ? DEFAULT_TTA_FLIPS : [[]],
+            ttaFlips,
             brainMask: skull?.brainMask ?? undefined,
             signal: abort.signal,
             onProgress: (done, total) => {
@@ -114,7 +134,7 @@ export async function segmentLesion(
             threshold: settings.proposalThreshold,
           });
           for (const l of lines) log.info(l);
-          const summary = lesionSummary(seg.lesions);
+          const summary = `${lesionSummary(seg.lesions)}${companion ? ` (with ${companion.version} on the fused ${basename(fused ?? '')})` : ''}`;
           runtime.host.provider.postToWebviews(doc, { type: 'status', text: `Proposal from model ${choice.version}: ${summary}. Accept or reject it.`, level: 'info' });
           // Not awaited: the command finishes while the notification waits for a click.
           void vscode.window

@@ -189,6 +189,12 @@ export interface SegmentOptions {
    * training images were), and no voxel outside it is lesion.
    */
   brainMask?: Uint8Array;
+  /**
+   * Another model's lesion probability for the same patient on this image's grid (NaN where it has
+   * none): the starter of another modality on a co-registered image (src/ml/companion.ts), e.g. the
+   * PET starter on the patient's PET. Averaged with this model's probability before the threshold.
+   */
+  companion?: Float32Array;
 }
 
 /** Default flip TTA: the image as it is and mirrored left–right (x), the cheapest useful pair. */
@@ -227,7 +233,7 @@ export function defaultOverlap(windowIndependent: boolean): number {
   return windowIndependent ? 0.25 : 0.5;
 }
 
-function validateOptions(opts: SegmentOptions, model: Pick<SegmentationModel, 'windowGrowth'>): Required<Omit<SegmentOptions, 'onProgress' | 'signal' | 'brainMask'>> {
+function validateOptions(opts: SegmentOptions, model: Pick<SegmentationModel, 'windowGrowth'>): Required<Omit<SegmentOptions, 'onProgress' | 'signal' | 'brainMask' | 'companion'>> {
   const threshold = opts.threshold ?? 0.5;
   if (!(threshold > 0 && threshold < 1)) throw new InferenceError(`threshold must lie in (0, 1), got ${threshold}`);
   const minLesionMm3 = opts.minLesionMm3 ?? 0;
@@ -357,6 +363,8 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
   const brain = opts.brainMask;
   if (brain && brain.length !== n) throw new InferenceError(`the brain mask has ${brain.length} voxels but the image ${n}`);
   if (brain) image = { ...image, data: maskedToBrain(image.data, brain) };
+  const companion = opts.companion;
+  if (companion && companion.length !== n) throw new InferenceError(`the companion probability has ${companion.length} voxels but the image ${n}`);
   // The network sees the axes in world order (i, j, k along x, y, z), as it was trained: a
   // sagittal or coronal stack is not shown to it lying on its side.
   const reordered = image.affine
@@ -371,6 +379,10 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
       probability[v] = 0;
       uncertainty[v] = 0;
     }
+  }
+  // Where another modality's model also looked, the two models vote equally.
+  if (companion) {
+    for (let v = 0; v < n; v++) if (Number.isFinite(companion[v]) && (!brain || brain[v])) probability[v] = 0.5 * (probability[v] + companion[v]);
   }
   let raw: Uint8Array = new Uint8Array(n);
   for (let v = 0; v < n; v++) raw[v] = probability[v] >= o.threshold ? 1 : 0;

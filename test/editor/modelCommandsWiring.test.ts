@@ -2,7 +2,8 @@
 // U-Net in a workspace model store: Segment Lesion (progress, overlays, cancellation), Accept as
 // one undoable edit that keeps locked labels and records the model version in the sidecar,
 // Reject, Fine-tune on the saved reviewed mask (cancelled, then completed), Select Model,
-// Show Model History, and the status bar. Real VS Code is covered by test/e2e.
+// Show Model History, the status bar, and a fused CT's starter averaged into Segment Lesion. Real
+// VS Code is covered by test/e2e.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -580,5 +581,47 @@ test('Segment Lesion on a head whose skull it strips shows the brain it gave the
     headPanel.dispose();
     await store.setActive(active.version);
     for (const f of ['head3.nii.gz', 'head3_seg.json']) rmSync(join(ws, 'cases', f), { force: true });
+  }
+});
+
+test('Segment Lesion with a fused image of another modality averages in its own starter\'s opinion; removed, it does not', async () => {
+  // A CT of the same "patient" on the case's grid: air around a body, a denser lesion.
+  const ctPath = join(ws, 'cases', 'case_ct.nii.gz');
+  const body = phantom();
+  const ct = Int16Array.from(body, (v) => (v === 0 ? -1000 : v === 250 ? 70 : 30));
+  writeFileSync(ctPath, gzip(buildNifti({ dim: [...DIMS], datatype: 4, bitpix: 16, pixdim: [1, 1, 1, 1, 1, 1, 1, 1], data: bytesOf(ct) }).file));
+  const { overlayAnotherImage, fusedImagePath } = await import('../../src/editor/overlayImageCommand');
+  const { readNifti } = await import('../../src/nifti');
+  const { companionProbability } = await import('../../src/ml/companion');
+  const { shippedStarterLocator } = await import('../../src/ml/starterModels');
+  try {
+    const uri = Uri.file(imagePath);
+    // No flips: the CT starter runs on the cpu backend here.
+    configuration.testTimeAugmentation = false;
+    await run('lesionLab.segmentLesion', uri);
+    const alone = probabilityOverlay().probs.slice();
+    await run('lesionLab.rejectProposal', uri);
+    assert.equal(await overlayAnotherImage(fakeLog as never, api.provider, doc as never, Uri.file(ctPath) as never), true);
+    assert.equal(fusedImagePath(doc), ctPath);
+    const r = await run<{ modelVersion: string } | undefined>('lesionLab.segmentLesion', uri);
+    assert.ok(r, `Segment Lesion ran (last messages: ${JSON.stringify(shownMessages.slice(-3))})`);
+    assert.ok(fakeLog.lines.some((l) => l.includes(`case.nii.gz: the fused case_ct.nii.gz was segmented by sarcoma-ct (sarcoma-ct, covering 100 % of the image); its probability is averaged with model ${r.modelVersion}'s`)));
+    assert.ok(messagesMatching(/proposes .* \(with sarcoma-ct on the fused case_ct\.nii\.gz\) in case\.nii\.gz/).length > 0);
+    // The proposal is the mean of v1's probability and the CT starter's on the CT.
+    const second = await companionProbability(await readNifti(imagePath), await readNifti(ctPath), 'case_ct.nii.gz', (t) => shippedStarterLocator(repoRoot).dirOf(t), { ttaFlips: [[]] });
+    const fused = probabilityOverlay().probs;
+    let worst = 0;
+    for (let v = 0; v < N; v++) worst = Math.max(worst, Math.abs(fused[v] - 0.5 * (alone[v] + second.probability[v])));
+    assert.ok(worst < 1e-5, `the averaged probability (largest difference ${worst})`);
+    await run('lesionLab.rejectProposal', uri);
+    // Removed, the fused image no longer takes part.
+    await run('lesionLab.clearOverlayImage', uri);
+    assert.equal(fusedImagePath(doc), undefined);
+    assert.equal(api.provider.overlayOf(doc, 'fusion'), undefined);
+    await run('lesionLab.segmentLesion', uri);
+    assert.deepEqual(Array.from(probabilityOverlay().probs), Array.from(alone));
+    await run('lesionLab.rejectProposal', uri);
+  } finally {
+    rmSync(ctPath, { force: true });
   }
 });
