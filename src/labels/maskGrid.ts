@@ -3,6 +3,7 @@
 // Pure.
 
 import type { LabelArray } from '../protocol/labelDelta';
+import { targetToSourceVoxels } from '../volume/resampleWorld';
 
 type NumericArray = ArrayLike<number> & { length: number };
 
@@ -27,28 +28,6 @@ export function labelsFromMaskData(data: NumericArray): { labels: LabelArray } |
   return { labels };
 }
 
-function invert4(m: ArrayLike<number>): Float64Array {
-  // Affine 4×4 inverse via the 3×3 block: [R t; 0 1]⁻¹ = [R⁻¹ −R⁻¹t; 0 1].
-  const a = m[0], b = m[1], c = m[2], d = m[4], e = m[5], f = m[6], g = m[8], h = m[9], i = m[10];
-  const det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
-  if (!(Math.abs(det) > 0) || !Number.isFinite(det)) throw new Error('the mask affine is singular and cannot be inverted');
-  const r = [
-    (e * i - f * h) / det, (c * h - b * i) / det, (b * f - c * e) / det,
-    (f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det,
-    (d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det,
-  ];
-  const tx = m[3], ty = m[7], tz = m[11];
-  const out = new Float64Array(16);
-  for (let row = 0; row < 3; row++) {
-    out[row * 4] = r[row * 3];
-    out[row * 4 + 1] = r[row * 3 + 1];
-    out[row * 4 + 2] = r[row * 3 + 2];
-    out[row * 4 + 3] = -(r[row * 3] * tx + r[row * 3 + 1] * ty + r[row * 3 + 2] * tz);
-  }
-  out[15] = 1;
-  return out;
-}
-
 /** A labelled grid: values, [nx, ny, nz] and voxel→world affine (row-major 4×4). */
 export interface LabelGrid {
   labels: LabelArray;
@@ -60,22 +39,14 @@ export interface LabelGrid {
  * Resamples labels from their grid onto another grid by world position (nearest neighbour):
  * each target voxel takes the label of the source voxel whose centre is nearest to its own
  * centre in the source's voxel space; target voxels outside the source get 0.
- * @throws Error when the source affine is singular.
+ * @throws ResampleError when the source affine is singular.
  */
 export function resampleLabelsToGrid(
   source: LabelGrid,
   targetDims: readonly [number, number, number],
   targetAffine: ArrayLike<number>,
 ): LabelArray {
-  // M = inv(source affine) · target affine maps target voxel → source voxel coordinates.
-  const inv = invert4(source.affine);
-  const t = targetAffine;
-  const m = new Float64Array(12);
-  for (let r = 0; r < 3; r++) {
-    for (let c = 0; c < 4; c++) {
-      m[r * 4 + c] = inv[r * 4] * t[c] + inv[r * 4 + 1] * t[4 + c] + inv[r * 4 + 2] * t[8 + c] + (c === 3 ? inv[r * 4 + 3] : 0);
-    }
-  }
+  const m = targetToSourceVoxels(source.affine, targetAffine);
   const [nx, ny, nz] = targetDims;
   const [sx, sy, sz] = source.dims;
   const src = source.labels;

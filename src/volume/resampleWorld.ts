@@ -11,14 +11,14 @@ export interface WorldGrid {
   affine: ArrayLike<number>;
 }
 
-/** The 4×4 inverse of an affine (row-major) whose last row is 0 0 0 1. */
+/** The 4×4 inverse of an affine (row-major) whose last row is 0 0 0 1: [R t; 0 1]⁻¹ = [R⁻¹ −R⁻¹t; 0 1]. */
 function invertAffine(a: ArrayLike<number>): Float64Array {
   const [m00, m01, m02, t0, m10, m11, m12, t1, m20, m21, m22, t2] = Array.from(a);
   const c00 = m11 * m22 - m12 * m21;
   const c01 = m02 * m21 - m01 * m22;
   const c02 = m01 * m12 - m02 * m11;
   const det = m00 * c00 + m10 * c01 + m20 * c02;
-  if (!Number.isFinite(det) || Math.abs(det) < 1e-12) throw new ResampleError('the affine cannot be inverted (its 3×3 part is singular)');
+  if (!Number.isFinite(det) || !(Math.abs(det) > 0)) throw new ResampleError('the affine cannot be inverted (its 3×3 part is singular)');
   const r = [
     c00 / det, c01 / det, c02 / det,
     (m12 * m20 - m10 * m22) / det, (m00 * m22 - m02 * m20) / det, (m02 * m10 - m00 * m12) / det,
@@ -36,6 +36,23 @@ function invertAffine(a: ArrayLike<number>): Float64Array {
 }
 
 /**
+ * The 3×4 row-major map from a target grid's voxel coordinates to a source grid's (inverse source
+ * affine · target affine), for resampling one grid onto another by world position.
+ * @throws ResampleError when the source affine is singular.
+ */
+export function targetToSourceVoxels(sourceAffine: ArrayLike<number>, targetAffine: ArrayLike<number>): Float64Array {
+  const inv = invertAffine(sourceAffine);
+  const t = targetAffine;
+  const m = new Float64Array(12);
+  for (let r = 0; r < 3; r++) {
+    for (let c = 0; c < 4; c++) {
+      m[4 * r + c] = inv[4 * r] * t[c] + inv[4 * r + 1] * t[4 + c] + inv[4 * r + 2] * t[8 + c] + (c === 3 ? inv[4 * r + 3] : 0);
+    }
+  }
+  return m;
+}
+
+/**
  * `source` (values on `sourceGrid`, i fastest) sampled at every voxel centre of `target`.
  * @returns the values (NaN outside the source) and the fraction of target voxels the source covers.
  * @throws ResampleError for a grid that does not match its values, a singular affine, or a target too large.
@@ -46,15 +63,7 @@ export function resampleOntoGrid(source: ArrayLike<number>, sourceGrid: WorldGri
   const [tx, ty, tz] = target.dims;
   const count = tx * ty * tz;
   if (count > MAX_RESAMPLED_VOXELS) throw new ResampleError(`the target grid ${target.dims.join('×')} has more than ${MAX_RESAMPLED_VOXELS.toLocaleString('en-US')} voxels`);
-  // Target voxel → source voxel, one matrix.
-  const inv = invertAffine(sourceGrid.affine);
-  const t = target.affine;
-  const m = new Float64Array(12);
-  for (let r = 0; r < 3; r++) {
-    for (let c = 0; c < 4; c++) {
-      m[4 * r + c] = inv[4 * r] * t[c] + inv[4 * r + 1] * t[4 + c] + inv[4 * r + 2] * t[8 + c] + (c === 3 ? inv[4 * r + 3] : 0);
-    }
-  }
+  const m = targetToSourceVoxels(sourceGrid.affine, target.affine);
   const values = new Float32Array(count);
   const sxy = sx * sy;
   // A sample within half a voxel past the edge centres takes the edge value (clamped), as the
