@@ -2,7 +2,7 @@
 // series over a T1) resampled onto the open image's grid by the two affines and shown over it in a
 // colormap (the webview's "fused image"). Nothing is written; Remove Overlay Image takes it away.
 // Segment Lesion asks a fused image of another modality for a second opinion (src/ml/companion.ts).
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { float32Buffer, fusionRange } from '../labels/proposal';
 import { readNifti } from '../nifti';
@@ -35,6 +35,8 @@ export async function overlayAnotherImage(log: vscode.LogOutputChannel, provider
       canSelectMany: false,
       openLabel: 'Overlay',
       title: `Image to show over ${doc.fileName}`,
+      // The patient's other images are usually beside the open one.
+      defaultUri: vscode.Uri.file(dirname(doc.session.image.filePath)),
       filters: { 'Images (NIfTI, NRRD, MetaImage, MGH, DICOM)': ['nii', 'gz', 'hdr', 'nrrd', 'nhdr', 'mha', 'mhd', 'mgh', 'mgz', 'dcm'], 'All files': ['*'] },
     });
     from = picked?.[0];

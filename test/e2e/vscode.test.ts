@@ -1046,13 +1046,35 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     const command = findCommand(OVERLAY_TITLE);
     assert.ok(command, 'Overlay Another Image is contributed');
     await quickInput(page, 'F1', command.paletteText);
-    // code-server's open dialog is a quick input holding a path: the PET's, then Enter.
+    // code-server's open dialog is a quick input holding a path. It lists the folder
+    // asynchronously and rewrites the value while it does, so: wait for the listing, fill the PET's
+    // path, and press Enter only once the value holds it and the PET is the focused row.
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(join(workspaceDir, FUSION_NAME));
-    await sleep(300);
+    const path = join(workspaceDir, FUSION_NAME);
+    const focusedRow = () => visibleText(page, '.quick-input-widget .quick-input-list .monaco-list-row.focused');
+    await waitFor('the dialog to list the workspace', async () => ((await visibleText(page, '.quick-input-widget .quick-input-list')).includes(FUSION_NAME) || undefined), 10_000);
+    await waitFor(
+      'the dialog to hold the PET and focus its row',
+      async () => {
+        if ((await input.inputValue()) !== path) {
+          await input.fill(path);
+          await sleep(500);
+          return undefined;
+        }
+        return (await focusedRow()).includes(FUSION_NAME) || undefined;
+      },
+      15_000,
+      300,
+    );
+    await shot('fusion-dialog');
     await page.keyboard.press('Enter');
-    await waitFor('the fused PET in the webview', async () => ((await hasFusion()) ? true : undefined), 20_000);
+    await waitFor('the fused PET in the webview', async () => ((await hasFusion()) ? true : undefined), 20_000).catch(async (e: unknown) => {
+      const value = await input.inputValue().catch(() => '(gone)');
+      const rows = await visibleText(page, '.quick-input-widget');
+      const toasts = await visibleText(page, '.notifications-toasts');
+      throw new Error(`${String(e)}; dialog value ${JSON.stringify(value)}, dialog ${JSON.stringify(rows.slice(0, 400))}, notifications ${JSON.stringify(toasts.slice(0, 400))}`);
+    });
     await sleep(500);
     const after = await canvasPixels(frame);
     const colouredBefore = colouredInSliceViews(before);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fakeLog, shownMessages, Uri } from './fakeVscode';
+import { fakeLog, fakeVscode, shownMessages, Uri } from './fakeVscode';
 import { fakeProviderSetup } from './fakeProvider';
 import { readNifti } from '../../src/nifti';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
@@ -64,4 +64,14 @@ test('a PET over its CT: resampled by the affines, named, NaN beyond its reach, 
   assert.equal(provider.overlayOf(doc, 'fusion'), shown, 'a refused image leaves the fused one');
   provider.clearOverlay(doc, 'fusion');
   assert.equal(provider.overlayOf(doc, 'fusion'), undefined);
+
+  // From the command: the open dialog starts in the image's folder; cancelling it changes nothing.
+  const asked: { defaultUri?: { fsPath: string } }[] = [];
+  const answers = [undefined, [Uri.file(petPath)]];
+  Object.assign(fakeVscode.window, { showOpenDialog: async (options: { defaultUri?: { fsPath: string } }) => (asked.push(options), answers.shift()) });
+  assert.equal(await overlayAnotherImage(fakeLog as never, provider, doc as never), false);
+  assert.equal(provider.overlayOf(doc, 'fusion'), undefined);
+  assert.equal(await overlayAnotherImage(fakeLog as never, provider, doc as never), true);
+  assert.equal(provider.overlayOf(doc, 'fusion')?.name, 'sts035_pet.nii.gz');
+  assert.deepEqual(asked.map((o) => o.defaultUri?.fsPath), [dir, dir]);
 });
