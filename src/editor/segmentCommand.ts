@@ -119,9 +119,11 @@ export async function segmentLesion(
             log.info(`${doc.fileName}: closed while Segment Lesion ran; the proposal is dropped`);
             return undefined;
           }
+          // The mask's provenance names both models when a second opinion took part.
+          const proposedBy = companion ? `${choice.version} + ${companion.version} on ${basename(fused ?? '')}` : choice.version;
           proposals.show(
             doc,
-            { modelVersion: choice.version, labels: seg.labels, threshold: settings.proposalThreshold, lesionCount: seg.lesions.length },
+            { modelVersion: proposedBy, labels: seg.labels, threshold: settings.proposalThreshold, lesionCount: seg.lesions.length },
             { probability: seg.probability, uncertainty: settings.testTimeAugmentation ? seg.uncertainty : null, brain: skull?.brainMask ?? undefined },
           );
           const lines = lesionReport({

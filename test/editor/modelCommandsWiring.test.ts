@@ -613,7 +613,12 @@ test('Segment Lesion with a fused image of another modality averages in its own 
     let worst = 0;
     for (let v = 0; v < N; v++) worst = Math.max(worst, Math.abs(fused[v] - 0.5 * (alone[v] + second.probability[v])));
     assert.ok(worst < 1e-5, `the averaged probability (largest difference ${worst})`);
-    await run('lesionLab.rejectProposal', uri);
+    // Accepted, the labels' provenance names both models.
+    const acceptedFused = await run<{ modelVersion: string } | undefined>('lesionLab.acceptProposal', uri);
+    const both = `${r.modelVersion} + sarcoma-ct on case_ct.nii.gz`;
+    assert.equal(acceptedFused?.modelVersion, both);
+    assert.equal(doc.session!.model.proposalModelVersion, both);
+    edits.at(-1)!.undo();
     // Removed, the fused image no longer takes part.
     await run('lesionLab.clearOverlayImage', uri);
     assert.equal(fusedImagePath(doc), undefined);
