@@ -15,7 +15,7 @@ import { importDicomFolder } from './editor/dicomImportCommand';
 import { DICOM_NAME } from './nifti/dicom';
 import { VOLUME_FILE_NAME } from './nifti/formats';
 import { exportMaskAsDicomSeg, importDicomSegIntoMask } from './editor/dicomSegCommand';
-import { overlayAnotherImage, removeOverlayImage } from './editor/overlayImageCommand';
+import { overlayAnotherImage, removeOverlayImage, restoreOverlayImage } from './editor/overlayImageCommand';
 import { itkSnapLabelFile, parseItkSnapLabelFile } from './labels/sidecar';
 import { errorText } from './util/errorText';
 
@@ -51,6 +51,16 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
     void vscode.window.showErrorMessage(`Lesion Lab: open an image in Lesion Lab first, then ${action}.`);
     return undefined;
   };
+
+  // An image reopened gets back the image that was fused over it (checked once per document).
+  const fusionChecked = new WeakSet<LabelDocument>();
+  context.subscriptions.push(
+    provider.onDidChangeActiveDocument((doc) => {
+      if (!doc?.session || fusionChecked.has(doc)) return;
+      fusionChecked.add(doc);
+      void restoreOverlayImage(log, provider, doc as LabelDocument & { session: NonNullable<LabelDocument['session']> }, context.workspaceState);
+    }),
+  );
 
   context.subscriptions.push(
     vscode.commands.registerCommand('lesionLab.openWith', async (uri?: vscode.Uri) => {
@@ -118,12 +128,12 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
 
     vscode.commands.registerCommand('lesionLab.overlayImage', async (uri?: vscode.Uri, source?: vscode.Uri) => {
       const doc = openDocumentFor(uri, 'overlay another image on it');
-      if (doc) await overlayAnotherImage(log, provider, doc, source instanceof vscode.Uri ? source : undefined);
+      if (doc) await overlayAnotherImage(log, provider, doc, source instanceof vscode.Uri ? source : undefined, { memento: context.workspaceState });
     }),
 
-    vscode.commands.registerCommand('lesionLab.clearOverlayImage', (uri?: vscode.Uri) => {
+    vscode.commands.registerCommand('lesionLab.clearOverlayImage', async (uri?: vscode.Uri) => {
       const doc = openDocumentFor(uri, 'remove its overlay image');
-      if (doc) removeOverlayImage(provider, doc);
+      if (doc) await removeOverlayImage(provider, doc, context.workspaceState);
     }),
 
     vscode.commands.registerCommand('lesionLab.importItkSnapLabels', async (uri?: vscode.Uri, source?: vscode.Uri) => {

@@ -176,7 +176,7 @@ export class RenderLoop {
     renderer.setScissor(r.x, h - r.y - r.height, r.width, r.height);
     renderer.setClearColor(0x000000, 1);
     renderer.clear();
-    const [windowLow, windowHigh] = windowRange(s.window);
+    const slices = sliceDrawState(s, vol);
     view.render(
       renderer,
       {
@@ -185,11 +185,17 @@ export class RenderLoop {
         labels: vol.labels.texture,
         colormap: s.colormapTexture,
         labelColors: s.labelLut.texture,
-        windowLow,
-        windowHigh,
+        windowLow: slices.windowLow,
+        windowHigh: slices.windowHigh,
         mode: s.mode3d,
         labelMode: s.showLabels ? s.labelMode3d : LabelMode3D.none,
         labelOpacity: s.labelOpacity,
+        fusion: slices.fusion,
+        fusionColormap: slices.fusionColormap,
+        showFusion: slices.showFusion,
+        fusionOpacity: slices.fusionOpacity,
+        fusionThreshold: slices.fusionThreshold,
+        fusionRange: slices.fusionRange,
       },
       h,
     );

@@ -215,14 +215,14 @@ export class Viewer extends ViewerState implements RenderScene, KeyTarget {
       return;
     }
     this.showReadout(this.readoutWorld ?? this.crosshair);
-    this.changed({ render: 'slices', ui: true });
+    this.changed({ render: m.kind === 'fusion' ? 'all' : 'slices', ui: true });
   }
 
   /** Removes the map of `kind` (both when no kind is given); the other kind stays. */
   clearOverlay(kind?: OverlayKind): void {
     this.overlayMaps.clear(kind);
     this.showReadout(this.readoutWorld ?? this.crosshair);
-    this.changed({ render: 'slices', ui: true });
+    this.changed({ render: kind === undefined || kind === 'fusion' ? 'all' : 'slices', ui: true });
   }
 
   /** Asks the host to run one of its commands on this document (toolbar buttons, shortcuts). */

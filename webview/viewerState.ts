@@ -131,7 +131,8 @@ export abstract class ViewerState implements ToolSettings {
   /** Changes how one overlay kind is shown. */
   setOverlayDisplay(kind: OverlayKind, o: Partial<OverlayDisplay>): void {
     this.overlayMaps.setDisplay(kind, o);
-    this.changed({ render: 'slices', save: true, ui: true });
+    // The fused image is drawn in the 3-D view too.
+    this.changed({ render: kind === 'fusion' ? 'all' : 'slices', save: true, ui: true });
   }
 
   toggleOverlay(kind: OverlayKind): void {
@@ -163,7 +164,7 @@ export abstract class ViewerState implements ToolSettings {
 
   setFusionColormap(name: ColormapName): void {
     this.overlayMaps.setFusionColormap(name);
-    this.changed({ render: 'slices', ui: true });
+    this.changed({ render: 'all', ui: true });
   }
 
   /** Probability-map display (kept for existing callers). */

@@ -31,6 +31,13 @@ export interface VolumeDrawState {
   mode: RenderMode3D;
   labelMode: LabelMode3D;
   labelOpacity: number;
+  /** The fused image: its texture (NaN beyond its reach), colormap and display. */
+  fusion: Texture;
+  fusionColormap: Texture;
+  showFusion: boolean;
+  fusionOpacity: number;
+  fusionThreshold: number;
+  fusionRange: [number, number];
 }
 
 /** Most ray steps: enough for one step per voxel along the longest axis of a 512³ volume. */
@@ -121,6 +128,12 @@ export class VolumeView {
     u.u_renderMode.value = s.mode;
     u.u_labelMode.value = s.labelMode;
     u.u_labelOpacity.value = s.labelOpacity;
+    u.u_fus.value = s.fusion;
+    u.u_fusColormap.value = s.fusionColormap;
+    u.u_showFus.value = s.showFusion;
+    u.u_fusOpacity.value = s.fusionOpacity;
+    u.u_fusThreshold.value = s.fusionThreshold;
+    (u.u_fusRange.value as Vector2).set(s.fusionRange[0], s.fusionRange[1]);
     // Opacity per mm: a ray through the whole volume at full intensity is nearly opaque.
     u.u_density.value = 25 / Math.max(...g.dims.map((d, n) => d * g.spacingMm[n]));
     const y = canvasHeight - this.rect.y - this.rect.height;

@@ -1084,8 +1084,14 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     assert.ok(colouredAfter > colouredBefore + 1000, `the PET colours the slices: ${colouredBefore} → ${colouredAfter} coloured pixels`);
     const name = await frame.evaluate(() => document.querySelector('[data-group="fusion"] .ll-field-label')?.textContent ?? '');
     assert.equal(name, FUSION_NAME, 'the fused image is named in its controls');
-    await frame.click('button[data-action="clearOverlayImage"]');
-    await waitFor('the fused PET to be removed', async () => ((await hasFusion()) ? undefined : true), 10_000);
+    // Closed and reopened, the CT gets its PET back; Remove then takes it away.
+    await quickInput(page, 'F1', 'View: Revert and Close Editor');
+    await waitFor('the tumour editor to close', async () => (!(await visibleText(page, '.tabs-container')).includes(TUMOUR_NAME) ? true : undefined), 10_000);
+    const reopened = (await openAndCheck(TUMOUR_NAME, 'fusion-reopened')).frame;
+    const hasFusionAgain = () => reopened.evaluate(() => (window as any).lesionLab.viewer.hasOverlay('fusion') as boolean);
+    await waitFor('the fused PET to come back with the reopened CT', async () => ((await hasFusionAgain()) ? true : undefined), 20_000);
+    await reopened.click('button[data-action="clearOverlayImage"]');
+    await waitFor('the fused PET to be removed', async () => ((await hasFusionAgain()) ? undefined : true), 10_000);
     summary.steps.fusion = { image: TUMOUR_NAME, overlay: FUSION_NAME, colouredBefore, colouredAfter };
   });
 });

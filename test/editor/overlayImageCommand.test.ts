@@ -5,7 +5,7 @@
 // another patient (no overlap in scanner space), are refused with the reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeLog, fakeVscode, shownMessages, Uri } from './fakeVscode';
 import { fakeProviderSetup } from './fakeProvider';
@@ -74,4 +74,47 @@ test('a PET over its CT: resampled by the affines, named, NaN beyond its reach, 
   assert.equal(await overlayAnotherImage(fakeLog as never, provider, doc as never), true);
   assert.equal(provider.overlayOf(doc, 'fusion')?.name, 'sts035_pet.nii.gz');
   assert.deepEqual(asked.map((o) => o.defaultUri?.fsPath), [dir, dir]);
+});
+
+test('a reopened image gets its fused image back; Remove, or the file gone, forgets it', { skip: skipWithoutSharedData(...STS, 'PET', 'image.nii.gz') }, async () => {
+  const dir = setup.tempDir();
+  const ctPath = join(dir, 'sts035_ct_again.nii.gz');
+  const petPath = join(dir, 'sts035_pet_again.nii.gz');
+  copyFileSync(sharedDataPath(...STS, 'CT', 'image.nii.gz'), ctPath);
+  copyFileSync(sharedDataPath(...STS, 'PET', 'image.nii.gz'), petPath);
+  const stored = new Map<string, unknown>();
+  const memento = { get: (key: string) => stored.get(key), update: async (key: string, value: unknown) => void stored.set(key, value), keys: () => [...stored.keys()] };
+  const { overlayAnotherImage, removeOverlayImage, restoreOverlayImage, fusedImagePath } = await import('../../src/editor/overlayImageCommand');
+  const { provider } = setup.makeProvider();
+
+  const first = await setup.open(provider, ctPath);
+  assert.equal(await restoreOverlayImage(fakeLog as never, provider, first as never, memento as never), false, 'nothing fused yet');
+  assert.equal(await overlayAnotherImage(fakeLog as never, provider, first as never, Uri.file(petPath) as never, { memento: memento as never }), true);
+  first.dispose();
+
+  // Reopened (a new document of the same file): the PET is back, without a notification.
+  const second = await setup.open(provider, ctPath);
+  const messagesBefore = shownMessages.length;
+  assert.equal(await restoreOverlayImage(fakeLog as never, provider, second as never, memento as never), true);
+  assert.equal(provider.overlayOf(second, 'fusion')?.name, 'sts035_pet_again.nii.gz');
+  assert.equal(fusedImagePath(second), petPath, 'Segment Lesion asks it for its opinion again');
+  assert.equal(shownMessages.length, messagesBefore, 'restored quietly');
+  assert.ok(fakeLog.lines.some((l) => l.includes('shown over it again')));
+
+  // Removed: the next open does not bring it back.
+  await removeOverlayImage(provider, second, memento as never);
+  second.dispose();
+  const third = await setup.open(provider, ctPath);
+  assert.equal(await restoreOverlayImage(fakeLog as never, provider, third as never, memento as never), false);
+  assert.equal(provider.overlayOf(third, 'fusion'), undefined);
+
+  // Fused again, then the PET deleted: the open goes on without it, and it is forgotten.
+  assert.equal(await overlayAnotherImage(fakeLog as never, provider, third as never, Uri.file(petPath) as never, { memento: memento as never }), true);
+  third.dispose();
+  rmSync(petPath);
+  const fourth = await setup.open(provider, ctPath);
+  assert.equal(await restoreOverlayImage(fakeLog as never, provider, fourth as never, memento as never), false);
+  assert.ok(fakeLog.lines.some((l) => l.includes('sts035_pet_again.nii.gz) is gone; not restored')));
+  assert.deepEqual(stored.get('lesionLab.fusedImages'), {});
+  fourth.dispose();
 });

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parseWebviewMessage } from '../../src/protocol/validate';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
-import { inPage, launchChromium, openHarness, pageOfVoxel, syntheticVolume, volumeFromNifti, type Harness } from './harness';
+import { crop, inPage, launchChromium, openHarness, pageOfVoxel, syntheticVolume, volumeFromNifti, type Harness } from './harness';
 
 let browser: Browser;
 let h: Harness;
@@ -570,5 +570,39 @@ describe('a fused image (Overlay Another Image)', () => {
     await clearOverlay('fusion');
     assert.equal(await h.page.isVisible('[data-group="fusion"]'), false);
     assert.deepEqual(await pixelAt(HOT), grey.hot);
+  });
+
+  test('the 3-D view shows its maximum along each ray over the volume, in MIP and DVR, and hides it with its checkbox', async () => {
+    await loadAxialWithoutLabels();
+    // Red-dominant pixels of the 3-D view (the volume alone is grey).
+    const hotIn3d = async (): Promise<number> => {
+      await h.settle();
+      await new Promise((r) => setTimeout(r, 400));
+      await h.settle();
+      const rect = (await inPage(h, (v) => v.viewRects()) as Record<string, { x: number; y: number; width: number; height: number }>)['3d'];
+      const px = crop(await h.pixels(), rect);
+      let n = 0;
+      for (let o = 0; o < px.length; o += 4) if (isHot([px[o], px[o + 1], px[o + 2]])) n++;
+      return n;
+    };
+    for (const mode of [0, 1]) {
+      await inPage(h, (v, m: number) => {
+        v.setLayout('single', '3d');
+        v.set3dMode(m);
+      }, mode);
+      const before = await hotIn3d();
+      await sendOverlay('fusion', fused(), [2, 20], null, 'pet.nii.gz');
+      await h.page.selectOption('select[data-ctl="fusionColormap"]', 'hot');
+      const shown = await hotIn3d();
+      assert.ok(before < 20 && shown > 1000, `mode ${mode}: hot pixels in the 3-D view ${before} → ${shown}`);
+      if (mode === 1) await h.screenshot('overlays-fusion-3d');
+      await h.page.uncheck('input[data-ctl="showFusion"]');
+      assert.ok((await hotIn3d()) < 20, `mode ${mode}: hidden with its checkbox`);
+      await h.page.check('input[data-ctl="showFusion"]');
+      assert.ok((await hotIn3d()) > 1000);
+      await clearOverlay('fusion');
+      assert.ok((await hotIn3d()) < 20, `mode ${mode}: gone when removed`);
+    }
+    await inPage(h, (v) => v.set3dMode(0));
   });
 });

@@ -24,6 +24,12 @@ export function volumeUniforms(): Record<string, { value: unknown }> {
     u_labelMode: { value: LabelMode3D.tint as number },
     u_labelOpacity: { value: 0.5 },
     u_density: { value: 0.05 },
+    u_fus: { value: null as Texture | null },
+    u_fusColormap: { value: null as Texture | null },
+    u_showFus: { value: false },
+    u_fusOpacity: { value: 0.5 },
+    u_fusThreshold: { value: 0 },
+    u_fusRange: { value: new Vector2(0, 1) },
   };
 }
 
@@ -56,6 +62,14 @@ uniform int u_renderMode;
 uniform int u_labelMode;
 uniform float u_labelOpacity;
 uniform float u_density;
+// The fused image (NaN where it does not reach): its maximum along the ray, coloured over the
+// volume as PET/CT viewers show a PET's MIP.
+uniform highp sampler3D u_fus;
+uniform sampler2D u_fusColormap;
+uniform bool u_showFus;
+uniform float u_fusOpacity;
+uniform float u_fusThreshold;
+uniform vec2 u_fusRange;
 
 in vec3 v_world;
 out highp vec4 outColor;
@@ -102,12 +116,22 @@ void main() {
   vec4 labelTint = vec4(0.0);
   bool hitSurface = false;
   vec3 surfaceColor = vec3(0.0);
+  bool fusHit = false;
+  float fusMax = 0.0;
   for (int s = 0; s < 2048; s++) {
     if (s >= n) break;
     vec3 p = cameraPosition + dir * (tNear + (float(s) + 0.5) * dt);
     vec3 r = floor((u_worldToVoxel * vec4(p, 1.0)).xyz + 0.5);
     if (!inside(r)) continue;
     ivec3 idx = ivec3(r);
+    if (u_showFus) {
+      // NaN fails the comparison.
+      float f = texelFetch(u_fus, idx, 0).r;
+      if (f >= u_fusThreshold && (!fusHit || f > fusMax)) {
+        fusMax = f;
+        fusHit = true;
+      }
+    }
     float t = clamp((sampleValue(idx) - u_window.x) / max(u_window.y - u_window.x, 1e-20), 0.0, 1.0);
     if (u_labelMode != ${LabelMode3D.none}) {
       uint label = texelFetch(u_labels, idx, 0).r;
@@ -140,7 +164,8 @@ void main() {
       vec3 c = texture(u_colormap, vec2((t * 255.0 + 0.5) / 256.0, 0.5)).rgb;
       acc.rgb += (1.0 - acc.a) * a * c;
       acc.a += (1.0 - acc.a) * a;
-      if (acc.a > 0.98) break;
+      // Early termination, except while the fused image's maximum still needs the whole ray.
+      if (acc.a > 0.98 && !u_showFus) break;
     }
   }
   vec3 color;
@@ -152,6 +177,10 @@ void main() {
   if (hitSurface) {
     // The surface is opaque behind what the ray crossed before it (front-to-back compositing).
     color = u_renderMode == ${RenderMode3D.mip} ? mix(color, surfaceColor, 0.8) : acc.rgb + (1.0 - acc.a) * surfaceColor;
+  }
+  if (fusHit) {
+    float ft = clamp((fusMax - u_fusThreshold) / max(u_fusRange.y - u_fusThreshold, 1e-20), 0.0, 1.0);
+    color = mix(color, texture(u_fusColormap, vec2((ft * 255.0 + 0.5) / 256.0, 0.5)).rgb, u_fusOpacity);
   }
   color = color * (1.0 - labelTint.a) + labelTint.rgb;
   outColor = vec4(color, 1.0);
