@@ -15,7 +15,7 @@ import { importDicomFolder } from './editor/dicomImportCommand';
 import { DICOM_NAME } from './nifti/dicom';
 import { VOLUME_FILE_NAME } from './nifti/formats';
 import { exportMaskAsDicomSeg, importDicomSegIntoMask } from './editor/dicomSegCommand';
-import { overlayAnotherImage, removeOverlayImage, restoreOverlayImage } from './editor/overlayImageCommand';
+import { overlayAnotherImage, registerOverlayImage, removeOverlayImage, restoreOverlayImage } from './editor/overlayImageCommand';
 import { itkSnapLabelFile, parseItkSnapLabelFile } from './labels/sidecar';
 import { errorText } from './util/errorText';
 
@@ -129,6 +129,11 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
     vscode.commands.registerCommand('lesionLab.overlayImage', async (uri?: vscode.Uri, source?: vscode.Uri) => {
       const doc = openDocumentFor(uri, 'overlay another image on it');
       if (doc) await overlayAnotherImage(log, provider, doc, source instanceof vscode.Uri ? source : undefined, { memento: context.workspaceState });
+    }),
+
+    vscode.commands.registerCommand('lesionLab.registerOverlayImage', async (uri?: vscode.Uri) => {
+      const doc = openDocumentFor(uri, 'register its fused image to it');
+      if (doc) await registerOverlayImage(log, provider, doc, context.workspaceState);
     }),
 
     vscode.commands.registerCommand('lesionLab.clearOverlayImage', async (uri?: vscode.Uri) => {

@@ -195,6 +195,7 @@ export class Toolbar {
     c.range(fusion, 'fusionOpacity', '', 'Fused image opacity', { min: '0', max: '1', step: '0.05' }, (i) => v.setOverlayDisplay('fusion', { opacity: Number(i.value) }));
     c.number(fusion, 'fusionThreshold', 'from', '', 'Fused image: lower values are not coloured; the colours run from here to the top of its range', { step: 'any' }, (i) => v.setOverlayDisplay('fusion', { threshold: Number(i.value) }));
     c.select(fusion, 'fusionColormap', '', 'Fused image colormap', FUSION_COLORMAPS.map((n) => [n, capitalise(n)]), (val) => v.setFusionColormap(val as ColormapName));
+    textButton(fusion, 'Register', 'Align the fused image to this one rigidly (rotation and shift, by mutual information): for an image of another session (Lesion Lab: Register Overlay Image Rigidly)', () => v.runHostCommand('lesionLab.registerOverlayImage'), 'target').dataset.action = 'registerOverlayImage';
     textButton(fusion, 'Remove', 'Remove the fused image (Lesion Lab: Remove Overlay Image)', () => v.runHostCommand('lesionLab.clearOverlayImage'), 'remove').dataset.action = 'clearOverlayImage';
     const brain = this.group(parent, 'brain', 'Brain outline');
     c.checkbox(brain, 'showBrain', 'Brain', `Outline (dashed) the brain the model was given: Segment Lesion stripped this head's skull, and nothing outside it is proposed (${keyName(OVERLAY_KEYS.toggleBrainOutline)})`, (i) =>

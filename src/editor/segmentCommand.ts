@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { NoModelError } from '../ml/modelChoice';
-import { fusedImagePath } from './overlayImageCommand';
+import { fusedImageOf } from './overlayImageCommand';
 import { isCancellation, type ModelRuntime } from './modelRuntime';
 import { lesionReport, lesionSummary, segmentProgressMessage, totalLesionVolumeMm3 } from '../ml/modelText';
 import type { ProposalStore } from './proposalStore';
@@ -86,14 +86,15 @@ export async function segmentLesion(
           const ttaFlips = settings.testTimeAugmentation ? DEFAULT_TTA_FLIPS : [[]];
           // A fused image of another modality (its PET, its CT) is segmented by its own starter, and
           // the two probabilities are averaged (src/ml/companion.ts).
-          const fused = fusedImagePath(doc);
+          const fusedImage = fusedImageOf(doc);
+          const fused = fusedImage?.path;
           let companion: import('../ml/companion').Companion | undefined;
           if (fused) {
             const { companionProbability, CompanionError } = await import('../ml/companion');
             try {
               progress.report({ message: `segmenting the fused ${basename(fused)} with its own starter…` });
               const other = await (await import('../nifti')).readNifti(fused);
-              companion = await companionProbability(image, other, basename(fused), (task) => runtime.starters.dirOf(task), { ttaFlips, signal: abort.signal });
+              companion = await companionProbability(image, other, basename(fused), (task) => runtime.starters.dirOf(task), { ttaFlips, signal: abort.signal, placedAffine: fusedImage?.registeredAffine });
               log.info(`${doc.fileName}: the fused ${basename(fused)} was segmented by ${companion.version} (${companion.task}, covering ${(100 * companion.coverage).toFixed(0)} % of the image); its probability is averaged with model ${choice.version}'s`);
             } catch (e) {
               if (!(e instanceof CompanionError)) throw e;

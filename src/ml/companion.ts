@@ -51,18 +51,25 @@ export async function companionProbability(
   other: Image,
   otherName: string,
   dirOf: (task: StarterTask) => string,
-  opts: { ttaFlips?: number[][]; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  opts: {
+    ttaFlips?: number[][];
+    signal?: AbortSignal;
+    onProgress?: (done: number, total: number) => void;
+    /** Where `other` lies in scanner space when a registration moved it (its voxel → world affine); else its own. */
+    placedAffine?: ArrayLike<number>;
+  } = {},
 ): Promise<Companion> {
   const task = companionTask(image, other, otherName);
+  const placed = { dims: other.dims, affine: opts.placedAffine ?? other.affine };
   // Before the network runs: do the two images share any space at all?
-  if (resampleOntoGrid(other.data, { dims: other.dims, affine: other.affine }, { dims: image.dims, affine: image.affine }).coverage === 0) {
+  if (resampleOntoGrid(other.data, placed, { dims: image.dims, affine: image.affine }).coverage === 0) {
     throw new CompanionError(`${otherName} does not overlap the image in scanner coordinates: the two are not in one scanner space (register them first)`);
   }
   const model = await loadSegmentationModel(dirOf(task));
   try {
     const skull = brainMaskFor(other, model.brainImages);
     const seg = await segmentVolume(other, model, { ttaFlips: opts.ttaFlips, signal: opts.signal, onProgress: opts.onProgress, brainMask: skull?.brainMask ?? undefined });
-    const { values, coverage } = resampleOntoGrid(seg.probability, { dims: other.dims, affine: other.affine }, { dims: image.dims, affine: image.affine });
+    const { values, coverage } = resampleOntoGrid(seg.probability, placed, { dims: image.dims, affine: image.affine });
     return { probability: values, task, version: model.version ?? task, coverage };
   } finally {
     model.network.dispose();

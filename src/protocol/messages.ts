@@ -152,6 +152,7 @@ export type HostCommandId =
   | 'lesionLab.showModelHistory'
   | 'lesionLab.exportItkSnapLabels'
   | 'lesionLab.overlayImage'
+  | 'lesionLab.registerOverlayImage'
   | 'lesionLab.clearOverlayImage';
 
 /** Every {@link HostCommandId}, for validation. */
@@ -164,6 +165,7 @@ export const HOST_COMMAND_IDS: readonly HostCommandId[] = [
   'lesionLab.showModelHistory',
   'lesionLab.exportItkSnapLabels',
   'lesionLab.overlayImage',
+  'lesionLab.registerOverlayImage',
   'lesionLab.clearOverlayImage',
 ];
 

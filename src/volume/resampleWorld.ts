@@ -12,7 +12,7 @@ export interface WorldGrid {
 }
 
 /** The 4×4 inverse of an affine (row-major) whose last row is 0 0 0 1: [R t; 0 1]⁻¹ = [R⁻¹ −R⁻¹t; 0 1]. */
-function invertAffine(a: ArrayLike<number>): Float64Array {
+export function invertAffine(a: ArrayLike<number>): Float64Array {
   const [m00, m01, m02, t0, m10, m11, m12, t1, m20, m21, m22, t2] = Array.from(a);
   const c00 = m11 * m22 - m12 * m21;
   const c01 = m02 * m21 - m01 * m22;

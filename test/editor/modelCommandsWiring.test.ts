@@ -590,7 +590,7 @@ test('Segment Lesion with a fused image of another modality averages in its own 
   const body = phantom();
   const ct = Int16Array.from(body, (v) => (v === 0 ? -1000 : v === 250 ? 70 : 30));
   writeFileSync(ctPath, gzip(buildNifti({ dim: [...DIMS], datatype: 4, bitpix: 16, pixdim: [1, 1, 1, 1, 1, 1, 1, 1], data: bytesOf(ct) }).file));
-  const { overlayAnotherImage, fusedImagePath } = await import('../../src/editor/overlayImageCommand');
+  const { overlayAnotherImage, fusedImageOf } = await import('../../src/editor/overlayImageCommand');
   const { readNifti } = await import('../../src/nifti');
   const { companionProbability } = await import('../../src/ml/companion');
   const { shippedStarterLocator } = await import('../../src/ml/starterModels');
@@ -602,13 +602,19 @@ test('Segment Lesion with a fused image of another modality averages in its own 
     const alone = probabilityOverlay().probs.slice();
     await run('lesionLab.rejectProposal', uri);
     assert.equal(await overlayAnotherImage(fakeLog as never, api.provider, doc as never, Uri.file(ctPath) as never), true);
-    assert.equal(fusedImagePath(doc), ctPath);
+    assert.equal(fusedImageOf(doc)?.path, ctPath);
     const r = await run<{ modelVersion: string } | undefined>('lesionLab.segmentLesion', uri);
     assert.ok(r, `Segment Lesion ran (last messages: ${JSON.stringify(shownMessages.slice(-3))})`);
     assert.ok(fakeLog.lines.some((l) => l.includes(`case.nii.gz: the fused case_ct.nii.gz was segmented by sarcoma-ct (sarcoma-ct, covering 100 % of the image); its probability is averaged with model ${r.modelVersion}'s`)));
     assert.ok(messagesMatching(/proposes .* \(with sarcoma-ct on the fused case_ct\.nii\.gz\) in case\.nii\.gz/).length > 0);
     // The proposal is the mean of v1's probability and the CT starter's on the CT.
-    const second = await companionProbability(await readNifti(imagePath), await readNifti(ctPath), 'case_ct.nii.gz', (t) => shippedStarterLocator(repoRoot).dirOf(t), { ttaFlips: [[]] });
+    const ctImage = await readNifti(ctPath);
+    const second = await companionProbability(await readNifti(imagePath), ctImage, 'case_ct.nii.gz', (t) => shippedStarterLocator(repoRoot).dirOf(t), { ttaFlips: [[]] });
+    // A CT whose affine puts it 300 mm away, placed back by a registration's affine, gives the same opinion.
+    const away = { ...ctImage, affine: ctImage.affine.map((v, i) => (i === 3 ? v + 300 : v)) };
+    const placedBack = await companionProbability(await readNifti(imagePath), away, 'case_ct.nii.gz', (t) => shippedStarterLocator(repoRoot).dirOf(t), { ttaFlips: [[]], placedAffine: ctImage.affine });
+    assert.deepEqual(Array.from(placedBack.probability), Array.from(second.probability));
+    await assert.rejects(companionProbability(await readNifti(imagePath), away, 'case_ct.nii.gz', (t) => shippedStarterLocator(repoRoot).dirOf(t), { ttaFlips: [[]] }), /does not overlap the image in scanner coordinates/);
     const fused = probabilityOverlay().probs;
     let worst = 0;
     for (let v = 0; v < N; v++) worst = Math.max(worst, Math.abs(fused[v] - 0.5 * (alone[v] + second.probability[v])));
@@ -621,7 +627,7 @@ test('Segment Lesion with a fused image of another modality averages in its own 
     edits.at(-1)!.undo();
     // Removed, the fused image no longer takes part.
     await run('lesionLab.clearOverlayImage', uri);
-    assert.equal(fusedImagePath(doc), undefined);
+    assert.equal(fusedImageOf(doc)?.path, undefined);
     assert.equal(api.provider.overlayOf(doc, 'fusion'), undefined);
     await run('lesionLab.segmentLesion', uri);
     assert.deepEqual(Array.from(probabilityOverlay().probs), Array.from(alone));

@@ -562,11 +562,12 @@ describe('a fused image (Overlay Another Image)', () => {
     await h.settle();
     assert.deepEqual(await pixelAt(HOT), grey.hot, 'hidden with its checkbox');
 
-    // Overlay… and Remove ask the host, which owns the image.
+    // Overlay…, Register and Remove ask the host, which owns the image.
     await h.page.click('button[data-action="overlayImage"]');
+    await h.page.click('button[data-action="registerOverlayImage"]');
     await h.page.click('button[data-action="clearOverlayImage"]');
     const commands = await commandsPosted();
-    assert.deepEqual(commands.slice(-2), ['lesionLab.overlayImage', 'lesionLab.clearOverlayImage']);
+    assert.deepEqual(commands.slice(-3), ['lesionLab.overlayImage', 'lesionLab.registerOverlayImage', 'lesionLab.clearOverlayImage']);
     await clearOverlay('fusion');
     assert.equal(await h.page.isVisible('[data-group="fusion"]'), false);
     assert.deepEqual(await pixelAt(HOT), grey.hot);
