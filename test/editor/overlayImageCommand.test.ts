@@ -154,9 +154,9 @@ test('an image of "another session" 300 mm off: refused with Register rigidly, w
   const { provider } = setup.makeProvider();
   const doc = await setup.open(provider, ctPath);
   const errors: string[] = [];
-  let answer: string | undefined;
+  const answer: { button?: string } = {};
   Object.assign(fakeVscode.window, {
-    showErrorMessage: async (text: string, ...buttons: string[]) => (errors.push(text), buttons.includes(answer ?? '') ? answer : undefined),
+    showErrorMessage: async (text: string, ...buttons: string[]) => (errors.push(text), answer.button && buttons.includes(answer.button) ? answer.button : undefined),
     withProgress: async (_opts: unknown, task: (p: unknown) => Promise<unknown>) => task({ report() {} }),
   });
 
@@ -166,7 +166,7 @@ test('an image of "another session" 300 mm off: refused with Register rigidly, w
   assert.equal(provider.overlayOf(doc, 'fusion'), undefined);
 
   // Register rigidly: aligned to a fraction of a voxel, and the fused values are the CT's own.
-  answer = 'Register rigidly';
+  answer.button = 'Register rigidly';
   const nErr = errors.length;
   const registeredOk = await overlayAnotherImage(fakeLog as never, provider, doc as never, Uri.file(laterPath) as never, { memento: memento as never });
   assert.deepEqual(errors.slice(nErr + 1), []);
