@@ -137,9 +137,11 @@ export async function overlayAnotherImage(log: vscode.LogOutputChannel, provider
     let registered = '';
     if (options.register) {
       const start = affine;
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Lesion Lab: registering ${name} to ${doc.fileName}…` }, async () =>
-        registerRigid({ data: image.data, dims: image.dims, affine: image.affine }, { data: other.data, dims: other.dims, affine: start }),
-      );
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Lesion Lab: registering ${name} to ${doc.fileName}…` }, async () => {
+        // A moment for the notification to show: the registration then holds the thread (1–3 s).
+        await new Promise((r) => setTimeout(r, 50));
+        return registerRigid({ data: image.data, dims: image.dims, affine: image.affine }, { data: other.data, dims: other.dims, affine: start });
+      });
       affine = result.correctedAffine;
       const fmt = (v: number[], digits: number): string => v.map((x) => x.toFixed(digits)).join(', ');
       registered = `registered rigidly: rotation (${fmt(result.rotationDeg, 1)})°, translation (${fmt(result.translationMm, 1)}) mm; normalised mutual information ${result.nmiBefore.toFixed(3)} → ${result.nmiAfter.toFixed(3)}`;

@@ -314,7 +314,9 @@ function fixedSamples(level: Level, range: [number, number], bins: number, max: 
 export function registerRigid(fixed: RegistrationImage, moving: RegistrationImage, options: RigidRegistrationOptions = {}): RigidRegistrationResult {
   const o = { ...DEFAULTS, ...options };
   if (!(o.bins >= 4 && o.bins <= 256)) throw new RegistrationError(`bins must be 4–256, got ${o.bins}`);
-  if (o.levelsMm.length === 0 || o.levelsMm.some((l) => !(l > 0))) throw new RegistrationError(`levelsMm must be positive spacings, got [${o.levelsMm.join(', ')}]`);
+  if (o.levelsMm.length === 0 || o.levelsMm.some((l, i) => !(l > 0) || (i > 0 && !(l < o.levelsMm[i - 1])))) {
+    throw new RegistrationError(`levelsMm must be positive spacings from coarse to fine, got [${o.levelsMm.join(', ')}]`);
+  }
   for (const [name, img] of [['fixed', fixed], ['moving', moving]] as const) {
     if (img.data.length !== img.dims[0] * img.dims[1] * img.dims[2]) throw new ResampleError(`the ${name} image has ${img.data.length} values for dims ${img.dims.join('×')}`);
   }
@@ -322,8 +324,16 @@ export function registerRigid(fixed: RegistrationImage, moving: RegistrationImag
   const movingRange = robustRange(moving.data);
   if (!fixedRange || !movingRange) throw new RegistrationError(`the ${fixedRange ? 'moving' : 'fixed'} image holds one value only: there is nothing to align`);
 
-  const coarseFixed = downsample(fixed, o.levelsMm[0]);
-  const coarseMoving = downsample(moving, o.levelsMm[0]);
+  // Finest level from the image, each coarser one from the next finer: one pass over the full volume.
+  const pyramid = (image: RegistrationImage): Level[] => {
+    const levels: Level[] = new Array(o.levelsMm.length);
+    for (let l = o.levelsMm.length - 1; l >= 0; l--) levels[l] = downsample(l === o.levelsMm.length - 1 ? image : levels[l + 1], o.levelsMm[l]);
+    return levels;
+  };
+  const fixedLevels = pyramid(fixed);
+  const movingLevels = pyramid(moving);
+  const coarseFixed = fixedLevels[0];
+  const coarseMoving = movingLevels[0];
   const centre = centroid(coarseFixed);
   const identity = [0, 0, 0, 0, 0, 0];
   const atStart = (level: Level, mv: Level, p: number[]): number =>
@@ -339,8 +349,8 @@ export function registerRigid(fixed: RegistrationImage, moving: RegistrationImag
   let evaluations = 0;
   for (let l = 0; l < o.levelsMm.length; l++) {
     const mm = o.levelsMm[l];
-    const f = l === 0 ? coarseFixed : downsample(fixed, mm);
-    const mv = l === 0 ? coarseMoving : downsample(moving, mm);
+    const f = fixedLevels[l];
+    const mv = movingLevels[l];
     const metric = new Metric(fixedSamples(f, fixedRange, o.bins, o.maxSamples), mv, movingRange, o.bins);
     let best = metric.value(transformOf(p, centre));
     // Steps: a translation of two working voxels, and the rotation that moves a point 50 mm from the centre as far.

@@ -1,7 +1,9 @@
-// Rigid registration (src/volume/rigidRegistration.ts) on soft-tissue sarcoma patients (CC BY 3.0):
-// an image whose affine was moved by a known rotation and shift is put back where its own affine
-// had it, to a fraction of a voxel for the same image and within about a PET voxel for a PET
-// against its CT; images placed 300 mm apart meet by their centroids first; bad input is refused.
+// Rigid registration (src/volume/rigidRegistration.ts) on soft-tissue sarcoma patients (CC BY 3.0)
+// and two public brain templates: an image whose affine was moved by a known rotation and shift is
+// put back where its own affine had it, to a fraction of a voxel for the same image and within
+// about a PET voxel for a PET against its CT; two different brains reach the same pose from far
+// off as from their affines; images placed 300 mm apart meet by their centroids first; bad input
+// is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readNifti } from '../../src/nifti';
@@ -108,6 +110,7 @@ test('refused: one value only, bad options, a cancelled search, values that do n
   assert.throws(() => registerRigid({ data: blob, dims, affine }, { data: flat, dims, affine }), (e: unknown) => e instanceof RegistrationError && /one value only/.test(e.message));
   assert.throws(() => registerRigid({ data: blob, dims, affine }, { data: blob, dims, affine }, { bins: 2 }), /bins must be 4–256/);
   assert.throws(() => registerRigid({ data: blob, dims, affine }, { data: blob, dims, affine }, { levelsMm: [] }), /levelsMm/);
+  assert.throws(() => registerRigid({ data: blob, dims, affine }, { data: blob, dims, affine }, { levelsMm: [2, 4] }), /from coarse to fine, got \[2, 4\]/);
   const aborted = new AbortController();
   aborted.abort();
   assert.throws(() => registerRigid({ data: blob, dims, affine }, { data: blob, dims, affine }, { signal: aborted.signal }), /cancelled/);
@@ -116,4 +119,16 @@ test('refused: one value only, bad options, a cancelled search, values that do n
   const shifted = multiply(rigid([0, 0, 0], [3, -2, 1], [16, 16, 16]), affine);
   const r = registerRigid({ data: blob, dims, affine }, { data: blob, dims, affine: shifted }, { levelsMm: [4, 2] });
   assert.ok(cornerErrorMm(r.correctedAffine, affine, dims) < 1, `blob: ${r.translationMm.map((t) => t.toFixed(2))}`);
+});
+
+test('two brains of different people (Colin27 onto the MNI152 2009 template): from 9° and 19 mm off, the same pose as from their affines', { skip: skipWithoutSharedData('normal', 'mricron_debian', 'ch2.nii.gz') || skipWithoutSharedData('normal', 'niivue_images', 'MNI152_2009_template.nii.gz') }, async () => {
+  const template = await readNifti(sharedDataPath('normal', 'niivue_images', 'MNI152_2009_template.nii.gz'));
+  const colin = await readNifti(sharedDataPath('normal', 'mricron_debian', 'ch2.nii.gz'));
+  const fromAffines = registerRigid(template, colin);
+  const moved = multiply(rigid(MOVE_DEG, MOVE_MM, centreOf(template)), colin.affine);
+  const fromOff = registerRigid(template, { data: colin.data, dims: colin.dims, affine: moved });
+  // Both are in MNI space already: the registration moves Colin27 by a few mm at most.
+  assert.ok(cornerErrorMm(fromAffines.correctedAffine, colin.affine, colin.dims) < 6, `from the affines it moves corners by ${cornerErrorMm(fromAffines.correctedAffine, colin.affine, colin.dims).toFixed(2)} mm`);
+  const apart = cornerErrorMm(fromOff.correctedAffine, fromAffines.correctedAffine, colin.dims);
+  assert.ok(apart < 1.5, `the two results' corners ${apart.toFixed(2)} mm apart (the move was ${cornerErrorMm(moved, colin.affine, colin.dims).toFixed(1)} mm)`);
 });
