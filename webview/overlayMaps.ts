@@ -69,6 +69,7 @@ export class OverlayMaps {
     if (data.length !== voxelCount) return `The ${m.kind} map has ${data.length} voxels, expected ${voxelCount}; not shown.`;
     const lo = Number.isFinite(m.range[0]) ? m.range[0] : 0;
     const hi = Number.isFinite(m.range[1]) && m.range[1] > lo ? m.range[1] : lo + 1;
+    const previousName = this.maps[m.kind]?.name ?? null;
     this.maps[m.kind]?.texture.dispose();
     this.maps[m.kind] = { texture: createFloatVolume(data, dims), data, range: [lo, hi], proposal: m.kind === 'probability' ? m.proposal : null, name: m.kind === 'fusion' ? (m.name ?? 'overlay') : null };
     const display = this.display[m.kind];
@@ -76,8 +77,9 @@ export class OverlayMaps {
     if (m.kind === 'probability' && m.proposal) display.threshold = m.proposal.threshold;
     // Uncertainty has no natural cut-off: hide the lowest tenth of its range unless the user chose.
     if (m.kind === 'uncertainty' && !this.uncThresholdByUser) display.threshold = lo + 0.1 * (hi - lo);
-    // A fused image starts coloured from the low end of its range (the host's robust range).
-    if (m.kind === 'fusion') display.threshold = lo;
+    // A fused image starts coloured from the low end of its range (the host's robust range); the
+    // same image again (registered, restored) keeps the lowest value the user chose.
+    if (m.kind === 'fusion' && m.name !== previousName) display.threshold = lo;
     return null;
   }
 

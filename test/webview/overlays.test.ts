@@ -554,6 +554,15 @@ describe('a fused image (Overlay Another Image)', () => {
     await h.page.dispatchEvent('input[data-ctl="fusionThreshold"]', 'change');
     await h.settle();
     assert.notDeepEqual(await pixelAt(LOW), grey.low, '1 ≥ 0.5 is coloured');
+    // The same image sent again (registered, or restored) keeps the chosen lowest value; another resets it.
+    await sendOverlay('fusion', fused(), [2, 20], null, 'pet.nii.gz');
+    assert.equal(await inPage(h, (v) => v.overlayDisplay.fusion.threshold), 0.5);
+    await sendOverlay('fusion', fused(), [3, 20], null, 'other_pet.nii.gz');
+    assert.equal(await inPage(h, (v) => v.overlayDisplay.fusion.threshold), 3);
+    await sendOverlay('fusion', fused(), [2, 20], null, 'pet.nii.gz');
+    await h.page.fill('input[data-ctl="fusionThreshold"]', '0.5');
+    await h.page.dispatchEvent('input[data-ctl="fusionThreshold"]', 'change');
+    await h.settle();
     await h.page.selectOption('select[data-ctl="fusionColormap"]', 'gray');
     await h.settle();
     const greyMap = await pixelAt(HOT);
