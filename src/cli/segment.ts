@@ -9,6 +9,7 @@ import { ModelStore, ModelStoreError } from '../ml/modelStore';
 import { ctWithoutInterceptSigns, modalityMismatch } from '../ml/autoConfig';
 import { brainMaskFor, starterForImage, StarterChoiceError } from '../ml/starterChoice';
 import { companionProbability } from '../ml/companion';
+import { registerRigid } from '../volume/rigidRegistration';
 import { shippedStarterLocator } from '../ml/starterModels';
 import { NiftiReadError, NiftiWriteError } from '../nifti';
 import { checkOutputPaths, type GuardedOutput } from '../util/outputGuard';
@@ -107,7 +108,7 @@ function checkOutPath(option: string, path: string): void {
 
 const USAGE =
   'lesion-lab segment IMAGE --out MASK.nii.gz [--model DIR] [--prob PROB.nii.gz] [--uncertainty U.nii.gz] ' +
-  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.5 (0.25 for batch-norm models)] [--brain-mask BRAIN.nii.gz] [--with OTHER] [--backend auto|wasm|cpu]' +
+  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.5 (0.25 for batch-norm models)] [--brain-mask BRAIN.nii.gz] [--with OTHER [--register]] [--backend auto|wasm|cpu]' +
   '\n   or: lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] (click-guided, one object)';
 
 /**
@@ -127,7 +128,7 @@ export function isInputError(e: unknown): e is Error {
     e instanceof NiftiWriteError ||
     e instanceof ModelStoreError ||
     (e instanceof Error &&
-      ['TrainingError', 'InferenceError', 'PreprocessError', 'ResampleError', 'PatchError', 'OutputPathError', 'LabelMaskError', 'DicomImportError', 'DicomSegError', 'DicomSegReadError', 'CompanionError'].includes(e.name))
+      ['TrainingError', 'InferenceError', 'PreprocessError', 'ResampleError', 'PatchError', 'OutputPathError', 'LabelMaskError', 'DicomImportError', 'DicomSegError', 'DicomSegReadError', 'CompanionError', 'RegistrationError'].includes(e.name))
   );
 }
 
@@ -167,7 +168,7 @@ function starterFor(image: NiftiImage, io: CliIo): string {
 
 async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if ((await import('./promptSegment')).wantsPromptSegmentation(argv)) return (await import('./promptSegment')).runPromptSegment(argv, io);
-  const args = parseArgs(argv, ['model', 'out', 'prob', 'uncertainty', 'brain-mask', 'threshold', 'min-lesion-mm3', 'tta', 'overlap', 'backend', 'with']);
+  const args = parseArgs(argv, ['model', 'out', 'prob', 'uncertainty', 'brain-mask', 'threshold', 'min-lesion-mm3', 'tta', 'overlap', 'backend', 'with'], ['register']);
   if (args.positional.length !== 1) throw new CliUsageError(`expected one IMAGE, got ${args.positional.length}`);
   const imagePath = args.positional[0];
   if (!existsSync(imagePath)) throw new CliUsageError(`${imagePath}: file not found`);
@@ -180,6 +181,8 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if (typeof uncertaintyPath === 'string') checkOutPath('uncertainty', uncertaintyPath);
   const withPath = args.options.get('with');
   if (withPath !== undefined && (typeof withPath !== 'string' || !existsSync(withPath))) throw new CliUsageError(`--with ${typeof withPath === 'string' ? `${withPath}: file not found` : 'needs another image of the same patient'}`);
+  const register = args.options.get('register') === true;
+  if (register && withPath === undefined) throw new CliUsageError('--register aligns the --with image: give --with OTHER too');
   const brainMaskPath = args.options.get('brain-mask');
   if (typeof brainMaskPath === 'string') checkOutPath('brain-mask', brainMaskPath);
   const threshold = numberOption(args, 'threshold', 0.5, 0.001, 0.999);
@@ -224,7 +227,15 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
       const other = await readNifti(withPath);
       io.stdout(firstFrameNote(withPath, other.frameCount));
       const starters = shippedStarterLocator(__dirname);
-      companion = await companionProbability(image, other, basename(withPath), (task) => starters.dirOf(task), { ttaFlips, signal: cancellation.signal });
+      let placedAffine: Float64Array | undefined;
+      if (register) {
+        // Another session: aligned rigidly to the image first (src/volume/rigidRegistration.ts).
+        const r = registerRigid(image, other, { signal: cancellation.signal });
+        placedAffine = r.correctedAffine;
+        const fmt = (v: number[]): string => v.map((x) => x.toFixed(1)).join(', ');
+        io.stdout(`with ${withPath}: registered rigidly: rotation (${fmt(r.rotationDeg)})°, translation (${fmt(r.translationMm)}) mm; normalised mutual information ${r.nmiBefore.toFixed(3)} → ${r.nmiAfter.toFixed(3)}\n`);
+      }
+      companion = await companionProbability(image, other, basename(withPath), (task) => starters.dirOf(task), { ttaFlips, signal: cancellation.signal, placedAffine });
       io.stdout(`with ${withPath}: its starter ${companion.version} (${companion.task}), covering ${(100 * companion.coverage).toFixed(0)} % of the image; the two probabilities are averaged\n`);
     }
     seg = await segmentVolume(image, model, {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli';
-import { readNifti } from '../../src/nifti';
+import { readNifti, writeVolumeLike } from '../../src/nifti';
 import { parsePair } from '../../src/cli/fineTune';
 import { initBackend } from '../../src/ml/backend';
 import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
@@ -261,4 +261,21 @@ test('segment --with: the patient\'s PET, segmented by its own starter, averaged
   assert.equal(await runCli(['segment', sts('CT', 'image.nii.gz'), '--out', join(dir, 'y.nii.gz'), '--with', sharedDataPath(...MS, FLAIR), '--backend', 'wasm'], elsewhere.io), 2);
   assert.match(elsewhere.err(), /FLAIR.*\.nii\.gz does not overlap the image in scanner coordinates/);
   assert.equal(existsSync(join(dir, 'x.nii.gz')) || existsSync(join(dir, 'y.nii.gz')), false, 'nothing written for a refused --with');
+
+  // The PET as another session would place it (300 mm away): refused, unless --register aligns it first.
+  const pet = await readNifti(sts('PET', 'image.nii.gz'));
+  const srow = Array.from(pet.affine.slice(0, 12), (v, i) => (i === 3 ? v + 300 : i === 7 ? v - 20 : v));
+  const awayPath = join(dir, 'pet_away.nii.gz');
+  await writeVolumeLike({ ...pet, header: { ...pet.header, qformCode: 0, sformCode: 1, srow } }, Float32Array.from(pet.data), awayPath);
+  const away = collect();
+  assert.equal(await runCli(['segment', sts('CT', 'image.nii.gz'), '--out', join(dir, 'z.nii.gz'), '--with', awayPath, '--backend', 'wasm'], away.io), 2);
+  assert.match(away.err(), /pet_away\.nii\.gz does not overlap the image in scanner coordinates/);
+  const registered = collect();
+  assert.equal(await runCli(['segment', sts('CT', 'image.nii.gz'), '--out', join(dir, 'registered.nii.gz'), '--with', awayPath, '--register', '--backend', 'wasm'], registered.io), 0, registered.err());
+  assert.match(registered.out(), /pet_away\.nii\.gz: registered rigidly: rotation \(.*\)°, translation \(.*\) mm; normalised mutual information/);
+  const d2 = await dice(join(dir, 'registered.nii.gz'));
+  assert.ok(d2 > d0 + 0.1, `Dice with the registered PET ${d2.toFixed(3)} (with the PET where the scanner put it ${d1.toFixed(3)}, alone ${d0.toFixed(3)})`);
+  const noWith = collect();
+  assert.equal(await runCli(['segment', sts('CT', 'image.nii.gz'), '--out', join(dir, 'w.nii.gz'), '--register'], noWith.io), 2);
+  assert.match(noWith.err(), /--register aligns the --with image: give --with OTHER too/);
 });
