@@ -35,8 +35,8 @@ export interface RigidRegistrationResult {
   correctedAffine: Float64Array;
   /** Fixed-world → moving-world map found (4×4 row-major). */
   transform: Float64Array;
-  rotationDeg: Vec3;
-  translationMm: Vec3;
+  rotationDeg: [number, number, number];
+  translationMm: [number, number, number];
   /** Normalised mutual information (1 = independent, 2 = identical) at the start (affines as given) and at the end. */
   nmiBefore: number;
   nmiAfter: number;
@@ -68,7 +68,7 @@ function downsample(image: RegistrationImage, mm: number): Level {
   const [nx, ny, nz] = image.dims;
   const dims = [0, 1, 2].map((a) => Math.max(1, Math.floor(image.dims[a] / f[a]))) as Vec3;
   const data = new Float32Array(dims[0] * dims[1] * dims[2]);
-  const counts = new Uint16Array(data.length);
+  const counts = new Uint32Array(data.length);
   const src = image.data;
   for (let k = 0; k < dims[2] * f[2] && k < nz; k++) {
     const kk = Math.floor(k / f[2]) * dims[0] * dims[1];
@@ -389,8 +389,8 @@ export function registerRigid(fixed: RegistrationImage, moving: RegistrationImag
   return {
     correctedAffine,
     transform,
-    rotationDeg: [p[0], p[1], p[2]].map((r) => (r * 180) / Math.PI) as Vec3,
-    translationMm: [p[3], p[4], p[5]] as Vec3,
+    rotationDeg: [p[0], p[1], p[2]].map((r) => (r * 180) / Math.PI) as [number, number, number],
+    translationMm: [p[3], p[4], p[5]],
     nmiBefore,
     // Both on the coarsest level, so that they compare.
     nmiAfter: atStart(coarseFixed, coarseMoving, p),
