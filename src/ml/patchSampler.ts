@@ -2,6 +2,7 @@
 // zoom, flips, intensity scale and shift). Volume layout: see ../volume/vec3.
 import { extractPatch, flipInPlace } from '../volume/boxes';
 import { checkVec3, checkVolume, PatchError, voxelCount, type NumericArray, type Vec3 } from '../volume/vec3';
+import { rotationMatrix } from '../volume/rotation';
 
 /** Augmentation settings of {@link samplePatch}; each is off when absent. */
 export interface Augmentation {
@@ -56,16 +57,6 @@ export interface TrainingPatch {
   rotated: boolean;
   /** Magnification of the patch (1 = none). */
   zoom: number;
-}
-
-function rotationMatrix(ax: number, ay: number, az: number): number[] {
-  const [cx, sx, cy, sy, cz, sz] = [Math.cos(ax), Math.sin(ax), Math.cos(ay), Math.sin(ay), Math.cos(az), Math.sin(az)];
-  // R = Rz · Ry · Rx, row-major.
-  return [
-    cz * cy, cz * sy * sx - sz * cx, cz * sy * cx + sz * sx,
-    sz * cy, sz * sy * sx + cz * cx, sz * sy * cx - cz * sx,
-    -sy, cy * sx, cy * cx,
-  ];
 }
 
 /**

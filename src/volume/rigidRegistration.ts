@@ -10,6 +10,7 @@
 // (resampleOntoGrid) puts it on the fixed image. Nothing is written.
 import { invertAffine, type WorldGrid } from './resampleWorld';
 import { ResampleError } from './resample';
+import { rotationMatrix } from './rotation';
 import type { Vec3 } from './vec3';
 
 /** An image: values (i fastest) on a grid. */
@@ -119,20 +120,9 @@ function robustRange(values: ArrayLike<number>): [number, number] | null {
   return max > min ? [min, max] : null;
 }
 
-/** Rotation about x, then y, then z (radians), as a 3×3 row-major matrix. */
-function rotation(ax: number, ay: number, az: number): number[] {
-  const [cx, sx, cy, sy, cz, sz] = [Math.cos(ax), Math.sin(ax), Math.cos(ay), Math.sin(ay), Math.cos(az), Math.sin(az)];
-  // Rz · Ry · Rx
-  return [
-    cz * cy, cz * sy * sx - sz * cx, cz * sy * cx + sz * sx,
-    sz * cy, sz * sy * sx + cz * cx, sz * sy * cx - cz * sx,
-    -sy, cy * sx, cy * cx,
-  ];
-}
-
 /** Fixed world → moving world for parameters [ax, ay, az (rad), tx, ty, tz (mm)] about `centre`: R(x − c) + c + t. */
 function transformOf(p: number[], centre: Vec3): Float64Array {
-  const R = rotation(p[0], p[1], p[2]);
+  const R = rotationMatrix(p[0], p[1], p[2]);
   const m = new Float64Array(16);
   for (let r = 0; r < 3; r++) {
     m[4 * r] = R[3 * r];
