@@ -52,11 +52,12 @@ export function activate(context: vscode.ExtensionContext): LesionLabApi {
     return undefined;
   };
 
-  // An image reopened gets back the image that was fused over it (checked once per document).
+  // An image reopened gets back the image that was fused over it (checked once per document, once
+  // its first view has drawn: nothing large is posted to a webview still loading).
   const fusionChecked = new WeakSet<LabelDocument>();
   context.subscriptions.push(
-    provider.onDidChangeActiveDocument((doc) => {
-      if (!doc?.session || fusionChecked.has(doc)) return;
+    provider.onDidRender(({ document: doc, what }) => {
+      if (what !== 'first' || !doc.session || fusionChecked.has(doc)) return;
       fusionChecked.add(doc);
       void restoreOverlayImage(log, provider, doc as LabelDocument & { session: NonNullable<LabelDocument['session']> }, context.workspaceState);
     }),
