@@ -665,7 +665,12 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
   async function openAndCheck(name: string, shotName: string): Promise<{ frame: Frame; status: string; views: unknown[] }> {
     const known = new Set(page.frames());
     await quickInput(page, 'Control+P', name);
-    const frame = await waitFor('the Lesion Lab webview (canvas.ll-canvas) to appear', () => findEditorFrame(page, known), 30_000);
+    const frame = await waitFor('the Lesion Lab webview (canvas.ll-canvas) to appear', () => findEditorFrame(page, known), 30_000).catch(async (e: unknown) => {
+      // What the page holds instead: every frame, new or not, and whether it has our canvas.
+      const frames = await Promise.all(page.frames().map(async (f) => `${known.has(f) ? 'old' : 'new'} ${f.url().slice(0, 90)} ${JSON.stringify(await probeWebview(f))}`));
+      const webviews = await page.evaluate(`[...document.querySelectorAll('iframe.webview')].map((w) => (w.className + ' ' + w.style.cssText).slice(0, 200))`).catch(() => []);
+      throw new Error(`${String(e)}; frames: ${JSON.stringify(frames)}; webview iframes: ${JSON.stringify(webviews)}`);
+    });
     const probe = await waitFor(
       'the webview to draw its first frame',
       async () => {
