@@ -1,5 +1,5 @@
 // The 3-D view: a ray-marched volume (MIP or direct volume rendering) with the labels as a
-// tinted volume or a surface. Orbit by drag, zoom by wheel. Rendered only when something it
+// tinted volume or a surface, and a fused image's maximum along each ray. Orbit by drag, zoom by wheel. Rendered only when something it
 // shows changed, because software GL takes up to a second per frame.
 import {
   BackSide,

@@ -1,6 +1,6 @@
 // 3-D view shader: ray-marches the volume inside its display-world box (drawn as a back-faced
-// box), with MIP or direct volume rendering, and the label map as a tinted volume or a shaded
-// surface. Enums come from TS through `defines`.
+// box), with MIP or direct volume rendering, the label map as a tinted volume or a shaded surface,
+// and a fused image's maximum along the ray in its colormap. Enums come from TS through `defines`.
 import { Matrix4, Vector2, Vector3, type Texture } from 'three';
 import { LabelMode3D, RenderMode3D } from '../renderModes';
 import { ImageSamplerKind } from './slice';
