@@ -42,10 +42,6 @@ export interface RenderedEvent {
   ms: number;
 }
 
-/** How long a view may take to say 'ready' before it is loaded again, and how many times. */
-export const READY_TIMEOUT_MS = 10_000;
-const READY_RELOADS = 2;
-
 /** The Lesion Lab custom editor. */
 export class LesionLabEditorProvider implements vscode.CustomEditorProvider<LabelDocument>, vscode.Disposable {
   static readonly viewType = 'lesionLab.editor';
@@ -65,9 +61,6 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
   }
 
   private readonly webviews = new WebviewCollection();
-  /** Panels whose script said 'ready', and panels closed (for the reload watchdog). */
-  private readonly readyPanels = new WeakSet<vscode.WebviewPanel>();
-  private readonly disposedPanels = new WeakSet<vscode.WebviewPanel>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly _onDidChangeCustomDocument = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<LabelDocument>>();
   readonly onDidChangeCustomDocument = this._onDidChangeCustomDocument.event;
@@ -239,18 +232,14 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
       enableScripts: !document.openError,
       localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
     };
-    const loadHtml = (): void => {
-      webview.html = webviewHtml({
-        cspSource: webview.cspSource,
-        nonce: makeNonce(),
-        scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')).toString(),
-        styleUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css')).toString(),
-        errorMessage: document.openError,
-      });
-    };
-    loadHtml();
+    webview.html = webviewHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css')).toString(),
+      errorMessage: document.openError,
+    });
     if (document.openError) return;
-    this.watchForReady(document, panel, loadHtml);
 
     const setActive = () => {
       if (panel.active) {
@@ -279,26 +268,6 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
     this._onDidChangeActiveDocument.fire(document);
   }
 
-  /**
-   * Reloads a view whose script never says 'ready': a custom editor reopened right after it was
-   * closed sometimes stays blank in code-server (its content frame never loads). Twice at most.
-   */
-  private watchForReady(document: LabelDocument, panel: vscode.WebviewPanel, loadHtml: () => void, attempt = 1): void {
-    if (attempt > READY_RELOADS) return;
-    const timer = setTimeout(() => {
-      if (this.readyPanels.has(panel) || this.disposedPanels.has(panel)) return;
-      this.log.warn(`${document.fileName}: the editor's view did not start within ${READY_TIMEOUT_MS / 1000} s; loading it again (${attempt} of ${READY_RELOADS})`);
-      loadHtml();
-      this.watchForReady(document, panel, loadHtml, attempt + 1);
-    }, READY_TIMEOUT_MS);
-    // The watchdog alone never keeps the process alive.
-    timer.unref?.();
-    panel.onDidDispose(() => {
-      clearTimeout(timer);
-      this.disposedPanels.add(panel);
-    });
-  }
-
   private async onMessage(document: LabelDocument, panel: vscode.WebviewPanel, raw: unknown): Promise<void> {
     const session = document.session;
     if (!session) return;
@@ -315,7 +284,6 @@ export class LesionLabEditorProvider implements vscode.CustomEditorProvider<Labe
     }
     switch (msg.type) {
       case 'ready': {
-        this.readyPanels.add(panel);
         if (msg.protocolVersion !== PROTOCOL_VERSION) {
           this.log.warn(`${document.fileName}: webview speaks protocol ${msg.protocolVersion}, host ${PROTOCOL_VERSION}`);
         }

@@ -314,37 +314,3 @@ for (const format of ['NRRD', 'MetaImage'] as const) {
     provider.dispose();
   });
 }
-
-test('a view that never says ready is loaded again (twice at most); a ready or closed one is left alone', { skip }, async (t) => {
-  const { READY_TIMEOUT_MS } = await import('../../src/editor/provider');
-  const { provider } = makeProvider();
-  const doc = await open(provider, caseFile(null));
-  t.mock.timers.enable({ apis: ['setTimeout'] });
-  // setTimeout is mocked here: pending promises run through setImmediate instead.
-  const flush = async (): Promise<void> => {
-    for (let n = 0; n < 20; n++) await new Promise((r) => setImmediate(r));
-  };
-  const stuck = new FakePanel();
-  const ready = new FakePanel();
-  const closed = new FakePanel();
-  for (const p of [stuck, ready, closed]) await provider.resolveCustomEditor(doc, p as never, cancellation as never);
-  const first = { stuck: stuck.webview.html, ready: ready.webview.html, closed: closed.webview.html };
-  ready.webview.send({ type: 'ready', protocolVersion: 1 });
-  await flush();
-  closed.dispose();
-  const warned = () => fakeLog.lines.filter((l) => /case\.nii\.gz: the editor's view did not start within 10 s; loading it again/.test(l)).length;
-  const before = warned();
-  t.mock.timers.tick(READY_TIMEOUT_MS);
-  assert.notEqual(stuck.webview.html, first.stuck, 'the stuck view is loaded again (a new nonce)');
-  assert.match(stuck.webview.html, /dist\/webview\.js/);
-  assert.equal(ready.webview.html, first.ready);
-  assert.equal(closed.webview.html, first.closed);
-  assert.equal(warned() - before, 1);
-  t.mock.timers.tick(READY_TIMEOUT_MS);
-  t.mock.timers.tick(READY_TIMEOUT_MS);
-  assert.equal(warned() - before, 2, 'twice at most');
-  // Once it speaks, it gets its init as any view does.
-  stuck.webview.send({ type: 'ready', protocolVersion: 1 });
-  await flush();
-  assert.equal(stuck.webview.ofType('init').length, 1);
-});
