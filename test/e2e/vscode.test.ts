@@ -662,10 +662,10 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
    * (a frame not seen before) to draw, and checks that every view shows anatomy in the page
    * screenshot (what the user sees) and in the canvas read-back (what the webview drew).
    */
-  async function openAndCheck(name: string, shotName: string): Promise<{ frame: Frame; status: string; views: unknown[] }> {
+  async function openAndCheck(name: string, shotName: string, frameTimeoutMs = 30_000): Promise<{ frame: Frame; status: string; views: unknown[] }> {
     const known = new Set(page.frames());
     await quickInput(page, 'Control+P', name);
-    const frame = await waitFor('the Lesion Lab webview (canvas.ll-canvas) to appear', () => findEditorFrame(page, known), 30_000).catch(async (e: unknown) => {
+    const frame = await waitFor('the Lesion Lab webview (canvas.ll-canvas) to appear', () => findEditorFrame(page, known), frameTimeoutMs).catch(async (e: unknown) => {
       // What the page holds instead: every frame, new or not, and whether it has our canvas.
       const frames = await Promise.all(page.frames().map(async (f) => `${known.has(f) ? 'old' : 'new'} ${f.url().slice(0, 90)} ${JSON.stringify(await probeWebview(f))}`));
       const webviews = await page.evaluate(`[...document.querySelectorAll('iframe.webview')].map((w) => (w.className + ' ' + w.style.cssText).slice(0, 200))`).catch(() => []);
@@ -1108,15 +1108,33 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     await waitFor('the registered PET in the webview', async () => ((await hasFusion()) ? true : undefined), 10_000);
     await shot('fusion-registered');
     // Closed and reopened, the CT gets its PET back; Remove then takes it away.
-    await quickInput(page, 'F1', 'View: Revert and Close Editor');
-    await waitFor('the tumour editor to close', async () => (!(await visibleText(page, '.tabs-container')).includes(TUMOUR_NAME) ? true : undefined), 10_000);
-    await sleep(500);
-    const reopened = (await openAndCheck(TUMOUR_NAME, 'fusion-reopened')).frame;
+    const closeTumour = async (): Promise<void> => {
+      // The tab's close button, as a user closes it (the document has no unsaved edits).
+      await page.click('.tabs-container .tab.active .codicon-close');
+      await waitFor('the tumour editor to close', async () => (!(await visibleText(page, '.tabs-container')).includes(TUMOUR_NAME) ? true : undefined), 10_000);
+      await sleep(500);
+    };
+    await closeTumour();
+    // code-server often leaves a custom editor reopened within 2 s of closing blank: its webview's
+    // content frame never loads, though the host opened the document (6 of 13 runs here, with the
+    // tab's close button too; setting the html again did not help). After a 3 s pause it rendered;
+    // should it stay blank, it is closed and opened once more.
+    await sleep(3000);
+    let reopenAttempts = 1;
+    const reopened = await openAndCheck(TUMOUR_NAME, 'fusion-reopened', 20_000)
+      .catch(async (e: unknown) => {
+        reopenAttempts = 2;
+        console.log(`# e2e: the reopened ${TUMOUR_NAME} stayed blank; closing and opening it again (${String(e).slice(0, 300)})`);
+        await closeTumour();
+        await sleep(3000);
+        return openAndCheck(TUMOUR_NAME, 'fusion-reopened-again');
+      })
+      .then((o) => o.frame);
     const hasFusionAgain = () => reopened.evaluate(() => (window as any).lesionLab.viewer.hasOverlay('fusion') as boolean);
     await waitFor('the fused PET to come back with the reopened CT', async () => ((await hasFusionAgain()) ? true : undefined), 20_000);
     await reopened.click('button[data-action="clearOverlayImage"]');
     await waitFor('the fused PET to be removed', async () => ((await hasFusionAgain()) ? undefined : true), 10_000);
-    summary.steps.fusion = { image: TUMOUR_NAME, overlay: FUSION_NAME, colouredBefore, colouredAfter, registered };
+    summary.steps.fusion = { image: TUMOUR_NAME, overlay: FUSION_NAME, colouredBefore, colouredAfter, registered, reopenAttempts };
   });
 });
 
