@@ -1116,7 +1116,7 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     };
     await closeTumour();
     // code-server often leaves a custom editor reopened within 2 s of closing blank: its webview's
-    // content frame never loads, though the host opened the document (6 of 13 runs here, with the
+    // content frame never loads, though the host opened the document (7 of 17 runs here, with the
     // tab's close button too; setting the html again did not help). After a 3 s pause it rendered;
     // should it stay blank, it is closed and opened once more.
     await sleep(3000);
