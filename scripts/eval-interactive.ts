@@ -18,6 +18,10 @@
 // first click, as the editor's Prompt tool draws one (2d2: that and its box on the first click's
 // sagittal slice, drawn in two views); --box-first segments from the box alone
 // first (Dice @0), and the clicks then correct that (the CVPR 2025 challenge's box, then clicks).
+// --lasso [3] adds to every call the outline of the reference's section on the first click's axial
+// slice (its largest 4-connected region, holes filled: what a careful user would draw), with 3
+// also on the slices halfway from it to the reference's first and last slice; with --box-first
+// the lassos alone segment first.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +31,7 @@ import { segmentImageFromPrompts } from '../src/cli/promptSegment';
 import { labelComponents } from '../src/interactive/components';
 import { clicksToReach, diceCoefficient, nextRobotClick, runRobotSession, type RobotStep } from '../src/interactive/robotUser';
 import { maskBoundingBox, type VoxelBox } from '../src/interactive/box';
+import { outlineOfRegion, type LassoPrompt } from '../src/interactive/lasso';
 import type { PointPrompt } from '../src/interactive';
 import { initBackend } from '../src/ml/backend';
 import { findShippedModelDir } from '../src/ml/modelStore';
@@ -43,8 +48,8 @@ interface ObjectResult {
   boxDice?: number;
 }
 
-export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '2d2' | '3d'; boxFirst: boolean; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '2d2' | '3d', boxFirst: false, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
+export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '2d2' | '3d'; lasso: number; boxFirst: boolean; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '2d2' | '3d', lasso: 0, boxFirst: false, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -68,7 +73,8 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
       const kind = argv[++i];
       if (kind !== '2d' && kind !== '2d2' && kind !== '3d' && kind !== 'none') throw new Error(`--box takes 2d, 2d2, 3d or none, got ${kind}`);
       o.box = kind;
-    } else if (a === '--box-first') o.boxFirst = true;
+    } else if (a === '--lasso') o.lasso = argv[i + 1] === '3' ? Number(argv[++i]) : 1;
+    else if (a === '--box-first') o.boxFirst = true;
     else if (a === '--prompt-model') o.promptModel = argv[++i];
     else if (a === '--model') o.model = argv[++i];
     else if (a === '--click-model') o.clickModel = argv[++i];
@@ -84,7 +90,7 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
     }
   }
   if (o.labels && o.perLesion) throw new Error('--labels and --per-lesion exclude each other');
-  if (o.boxFirst && o.box === 'none') throw new Error('--box-first needs --box 3d or 2d');
+  if (o.boxFirst && o.box === 'none' && o.lasso === 0) throw new Error('--box-first needs --box 3d or 2d, or --lasso');
   // The CLI replay sends the clicks and boxes of each step, not a box-only first call, nor --opt's tuning.
   if (o.cli > 0 && (o.boxFirst || Object.keys(o.opts).length > 0)) throw new Error('--cli replays the shipped method: leave out --box-first and --opt');
   if (o.pairs.length === 0) throw new Error('usage: npm run eval:interactive -- [--clicks N] [--per-lesion] [--min-voxels 20] IMAGE:MASK ...');
@@ -159,8 +165,9 @@ async function main(): Promise<void> {
     const segmentOpts = { promptModel, prior, tuning: o.opts };
     for (const obj of objectsOf(mask, o.perLesion, o.minVoxels, o.maxObjects, o.labels)) {
       const boxes = o.box === 'none' ? [] : o.box === '2d2' ? [sliceBox(obj.reference, image, 2), sliceBox(obj.reference, image, 0)] : [referenceBox(obj.reference, image, o.box)];
+      const lassos = referenceLassos(obj.reference, image, o.lasso);
       const segment = (points: PointPrompt[], previous: Uint8Array | null): Uint8Array =>
-        segmentImageFromPrompts(image, { points: previous && o.newClicksOnly ? points.slice(-1) : points, boxes }, { ...segmentOpts, clickModel, previous: previous ?? undefined }).mask;
+        segmentImageFromPrompts(image, { points: previous && o.newClicksOnly ? points.slice(-1) : points, boxes, ...(lassos.length > 0 ? { lassos } : {}) }, { ...segmentOpts, clickModel, previous: previous ?? undefined }).mask;
       const initial = o.boxFirst ? segment([], null) : undefined;
       const boxDice = initial ? diceCoefficient(initial, obj.reference) : undefined;
       const steps = runRobotSession({
@@ -183,7 +190,7 @@ async function main(): Promise<void> {
       if (cliLeft > 0) {
         cliLeft--;
         const methodArgs = ['--prompt-model', promptModel ? promptModel.dir : 'none', ...(o.model ? ['--model', o.model] : []), ...(o.clickModel ? ['--click-model', o.clickModel] : [])];
-        const check = await cliReplay(imagePath, steps, obj.reference, { newClicksOnly: o.newClicksOnly, boxes }, methodArgs);
+        const check = await cliReplay(imagePath, steps, obj.reference, { newClicksOnly: o.newClicksOnly, boxes, lassos }, methodArgs);
         cliMs.push(...check.ms);
         if (!check.same) cliMismatch++;
         if (!o.json) console.log(`  CLI replay: Dice ${check.dice.map((d) => d.toFixed(3)).join(' ')}; ${check.ms.map((m) => `${m.toFixed(0)} ms`).join(', ')} per call; ${check.same ? 'the same as' : 'DIFFERENT from'} the robot's`);
@@ -233,6 +240,20 @@ function sliceBox(reference: Uint8Array, image: NiftiImage, across: number): Vox
 }
 
 /**
+ * The outlines a careful user would draw around the reference's sections: on the first click's
+ * axial slice, and with `count` 3 also on the slices halfway from it to the reference's first and
+ * last slice.
+ */
+function referenceLassos(reference: Uint8Array, image: NiftiImage, count: number): LassoPrompt[] {
+  if (count === 0) return [];
+  const k = nextRobotClick(null, reference, image.dims, image.spacingMm)!.voxel[2];
+  const [nx, ny] = image.dims;
+  const box = maskBoundingBox(reference, image.dims)!;
+  const slices = count === 1 ? [k] : [Math.round((box.min[2] + k) / 2), k, Math.round((k + box.max[2]) / 2)];
+  return [...new Set(slices)].flatMap((s) => outlineOfRegion(reference.subarray(s * nx * ny, (s + 1) * nx * ny), [nx, ny], 2, s) ?? []);
+}
+
+/**
  * Replays the robot's clicks through the real CLI, a process per click with the previous call's
  * mask as --previous, and scores each written mask against the reference. A session that reached
  * a perfect mask carries nominal steps (no call) after it: those are not replayed.
@@ -241,7 +262,7 @@ async function cliReplay(
   imagePath: string,
   steps: readonly RobotStep[],
   reference: Uint8Array,
-  sent: { newClicksOnly: boolean; boxes: VoxelBox[] },
+  sent: { newClicksOnly: boolean; boxes: VoxelBox[]; lassos: LassoPrompt[] },
   methodArgs: string[],
 ): Promise<{ ms: number[]; dice: number[]; same: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'll-eval-int-'));
@@ -255,7 +276,7 @@ async function cliReplay(
     for (let c = 1; c <= calls; c++) {
       const points = steps.slice(0, c).map((s) => s.click);
       const promptsPath = join(dir, `prompts${c}.json`);
-      writeFileSync(promptsPath, JSON.stringify({ points: previousPath && sent.newClicksOnly ? points.slice(-1) : points, boxes: sent.boxes }));
+      writeFileSync(promptsPath, JSON.stringify({ points: previousPath && sent.newClicksOnly ? points.slice(-1) : points, boxes: sent.boxes, ...(sent.lassos.length > 0 ? { lassos: sent.lassos } : {}) }));
       const out = join(dir, `mask${c}.nii.gz`);
       const argv = [cli, 'segment', imagePath, '--out', out, '--prompts', promptsPath, ...methodArgs, ...(previousPath ? ['--previous', previousPath] : [])];
       const t0 = performance.now();

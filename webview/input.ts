@@ -147,11 +147,11 @@ export class PointerInput {
     this.hoverView = view;
     this.capture(e);
     if (t.tool === 'prompt' && e.button !== 1) {
-      // Right click and Shift+click are negative points here, not window/level or pan.
+      // Right click and Shift+click are negative points here, not window/level or pan; Ctrl+drag outlines.
       const voxel = voxelIndexAt(vol.geometry, view.worldAtCanvas(vol.geometry, x, y, t.crosshair));
       if (!voxel) return;
       this.promptPressView = view;
-      t.promptTool.pointerDown(x, y, voxel, vol.geometry.voxelAxisOfWorldAxis[view.plane.normalAxis], e.button === 2 || e.shiftKey);
+      t.promptTool.pointerDown(x, y, voxel, vol.geometry.voxelAxisOfWorldAxis[view.plane.normalAxis], e.button === 2 || e.shiftKey, e.button === 0 && (e.ctrlKey || e.metaKey));
       return;
     }
     if (e.button === 2) {

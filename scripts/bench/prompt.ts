@@ -158,6 +158,11 @@ export default async function run(opts: BenchOptions): Promise<void> {
       for (let r = 0; r < 3; r++) times.push(segmentPromptedObject(synth, { points: first, boxes: [box] }, { promptModel: model }).totalMs);
       figures[`${name}Synthetic80mmFirstClick${kind}Ms`] = round(median(times));
     }
+    // An outline of its middle slice alone (the star-shaped method; the models take no lassos).
+    const outline = { points: Array.from({ length: 64 }, (_, q) => [c[0] + 38 * Math.cos((q * Math.PI) / 32), c[1] + 33 * Math.sin((q * Math.PI) / 32), c[2]] as Vec3) };
+    const lassoTimes: number[] = [];
+    for (let r = 0; r < 3; r++) lassoTimes.push(segmentPromptedObject(synth, { points: [], boxes: [], lassos: [outline] }, { promptModel: model }).totalMs);
+    figures[`${name}Synthetic80mmLassoMs`] = round(median(lassoTimes));
 
     // 2. In process, a real tumour with robot clicks (5 clicks).
     if (existsSync(join(STS, 'image.nii.gz'))) {

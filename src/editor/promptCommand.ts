@@ -1,5 +1,5 @@
-// The Prompt tool on the host: the webview sends the current object's prompts (clicks and boxes,
-// voxel indices); the host runs click-guided segmentation (the shipped prompt model,
+// The Prompt tool on the host: the webview sends the current object's prompts (clicks, boxes and
+// outlines, in voxel indices); the host runs click-guided segmentation (the shipped prompt model,
 // src/ml/promptModel.ts, else the click model shipped for the image's task, src/ml/clickModel.ts,
 // else the star-shaped method of src/interactive) on the document's
 // image at full precision and shows the object's 0/1 mask as the pending proposal; Accept writes
@@ -100,9 +100,13 @@ export function maskUnderPolicy(current: LabelArray, mask: Uint8Array, overwrite
 export function addsOnePoint(prev: Prompts, next: Prompts): boolean {
   if (next.points.length !== prev.points.length + 1 || next.boxes.length !== prev.boxes.length) return false;
   const same = (a: readonly number[], b: readonly number[]): boolean => a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+  const prevLassos = prev.lassos ?? [];
+  const nextLassos = next.lassos ?? [];
   return (
     prev.points.every((p, n) => p.positive === next.points[n].positive && same(p.voxel, next.points[n].voxel)) &&
-    prev.boxes.every((b, n) => same(b.min, next.boxes[n].min) && same(b.max, next.boxes[n].max))
+    prev.boxes.every((b, n) => same(b.min, next.boxes[n].min) && same(b.max, next.boxes[n].max)) &&
+    prevLassos.length === nextLassos.length &&
+    prevLassos.every((l, n) => l.points.length === nextLassos[n].points.length && l.points.every((p, q) => same(p, nextLassos[n].points[q])))
   );
 }
 
@@ -181,8 +185,9 @@ export class PromptSegmenter implements vscode.Disposable {
     if (!session) throw new PromptError(`${document.fileName} is not open`);
     const provider = this.host.provider;
     const old = this.objects.get(document);
-    const prompts: Prompts = { points: message.points, boxes: message.boxes };
-    if (prompts.points.length === 0 && prompts.boxes.length === 0) {
+    const lassos = message.lassos ?? [];
+    const prompts: Prompts = { points: message.points, boxes: message.boxes, ...(lassos.length > 0 ? { lassos } : {}) };
+    if (prompts.points.length === 0 && prompts.boxes.length === 0 && lassos.length === 0) {
       if (old) {
         this.objects.delete(document);
         provider.clearOverlay(document, 'probability');
@@ -227,7 +232,7 @@ export class PromptSegmenter implements vscode.Disposable {
     const ms = performance.now() - t0;
     const text = `Prompt: ${Math.round(ms)} ms, ${voxelCount.toLocaleString('en-US')} voxels`;
     const usedPrior = prior !== undefined && result.method === 'star-shaped';
-    const detail = `${result.method} method, ${prompts.points.length} point(s), ${prompts.boxes.length} box(es)${refine ? ', refined' : ''}${usedPrior ? ', model prior' : ''}`;
+    const detail = `${result.method} method, ${prompts.points.length} point(s), ${prompts.boxes.length} box(es)${lassos.length > 0 ? `, ${lassos.length} lasso(s)` : ''}${refine ? ', refined' : ''}${usedPrior ? ', model prior' : ''}`;
     this.host.log.info(`${document.fileName}: ${text} (${detail}; ROI ${result.roi.min.join(',')}…${result.roi.max.join(',')})`);
     provider.postToWebviews(document, { type: 'status', text: `${text}. Accept (Shift+A) or Reject (Shift+X); Backspace removes the last prompt, Esc clears them.`, level: 'info' });
     return { objectId: message.objectId, voxelCount, ms, refined: refine, usedPrior, method: result.method };

@@ -21,6 +21,8 @@ export interface PromptSegmentationOptions {
   priorWeight?: number;
   /** Weight of a box's shape prior (the ellipsoid inscribed in the box, as a probability like `prior`'s); default 4 (0 = boxes only bound the object). */
   boxPriorWeight?: number;
+  /** Weight of a lasso's shape prior (its outline swept across slices, shrinking to a point at the depth a slice box guesses); default 4 (0 = lassos only bound the object and set their slice). */
+  lassoPriorWeight?: number;
   /** Largest object radius from the centre click, mm; default 60 (objects up to 120 mm across; correction clicks farther out extend it). */
   maxRadiusMm?: number;
   /** Gaussian smoothing σ of the image, mm; default 1. */
@@ -118,6 +120,7 @@ export type ResolvedOptions = Required<Omit<PromptSegmentationOptions, 'previous
 const DEFAULTS: ResolvedOptions = {
   priorWeight: 1,
   boxPriorWeight: 4,
+  lassoPriorWeight: 4,
   maxRadiusMm: 60,
   smoothingMm: 1,
   edgeHalfWidthMm: 0,
@@ -162,6 +165,7 @@ export function resolvePromptOptions(opts: PromptSegmentationOptions = {}): Reso
   const o = { ...DEFAULTS, ...given } as ResolvedOptions;
   checkRange('priorWeight', o.priorWeight, 0, 100);
   checkRange('boxPriorWeight', o.boxPriorWeight, 0, 100);
+  checkRange('lassoPriorWeight', o.lassoPriorWeight, 0, 100);
   checkRange('maxRadiusMm', o.maxRadiusMm, 1, 500);
   checkRange('smoothingMm', o.smoothingMm, 0, 20);
   checkRange('edgeHalfWidthMm', o.edgeHalfWidthMm, 0, 50);

@@ -3,6 +3,7 @@
 import type { Vec3 } from '../volume/vec3';
 import type { VoxelBox } from './box';
 import { PromptError } from './errors';
+import { lassoAxis, type LassoPrompt } from './lasso';
 
 /** A click: a 0-based voxel index (i, j, k) of the image; positive on the object, negative off it. */
 export interface PointPrompt {
@@ -21,11 +22,27 @@ export type BoxPrompt = VoxelBox;
 export interface Prompts {
   points: PointPrompt[];
   boxes: BoxPrompt[];
+  /** Outlines of the object's cross-section on single slices (lasso.ts); none when absent. */
+  lassos?: LassoPrompt[];
 }
 
 function describe(value: unknown): string {
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** A lasso's vertex: three finite voxel coordinates inside the image's extent (in-plane they may be fractional). */
+function checkVertex(value: unknown, where: string, dims: Vec3): Vec3 {
+  if (!Array.isArray(value) || value.length !== 3 || !value.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw new PromptError(`${where} must be three voxel coordinates [i, j, k], got ${describe(value)}`);
+  }
+  const v = value as Vec3;
+  for (let a = 0; a < 3; a++) {
+    if (v[a] < -0.5 || v[a] > dims[a] - 0.5) {
+      throw new PromptError(`${where} [${v.join(', ')}] lies outside the image (indices 0..${dims[0] - 1}, 0..${dims[1] - 1}, 0..${dims[2] - 1})`);
+    }
+  }
+  return [v[0], v[1], v[2]];
 }
 
 function checkVoxel(value: unknown, where: string, dims: Vec3): Vec3 {
@@ -49,16 +66,18 @@ function checkVoxel(value: unknown, where: string, dims: Vec3): Vec3 {
  */
 export function validatePrompts(prompts: unknown, dims: Vec3, refinesObject = false): Prompts {
   if (typeof prompts !== 'object' || prompts === null || Array.isArray(prompts)) {
-    throw new PromptError(`prompts must be an object {"points": [...], "boxes": [...]}, got ${describe(prompts)}`);
+    throw new PromptError(`prompts must be an object {"points": [...], "boxes": [...], "lassos": [...]}, got ${describe(prompts)}`);
   }
   const record = prompts as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (key !== 'points' && key !== 'boxes') throw new PromptError(`prompts has an unknown field "${key}" (allowed: points, boxes)`);
+    if (key !== 'points' && key !== 'boxes' && key !== 'lassos') throw new PromptError(`prompts has an unknown field "${key}" (allowed: points, boxes, lassos)`);
   }
   const rawPoints = record.points ?? [];
   const rawBoxes = record.boxes ?? [];
+  const rawLassos = record.lassos ?? [];
   if (!Array.isArray(rawPoints)) throw new PromptError(`"points" must be a list, got ${describe(rawPoints)}`);
   if (!Array.isArray(rawBoxes)) throw new PromptError(`"boxes" must be a list, got ${describe(rawBoxes)}`);
+  if (!Array.isArray(rawLassos)) throw new PromptError(`"lassos" must be a list, got ${describe(rawLassos)}`);
   const points: PointPrompt[] = rawPoints.map((p, n) => {
     if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new PromptError(`points[${n}] must be {"voxel": [i, j, k], "positive": true|false}, got ${describe(p)}`);
     const rec = p as Record<string, unknown>;
@@ -85,15 +104,27 @@ export function validatePrompts(prompts: unknown, dims: Vec3, refinesObject = fa
     }
     return { min, max };
   });
-  if (points.length === 0 && boxes.length === 0) throw new PromptError('prompts hold no point and no box; give at least one positive point or one box');
-  if (!refinesObject && boxes.length === 0 && !points.some((p) => p.positive)) throw new PromptError('prompts hold no positive point and no box; the object needs at least one');
-  return { points, boxes };
+  const lassos: LassoPrompt[] = rawLassos.map((l, n) => {
+    // {"points": [[i, j, k], ...]} or the list of points alone.
+    const rec = Array.isArray(l) ? { points: l } : typeof l === 'object' && l !== null ? (l as Record<string, unknown>) : null;
+    if (!rec || !Array.isArray(rec.points)) throw new PromptError(`lassos[${n}] must be {"points": [[i, j, k], ...]} (an outline on one slice), got ${describe(l)}`);
+    if (rec.positive === false) throw new PromptError(`lassos[${n}] is negative ("positive": false); a lasso outlines the object: give negative points instead`);
+    const vertices = rec.points.map((p, q) => checkVertex(p, `lassos[${n}].points[${q}]`, dims));
+    if (vertices.length < 3) throw new PromptError(`lassos[${n}] needs at least 3 points to enclose an area, got ${vertices.length}`);
+    if (lassoAxis(vertices) < 0) throw new PromptError(`lassos[${n}] does not lie in one slice: its points must share one integer index along i, j or k`);
+    return { points: vertices };
+  });
+  if (points.length === 0 && boxes.length === 0 && lassos.length === 0) throw new PromptError('prompts hold no point, box or lasso; give at least one positive point, one box or one lasso');
+  if (!refinesObject && boxes.length === 0 && lassos.length === 0 && !points.some((p) => p.positive)) throw new PromptError('prompts hold no positive point, box or lasso; the object needs at least one');
+  return lassos.length > 0 ? { points, boxes, lassos } : { points, boxes };
 }
 
 /**
  * Parses the text of a PROMPTS.json file: `{"points": [{"voxel": [i, j, k], "positive": true}],
- * "boxes": [{"min": [i, j, k], "max": [i, j, k]}]}` with 0-based voxel indices (a box may also be
- * two opposite corners, `[[i, j, k], [i, j, k]]` or `[i0, j0, k0, i1, j1, k1]`).
+ * "boxes": [{"min": [i, j, k], "max": [i, j, k]}], "lassos": [{"points": [[i, j, k], ...]}]}` with
+ * 0-based voxel indices (a box may also be two opposite corners, `[[i, j, k], [i, j, k]]` or
+ * `[i0, j0, k0, i1, j1, k1]`; a lasso's vertices share one integer index along the axis its slice
+ * lies across and may be fractional in-plane).
  * @throws PromptError for malformed JSON or any problem {@link validatePrompts} finds.
  */
 export function parsePromptsJson(text: string, dims: Vec3, refinesObject = false): Prompts {

@@ -348,7 +348,9 @@ export function segmentPromptedObject(
   prompts: Prompts,
   opts: { previous?: Uint8Array; prior?: Float32Array; promptModel?: PromptModel; clickModel?: ClickModel; modelOptions?: PromptModelOptions; tuning?: PromptSegmentationOptions } = {},
 ): PromptedObject {
-  if (opts.promptModel) {
+  // Lassos are the star-shaped method's alone (neither network was trained with outlines).
+  const hasLasso = (prompts.lassos?.length ?? 0) > 0;
+  if (opts.promptModel && !hasLasso) {
     const refines = opts.previous !== undefined && opts.previous.some((v) => v !== 0);
     const r = segmentWithPromptModel(opts.promptModel, volume, validatePrompts(prompts, volume.dims, refines), opts.previous, opts.modelOptions);
     return { mask: r.mask, roi: r.roi, method: 'prompt model', totalMs: r.timingsMs.total };
@@ -356,7 +358,7 @@ export function segmentPromptedObject(
   const byImage = optionsForImage(volume);
   const tuning = Object.fromEntries(Object.entries(opts.tuning ?? {}).filter(([, v]) => v !== undefined));
   const star = (previous: Uint8Array | undefined, extra: PromptSegmentationOptions = {}) => segmentFromPrompts(volume, prompts, { ...byImage, ...tuning, ...extra, previous, prior: opts.prior });
-  if (opts.clickModel) {
+  if (opts.clickModel && !hasLasso) {
     const clean = validatePrompts(prompts, volume.dims, opts.previous !== undefined);
     const image = { data: volume.values, dims: volume.dims, spacingMm: volume.spacingMm };
     if (refinesStar(opts.clickModel)) {

@@ -133,6 +133,15 @@ export interface PromptBox {
   max: [number, number, number];
 }
 
+/**
+ * An outline of the object drawn on the slice of one view (the Prompt tool's Ctrl+drag): its
+ * vertices, voxel indices that share one index along the axis the view lies across. The voxels it
+ * encloses are the object's section on that slice.
+ */
+export interface PromptLasso {
+  points: [number, number, number][];
+}
+
 /** Where an accepted prompt proposal is written: the selected label under the overwrite policy. */
 export interface PromptTarget {
   /** Label value written, 1…65535. */
@@ -361,7 +370,7 @@ export interface RunCommandMessage {
 
 /**
  * The Prompt tool's prompts for the current object, all of them, after each change (a click, a
- * box, Backspace, Esc). The host recomputes the object's 3-D mask and shows it as the proposal;
+ * box, an outline, Backspace, Esc). The host recomputes the object's 3-D mask and shows it as the proposal;
  * empty lists drop the object and its proposal.
  */
 export interface PromptMessage {
@@ -370,6 +379,8 @@ export interface PromptMessage {
   objectId: number;
   points: PromptPoint[];
   boxes: PromptBox[];
+  /** Outlines on single slices (absent from older webviews: none). */
+  lassos?: PromptLasso[];
   target: PromptTarget;
 }
 

@@ -9,6 +9,7 @@ import {
   type HostCommandId,
   type LabelTableEntry,
   type PromptBox,
+  type PromptLasso,
   type PromptPoint,
   type PromptTarget,
   type WebviewToHostMessage,
@@ -71,6 +72,8 @@ function finite(msg: Record<string, unknown>, type: string, key: string): number
 
 const MAX_PROMPT_POINTS = 1000;
 const MAX_PROMPT_BOXES = 100;
+/** Vertices of one lasso (a freehand outline samples about one vertex per voxel it crosses). */
+const MAX_LASSO_POINTS = 20000;
 
 function voxelIndex(value: unknown, where: string, dims: readonly [number, number, number]): [number, number, number] {
   if (!Array.isArray(value) || value.length !== 3 || !value.every((x) => typeof x === 'number' && Number.isInteger(x))) {
@@ -97,8 +100,8 @@ function promptTarget(value: unknown, type: string): PromptTarget {
 
 /**
  * Checks the Prompt tool's points and boxes against the image's `dims`: voxel indices inside the
- * image, boxes with min ≤ max drawn on one slice (one voxel thick along some axis), at most 1000
- * points and 100 boxes.
+ * image, boxes with min ≤ max drawn on one slice (one voxel thick along some axis), lassos of 3 or
+ * more vertices on one slice, at most 1000 points, 100 boxes and 100 lassos.
  * @throws ProtocolError naming the entry and field.
  */
 export function validatePromptLists(
@@ -106,7 +109,8 @@ export function validatePromptLists(
   rawBoxes: unknown,
   dims: readonly [number, number, number],
   where = "webview message 'prompt'",
-): { points: PromptPoint[]; boxes: PromptBox[] } {
+  rawLassos: unknown = [],
+): { points: PromptPoint[]; boxes: PromptBox[]; lassos: PromptLasso[] } {
   if (!Array.isArray(rawPoints) || rawPoints.length > MAX_PROMPT_POINTS) {
     throw new ProtocolError(`${where}: points must be an array of at most ${MAX_PROMPT_POINTS}, got ${Array.isArray(rawPoints) ? rawPoints.length : typeof rawPoints}`);
   }
@@ -127,7 +131,18 @@ export function validatePromptLists(
     if (min.every((x, a) => x !== max[a])) throw new ProtocolError(`${where}: boxes[${n}] spans slices along i, j and k; a box is drawn on one slice (min = max along the axis its view lies across)`);
     return { min, max };
   });
-  return { points, boxes };
+  if (!Array.isArray(rawLassos) || rawLassos.length > MAX_PROMPT_BOXES) {
+    throw new ProtocolError(`${where}: lassos must be an array of at most ${MAX_PROMPT_BOXES}, got ${Array.isArray(rawLassos) ? rawLassos.length : typeof rawLassos}`);
+  }
+  const lassos = rawLassos.map((l: unknown, n): PromptLasso => {
+    if (!isRecord(l) || !Array.isArray(l.points) || l.points.length < 3 || l.points.length > MAX_LASSO_POINTS) {
+      throw new ProtocolError(`${where}: lassos[${n}] must be {points: [[i, j, k], ...]} with 3 to ${MAX_LASSO_POINTS} points`);
+    }
+    const vertices = l.points.map((p: unknown, q) => voxelIndex(p, `${where}: lassos[${n}].points[${q}]`, dims));
+    if (![0, 1, 2].some((a) => vertices.every((v) => v[a] === vertices[0][a]))) throw new ProtocolError(`${where}: lassos[${n}] does not lie on one slice (its points must share one index along i, j or k)`);
+    return { points: vertices };
+  });
+  return { points, boxes, lassos };
 }
 
 /**
@@ -220,8 +235,8 @@ export function parseWebviewMessage(raw: unknown, ctx: ValidationContext): Valid
     }
     case 'prompt': {
       if (!ctx.dims) throw new ProtocolError(`webview message 'prompt': the image's dims are unknown here, so the prompts cannot be checked`);
-      const { points, boxes } = validatePromptLists(raw.points, raw.boxes, ctx.dims);
-      return { type, objectId: int(raw, type, 'objectId', 0, 2 ** 31 - 1), points, boxes, target: promptTarget(raw.target, type) };
+      const { points, boxes, lassos } = validatePromptLists(raw.points, raw.boxes, ctx.dims, undefined, raw.lassos ?? []);
+      return { type, objectId: int(raw, type, 'objectId', 0, 2 ** 31 - 1), points, boxes, lassos, target: promptTarget(raw.target, type) };
     }
     case 'acceptPrompt':
       return { type, target: promptTarget(raw.target, type) };

@@ -10,6 +10,7 @@ import { readNifti } from '../../src/nifti';
 import { diceCoefficient } from '../../src/interactive/robotUser';
 import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 import { ellipsoidPhantom } from '../interactive/phantom';
+import { outlineOfRegion } from '../../src/interactive/lasso';
 import { initBackend } from '../../src/ml/backend';
 import { tinyModel, tinyPromptModel } from '../helpers/tinyModel';
 import { tempDir } from '../helpers/tempDir';
@@ -38,6 +39,24 @@ function setup(): { dir: string; image: string; prompts: (p: unknown) => string 
 }
 
 const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+test('segment --prompts: a lasso alone (an outline on one slice) gives the object, exact on that slice', async () => {
+  const { dir, image, prompts } = setup();
+  const [nx, ny] = PHANTOM.dims;
+  const k = PHANTOM.centre[2];
+  const lasso = outlineOfRegion(PHANTOM.reference.subarray(k * nx * ny, (k + 1) * nx * ny), [nx, ny], 2, k);
+  const out = join(dir, 'lasso.nii.gz');
+  const r = run(image, '--out', out, '--prompts', prompts({ lassos: [lasso] }), '--prompt-model', 'none');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /from 0 positive, 0 negative point\(s\) and 0 box\(es\), 1 lasso\(s\) by the star-shaped method/);
+  const mask = (await readNifti(out)).data;
+  assert.ok(diceCoefficient(mask, PHANTOM.reference) > 0.9, `Dice ${diceCoefficient(mask, PHANTOM.reference)}`);
+  for (let v = k * nx * ny; v < (k + 1) * nx * ny; v++) assert.equal(mask[v], PHANTOM.reference[v]);
+  // An outline across slices is refused with exit 2 and one sentence.
+  const bad = run(image, '--out', join(dir, 'bad.nii.gz'), '--prompts', prompts({ lassos: [[[1, 1, 1], [9, 1, 2], [9, 9, 3]]] }));
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /lassos\[0\] does not lie in one slice/);
+});
 
 test('segment --prompts: one click gives the object as a uint8 0/1 mask on the image grid; --previous refines; the image is untouched', async () => {
   const { dir, image, prompts } = setup();
@@ -95,7 +114,7 @@ test('segment --prompts: bad prompts, a --previous on another grid and an output
   const out = join(dir, 'out.nii.gz');
   const cases: [string[], RegExp][] = [
     [['--prompts', prompts('{"points": [')], /prompts\d\.json: is not valid JSON/],
-    [['--prompts', prompts({ points: [], boxes: [] })], /prompts\d\.json: prompts hold no point and no box/],
+    [['--prompts', prompts({ points: [], boxes: [] })], /prompts\d\.json: prompts hold no point, box or lasso/],
     [['--prompts', prompts({ points: [{ voxel: [48, 0, 0], positive: true }] })], /prompts\d\.json: points\[0\]\.voxel \[48, 0, 0\] lies outside the image/],
     [['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: 1 }] })], /prompts\d\.json: points\[0\]\.positive must be true or false, got 1/],
     [['--prompts', join(dir, 'missing.json')], /--prompts .*missing\.json: file not found/],
@@ -106,7 +125,7 @@ test('segment --prompts: bad prompts, a --previous on another grid and an output
   const emptyPrevious = join(dir, 'previous.nii.gz');
   writeFileSync(emptyPrevious, gzip(buildNifti({ dim: [48, 40, 16], datatype: 2, bitpix: 8, pixdim: [1, 1, 1, 3, 1, 1, 1, 1], data: new Uint8Array(48 * 40 * 16) }).file));
   const negativeOnly = prompts({ points: [{ voxel: [1, 2, 3], positive: false }] });
-  cases.push([['--prompts', negativeOnly, '--previous', emptyPrevious, '--prompt-model', 'none'], /prompts hold no positive point and no box/]);
+  cases.push([['--prompts', negativeOnly, '--previous', emptyPrevious, '--prompt-model', 'none'], /prompts hold no positive point, box or lasso/]);
   cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--prompt-model', join(dir, 'nope')], /--prompt-model .*nope: folder not found/]);
   cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--click-model', join(dir, 'nope')], /--click-model .*nope: folder not found/]);
   cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--click-model', dir, '--backend', 'cpu'], /--click-model .*: not a click model \(.*card\.json/]);

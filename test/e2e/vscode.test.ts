@@ -32,6 +32,7 @@ import {
   type RunningCodeServer,
 } from '../../scripts/e2e/codeServer';
 import { readNifti } from '../../src/nifti';
+import { outlineOfRegion } from '../../src/interactive/lasso';
 import { writeCropNifti, writePhantomNifti } from '../../scripts/e2e/fixtures';
 import { sharedDataPath } from '../helpers/sharedData';
 import { CHROMIUM_ARGS } from '../webview/harness';
@@ -1035,6 +1036,28 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     await page.keyboard.press('Control+Z');
     await waitFor('Undo to remove the accepted object', async () => ((await labelled()) === 0 ? true : undefined), 10_000);
     await shot('prompt-undone');
+
+    // The next object from an outline: Ctrl+drag around the tumour's section on that slice (the
+    // vertices through its edge voxels); the proposal is checked, then Esc drops it.
+    const traced = outlineOfRegion(ref.subarray(bestK * nx * ny, (bestK + 1) * nx * ny), [nx, ny], 2, bestK)!;
+    const ring = await Promise.all(traced.points.map((p) => pageOf([Math.round(p[0]), Math.round(p[1]), bestK])));
+    const beforeOutline = await statusText();
+    await frame.focus('canvas.ll-canvas');
+    await page.keyboard.down('Control');
+    await page.mouse.move(ring[0][0], ring[0][1]);
+    await page.mouse.down();
+    for (const [x, y] of [...ring.slice(1), ring[0]]) await page.mouse.move(x, y, { steps: 2 });
+    await page.mouse.up();
+    await page.keyboard.up('Control');
+    const outlined = await promptAnswer(beforeOutline);
+    const outlineDice = await proposalDice();
+    await moveMouseAway(page);
+    await sleep(300);
+    await shot('prompt-outline');
+    assert.ok(outlineDice >= 0.7, `Dice of the outline's proposal vs the reference mask: ${outlineDice.toFixed(3)}`);
+    await frame.focus('canvas.ll-canvas');
+    await page.keyboard.press('Escape');
+    await waitFor('Esc to drop the outline\'s proposal', async () => ((await frame.evaluate(() => (window as any).lesionLab.viewer.proposal)) === null ? true : undefined), 10_000);
     summary.steps.prompt = {
       image: TUMOUR_NAME,
       centre,
@@ -1046,6 +1069,9 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
       boxVoxels: boxed.voxels,
       dice: Number(dice.toFixed(3)),
       acceptedVoxels: accepted,
+      outlineVertices: traced.points.length,
+      outlineMs: outlined.ms,
+      outlineDice: Number(outlineDice.toFixed(3)),
     };
   });
 

@@ -16,6 +16,7 @@ import { encodeDelta } from '../../src/protocol/labelDelta';
 import { deltaToWire } from '../../src/protocol/labelDeltaWire';
 import { diceCoefficient, nextRobotClick } from '../../src/interactive/robotUser';
 import { addsOnePoint, maskUnderPolicy } from '../../src/editor/promptCommand';
+import { lassoEncloses, outlineOfRegion, rasterizeLasso } from '../../src/interactive/lasso';
 import type { PromptMessage } from '../../src/protocol/messages';
 
 installFakeVscode();
@@ -124,6 +125,10 @@ test('pure helpers: overwrite policy and "one point added"', () => {
   assert.equal(addsOnePoint({ points: [p, q], boxes: [] }, { points: [p], boxes: [] }), false, 'Backspace recomputes');
   assert.equal(addsOnePoint({ points: [p], boxes: [] }, { points: [q, p], boxes: [] }), false, 'a changed prefix recomputes');
   assert.equal(addsOnePoint({ points: [p], boxes: [] }, { points: [p], boxes: [{ min: [0, 0, 3], max: [2, 2, 3] }] }), false, 'a box recomputes');
+  const lasso = { points: [[0, 0, 3], [4, 0, 3], [4, 4, 3]] as [number, number, number][] };
+  assert.equal(addsOnePoint({ points: [p], boxes: [] }, { points: [p], boxes: [], lassos: [lasso] }), false, 'an outline recomputes');
+  assert.equal(addsOnePoint({ points: [], boxes: [], lassos: [lasso] }, { points: [q], boxes: [], lassos: [lasso] }), true, 'a click after an outline refines');
+  assert.equal(addsOnePoint({ points: [], boxes: [], lassos: [lasso] }, { points: [q], boxes: [], lassos: [{ points: lasso.points.slice(1).concat([[0, 4, 3]]) }] }), false);
 });
 
 test('a click at the tumour centre, then a box over its extent: a pending prompt proposal matching the reference', { skip }, async () => {
@@ -250,9 +255,33 @@ test('bad prompts are refused with a status line, not a crash', { skip }, async 
   };
   await send({ objectId: 5, points: [{ voxel: centre, positive: false }], boxes: [], target });
   assert.equal(panel.webview.ofType('overlay').length, before);
-  assert.match(lastStatus(), /^Prompt: .*no positive point and no box/);
+  assert.match(lastStatus(), /^Prompt: .*no positive point, box or lasso/);
   await send({ objectId: 5, points: [{ voxel: [dims[0], 0, 0], positive: true }], boxes: [], target });
   assert.match(fakeLog.lines.at(-1) ?? '', /points\[0\]\.voxel \[161, 0, 0\] lies outside the image/);
+});
+
+test("an outline (Ctrl+drag) of the tumour's section: its slice is exactly what it encloses; a click after it refines", { skip }, async () => {
+  // The user's outline: the section's outer edge through its boundary voxels' centres.
+  const k = centre[2];
+  const section = reference.subarray(k * dims[0] * dims[1], (k + 1) * dims[0] * dims[1]);
+  const traced = outlineOfRegion(section, [dims[0], dims[1]], 2, k)!;
+  const points = traced.points.map((p) => [Math.round(p[0]), Math.round(p[1]), k] as [number, number, number]);
+  const lassos = [{ points }];
+  await prompt({ objectId: 8, points: [], boxes: [], lassos, target });
+  assert.match(fakeLog.lines.at(-1) ?? '', /0 point\(s\), 0 box\(es\), 1 lasso\(s\)/);
+  const object = maskOf(lastOverlay()!);
+  const enclosed = rasterizeLasso({ points }, dims);
+  for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++) assert.equal(object[lin(i, j, k)], lassoEncloses(enclosed, [i, j, k]) ? 1 : 0, `voxel ${i},${j},${k}`);
+  const dice = diceCoefficient(object, reference);
+  console.log(`STS_002 CT: Dice after an outline on the centre slice ${dice.toFixed(3)}`);
+  assert.ok(dice >= 0.75, `Dice of the outline's object ${dice.toFixed(3)}`);
+  // A positive click where the object misses the tumour (else anywhere in it): the object so far is refined.
+  const miss = reference.findIndex((x, v) => x === 1 && object[v] === 0);
+  const at: [number, number, number] = miss >= 0 ? [miss % dims[0], Math.floor(miss / dims[0]) % dims[1], Math.floor(miss / (dims[0] * dims[1]))] : centre;
+  await prompt({ objectId: 8, points: [{ voxel: at, positive: true }], boxes: [], lassos, target });
+  assert.match(fakeLog.lines.at(-1) ?? '', /1 point\(s\), 0 box\(es\), 1 lasso\(s\), refined/);
+  assert.equal(maskOf(lastOverlay()!)[lin(...at)], 1, 'the click is in the object');
+  assert.equal(commandHandlers.get('lesionLab.rejectProposal')!(doc.uri), true);
 });
 
 // The prior feeds the star-shaped method only; with the shipped prompt model the model decides alone.

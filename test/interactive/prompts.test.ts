@@ -19,6 +19,16 @@ test('prompts: a box alone is enough; boxes may be omitted', () => {
   assert.equal(validatePrompts({ points: [{ voxel: [0, 0, 0], positive: true }] }, DIMS).boxes.length, 0);
 });
 
+test('prompts: a lasso, as {"points": [...]} or as its points alone, is enough on its own; in-plane it may be fractional', () => {
+  const square = [[1, 1, 2], [6.5, 1, 2], [6.5, 7.25, 2], [1, 7.25, 2]];
+  const a = parsePromptsJson(JSON.stringify({ lassos: [{ points: square }] }), DIMS);
+  const b = parsePromptsJson(JSON.stringify({ lassos: [square] }), DIMS);
+  assert.deepEqual(a, { points: [], boxes: [], lassos: [{ points: square }] });
+  assert.deepEqual(b, a);
+  // Without lassos the prompts have none (the field is left out).
+  assert.equal(validatePrompts({ points: [{ voxel: [0, 0, 0], positive: true }] }, DIMS).lassos, undefined);
+});
+
 test('prompts: a box given as two corners, in either order, is the same box', () => {
   const expected = [{ min: [1, 2, 3], max: [5, 6, 3] }];
   assert.deepEqual(parsePromptsJson('{"boxes": [[[1, 2, 3], [5, 6, 3]]]}', DIMS).boxes, expected);
@@ -28,7 +38,7 @@ test('prompts: a box given as two corners, in either order, is the same box', ()
 
 const BAD: [string, string, RegExp][] = [
   ['malformed JSON', '{"points": [', /is not valid JSON/],
-  ['empty lists', '{"points": [], "boxes": []}', /no point and no box/],
+  ['empty lists', '{"points": [], "boxes": []}', /no point, box or lasso/],
   ['only negative points', '{"points": [{"voxel": [1,1,1], "positive": false}]}', /no positive point/],
   ['outside the image', '{"points": [{"voxel": [10, 0, 0], "positive": true}]}', /points\[0\]\.voxel \[10, 0, 0\] lies outside the image \(indices 0\.\.9, 0\.\.19, 0\.\.4\)/],
   ['negative index', '{"points": [{"voxel": [0, -1, 0], "positive": true}]}', /lies outside the image/],
@@ -43,6 +53,13 @@ const BAD: [string, string, RegExp][] = [
   ['box of corners outside', '{"boxes": [[0, 0, 0, 4, 3, 5]]}', /boxes\[0\]\[1\] \[4, 3, 5\] lies outside/],
   ['box of five numbers', '{"boxes": [[0, 0, 0, 4, 3]]}', /boxes\[0\] must be .* or two corners/],
   ['negative box', '{"boxes": [{"min": [0, 0, 0], "max": [4, 3, 3], "positive": false}]}', /boxes\[0\] is negative/],
+  ['lasso of two points', '{"lassos": [{"points": [[1, 1, 2], [4, 4, 2]]}]}', /lassos\[0\] needs at least 3 points/],
+  ['lasso across slices', '{"lassos": [[[1, 1, 1], [4, 1, 2], [4, 4, 3]]]}', /lassos\[0\] does not lie in one slice/],
+  ['lasso off the slice grid', '{"lassos": [[[1, 1, 1.5], [4, 1, 1.5], [4, 4, 1.5]]]}', /lassos\[0\] does not lie in one slice/],
+  ['lasso vertex outside', '{"lassos": [[[1, 1, 1], [9.6, 1, 1], [4, 4, 1]]]}', /lassos\[0\]\.points\[1\] \[9\.6, 1, 1\] lies outside the image/],
+  ['lasso vertex not numbers', '{"lassos": [[[1, 1, 1], [2, "a", 1], [4, 4, 1]]]}', /lassos\[0\]\.points\[1\] must be three voxel coordinates/],
+  ['negative lasso', '{"lassos": [{"points": [[1, 1, 1], [4, 1, 1], [4, 4, 1]], "positive": false}]}', /lassos\[0\] is negative/],
+  ['lassos not a list', '{"lassos": {"points": []}}', /"lassos" must be a list/],
 ];
 for (const [name, text, message] of BAD) {
   test(`prompts: ${name} is refused with a message naming the entry`, () => {

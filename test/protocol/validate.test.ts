@@ -24,6 +24,7 @@ test('valid messages of every type are accepted', () => {
       objectId: 3,
       points: [{ voxel: [1, 0, 1], positive: true }, { voxel: [0, 1, 1], positive: false }],
       boxes: [{ min: [0, 0, 1], max: [1, 1, 1] }],
+      lassos: [{ points: [[0, 0, 1], [1, 0, 1], [1, 1, 1]] }],
       target: { labelValue: 2, overwrite: 'empty', overwriteLabel: 1 },
     },
     { type: 'acceptPrompt', target: { labelValue: 300, overwrite: 'label', overwriteLabel: 1 } },
@@ -65,6 +66,9 @@ test('invalid messages are refused with the type and field named', () => {
     [{ type: 'prompt', objectId: 0, points: [], boxes: [{ min: [0, 0, 0], max: [1, 1, 1] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /boxes\[0\] spans slices along i, j and k; a box is drawn on one slice/],
     [{ type: 'prompt', objectId: 0, points: [], boxes: [{ min: [1, 0, 0], max: [0, 1, 0] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /boxes\[0\] has min i 1 > max i 0/],
     [{ type: 'prompt', objectId: 0, points: [], boxes: [], target: { labelValue: 0, overwrite: 'all', overwriteLabel: 0 } }, /'prompt': labelValue must be an integer in \[1, 65535\], got 0/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [{ points: [[0, 0, 0], [1, 0, 0]] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /lassos\[0\] must be \{points: \[\[i, j, k\], \.\.\.\]\} with 3 to 20000 points/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [{ points: [[0, 0, 0], [1, 0, 1], [1, 1, 0]] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /lassos\[0\] does not lie on one slice/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [{ points: [[0, 0, 0], [2, 0, 0], [1, 1, 0]] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /lassos\[0\]\.points\[1\] \[2, 0, 0\] lies outside the image/],
     [{ type: 'acceptPrompt', target: { labelValue: 1, overwrite: 'some', overwriteLabel: 0 } }, /'acceptPrompt': target.overwrite must be 'all', 'empty' or 'label', got some/],
   ];
   for (const [raw, re] of cases) {

@@ -1,6 +1,7 @@
 // The Prompt tool in headless Chromium on a real CT (STS_002, soft-tissue sarcoma): K selects it;
-// a click, a Shift+click, a right click and a drag post the prompt list the host needs; the
-// markers (green +, red −, yellow box) are drawn on the slice they belong to; Backspace and Esc
+// a click, a Shift+click, a right click, a drag and a Ctrl+drag post the prompt list the host
+// needs; the markers (green +, red −, yellow box, sky-blue outline) are drawn on the slice they
+// belong to; Backspace and Esc
 // post the shortened and the empty list; the host's answer (computed here with the same
 // src/interactive call the host makes) shows as the proposal, and Accept asks for the prompted
 // object to go into the selected label.
@@ -49,13 +50,13 @@ async function layerPixel(x: number, y: number): Promise<number[]> {
 }
 
 /** Pixels of the prompt layer in each marker colour (and all drawn pixels), in `rect` (CSS px) or everywhere. */
-async function layerCounts(rect?: { x: number; y: number; width: number; height: number }): Promise<{ green: number; red: number; yellow: number; drawn: number }> {
+async function layerCounts(rect?: { x: number; y: number; width: number; height: number }): Promise<{ green: number; red: number; yellow: number; blue: number; drawn: number }> {
   return h.page.evaluate((rect) => {
     const c = document.querySelector('canvas.ll-prompt-layer') as HTMLCanvasElement;
     const s = window.devicePixelRatio || 1;
     const r = rect ? [rect.x * s, rect.y * s, rect.width * s, rect.height * s].map(Math.round) : [0, 0, c.width, c.height];
     const d = c.getContext('2d')!.getImageData(r[0], r[1], r[2], r[3]).data;
-    const n = { green: 0, red: 0, yellow: 0, drawn: 0 };
+    const n = { green: 0, red: 0, yellow: 0, blue: 0, drawn: 0 };
     for (let p = 0; p < d.length; p += 4) {
       if (d[p + 3] === 0) continue;
       n.drawn++;
@@ -63,6 +64,7 @@ async function layerCounts(rect?: { x: number; y: number; width: number; height:
       if (g > 150 && r < 80 && b < 130) n.green++;
       else if (r > 200 && g < 100 && b < 100) n.red++;
       else if (r > 200 && g > 170 && b < 60) n.yellow++;
+      else if (r < 120 && g > 150 && b > 200) n.blue++;
     }
     return n;
   }, rect);
@@ -100,7 +102,7 @@ test('K selects the Prompt tool; click, Shift+click, right click and drag post p
   await h.settle();
   let sent = await prompts();
   assert.equal(sent.length, 1);
-  assert.deepEqual(sent[0], { type: 'prompt', objectId: 0, points: [{ voxel: centre, positive: true }], boxes: [], target });
+  assert.deepEqual(sent[0], { type: 'prompt', objectId: 0, points: [{ voxel: centre, positive: true }], boxes: [], lassos: [], target });
   const [cx, cy] = await canvasOf(centre);
   assert.ok(isGreen(await layerPixel(cx, cy - 5)), 'green vertical arm of the + above the click');
   assert.ok(isGreen(await layerPixel(cx + 5, cy)), 'green horizontal arm of the +');
@@ -192,11 +194,35 @@ test('K selects the Prompt tool; click, Shift+click, right click and drag post p
   await h.page.keyboard.press('Backspace');
   await h.settle();
 
+  // Ctrl+drag: the object's outline on the axial slice (a lasso), one vertex per voxel entered.
+  const ring = Array.from({ length: 13 }, (_, q) => [centre[0] + Math.round(20 * Math.cos((q * Math.PI) / 6)), centre[1] + Math.round(15 * Math.sin((q * Math.PI) / 6)), centre[2]]);
+  const ringPage = await Promise.all(ring.map((v) => pageOfVoxel(h, 'axial', v)));
+  await h.page.keyboard.down('Control');
+  await h.page.mouse.move(ringPage[0][0], ringPage[0][1]);
+  await h.page.mouse.down();
+  for (const [x, y] of ringPage.slice(1)) await h.page.mouse.move(x, y, { steps: 3 });
+  await h.page.mouse.up();
+  await h.page.keyboard.up('Control');
+  await h.settle();
+  sent = await prompts();
+  const lassos = sent.at(-1)!.lassos as { points: number[][] }[];
+  assert.equal(lassos.length, 1, 'one outline');
+  assert.deepEqual(sent.at(-1)!.boxes, [], 'not a box');
+  assert.ok(lassos[0].points.length >= 12 && lassos[0].points.every((p) => p[2] === centre[2]), `vertices on the slice: ${JSON.stringify(lassos[0].points)}`);
+  assert.ok(ring.every((r) => lassos[0].points.some((p) => Math.abs(p[0] - r[0]) <= 1 && Math.abs(p[1] - r[1]) <= 1)), 'the outline passes through the voxels dragged over');
+  assert.ok((await layerCounts(axial)).blue > 100, 'the outline is drawn in the axial view');
+  assert.equal((await layerCounts(sagittal)).blue, 0, 'not in the sagittal view');
+  await h.screenshot('prompt-lasso');
+  await h.page.keyboard.press('Backspace');
+  await h.settle();
+  assert.deepEqual((await prompts()).at(-1)!.lassos, []);
+  assert.equal((await layerCounts()).blue, 0, 'the outline is gone');
+
   // Esc clears them all; the next click starts a new object.
   await h.page.keyboard.press('Escape');
   await h.settle();
   sent = await prompts();
-  assert.deepEqual(sent.at(-1), { type: 'prompt', objectId: 0, points: [], boxes: [], target });
+  assert.deepEqual(sent.at(-1), { type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [], target });
   assert.equal((await layerCounts()).drawn, 0, 'no marker left');
   await h.page.mouse.click(px, py);
   await h.settle();

@@ -129,6 +129,13 @@ describe('slice views', () => {
         return ['left', 'right', 'top', 'bottom'].map((s) => o.querySelector(`.ll-${s}`)!.textContent);
       });
     assert.deepEqual(await letters(), ['R', 'L', 'A', 'P']);
+    // Under a light theme (VS Code's dark-blue line-number colour) they stay light on the black views.
+    const letterColour = await h.page.evaluate(() => {
+      document.documentElement.style.setProperty('--vscode-editorLineNumber-activeForeground', '#0b216f');
+      return getComputedStyle(document.querySelector('.ll-view-overlay[data-view="axial"] .ll-left')!).color;
+    });
+    const [r, g, b] = (letterColour.match(/\d+/g) ?? []).map(Number);
+    assert.ok(r > 200 && g > 200 && b > 100, `orientation letters ${letterColour}`);
     // The bright "nose" block (value 400) sits at +x (patient right) and +y (anterior).
     const nose = [44, 36, 20];
     await inPage((v, a: number[]) => {
