@@ -129,6 +129,54 @@ export function lassoEncloses(l: LassoMask, p: Vec3): boolean {
   return l.inside[(p[w] - l.box.min[w]) * (l.box.max[u] - l.box.min[u] + 1) + p[u] - l.box.min[u]] === 1;
 }
 
+/** The lassos drawn on one slice: together they are the object's section there. */
+export interface LassoSection {
+  axis: number;
+  slice: number;
+  /** The box of every lasso's enclosed voxels. */
+  box: VoxelBox;
+  lassos: LassoMask[];
+}
+
+/** The lassos grouped by the slice they lie on. */
+export function lassoSections(lassos: readonly LassoMask[]): LassoSection[] {
+  const sections = new Map<string, LassoSection>();
+  for (const l of lassos) {
+    const key = `${l.axis}:${l.slice}`;
+    const s = sections.get(key);
+    if (!s) sections.set(key, { axis: l.axis, slice: l.slice, box: l.box, lassos: [l] });
+    else {
+      s.lassos.push(l);
+      s.box = { min: [0, 1, 2].map((a) => Math.min(s.box.min[a], l.box.min[a])) as Vec3, max: [0, 1, 2].map((a) => Math.max(s.box.max[a], l.box.max[a])) as Vec3 };
+    }
+  }
+  return [...sections.values()];
+}
+
+/** Whether voxel `p` lies on the section's slice and any of its lassos encloses it. */
+export function sectionEncloses(s: LassoSection, p: Vec3): boolean {
+  return s.lassos.some((l) => lassoEncloses(l, p));
+}
+
+/** The section as one rasterised lasso: the voxels any of its lassos encloses. */
+function sectionMask(s: LassoSection): LassoMask {
+  if (s.lassos.length === 1) return s.lassos[0];
+  const [u, w] = planeAxes(s.axis);
+  const su = s.box.max[u] - s.box.min[u] + 1;
+  const sw = s.box.max[w] - s.box.min[w] + 1;
+  const inside = new Uint8Array(su * sw);
+  const p = [0, 0, 0] as Vec3;
+  p[s.axis] = s.slice;
+  for (let y = 0; y < sw; y++) {
+    for (let x = 0; x < su; x++) {
+      p[u] = s.box.min[u] + x;
+      p[w] = s.box.min[w] + y;
+      inside[y * su + x] = sectionEncloses(s, p) ? 1 : 0;
+    }
+  }
+  return { axis: s.axis, slice: s.slice, box: s.box, inside };
+}
+
 /** The enclosed voxel deepest inside the lasso (largest mm distance to its outline): where a click in it would go. */
 export function lassoCentre(l: LassoMask, spacingMm: Vec3): Vec3 {
   const [u, w] = planeAxes(l.axis);
@@ -295,11 +343,14 @@ export function lassoShapePrior(lassos: readonly LassoMask[], roi: VoxelBox, spa
   const out = new Float32Array(sx * sy * sz);
   const reach = 1 + ramp;
   for (const axis of [0, 1, 2]) {
-    const shapes = lassos.filter((l) => l.axis === axis).map((l) => sectionShape(l, spacingMm, halfDepthMm(l)));
-    if (shapes.length === 0) continue;
-    // One section per slice (the larger of two drawn on the same slice), in slice order.
-    shapes.sort((a, b) => a.lasso.slice - b.lasso.slice || b.lasso.inside.length - a.lasso.inside.length);
-    const sections = shapes.filter((s, n) => n === 0 || s.lasso.slice !== shapes[n - 1].lasso.slice);
+    // One section per slice (all the lassos drawn on it together), in slice order.
+    const sections = lassoSections(lassos.filter((l) => l.axis === axis))
+      .map((s) => {
+        const mask = sectionMask(s);
+        return sectionShape(mask, spacingMm, halfDepthMm(mask));
+      })
+      .sort((a, b) => a.lasso.slice - b.lasso.slice);
+    if (sections.length === 0) continue;
     const [u, w] = planeAxes(axis);
     const first = sections[0];
     const last = sections[sections.length - 1];
@@ -378,30 +429,30 @@ function extentAt(extent: Float64Array, du: number, dw: number): number {
 }
 
 /**
- * What the lassos say about a star's ray from `centre` along unit direction `dirMm` (mm space),
- * sampled every `stepMm`, `samples` samples: the object reaches at least `lo` samples (the ray is
- * enclosed by a lasso there) and at most `hi` (it leaves a lasso there, or meets a lasso's slice
- * outside it). A star holds the ray from the centre to its radius, so along a ray the first sample
- * in a lasso's slice that is not enclosed ends the object. Returns null when no lasso's slice lies
- * on the ray.
+ * What the lassoed slices say about a star's ray from `centre` along unit direction `dirMm` (mm
+ * space), sampled every `stepMm`, `samples` samples: the object reaches at least `lo` samples (the
+ * ray is enclosed there) and at most `hi` (it leaves a section there, or meets a lassoed slice
+ * outside its lassos). A star holds the ray from the centre to its radius, so along a ray the
+ * first sample on a lassoed slice that no lasso of that slice encloses ends the object. Returns
+ * null when no lassoed slice lies on the ray.
  */
-export function lassoRayBounds(lassos: readonly LassoMask[], centre: Vec3, dirMm: readonly number[], spacingMm: Vec3, stepMm: number, samples: number): { lo: number; hi: number } | null {
+export function lassoRayBounds(sections: readonly LassoSection[], centre: Vec3, dirMm: readonly number[], spacingMm: Vec3, stepMm: number, samples: number): { lo: number; hi: number } | null {
   let lo = 0;
   let hi = Infinity;
   let seen = false;
-  for (const l of lassos) {
-    const da = (dirMm[l.axis] * stepMm) / spacingMm[l.axis];
+  for (const s of sections) {
+    const da = (dirMm[s.axis] * stepMm) / spacingMm[s.axis];
     for (let i = 0; i < samples; i++) {
-      const along = centre[l.axis] + i * da;
-      if (Math.abs(along - l.slice) > 0.5) {
-        // Past the slab of the lasso's slice (moving away from it): nothing more on this ray.
-        if ((along - l.slice) * da > 0) break;
+      const along = centre[s.axis] + i * da;
+      if (Math.abs(along - s.slice) > 0.5) {
+        // Past the slab of the lassoed slice (moving away from it): nothing more on this ray.
+        if ((along - s.slice) * da > 0) break;
         continue;
       }
       seen = true;
       const p = [0, 0, 0] as Vec3;
-      for (let a = 0; a < 3; a++) p[a] = a === l.axis ? l.slice : Math.round(centre[a] + (i * dirMm[a] * stepMm) / spacingMm[a]);
-      if (lassoEncloses(l, p)) lo = Math.max(lo, i);
+      for (let a = 0; a < 3; a++) p[a] = a === s.axis ? s.slice : Math.round(centre[a] + (i * dirMm[a] * stepMm) / spacingMm[a]);
+      if (sectionEncloses(s, p)) lo = Math.max(lo, i);
       else {
         hi = Math.min(hi, Math.max(0, i - 1));
         break;

@@ -27,7 +27,7 @@ import { labelComponents } from './components';
 import { contrastRegion, RESOLVED_RADIUS_VOXELS, type ContrastRegion } from './contrastRegion';
 import { distanceTransformMm } from './distanceTransform';
 import { PromptError } from './errors';
-import { lassoCentre, lassoEncloses, lassoRayBounds, lassoShapePrior, planeAxes, rasterizeLasso, type LassoMask } from './lasso';
+import { lassoCentre, lassoRayBounds, lassoSections, lassoShapePrior, planeAxes, rasterizeLasso, sectionEncloses, type LassoMask, type LassoSection } from './lasso';
 import { applyLocalEdit, distanceToOtherLabelMm } from './localEdit';
 import { median } from './median';
 import { PerImageCache } from './perImageCache';
@@ -350,11 +350,12 @@ export function segmentFromPrompts(image: PromptVolume, prompts: Prompts, option
   // the object so far already holds every lasso, the newest prompt is the latest click: it edits
   // the object near itself, as a star's correction does.
   if (lassos.length > 0) {
-    const result = withLassoSlices(segmentObject(volume, clean, options), lassos, dims);
+    const sections = lassoSections(lassos);
+    const result = withLassoSlices(segmentObject(volume, clean, options), sections, dims);
     const last = clean.points[clean.points.length - 1];
-    if (o.localEditFactor <= 0 || !previous || !hasObject || !last || !lassos.every((l) => holdsLasso(previous, l, dims))) return result;
+    if (o.localEditFactor <= 0 || !previous || !hasObject || !last || !sections.every((s) => holdsSection(previous, s, dims))) return result;
     const edit = applyLocalEdit(previous, result.mask, dims, volume.spacingMm, last, { reachFactor: o.localEditFactor, minReachMm: o.localEditMinMm });
-    return withLassoSlices({ ...result, mask: edit.mask, roi: edit.roi }, lassos, dims);
+    return withLassoSlices({ ...result, mask: edit.mask, roi: edit.roi }, sections, dims);
   }
   // Corrections only: with an object so far and no box, prompts whose positive points all lie
   // outside that object but near it do not describe it from its first click (a caller that sends
@@ -415,30 +416,29 @@ function rasterizeLassos(prompts: Prompts, dims: Vec3): LassoMask[] {
   return (prompts.lassos ?? []).map((l, n) => rasterizeLasso(l, dims, `lassos[${n}]`));
 }
 
-/** Whether `mask` is, on the lasso's slice, what the lasso encloses (within the lasso's box, one voxel wider). */
-function holdsLasso(mask: Uint8Array, l: LassoMask, dims: Vec3): boolean {
-  const [u, w] = planeAxes(l.axis);
+/** Whether `mask` is, on the section's slice, what its lassos enclose (within their box, one voxel wider). */
+function holdsSection(mask: Uint8Array, s: LassoSection, dims: Vec3): boolean {
+  const [u, w] = planeAxes(s.axis);
   const p = [0, 0, 0] as Vec3;
-  p[l.axis] = l.slice;
-  for (p[w] = Math.max(0, l.box.min[w] - 1); p[w] <= Math.min(dims[w] - 1, l.box.max[w] + 1); p[w]++) {
-    for (p[u] = Math.max(0, l.box.min[u] - 1); p[u] <= Math.min(dims[u] - 1, l.box.max[u] + 1); p[u]++) {
-      if ((mask[(p[2] * dims[1] + p[1]) * dims[0] + p[0]] === 1) !== lassoEncloses(l, p)) return false;
+  p[s.axis] = s.slice;
+  for (p[w] = Math.max(0, s.box.min[w] - 1); p[w] <= Math.min(dims[w] - 1, s.box.max[w] + 1); p[w]++) {
+    for (p[u] = Math.max(0, s.box.min[u] - 1); p[u] <= Math.min(dims[u] - 1, s.box.max[u] + 1); p[u]++) {
+      if ((mask[(p[2] * dims[1] + p[1]) * dims[0] + p[0]] === 1) !== sectionEncloses(s, p)) return false;
     }
   }
   return true;
 }
 
-/** The object with each lasso's slice set to the voxels the lasso encloses (the user drew the object's section there). */
-function withLassoSlices(result: PromptSegmentation, lassos: readonly LassoMask[], dims: Vec3): PromptSegmentation {
+/** The object with each lassoed slice set to the voxels its lassos enclose (the user drew the object's section there). */
+function withLassoSlices(result: PromptSegmentation, sections: readonly LassoSection[], dims: Vec3): PromptSegmentation {
   const mask = result.mask;
-  let roi = result.roi;
-  for (const l of lassos) {
-    roi = unionBox(roi, l.box);
-    const [u, w] = planeAxes(l.axis);
+  const roi = sections.reduce((box, s) => unionBox(box, s.box), result.roi);
+  for (const s of sections) {
+    const [u, w] = planeAxes(s.axis);
     const p = [0, 0, 0] as Vec3;
-    p[l.axis] = l.slice;
+    p[s.axis] = s.slice;
     for (p[w] = roi.min[w]; p[w] <= roi.max[w]; p[w]++) {
-      for (p[u] = roi.min[u]; p[u] <= roi.max[u]; p[u]++) mask[(p[2] * dims[1] + p[1]) * dims[0] + p[0]] = lassoEncloses(l, p) ? 1 : 0;
+      for (p[u] = roi.min[u]; p[u] <= roi.max[u]; p[u]++) mask[(p[2] * dims[1] + p[1]) * dims[0] + p[0]] = sectionEncloses(s, p) ? 1 : 0;
     }
   }
   return { ...result, mask, roi };
@@ -499,8 +499,8 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
   const boxes = [...drawnBoxes.map((b, n) => (sliceBoxAxis(clean.boxes[n]) < 0 ? b : widenSliceBox(b, sliceBoxAxis(clean.boxes[n]), dims))), ...(lassoBound ? [lassoBound] : [])].map((b) =>
     boxHoldingClicks(b, clean.points, centre, spacingMm, dims),
   );
-  // A lasso's slice bounds the star's rays only when the centre is not on that slice outside it.
-  const rayLassos = lassos.filter((l) => centre[l.axis] !== l.slice || lassoEncloses(l, centre));
+  // A lassoed slice bounds the star's rays only when the centre is not on that slice outside its lassos.
+  const raySections = lassoSections(lassos).filter((s) => centre[s.axis] !== s.slice || sectionEncloses(s, centre));
 
   let regionMinContrast = o.regionMinContrast;
   let starOfFirstClick: PromptSegmentation | null = null;
@@ -771,9 +771,9 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
       }
     }
     // A lasso's slice: the ray is object where the lasso encloses it, and ends where it leaves it.
-    if (rayLassos.length > 0) {
+    if (raySections.length > 0) {
       for (let r = 0; r < R; r++) {
-        const b = lassoRayBounds(rayLassos, centre, [rays.directions[3 * r], rays.directions[3 * r + 1], rays.directions[3 * r + 2]], spacingMm, step, valid[r]);
+        const b = lassoRayBounds(raySections, centre, [rays.directions[3 * r], rays.directions[3 * r + 1], rays.directions[3 * r + 2]], spacingMm, step, valid[r]);
         if (!b) continue;
         hi[r] = Math.max(0, Math.min(hi[r], b.hi));
         lo[r] = Math.min(hi[r], Math.max(lo[r], b.lo));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lassoCentre, lassoEncloses, lassoRayBounds, outlineOfRegion, rasterizeLasso } from '../../src/interactive/lasso';
+import { lassoCentre, lassoEncloses, lassoRayBounds, lassoSections, outlineOfRegion, rasterizeLasso } from '../../src/interactive/lasso';
 import { labelComponents } from '../../src/interactive/components';
 import { segmentFromPrompts, PromptError } from '../../src/interactive';
 import { diceCoefficient } from '../../src/interactive/robotUser';
@@ -66,17 +66,17 @@ test('lasso: its centre is the enclosed voxel deepest inside; a ray is object wh
   assert.deepEqual(lassoCentre(l, [1, 1, 1]), [5, 5, 3]);
   // From the centre along +i, sampled every 0.5 mm on 1 mm voxels: enclosed up to i = 9 (8
   // samples out); the next sample rounds to i = 10, outside.
-  assert.deepEqual(lassoRayBounds([l], [5, 5, 3], [1, 0, 0], [1, 1, 1], 0.5, 40), { lo: 8, hi: 8 });
+  assert.deepEqual(lassoRayBounds(lassoSections([l]), [5, 5, 3], [1, 0, 0], [1, 1, 1], 0.5, 40), { lo: 8, hi: 8 });
   // A shorter ray (its samples end inside the image's ROI) is enclosed to its end.
-  assert.deepEqual(lassoRayBounds([l], [5, 5, 3], [0, -1, 0], [1, 1, 1], 0.5, 6), { lo: 5, hi: Infinity });
+  assert.deepEqual(lassoRayBounds(lassoSections([l]), [5, 5, 3], [0, -1, 0], [1, 1, 1], 0.5, 6), { lo: 5, hi: Infinity });
   // Straight across the slice: the centre's sample and the next (k 3.5, within the slice's half thickness).
-  assert.deepEqual(lassoRayBounds([l], [5, 5, 3], [0, 0, 1], [1, 1, 1], 0.5, 40), { lo: 1, hi: Infinity });
+  assert.deepEqual(lassoRayBounds(lassoSections([l]), [5, 5, 3], [0, 0, 1], [1, 1, 1], 0.5, 40), { lo: 1, hi: Infinity });
   // A ray that never reaches the slice says nothing.
-  assert.equal(lassoRayBounds([l], [5, 5, 0], [1, 0, 0], [1, 1, 1], 0.5, 10), null);
+  assert.equal(lassoRayBounds(lassoSections([l]), [5, 5, 0], [1, 0, 0], [1, 1, 1], 0.5, 10), null);
   // A ray from another slice that meets the lasso's slice outside the outline: the object ends before.
   // (Sample 10 is the first on the slice, at i 9.75: outside.)
   const d = Math.hypot(0.95, 0.3122);
-  assert.deepEqual(lassoRayBounds([l], [5, 5, 1], [0.95 / d, 0, 0.3122 / d], [1, 1, 1], 0.5, 40), { lo: 0, hi: 9 });
+  assert.deepEqual(lassoRayBounds(lassoSections([l]), [5, 5, 1], [0.95 / d, 0, 0.3122 / d], [1, 1, 1], 0.5, 40), { lo: 0, hi: 9 });
 });
 
 test('segmentFromPrompts: a lasso gives an object without edges its outline on the slice and its shape around it', () => {
@@ -149,4 +149,33 @@ test('segmentFromPrompts: outlines on three slices of a tapering object are inte
   assert.ok(dice > 0.85 && dice > one + 0.05, `three outlines ${dice.toFixed(3)}, one ${one.toFixed(3)}`);
   // Their order in the prompts does not matter.
   assert.deepEqual(segmentFromPrompts(v, { points: [], boxes: [], lassos: [section(22), section(6), section(14)] }).mask, three.mask);
+});
+
+test('segmentFromPrompts: two outlines on one slice (two lobes of one object) are its section together', () => {
+  const dims: Vec3 = [64, 48, 20];
+  const spacingMm: Vec3 = [1, 1, 2];
+  const n = dims[0] * dims[1] * dims[2];
+  const values = new Float32Array(n);
+  const reference = new Uint8Array(n);
+  const noise = normalNoise(4);
+  for (let k = 0, v = 0; k < dims[2]; k++) {
+    for (let j = 0; j < dims[1]; j++) {
+      for (let i = 0; i < dims[0]; i++, v++) {
+        const lobe = (x: number) => Math.hypot(i - x, j - 24, (k - 10) * 2) <= 11;
+        reference[v] = lobe(24) || lobe(39) ? 1 : 0;
+        values[v] = (reference[v] ? 70 : 40) + 6 * noise();
+      }
+    }
+  }
+  // Each lobe outlined on its own on the middle slice (the halves left and right of i = 31).
+  const half = (left: boolean) => outlineOfRegion(Uint8Array.from(reference.subarray(10 * 64 * 48, 11 * 64 * 48), (x, v) => (x && v % 64 < 31 === left ? 1 : 0)), [64, 48], 2, 10)!;
+  const r = segmentFromPrompts({ values, dims, spacingMm }, { points: [], boxes: [], lassos: [half(true), half(false)] });
+  for (let j = 0; j < 48; j++) for (let i = 0; i < 64; i++) assert.equal(r.mask[voxelIndex(dims, [i, j, 10])], reference[voxelIndex(dims, [i, j, 10])], `voxel ${i},${j},10`);
+  const dice = diceCoefficient(r.mask, reference);
+  assert.ok(dice > 0.85, `Dice ${dice.toFixed(3)}`);
+  // A click after it (the object so far holds both outlines) edits near itself only.
+  const far: Vec3 = [24, 24, 6];
+  const next = segmentFromPrompts({ values, dims, spacingMm }, { points: [{ voxel: far, positive: false }], boxes: [], lassos: [half(true), half(false)] }, { previous: r.mask });
+  assert.equal(next.mask[voxelIndex(dims, far)], 0);
+  assert.equal(next.mask[voxelIndex(dims, [39, 24, 14])], r.mask[voxelIndex(dims, [39, 24, 14])], 'the other lobe is kept');
 });
