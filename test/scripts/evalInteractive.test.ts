@@ -27,3 +27,11 @@ test('eval-interactive parse: --cli replays the shipped method, so it refuses --
   assert.throws(() => parse(['--cli', '2', '--box', '2d', '--box-first', 'a.nii.gz:b.nii.gz']), /--cli replays the shipped method: leave out --box-first and --opt/);
   assert.throws(() => parse(['--cli', '1', '--opt', 'regionReachMm=0', 'a.nii.gz:b.nii.gz']), /--cli replays the shipped method/);
 });
+
+test('eval-interactive parse: --lasso takes 3 or 2v or nothing (the first click\'s axial section); --box-first accepts lassos alone', () => {
+  assert.equal(parse(['--lasso', 'a.nii.gz:b.nii.gz']).lasso, '1');
+  assert.equal(parse(['--lasso', '3', 'a.nii.gz:b.nii.gz']).lasso, '3');
+  assert.equal(parse(['--lasso', '2v', '--box-first', 'a.nii.gz:b.nii.gz']).lasso, '2v');
+  assert.equal(parse(['a.nii.gz:b.nii.gz']).lasso, 'none');
+  assert.throws(() => parse(['--box-first', 'a.nii.gz:b.nii.gz']), /--box-first needs --box 3d or 2d, or --lasso/);
+});
