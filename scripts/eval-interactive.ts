@@ -22,6 +22,9 @@
 // axial slice (its largest 4-connected region, holes filled: what a careful user would draw), with
 // 3 also on the slices halfway from it to the reference's first and last slice, with 2v also on
 // the first click's sagittal slice; with --box-first the lassos alone segment first.
+// --scribble: each correction is a stroke instead of a click, drawn through the robot's click along
+// the longest axis of the error's section on its axial slice (robotScribble); the first prompt
+// stays the first click (or the box or lassos with --box-first).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,10 +32,11 @@ import { join, resolve } from 'node:path';
 import { readNifti, type NiftiImage } from '../src/nifti';
 import { segmentImageFromPrompts } from '../src/cli/promptSegment';
 import { labelComponents } from '../src/interactive/components';
-import { clicksToReach, diceCoefficient, nextRobotClick, runRobotSession, type RobotStep } from '../src/interactive/robotUser';
+import { clicksToReach, diceCoefficient, nextRobotClick, robotScribble, runRobotSession, type RobotStep } from '../src/interactive/robotUser';
+import type { ScribblePrompt } from '../src/interactive/scribble';
 import { maskBoundingBox, type VoxelBox } from '../src/interactive/box';
 import { outlineOfRegion, type LassoPrompt } from '../src/interactive/lasso';
-import type { PointPrompt } from '../src/interactive';
+import type { PointPrompt, Prompts } from '../src/interactive';
 import { initBackend } from '../src/ml/backend';
 import { findShippedModelDir } from '../src/ml/modelStore';
 import { loadPromptModel, type PromptModel } from '../src/ml/promptModel';
@@ -51,8 +55,8 @@ interface ObjectResult {
 /** Which outlines the robot draws (--lasso): none, the first click's axial section, 3 axial sections, or its axial and sagittal sections. */
 type LassoKind = 'none' | '1' | '3' | '2v';
 
-export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '2d2' | '3d'; lasso: LassoKind; boxFirst: boolean; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '2d2' | '3d', lasso: 'none' as LassoKind, boxFirst: false, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
+export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '2d2' | '3d'; lasso: LassoKind; scribble: boolean; boxFirst: boolean; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '2d2' | '3d', lasso: 'none' as LassoKind, scribble: false, boxFirst: false, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -77,6 +81,7 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
       if (kind !== '2d' && kind !== '2d2' && kind !== '3d' && kind !== 'none') throw new Error(`--box takes 2d, 2d2, 3d or none, got ${kind}`);
       o.box = kind;
     } else if (a === '--lasso') o.lasso = argv[i + 1] === '3' || argv[i + 1] === '2v' ? (argv[++i] as LassoKind) : '1';
+    else if (a === '--scribble') o.scribble = true;
     else if (a === '--box-first') o.boxFirst = true;
     else if (a === '--prompt-model') o.promptModel = argv[++i];
     else if (a === '--model') o.model = argv[++i];
@@ -96,6 +101,7 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
   if (o.boxFirst && o.box === 'none' && o.lasso === 'none') throw new Error('--box-first needs --box 3d or 2d, or --lasso');
   // The CLI replay sends the clicks and boxes of each step, not a box-only first call, nor --opt's tuning.
   if (o.cli > 0 && (o.boxFirst || Object.keys(o.opts).length > 0)) throw new Error('--cli replays the shipped method: leave out --box-first and --opt');
+  if (o.scribble && o.newClicksOnly) throw new Error('--scribble sends every stroke so far; leave out --new-clicks-only');
   if (o.pairs.length === 0) throw new Error('usage: npm run eval:interactive -- [--clicks N] [--per-lesion] [--min-voxels 20] IMAGE:MASK ...');
   if (!(o.clicks >= 1)) throw new Error('--clicks must be ≥ 1');
   return o;
@@ -169,8 +175,19 @@ async function main(): Promise<void> {
     for (const obj of objectsOf(mask, o.perLesion, o.minVoxels, o.maxObjects, o.labels)) {
       const boxes = o.box === 'none' ? [] : o.box === '2d2' ? [sliceBox(obj.reference, image, 2), sliceBox(obj.reference, image, 0)] : [referenceBox(obj.reference, image, o.box)];
       const lassos = referenceLassos(obj.reference, image, o.lasso);
-      const segment = (points: PointPrompt[], previous: Uint8Array | null): Uint8Array =>
-        segmentImageFromPrompts(image, { points: previous && o.newClicksOnly ? points.slice(-1) : points, boxes, ...(lassos.length > 0 ? { lassos } : {}) }, { ...segmentOpts, clickModel, previous: previous ?? undefined }).mask;
+      // --scribble: each correction is the stroke drawn instead of the robot's click (robotScribble).
+      const scribbles: ScribblePrompt[] = [];
+      const sent: Prompts[] = [];
+      const segment = (points: PointPrompt[], previous: Uint8Array | null): Uint8Array => {
+        let given = previous && o.newClicksOnly ? points.slice(-1) : points;
+        if (o.scribble && previous && points.length > (o.boxFirst ? 0 : 1)) {
+          scribbles.push(robotScribble(points[points.length - 1], previous, obj.reference, image.dims, image.spacingMm));
+          given = o.boxFirst ? [] : points.slice(0, 1);
+        }
+        const prompts = { points: given, boxes, ...(lassos.length > 0 ? { lassos } : {}), ...(scribbles.length > 0 ? { scribbles: [...scribbles] } : {}) };
+        sent.push(prompts);
+        return segmentImageFromPrompts(image, prompts, { ...segmentOpts, clickModel, previous: previous ?? undefined }).mask;
+      };
       const initial = o.boxFirst ? segment([], null) : undefined;
       const boxDice = initial ? diceCoefficient(initial, obj.reference) : undefined;
       const steps = runRobotSession({
@@ -193,7 +210,7 @@ async function main(): Promise<void> {
       if (cliLeft > 0) {
         cliLeft--;
         const methodArgs = ['--prompt-model', promptModel ? promptModel.dir : 'none', ...(o.model ? ['--model', o.model] : []), ...(o.clickModel ? ['--click-model', o.clickModel] : [])];
-        const check = await cliReplay(imagePath, steps, obj.reference, { newClicksOnly: o.newClicksOnly, boxes, lassos }, methodArgs);
+        const check = await cliReplay(imagePath, steps, obj.reference, sent, methodArgs);
         cliMs.push(...check.ms);
         if (!check.same) cliMismatch++;
         if (!o.json) console.log(`  CLI replay: Dice ${check.dice.map((d) => d.toFixed(3)).join(' ')}; ${check.ms.map((m) => `${m.toFixed(0)} ms`).join(', ')} per call; ${check.same ? 'the same as' : 'DIFFERENT from'} the robot's`);
@@ -272,7 +289,7 @@ async function cliReplay(
   imagePath: string,
   steps: readonly RobotStep[],
   reference: Uint8Array,
-  sent: { newClicksOnly: boolean; boxes: VoxelBox[]; lassos: LassoPrompt[] },
+  sent: readonly Prompts[],
   methodArgs: string[],
 ): Promise<{ ms: number[]; dice: number[]; same: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'll-eval-int-'));
@@ -281,12 +298,10 @@ async function cliReplay(
   const dice: number[] = [];
   let previousPath: string | undefined;
   try {
-    const perfect = steps.findIndex((s) => s.dice === 1 && s.ms === 0);
-    const calls = perfect < 0 ? steps.length : perfect;
-    for (let c = 1; c <= calls; c++) {
-      const points = steps.slice(0, c).map((s) => s.click);
+    // The calls the robot made (a perfect object needs no more).
+    for (let c = 1; c <= sent.length; c++) {
       const promptsPath = join(dir, `prompts${c}.json`);
-      writeFileSync(promptsPath, JSON.stringify({ points: previousPath && sent.newClicksOnly ? points.slice(-1) : points, boxes: sent.boxes, ...(sent.lassos.length > 0 ? { lassos: sent.lassos } : {}) }));
+      writeFileSync(promptsPath, JSON.stringify(sent[c - 1]));
       const out = join(dir, `mask${c}.nii.gz`);
       const argv = [cli, 'segment', imagePath, '--out', out, '--prompts', promptsPath, ...methodArgs, ...(previousPath ? ['--previous', previousPath] : [])];
       const t0 = performance.now();

@@ -147,11 +147,13 @@ export class PointerInput {
     this.hoverView = view;
     this.capture(e);
     if (t.tool === 'prompt' && e.button !== 1) {
-      // Right click and Shift+click are negative points here, not window/level or pan; Ctrl+drag outlines.
+      // Right click and Shift+click are negative points here, not window/level or pan; Ctrl+drag
+      // outlines; Alt+drag scribbles (negative with Shift or the right button).
       const voxel = voxelIndexAt(vol.geometry, view.worldAtCanvas(vol.geometry, x, y, t.crosshair));
       if (!voxel) return;
       this.promptPressView = view;
-      t.promptTool.pointerDown(x, y, voxel, vol.geometry.voxelAxisOfWorldAxis[view.plane.normalAxis], e.button === 2 || e.shiftKey, e.button === 0 && (e.ctrlKey || e.metaKey));
+      const drag = e.altKey ? 'scribble' : e.button === 0 && (e.ctrlKey || e.metaKey) ? 'lasso' : 'box';
+      t.promptTool.pointerDown(x, y, voxel, vol.geometry.voxelAxisOfWorldAxis[view.plane.normalAxis], e.button === 2 || e.shiftKey, drag);
       return;
     }
     if (e.button === 2) {

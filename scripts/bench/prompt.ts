@@ -163,6 +163,11 @@ export default async function run(opts: BenchOptions): Promise<void> {
     const lassoTimes: number[] = [];
     for (let r = 0; r < 3; r++) lassoTimes.push(segmentPromptedObject(synth, { points: [], boxes: [], lassos: [outline] }, { promptModel: model }).totalMs);
     figures[`${name}Synthetic80mmLassoMs`] = round(median(lassoTimes));
+    // A negative stroke across the first click's object, 30 mm from the click (the star-shaped method; the models take no scribbles).
+    const stroke = { points: [[c[0] + 30, c[1] - 30, c[2]], [c[0] + 30, c[1] + 30, c[2]]] as Vec3[], positive: false };
+    const strokeTimes: number[] = [];
+    for (let r = 0; r < 3; r++) strokeTimes.push(segmentPromptedObject(synth, { points: first, boxes: [], scribbles: [stroke] }, { previous: prev, promptModel: model }).totalMs);
+    figures[`${name}Synthetic80mmStrokeMs`] = round(median(strokeTimes));
 
     // 2. In process, a real tumour with robot clicks (5 clicks).
     if (existsSync(join(STS, 'image.nii.gz'))) {

@@ -154,7 +154,7 @@ export async function runPromptSegment(argv: string[], io: CliIo): Promise<numbe
     const mm3 = voxels * image.spacingMm[0] * image.spacingMm[1] * image.spacingMm[2];
     const positives = prompts.points.filter((p) => p.positive).length;
     io.stdout(
-      `segmented one object from ${positives} positive, ${prompts.points.length - positives} negative point(s) and ${prompts.boxes.length} box(es)${prompts.lassos ? `, ${prompts.lassos.length} lasso(s)` : ''}` +
+      `segmented one object from ${positives} positive, ${prompts.points.length - positives} negative point(s) and ${prompts.boxes.length} box(es)${prompts.lassos ? `, ${prompts.lassos.length} lasso(s)` : ''}${prompts.scribbles ? `, ${prompts.scribbles.length} scribble(s)` : ''}` +
         `${previous ? ' refining --previous' : ''} by the ${result.method} method in ${result.totalMs.toFixed(0)} ms (reading ${(tRead - t0).toFixed(0)} ms): ` +
         `${voxels} voxels, ${mm3.toFixed(1)} mm³\nwrote ${out}\n`,
     );

@@ -1,7 +1,7 @@
-// The Prompt tool on the host: the webview sends the current object's prompts (clicks, boxes and
-// outlines, in voxel indices); the host runs click-guided segmentation (the shipped prompt model,
-// src/ml/promptModel.ts, else the click model shipped for the image's task, src/ml/clickModel.ts,
-// else the star-shaped method of src/interactive) on the document's
+// The Prompt tool on the host: the webview sends the current object's prompts (clicks, boxes,
+// outlines and scribbles, in voxel indices); the host runs click-guided segmentation (the shipped
+// prompt model, src/ml/promptModel.ts, else the click model shipped for the image's task,
+// src/ml/clickModel.ts, else the star-shaped method of src/interactive) on the document's
 // image at full precision and shows the object's 0/1 mask as the pending proposal; Accept writes
 // it into the selected label as one undoable edit, honouring locked labels and the overwrite
 // policy; Reject drops it. The computation runs here, not in the webview, because the host holds
@@ -91,22 +91,28 @@ export function maskUnderPolicy(current: LabelArray, mask: Uint8Array, overwrite
 }
 
 /**
- * Whether `next` is `prev` plus exactly one new point at the end: then the previous mask is
- * refined (src/interactive keeps it, grows it by positive clicks and cuts it by negative ones,
- * as its robot-user evaluation does). Anything else (a box, Backspace, another object) is
- * recomputed from all prompts, since a kept mask would keep what a removed prompt or a box
- * should take away.
+ * Whether `next` is `prev` plus one correction at the end: one new point, or one new scribble.
+ * Then the previous mask is refined (src/interactive keeps it and edits it near the new prompt, as
+ * its robot-user evaluation does). Anything else (a box, an outline, Backspace, another object) is
+ * recomputed from all prompts, since a kept mask would keep what a removed prompt or a box should
+ * take away.
  */
-export function addsOnePoint(prev: Prompts, next: Prompts): boolean {
-  if (next.points.length !== prev.points.length + 1 || next.boxes.length !== prev.boxes.length) return false;
+export function addsOneCorrection(prev: Prompts, next: Prompts): boolean {
+  const prevScribbles = prev.scribbles ?? [];
+  const nextScribbles = next.scribbles ?? [];
+  const newPoints = next.points.length - prev.points.length;
+  const newScribbles = nextScribbles.length - prevScribbles.length;
+  if (!((newPoints === 1 && newScribbles === 0) || (newPoints === 0 && newScribbles === 1)) || next.boxes.length !== prev.boxes.length) return false;
   const same = (a: readonly number[], b: readonly number[]): boolean => a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+  const samePath = (a: readonly (readonly number[])[], b: readonly (readonly number[])[]): boolean => a.length === b.length && a.every((p, q) => same(p, b[q]));
   const prevLassos = prev.lassos ?? [];
   const nextLassos = next.lassos ?? [];
   return (
     prev.points.every((p, n) => p.positive === next.points[n].positive && same(p.voxel, next.points[n].voxel)) &&
     prev.boxes.every((b, n) => same(b.min, next.boxes[n].min) && same(b.max, next.boxes[n].max)) &&
     prevLassos.length === nextLassos.length &&
-    prevLassos.every((l, n) => l.points.length === nextLassos[n].points.length && l.points.every((p, q) => same(p, nextLassos[n].points[q])))
+    prevLassos.every((l, n) => samePath(l.points, nextLassos[n].points)) &&
+    prevScribbles.every((c, n) => c.positive === nextScribbles[n].positive && samePath(c.points, nextScribbles[n].points))
   );
 }
 
@@ -186,8 +192,9 @@ export class PromptSegmenter implements vscode.Disposable {
     const provider = this.host.provider;
     const old = this.objects.get(document);
     const lassos = message.lassos ?? [];
-    const prompts: Prompts = { points: message.points, boxes: message.boxes, ...(lassos.length > 0 ? { lassos } : {}) };
-    if (prompts.points.length === 0 && prompts.boxes.length === 0 && lassos.length === 0) {
+    const scribbles = message.scribbles ?? [];
+    const prompts: Prompts = { points: message.points, boxes: message.boxes, ...(lassos.length > 0 ? { lassos } : {}), ...(scribbles.length > 0 ? { scribbles } : {}) };
+    if (prompts.points.length === 0 && prompts.boxes.length === 0 && lassos.length === 0 && scribbles.length === 0) {
       if (old) {
         this.objects.delete(document);
         provider.clearOverlay(document, 'probability');
@@ -197,7 +204,7 @@ export class PromptSegmenter implements vscode.Disposable {
     if (!old) this.takeModelPrior(document);
     const prior = this.priors.get(document);
     const image = session.image;
-    const refine = old !== undefined && old.objectId === message.objectId && addsOnePoint(old.prompts, prompts);
+    const refine = old !== undefined && old.objectId === message.objectId && addsOneCorrection(old.prompts, prompts);
     const t0 = performance.now();
     const result = segmentPromptedObject({ values: image.data, dims: image.dims, spacingMm: image.spacingMm }, prompts, {
       previous: refine ? old.mask : undefined,
@@ -232,7 +239,7 @@ export class PromptSegmenter implements vscode.Disposable {
     const ms = performance.now() - t0;
     const text = `Prompt: ${Math.round(ms)} ms, ${voxelCount.toLocaleString('en-US')} voxels`;
     const usedPrior = prior !== undefined && result.method === 'star-shaped';
-    const detail = `${result.method} method, ${prompts.points.length} point(s), ${prompts.boxes.length} box(es)${lassos.length > 0 ? `, ${lassos.length} lasso(s)` : ''}${refine ? ', refined' : ''}${usedPrior ? ', model prior' : ''}`;
+    const detail = `${result.method} method, ${prompts.points.length} point(s), ${prompts.boxes.length} box(es)${lassos.length > 0 ? `, ${lassos.length} lasso(s)` : ''}${scribbles.length > 0 ? `, ${scribbles.length} scribble(s)` : ''}${refine ? ', refined' : ''}${usedPrior ? ', model prior' : ''}`;
     this.host.log.info(`${document.fileName}: ${text} (${detail}; ROI ${result.roi.min.join(',')}…${result.roi.max.join(',')})`);
     provider.postToWebviews(document, { type: 'status', text: `${text}. Accept (Shift+A) or Reject (Shift+X); Backspace removes the last prompt, Esc clears them.`, level: 'info' });
     return { objectId: message.objectId, voxelCount, ms, refined: refine, usedPrior, method: result.method };

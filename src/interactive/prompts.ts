@@ -4,6 +4,7 @@ import type { Vec3 } from '../volume/vec3';
 import type { VoxelBox } from './box';
 import { PromptError } from './errors';
 import { lassoAxis, type LassoPrompt } from './lasso';
+import type { ScribblePrompt } from './scribble';
 
 /** A click: a 0-based voxel index (i, j, k) of the image; positive on the object, negative off it. */
 export interface PointPrompt {
@@ -24,6 +25,8 @@ export interface Prompts {
   boxes: BoxPrompt[];
   /** Outlines of the object's cross-section on single slices (lasso.ts); none when absent. */
   lassos?: LassoPrompt[];
+  /** Strokes through the object (positive) or off it (scribble.ts); none when absent. */
+  scribbles?: ScribblePrompt[];
 }
 
 function describe(value: unknown): string {
@@ -31,7 +34,7 @@ function describe(value: unknown): string {
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** A lasso's vertex: three finite voxel coordinates inside the image's extent (in-plane they may be fractional). */
+/** A lasso's or scribble's vertex: three finite voxel coordinates inside the image's extent (in-plane they may be fractional). */
 function checkVertex(value: unknown, where: string, dims: Vec3): Vec3 {
   if (!Array.isArray(value) || value.length !== 3 || !value.every((x) => typeof x === 'number' && Number.isFinite(x))) {
     throw new PromptError(`${where} must be three voxel coordinates [i, j, k], got ${describe(value)}`);
@@ -66,18 +69,20 @@ function checkVoxel(value: unknown, where: string, dims: Vec3): Vec3 {
  */
 export function validatePrompts(prompts: unknown, dims: Vec3, refinesObject = false): Prompts {
   if (typeof prompts !== 'object' || prompts === null || Array.isArray(prompts)) {
-    throw new PromptError(`prompts must be an object {"points": [...], "boxes": [...], "lassos": [...]}, got ${describe(prompts)}`);
+    throw new PromptError(`prompts must be an object {"points": [...], "boxes": [...], "lassos": [...], "scribbles": [...]}, got ${describe(prompts)}`);
   }
   const record = prompts as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (key !== 'points' && key !== 'boxes' && key !== 'lassos') throw new PromptError(`prompts has an unknown field "${key}" (allowed: points, boxes, lassos)`);
+    if (!['points', 'boxes', 'lassos', 'scribbles'].includes(key)) throw new PromptError(`prompts has an unknown field "${key}" (allowed: points, boxes, lassos, scribbles)`);
   }
   const rawPoints = record.points ?? [];
   const rawBoxes = record.boxes ?? [];
   const rawLassos = record.lassos ?? [];
+  const rawScribbles = record.scribbles ?? [];
   if (!Array.isArray(rawPoints)) throw new PromptError(`"points" must be a list, got ${describe(rawPoints)}`);
   if (!Array.isArray(rawBoxes)) throw new PromptError(`"boxes" must be a list, got ${describe(rawBoxes)}`);
   if (!Array.isArray(rawLassos)) throw new PromptError(`"lassos" must be a list, got ${describe(rawLassos)}`);
+  if (!Array.isArray(rawScribbles)) throw new PromptError(`"scribbles" must be a list, got ${describe(rawScribbles)}`);
   const points: PointPrompt[] = rawPoints.map((p, n) => {
     if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new PromptError(`points[${n}] must be {"voxel": [i, j, k], "positive": true|false}, got ${describe(p)}`);
     const rec = p as Record<string, unknown>;
@@ -114,9 +119,22 @@ export function validatePrompts(prompts: unknown, dims: Vec3, refinesObject = fa
     if (lassoAxis(vertices) < 0) throw new PromptError(`lassos[${n}] does not lie in one slice: its points must share one integer index along i, j or k`);
     return { points: vertices };
   });
-  if (points.length === 0 && boxes.length === 0 && lassos.length === 0) throw new PromptError('prompts hold no point, box or lasso; give at least one positive point, one box or one lasso');
-  if (!refinesObject && boxes.length === 0 && lassos.length === 0 && !points.some((p) => p.positive)) throw new PromptError('prompts hold no positive point, box or lasso; the object needs at least one');
-  return lassos.length > 0 ? { points, boxes, lassos } : { points, boxes };
+  const scribbles: ScribblePrompt[] = rawScribbles.map((l, n) => {
+    const form = '{"points": [[i, j, k], ...], "positive": true|false} (a stroke through the object, or off it)';
+    if (typeof l !== 'object' || l === null || Array.isArray(l) || !Array.isArray((l as Record<string, unknown>).points)) throw new PromptError(`scribbles[${n}] must be ${form}, got ${describe(l)}`);
+    const rec = l as Record<string, unknown>;
+    if (typeof rec.positive !== 'boolean') throw new PromptError(`scribbles[${n}].positive must be true or false, got ${describe(rec.positive)}`);
+    const vertices = (rec.points as unknown[]).map((p, q) => checkVertex(p, `scribbles[${n}].points[${q}]`, dims));
+    if (vertices.length === 0) throw new PromptError(`scribbles[${n}] has no points; a stroke needs at least one`);
+    return { points: vertices, positive: rec.positive };
+  });
+  if (points.length === 0 && boxes.length === 0 && lassos.length === 0 && scribbles.length === 0) {
+    throw new PromptError('prompts hold no point, box, lasso or scribble; give at least one positive point, one box, one lasso or one positive scribble');
+  }
+  if (!refinesObject && boxes.length === 0 && lassos.length === 0 && !points.some((p) => p.positive) && !scribbles.some((s) => s.positive)) {
+    throw new PromptError('prompts hold no positive point, box, lasso or scribble; the object needs at least one');
+  }
+  return { points, boxes, ...(lassos.length > 0 ? { lassos } : {}), ...(scribbles.length > 0 ? { scribbles } : {}) };
 }
 
 /**

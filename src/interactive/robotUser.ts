@@ -9,6 +9,7 @@ import { labelComponents } from './components';
 import { distanceTransformMm } from './distanceTransform';
 import { PromptError } from './errors';
 import type { PointPrompt } from './prompts';
+import type { ScribblePrompt } from './scribble';
 
 /** Dice overlap of two 0/1 masks (1 when both are empty). */
 export function diceCoefficient(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -78,6 +79,74 @@ export function nextRobotClick(prediction: Uint8Array | null, reference: Uint8Ar
   const voxel: Vec3 = [p[0] + box.min[0], p[1] + box.min[1], p[2] + box.min[2]];
   const idx = (voxel[2] * dims[1] + voxel[1]) * dims[0] + voxel[0];
   return { voxel, positive: reference[idx] === 1 };
+}
+
+/**
+ * The stroke a user draws instead of the correction click `click`: on the click's axial slice,
+ * through the click along the longest axis (in mm) of the error's section there (the part of the
+ * error of the click's sign 8-connected to it), ending 1 mm short of the section's edge; the click
+ * alone when the section is too thin for a stroke.
+ */
+export function robotScribble(click: PointPrompt, prediction: Uint8Array, reference: Uint8Array, dims: Vec3, spacingMm: Vec3): ScribblePrompt {
+  const [nx, ny] = dims;
+  const k = click.voxel[2];
+  const plane = k * nx * ny;
+  const isError = (i: number, j: number): boolean => {
+    const v = plane + j * nx + i;
+    return (reference[v] === 1) === click.positive && (prediction[v] === 1) !== click.positive;
+  };
+  // The section: a 2-D flood from the click.
+  const inSection = new Uint8Array(nx * ny);
+  const stack = [click.voxel[1] * nx + click.voxel[0]];
+  inSection[stack[0]] = 1;
+  let n = 0;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  while (stack.length > 0) {
+    const u = stack.pop() as number;
+    const i = u % nx;
+    const j = (u - i) / nx;
+    const x = i * spacingMm[0];
+    const y = j * spacingMm[1];
+    n++;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    syy += y * y;
+    sxy += x * y;
+    for (let dj = -1; dj <= 1; dj++) {
+      for (let di = -1; di <= 1; di++) {
+        const a = i + di;
+        const b = j + dj;
+        if (a < 0 || b < 0 || a >= nx || b >= ny || inSection[b * nx + a] || !isError(a, b)) continue;
+        inSection[b * nx + a] = 1;
+        stack.push(b * nx + a);
+      }
+    }
+  }
+  // The section's longest axis: the principal eigenvector of its covariance (mm).
+  const cxx = sxx / n - (sx / n) ** 2;
+  const cyy = syy / n - (sy / n) ** 2;
+  const cxy = sxy / n - (sx / n) * (sy / n);
+  const angle = 0.5 * Math.atan2(2 * cxy, cxx - cyy);
+  const dir = [Math.cos(angle) / spacingMm[0], Math.sin(angle) / spacingMm[1]]; // voxels per mm
+  const stepMm = 0.25 * Math.min(spacingMm[0], spacingMm[1]);
+  const end = (sign: number): [number, number, number] => {
+    let t = 0;
+    for (;;) {
+      const i = Math.round(click.voxel[0] + sign * (t + stepMm) * dir[0]);
+      const j = Math.round(click.voxel[1] + sign * (t + stepMm) * dir[1]);
+      if (i < 0 || j < 0 || i >= nx || j >= ny || !inSection[j * nx + i]) break;
+      t += stepMm;
+    }
+    t = Math.max(0, t - 1);
+    return [Math.round(click.voxel[0] + sign * t * dir[0]), Math.round(click.voxel[1] + sign * t * dir[1]), k];
+  };
+  const points = [end(-1), [...click.voxel] as Vec3, end(1)].filter((p, q, all) => q === 0 || p.some((x, a) => x !== all[q - 1][a]));
+  return { points, positive: click.positive };
 }
 
 /** Number of clicks needed to reach `threshold` Dice (1-based), or `cap` when never reached within the curve. */

@@ -33,6 +33,7 @@ import { median } from './median';
 import { PerImageCache } from './perImageCache';
 import { checkVolume, resolvePromptOptions, type PromptSegmentation, type PromptSegmentationOptions, type PromptVolume } from './promptOptions';
 import { validatePrompts, type PointPrompt, type Prompts } from './prompts';
+import { rasterizeScribble, scribbleMiddle, scribbleSamples, type ScribbleVoxels } from './scribble';
 import { diceCoefficient } from './robotUser';
 import { gaussianSmoothMm } from './smoothing';
 import { equivalentRadiusMm, radiusInDirection, sphereRays } from './sphere';
@@ -344,6 +345,8 @@ export function segmentFromPrompts(image: PromptVolume, prompts: Prompts, option
   const clean = validatePrompts(prompts, dims, hasObject);
   clean.boxes = mergeSliceBoxes(clean.boxes);
   const o = resolvePromptOptions(options);
+  const scribbles = rasterizeScribbles(clean, dims);
+  if (scribbles.length > 0) return withScribbleVoxels(segmentWithScribbles(volume, clean, options, scribbles), scribbles, dims);
   const lassos = rasterizeLassos(clean, dims);
   // With a lasso the object is recomputed from all prompts (the lasso fixes its slice, and its
   // shape prior the slices around it), then each lasso's slice is set to what it encloses. When
@@ -395,6 +398,58 @@ export function segmentFromPrompts(image: PromptVolume, prompts: Prompts, option
     return { ...result, mask: edit.mask, roi: edit.roi };
   }
   return result;
+}
+
+/** Scribble voxels about this far apart (mm) stand for a stroke where clicks are taken (the thresholded regions; local edits). */
+const SCRIBBLE_SAMPLE_MM = 3;
+
+/** Each scribble of the prompts rasterised. */
+function rasterizeScribbles(prompts: Prompts, dims: Vec3): ScribbleVoxels[] {
+  return (prompts.scribbles ?? []).map((s) => rasterizeScribble(s, dims));
+}
+
+/**
+ * Prompts with scribbles. The object is recomputed from all prompts; with an object so far, the
+ * new prompts are those it contradicts (a scribble voxel or a click on the wrong side: the prompts
+ * keep no order between clicks and scribbles), and the object so far is edited near each of them
+ * only, as a correction click edits it. Without a positive click, box or lasso the object's centre
+ * is the object so far's deepest voxel, else the first positive scribble's middle.
+ */
+function segmentWithScribbles(volume: PromptVolume, clean: Prompts, options: PromptSegmentationOptions, scribbles: readonly ScribbleVoxels[]): PromptSegmentation {
+  const { dims, spacingMm } = volume;
+  const { previous } = options;
+  const hasObject = previous !== undefined && previous.some((x) => x !== 0);
+  const anchored = clean.points.some((p) => p.positive) || clean.boxes.length > 0 || (clean.lassos?.length ?? 0) > 0;
+  const seed = clean.points[0]?.voxel ?? scribbles[0].voxels[0];
+  const prompts: Prompts = anchored || !hasObject ? clean : { ...clean, points: [{ voxel: deepestVoxel(previous, dims, spacingMm, seed), positive: true }, ...clean.points] };
+  const result = withLassoSlices(segmentObject(volume, prompts, options), lassoSections(rasterizeLassos(clean, dims)), dims);
+  if (!previous || !hasObject) return result;
+  const o = resolvePromptOptions(options);
+  const contradicted = (p: PointPrompt): boolean => (previous[(p.voxel[2] * dims[1] + p.voxel[1]) * dims[0] + p.voxel[0]] === 1) !== p.positive;
+  const edits: PointPrompt[] = [
+    ...scribbles.flatMap((s) => scribbleSamples(s, spacingMm, SCRIBBLE_SAMPLE_MM).map((voxel) => ({ voxel, positive: s.positive }))),
+    ...clean.points,
+  ].filter(contradicted);
+  let mask = previous;
+  let roi: VoxelBox | null = null;
+  for (const p of edits) {
+    const edit = applyLocalEdit(mask, result.mask, dims, spacingMm, p, { reachFactor: o.localEditFactor > 0 ? o.localEditFactor : Infinity, minReachMm: o.localEditMinMm });
+    mask = edit.mask;
+    roi = roi ? unionBox(roi, edit.roi) : edit.roi;
+  }
+  return { ...result, mask: edits.length > 0 ? mask : previous.slice(), roi: roi ?? result.roi };
+}
+
+/** The object with every positive scribble's voxels set and every negative one's cleared (the user marked them so). */
+function withScribbleVoxels(result: PromptSegmentation, scribbles: readonly ScribbleVoxels[], dims: Vec3): PromptSegmentation {
+  let roi = result.roi;
+  for (const s of scribbles) {
+    for (const v of s.voxels) {
+      result.mask[(v[2] * dims[1] + v[1]) * dims[0] + v[0]] = s.positive ? 1 : 0;
+      roi = unionBox(roi, { min: v, max: v });
+    }
+  }
+  return { ...result, roi };
 }
 
 /**
@@ -487,10 +542,16 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
   // every click corrects (clicks before or after the outline alike: the prompts keep no order
   // between clicks and lassos).
   const lassos = rasterizeLassos(clean, dims);
+  const scribbles = rasterizeScribbles(clean, dims);
+  const positiveScribble = scribbles.find((s) => s.positive);
   const firstPositive: PointPrompt =
-    lassos.length > 0 ? { voxel: lassoCentre(largestLasso(lassos), spacingMm), positive: true } : (clean.points.find((p) => p.positive) ?? { voxel: boxCentre(clean.boxes[0]), positive: true });
+    lassos.length > 0
+      ? { voxel: lassoCentre(largestLasso(lassos), spacingMm), positive: true }
+      : (clean.points.find((p) => p.positive) ?? { voxel: clean.boxes.length > 0 || !positiveScribble ? boxCentre(clean.boxes[0]) : scribbleMiddle(positiveScribble, spacingMm), positive: true });
   const centre = firstPositive.voxel;
   const constraints = clean.points.filter((p) => p !== firstPositive);
+  // The thresholded regions (steps 0 and 0a) take a scribble as clicks along it.
+  const regionConstraints = [...constraints, ...scribbles.flatMap((s) => scribbleSamples(s, spacingMm, SCRIBBLE_SAMPLE_MM).map((voxel) => ({ voxel, positive: s.positive })))];
   // The boxes bound the object (a slice box widened off its slice), and a positive click outside
   // them says the object reaches there: they grow to take it. The lassos bound it together, each
   // as its slice box would (they are all sections of the one object).
@@ -524,7 +585,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
     const scaleMm = smallStar ? INNER_STRUCTURE_OBJECT_SCALE_MM : first.regionContrast === null ? first.scaleMm : CORE_TO_OBJECT_RADIUS * first.scaleMm;
     if (scaleMm > o.refineMaxRadiusMm) {
       const maxRadiusMm = Math.min(LARGE_REGION_MAX_RADIUS_MM, 2.5 * scaleMm);
-      const cr = contrastRegion(volume, centre, constraints, boxes, {
+      const cr = contrastRegion(volume, centre, regionConstraints, boxes, {
         reachMm: 1.3 * maxRadiusMm + 10,
         minContrast: o.regionMinContrast,
         smoothingMm: o.regionSmoothingMm,
@@ -549,7 +610,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
   // 0. An object that stands out from its surroundings within regionReachMm of the click (a
   // bright lesion on FLAIR or PET) is the thresholded region around it; the star handles the rest.
   if (o.regionReachMm > 0 && firstPositive) {
-    const cr = contrastRegion(volume, centre, constraints, boxes, {
+    const cr = contrastRegion(volume, centre, regionConstraints, boxes, {
       reachMm: o.regionReachMm,
       minContrast: regionMinContrast,
       smoothingMm: o.regionSmoothingMm,
@@ -581,7 +642,8 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
   const offsetMm = (p: { voxel: Vec3 }): number[] => [0, 1, 2].map((a) => (p.voxel[a] - centre[a]) * spacingMm[a]);
   // Positive clicks farther out than maxRadiusMm widen the reach so that they can be honoured.
   let reachMm = o.maxRadiusMm;
-  for (const p of constraints) if (p.positive) reachMm = Math.max(reachMm, clickReachMm(Math.hypot(...offsetMm(p))));
+  const positiveReach = [...constraints.filter((p) => p.positive), ...scribbles.filter((s) => s.positive).flatMap((s) => s.voxels.map((voxel) => ({ voxel })))];
+  for (const p of positiveReach) reachMm = Math.max(reachMm, clickReachMm(Math.hypot(...offsetMm(p))));
   const roi = growBoxMm({ min: centre, max: centre }, reachMm + maxSpacing, spacingMm, dims);
   const roiDims = boxSize(roi);
   const image = smoothedRoi(volume, roi, o.smoothingMm);
@@ -714,8 +776,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
   // inside the click's cone (sarcoma MR T1, all 38, after 3 clicks 0.777 → 0.785).
   const maxIndex = Math.floor(o.maxRadiusMm / step);
   const capIndex = new Int32Array(R).fill(maxIndex);
-  for (const p of constraints) {
-    if (!p.positive) continue;
+  for (const p of positiveReach) {
     const w = offsetMm(p);
     const d = Math.hypot(w[0], w[1], w[2]);
     if (d < step) continue;
@@ -756,6 +817,8 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
     }
   };
   const cosCone = Math.cos((o.clickConeDeg * Math.PI) / 180);
+  // A scribble voxel bounds the rays within the rays' own spacing of its direction (the star interpolates between them).
+  const cosScribble = Math.cos(Math.sqrt((4 * Math.PI) / R));
   /** Runs the optimisation from a starting sphere searched from `fromIndex`; returns a new `fromIndex` when a click asks for a regrow, else null. */
   const solve = (fromIndex: number, mayRegrow: boolean): number | null => {
     const startIndex = startingSphere(fromIndex);
@@ -782,6 +845,31 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
     radius = new Int32Array(R);
     for (let r = 0; r < R; r++) radius[r] = Math.min(hi[r], Math.max(lo[r], startIndex));
     optimise();
+    // A scribble's voxels: the rays nearest each voxel's direction reach past it (positive) or end
+    // before it (negative), by half a voxel. (Taking a voxel the star had on the wrong side as the
+    // middle of an error, as a click is, measured no better: docs/interactive-segmentation.md.)
+    if (scribbles.length > 0) {
+      for (const s of scribbles) {
+        for (const v of s.voxels) {
+          const w = offsetMm({ voxel: v });
+          const d = Math.hypot(w[0], w[1], w[2]);
+          if (d < step) continue;
+          for (let r = 0; r < R; r++) {
+            const cosG = (rays.directions[3 * r] * w[0] + rays.directions[3 * r + 1] * w[1] + rays.directions[3 * r + 2] * w[2]) / d;
+            if (cosG < cosScribble) continue;
+            if (s.positive) {
+              lo[r] = Math.min(valid[r] - 1, Math.max(lo[r], Math.ceil((cosG * d) / step)));
+              if (hi[r] < lo[r]) hi[r] = lo[r];
+            } else {
+              hi[r] = Math.max(0, Math.min(hi[r], Math.floor((cosG * d - minSpacing / 2) / step)));
+              if (lo[r] > hi[r]) lo[r] = hi[r];
+            }
+            radius[r] = Math.min(hi[r], Math.max(lo[r], radius[r]));
+          }
+        }
+      }
+      optimise();
+    }
     for (const p of constraints) {
       const w = offsetMm(p);
       const d = Math.hypot(w[0], w[1], w[2]);

@@ -348,8 +348,8 @@ export function segmentPromptedObject(
   prompts: Prompts,
   opts: { previous?: Uint8Array; prior?: Float32Array; promptModel?: PromptModel; clickModel?: ClickModel; modelOptions?: PromptModelOptions; tuning?: PromptSegmentationOptions } = {},
 ): PromptedObject {
-  // Lassos are the star-shaped method's alone (neither network was trained with outlines).
-  const hasLasso = (prompts.lassos?.length ?? 0) > 0;
+  // Lassos and scribbles are the star-shaped method's alone (neither network was trained with them).
+  const hasLasso = (prompts.lassos?.length ?? 0) > 0 || (prompts.scribbles?.length ?? 0) > 0;
   if (opts.promptModel && !hasLasso) {
     const refines = opts.previous !== undefined && opts.previous.some((v) => v !== 0);
     const r = segmentWithPromptModel(opts.promptModel, volume, validatePrompts(prompts, volume.dims, refines), opts.previous, opts.modelOptions);

@@ -142,6 +142,16 @@ export interface PromptLasso {
   points: [number, number, number][];
 }
 
+/**
+ * A stroke drawn on the slice of one view (the Prompt tool's Alt+drag; with Shift or the right
+ * button, negative): its vertices, voxel indices in the order drawn. The voxels along it are the
+ * object's (positive) or not the object's (negative).
+ */
+export interface PromptScribble {
+  points: [number, number, number][];
+  positive: boolean;
+}
+
 /** Where an accepted prompt proposal is written: the selected label under the overwrite policy. */
 export interface PromptTarget {
   /** Label value written, 1…65535. */
@@ -381,6 +391,8 @@ export interface PromptMessage {
   boxes: PromptBox[];
   /** Outlines on single slices (absent from older webviews: none). */
   lassos?: PromptLasso[];
+  /** Strokes through the object or off it (absent from older webviews: none). */
+  scribbles?: PromptScribble[];
   target: PromptTarget;
 }
 

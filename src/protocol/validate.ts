@@ -11,6 +11,7 @@ import {
   type PromptBox,
   type PromptLasso,
   type PromptPoint,
+  type PromptScribble,
   type PromptTarget,
   type WebviewToHostMessage,
 } from './messages';
@@ -72,8 +73,8 @@ function finite(msg: Record<string, unknown>, type: string, key: string): number
 
 const MAX_PROMPT_POINTS = 1000;
 const MAX_PROMPT_BOXES = 100;
-/** Vertices of one lasso (a freehand outline samples about one vertex per voxel it crosses). */
-const MAX_LASSO_POINTS = 20000;
+/** Vertices of one lasso or scribble (a freehand stroke samples about one vertex per voxel it crosses). */
+const MAX_STROKE_POINTS = 20000;
 
 function voxelIndex(value: unknown, where: string, dims: readonly [number, number, number]): [number, number, number] {
   if (!Array.isArray(value) || value.length !== 3 || !value.every((x) => typeof x === 'number' && Number.isInteger(x))) {
@@ -101,7 +102,8 @@ function promptTarget(value: unknown, type: string): PromptTarget {
 /**
  * Checks the Prompt tool's points and boxes against the image's `dims`: voxel indices inside the
  * image, boxes with min ≤ max drawn on one slice (one voxel thick along some axis), lassos of 3 or
- * more vertices on one slice, at most 1000 points, 100 boxes and 100 lassos.
+ * more vertices on one slice, scribbles of 1 or more vertices (on any slices), at most 1000
+ * points and 100 each of boxes, lassos and scribbles.
  * @throws ProtocolError naming the entry and field.
  */
 export function validatePromptLists(
@@ -110,7 +112,8 @@ export function validatePromptLists(
   dims: readonly [number, number, number],
   where = "webview message 'prompt'",
   rawLassos: unknown = [],
-): { points: PromptPoint[]; boxes: PromptBox[]; lassos: PromptLasso[] } {
+  rawScribbles: unknown = [],
+): { points: PromptPoint[]; boxes: PromptBox[]; lassos: PromptLasso[]; scribbles: PromptScribble[] } {
   if (!Array.isArray(rawPoints) || rawPoints.length > MAX_PROMPT_POINTS) {
     throw new ProtocolError(`${where}: points must be an array of at most ${MAX_PROMPT_POINTS}, got ${Array.isArray(rawPoints) ? rawPoints.length : typeof rawPoints}`);
   }
@@ -135,14 +138,23 @@ export function validatePromptLists(
     throw new ProtocolError(`${where}: lassos must be an array of at most ${MAX_PROMPT_BOXES}, got ${Array.isArray(rawLassos) ? rawLassos.length : typeof rawLassos}`);
   }
   const lassos = rawLassos.map((l: unknown, n): PromptLasso => {
-    if (!isRecord(l) || !Array.isArray(l.points) || l.points.length < 3 || l.points.length > MAX_LASSO_POINTS) {
-      throw new ProtocolError(`${where}: lassos[${n}] must be {points: [[i, j, k], ...]} with 3 to ${MAX_LASSO_POINTS} points`);
+    if (!isRecord(l) || !Array.isArray(l.points) || l.points.length < 3 || l.points.length > MAX_STROKE_POINTS) {
+      throw new ProtocolError(`${where}: lassos[${n}] must be {points: [[i, j, k], ...]} with 3 to ${MAX_STROKE_POINTS} points`);
     }
     const vertices = l.points.map((p: unknown, q) => voxelIndex(p, `${where}: lassos[${n}].points[${q}]`, dims));
     if (![0, 1, 2].some((a) => vertices.every((v) => v[a] === vertices[0][a]))) throw new ProtocolError(`${where}: lassos[${n}] does not lie on one slice (its points must share one index along i, j or k)`);
     return { points: vertices };
   });
-  return { points, boxes, lassos };
+  if (!Array.isArray(rawScribbles) || rawScribbles.length > MAX_PROMPT_BOXES) {
+    throw new ProtocolError(`${where}: scribbles must be an array of at most ${MAX_PROMPT_BOXES}, got ${Array.isArray(rawScribbles) ? rawScribbles.length : typeof rawScribbles}`);
+  }
+  const scribbles = rawScribbles.map((s: unknown, n): PromptScribble => {
+    if (!isRecord(s) || typeof s.positive !== 'boolean' || !Array.isArray(s.points) || s.points.length < 1 || s.points.length > MAX_STROKE_POINTS) {
+      throw new ProtocolError(`${where}: scribbles[${n}] must be {points: [[i, j, k], ...], positive: boolean} with 1 to ${MAX_STROKE_POINTS} points`);
+    }
+    return { points: s.points.map((p: unknown, q) => voxelIndex(p, `${where}: scribbles[${n}].points[${q}]`, dims)), positive: s.positive };
+  });
+  return { points, boxes, lassos, scribbles };
 }
 
 /**
@@ -235,8 +247,8 @@ export function parseWebviewMessage(raw: unknown, ctx: ValidationContext): Valid
     }
     case 'prompt': {
       if (!ctx.dims) throw new ProtocolError(`webview message 'prompt': the image's dims are unknown here, so the prompts cannot be checked`);
-      const { points, boxes, lassos } = validatePromptLists(raw.points, raw.boxes, ctx.dims, undefined, raw.lassos ?? []);
-      return { type, objectId: int(raw, type, 'objectId', 0, 2 ** 31 - 1), points, boxes, lassos, target: promptTarget(raw.target, type) };
+      const { points, boxes, lassos, scribbles } = validatePromptLists(raw.points, raw.boxes, ctx.dims, undefined, raw.lassos ?? [], raw.scribbles ?? []);
+      return { type, objectId: int(raw, type, 'objectId', 0, 2 ** 31 - 1), points, boxes, lassos, scribbles, target: promptTarget(raw.target, type) };
     }
     case 'acceptPrompt':
       return { type, target: promptTarget(raw.target, type) };

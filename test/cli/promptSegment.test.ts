@@ -58,6 +58,27 @@ test('segment --prompts: a lasso alone (an outline on one slice) gives the objec
   assert.match(bad.stderr, /lassos\[0\] does not lie in one slice/);
 });
 
+test('segment --prompts: a click, then a negative stroke with --previous cuts the object along it; a stroke without "positive" is refused', async () => {
+  const { dir, image, prompts } = setup();
+  const c = PHANTOM.centre;
+  const first = join(dir, 'first.nii.gz');
+  assert.equal(run(image, '--out', first, '--prompts', prompts({ points: [{ voxel: c, positive: true }] }), '--prompt-model', 'none').status, 0);
+  const before = (await readNifti(first)).data;
+  // A stroke across the object 4 voxels right of the click, on its slice.
+  const stroke = { points: [[c[0] + 4, 0, c[2]], [c[0] + 4, PHANTOM.dims[1] - 1, c[2]]], positive: false };
+  assert.equal(before[(c[2] * PHANTOM.dims[1] + c[1]) * PHANTOM.dims[0] + c[0] + 4], 1);
+  const out = join(dir, 'cut.nii.gz');
+  const r = run(image, '--out', out, '--prompts', prompts({ points: [{ voxel: c, positive: true }], scribbles: [stroke] }), '--previous', first, '--prompt-model', 'none');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /from 1 positive, 0 negative point\(s\) and 0 box\(es\), 1 scribble\(s\) refining --previous by the star-shaped method/);
+  const mask = (await readNifti(out)).data;
+  for (let j = 0; j < PHANTOM.dims[1]; j++) assert.equal(mask[(c[2] * PHANTOM.dims[1] + j) * PHANTOM.dims[0] + c[0] + 4], 0, `stroke voxel at j ${j}`);
+  assert.equal(mask[(c[2] * PHANTOM.dims[1] + c[1]) * PHANTOM.dims[0] + c[0]], 1, 'the click stays in');
+  const bad = run(image, '--out', join(dir, 'bad.nii.gz'), '--prompts', prompts({ points: [{ voxel: c, positive: true }], scribbles: [{ points: [c] }] }));
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /scribbles\[0\]\.positive must be true or false/);
+});
+
 test('segment --prompts: one click gives the object as a uint8 0/1 mask on the image grid; --previous refines; the image is untouched', async () => {
   const { dir, image, prompts } = setup();
   const before = sha(image);
@@ -114,7 +135,7 @@ test('segment --prompts: bad prompts, a --previous on another grid and an output
   const out = join(dir, 'out.nii.gz');
   const cases: [string[], RegExp][] = [
     [['--prompts', prompts('{"points": [')], /prompts\d\.json: is not valid JSON/],
-    [['--prompts', prompts({ points: [], boxes: [] })], /prompts\d\.json: prompts hold no point, box or lasso/],
+    [['--prompts', prompts({ points: [], boxes: [] })], /prompts\d\.json: prompts hold no point, box, lasso or scribble/],
     [['--prompts', prompts({ points: [{ voxel: [48, 0, 0], positive: true }] })], /prompts\d\.json: points\[0\]\.voxel \[48, 0, 0\] lies outside the image/],
     [['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: 1 }] })], /prompts\d\.json: points\[0\]\.positive must be true or false, got 1/],
     [['--prompts', join(dir, 'missing.json')], /--prompts .*missing\.json: file not found/],
@@ -125,7 +146,7 @@ test('segment --prompts: bad prompts, a --previous on another grid and an output
   const emptyPrevious = join(dir, 'previous.nii.gz');
   writeFileSync(emptyPrevious, gzip(buildNifti({ dim: [48, 40, 16], datatype: 2, bitpix: 8, pixdim: [1, 1, 1, 3, 1, 1, 1, 1], data: new Uint8Array(48 * 40 * 16) }).file));
   const negativeOnly = prompts({ points: [{ voxel: [1, 2, 3], positive: false }] });
-  cases.push([['--prompts', negativeOnly, '--previous', emptyPrevious, '--prompt-model', 'none'], /prompts hold no positive point, box or lasso/]);
+  cases.push([['--prompts', negativeOnly, '--previous', emptyPrevious, '--prompt-model', 'none'], /prompts hold no positive point, box, lasso or scribble/]);
   cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--prompt-model', join(dir, 'nope')], /--prompt-model .*nope: folder not found/]);
   cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--click-model', join(dir, 'nope')], /--click-model .*nope: folder not found/]);
   cases.push([['--prompts', prompts({ points: [{ voxel: [1, 2, 3], positive: true }] }), '--click-model', dir, '--backend', 'cpu'], /--click-model .*: not a click model \(.*card\.json/]);

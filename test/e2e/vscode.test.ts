@@ -33,6 +33,8 @@ import {
 } from '../../scripts/e2e/codeServer';
 import { readNifti } from '../../src/nifti';
 import { outlineOfRegion } from '../../src/interactive/lasso';
+import { nextRobotClick, robotScribble } from '../../src/interactive/robotUser';
+import { rasterizeScribble } from '../../src/interactive/scribble';
 import { writeCropNifti, writePhantomNifti } from '../../scripts/e2e/fixtures';
 import { sharedDataPath } from '../helpers/sharedData';
 import { CHROMIUM_ARGS } from '../webview/harness';
@@ -1058,6 +1060,49 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     await frame.focus('canvas.ll-canvas');
     await page.keyboard.press('Escape');
     await waitFor('Esc to drop the outline\'s proposal', async () => ((await frame.evaluate(() => (window as any).lesionLab.viewer.proposal)) === null ? true : undefined), 10_000);
+
+    // The next object from a click, then a stroke where it is wrong on that slice, as the robot
+    // user draws one (through the deepest voxel of the slice's largest error, along that error):
+    // Alt+drag, with Shift where the object leaks; the host edits the click's object near it.
+    const beforeStrokeClick = await statusText();
+    await page.mouse.click(cx, cy);
+    const strokeClick = await promptAnswer(beforeStrokeClick);
+    const strokeClickDice = await proposalDice();
+    const proposed = new Uint8Array(ref.length);
+    for (const n of (await frame.evaluate(() => {
+      const data = (window as any).lesionLab.viewer.overlayMaps.values('probability') as Float32Array;
+      const out: number[] = [];
+      for (let n = 0; n < data.length; n++) if (data[n] > 0.5) out.push(n);
+      return out;
+    })) as number[]) proposed[n] = 1;
+    const onSlice = (m: Uint8Array) => Uint8Array.from(m, (x, n) => (Math.floor(n / (nx * ny)) === bestK ? x : 0));
+    const wrongAt = nextRobotClick(onSlice(proposed), onSlice(ref), reference.dims, reference.spacingMm)!;
+    const stroke = robotScribble(wrongAt, proposed, ref, reference.dims, reference.spacingMm);
+    const strokeAt = await Promise.all(stroke.points.map((p) => pageOf(p)));
+    await frame.focus('canvas.ll-canvas');
+    const modifiers = stroke.positive ? ['Alt'] : ['Alt', 'Shift'];
+    for (const key of modifiers) await page.keyboard.down(key);
+    await page.mouse.move(strokeAt[0][0], strokeAt[0][1]);
+    await page.mouse.down();
+    for (const [x, y] of strokeAt.slice(1)) await page.mouse.move(x, y, { steps: 8 });
+    await page.mouse.up();
+    for (const key of modifiers.reverse()) await page.keyboard.up(key);
+    const stroked = await promptAnswer(strokeClick.text);
+    const strokeDice = await proposalDice();
+    const strokeVoxels = rasterizeScribble(stroke, reference.dims).voxels;
+    const held = (await frame.evaluate((vs) => {
+      const data = (window as any).lesionLab.viewer.overlayMaps.values('probability') as Float32Array;
+      return vs.filter((n: number) => data[n] > 0.5).length;
+    }, strokeVoxels.map((v) => v[0] + nx * (v[1] + ny * v[2])))) as number;
+    await moveMouseAway(page);
+    await sleep(300);
+    await shot('prompt-stroke');
+    assert.equal(held, stroke.positive ? strokeVoxels.length : 0, `the proposal holds ${stroke.positive ? 'every' : 'none'} of the ${stroke.positive ? 'positive' : 'negative'} stroke's voxels (${held} of ${strokeVoxels.length})`);
+    assert.notEqual(stroked.voxels, strokeClick.voxels, 'the stroke changed the object');
+    assert.ok(strokeDice >= 0.7, `Dice of the click-and-stroke proposal vs the reference mask: ${strokeDice.toFixed(3)} (the click alone ${strokeClickDice.toFixed(3)})`);
+    await frame.focus('canvas.ll-canvas');
+    await page.keyboard.press('Escape');
+    await waitFor('Esc to drop the stroke\'s proposal', async () => ((await frame.evaluate(() => (window as any).lesionLab.viewer.proposal)) === null ? true : undefined), 10_000);
     summary.steps.prompt = {
       image: TUMOUR_NAME,
       centre,
@@ -1072,6 +1117,11 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
       outlineVertices: traced.points.length,
       outlineMs: outlined.ms,
       outlineDice: Number(outlineDice.toFixed(3)),
+      strokePositive: stroke.positive,
+      strokeVertices: stroke.points.length,
+      strokeMs: stroked.ms,
+      strokeClickDice: Number(strokeClickDice.toFixed(3)),
+      strokeDice: Number(strokeDice.toFixed(3)),
     };
   });
 

@@ -14,8 +14,9 @@ import { sharedDataPath, skipWithoutSharedData } from '../helpers/sharedData';
 import { readNifti } from '../../src/nifti';
 import { encodeDelta } from '../../src/protocol/labelDelta';
 import { deltaToWire } from '../../src/protocol/labelDeltaWire';
-import { diceCoefficient, nextRobotClick } from '../../src/interactive/robotUser';
-import { addsOnePoint, maskUnderPolicy } from '../../src/editor/promptCommand';
+import { diceCoefficient, nextRobotClick, robotScribble } from '../../src/interactive/robotUser';
+import { rasterizeScribble } from '../../src/interactive/scribble';
+import { addsOneCorrection, maskUnderPolicy } from '../../src/editor/promptCommand';
 import { lassoEncloses, outlineOfRegion, rasterizeLasso } from '../../src/interactive/lasso';
 import type { PromptMessage } from '../../src/protocol/messages';
 
@@ -44,6 +45,7 @@ let doc: import('../../src/editor/labelDocument').LabelDocument;
 let panel: FakePanel;
 let reference: Uint8Array;
 let dims: [number, number, number];
+let spacingMm: [number, number, number];
 let centre: [number, number, number];
 let box: { min: [number, number, number]; max: [number, number, number] };
 const edits: { label: string; undo(): void; redo(): void }[] = [];
@@ -79,6 +81,7 @@ before(async () => {
   reference = Uint8Array.from(ref.data as ArrayLike<number>, (v) => (v > 0 ? 1 : 0));
   const image = await readNifti(imagePath);
   dims = image.dims;
+  spacingMm = image.spacingMm;
   // The tumour's centre: its deepest voxel (the robot user's first click).
   centre = nextRobotClick(null, reference, dims, image.spacingMm)!.voxel;
   // The tumour's extent on the centre's axial slice: what a user drags.
@@ -121,14 +124,22 @@ test('pure helpers: overwrite policy and "one point added"', () => {
   assert.throws(() => maskUnderPolicy(current, new Uint8Array(3), 'all', 0), /the object mask has 3 voxels but the labels have 5/);
   const p = { voxel: [1, 2, 3] as [number, number, number], positive: true };
   const q = { voxel: [4, 5, 6] as [number, number, number], positive: false };
-  assert.equal(addsOnePoint({ points: [p], boxes: [] }, { points: [p, q], boxes: [] }), true);
-  assert.equal(addsOnePoint({ points: [p, q], boxes: [] }, { points: [p], boxes: [] }), false, 'Backspace recomputes');
-  assert.equal(addsOnePoint({ points: [p], boxes: [] }, { points: [q, p], boxes: [] }), false, 'a changed prefix recomputes');
-  assert.equal(addsOnePoint({ points: [p], boxes: [] }, { points: [p], boxes: [{ min: [0, 0, 3], max: [2, 2, 3] }] }), false, 'a box recomputes');
+  assert.equal(addsOneCorrection({ points: [p], boxes: [] }, { points: [p, q], boxes: [] }), true);
+  assert.equal(addsOneCorrection({ points: [p, q], boxes: [] }, { points: [p], boxes: [] }), false, 'Backspace recomputes');
+  assert.equal(addsOneCorrection({ points: [p], boxes: [] }, { points: [q, p], boxes: [] }), false, 'a changed prefix recomputes');
+  assert.equal(addsOneCorrection({ points: [p], boxes: [] }, { points: [p], boxes: [{ min: [0, 0, 3], max: [2, 2, 3] }] }), false, 'a box recomputes');
   const lasso = { points: [[0, 0, 3], [4, 0, 3], [4, 4, 3]] as [number, number, number][] };
-  assert.equal(addsOnePoint({ points: [p], boxes: [] }, { points: [p], boxes: [], lassos: [lasso] }), false, 'an outline recomputes');
-  assert.equal(addsOnePoint({ points: [], boxes: [], lassos: [lasso] }, { points: [q], boxes: [], lassos: [lasso] }), true, 'a click after an outline refines');
-  assert.equal(addsOnePoint({ points: [], boxes: [], lassos: [lasso] }, { points: [q], boxes: [], lassos: [{ points: lasso.points.slice(1).concat([[0, 4, 3]]) }] }), false);
+  assert.equal(addsOneCorrection({ points: [p], boxes: [] }, { points: [p], boxes: [], lassos: [lasso] }), false, 'an outline recomputes');
+  assert.equal(addsOneCorrection({ points: [], boxes: [], lassos: [lasso] }, { points: [q], boxes: [], lassos: [lasso] }), true, 'a click after an outline refines');
+  assert.equal(addsOneCorrection({ points: [], boxes: [], lassos: [lasso] }, { points: [q], boxes: [], lassos: [{ points: lasso.points.slice(1).concat([[0, 4, 3]]) }] }), false);
+  const scribble = { points: [[1, 1, 3], [2, 1, 3], [3, 2, 4]] as [number, number, number][], positive: false };
+  assert.equal(addsOneCorrection({ points: [p], boxes: [] }, { points: [p], boxes: [], scribbles: [scribble] }), true, 'a scribble after a click refines');
+  assert.equal(addsOneCorrection({ points: [p], boxes: [] }, { points: [p, q], boxes: [], scribbles: [scribble] }), false, 'a click and a scribble at once recompute');
+  assert.equal(addsOneCorrection({ points: [p], boxes: [] }, { points: [p], boxes: [], scribbles: [scribble, scribble] }), false, 'two scribbles at once recompute');
+  assert.equal(addsOneCorrection({ points: [p], boxes: [], scribbles: [scribble] }, { points: [p, q], boxes: [], scribbles: [scribble] }), true, 'a click after a scribble refines');
+  assert.equal(addsOneCorrection({ points: [p], boxes: [], scribbles: [scribble] }, { points: [p, q], boxes: [], scribbles: [{ ...scribble, positive: true }] }), false, 'a scribble turned positive recomputes');
+  assert.equal(addsOneCorrection({ points: [p], boxes: [], scribbles: [scribble] }, { points: [p, q], boxes: [], scribbles: [{ ...scribble, points: scribble.points.slice(0, 2) }] }), false, 'a changed scribble recomputes');
+  assert.equal(addsOneCorrection({ points: [p], boxes: [], scribbles: [scribble] }, { points: [p, q], boxes: [] }), false, 'a removed scribble recomputes');
 });
 
 test('a click at the tumour centre, then a box over its extent: a pending prompt proposal matching the reference', { skip }, async () => {
@@ -255,7 +266,7 @@ test('bad prompts are refused with a status line, not a crash', { skip }, async 
   };
   await send({ objectId: 5, points: [{ voxel: centre, positive: false }], boxes: [], target });
   assert.equal(panel.webview.ofType('overlay').length, before);
-  assert.match(lastStatus(), /^Prompt: .*no positive point, box or lasso/);
+  assert.match(lastStatus(), /^Prompt: .*no positive point, box, lasso or scribble/);
   await send({ objectId: 5, points: [{ voxel: [dims[0], 0, 0], positive: true }], boxes: [], target });
   assert.match(fakeLog.lines.at(-1) ?? '', /points\[0\]\.voxel \[161, 0, 0\] lies outside the image/);
 });
@@ -282,6 +293,44 @@ test("an outline (Ctrl+drag) of the tumour's section: its slice is exactly what 
   assert.match(fakeLog.lines.at(-1) ?? '', /1 point\(s\), 0 box\(es\), 1 lasso\(s\), refined/);
   assert.equal(maskOf(lastOverlay()!)[lin(...at)], 1, 'the click is in the object');
   assert.equal(commandHandlers.get('lesionLab.rejectProposal')!(doc.uri), true);
+});
+
+test('a click, then scribbles through tumour it missed and across what it took that is not tumour: the proposal honours them; a click after them refines; a positive scribble alone is a prompt', { skip }, async () => {
+  const p = { voxel: centre, positive: true };
+  await prompt({ objectId: 9, points: [p], boxes: [], target });
+  const clicked = maskOf(lastOverlay()!);
+  // Two strokes as the robot user draws them (scripts/eval-interactive.ts --scribble): each through
+  // the deepest voxel of the largest error, along that error's section on its axial slice. Each
+  // refines the object so far.
+  const scribbles: { points: [number, number, number][]; positive: boolean }[] = [];
+  let scribbled = clicked;
+  for (let n = 0; n < 2; n++) {
+    const click = nextRobotClick(scribbled, reference, dims, spacingMm)!;
+    scribbles.push(robotScribble(click, scribbled, reference, dims, spacingMm) as { points: [number, number, number][]; positive: boolean });
+    await prompt({ objectId: 9, points: [p], boxes: [], scribbles: [...scribbles], target });
+    assert.match(fakeLog.lines.at(-1) ?? '', new RegExp(`1 point\\(s\\), 0 box\\(es\\), ${n + 1} scribble\\(s\\), refined`));
+    scribbled = maskOf(lastOverlay()!);
+  }
+  const [through, across] = [scribbles.filter((c) => c.positive), scribbles.filter((c) => !c.positive)].map((list) => list.flatMap((c) => rasterizeScribble(c, dims).voxels));
+  const [clickDice, scribbledDice] = [diceCoefficient(clicked, reference), diceCoefficient(scribbled, reference)];
+  console.log(`STS_002 CT: Dice after the centre click ${clickDice.toFixed(3)}, after two strokes ${scribbledDice.toFixed(3)} (${scribbles.map((c) => `${c.positive ? '+' : '−'}${c.points.length} vertices`).join(', ')})`);
+  assert.ok(scribbledDice > clickDice, 'the strokes correct the object');
+  // A click after the scribbles refines: the host kept them in the object's prompts.
+  const miss = reference.findIndex((x, v) => x === 1 && scribbled[v] === 0);
+  const at: [number, number, number] = miss >= 0 ? [miss % dims[0], Math.floor(miss / dims[0]) % dims[1], Math.floor(miss / (dims[0] * dims[1]))] : centre;
+  await prompt({ objectId: 9, points: [p, { voxel: at, positive: true }], boxes: [], scribbles, target });
+  assert.match(fakeLog.lines.at(-1) ?? '', /2 point\(s\), 0 box\(es\), 2 scribble\(s\), refined/);
+  // A positive scribble alone is a prompt (not the empty list that drops the object).
+  // (A stroke through the centre along the tumour's section on its slice.)
+  const stroke = robotScribble(p, new Uint8Array(reference.length), reference, dims, spacingMm) as { points: [number, number, number][]; positive: boolean };
+  await prompt({ objectId: 10, points: [], boxes: [], scribbles: [stroke], target });
+  assert.match(fakeLog.lines.at(-1) ?? '', /0 point\(s\), 0 box\(es\), 1 scribble\(s\)/);
+  const alone = maskOf(lastOverlay()!);
+  assert.equal(commandHandlers.get('lesionLab.rejectProposal')!(doc.uri), true);
+  for (const v of through) assert.equal(scribbled[lin(...v)], 1, `positive scribble's voxel ${v.join(',')} is in the object`);
+  for (const v of rasterizeScribble(stroke, dims).voxels) assert.equal(alone[lin(...v)], 1, `the stroke's voxel ${v.join(',')} is in the object it alone gives`);
+  console.log(`STS_002 CT: Dice after a stroke through the centre alone ${diceCoefficient(alone, reference).toFixed(3)}`);
+  for (const v of across) assert.equal(scribbled[lin(...v)], 0, `negative scribble's voxel ${v.join(',')} is not`);
 });
 
 // The prior feeds the star-shaped method only; with the shipped prompt model the model decides alone.

@@ -38,7 +38,7 @@ test('prompts: a box given as two corners, in either order, is the same box', ()
 
 const BAD: [string, string, RegExp][] = [
   ['malformed JSON', '{"points": [', /is not valid JSON/],
-  ['empty lists', '{"points": [], "boxes": []}', /no point, box or lasso/],
+  ['empty lists', '{"points": [], "boxes": []}', /no point, box, lasso or scribble/],
   ['only negative points', '{"points": [{"voxel": [1,1,1], "positive": false}]}', /no positive point/],
   ['outside the image', '{"points": [{"voxel": [10, 0, 0], "positive": true}]}', /points\[0\]\.voxel \[10, 0, 0\] lies outside the image \(indices 0\.\.9, 0\.\.19, 0\.\.4\)/],
   ['negative index', '{"points": [{"voxel": [0, -1, 0], "positive": true}]}', /lies outside the image/],

@@ -25,6 +25,8 @@ test('valid messages of every type are accepted', () => {
       points: [{ voxel: [1, 0, 1], positive: true }, { voxel: [0, 1, 1], positive: false }],
       boxes: [{ min: [0, 0, 1], max: [1, 1, 1] }],
       lassos: [{ points: [[0, 0, 1], [1, 0, 1], [1, 1, 1]] }],
+      // A scribble may cross slices, and one vertex is a scribble.
+      scribbles: [{ points: [[0, 0, 0], [1, 0, 0], [1, 1, 1]], positive: true }, { points: [[1, 1, 0]], positive: false }],
       target: { labelValue: 2, overwrite: 'empty', overwriteLabel: 1 },
     },
     { type: 'acceptPrompt', target: { labelValue: 300, overwrite: 'label', overwriteLabel: 1 } },
@@ -69,6 +71,11 @@ test('invalid messages are refused with the type and field named', () => {
     [{ type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [{ points: [[0, 0, 0], [1, 0, 0]] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /lassos\[0\] must be \{points: \[\[i, j, k\], \.\.\.\]\} with 3 to 20000 points/],
     [{ type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [{ points: [[0, 0, 0], [1, 0, 1], [1, 1, 0]] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /lassos\[0\] does not lie on one slice/],
     [{ type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [{ points: [[0, 0, 0], [2, 0, 0], [1, 1, 0]] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /lassos\[0\]\.points\[1\] \[2, 0, 0\] lies outside the image/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [], scribbles: [{ points: [[0, 0, 0], [0, 2, 0]], positive: true }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /scribbles\[0\]\.points\[1\] \[0, 2, 0\] lies outside the image \(2×2×2 voxels\)/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [], scribbles: [{ points: [[0, 0, 0]] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /scribbles\[0\] must be \{points: \[\[i, j, k\], \.\.\.\], positive: boolean\} with 1 to 20000 points/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [], scribbles: [{ points: [], positive: true }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /scribbles\[0\] must be .* with 1 to 20000 points/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [], scribbles: [{ points: Array.from({ length: 20001 }, () => [0, 0, 0]), positive: false }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /scribbles\[0\] must be .* with 1 to 20000 points/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [], scribbles: Array.from({ length: 101 }, () => ({ points: [[0, 0, 0]], positive: true })), target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /scribbles must be an array of at most 100, got 101/],
     [{ type: 'acceptPrompt', target: { labelValue: 1, overwrite: 'some', overwriteLabel: 0 } }, /'acceptPrompt': target.overwrite must be 'all', 'empty' or 'label', got some/],
   ];
   for (const [raw, re] of cases) {

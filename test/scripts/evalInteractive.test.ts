@@ -35,3 +35,9 @@ test('eval-interactive parse: --lasso takes 3 or 2v or nothing (the first click\
   assert.equal(parse(['a.nii.gz:b.nii.gz']).lasso, 'none');
   assert.throws(() => parse(['--box-first', 'a.nii.gz:b.nii.gz']), /--box-first needs --box 3d or 2d, or --lasso/);
 });
+
+test('eval-interactive parse: --scribble draws corrections as strokes; it sends every stroke, so not with --new-clicks-only', () => {
+  assert.equal(parse(['--scribble', '--cli', '1', 'a.nii.gz:b.nii.gz']).scribble, true);
+  assert.equal(parse(['a.nii.gz:b.nii.gz']).scribble, false);
+  assert.throws(() => parse(['--scribble', '--new-clicks-only', 'a.nii.gz:b.nii.gz']), /--scribble sends every stroke so far; leave out --new-clicks-only/);
+});

@@ -1,7 +1,7 @@
 // The Prompt tool in headless Chromium on a real CT (STS_002, soft-tissue sarcoma): K selects it;
-// a click, a Shift+click, a right click, a drag and a Ctrl+drag post the prompt list the host
-// needs; the markers (green +, red −, yellow box, sky-blue outline) are drawn on the slice they
-// belong to; Backspace and Esc
+// a click, a Shift+click, a right click, a drag, a Ctrl+drag and Alt+drags post the prompt list
+// the host needs; the markers (green +, red −, yellow box, sky-blue outline, green and red
+// scribbles) are drawn on the slice they belong to; Backspace and Esc
 // post the shortened and the empty list; the host's answer (computed here with the same
 // src/interactive call the host makes) shows as the proposal, and Accept asks for the prompted
 // object to go into the selected label.
@@ -102,7 +102,7 @@ test('K selects the Prompt tool; click, Shift+click, right click and drag post p
   await h.settle();
   let sent = await prompts();
   assert.equal(sent.length, 1);
-  assert.deepEqual(sent[0], { type: 'prompt', objectId: 0, points: [{ voxel: centre, positive: true }], boxes: [], lassos: [], target });
+  assert.deepEqual(sent[0], { type: 'prompt', objectId: 0, points: [{ voxel: centre, positive: true }], boxes: [], lassos: [], scribbles: [], target });
   const [cx, cy] = await canvasOf(centre);
   assert.ok(isGreen(await layerPixel(cx, cy - 5)), 'green vertical arm of the + above the click');
   assert.ok(isGreen(await layerPixel(cx + 5, cy)), 'green horizontal arm of the +');
@@ -218,11 +218,59 @@ test('K selects the Prompt tool; click, Shift+click, right click and drag post p
   assert.deepEqual((await prompts()).at(-1)!.lassos, []);
   assert.equal((await layerCounts()).blue, 0, 'the outline is gone');
 
+  // Alt+drag: a scribble through the object on the axial slice, one vertex per voxel entered;
+  // Alt+Shift+drag and Alt+right drag: scribbles off it. Only the release posts.
+  const scribble = async (voxels: number[][], keys: string[], button: 'left' | 'right' = 'left'): Promise<{ points: number[][]; positive: boolean }> => {
+    const before = (await prompts()).length;
+    const path = await Promise.all(voxels.map((v) => pageOfVoxel(h, 'axial', v)));
+    for (const k of keys) await h.page.keyboard.down(k);
+    await h.page.mouse.move(path[0][0], path[0][1]);
+    await h.page.mouse.down({ button });
+    for (const [x, y] of path.slice(1)) await h.page.mouse.move(x, y, { steps: 3 });
+    await h.page.mouse.up({ button });
+    for (const k of keys.reverse()) await h.page.keyboard.up(k);
+    await h.settle();
+    const sent = await prompts();
+    assert.equal(sent.length, before + 1, 'one message per scribble');
+    assert.deepEqual([sent.at(-1)!.boxes, sent.at(-1)!.lassos], [[], []], 'not a box or an outline');
+    const got = (sent.at(-1)!.scribbles as { points: number[][]; positive: boolean }[]).at(-1)!;
+    assert.ok(got.points.every((p) => p[2] === centre[2]), `vertices on the slice: ${JSON.stringify(got.points)}`);
+    assert.ok(voxels.every((r) => got.points.some((p) => Math.abs(p[0] - r[0]) <= 1 && Math.abs(p[1] - r[1]) <= 1)), 'the scribble passes through the voxels dragged over');
+    assert.ok(got.points.slice(1).every((p, q) => p.some((x, a) => x !== got.points[q][a])), 'a vertex per voxel entered, no repeats');
+    return got;
+  };
+  const along = (offsets: number[][]): number[][] => offsets.map(([di, dj]) => [centre[0] + di, centre[1] + dj, centre[2]]);
+  const [axialBefore, sagittalBefore] = [await layerCounts(axial), await layerCounts(sagittal)];
+  const through = await scribble(along([[-12, -3], [-6, 1], [0, 2], [6, 0], [12, -4]]), ['Alt']);
+  assert.equal(through.positive, true);
+  assert.ok((await layerCounts(axial)).green > axialBefore.green + 30, 'the scribble is drawn green in the axial view');
+  const away = await scribble(along([[-32, -8], [-28, 0], [-31, 8]]), ['Alt', 'Shift']);
+  assert.equal(away.positive, false);
+  assert.ok((await layerCounts(axial)).red > axialBefore.red + 30, 'the negative scribble is drawn red');
+  assert.deepEqual(await layerCounts(sagittal), sagittalBefore, 'neither is drawn in the sagittal view');
+  await h.screenshot('prompt-scribble');
+  assert.equal((await scribble(along([[10, 20], [16, 14]]), ['Alt'], 'right')).positive, false, 'Alt+right drag: negative');
+  assert.equal(((await prompts()).at(-1)!.scribbles as unknown[]).length, 3);
+  for (let n = 3; n > 0; n--) {
+    await h.page.keyboard.press('Backspace');
+    await h.settle();
+    assert.equal(((await prompts()).at(-1)!.scribbles as unknown[]).length, n - 1, 'Backspace removes the last scribble');
+  }
+  assert.deepEqual(await layerCounts(axial), axialBefore, 'the scribbles are gone');
+  // Alt+click without a drag is a point, as a plain click.
+  await h.page.keyboard.down('Alt');
+  await h.page.mouse.click(px, py);
+  await h.page.keyboard.up('Alt');
+  await h.settle();
+  assert.deepEqual([(await prompts()).at(-1)!.scribbles, ((await prompts()).at(-1)!.points as unknown[]).at(-1)], [[], { voxel: centre, positive: true }]);
+  await h.page.keyboard.press('Backspace');
+  await h.settle();
+
   // Esc clears them all; the next click starts a new object.
   await h.page.keyboard.press('Escape');
   await h.settle();
   sent = await prompts();
-  assert.deepEqual(sent.at(-1), { type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [], target });
+  assert.deepEqual(sent.at(-1), { type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [], scribbles: [], target });
   assert.equal((await layerCounts()).drawn, 0, 'no marker left');
   await h.page.mouse.click(px, py);
   await h.settle();

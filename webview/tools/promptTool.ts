@@ -1,15 +1,24 @@
-// The Prompt tool (K): clicks, boxes and outlines that tell the host which object to segment in
-// 3-D. Left click = positive point, Shift+click or right click = negative point, drag = a box
-// around the object on the slice of the view, Ctrl+drag (⌘ on macOS) = the object's outline on
-// that slice (a lasso); Backspace removes the last prompt, Esc clears them.
+// The Prompt tool (K): clicks, boxes, outlines and scribbles that tell the host which object to
+// segment in 3-D. Left click = positive point, Shift+click or right click = negative point, drag =
+// a box around the object on the slice of the view, Ctrl+drag (⌘ on macOS) = the object's outline
+// on that slice (a lasso), Alt+drag (Option on macOS) = a scribble through the object on that
+// slice, Alt+Shift+drag or Alt+right drag = a scribble off it; Backspace removes the last prompt,
+// Esc clears them.
 // After every change the whole prompt list goes to the host (`prompt`), which answers with the
 // object's mask as the proposal overlay. The markers are drawn on a 2-D canvas over the views.
-import type { PromptBox, PromptLasso, PromptMessage, PromptPoint, PromptTarget } from '../../src/protocol/messages';
+import type { PromptBox, PromptLasso, PromptMessage, PromptPoint, PromptScribble, PromptTarget } from '../../src/protocol/messages';
 import type { Vec3 } from '../geometry';
 import { drawInEachView, type ViewFrame } from './viewFrames';
 
 /** One prompt, in the order given (Backspace removes the last). */
-export type PromptEntry = { kind: 'point'; point: PromptPoint } | { kind: 'box'; box: PromptBox } | { kind: 'lasso'; lasso: PromptLasso };
+export type PromptEntry =
+  | { kind: 'point'; point: PromptPoint }
+  | { kind: 'box'; box: PromptBox }
+  | { kind: 'lasso'; lasso: PromptLasso }
+  | { kind: 'scribble'; scribble: PromptScribble };
+
+/** What a drag draws: a box (plain), an outline (Ctrl or ⌘) or a scribble (Alt or Option). */
+export type PromptDrag = 'box' | 'lasso' | 'scribble';
 
 /** What the tool needs from the viewer. */
 export interface PromptToolHooks {
@@ -21,7 +30,7 @@ export interface PromptToolHooks {
   status(text: string): void;
 }
 
-/** A press moves this many CSS px before it becomes a box drag. */
+/** A press moves this many CSS px before it becomes a drag (a box, an outline or a scribble). */
 export const PROMPT_DRAG_PX = 4;
 export const PROMPT_COLORS = {
   positive: 'rgb(34, 197, 94)',
@@ -36,8 +45,7 @@ interface Press {
   voxel: Vec3;
   normalAxis: number;
   negative: boolean;
-  /** Ctrl+drag: an outline, not a box. */
-  outline: boolean;
+  drag: PromptDrag;
   dragging: boolean;
 }
 
@@ -50,6 +58,8 @@ export class PromptTool {
   dragBox: PromptBox | null = null;
   /** The outline being drawn (dashed until release). */
   dragLasso: PromptLasso | null = null;
+  /** The scribble being drawn (dashed until release). */
+  dragScribble: PromptScribble | null = null;
   private press: Press | null = null;
 
   constructor(private readonly hooks: PromptToolHooks) {}
@@ -61,29 +71,30 @@ export class PromptTool {
 
   /**
    * A press on `voxel` of a view across voxel axis `normalAxis`; `negative` for Shift or the right
-   * button, `outline` for Ctrl (or ⌘): a drag then draws the object's outline.
+   * button; `drag` is what a drag from it draws.
    */
-  pointerDown(x: number, y: number, voxel: Vec3, normalAxis: number, negative: boolean, outline = false): void {
-    this.press = { x, y, voxel, normalAxis, negative, outline, dragging: false };
+  pointerDown(x: number, y: number, voxel: Vec3, normalAxis: number, negative: boolean, drag: PromptDrag = 'box'): void {
+    this.press = { x, y, voxel, normalAxis, negative, drag, dragging: false };
   }
 
-  /** A move during a press: past PROMPT_DRAG_PX it is a box from the pressed voxel to `voxel`, or with Ctrl an outline through the voxels passed. */
+  /** A move during a press: past PROMPT_DRAG_PX it is a box from the pressed voxel to `voxel`, or an outline or scribble through the voxels passed. */
   pointerMove(x: number, y: number, voxel: Vec3 | null): void {
     const p = this.press;
     if (!p || !voxel) return;
     if (!p.dragging && Math.hypot(x - p.x, y - p.y) < PROMPT_DRAG_PX) return;
     p.dragging = true;
-    if (p.outline) {
+    if (p.drag === 'box') this.dragBox = boxOnSlice(p.voxel, voxel, p.normalAxis);
+    else {
       // On the pressed slice, one vertex per voxel entered.
       const onSlice = [0, 1, 2].map((a) => (a === p.normalAxis ? p.voxel[a] : voxel[a])) as [number, number, number];
-      this.dragLasso ??= { points: [[...p.voxel]] };
-      const last = this.dragLasso.points[this.dragLasso.points.length - 1];
-      if (onSlice.some((v, a) => v !== last[a])) this.dragLasso.points.push(onSlice);
-    } else this.dragBox = boxOnSlice(p.voxel, voxel, p.normalAxis);
+      const path = p.drag === 'lasso' ? (this.dragLasso ??= { points: [[...p.voxel]] }) : (this.dragScribble ??= { points: [[...p.voxel]], positive: !p.negative });
+      const last = path.points[path.points.length - 1];
+      if (onSlice.some((v, a) => v !== last[a])) path.points.push(onSlice);
+    }
     this.hooks.changed();
   }
 
-  /** The release: a click adds a point, a drag adds its box or its outline (one of three or more vertices; a shorter one is dropped). */
+  /** The release: a click adds a point, a drag adds its box, its outline (one of three or more vertices; a shorter one is dropped) or its scribble. */
   pointerUp(): void {
     const p = this.press;
     this.press = null;
@@ -92,11 +103,10 @@ export class PromptTool {
       this.add({ kind: 'point', point: { voxel: [...p.voxel], positive: !p.negative } });
       return;
     }
-    const box = this.dragBox;
-    const lasso = this.dragLasso;
-    this.dragBox = null;
-    this.dragLasso = null;
-    if (lasso && lasso.points.length >= 3) this.add({ kind: 'lasso', lasso });
+    const { dragBox: box, dragLasso: lasso, dragScribble: scribble } = this;
+    this.dropDrag();
+    if (scribble) this.add({ kind: 'scribble', scribble });
+    else if (lasso && lasso.points.length >= 3) this.add({ kind: 'lasso', lasso });
     else if (box) this.add({ kind: 'box', box });
     else {
       this.hooks.status('Prompt: an outline needs a drag around the object (Ctrl+drag)');
@@ -107,11 +117,16 @@ export class PromptTool {
   /** The press was cancelled (pointercancel): nothing is added. */
   cancelPress(): void {
     this.press = null;
-    if (this.dragBox || this.dragLasso) {
-      this.dragBox = null;
-      this.dragLasso = null;
-      this.hooks.changed();
-    }
+    if (this.dropDrag()) this.hooks.changed();
+  }
+
+  /** Drops the box, outline or scribble being drawn; returns whether there was one. */
+  private dropDrag(): boolean {
+    const had = this.dragBox !== null || this.dragLasso !== null || this.dragScribble !== null;
+    this.dragBox = null;
+    this.dragLasso = null;
+    this.dragScribble = null;
+    return had;
   }
 
   /** Backspace: removes the last prompt and recomputes. Returns whether there was one. */
@@ -125,8 +140,7 @@ export class PromptTool {
   /** Esc: drops every prompt (and the proposal) and starts a new object. Returns whether there were any. */
   clear(): boolean {
     this.press = null;
-    this.dragBox = null;
-    this.dragLasso = null;
+    this.dropDrag();
     if (this.entries.length === 0) return false;
     this.entries = [];
     this.send();
@@ -138,8 +152,7 @@ export class PromptTool {
   reset(): void {
     this.entries = [];
     this.press = null;
-    this.dragBox = null;
-    this.dragLasso = null;
+    this.dropDrag();
     this.objectId++;
     this.hooks.changed();
   }
@@ -149,12 +162,14 @@ export class PromptTool {
     const points: PromptPoint[] = [];
     const boxes: PromptBox[] = [];
     const lassos: PromptLasso[] = [];
+    const scribbles: PromptScribble[] = [];
     for (const e of this.entries) {
       if (e.kind === 'point') points.push({ voxel: [...e.point.voxel], positive: e.point.positive });
       else if (e.kind === 'box') boxes.push({ min: [...e.box.min], max: [...e.box.max] });
-      else lassos.push({ points: e.lasso.points.map((p) => [...p]) });
+      else if (e.kind === 'lasso') lassos.push({ points: e.lasso.points.map((p) => [...p]) });
+      else scribbles.push({ points: e.scribble.points.map((p) => [...p]), positive: e.scribble.positive });
     }
-    return { type: 'prompt', objectId: this.objectId, points, boxes, lassos, target: this.hooks.target() };
+    return { type: 'prompt', objectId: this.objectId, points, boxes, lassos, scribbles, target: this.hooks.target() };
   }
 
   private add(entry: PromptEntry): void {
@@ -167,7 +182,7 @@ export class PromptTool {
     this.hooks.changed();
   }
 
-  /** Draws the markers of every prompt lying on each view's slice (and the box being dragged). */
+  /** Draws the markers of every prompt lying on each view's slice (and the box, outline or scribble being drawn). */
   draw(ctx: CanvasRenderingContext2D, views: readonly ViewFrame[]): void {
     drawInEachView(ctx, views, (view) => {
       for (const e of this.entries) {
@@ -175,12 +190,15 @@ export class PromptTool {
           if (e.point.voxel[view.normalAxis] === view.slice) drawPoint(ctx, view.voxelToCanvas(e.point.voxel), e.point.positive);
         } else if (e.kind === 'box') {
           drawBox(ctx, view, e.box, false);
-        } else {
+        } else if (e.kind === 'lasso') {
           drawLasso(ctx, view, e.lasso, false);
+        } else {
+          drawScribble(ctx, view, e.scribble, false);
         }
       }
       if (this.dragBox) drawBox(ctx, view, this.dragBox, true);
       if (this.dragLasso) drawLasso(ctx, view, this.dragLasso, true);
+      if (this.dragScribble) drawScribble(ctx, view, this.dragScribble, true);
     });
   }
 }
@@ -235,28 +253,42 @@ function drawBox(ctx: CanvasRenderingContext2D, view: ViewFrame, box: PromptBox,
   ctx.setLineDash([]);
 }
 
+/** Whether every vertex lies on the slice `view` shows (outlines and scribbles are drawn in their own view only). */
+function onViewSlice(view: ViewFrame, points: readonly Vec3[]): boolean {
+  return points.every((p) => p[view.normalAxis] === view.slice);
+}
+
 /** The outline on its slice's views: closed once drawn, open and dashed while it is drawn. */
 function drawLasso(ctx: CanvasRenderingContext2D, view: ViewFrame, lasso: PromptLasso, drawing: boolean): void {
-  const n = view.normalAxis;
-  const pts = lasso.points;
-  if (pts.length < 2 || !pts.every((p) => p[n] === view.slice)) return;
+  if (lasso.points.length < 2 || !onViewSlice(view, lasso.points)) return;
+  strokePath(ctx, view, lasso.points, PROMPT_COLORS.lasso, 2, drawing, !drawing);
+}
+
+/** The scribble on its slice's views, in the colour of a point of its sign; dashed while it is drawn. */
+function drawScribble(ctx: CanvasRenderingContext2D, view: ViewFrame, scribble: PromptScribble, drawing: boolean): void {
+  if (!onViewSlice(view, scribble.points)) return;
+  strokePath(ctx, view, scribble.points, scribble.positive ? PROMPT_COLORS.positive : PROMPT_COLORS.negative, 3, drawing, false);
+}
+
+/** A line `width` px wide through the vertices, over a dark rim that keeps it visible on bright tissue and on the proposal. */
+function strokePath(ctx: CanvasRenderingContext2D, view: ViewFrame, points: readonly Vec3[], colour: string, width: number, dashed: boolean, closed: boolean): void {
+  const xy = points.map((p) => view.voxelToCanvas(p));
   const trace = (): void => {
     ctx.beginPath();
-    pts.forEach((p, q) => {
-      const [x, y] = view.voxelToCanvas(p);
-      if (q === 0) ctx.moveTo(x, y);
-      else ctx.lineTo(x, y);
-    });
-    if (!drawing) ctx.closePath();
+    // A zero-length first segment: a one-vertex scribble shows as a dot (round caps).
+    ctx.moveTo(...xy[0]);
+    for (const [x, y] of xy) ctx.lineTo(x, y);
+    if (closed) ctx.closePath();
     ctx.stroke();
   };
-  ctx.setLineDash(drawing ? [6, 4] : []);
+  ctx.setLineDash(dashed ? [6, 4] : []);
   ctx.lineJoin = 'round';
+  ctx.lineCap = 'round';
   ctx.strokeStyle = 'rgba(0, 0, 0, 0.8)';
-  ctx.lineWidth = 4;
+  ctx.lineWidth = width + 2;
   trace();
-  ctx.strokeStyle = PROMPT_COLORS.lasso;
-  ctx.lineWidth = 2;
+  ctx.strokeStyle = colour;
+  ctx.lineWidth = width;
   trace();
   ctx.setLineDash([]);
 }

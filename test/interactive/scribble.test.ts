@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rasterizeScribble, scribbleMiddle, scribbleSamples } from '../../src/interactive/scribble';
+import { segmentFromPrompts, PromptError } from '../../src/interactive';
+import { validatePrompts } from '../../src/interactive/prompts';
+import { diceCoefficient, robotScribble } from '../../src/interactive/robotUser';
+import type { Vec3 } from '../../src/volume/vec3';
+import { ellipsoidPhantom, voxelIndex } from './phantom';
+
+const DIMS: Vec3 = [12, 10, 6];
+
+test('scribble: a stroke passes through each voxel on its way once, in the order drawn; one vertex is one voxel', () => {
+  const s = rasterizeScribble({ points: [[1, 1, 2], [5, 3, 2], [5, 6.4, 2]], positive: true }, DIMS);
+  assert.equal(s.positive, true);
+  assert.deepEqual(s.voxels[0], [1, 1, 2]);
+  assert.deepEqual(s.voxels[s.voxels.length - 1], [5, 6, 2]);
+  // Consecutive voxels touch (26-neighbours) and none repeats.
+  for (let q = 1; q < s.voxels.length; q++) assert.ok(s.voxels[q].every((x, a) => Math.abs(x - s.voxels[q - 1][a]) <= 1), `gap at ${q}`);
+  assert.equal(new Set(s.voxels.map((v) => v.join())).size, s.voxels.length);
+  assert.deepEqual(rasterizeScribble({ points: [[3.4, 2.6, 0]], positive: false }, DIMS).voxels, [[3, 3, 0]]);
+  // Samples every 2 mm on 1 × 1 × 3 mm voxels along a straight 10-voxel stroke, both ends included.
+  const line = rasterizeScribble({ points: [[0, 4, 1], [10, 4, 1]], positive: true }, DIMS);
+  assert.deepEqual(scribbleSamples(line, [1, 1, 3], 2).map((v) => v[0]), [0, 2, 4, 6, 8, 10]);
+  assert.deepEqual(scribbleMiddle(line, [1, 1, 3]), [5, 4, 1]);
+});
+
+test('scribble: PROMPTS take strokes, positive or negative, and refuse malformed ones with what is wrong', () => {
+  const p = validatePrompts({ scribbles: [{ points: [[1, 1, 1], [4, 2, 1]], positive: true }] }, DIMS);
+  assert.deepEqual(p, { points: [], boxes: [], scribbles: [{ points: [[1, 1, 1], [4, 2, 1]], positive: true }] });
+  const refused: [unknown, RegExp][] = [
+    [{ scribbles: [{ points: [[1, 1, 1]] }] }, /scribbles\[0\]\.positive must be true or false/],
+    [{ scribbles: [{ points: [], positive: true }] }, /scribbles\[0\] has no points/],
+    [{ scribbles: [[[1, 1, 1]]] }, /scribbles\[0\] must be \{"points"/],
+    [{ scribbles: [{ points: [[1, 1, 40]], positive: true }] }, /scribbles\[0\]\.points\[0\] \[1, 1, 40\] lies outside the image/],
+    [{ scribbles: [{ points: [[1, 1, 1]], positive: false }] }, /no positive point, box, lasso or scribble/],
+    [{ strokes: [] }, /unknown field "strokes" \(allowed: points, boxes, lassos, scribbles\)/],
+  ];
+  for (const [prompts, message] of refused) assert.throws(() => validatePrompts(prompts, DIMS), (e: unknown) => e instanceof PromptError && message.test(e.message), JSON.stringify(prompts));
+  // With an object so far, a negative stroke alone may cut it.
+  assert.equal(validatePrompts({ scribbles: [{ points: [[1, 1, 1]], positive: false }] }, DIMS, true).scribbles?.length, 1);
+});
+
+test('segmentFromPrompts: a positive stroke stretches an object without edges to it; a negative one cuts it there and nowhere else', () => {
+  // As bright as its surroundings (sarcoma against muscle): a click alone can only guess its extent.
+  const faint = ellipsoidPhantom({ dims: [72, 56, 20], spacingMm: [1, 1, 3], semiAxesMm: [28, 12, 18], inside: 40, outside: 40, noise: 2, seed: 7 });
+  const v = { values: faint.values, dims: faint.dims, spacingMm: faint.spacingMm };
+  const c = faint.centre;
+  const click = { voxel: c, positive: true };
+  const first = segmentFromPrompts(v, { points: [click], boxes: [] });
+  // A stroke along the object's long axis on the click's slice, to 2 mm inside each end.
+  const along = { points: [[c[0] - 26, c[1], c[2]], [c[0] + 26, c[1], c[2]]] as Vec3[], positive: true };
+  const stretched = segmentFromPrompts(v, { points: [click], boxes: [], scribbles: [along] }, { previous: first.mask });
+  const before = diceCoefficient(first.mask, faint.reference);
+  const after = diceCoefficient(stretched.mask, faint.reference);
+  assert.ok(after > before + 0.1, `click ${before.toFixed(3)}, with the stroke ${after.toFixed(3)}`);
+  for (const p of rasterizeScribble(along, faint.dims).voxels) assert.equal(stretched.mask[voxelIndex(faint.dims, p)], 1, `stroke voxel ${p.join(',')}`);
+  // A negative stroke across the object's right end: its voxels and what lies beyond them go; the
+  // left end, far from it, stays as it was.
+  const across = { points: [[c[0] + 16, c[1] - 12, c[2]], [c[0] + 16, c[1] + 12, c[2]]] as Vec3[], positive: false };
+  const leftHalf = { points: [[c[0] - 26, c[1], c[2]], [c[0], c[1], c[2]]] as Vec3[], positive: true };
+  const cut = segmentFromPrompts(v, { points: [click], boxes: [], scribbles: [leftHalf, across] }, { previous: stretched.mask });
+  for (const p of rasterizeScribble(across, faint.dims).voxels) assert.equal(cut.mask[voxelIndex(faint.dims, p)], 0, `negative stroke voxel ${p.join(',')}`);
+  const beyond: Vec3 = [c[0] + 22, c[1], c[2]];
+  assert.equal(stretched.mask[voxelIndex(faint.dims, beyond)], 1);
+  assert.equal(cut.mask[voxelIndex(faint.dims, beyond)], 0, 'the end past the negative stroke is cut');
+  for (let k = 0; k < faint.dims[2]; k++) {
+    for (let j = 0; j < faint.dims[1]; j++) {
+      for (let i = 0; i <= c[0] - 5; i++) assert.equal(cut.mask[voxelIndex(faint.dims, [i, j, k])], stretched.mask[voxelIndex(faint.dims, [i, j, k])], `voxel ${i},${j},${k} far from the cut`);
+    }
+  }
+  // A stroke alone (no click) segments the object around its middle.
+  const alone = segmentFromPrompts(v, { points: [], boxes: [], scribbles: [along] });
+  assert.ok(alone.mask[voxelIndex(faint.dims, c)] === 1 && diceCoefficient(alone.mask, faint.reference) > before, `stroke alone ${diceCoefficient(alone.mask, faint.reference).toFixed(3)}`);
+});
+
+test('robotScribble: a stroke through the click along the error\'s section on its slice, 1 mm short of its edge', () => {
+  const dims: Vec3 = [40, 30, 5];
+  const n = dims[0] * dims[1] * dims[2];
+  const reference = new Uint8Array(n);
+  const prediction = new Uint8Array(n);
+  // The reference is a 21 × 5 voxel bar on slice 2; the prediction has its left 6 columns.
+  for (let j = 12; j <= 16; j++) for (let i = 5; i <= 25; i++) reference[voxelIndex(dims, [i, j, 2])] = 1;
+  for (let j = 12; j <= 16; j++) for (let i = 5; i <= 10; i++) prediction[voxelIndex(dims, [i, j, 2])] = 1;
+  const s = robotScribble({ voxel: [18, 14, 2], positive: true }, prediction, reference, dims, [1, 1, 3]);
+  assert.equal(s.positive, true);
+  assert.deepEqual(s.points, [[12, 14, 2], [18, 14, 2], [24, 14, 2]]);
+  // A negative click in a one-voxel leak: the click alone.
+  prediction[voxelIndex(dims, [30, 5, 2])] = 1;
+  assert.deepEqual(robotScribble({ voxel: [30, 5, 2], positive: false }, prediction, reference, dims, [1, 1, 3]), { points: [[30, 5, 2]], positive: false });
+});
