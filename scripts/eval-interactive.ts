@@ -24,7 +24,9 @@
 // the first click's sagittal slice; with --box-first the lassos alone segment first.
 // --scribble: each correction is a stroke instead of a click, drawn through the robot's click along
 // the longest axis of the error's section on its axial slice (robotScribble); the first prompt
-// stays the first click (or the box or lassos with --box-first).
+// stays the first click (or the box or lassos with --box-first). --negative-outline: each negative
+// correction is instead the outline of the leak's section on the click's axial slice, a negative
+// lasso (robotNegativeOutline).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +34,7 @@ import { join, resolve } from 'node:path';
 import { readNifti, type NiftiImage } from '../src/nifti';
 import { segmentImageFromPrompts } from '../src/cli/promptSegment';
 import { labelComponents } from '../src/interactive/components';
-import { clicksToReach, diceCoefficient, nextRobotClick, robotScribble, runRobotSession, type RobotStep } from '../src/interactive/robotUser';
+import { clicksToReach, diceCoefficient, nextRobotClick, robotNegativeOutline, robotScribble, runRobotSession, type RobotStep } from '../src/interactive/robotUser';
 import type { ScribblePrompt } from '../src/interactive/scribble';
 import { maskBoundingBox, type VoxelBox } from '../src/interactive/box';
 import { outlineOfRegion, type LassoPrompt } from '../src/interactive/lasso';
@@ -55,8 +57,8 @@ interface ObjectResult {
 /** Which outlines the robot draws (--lasso): none, the first click's axial section, 3 axial sections, or its axial and sagittal sections. */
 type LassoKind = 'none' | '1' | '3' | '2v';
 
-export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '2d2' | '3d'; lasso: LassoKind; scribble: boolean; boxFirst: boolean; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
-  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '2d2' | '3d', lasso: 'none' as LassoKind, scribble: false, boxFirst: false, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
+export function parse(argv: string[]): { clicks: number; maxClicks: number; perLesion: boolean; minVoxels: number; maxObjects: number; cli: number; json: boolean; newClicksOnly: boolean; labels: number[] | null; box: 'none' | '2d' | '2d2' | '3d'; lasso: LassoKind; scribble: boolean; negativeOutline: boolean; boxFirst: boolean; promptModel: string | null; clickModel: string | null; model: string | null; pairs: [string, string][]; opts: Record<string, number | string | boolean> } {
+  const o = { clicks: 5, maxClicks: 20, perLesion: false, minVoxels: 20, maxObjects: Infinity, cli: 0, json: false, newClicksOnly: false, labels: null as number[] | null, box: 'none' as 'none' | '2d' | '2d2' | '3d', lasso: 'none' as LassoKind, scribble: false, negativeOutline: false, boxFirst: false, promptModel: null as string | null, clickModel: null as string | null, model: null as string | null, pairs: [] as [string, string][], opts: {} as Record<string, number | string | boolean> };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -82,6 +84,7 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
       o.box = kind;
     } else if (a === '--lasso') o.lasso = argv[i + 1] === '3' || argv[i + 1] === '2v' ? (argv[++i] as LassoKind) : '1';
     else if (a === '--scribble') o.scribble = true;
+    else if (a === '--negative-outline') o.negativeOutline = true;
     else if (a === '--box-first') o.boxFirst = true;
     else if (a === '--prompt-model') o.promptModel = argv[++i];
     else if (a === '--model') o.model = argv[++i];
@@ -101,7 +104,7 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
   if (o.boxFirst && o.box === 'none' && o.lasso === 'none') throw new Error('--box-first needs --box 3d or 2d, or --lasso');
   // The CLI replay sends the clicks and boxes of each step, not a box-only first call, nor --opt's tuning.
   if (o.cli > 0 && (o.boxFirst || Object.keys(o.opts).length > 0)) throw new Error('--cli replays the shipped method: leave out --box-first and --opt');
-  if (o.scribble && o.newClicksOnly) throw new Error('--scribble sends every stroke so far; leave out --new-clicks-only');
+  if ((o.scribble || o.negativeOutline) && o.newClicksOnly) throw new Error('--scribble and --negative-outline send every stroke and outline so far; leave out --new-clicks-only');
   if (o.pairs.length === 0) throw new Error('usage: npm run eval:interactive -- [--clicks N] [--per-lesion] [--min-voxels 20] IMAGE:MASK ...');
   if (!(o.clicks >= 1)) throw new Error('--clicks must be ≥ 1');
   return o;
@@ -175,16 +178,23 @@ async function main(): Promise<void> {
     for (const obj of objectsOf(mask, o.perLesion, o.minVoxels, o.maxObjects, o.labels)) {
       const boxes = o.box === 'none' ? [] : o.box === '2d2' ? [sliceBox(obj.reference, image, 2), sliceBox(obj.reference, image, 0)] : [referenceBox(obj.reference, image, o.box)];
       const lassos = referenceLassos(obj.reference, image, o.lasso);
-      // --scribble: each correction is the stroke drawn instead of the robot's click (robotScribble).
+      // --scribble: each correction is the stroke drawn instead of the robot's click (robotScribble);
+      // --negative-outline: each negative one the outline of the leak's section (robotNegativeOutline).
+      const kept: PointPrompt[] = [];
       const scribbles: ScribblePrompt[] = [];
+      const negativeOutlines: LassoPrompt[] = [];
       const sent: Prompts[] = [];
       const segment = (points: PointPrompt[], previous: Uint8Array | null): Uint8Array => {
-        let given = previous && o.newClicksOnly ? points.slice(-1) : points;
-        if (o.scribble && previous && points.length > (o.boxFirst ? 0 : 1)) {
-          scribbles.push(robotScribble(points[points.length - 1], previous, obj.reference, image.dims, image.spacingMm));
-          given = o.boxFirst ? [] : points.slice(0, 1);
+        const click = points[points.length - 1];
+        if (click) {
+          const outline = o.negativeOutline && previous && kept.length + scribbles.length + negativeOutlines.length > 0 ? robotNegativeOutline(click, previous, obj.reference, image.dims) : null;
+          if (outline) negativeOutlines.push(outline);
+          else if (o.scribble && previous && (o.boxFirst || kept.length > 0)) scribbles.push(robotScribble(click, previous, obj.reference, image.dims, image.spacingMm));
+          else kept.push(click);
         }
-        const prompts = { points: given, boxes, ...(lassos.length > 0 ? { lassos } : {}), ...(scribbles.length > 0 ? { scribbles: [...scribbles] } : {}) };
+        const given = previous && o.newClicksOnly ? kept.slice(-1) : [...kept];
+        const allLassos = [...lassos, ...negativeOutlines];
+        const prompts = { points: given, boxes, ...(allLassos.length > 0 ? { lassos: allLassos } : {}), ...(scribbles.length > 0 ? { scribbles: [...scribbles] } : {}) };
         sent.push(prompts);
         return segmentImageFromPrompts(image, prompts, { ...segmentOpts, clickModel, previous: previous ?? undefined }).mask;
       };

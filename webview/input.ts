@@ -148,11 +148,11 @@ export class PointerInput {
     this.capture(e);
     if (t.tool === 'prompt' && e.button !== 1) {
       // Right click and Shift+click are negative points here, not window/level or pan; Ctrl+drag
-      // outlines; Alt+drag scribbles (negative with Shift or the right button).
+      // outlines, Alt+drag scribbles (both negative with Shift or the right button).
       const voxel = voxelIndexAt(vol.geometry, view.worldAtCanvas(vol.geometry, x, y, t.crosshair));
       if (!voxel) return;
       this.promptPressView = view;
-      const drag = e.altKey ? 'scribble' : e.button === 0 && (e.ctrlKey || e.metaKey) ? 'lasso' : 'box';
+      const drag = e.altKey ? 'scribble' : (e.button === 0 || e.button === 2) && (e.ctrlKey || e.metaKey) ? 'lasso' : 'box';
       t.promptTool.pointerDown(x, y, voxel, vol.geometry.voxelAxisOfWorldAxis[view.plane.normalAxis], e.button === 2 || e.shiftKey, drag);
       return;
     }

@@ -43,7 +43,7 @@ const TOOL_OPTIONS: Record<ToolName, readonly string[]> = {
 
 const HINTS: Record<string, string> = {
   'hint-navigate': 'Click: crosshair · Right drag: window/level · Shift drag: pan · Ctrl+wheel: zoom · Wheel, arrows: slices',
-  'hint-prompt': 'Click: on the object · Shift+click or right click: off it · Drag: box · Ctrl+drag: outline · Alt+drag: scribble · Alt+Shift+drag: negative scribble · Backspace: undo a prompt · Esc: clear',
+  'hint-prompt': 'Click: on the object · Shift+click or right click: off it · Drag: box · Ctrl+drag: outline · Ctrl+Shift+drag: outline off it · Alt+drag: scribble · Alt+Shift+drag: negative scribble · Backspace: undo a prompt · Esc: clear',
   'hint-measure': 'Drag: a ruler (mm) · Angle: drag the first arm, click the second · Backspace: remove the last · Esc: clear',
 };
 

@@ -91,27 +91,24 @@ export function maskUnderPolicy(current: LabelArray, mask: Uint8Array, overwrite
 }
 
 /**
- * Whether `next` is `prev` plus one correction at the end: one new point, or one new scribble.
- * Then the previous mask is refined (src/interactive keeps it and edits it near the new prompt, as
- * its robot-user evaluation does). Anything else (a box, an outline, Backspace, another object) is
- * recomputed from all prompts, since a kept mask would keep what a removed prompt or a box should
- * take away.
+ * Whether `next` is `prev` plus one correction at the end: one new point, one new scribble or one
+ * new negative outline. Then the previous mask is refined (src/interactive keeps it and edits it
+ * near the new prompt, as its robot-user evaluation does). Anything else (a box, an outline of the
+ * object, Backspace, another object) is recomputed from all prompts, since a kept mask would keep
+ * what a removed prompt or a box should take away.
  */
 export function addsOneCorrection(prev: Prompts, next: Prompts): boolean {
-  const prevScribbles = prev.scribbles ?? [];
-  const nextScribbles = next.scribbles ?? [];
-  const newPoints = next.points.length - prev.points.length;
-  const newScribbles = nextScribbles.length - prevScribbles.length;
-  if (!((newPoints === 1 && newScribbles === 0) || (newPoints === 0 && newScribbles === 1)) || next.boxes.length !== prev.boxes.length) return false;
+  const [prevScribbles, nextScribbles] = [prev.scribbles ?? [], next.scribbles ?? []];
+  const [prevLassos, nextLassos] = [prev.lassos ?? [], next.lassos ?? []];
+  const added = [next.points.length - prev.points.length, nextScribbles.length - prevScribbles.length, nextLassos.length - prevLassos.length];
+  const oneAdded = added.every((x) => x >= 0) && added.reduce((a, x) => a + x, 0) === 1;
+  if (!oneAdded || next.boxes.length !== prev.boxes.length || (added[2] === 1 && nextLassos[nextLassos.length - 1].positive !== false)) return false;
   const same = (a: readonly number[], b: readonly number[]): boolean => a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
   const samePath = (a: readonly (readonly number[])[], b: readonly (readonly number[])[]): boolean => a.length === b.length && a.every((p, q) => same(p, b[q]));
-  const prevLassos = prev.lassos ?? [];
-  const nextLassos = next.lassos ?? [];
   return (
     prev.points.every((p, n) => p.positive === next.points[n].positive && same(p.voxel, next.points[n].voxel)) &&
     prev.boxes.every((b, n) => same(b.min, next.boxes[n].min) && same(b.max, next.boxes[n].max)) &&
-    prevLassos.length === nextLassos.length &&
-    prevLassos.every((l, n) => samePath(l.points, nextLassos[n].points)) &&
+    prevLassos.every((l, n) => (l.positive !== false) === (nextLassos[n].positive !== false) && samePath(l.points, nextLassos[n].points)) &&
     prevScribbles.every((c, n) => c.positive === nextScribbles[n].positive && samePath(c.points, nextScribbles[n].points))
   );
 }

@@ -10,6 +10,8 @@ import { PromptError } from './errors';
 /** An outline on one slice: its vertices in order (the last joins the first). */
 export interface LassoPrompt {
   points: Vec3[];
+  /** false: it encloses what is not the object on that slice (absent: the object's section). */
+  positive?: boolean;
 }
 
 /** A lasso rasterised on its slice. */

@@ -113,12 +113,13 @@ export function validatePrompts(prompts: unknown, dims: Vec3, refinesObject = fa
     // {"points": [[i, j, k], ...]} or the list of points alone.
     const rec = Array.isArray(l) ? { points: l } : typeof l === 'object' && l !== null ? (l as Record<string, unknown>) : null;
     if (!rec || !Array.isArray(rec.points)) throw new PromptError(`lassos[${n}] must be {"points": [[i, j, k], ...]} (an outline on one slice), got ${describe(l)}`);
-    if (rec.positive === false) throw new PromptError(`lassos[${n}] is negative ("positive": false); a lasso outlines the object: give negative points instead`);
+    if (rec.positive !== undefined && typeof rec.positive !== 'boolean') throw new PromptError(`lassos[${n}].positive must be true or false when given, got ${describe(rec.positive)}`);
     const vertices = rec.points.map((p, q) => checkVertex(p, `lassos[${n}].points[${q}]`, dims));
     if (vertices.length < 3) throw new PromptError(`lassos[${n}] needs at least 3 points to enclose an area, got ${vertices.length}`);
     if (lassoAxis(vertices) < 0) throw new PromptError(`lassos[${n}] does not lie in one slice: its points must share one integer index along i, j or k`);
-    return { points: vertices };
+    return rec.positive === false ? { points: vertices, positive: false } : { points: vertices };
   });
+  const positiveLassos = lassos.filter((l) => l.positive !== false).length;
   const scribbles: ScribblePrompt[] = rawScribbles.map((l, n) => {
     const form = '{"points": [[i, j, k], ...], "positive": true|false} (a stroke through the object, or off it)';
     if (typeof l !== 'object' || l === null || Array.isArray(l) || !Array.isArray((l as Record<string, unknown>).points)) throw new PromptError(`scribbles[${n}] must be ${form}, got ${describe(l)}`);
@@ -131,7 +132,7 @@ export function validatePrompts(prompts: unknown, dims: Vec3, refinesObject = fa
   if (points.length === 0 && boxes.length === 0 && lassos.length === 0 && scribbles.length === 0) {
     throw new PromptError('prompts hold no point, box, lasso or scribble; give at least one positive point, one box, one lasso or one positive scribble');
   }
-  if (!refinesObject && boxes.length === 0 && lassos.length === 0 && !points.some((p) => p.positive) && !scribbles.some((s) => s.positive)) {
+  if (!refinesObject && boxes.length === 0 && positiveLassos === 0 && !points.some((p) => p.positive) && !scribbles.some((s) => s.positive)) {
     throw new PromptError('prompts hold no positive point, box, lasso or scribble; the object needs at least one');
   }
   return { points, boxes, ...(lassos.length > 0 ? { lassos } : {}), ...(scribbles.length > 0 ? { scribbles } : {}) };

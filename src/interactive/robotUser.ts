@@ -10,6 +10,7 @@ import { distanceTransformMm } from './distanceTransform';
 import { PromptError } from './errors';
 import type { PointPrompt } from './prompts';
 import type { ScribblePrompt } from './scribble';
+import { outlineOfRegion, type LassoPrompt } from './lasso';
 
 /** Dice overlap of two 0/1 masks (1 when both are empty). */
 export function diceCoefficient(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -82,41 +83,24 @@ export function nextRobotClick(prediction: Uint8Array | null, reference: Uint8Ar
 }
 
 /**
- * The stroke a user draws instead of the correction click `click`: on the click's axial slice,
- * through the click along the longest axis (in mm) of the error's section there (the part of the
- * error of the click's sign 8-connected to it), ending 1 mm short of the section's edge; the click
- * alone when the section is too thin for a stroke.
+ * The section of the error at a correction click on the click's axial slice: the voxels of the
+ * error of the click's sign (missed object for a positive click, leak for a negative one)
+ * 8-connected to it, 0/1 per voxel of the slice (i fastest).
  */
-export function robotScribble(click: PointPrompt, prediction: Uint8Array, reference: Uint8Array, dims: Vec3, spacingMm: Vec3): ScribblePrompt {
+export function errorSectionAt(click: PointPrompt, prediction: Uint8Array, reference: Uint8Array, dims: Vec3): Uint8Array {
   const [nx, ny] = dims;
-  const k = click.voxel[2];
-  const plane = k * nx * ny;
+  const plane = click.voxel[2] * nx * ny;
   const isError = (i: number, j: number): boolean => {
     const v = plane + j * nx + i;
     return (reference[v] === 1) === click.positive && (prediction[v] === 1) !== click.positive;
   };
-  // The section: a 2-D flood from the click.
   const inSection = new Uint8Array(nx * ny);
   const stack = [click.voxel[1] * nx + click.voxel[0]];
   inSection[stack[0]] = 1;
-  let n = 0;
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let syy = 0;
-  let sxy = 0;
   while (stack.length > 0) {
     const u = stack.pop() as number;
     const i = u % nx;
     const j = (u - i) / nx;
-    const x = i * spacingMm[0];
-    const y = j * spacingMm[1];
-    n++;
-    sx += x;
-    sy += y;
-    sxx += x * x;
-    syy += y * y;
-    sxy += x * y;
     for (let dj = -1; dj <= 1; dj++) {
       for (let di = -1; di <= 1; di++) {
         const a = i + di;
@@ -126,6 +110,46 @@ export function robotScribble(click: PointPrompt, prediction: Uint8Array, refere
         stack.push(b * nx + a);
       }
     }
+  }
+  return inSection;
+}
+
+/**
+ * The outline a user draws around a leak instead of the negative correction click `click`: the
+ * error section's outline on the click's axial slice (outlineOfRegion), a negative lasso; null
+ * for a positive click, or a section without an area to outline.
+ */
+export function robotNegativeOutline(click: PointPrompt, prediction: Uint8Array, reference: Uint8Array, dims: Vec3): LassoPrompt | null {
+  if (click.positive) return null;
+  const outline = outlineOfRegion(errorSectionAt(click, prediction, reference, dims), [dims[0], dims[1]], 2, click.voxel[2]);
+  return outline ? { points: outline.points, positive: false } : null;
+}
+
+/**
+ * The stroke a user draws instead of the correction click `click`: on the click's axial slice,
+ * through the click along the longest axis (in mm) of the error's section there (errorSectionAt),
+ * ending 1 mm short of the section's edge; the click alone when the section is too thin for a stroke.
+ */
+export function robotScribble(click: PointPrompt, prediction: Uint8Array, reference: Uint8Array, dims: Vec3, spacingMm: Vec3): ScribblePrompt {
+  const [nx, ny] = dims;
+  const k = click.voxel[2];
+  const inSection = errorSectionAt(click, prediction, reference, dims);
+  let n = 0;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  for (let u = 0; u < inSection.length; u++) {
+    if (!inSection[u]) continue;
+    const x = (u % nx) * spacingMm[0];
+    const y = Math.floor(u / nx) * spacingMm[1];
+    n++;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    syy += y * y;
+    sxy += x * y;
   }
   // The section's longest axis: the principal eigenvector of its covariance (mm).
   const cxx = sxx / n - (sx / n) ** 2;

@@ -403,9 +403,30 @@ export function segmentFromPrompts(image: PromptVolume, prompts: Prompts, option
 /** Scribble voxels about this far apart (mm) stand for a stroke where clicks are taken (the thresholded regions; local edits). */
 const SCRIBBLE_SAMPLE_MM = 3;
 
-/** Each scribble of the prompts rasterised. */
+/**
+ * Each scribble of the prompts rasterised, and each negative lasso as the negative stroke of the
+ * voxels it encloses (what is not the object there).
+ */
 function rasterizeScribbles(prompts: Prompts, dims: Vec3): ScribbleVoxels[] {
-  return (prompts.scribbles ?? []).map((s) => rasterizeScribble(s, dims));
+  const strokes = (prompts.scribbles ?? []).map((s) => rasterizeScribble(s, dims));
+  (prompts.lassos ?? []).forEach((l, n) => {
+    if (l.positive !== false) return;
+    const m = rasterizeLasso(l, dims, `lassos[${n}]`);
+    const [u, w] = planeAxes(m.axis);
+    const voxels: Vec3[] = [];
+    for (let q = 0, y = m.box.min[w]; y <= m.box.max[w]; y++) {
+      for (let x = m.box.min[u]; x <= m.box.max[u]; x++, q++) {
+        if (!m.inside[q]) continue;
+        const p = [0, 0, 0] as Vec3;
+        p[m.axis] = m.slice;
+        p[u] = x;
+        p[w] = y;
+        voxels.push(p);
+      }
+    }
+    strokes.push({ positive: false, voxels });
+  });
+  return strokes;
 }
 
 /**
@@ -419,7 +440,7 @@ function segmentWithScribbles(volume: PromptVolume, clean: Prompts, options: Pro
   const { dims, spacingMm } = volume;
   const { previous } = options;
   const hasObject = previous !== undefined && previous.some((x) => x !== 0);
-  const anchored = clean.points.some((p) => p.positive) || clean.boxes.length > 0 || (clean.lassos?.length ?? 0) > 0;
+  const anchored = clean.points.some((p) => p.positive) || clean.boxes.length > 0 || (clean.lassos ?? []).some((l) => l.positive !== false);
   const seed = clean.points[0]?.voxel ?? scribbles[0].voxels[0];
   const prompts: Prompts = anchored || !hasObject ? clean : { ...clean, points: [{ voxel: deepestVoxel(previous, dims, spacingMm, seed), positive: true }, ...clean.points] };
   const result = withLassoSlices(segmentObject(volume, prompts, options), lassoSections(rasterizeLassos(clean, dims)), dims);
@@ -466,9 +487,9 @@ function largestLasso(lassos: readonly LassoMask[]): LassoMask {
   return lassos.reduce((best, l) => (area(l) > area(best) ? l : best));
 }
 
-/** Each lasso of the prompts rasterised on its slice. */
+/** Each lasso of the prompts (the object's outlines; negative ones are strokes, above) rasterised on its slice. */
 function rasterizeLassos(prompts: Prompts, dims: Vec3): LassoMask[] {
-  return (prompts.lassos ?? []).map((l, n) => rasterizeLasso(l, dims, `lassos[${n}]`));
+  return (prompts.lassos ?? []).flatMap((l, n) => (l.positive === false ? [] : [rasterizeLasso(l, dims, `lassos[${n}]`)]));
 }
 
 /** Whether `mask` is, on the section's slice, what its lassos enclose (within their box, one voxel wider). */

@@ -134,12 +134,15 @@ export interface PromptBox {
 }
 
 /**
- * An outline of the object drawn on the slice of one view (the Prompt tool's Ctrl+drag): its
- * vertices, voxel indices that share one index along the axis the view lies across. The voxels it
- * encloses are the object's section on that slice.
+ * An outline drawn on the slice of one view (the Prompt tool's Ctrl+drag; with Shift or the right
+ * button, negative): its vertices, voxel indices that share one index along the axis the view lies
+ * across. A positive outline encloses the object's section on that slice; a negative one encloses
+ * what is not the object on that slice.
  */
 export interface PromptLasso {
   points: [number, number, number][];
+  /** False for a negative outline; absent (older webviews) means positive. */
+  positive?: boolean;
 }
 
 /**

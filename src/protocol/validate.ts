@@ -102,8 +102,8 @@ function promptTarget(value: unknown, type: string): PromptTarget {
 /**
  * Checks the Prompt tool's points and boxes against the image's `dims`: voxel indices inside the
  * image, boxes with min ≤ max drawn on one slice (one voxel thick along some axis), lassos of 3 or
- * more vertices on one slice, scribbles of 1 or more vertices (on any slices), at most 1000
- * points and 100 each of boxes, lassos and scribbles.
+ * more vertices on one slice (`positive`, when present, a boolean), scribbles of 1 or more
+ * vertices (on any slices), at most 1000 points and 100 each of boxes, lassos and scribbles.
  * @throws ProtocolError naming the entry and field.
  */
 export function validatePromptLists(
@@ -143,7 +143,9 @@ export function validatePromptLists(
     }
     const vertices = l.points.map((p: unknown, q) => voxelIndex(p, `${where}: lassos[${n}].points[${q}]`, dims));
     if (![0, 1, 2].some((a) => vertices.every((v) => v[a] === vertices[0][a]))) throw new ProtocolError(`${where}: lassos[${n}] does not lie on one slice (its points must share one index along i, j or k)`);
-    return { points: vertices };
+    if (l.positive !== undefined && typeof l.positive !== 'boolean') throw new ProtocolError(`${where}: lassos[${n}].positive must be a boolean when present, got ${JSON.stringify(l.positive)}`);
+    // Only a negative outline carries the field, so positive ones stay as older webviews sent them.
+    return { points: vertices, ...(l.positive === false ? { positive: false } : {}) };
   });
   if (!Array.isArray(rawScribbles) || rawScribbles.length > MAX_PROMPT_BOXES) {
     throw new ProtocolError(`${where}: scribbles must be an array of at most ${MAX_PROMPT_BOXES}, got ${Array.isArray(rawScribbles) ? rawScribbles.length : typeof rawScribbles}`);

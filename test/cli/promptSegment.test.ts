@@ -58,7 +58,7 @@ test('segment --prompts: a lasso alone (an outline on one slice) gives the objec
   assert.match(bad.stderr, /lassos\[0\] does not lie in one slice/);
 });
 
-test('segment --prompts: a click, then a negative stroke with --previous cuts the object along it; a stroke without "positive" is refused', async () => {
+test('segment --prompts: a click, then a negative stroke or a negative outline with --previous cuts the object there; a stroke without "positive" is refused', async () => {
   const { dir, image, prompts } = setup();
   const c = PHANTOM.centre;
   const first = join(dir, 'first.nii.gz');
@@ -74,6 +74,15 @@ test('segment --prompts: a click, then a negative stroke with --previous cuts th
   const mask = (await readNifti(out)).data;
   for (let j = 0; j < PHANTOM.dims[1]; j++) assert.equal(mask[(c[2] * PHANTOM.dims[1] + j) * PHANTOM.dims[0] + c[0] + 4], 0, `stroke voxel at j ${j}`);
   assert.equal(mask[(c[2] * PHANTOM.dims[1] + c[1]) * PHANTOM.dims[0] + c[0]], 1, 'the click stays in');
+  // A negative outline around the object's right part on the click's slice clears it there.
+  const ring = [[c[0] + 6, 0, c[2]], [PHANTOM.dims[0] - 1, 0, c[2]], [PHANTOM.dims[0] - 1, PHANTOM.dims[1] - 1, c[2]], [c[0] + 6, PHANTOM.dims[1] - 1, c[2]]];
+  const outlined = join(dir, 'outlined.nii.gz');
+  const o = run(image, '--out', outlined, '--prompts', prompts({ points: [{ voxel: c, positive: true }], lassos: [{ points: ring, positive: false }] }), '--previous', first, '--prompt-model', 'none');
+  assert.equal(o.status, 0, o.stderr);
+  assert.match(o.stdout, /1 lasso\(s\) refining --previous/);
+  const right = (await readNifti(outlined)).data;
+  for (let i = c[0] + 6; i < PHANTOM.dims[0]; i++) assert.equal(right[(c[2] * PHANTOM.dims[1] + c[1]) * PHANTOM.dims[0] + i], 0, `enclosed voxel at i ${i}`);
+  assert.equal(right[(c[2] * PHANTOM.dims[1] + c[1]) * PHANTOM.dims[0] + c[0]], 1);
   const bad = run(image, '--out', join(dir, 'bad.nii.gz'), '--prompts', prompts({ points: [{ voxel: c, positive: true }], scribbles: [{ points: [c] }] }));
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /scribbles\[0\]\.positive must be true or false/);

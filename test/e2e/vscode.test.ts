@@ -1100,6 +1100,29 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
     assert.equal(held, stroke.positive ? strokeVoxels.length : 0, `the proposal holds ${stroke.positive ? 'every' : 'none'} of the ${stroke.positive ? 'positive' : 'negative'} stroke's voxels (${held} of ${strokeVoxels.length})`);
     assert.notEqual(stroked.voxels, strokeClick.voxels, 'the stroke changed the object');
     assert.ok(strokeDice >= 0.7, `Dice of the click-and-stroke proposal vs the reference mask: ${strokeDice.toFixed(3)} (the click alone ${strokeClickDice.toFixed(3)})`);
+    // Then Ctrl+Shift+drag a negative outline around the object's right end on that slice: none of
+    // what it encloses stays.
+    const ringVoxels = [[max[0] - 8, min[1] - 2], [max[0] + 2, min[1] - 2], [max[0] + 2, max[1] + 2], [max[0] - 8, max[1] + 2]].map(([i, j]) => [i, j, bestK]);
+    const ringAt = await Promise.all(ringVoxels.map((p) => pageOf(p)));
+    await frame.focus('canvas.ll-canvas');
+    for (const key of ['Control', 'Shift']) await page.keyboard.down(key);
+    await page.mouse.move(ringAt[0][0], ringAt[0][1]);
+    await page.mouse.down();
+    for (const [x, y] of [...ringAt.slice(1), ringAt[0]]) await page.mouse.move(x, y, { steps: 6 });
+    await page.mouse.up();
+    for (const key of ['Shift', 'Control']) await page.keyboard.up(key);
+    const unOutlined = await promptAnswer(stroked.text);
+    const enclosedLeft = (await frame.evaluate((box) => {
+      const data = (window as any).lesionLab.viewer.overlayMaps.values('probability') as Float32Array;
+      let n = 0;
+      for (let j = box.j0; j <= box.j1; j++) for (let i = box.i0; i <= box.i1; i++) if (data[i + box.nx * (j + box.ny * box.k)] > 0.5) n++;
+      return n;
+    }, { i0: max[0] - 7, i1: max[0] + 1, j0: min[1] - 1, j1: max[1] + 1, k: bestK, nx, ny })) as number;
+    await moveMouseAway(page);
+    await sleep(300);
+    await shot('prompt-negative-outline');
+    assert.equal(enclosedLeft, 0, 'nothing the negative outline encloses stays in the object');
+    assert.ok(unOutlined.voxels < stroked.voxels, `the negative outline took voxels away (${stroked.voxels} → ${unOutlined.voxels})`);
     await frame.focus('canvas.ll-canvas');
     await page.keyboard.press('Escape');
     await waitFor('Esc to drop the stroke\'s proposal', async () => ((await frame.evaluate(() => (window as any).lesionLab.viewer.proposal)) === null ? true : undefined), 10_000);
@@ -1122,6 +1145,8 @@ describe('real VS Code (code-server + Chromium): Lesion Lab through the UI', { s
       strokeMs: stroked.ms,
       strokeClickDice: Number(strokeClickDice.toFixed(3)),
       strokeDice: Number(strokeDice.toFixed(3)),
+      negativeOutlineMs: unOutlined.ms,
+      negativeOutlineVoxels: unOutlined.voxels,
     };
   });
 

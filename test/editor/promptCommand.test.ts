@@ -132,6 +132,9 @@ test('pure helpers: overwrite policy and "one point added"', () => {
   assert.equal(addsOneCorrection({ points: [p], boxes: [] }, { points: [p], boxes: [], lassos: [lasso] }), false, 'an outline recomputes');
   assert.equal(addsOneCorrection({ points: [], boxes: [], lassos: [lasso] }, { points: [q], boxes: [], lassos: [lasso] }), true, 'a click after an outline refines');
   assert.equal(addsOneCorrection({ points: [], boxes: [], lassos: [lasso] }, { points: [q], boxes: [], lassos: [{ points: lasso.points.slice(1).concat([[0, 4, 3]]) }] }), false);
+  const leak = { points: lasso.points, positive: false };
+  assert.equal(addsOneCorrection({ points: [p], boxes: [] }, { points: [p], boxes: [], lassos: [leak] }), true, 'a negative outline after a click refines');
+  assert.equal(addsOneCorrection({ points: [p], boxes: [], lassos: [lasso] }, { points: [p], boxes: [], lassos: [{ points: lasso.points, positive: false }] }), false, 'an outline turned negative recomputes');
   const scribble = { points: [[1, 1, 3], [2, 1, 3], [3, 2, 4]] as [number, number, number][], positive: false };
   assert.equal(addsOneCorrection({ points: [p], boxes: [] }, { points: [p], boxes: [], scribbles: [scribble] }), true, 'a scribble after a click refines');
   assert.equal(addsOneCorrection({ points: [p], boxes: [] }, { points: [p, q], boxes: [], scribbles: [scribble] }), false, 'a click and a scribble at once recompute');

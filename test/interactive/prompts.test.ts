@@ -58,7 +58,8 @@ const BAD: [string, string, RegExp][] = [
   ['lasso off the slice grid', '{"lassos": [[[1, 1, 1.5], [4, 1, 1.5], [4, 4, 1.5]]]}', /lassos\[0\] does not lie in one slice/],
   ['lasso vertex outside', '{"lassos": [[[1, 1, 1], [9.6, 1, 1], [4, 4, 1]]]}', /lassos\[0\]\.points\[1\] \[9\.6, 1, 1\] lies outside the image/],
   ['lasso vertex not numbers', '{"lassos": [[[1, 1, 1], [2, "a", 1], [4, 4, 1]]]}', /lassos\[0\]\.points\[1\] must be three voxel coordinates/],
-  ['negative lasso', '{"lassos": [{"points": [[1, 1, 1], [4, 1, 1], [4, 4, 1]], "positive": false}]}', /lassos\[0\] is negative/],
+  ['negative lasso alone', '{"lassos": [{"points": [[1, 1, 1], [4, 1, 1], [4, 4, 1]], "positive": false}]}', /no positive point, box, lasso or scribble/],
+  ['lasso of no sign', '{"lassos": [{"points": [[1, 1, 1], [4, 1, 1], [4, 4, 1]], "positive": "no"}]}', /lassos\[0\]\.positive must be true or false when given, got "no"/],
   ['lassos not a list', '{"lassos": {"points": []}}', /"lassos" must be a list/],
 ];
 for (const [name, text, message] of BAD) {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { rasterizeScribble, scribbleMiddle, scribbleSamples } from '../../src/interactive/scribble';
 import { segmentFromPrompts, PromptError } from '../../src/interactive';
 import { validatePrompts } from '../../src/interactive/prompts';
-import { diceCoefficient, robotScribble } from '../../src/interactive/robotUser';
+import { diceCoefficient, robotNegativeOutline, robotScribble } from '../../src/interactive/robotUser';
+import { rasterizeLasso } from '../../src/interactive/lasso';
 import type { Vec3 } from '../../src/volume/vec3';
 import { ellipsoidPhantom, voxelIndex } from './phantom';
 
@@ -87,4 +88,43 @@ test('robotScribble: a stroke through the click along the error\'s section on it
   // A negative click in a one-voxel leak: the click alone.
   prediction[voxelIndex(dims, [30, 5, 2])] = 1;
   assert.deepEqual(robotScribble({ voxel: [30, 5, 2], positive: false }, prediction, reference, dims, [1, 1, 3]), { points: [[30, 5, 2]], positive: false });
+});
+
+test('segmentFromPrompts: a negative outline around a leak clears what it encloses on its slice and cuts the object there, nowhere else', () => {
+  const faint = ellipsoidPhantom({ dims: [72, 56, 20], spacingMm: [1, 1, 3], semiAxesMm: [28, 12, 18], inside: 40, outside: 40, noise: 2, seed: 7 });
+  const v = { values: faint.values, dims: faint.dims, spacingMm: faint.spacingMm };
+  const c = faint.centre;
+  const click = { voxel: c, positive: true };
+  const along = { points: [[c[0] - 26, c[1], c[2]], [c[0] + 26, c[1], c[2]]] as Vec3[], positive: true };
+  const object = segmentFromPrompts(v, { points: [click], boxes: [], scribbles: [along] }).mask;
+  // An outline around the right end on the click's slice, from i = c + 14 outwards, says it is not the object.
+  const ring: Vec3[] = [[c[0] + 14, c[1] - 14, c[2]], [c[0] + 34, c[1] - 14, c[2]], [c[0] + 34, c[1] + 14, c[2]], [c[0] + 14, c[1] + 14, c[2]]];
+  const cut = segmentFromPrompts(v, { points: [click], boxes: [], lassos: [{ points: ring, positive: false }] }, { previous: object }).mask;
+  for (let j = c[1] - 14; j <= c[1] + 14; j++) for (let i = c[0] + 14; i <= c[0] + 34; i++) assert.equal(cut[voxelIndex(faint.dims, [i, j, c[2]])], 0, `enclosed voxel ${i},${j}`);
+  // On the next slice, the object's end past the outline's edge goes too.
+  let end = c[0];
+  while (object[voxelIndex(faint.dims, [end + 1, c[1], c[2] + 1])]) end++;
+  assert.ok(end >= c[0] + 16, `the object reaches i ${end} on the next slice`);
+  assert.equal(cut[voxelIndex(faint.dims, [end, c[1], c[2] + 1])], 0, 'the end on the next slice is cut too');
+  for (let k = 0; k < faint.dims[2]; k++) {
+    for (let j = 0; j < faint.dims[1]; j++) {
+      for (let i = 0; i <= c[0] - 5; i++) assert.equal(cut[voxelIndex(faint.dims, [i, j, k])], object[voxelIndex(faint.dims, [i, j, k])], `voxel ${i},${j},${k} far from the outline`);
+    }
+  }
+  assert.ok(diceCoefficient(cut, faint.reference) < diceCoefficient(object, faint.reference), 'the outline took away object, as it said');
+});
+
+test('robotNegativeOutline: the outline of the leak\'s section at a negative click; none for a positive click', () => {
+  const dims: Vec3 = [30, 20, 3];
+  const n = dims[0] * dims[1] * dims[2];
+  const reference = new Uint8Array(n);
+  const prediction = new Uint8Array(n);
+  for (let j = 5; j <= 9; j++) for (let i = 5; i <= 20; i++) prediction[voxelIndex(dims, [i, j, 1])] = 1;
+  for (let j = 5; j <= 9; j++) for (let i = 5; i <= 12; i++) reference[voxelIndex(dims, [i, j, 1])] = 1;
+  const outline = robotNegativeOutline({ voxel: [17, 7, 1], positive: false }, prediction, reference, dims);
+  assert.ok(outline && outline.positive === false && outline.points.every((p) => p[2] === 1));
+  const m = rasterizeLasso(outline, dims);
+  assert.deepEqual(m.box, { min: [13, 5, 1], max: [20, 9, 1] });
+  assert.ok(m.inside.every((x) => x === 1));
+  assert.equal(robotNegativeOutline({ voxel: [8, 7, 1], positive: true }, prediction, reference, dims), null);
 });

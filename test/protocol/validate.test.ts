@@ -24,7 +24,8 @@ test('valid messages of every type are accepted', () => {
       objectId: 3,
       points: [{ voxel: [1, 0, 1], positive: true }, { voxel: [0, 1, 1], positive: false }],
       boxes: [{ min: [0, 0, 1], max: [1, 1, 1] }],
-      lassos: [{ points: [[0, 0, 1], [1, 0, 1], [1, 1, 1]] }],
+      // A negative outline (what is not the object on its slice) keeps positive: false.
+      lassos: [{ points: [[0, 0, 1], [1, 0, 1], [1, 1, 1]] }, { points: [[0, 0, 0], [0, 1, 0], [0, 1, 1]], positive: false }],
       // A scribble may cross slices, and one vertex is a scribble.
       scribbles: [{ points: [[0, 0, 0], [1, 0, 0], [1, 1, 1]], positive: true }, { points: [[1, 1, 0]], positive: false }],
       target: { labelValue: 2, overwrite: 'empty', overwriteLabel: 1 },
@@ -46,6 +47,12 @@ test('valid messages of every type are accepted', () => {
         assertNever(m);
     }
   }
+  // positive: true is the default and is dropped, so a positive outline reads as older webviews send it.
+  const lassoPoints = [[0, 0, 0], [1, 0, 0], [1, 1, 0]];
+  const target = { labelValue: 1, overwrite: 'all', overwriteLabel: 0 };
+  const explicit = parseWebviewMessage({ type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [{ points: lassoPoints, positive: true }], target }, ctx);
+  assert.ok(explicit.type === 'prompt');
+  assert.deepEqual(explicit.lassos, [{ points: lassoPoints }]);
   const e = parseWebviewMessage({ type: 'edit', label: 'Brush', delta }, ctx);
   assert.ok(e.type === 'edit' && [...e.decoded.runs].join() === '1,2');
 });
@@ -71,6 +78,7 @@ test('invalid messages are refused with the type and field named', () => {
     [{ type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [{ points: [[0, 0, 0], [1, 0, 0]] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /lassos\[0\] must be \{points: \[\[i, j, k\], \.\.\.\]\} with 3 to 20000 points/],
     [{ type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [{ points: [[0, 0, 0], [1, 0, 1], [1, 1, 0]] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /lassos\[0\] does not lie on one slice/],
     [{ type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [{ points: [[0, 0, 0], [2, 0, 0], [1, 1, 0]] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /lassos\[0\]\.points\[1\] \[2, 0, 0\] lies outside the image/],
+    [{ type: 'prompt', objectId: 0, points: [], boxes: [], lassos: [{ points: [[0, 0, 0], [1, 0, 0], [1, 1, 0]], positive: 'no' }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /lassos\[0\]\.positive must be a boolean when present, got "no"/],
     [{ type: 'prompt', objectId: 0, points: [], boxes: [], scribbles: [{ points: [[0, 0, 0], [0, 2, 0]], positive: true }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /scribbles\[0\]\.points\[1\] \[0, 2, 0\] lies outside the image \(2×2×2 voxels\)/],
     [{ type: 'prompt', objectId: 0, points: [], boxes: [], scribbles: [{ points: [[0, 0, 0]] }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /scribbles\[0\] must be \{points: \[\[i, j, k\], \.\.\.\], positive: boolean\} with 1 to 20000 points/],
     [{ type: 'prompt', objectId: 0, points: [], boxes: [], scribbles: [{ points: [], positive: true }], target: { labelValue: 1, overwrite: 'all', overwriteLabel: 0 } }, /scribbles\[0\] must be .* with 1 to 20000 points/],

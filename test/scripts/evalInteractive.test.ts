@@ -39,5 +39,7 @@ test('eval-interactive parse: --lasso takes 3 or 2v or nothing (the first click\
 test('eval-interactive parse: --scribble draws corrections as strokes; it sends every stroke, so not with --new-clicks-only', () => {
   assert.equal(parse(['--scribble', '--cli', '1', 'a.nii.gz:b.nii.gz']).scribble, true);
   assert.equal(parse(['a.nii.gz:b.nii.gz']).scribble, false);
-  assert.throws(() => parse(['--scribble', '--new-clicks-only', 'a.nii.gz:b.nii.gz']), /--scribble sends every stroke so far; leave out --new-clicks-only/);
+  assert.equal(parse(['--negative-outline', 'a.nii.gz:b.nii.gz']).negativeOutline, true);
+  assert.throws(() => parse(['--negative-outline', '--new-clicks-only', 'a.nii.gz:b.nii.gz']), /leave out --new-clicks-only/);
+  assert.throws(() => parse(['--scribble', '--new-clicks-only', 'a.nii.gz:b.nii.gz']), /--scribble and --negative-outline send every stroke and outline so far; leave out --new-clicks-only/);
 });

@@ -1,7 +1,7 @@
 // The Prompt tool in headless Chromium on a real CT (STS_002, soft-tissue sarcoma): K selects it;
-// a click, a Shift+click, a right click, a drag, a Ctrl+drag and Alt+drags post the prompt list
-// the host needs; the markers (green +, red −, yellow box, sky-blue outline, green and red
-// scribbles) are drawn on the slice they belong to; Backspace and Esc
+// a click, a Shift+click, a right click, a drag, Ctrl+drags and Alt+drags post the prompt list
+// the host needs; the markers (green +, red −, yellow box, sky-blue and red outlines, green and
+// red scribbles) are drawn on the slice they belong to; Backspace and Esc
 // post the shortened and the empty list; the host's answer (computed here with the same
 // src/interactive call the host makes) shows as the proposal, and Accept asks for the prompted
 // object to go into the selected label.
@@ -194,22 +194,36 @@ test('K selects the Prompt tool; click, Shift+click, right click and drag post p
   await h.page.keyboard.press('Backspace');
   await h.settle();
 
-  // Ctrl+drag: the object's outline on the axial slice (a lasso), one vertex per voxel entered.
-  const ring = Array.from({ length: 13 }, (_, q) => [centre[0] + Math.round(20 * Math.cos((q * Math.PI) / 6)), centre[1] + Math.round(15 * Math.sin((q * Math.PI) / 6)), centre[2]]);
-  const ringPage = await Promise.all(ring.map((v) => pageOfVoxel(h, 'axial', v)));
-  await h.page.keyboard.down('Control');
-  await h.page.mouse.move(ringPage[0][0], ringPage[0][1]);
-  await h.page.mouse.down();
-  for (const [x, y] of ringPage.slice(1)) await h.page.mouse.move(x, y, { steps: 3 });
-  await h.page.mouse.up();
-  await h.page.keyboard.up('Control');
-  await h.settle();
-  sent = await prompts();
-  const lassos = sent.at(-1)!.lassos as { points: number[][] }[];
-  assert.equal(lassos.length, 1, 'one outline');
-  assert.deepEqual(sent.at(-1)!.boxes, [], 'not a box');
-  assert.ok(lassos[0].points.length >= 12 && lassos[0].points.every((p) => p[2] === centre[2]), `vertices on the slice: ${JSON.stringify(lassos[0].points)}`);
-  assert.ok(ring.every((r) => lassos[0].points.some((p) => Math.abs(p[0] - r[0]) <= 1 && Math.abs(p[1] - r[1]) <= 1)), 'the outline passes through the voxels dragged over');
+  // Ctrl+drag: the object's outline on the axial slice (a lasso), one vertex per voxel entered;
+  // Ctrl+Shift+drag and Ctrl+right drag: an outline of what is not the object there. Only the
+  // release posts; the outline is drawn (dashed) while it is dragged.
+  const ringAround = (di: number, dj: number, ri: number, rj: number): number[][] =>
+    Array.from({ length: 13 }, (_, q) => [centre[0] + di + Math.round(ri * Math.cos((q * Math.PI) / 6)), centre[1] + dj + Math.round(rj * Math.sin((q * Math.PI) / 6)), centre[2]]);
+  const outline = async (ring: number[][], keys: string[], button: 'left' | 'right' = 'left'): Promise<{ lasso: Record<string, unknown> & { points: number[][] }; whileDrawn: Awaited<ReturnType<typeof layerCounts>> }> => {
+    const before = (await prompts()).length;
+    const ringPage = await Promise.all(ring.map((v) => pageOfVoxel(h, 'axial', v)));
+    for (const k of keys) await h.page.keyboard.down(k);
+    await h.page.mouse.move(ringPage[0][0], ringPage[0][1]);
+    await h.page.mouse.down({ button });
+    for (const [x, y] of ringPage.slice(1)) await h.page.mouse.move(x, y, { steps: 3 });
+    await h.settle();
+    const whileDrawn = await layerCounts(axial);
+    assert.equal((await prompts()).length, before, 'nothing posted while the outline is drawn');
+    await h.page.mouse.up({ button });
+    for (const k of [...keys].reverse()) await h.page.keyboard.up(k);
+    await h.settle();
+    const sent = await prompts();
+    assert.equal(sent.length, before + 1, 'one message per outline');
+    assert.deepEqual([sent.at(-1)!.boxes, sent.at(-1)!.scribbles], [[], []], 'not a box or a scribble');
+    const lasso = (sent.at(-1)!.lassos as (Record<string, unknown> & { points: number[][] })[]).at(-1)!;
+    assert.ok(lasso.points.length >= 12 && lasso.points.every((p) => p[2] === centre[2]), `vertices on the slice: ${JSON.stringify(lasso.points)}`);
+    assert.ok(ring.every((r) => lasso.points.some((p) => Math.abs(p[0] - r[0]) <= 1 && Math.abs(p[1] - r[1]) <= 1)), 'the outline passes through the voxels dragged over');
+    return { lasso, whileDrawn };
+  };
+  const onObject = await outline(ringAround(0, 0, 20, 15), ['Control']);
+  assert.equal(((await prompts()).at(-1)!.lassos as unknown[]).length, 1, 'one outline');
+  assert.ok(!('positive' in onObject.lasso), `a positive outline posts without "positive", as before: ${JSON.stringify(Object.keys(onObject.lasso))}`);
+  assert.ok(onObject.whileDrawn.blue > 50, 'the outline is drawn while dragged');
   assert.ok((await layerCounts(axial)).blue > 100, 'the outline is drawn in the axial view');
   assert.equal((await layerCounts(sagittal)).blue, 0, 'not in the sagittal view');
   await h.screenshot('prompt-lasso');
@@ -217,6 +231,25 @@ test('K selects the Prompt tool; click, Shift+click, right click and drag post p
   await h.settle();
   assert.deepEqual((await prompts()).at(-1)!.lassos, []);
   assert.equal((await layerCounts()).blue, 0, 'the outline is gone');
+
+  const [axialPoints, sagittalPoints] = [await layerCounts(axial), await layerCounts(sagittal)];
+  const offObject = await outline(ringAround(-36, 0, 9, 7), ['Control', 'Shift']);
+  assert.equal(offObject.lasso.positive, false, 'Ctrl+Shift+drag: a negative outline');
+  assert.ok(offObject.whileDrawn.red > axialPoints.red + 30, `drawn red while dragged (${offObject.whileDrawn.red} red pixels, ${axialPoints.red} before)`);
+  const negativeDrawn = await layerCounts(axial);
+  assert.ok(negativeDrawn.red > axialPoints.red + 60, `the negative outline is drawn red in the axial view (${negativeDrawn.red} red pixels, ${axialPoints.red} before)`);
+  assert.equal(negativeDrawn.blue, 0, 'not in the positive outline colour');
+  assert.deepEqual(await layerCounts(sagittal), sagittalPoints, 'not in the sagittal view');
+  await h.screenshot('prompt-negative-lasso');
+  const rightDrag = await outline(ringAround(0, -30, 8, 6), ['Control'], 'right');
+  assert.equal(rightDrag.lasso.positive, false, 'Ctrl+right drag: a negative outline');
+  assert.equal(((await prompts()).at(-1)!.lassos as unknown[]).length, 2);
+  for (let n = 2; n > 0; n--) {
+    await h.page.keyboard.press('Backspace');
+    await h.settle();
+    assert.equal(((await prompts()).at(-1)!.lassos as unknown[]).length, n - 1, 'Backspace removes the last outline');
+  }
+  assert.deepEqual(await layerCounts(axial), axialPoints, 'the negative outlines are gone');
 
   // Alt+drag: a scribble through the object on the axial slice, one vertex per voxel entered;
   // Alt+Shift+drag and Alt+right drag: scribbles off it. Only the release posts.

@@ -1,9 +1,10 @@
 // The Prompt tool (K): clicks, boxes, outlines and scribbles that tell the host which object to
 // segment in 3-D. Left click = positive point, Shift+click or right click = negative point, drag =
 // a box around the object on the slice of the view, Ctrl+drag (⌘ on macOS) = the object's outline
-// on that slice (a lasso), Alt+drag (Option on macOS) = a scribble through the object on that
-// slice, Alt+Shift+drag or Alt+right drag = a scribble off it; Backspace removes the last prompt,
-// Esc clears them.
+// on that slice (a lasso), Ctrl+Shift+drag or Ctrl+right drag = an outline of what is not the
+// object there (a negative lasso), Alt+drag (Option on macOS) = a scribble through the object on
+// that slice, Alt+Shift+drag or Alt+right drag = a scribble off it; Backspace removes the last
+// prompt, Esc clears them.
 // After every change the whole prompt list goes to the host (`prompt`), which answers with the
 // object's mask as the proposal overlay. The markers are drawn on a 2-D canvas over the views.
 import type { PromptBox, PromptLasso, PromptMessage, PromptPoint, PromptScribble, PromptTarget } from '../../src/protocol/messages';
@@ -87,7 +88,7 @@ export class PromptTool {
     else {
       // On the pressed slice, one vertex per voxel entered.
       const onSlice = [0, 1, 2].map((a) => (a === p.normalAxis ? p.voxel[a] : voxel[a])) as [number, number, number];
-      const path = p.drag === 'lasso' ? (this.dragLasso ??= { points: [[...p.voxel]] }) : (this.dragScribble ??= { points: [[...p.voxel]], positive: !p.negative });
+      const path = p.drag === 'lasso' ? (this.dragLasso ??= { points: [[...p.voxel]], positive: !p.negative }) : (this.dragScribble ??= { points: [[...p.voxel]], positive: !p.negative });
       const last = path.points[path.points.length - 1];
       if (onSlice.some((v, a) => v !== last[a])) path.points.push(onSlice);
     }
@@ -166,7 +167,8 @@ export class PromptTool {
     for (const e of this.entries) {
       if (e.kind === 'point') points.push({ voxel: [...e.point.voxel], positive: e.point.positive });
       else if (e.kind === 'box') boxes.push({ min: [...e.box.min], max: [...e.box.max] });
-      else if (e.kind === 'lasso') lassos.push({ points: e.lasso.points.map((p) => [...p]) });
+      // Only a negative outline carries `positive` (absent = positive), so positive ones post as before.
+      else if (e.kind === 'lasso') lassos.push({ points: e.lasso.points.map((p) => [...p]), ...(e.lasso.positive === false ? { positive: false } : {}) });
       else scribbles.push({ points: e.scribble.points.map((p) => [...p]), positive: e.scribble.positive });
     }
     return { type: 'prompt', objectId: this.objectId, points, boxes, lassos, scribbles, target: this.hooks.target() };
@@ -258,10 +260,10 @@ function onViewSlice(view: ViewFrame, points: readonly Vec3[]): boolean {
   return points.every((p) => p[view.normalAxis] === view.slice);
 }
 
-/** The outline on its slice's views: closed once drawn, open and dashed while it is drawn. */
+/** The outline on its slice's views, sky blue or (negative) red: closed once drawn, open and dashed while it is drawn. */
 function drawLasso(ctx: CanvasRenderingContext2D, view: ViewFrame, lasso: PromptLasso, drawing: boolean): void {
   if (lasso.points.length < 2 || !onViewSlice(view, lasso.points)) return;
-  strokePath(ctx, view, lasso.points, PROMPT_COLORS.lasso, 2, drawing, !drawing);
+  strokePath(ctx, view, lasso.points, lasso.positive === false ? PROMPT_COLORS.negative : PROMPT_COLORS.lasso, 2, drawing, !drawing);
 }
 
 /** The scribble on its slice's views, in the colour of a point of its sign; dashed while it is drawn. */

@@ -13,7 +13,7 @@ export const TOOL_TITLES: Record<ToolName, string> = {
   eraser: 'Eraser (E)',
   fill2d: 'Fill in slice (F)',
   grow3d: 'Region grow 3-D (G)',
-  prompt: 'Prompt (K): click on the object, Shift+click or right click off it, drag a box, Ctrl+drag its outline, Alt+drag a scribble through it (Alt+Shift+drag: off it); Backspace undoes a prompt, Esc clears them',
+  prompt: 'Prompt (K): click on the object, Shift+click or right click off it, drag a box, Ctrl+drag its outline (Ctrl+Shift+drag: outline off it), Alt+drag a scribble through it (Alt+Shift+drag: off it); Backspace undoes a prompt, Esc clears them',
   measure: 'Measure (D): drag a ruler on a slice to measure a distance in mm, or an angle; Backspace removes the last measurement, Esc clears them',
 };
 
