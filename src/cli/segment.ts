@@ -109,7 +109,9 @@ function checkOutPath(option: string, path: string): void {
 const USAGE =
   'lesion-lab segment IMAGE --out MASK.nii.gz [--model DIR] [--prob PROB.nii.gz] [--uncertainty U.nii.gz] ' +
   '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.5 (0.25 for batch-norm models)] [--brain-mask BRAIN.nii.gz] [--with OTHER [--register]] [--backend auto|wasm|cpu]' +
-  '\n   or: lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] (click-guided, one object)';
+  '\n   or: lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] (click-guided, one object)' +
+  '\n      PROMPTS.json, 0-based voxel indices of IMAGE: {"points": [{"voxel": [i, j, k], "positive": true}], "boxes": [{"min": [i, j, k], "max": [i, j, k]}],' +
+  '\n      "lassos": [{"points": [[i, j, k], ...], "positive": true}] (outlines on one slice), "scribbles": [{"points": [[i, j, k], ...], "positive": false}] (strokes)}';
 
 /**
  * A file-system error on a path (ENOENT, EACCES, ENOSPC, …): Node's message names the call and
