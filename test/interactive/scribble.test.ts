@@ -74,22 +74,6 @@ test('segmentFromPrompts: a positive stroke stretches an object without edges to
   assert.ok(alone.mask[voxelIndex(faint.dims, c)] === 1 && diceCoefficient(alone.mask, faint.reference) > before, `stroke alone ${diceCoefficient(alone.mask, faint.reference).toFixed(3)}`);
 });
 
-test('robotScribble: a stroke through the click along the error\'s section on its slice, 1 mm short of its edge', () => {
-  const dims: Vec3 = [40, 30, 5];
-  const n = dims[0] * dims[1] * dims[2];
-  const reference = new Uint8Array(n);
-  const prediction = new Uint8Array(n);
-  // The reference is a 21 × 5 voxel bar on slice 2; the prediction has its left 6 columns.
-  for (let j = 12; j <= 16; j++) for (let i = 5; i <= 25; i++) reference[voxelIndex(dims, [i, j, 2])] = 1;
-  for (let j = 12; j <= 16; j++) for (let i = 5; i <= 10; i++) prediction[voxelIndex(dims, [i, j, 2])] = 1;
-  const s = robotScribble({ voxel: [18, 14, 2], positive: true }, prediction, reference, dims, [1, 1, 3]);
-  assert.equal(s.positive, true);
-  assert.deepEqual(s.points, [[12, 14, 2], [18, 14, 2], [24, 14, 2]]);
-  // A negative click in a one-voxel leak: the click alone.
-  prediction[voxelIndex(dims, [30, 5, 2])] = 1;
-  assert.deepEqual(robotScribble({ voxel: [30, 5, 2], positive: false }, prediction, reference, dims, [1, 1, 3]), { points: [[30, 5, 2]], positive: false });
-});
-
 test('segmentFromPrompts: a negative outline around a leak clears what it encloses on its slice and cuts the object there, nowhere else', () => {
   const faint = ellipsoidPhantom({ dims: [72, 56, 20], spacingMm: [1, 1, 3], semiAxesMm: [28, 12, 18], inside: 40, outside: 40, noise: 2, seed: 7 });
   const v = { values: faint.values, dims: faint.dims, spacingMm: faint.spacingMm };
@@ -114,17 +98,26 @@ test('segmentFromPrompts: a negative outline around a leak clears what it enclos
   assert.ok(diceCoefficient(cut, faint.reference) < diceCoefficient(object, faint.reference), 'the outline took away object, as it said');
 });
 
-test('robotNegativeOutline: the outline of the leak\'s section at a negative click; none for a positive click', () => {
-  const dims: Vec3 = [30, 20, 3];
+test('robot corrections: a stroke through the click along the error\'s section on its slice, 1 mm short of its edge; the outline of a leak\'s section', () => {
+  const dims: Vec3 = [40, 30, 5];
   const n = dims[0] * dims[1] * dims[2];
   const reference = new Uint8Array(n);
   const prediction = new Uint8Array(n);
-  for (let j = 5; j <= 9; j++) for (let i = 5; i <= 20; i++) prediction[voxelIndex(dims, [i, j, 1])] = 1;
-  for (let j = 5; j <= 9; j++) for (let i = 5; i <= 12; i++) reference[voxelIndex(dims, [i, j, 1])] = 1;
-  const outline = robotNegativeOutline({ voxel: [17, 7, 1], positive: false }, prediction, reference, dims);
-  assert.ok(outline && outline.positive === false && outline.points.every((p) => p[2] === 1));
+  // The reference is a 21 × 5 voxel bar on slice 2; the prediction has its left 6 columns, a
+  // 6 × 5 voxel leak and a one-voxel one.
+  for (let j = 12; j <= 16; j++) for (let i = 5; i <= 25; i++) reference[voxelIndex(dims, [i, j, 2])] = 1;
+  for (let j = 12; j <= 16; j++) for (let i = 5; i <= 10; i++) prediction[voxelIndex(dims, [i, j, 2])] = 1;
+  for (let j = 3; j <= 7; j++) for (let i = 28; i <= 33; i++) prediction[voxelIndex(dims, [i, j, 2])] = 1;
+  prediction[voxelIndex(dims, [36, 25, 2])] = 1;
+  const s = robotScribble({ voxel: [18, 14, 2], positive: true }, prediction, reference, dims, [1, 1, 3]);
+  assert.equal(s.positive, true);
+  assert.deepEqual(s.points, [[12, 14, 2], [18, 14, 2], [24, 14, 2]]);
+  // A negative click in the one-voxel leak: the click alone.
+  assert.deepEqual(robotScribble({ voxel: [36, 25, 2], positive: false }, prediction, reference, dims, [1, 1, 3]), { points: [[36, 25, 2]], positive: false });
+  const outline = robotNegativeOutline({ voxel: [30, 5, 2], positive: false }, prediction, reference, dims);
+  assert.ok(outline && outline.positive === false && outline.points.every((p) => p[2] === 2));
   const m = rasterizeLasso(outline, dims);
-  assert.deepEqual(m.box, { min: [13, 5, 1], max: [20, 9, 1] });
+  assert.deepEqual(m.box, { min: [28, 3, 2], max: [33, 7, 2] });
   assert.ok(m.inside.every((x) => x === 1));
-  assert.equal(robotNegativeOutline({ voxel: [8, 7, 1], positive: true }, prediction, reference, dims), null);
+  assert.equal(robotNegativeOutline({ voxel: [18, 14, 2], positive: true }, prediction, reference, dims), null);
 });

@@ -87,6 +87,28 @@ async function dragBetween(view: 'axial' | 'sagittal', a: number[], b: number[],
   await h.page.mouse.up();
 }
 
+/** Drags through the axial slice's `voxels` with `keys` held; `midway` runs before the release. */
+async function dragThrough(voxels: number[][], keys: string[], button: 'left' | 'right', midway?: () => Promise<void>): Promise<void> {
+  const path = await Promise.all(voxels.map((v) => pageOfVoxel(h, 'axial', v)));
+  for (const k of keys) await h.page.keyboard.down(k);
+  await h.page.mouse.move(path[0][0], path[0][1]);
+  await h.page.mouse.down({ button });
+  for (const [x, y] of path.slice(1)) await h.page.mouse.move(x, y, { steps: 3 });
+  if (midway) await midway();
+  await h.page.mouse.up({ button });
+  for (const k of [...keys].reverse()) await h.page.keyboard.up(k);
+  await h.settle();
+}
+
+/** Presses Backspace `count` times; each removes the last of the prompts in `field`. */
+async function backspaceEach(field: 'lassos' | 'scribbles', count: number): Promise<void> {
+  for (let n = count; n > 0; n--) {
+    await h.page.keyboard.press('Backspace');
+    await h.settle();
+    assert.equal(((await prompts()).at(-1)![field] as unknown[]).length, n - 1, `Backspace removes the last of the ${field}`);
+  }
+}
+
 async function prompts(): Promise<Posted[]> {
   return (await h.posted()).filter((m) => m.type === 'prompt');
 }
@@ -201,17 +223,12 @@ test('K selects the Prompt tool; click, Shift+click, right click and drag post p
     Array.from({ length: 13 }, (_, q) => [centre[0] + di + Math.round(ri * Math.cos((q * Math.PI) / 6)), centre[1] + dj + Math.round(rj * Math.sin((q * Math.PI) / 6)), centre[2]]);
   const outline = async (ring: number[][], keys: string[], button: 'left' | 'right' = 'left'): Promise<{ lasso: Record<string, unknown> & { points: number[][] }; whileDrawn: Awaited<ReturnType<typeof layerCounts>> }> => {
     const before = (await prompts()).length;
-    const ringPage = await Promise.all(ring.map((v) => pageOfVoxel(h, 'axial', v)));
-    for (const k of keys) await h.page.keyboard.down(k);
-    await h.page.mouse.move(ringPage[0][0], ringPage[0][1]);
-    await h.page.mouse.down({ button });
-    for (const [x, y] of ringPage.slice(1)) await h.page.mouse.move(x, y, { steps: 3 });
-    await h.settle();
-    const whileDrawn = await layerCounts(axial);
-    assert.equal((await prompts()).length, before, 'nothing posted while the outline is drawn');
-    await h.page.mouse.up({ button });
-    for (const k of [...keys].reverse()) await h.page.keyboard.up(k);
-    await h.settle();
+    let whileDrawn = await layerCounts(axial);
+    await dragThrough(ring, keys, button, async () => {
+      await h.settle();
+      whileDrawn = await layerCounts(axial);
+      assert.equal((await prompts()).length, before, 'nothing posted while the outline is drawn');
+    });
     const sent = await prompts();
     assert.equal(sent.length, before + 1, 'one message per outline');
     assert.deepEqual([sent.at(-1)!.boxes, sent.at(-1)!.scribbles], [[], []], 'not a box or a scribble');
@@ -244,25 +261,14 @@ test('K selects the Prompt tool; click, Shift+click, right click and drag post p
   const rightDrag = await outline(ringAround(0, -30, 8, 6), ['Control'], 'right');
   assert.equal(rightDrag.lasso.positive, false, 'Ctrl+right drag: a negative outline');
   assert.equal(((await prompts()).at(-1)!.lassos as unknown[]).length, 2);
-  for (let n = 2; n > 0; n--) {
-    await h.page.keyboard.press('Backspace');
-    await h.settle();
-    assert.equal(((await prompts()).at(-1)!.lassos as unknown[]).length, n - 1, 'Backspace removes the last outline');
-  }
+  await backspaceEach('lassos', 2);
   assert.deepEqual(await layerCounts(axial), axialPoints, 'the negative outlines are gone');
 
   // Alt+drag: a scribble through the object on the axial slice, one vertex per voxel entered;
   // Alt+Shift+drag and Alt+right drag: scribbles off it. Only the release posts.
   const scribble = async (voxels: number[][], keys: string[], button: 'left' | 'right' = 'left'): Promise<{ points: number[][]; positive: boolean }> => {
     const before = (await prompts()).length;
-    const path = await Promise.all(voxels.map((v) => pageOfVoxel(h, 'axial', v)));
-    for (const k of keys) await h.page.keyboard.down(k);
-    await h.page.mouse.move(path[0][0], path[0][1]);
-    await h.page.mouse.down({ button });
-    for (const [x, y] of path.slice(1)) await h.page.mouse.move(x, y, { steps: 3 });
-    await h.page.mouse.up({ button });
-    for (const k of keys.reverse()) await h.page.keyboard.up(k);
-    await h.settle();
+    await dragThrough(voxels, keys, button);
     const sent = await prompts();
     assert.equal(sent.length, before + 1, 'one message per scribble');
     assert.deepEqual([sent.at(-1)!.boxes, sent.at(-1)!.lassos], [[], []], 'not a box or an outline');
@@ -284,11 +290,7 @@ test('K selects the Prompt tool; click, Shift+click, right click and drag post p
   await h.screenshot('prompt-scribble');
   assert.equal((await scribble(along([[10, 20], [16, 14]]), ['Alt'], 'right')).positive, false, 'Alt+right drag: negative');
   assert.equal(((await prompts()).at(-1)!.scribbles as unknown[]).length, 3);
-  for (let n = 3; n > 0; n--) {
-    await h.page.keyboard.press('Backspace');
-    await h.settle();
-    assert.equal(((await prompts()).at(-1)!.scribbles as unknown[]).length, n - 1, 'Backspace removes the last scribble');
-  }
+  await backspaceEach('scribbles', 3);
   assert.deepEqual(await layerCounts(axial), axialBefore, 'the scribbles are gone');
   // Alt+click without a drag is a point, as a plain click.
   await h.page.keyboard.down('Alt');
