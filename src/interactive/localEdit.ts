@@ -75,3 +75,59 @@ export function applyLocalEdit(previous: Uint8Array, next: Uint8Array, dims: Vec
   pasteMask(mask, dims, box, edited);
   return { mask, roi: box };
 }
+
+/**
+ * {@link applyLocalEdit} for several prompts at once (the voxels of a stroke or an outline): the
+ * voxels where `previous` and `next` differ within any click's reach, in the 26-connected parts
+ * that hold a click (or, when none does, the part nearest the first click). One labelling of the
+ * reaches' union, so a long stroke or a large outline costs about what one click costs.
+ */
+export function applyLocalEdits(previous: Uint8Array, next: Uint8Array, dims: Vec3, spacingMm: Vec3, clicks: readonly PointPrompt[], o: LocalEditOptions): { mask: Uint8Array; roi: VoxelBox } {
+  if (clicks.length === 1) return applyLocalEdit(previous, next, dims, spacingMm, clicks[0], o);
+  const balls = clicks.map((c) => {
+    const reachMm = Math.max(o.minReachMm, o.reachFactor * distanceToOtherLabelMm(previous, dims, spacingMm, c.voxel, 200));
+    return { c: c.voxel, reachMm, box: growBoxMm({ min: c.voxel, max: c.voxel }, reachMm, spacingMm, dims) };
+  });
+  const box = balls.reduce<VoxelBox>((a, b) => ({ min: [0, 1, 2].map((x) => Math.min(a.min[x], b.box.min[x])) as Vec3, max: [0, 1, 2].map((x) => Math.max(a.max[x], b.box.max[x])) as Vec3 }), balls[0].box);
+  const [bx, by, bz] = boxSize(box);
+  const before = cropMask(previous, dims, box);
+  const after = cropMask(next, dims, box);
+  const changed = new Uint8Array(before.length);
+  for (const b of balls) {
+    for (let k = b.box.min[2]; k <= b.box.max[2]; k++) {
+      const z = (k - b.c[2]) * spacingMm[2];
+      for (let j = b.box.min[1]; j <= b.box.max[1]; j++) {
+        const y = (j - b.c[1]) * spacingMm[1];
+        let v = ((k - box.min[2]) * by + j - box.min[1]) * bx + b.box.min[0] - box.min[0];
+        for (let i = b.box.min[0]; i <= b.box.max[0]; i++, v++) {
+          const x = (i - b.c[0]) * spacingMm[0];
+          if (before[v] !== after[v] && x * x + y * y + z * z <= b.reachMm * b.reachMm) changed[v] = 1;
+        }
+      }
+    }
+  }
+  const { labels } = labelComponents(changed, [bx, by, bz], 26);
+  // Each click keeps the part that holds it or, when its voxel did not change, the changed voxel
+  // nearest to it within its reach's box.
+  const keep = new Set<number>();
+  for (const b of balls) {
+    let label = labels[((b.c[2] - box.min[2]) * by + b.c[1] - box.min[1]) * bx + b.c[0] - box.min[0]];
+    let nearest = Infinity;
+    for (let k = b.box.min[2]; label === 0 && k <= b.box.max[2]; k++) {
+      for (let j = b.box.min[1]; j <= b.box.max[1]; j++) {
+        let v = ((k - box.min[2]) * by + j - box.min[1]) * bx + b.box.min[0] - box.min[0];
+        for (let i = b.box.min[0]; i <= b.box.max[0]; i++, v++) {
+          if (!labels[v]) continue;
+          const d = ((i - b.c[0]) * spacingMm[0]) ** 2 + ((j - b.c[1]) * spacingMm[1]) ** 2 + ((k - b.c[2]) * spacingMm[2]) ** 2;
+          if (d < nearest) [nearest, label] = [d, labels[v]];
+        }
+      }
+    }
+    if (label > 0) keep.add(label);
+  }
+  const edited = before.slice();
+  for (let w = 0; w < edited.length; w++) if (keep.has(labels[w])) edited[w] = after[w];
+  const mask = previous.slice();
+  pasteMask(mask, dims, box, edited);
+  return { mask, roi: box };
+}

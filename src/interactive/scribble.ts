@@ -15,6 +15,8 @@ export interface ScribblePrompt {
 export interface ScribbleVoxels {
   positive: boolean;
   voxels: Vec3[];
+  /** The voxels fill an area (a negative outline's), not a path. */
+  area?: boolean;
 }
 
 /**
@@ -43,20 +45,18 @@ export function rasterizeScribble(s: ScribblePrompt, dims: Vec3): ScribbleVoxels
 }
 
 /**
- * Voxels of a rasterised stroke about `everyMm` apart along it (its first and last voxel
- * included): the points that stand for the stroke where a method takes clicks.
+ * Voxels of a rasterised stroke (or of an outline's enclosed area) about `everyMm` apart: the first
+ * of its voxels in each cell of an `everyMm` grid, in order. They stand for the stroke where a
+ * method takes clicks.
  */
 export function scribbleSamples(s: ScribbleVoxels, spacingMm: Vec3, everyMm: number): Vec3[] {
-  const out: Vec3[] = [s.voxels[0]];
-  let travelled = 0;
-  for (let q = 1; q < s.voxels.length; q++) {
-    travelled += Math.hypot(...[0, 1, 2].map((a) => (s.voxels[q][a] - s.voxels[q - 1][a]) * spacingMm[a]));
-    if (travelled >= everyMm || q === s.voxels.length - 1) {
-      out.push(s.voxels[q]);
-      travelled = 0;
-    }
-  }
-  return out;
+  const seen = new Set<string>();
+  return s.voxels.filter((v) => {
+    const cell = v.map((x, a) => Math.floor((x * spacingMm[a]) / everyMm)).join();
+    if (seen.has(cell)) return false;
+    seen.add(cell);
+    return true;
+  });
 }
 
 /** The voxel halfway along a rasterised stroke (by length): a point certainly on it. */

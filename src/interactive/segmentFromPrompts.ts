@@ -28,7 +28,7 @@ import { contrastRegion, RESOLVED_RADIUS_VOXELS, type ContrastRegion } from './c
 import { distanceTransformMm } from './distanceTransform';
 import { PromptError } from './errors';
 import { lassoCentre, lassoRayBounds, lassoSections, lassoShapePrior, planeAxes, rasterizeLasso, sectionEncloses, type LassoMask, type LassoSection } from './lasso';
-import { applyLocalEdit, distanceToOtherLabelMm } from './localEdit';
+import { applyLocalEdit, applyLocalEdits, distanceToOtherLabelMm } from './localEdit';
 import { median } from './median';
 import { PerImageCache } from './perImageCache';
 import { checkVolume, resolvePromptOptions, type PromptSegmentation, type PromptSegmentationOptions, type PromptVolume } from './promptOptions';
@@ -424,7 +424,7 @@ function rasterizeScribbles(prompts: Prompts, dims: Vec3): ScribbleVoxels[] {
         voxels.push(p);
       }
     }
-    strokes.push({ positive: false, voxels });
+    strokes.push({ positive: false, voxels, area: true });
   });
   return strokes;
 }
@@ -447,18 +447,22 @@ function segmentWithScribbles(volume: PromptVolume, clean: Prompts, options: Pro
   if (!previous || !hasObject) return result;
   const o = resolvePromptOptions(options);
   const contradicted = (p: PointPrompt): boolean => (previous[(p.voxel[2] * dims[1] + p.voxel[1]) * dims[0] + p.voxel[0]] === 1) !== p.positive;
-  const edits: PointPrompt[] = [
-    ...scribbles.flatMap((s) => scribbleSamples(s, spacingMm, SCRIBBLE_SAMPLE_MM).map((voxel) => ({ voxel, positive: s.positive }))),
-    ...clean.points,
-  ].filter(contradicted);
+  const samples = (list: readonly ScribbleVoxels[]): PointPrompt[] => list.flatMap((s) => scribbleSamples(s, spacingMm, SCRIBBLE_SAMPLE_MM).map((voxel) => ({ voxel, positive: s.positive })));
+  // Strokes and clicks edit one after the other (each sample's reach from the object as edited so
+  // far); a negative outline's area at once, which costs one labelling however large it is.
+  const edits = [...samples(scribbles.filter((s) => !s.area)), ...clean.points].filter(contradicted);
+  const areaEdits = samples(scribbles.filter((s) => s.area)).filter(contradicted);
+  if (edits.length + areaEdits.length === 0) return { ...result, mask: previous.slice() };
+  const reach = { reachFactor: o.localEditFactor > 0 ? o.localEditFactor : Infinity, minReachMm: o.localEditMinMm };
   let mask = previous;
   let roi: VoxelBox | null = null;
-  for (const p of edits) {
-    const edit = applyLocalEdit(mask, result.mask, dims, spacingMm, p, { reachFactor: o.localEditFactor > 0 ? o.localEditFactor : Infinity, minReachMm: o.localEditMinMm });
+  const take = (edit: { mask: Uint8Array; roi: VoxelBox }): void => {
     mask = edit.mask;
     roi = roi ? unionBox(roi, edit.roi) : edit.roi;
-  }
-  return { ...result, mask: edits.length > 0 ? mask : previous.slice(), roi: roi ?? result.roi };
+  };
+  for (const p of edits) take(applyLocalEdit(mask, result.mask, dims, spacingMm, p, reach));
+  if (areaEdits.length > 0) take(applyLocalEdits(mask, result.mask, dims, spacingMm, areaEdits, reach));
+  return { ...result, mask, roi: roi ?? result.roi };
 }
 
 /** The object with every positive scribble's voxels set and every negative one's cleared (the user marked them so). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { segmentFromPrompts, PromptError } from '../../src/interactive';
-import { applyLocalEdit, distanceToOtherLabelMm } from '../../src/interactive/localEdit';
+import { applyLocalEdit, applyLocalEdits, distanceToOtherLabelMm } from '../../src/interactive/localEdit';
 import { diceCoefficient } from '../../src/interactive/robotUser';
 import type { Vec3 } from '../../src/volume/vec3';
 import { countOnes, ellipsoidPhantom, voxelIndex } from './phantom';
@@ -49,6 +49,27 @@ test('applyLocalEdit: only the change connected to the click within its reach is
   assert.equal(beside.mask[voxelIndex(dims, [3, 10, 10])], 1);
   // Nothing changed within reach: the object so far is returned unchanged.
   assert.deepEqual(applyLocalEdit(previous, previous, dims, [1, 1, 1], click, { reachFactor: 3, minReachMm: 5 }).mask, previous);
+});
+
+test('applyLocalEdits: several clicks (a stroke) take the changes connected to any of them within reach, as one click would each', () => {
+  const dims: Vec3 = [40, 20, 20];
+  const previous = boxMask(dims, [2, 2, 2], [37, 17, 17]);
+  const next = previous.slice();
+  // Three cuts: at each end, where the clicks are, and one in the middle that no click reaches.
+  for (const [min, max] of [[[30, 2, 2], [37, 17, 17]], [[2, 2, 2], [6, 17, 17]], [[18, 2, 2], [20, 17, 17]]] as [Vec3, Vec3][]) {
+    const cut = boxMask(dims, min, max);
+    for (let v = 0; v < next.length; v++) if (cut[v]) next[v] = 0;
+  }
+  const clicks = [{ voxel: [35, 10, 10] as Vec3, positive: false }, { voxel: [4, 10, 10] as Vec3, positive: false }];
+  const o = { reachFactor: 3, minReachMm: 5 };
+  const both = applyLocalEdits(previous, next, dims, [1, 1, 1], clicks, o);
+  assert.equal(both.mask[voxelIndex(dims, [33, 10, 10])], 0);
+  assert.equal(both.mask[voxelIndex(dims, [4, 12, 12])], 0);
+  assert.equal(both.mask[voxelIndex(dims, [19, 10, 10])], 1, 'the middle cut, beyond every reach, is not taken');
+  // The same as the clicks applied one after the other here, and one click alone is applyLocalEdit.
+  const one = applyLocalEdit(previous, next, dims, [1, 1, 1], clicks[0], o);
+  assert.deepEqual(both.mask, applyLocalEdit(one.mask, next, dims, [1, 1, 1], clicks[1], o).mask);
+  assert.deepEqual(applyLocalEdits(previous, next, dims, [1, 1, 1], clicks.slice(0, 1), o), one);
 });
 
 test('segmentFromPrompts: a correction click changes the object so far only near the click', () => {
