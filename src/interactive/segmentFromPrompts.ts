@@ -402,6 +402,8 @@ export function segmentFromPrompts(image: PromptVolume, prompts: Prompts, option
 
 /** Scribble voxels about this far apart (mm) stand for a stroke where clicks are taken (the thresholded regions; local edits). */
 const SCRIBBLE_SAMPLE_MM = 3;
+/** … and a negative outline's area where a thresholded region takes clicks. */
+const AREA_REGION_SAMPLE_MM = 10;
 
 /**
  * Each scribble of the prompts rasterised, and each negative lasso as the negative stroke of the
@@ -575,8 +577,12 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
       : (clean.points.find((p) => p.positive) ?? { voxel: clean.boxes.length > 0 || !positiveScribble ? boxCentre(clean.boxes[0]) : scribbleMiddle(positiveScribble, spacingMm), positive: true });
   const centre = firstPositive.voxel;
   const constraints = clean.points.filter((p) => p !== firstPositive);
-  // The thresholded regions (steps 0 and 0a) take a scribble as clicks along it.
-  const regionConstraints = [...constraints, ...scribbles.flatMap((s) => scribbleSamples(s, spacingMm, SCRIBBLE_SAMPLE_MM).map((voxel) => ({ voxel, positive: s.positive })))];
+  // The thresholded regions (steps 0 and 0a) take a scribble as clicks along it, and a negative
+  // outline as clicks over its area, sparser (each negative click there costs a cut of the region).
+  const regionConstraints = [
+    ...constraints,
+    ...scribbles.flatMap((s) => scribbleSamples(s, spacingMm, s.area ? AREA_REGION_SAMPLE_MM : SCRIBBLE_SAMPLE_MM).map((voxel) => ({ voxel, positive: s.positive }))),
+  ];
   // The boxes bound the object (a slice box widened off its slice), and a positive click outside
   // them says the object reaches there: they grow to take it. The lassos bound it together, each
   // as its slice box would (they are all sections of the one object).
