@@ -24,7 +24,8 @@
 // the first click's sagittal slice; with --box-first the lassos alone segment first.
 // --scribble: each correction is a stroke instead of a click, drawn through the robot's click along
 // the longest axis of the error's section on its axial slice (robotScribble); the first prompt
-// stays the first click (or the box or lassos with --box-first). --negative-outline: each negative
+// stays the first click (or the box or lassos with --box-first; with --box-first alone, a stroke
+// through the reference's section on the first click's axial slice). --negative-outline: each negative
 // correction is instead the outline of the leak's section on the click's axial slice, a negative
 // lasso (robotNegativeOutline).
 import { spawnSync } from 'node:child_process';
@@ -101,7 +102,7 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
     }
   }
   if (o.labels && o.perLesion) throw new Error('--labels and --per-lesion exclude each other');
-  if (o.boxFirst && o.box === 'none' && o.lasso === 'none') throw new Error('--box-first needs --box 3d or 2d, or --lasso');
+  if (o.boxFirst && o.box === 'none' && o.lasso === 'none' && !o.scribble) throw new Error('--box-first needs --box 3d or 2d, --lasso or --scribble');
   // The CLI replay sends the clicks and boxes of each step, not a box-only first call, nor --opt's tuning.
   if (o.cli > 0 && (o.boxFirst || Object.keys(o.opts).length > 0)) throw new Error('--cli replays the shipped method: leave out --box-first and --opt');
   if ((o.scribble || o.negativeOutline) && o.newClicksOnly) throw new Error('--scribble and --negative-outline send every stroke and outline so far; leave out --new-clicks-only');
@@ -186,6 +187,11 @@ async function main(): Promise<void> {
       const sent: Prompts[] = [];
       const segment = (points: PointPrompt[], previous: Uint8Array | null): Uint8Array => {
         const click = points[points.length - 1];
+        // --scribble --box-first (no box or outline): first a stroke through the reference's section
+        // on the first click's axial slice, along its longest axis, alone.
+        if (!click && o.scribble && boxes.length === 0 && lassos.length === 0) {
+          scribbles.push(robotScribble(nextRobotClick(null, obj.reference, image.dims, image.spacingMm)!, new Uint8Array(obj.reference.length), obj.reference, image.dims, image.spacingMm));
+        }
         if (click) {
           const outline = o.negativeOutline && previous && kept.length + scribbles.length + negativeOutlines.length > 0 ? robotNegativeOutline(click, previous, obj.reference, image.dims) : null;
           if (outline) negativeOutlines.push(outline);

@@ -33,13 +33,14 @@ test('eval-interactive parse: --lasso takes 3 or 2v or nothing (the first click\
   assert.equal(parse(['--lasso', '3', 'a.nii.gz:b.nii.gz']).lasso, '3');
   assert.equal(parse(['--lasso', '2v', '--box-first', 'a.nii.gz:b.nii.gz']).lasso, '2v');
   assert.equal(parse(['a.nii.gz:b.nii.gz']).lasso, 'none');
-  assert.throws(() => parse(['--box-first', 'a.nii.gz:b.nii.gz']), /--box-first needs --box 3d or 2d, or --lasso/);
+  assert.throws(() => parse(['--box-first', 'a.nii.gz:b.nii.gz']), /--box-first needs --box 3d or 2d, --lasso or --scribble/);
 });
 
 test('eval-interactive parse: --scribble draws corrections as strokes; it sends every stroke, so not with --new-clicks-only', () => {
   assert.equal(parse(['--scribble', '--cli', '1', 'a.nii.gz:b.nii.gz']).scribble, true);
   assert.equal(parse(['a.nii.gz:b.nii.gz']).scribble, false);
   assert.equal(parse(['--negative-outline', 'a.nii.gz:b.nii.gz']).negativeOutline, true);
+  assert.equal(parse(['--scribble', '--box-first', 'a.nii.gz:b.nii.gz']).boxFirst, true, 'a stroke alone first');
   assert.throws(() => parse(['--negative-outline', '--new-clicks-only', 'a.nii.gz:b.nii.gz']), /leave out --new-clicks-only/);
   assert.throws(() => parse(['--scribble', '--new-clicks-only', 'a.nii.gz:b.nii.gz']), /--scribble and --negative-outline send every stroke and outline so far; leave out --new-clicks-only/);
 });
