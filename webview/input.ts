@@ -6,7 +6,7 @@ import type { LabelEditing } from './labelEditing';
 import type { RenderLoop } from './renderLoop';
 import type { SliceView } from './sliceView';
 import type { MeasureTool } from './tools/measureTool';
-import type { PromptTool } from './tools/promptTool';
+import type { PromptDrag, PromptTool } from './tools/promptTool';
 import type { ToolName } from './tools/toolSet';
 import type { Volume } from './types';
 import type { VolumeView } from './volumeView';
@@ -23,6 +23,8 @@ export interface PointerTarget {
   readonly tool: ToolName;
   readonly brushRadiusMm: number;
   readonly promptTool: PromptTool;
+  /** What a plain drag draws in the Prompt tool ("Drag draws"). */
+  readonly promptDrag: PromptDrag;
   readonly measureTool: MeasureTool;
   readonly editing: LabelEditing;
   readonly loop: RenderLoop;
@@ -147,12 +149,13 @@ export class PointerInput {
     this.hoverView = view;
     this.capture(e);
     if (t.tool === 'prompt' && e.button !== 1) {
-      // Right click and Shift+click are negative points here, not window/level or pan; Ctrl+drag
-      // outlines, Alt+drag scribbles (both negative with Shift or the right button).
+      // Right click and Shift+click are negative points here, not window/level or pan; a plain
+      // drag draws what "Drag draws" says, Ctrl+drag outlines, Alt+drag scribbles (outlines and
+      // scribbles negative with Shift or the right button).
       const voxel = voxelIndexAt(vol.geometry, view.worldAtCanvas(vol.geometry, x, y, t.crosshair));
       if (!voxel) return;
       this.promptPressView = view;
-      const drag = e.altKey ? 'scribble' : (e.button === 0 || e.button === 2) && (e.ctrlKey || e.metaKey) ? 'lasso' : 'box';
+      const drag = e.altKey ? 'scribble' : (e.button === 0 || e.button === 2) && (e.ctrlKey || e.metaKey) ? 'lasso' : t.promptDrag;
       t.promptTool.pointerDown(x, y, voxel, vol.geometry.voxelAxisOfWorldAxis[view.plane.normalAxis], e.button === 2 || e.shiftKey, drag);
       return;
     }

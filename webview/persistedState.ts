@@ -7,6 +7,7 @@ import { SLICE_VIEW_KINDS, type SliceViewKind, type Vec3 } from './geometry';
 import { LabelMode3D, RenderMode3D } from './renderModes';
 import type { BrushShape } from './tools/brush';
 import type { Ruler } from './tools/measureTool';
+import type { PromptDrag } from './tools/promptTool';
 import { isToolName, type ToolName } from './tools/toolSet';
 import { VIEW_SLOTS, type ViewSlot } from './types';
 import type { WindowLevel } from './windowing';
@@ -38,6 +39,8 @@ export interface PersistedViewerState {
   tool: ToolName;
   brushRadiusMm: number;
   brushShape: BrushShape;
+  /** What a plain drag draws in the Prompt tool ("Drag draws"). */
+  promptDrag: PromptDrag;
   activeLabel: number;
   mode3d: RenderMode3D;
   labelMode3d: LabelMode3D;
@@ -54,6 +57,7 @@ export type RestoredViewerState = Partial<Omit<PersistedViewerState, 'fileName' 
 };
 
 const LAYOUTS: readonly ViewLayout[] = ['2x2', '1x3', 'single'];
+const PROMPT_DRAGS: readonly PromptDrag[] = ['box', 'lasso', 'scribble'];
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -100,6 +104,7 @@ export function parsePersistedState(raw: unknown, fileName: string, frameCount: 
   if (isToolName(raw.tool)) out.tool = raw.tool;
   if (isFiniteNumber(raw.brushRadiusMm) && raw.brushRadiusMm > 0) out.brushRadiusMm = raw.brushRadiusMm;
   if (raw.brushShape === 'disc' || raw.brushShape === 'sphere') out.brushShape = raw.brushShape;
+  if (isOneOf(PROMPT_DRAGS, raw.promptDrag)) out.promptDrag = raw.promptDrag;
   if (Number.isInteger(raw.activeLabel) && (raw.activeLabel as number) > 0 && (raw.activeLabel as number) < 65536) out.activeLabel = raw.activeLabel as number;
   if (isOneOf(Object.values(RenderMode3D), raw.mode3d)) out.mode3d = raw.mode3d;
   if (isOneOf(Object.values(LabelMode3D), raw.labelMode3d)) out.labelMode3d = raw.labelMode3d;

@@ -9,6 +9,7 @@ import { FormControls, group, iconButton, textButton } from './formControls';
 import type { CodiconName } from './icons';
 import { OVERLAY_KEYS, SHORTCUT_KEYS, keyName } from './keymap';
 import { LabelMode3D, RenderMode3D } from './renderModes';
+import type { PromptDrag } from './tools/promptTool';
 import { TOOL_KEYS, TOOL_NAMES, TOOL_TITLES, type ToolName } from './tools/toolSet';
 import type { ViewSlot } from './types';
 import type { Viewer } from './viewer';
@@ -37,13 +38,13 @@ const TOOL_OPTIONS: Record<ToolName, readonly string[]> = {
   eraser: ['radius', 'shape', 'overwrite', 'overwriteLabel'],
   fill2d: ['tolerance', 'overwrite', 'overwriteLabel', 'threshold', 'thrMin', 'thrMax'],
   grow3d: ['tolerance', 'overwrite', 'overwriteLabel', 'threshold', 'thrMin', 'thrMax'],
-  prompt: ['hint-prompt', 'overwrite', 'overwriteLabel'],
+  prompt: ['hint-prompt', 'promptDrag', 'overwrite', 'overwriteLabel'],
   measure: ['measureMode', 'hint-measure'],
 };
 
 const HINTS: Record<string, string> = {
   'hint-navigate': 'Click: crosshair · Right drag: window/level · Shift drag: pan · Ctrl+wheel: zoom · Wheel, arrows: slices',
-  'hint-prompt': 'Click: on the object · Shift+click or right click: off it · Drag: box · Ctrl+drag: outline · Ctrl+Shift+drag: outline off it · Alt+drag: scribble · Alt+Shift+drag: negative scribble · Backspace: undo a prompt · Esc: clear',
+  'hint-prompt': 'Click: on the object · Shift+click or right click: off it · Drag: box (or as Drag draws says) · Ctrl+drag: outline · Ctrl+Shift+drag: outline off it · Alt+drag: scribble · Alt+Shift+drag: negative scribble · Backspace: undo a prompt · Esc: clear',
   'hint-measure': 'Drag: a ruler (mm) · Angle: drag the first arm, click the second · Backspace: remove the last · Esc: clear',
 };
 
@@ -148,6 +149,9 @@ export class Toolbar {
       v.measureTool.cancelPress();
       v.measureTool.mode = val === 'angle' ? 'angle' : 'distance';
     });
+    c.select(g, 'promptDrag', 'Drag draws', 'What a plain drag draws: a box around the object, its outline, or a stroke through it (Shift or the right button: an outline or a stroke off it). Ctrl+drag (⌘ on macOS) still outlines and Alt+drag still strokes', [['box', 'Box'], ['lasso', 'Outline'], ['scribble', 'Stroke']], (val) =>
+      v.setPromptDrag(val as PromptDrag),
+    );
     c.select(g, 'shape', 'Shape', `Brush shape: a disc in the slice or a sphere across slices (${keyName(SHORTCUT_KEYS.brushShape)})`, [['disc', 'Disc'], ['sphere', 'Sphere']], (val) => v.setBrushShape(val as 'disc' | 'sphere'));
     c.number(g, 'tolerance', 'Tolerance', '', 'Fill and region grow: voxels within this many intensity units of the clicked voxel join', { min: '0', step: 'any' }, (i) => (v.fillTolerance = Math.max(0, Number(i.value))));
     c.select(g, 'overwrite', 'Paint over', 'Which voxels the tool may change (locked labels never change)', [['all', 'All labels'], ['empty', 'Empty only'], ['label', 'One label:']], (val) => {
@@ -234,6 +238,7 @@ export class Toolbar {
     c.setValue('islandMin', String(v.islandMinVoxels));
     c.setValue('marginMm', String(v.marginMm));
     c.setValue('measureMode', v.measureTool.mode);
+    c.setValue('promptDrag', v.promptDrag);
     c.setValue('smoothMm', String(v.smoothMm));
     c.setValue('showLabels', v.showLabels);
     c.setValue('labelOpacity', String(v.labelOpacity));

@@ -12,6 +12,7 @@ import type { Rect, SliceView } from './sliceView';
 import { createLutTexture } from './textures';
 import type { BrushShape } from './tools/brush';
 import { MeasureTool } from './tools/measureTool';
+import type { PromptDrag } from './tools/promptTool';
 import type { ToolName } from './tools/toolSet';
 import type { ToolSettings, ViewSlot, Volume } from './types';
 import type { VolumeView } from './volumeView';
@@ -58,6 +59,8 @@ export abstract class ViewerState implements ToolSettings {
   thresholdOn = false;
   thresholdRange = { min: 0, max: 0 };
   fillTolerance = 50;
+  /** What a plain drag draws in the Prompt tool ("Drag draws"; Ctrl and Alt override it). */
+  promptDrag: PromptDrag = 'box';
   islandMinVoxels = 10;
   /** Grow / Shrink distance and Smooth radius of the label operations, mm. */
   marginMm = 1;
@@ -198,6 +201,11 @@ export abstract class ViewerState implements ToolSettings {
 
   toggleBrushShape(): void {
     this.setBrushShape(this.brushShape === 'disc' ? 'sphere' : 'disc');
+  }
+
+  setPromptDrag(drag: PromptDrag): void {
+    this.promptDrag = drag;
+    this.changed({ save: true, ui: true });
   }
 
   toggleThreshold(): void {
@@ -351,6 +359,7 @@ export abstract class ViewerState implements ToolSettings {
     if (s.measurements) this.measureTool.rulers = s.measurements.filter((r) => r.slice < vol.geometry.dims[r.normalAxis]);
     if (s.brushRadiusMm) this.brushRadiusMm = s.brushRadiusMm;
     if (s.brushShape) this.brushShape = s.brushShape;
+    if (s.promptDrag) this.promptDrag = s.promptDrag;
     if (s.activeLabel) this.activeLabel = s.activeLabel;
     if (s.mode3d !== undefined) this.mode3d = s.mode3d;
     if (s.labelMode3d !== undefined) this.labelMode3d = s.labelMode3d;
@@ -378,6 +387,7 @@ export abstract class ViewerState implements ToolSettings {
       tool: this.tool,
       brushRadiusMm: this.brushRadiusMm,
       brushShape: this.brushShape,
+      promptDrag: this.promptDrag,
       activeLabel: this.activeLabel,
       mode3d: this.mode3d,
       labelMode3d: this.labelMode3d,

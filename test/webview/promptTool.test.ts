@@ -301,6 +301,43 @@ test('K selects the Prompt tool; click, Shift+click, right click and drag post p
   await h.page.keyboard.press('Backspace');
   await h.settle();
 
+  // "Drag draws" in the options row sets what a plain drag draws, for those who cannot or would
+  // rather not hold Ctrl or Alt: on Stroke a plain drag scribbles, a right or Shift drag scribbles
+  // off the object; on Outline a plain drag outlines (negative with the right button), a right
+  // click is still a negative point; back on Box a drag is a box. Ctrl and Alt still override it.
+  // The choice is kept with the view state.
+  const dragDraws = async (mode: 'box' | 'lasso' | 'scribble'): Promise<void> => {
+    await h.page.selectOption('select[data-ctl="promptDrag"]', mode);
+    assert.equal(await inPage(h, (v) => v.promptDrag), mode);
+    assert.equal(await inPage(h, (v) => (v.saveState(), (window as any).__state.promptDrag)), mode, 'kept with setState');
+  };
+  assert.equal(await h.page.inputValue('select[data-ctl="promptDrag"]'), 'box', 'Box by default');
+  await dragDraws('scribble');
+  assert.equal((await scribble(along([[-12, -3], [-6, 1], [0, 2], [6, 0], [12, -4]]), [])).positive, true, 'Stroke: a plain drag scribbles through the object');
+  assert.equal((await scribble(along([[-32, -8], [-28, 0], [-31, 8]]), [], 'right')).positive, false, 'Stroke: a right drag scribbles off it');
+  assert.equal((await scribble(along([[10, 20], [16, 14]]), ['Shift'])).positive, false, 'Stroke: a Shift drag scribbles off it');
+  await h.screenshot('prompt-drag-mode');
+  await backspaceEach('scribbles', 3);
+  assert.ok(!('positive' in (await outline(ringAround(0, 0, 20, 15), ['Control'])).lasso), 'Stroke: Ctrl+drag still outlines');
+  await backspaceEach('lassos', 1);
+  await dragDraws('lasso');
+  assert.ok(!('positive' in (await outline(ringAround(0, 0, 20, 15), [])).lasso), 'Outline: a plain drag outlines the object');
+  assert.equal((await outline(ringAround(0, -30, 8, 6), [], 'right')).lasso.positive, false, 'Outline: a right drag outlines what is not the object');
+  await backspaceEach('lassos', 2);
+  assert.equal((await scribble(along([[-12, -3], [0, 2], [12, -4]]), ['Alt'])).positive, true, 'Outline: Alt+drag still scribbles');
+  await backspaceEach('scribbles', 1);
+  await h.page.mouse.click(rx, ry, { button: 'right' });
+  await h.settle();
+  assert.deepEqual(((await prompts()).at(-1)!.points as unknown[]).at(-1), { voxel: off2, positive: false }, 'Outline: a right click is still a negative point');
+  await h.page.keyboard.press('Backspace');
+  await h.settle();
+  await dragDraws('box');
+  await dragBetween('axial', a, b, 3);
+  await h.settle();
+  assert.deepEqual((await prompts()).at(-1)!.boxes, [box], 'Box: a drag is a box again');
+  await h.page.keyboard.press('Backspace');
+  await h.settle();
+
   // Esc clears them all; the next click starts a new object.
   await h.page.keyboard.press('Escape');
   await h.settle();

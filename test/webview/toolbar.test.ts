@@ -52,7 +52,7 @@ test('the palette highlights the active tool; the options row shows only its opt
   await h.page.keyboard.press('n');
   assert.deepEqual(await shownOptions(), ['hint-navigate']);
   await h.page.keyboard.press('k');
-  assert.deepEqual(await shownOptions(), ['hint-prompt', 'overwrite']);
+  assert.deepEqual(await shownOptions(), ['hint-prompt', 'promptDrag', 'overwrite']);
   await h.page.keyboard.press('e');
   assert.deepEqual(await shownOptions(), ['radius', 'shape', 'overwrite']);
 });

@@ -4,7 +4,11 @@
 // on that slice (a lasso), Ctrl+Shift+drag or Ctrl+right drag = an outline of what is not the
 // object there (a negative lasso), Alt+drag (Option on macOS) = a scribble through the object on
 // that slice, Alt+Shift+drag or Alt+right drag = a scribble off it; Backspace removes the last
-// prompt, Esc clears them.
+// prompt, Esc clears them. The "Drag draws" selector of the tool's options row (toolbar.ts) sets
+// what a plain drag draws, a box (the default), an outline or a scribble, for those who cannot or
+// would rather not hold Ctrl or Alt (Alt may open the menu bar, a window manager may take
+// Alt+drag, trackpads want no chords): Shift or the right button still makes an outline or a
+// scribble negative; Ctrl and Alt still override it.
 // After every change the whole prompt list goes to the host (`prompt`), which answers with the
 // object's mask as the proposal overlay. The markers are drawn on a 2-D canvas over the views.
 import type { PromptBox, PromptLasso, PromptMessage, PromptPoint, PromptScribble, PromptTarget } from '../../src/protocol/messages';
@@ -18,7 +22,7 @@ export type PromptEntry =
   | { kind: 'lasso'; lasso: PromptLasso }
   | { kind: 'scribble'; scribble: PromptScribble };
 
-/** What a drag draws: a box (plain), an outline (Ctrl or ⌘) or a scribble (Alt or Option). */
+/** What a drag draws: a box, an outline (Ctrl or ⌘) or a scribble (Alt or Option); a plain drag draws what "Drag draws" says. */
 export type PromptDrag = 'box' | 'lasso' | 'scribble';
 
 /** What the tool needs from the viewer. */
@@ -110,7 +114,7 @@ export class PromptTool {
     else if (lasso && lasso.points.length >= 3) this.add({ kind: 'lasso', lasso });
     else if (box) this.add({ kind: 'box', box });
     else {
-      this.hooks.status('Prompt: an outline needs a drag around the object (Ctrl+drag)');
+      this.hooks.status('Prompt: an outline needs a drag around the object, through three or more voxels');
       this.hooks.changed();
     }
   }
