@@ -21,7 +21,7 @@ export interface ScribbleVoxels {
 
 /**
  * The voxels a stroke passes through: each segment sampled every quarter voxel and rounded, inside
- * a grid of `dims` (vertices were checked to lie in it), consecutive repeats dropped.
+ * a grid of `dims` (vertices were checked to lie in it), each voxel once, in the order first passed.
  */
 export function rasterizeScribble(s: ScribblePrompt, dims: Vec3): ScribbleVoxels {
   const voxels: Vec3[] = [];

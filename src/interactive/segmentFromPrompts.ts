@@ -17,6 +17,8 @@
 //     Boxes cap the radius where a ray leaves them. Each further click, in order, then bounds the
 //     rays near its direction (see the comment at step 4 below) and the optimisation resumes.
 //  5. The mask is every voxel within the interpolated radius of its direction.
+// Lassos (lasso.ts) fix their slice and shape the prior; scribbles (scribble.ts) and negative
+// lassos set their voxels and bound the rays near them.
 // `previous` (the object so far) is kept outside the object's box; inside it the object is
 // recomputed from all prompts, so a repeated call is deterministic and a negative click really
 // removes voxels. Of a star's recomputed object, only the change near the latest correction click
@@ -876,9 +878,9 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
     radius = new Int32Array(R);
     for (let r = 0; r < R; r++) radius[r] = Math.min(hi[r], Math.max(lo[r], startIndex));
     optimise();
-    // A scribble's voxels: the rays nearest each voxel's direction reach past it (positive) or end
-    // before it (negative), by half a voxel. (Taking a voxel the star had on the wrong side as the
-    // middle of an error, as a click is, measured no better: docs/interactive-segmentation.md.)
+    // A scribble's voxels: the rays nearest each voxel's direction reach it (positive) or end half
+    // a voxel before it (negative). (Taking a voxel the star had on the wrong side as the middle
+    // of an error, as a click is, measured no better: docs/interactive-segmentation.md.)
     if (scribbles.length > 0) {
       for (const s of scribbles) {
         for (const v of s.voxels) {
