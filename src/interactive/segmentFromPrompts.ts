@@ -448,7 +448,8 @@ function segmentWithScribbles(volume: PromptVolume, clean: Prompts, options: Pro
   const seed = clean.points[0]?.voxel ?? scribbles[0].voxels[0];
   const prompts: Prompts = anchored || !hasObject ? clean : { ...clean, points: [{ voxel: deepestVoxel(previous, dims, spacingMm, seed), positive: true }, ...clean.points] };
   const result = withLassoSlices(segmentObject(volume, prompts, options), lassoSections(rasterizeLassos(clean, dims)), dims);
-  if (!previous || !hasObject) return result;
+  // Contrast regions (steps 0 and 0a) already edit the object so far near the clicks they take.
+  if (!previous || !hasObject || result.contrastRegion) return result;
   const o = resolvePromptOptions(options);
   const contradicted = (p: PointPrompt): boolean => (previous[(p.voxel[2] * dims[1] + p.voxel[1]) * dims[0] + p.voxel[0]] === 1) !== p.positive;
   const samples = (list: readonly ScribbleVoxels[]): PointPrompt[] => list.flatMap((s) => scribbleSamples(s, spacingMm, SCRIBBLE_SAMPLE_MM).map((voxel) => ({ voxel, positive: s.positive })));
@@ -608,7 +609,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
     // for a second star (without a prior, which would change it).
     const key = JSON.stringify([firstPositive.voxel, clean.boxes, { ...options, previous: undefined, prior: undefined }]);
     const remembered = prior === undefined ? firstClickScales.get(volume.values) : undefined;
-    const firstOnly = constraints.length > 0 && remembered?.key === key ? null : segmentObject(volume, { points: [firstPositive], boxes: clean.boxes }, { ...options, regionLargeObjects: false, boxPriorWeight: 0 });
+    const firstOnly = regionConstraints.length > 0 && remembered?.key === key ? null : segmentObject(volume, { points: [firstPositive], boxes: clean.boxes }, { ...options, regionLargeObjects: false, boxPriorWeight: 0 });
     const first = firstOnly ? { key, scaleMm: firstOnly.radiusMm.mean, regionContrast: firstOnly.regionContrast } : (remembered as FirstClickScale);
     if (firstOnly && prior === undefined) firstClickScales.set(volume.values, first);
     // A step-0 region may be the brighter core of a whole tumour: the object around it, twice
@@ -637,7 +638,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
       starOfFirstClick = firstOnly;
     }
     // (Otherwise the first click alone gives what step 0 or the star would give.)
-    else if (constraints.length === 0 && firstOnly) return firstOnly;
+    else if (regionConstraints.length === 0 && firstOnly) return firstOnly;
   }
 
   // 0. An object that stands out from its surroundings within regionReachMm of the click (a
@@ -666,7 +667,7 @@ function segmentObject(volume: PromptVolume, prompts: Prompts, options: PromptSe
       }
       return region;
     }
-    if (constraints.length === 0 && starOfFirstClick) return starOfFirstClick;
+    if (regionConstraints.length === 0 && starOfFirstClick) return starOfFirstClick;
   }
 
   const minSpacing = Math.min(...spacingMm);

@@ -121,3 +121,22 @@ test('robot corrections: a stroke through the click along the error\'s section o
   assert.ok(m.inside.every((x) => x === 1));
   assert.equal(robotNegativeOutline({ voxel: [18, 14, 2], positive: true }, prediction, reference, dims), null);
 });
+
+test('segmentFromPrompts: on a thresholded region (a small bright lesion on a whole-brain grid) a stroke as the only correction is taken by the region, not only painted', () => {
+  const lesion = ellipsoidPhantom({ dims: [48, 48, 40], spacingMm: [1, 1, 1], semiAxesMm: [6, 4, 4], inside: 160, outside: 80, noise: 6, seed: 4 });
+  const v = { values: lesion.values, dims: lesion.dims, spacingMm: lesion.spacingMm };
+  const c = lesion.centre;
+  // As for a brain FLAIR (segmentPromptedObject chooses these per image).
+  const options = { regionLargeObjects: true, starPolarity: 'bright' as const };
+  const click = { voxel: c, positive: true };
+  const first = segmentFromPrompts(v, { points: [click], boxes: [] }, options);
+  assert.ok(first.contrastRegion, 'the click gives a thresholded region');
+  // A negative stroke across the lesion 3 mm right of the click, on its slice: the region is cut there.
+  const across = { points: [[c[0] + 3, c[1] - 6, c[2]], [c[0] + 3, c[1] + 6, c[2]]] as Vec3[], positive: false };
+  const cut = segmentFromPrompts(v, { points: [click], boxes: [], scribbles: [across] }, { ...options, previous: first.mask });
+  const strokeVoxels = new Set(rasterizeScribble(across, lesion.dims).voxels.map((p) => voxelIndex(lesion.dims, p)));
+  let elsewhere = 0;
+  for (let n = 0; n < cut.mask.length; n++) if (cut.mask[n] !== first.mask[n] && !strokeVoxels.has(n)) elsewhere++;
+  assert.ok(elsewhere > 20, `the region changed beyond the stroke's own voxels (${elsewhere} voxels)`);
+  for (const n of strokeVoxels) assert.equal(cut.mask[n], 0);
+});
