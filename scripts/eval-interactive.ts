@@ -103,7 +103,7 @@ export function parse(argv: string[]): { clicks: number; maxClicks: number; perL
   }
   if (o.labels && o.perLesion) throw new Error('--labels and --per-lesion exclude each other');
   if (o.boxFirst && o.box === 'none' && o.lasso === 'none' && !o.scribble) throw new Error('--box-first needs --box 3d or 2d, --lasso or --scribble');
-  // The CLI replay sends the clicks and boxes of each step, not a box-only first call, nor --opt's tuning.
+  // The CLI replay sends each robot call's prompts, not a box-only first call, nor --opt's tuning.
   if (o.cli > 0 && (o.boxFirst || Object.keys(o.opts).length > 0)) throw new Error('--cli replays the shipped method: leave out --box-first and --opt');
   if ((o.scribble || o.negativeOutline) && o.newClicksOnly) throw new Error('--scribble and --negative-outline send every stroke and outline so far; leave out --new-clicks-only');
   if (o.pairs.length === 0) throw new Error('usage: npm run eval:interactive -- [--clicks N] [--per-lesion] [--min-voxels 20] IMAGE:MASK ...');
