@@ -12,7 +12,10 @@
 # oedema that follows white matter (niivue's MNI152 partial-volume segmentation, resampled by the
 # affines; vasogenic oedema spreads along white matter and spares the cortex) and replaces the
 # tissue's value at 1.4–1.9× white matter, a core 1.1–1.5× and necrosis 0.6–1.2× in any tissue,
-# partial volume σ 0.8 mm.
+# partial volume σ 0.8 mm. `--scanner-variety` widens that to what real (BraTS) FLAIRs show: oedema
+# 1.4–2.6×, a core 1.1–2.0×, necrosis or a fluid cavity 0.2–1.2×, and a smooth multiplicative bias
+# field over the whole brain, exp(b · a unit-SD noise field smoothed by σ 30 voxels), b 0.05–0.3 (one SD
+# of up to ±30 %: BraTS ships FLAIR without bias correction).
 import os
 import sys
 
@@ -80,7 +83,7 @@ def main(out):
             save_case(out, n, im, image, whole, f'{patient} centre {c.tolist()} radius {round(radius, 1)} voxels {int(whole.sum())}')
 
 
-def white_matter_oedema(out, patients, per_brain, seed, radius_mm):
+def white_matter_oedema(out, patients, per_brain, seed, radius_mm, variety=False):
     rng = np.random.default_rng(seed)
     seg = nib.load(PVESEG)
     white_matter_label = (np.asanyarray(seg.dataobj) == 3).astype(np.float32)
@@ -117,13 +120,19 @@ def white_matter_oedema(out, patients, per_brain, seed, radius_mm):
             labels, _ = nd.label(whole)
             keep = labels[tuple(c)] if labels[tuple(c)] else np.argmax(np.bincount(labels.ravel())[1:]) + 1
             whole = nd.binary_fill_holes(labels == keep)
-            oedema_gain, core_gain, necrosis_gain = rng.uniform(1.4, 1.9), rng.uniform(1.1, 1.5), rng.uniform(0.6, 1.2)
+            if variety:
+                oedema_gain, core_gain, necrosis_gain = rng.uniform(1.4, 2.6), rng.uniform(1.1, 2.0), rng.uniform(0.2, 1.2)
+            else:
+                oedema_gain, core_gain, necrosis_gain = rng.uniform(1.4, 1.9), rng.uniform(1.1, 1.5), rng.uniform(0.6, 1.2)
             target = np.array(a)
             target[whole] = white * oedema_gain * (1 + 0.08 * field(1.5)[whole])
             target[core & whole] = white * core_gain * (1 + 0.12 * field(1.0)[core & whole])
             target[necrosis & whole] = white * necrosis_gain
             edge = nd.gaussian_filter(whole.astype(np.float32), 0.8)
             image = np.where(brain, (1 - edge) * a + edge * nd.gaussian_filter(target, 0.5), a).astype(np.float32)
+            if variety:
+                bias = np.exp(rng.uniform(0.05, 0.3) * field(30))
+                image = np.where(brain, image * bias, image).astype(np.float32)
             n += 1
             save_case(out, n, im, image, whole, f'{patient} centre {c.tolist()} radius {round(radius, 1)} voxels {int(whole.sum())}')
 
@@ -146,9 +155,12 @@ if __name__ == '__main__':
         per_brain = int(option('--per-brain', '4'))
         seed = int(option('--seed', '5'))
         radius_mm = tuple(float(r) for r in option('--radius', '20,40').split(','))
+        variety = '--scanner-variety' in args
+        if variety:
+            args.remove('--scanner-variety')
     if len(args) != 1:
-        sys.exit('usage: synthetic-brain-tumours.py OUT_DIR  |  synthetic-brain-tumours.py --white-matter-oedema [--patients P,…] [--per-brain N] [--seed S] [--radius LO,HI] OUT_DIR')
+        sys.exit('usage: synthetic-brain-tumours.py OUT_DIR  |  synthetic-brain-tumours.py --white-matter-oedema [--patients P,…] [--per-brain N] [--seed S] [--radius LO,HI] [--scanner-variety] OUT_DIR')
     if white_matter:
-        white_matter_oedema(args[0], patients, per_brain, seed, radius_mm)
+        white_matter_oedema(args[0], patients, per_brain, seed, radius_mm, variety)
     else:
         main(args[0])
