@@ -83,7 +83,7 @@ def main(out):
             save_case(out, n, im, image, whole, f'{patient} centre {c.tolist()} radius {round(radius, 1)} voxels {int(whole.sum())}')
 
 
-def white_matter_oedema(out, patients, per_brain, seed, radius_mm, variety=False):
+def white_matter_oedema(out, patients, per_brain, seed, radius_mm, variety=False, infiltrating=0.0, cavities=0.0):
     rng = np.random.default_rng(seed)
     seg = nib.load(PVESEG)
     white_matter_label = (np.asanyarray(seg.dataobj) == 3).astype(np.float32)
@@ -116,7 +116,19 @@ def white_matter_oedema(out, patients, per_brain, seed, radius_mm, variety=False
             reach = (d / radius + 0.3 * f1 < 1) & brain
             core = (d / (0.45 * radius) + 0.3 * f2 < 1) & brain
             necrosis = (d / (0.22 * radius) + 0.3 * f2 < 1) & brain
-            whole = (reach & nd.binary_dilation(wm, iterations=1)) | core
+            # An infiltrating glioma takes the cortex too (BraTS pat0006: a fifth of the brain).
+            spreads = rng.uniform() < infiltrating
+            whole = reach | core if spreads else (reach & nd.binary_dilation(wm, iterations=1)) | core
+            cavity = rng.uniform() < cavities
+            if cavity:
+                # A fluid-dark cavity (resection or cyst) off the centre, towards and often through
+                # the brain's surface, inside the tumour (BraTS pat0005).
+                towards = np.argwhere(brain & (depth < 3))
+                edge_point = towards[np.argmin(((towards - c) ** 2).sum(1))]
+                centre = c + rng.uniform(0.2, 0.8) * (edge_point - c)
+                dc = np.sqrt(sum((grid[i] - centre[i]) ** 2 for i in range(3)))
+                necrosis = (dc / (rng.uniform(0.3, 0.6) * radius) + 0.25 * f2 < 1) & brain
+                whole = whole | necrosis
             labels, _ = nd.label(whole)
             keep = labels[tuple(c)] if labels[tuple(c)] else np.argmax(np.bincount(labels.ravel())[1:]) + 1
             whole = nd.binary_fill_holes(labels == keep)
@@ -124,6 +136,8 @@ def white_matter_oedema(out, patients, per_brain, seed, radius_mm, variety=False
                 oedema_gain, core_gain, necrosis_gain = rng.uniform(1.4, 2.6), rng.uniform(1.1, 2.0), rng.uniform(0.2, 1.2)
             else:
                 oedema_gain, core_gain, necrosis_gain = rng.uniform(1.4, 1.9), rng.uniform(1.1, 1.5), rng.uniform(0.6, 1.2)
+            if cavity:
+                necrosis_gain = rng.uniform(0.1, 0.5)
             target = np.array(a)
             target[whole] = white * oedema_gain * (1 + 0.08 * field(1.5)[whole])
             target[core & whole] = white * core_gain * (1 + 0.12 * field(1.0)[core & whole])
@@ -134,7 +148,7 @@ def white_matter_oedema(out, patients, per_brain, seed, radius_mm, variety=False
                 bias = np.exp(rng.uniform(0.05, 0.3) * field(30))
                 image = np.where(brain, image * bias, image).astype(np.float32)
             n += 1
-            save_case(out, n, im, image, whole, f'{patient} centre {c.tolist()} radius {round(radius, 1)} voxels {int(whole.sum())}')
+            save_case(out, n, im, image, whole, f'{patient} centre {c.tolist()} radius {round(radius, 1)} voxels {int(whole.sum())}' + (' infiltrating' if spreads else '') + (' cavity' if cavity else ''))
 
 
 if __name__ == '__main__':
@@ -158,9 +172,11 @@ if __name__ == '__main__':
         variety = '--scanner-variety' in args
         if variety:
             args.remove('--scanner-variety')
+        infiltrating = float(option('--infiltrating', '0'))
+        cavities = float(option('--cavities', '0'))
     if len(args) != 1:
-        sys.exit('usage: synthetic-brain-tumours.py OUT_DIR  |  synthetic-brain-tumours.py --white-matter-oedema [--patients P,…] [--per-brain N] [--seed S] [--radius LO,HI] [--scanner-variety] OUT_DIR')
+        sys.exit('usage: synthetic-brain-tumours.py OUT_DIR  |  synthetic-brain-tumours.py --white-matter-oedema [--patients P,…] [--per-brain N] [--seed S] [--radius LO,HI] [--scanner-variety] [--infiltrating P] [--cavities P] OUT_DIR')
     if white_matter:
-        white_matter_oedema(args[0], patients, per_brain, seed, radius_mm, variety)
+        white_matter_oedema(args[0], patients, per_brain, seed, radius_mm, variety, infiltrating, cavities)
     else:
         main(args[0])
