@@ -15,7 +15,11 @@
 # partial volume σ 0.8 mm. `--scanner-variety` widens that to what real (BraTS) FLAIRs show: oedema
 # 1.4–2.6×, a core 1.1–2.0×, necrosis or a fluid cavity 0.2–1.2×, and a smooth multiplicative bias
 # field over the whole brain, exp(b · a unit-SD noise field smoothed by σ 30 voxels), b 0.05–0.3 (one SD
-# of up to ±30 %: BraTS ships FLAIR without bias correction).
+# of up to ±30 %: BraTS ships FLAIR without bias correction). `--infiltrating P`: that share of the
+# tumours takes every tissue in its reach, cortex included (an infiltrating glioma: BRATS pat0006 is
+# a fifth of the brain); `--cavities P`: that share gets a fluid-dark cavity (0.1–0.5× white matter,
+# 0.3–0.6 of the radius) centred 20–80 % of the way to the nearest brain surface (a resection
+# cavity or cyst: BRATS pat0005).
 import os
 import sys
 
