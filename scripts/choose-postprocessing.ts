@@ -22,7 +22,7 @@ async function diceByChoice(model: SegmentationModel, pairs: { imagePath: string
     const image = await readNifti(p.imagePath);
     const mask = await readNifti(p.maskPath);
     const seg = await segmentVolume(image, { ...model, postprocessing: undefined }, { ttaFlips: DEFAULT_TTA_FLIPS });
-    out.push(CHOICES.map((k) => overlapScores(k ? keepLargestComponents(seg.labels, image.dims, k) : seg.labels, mask.data).dice));
+    out.push(CHOICES.map((k) => overlapScores(k ? keepLargestComponents(seg.labels, image.dims, k, seg.probability) : seg.labels, mask.data).dice));
   }
   return out;
 }

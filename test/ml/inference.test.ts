@@ -169,6 +169,29 @@ test('postprocessing keepLargestComponents: the card can keep only the largest l
   assert.equal(two, all.labels, 'unchanged when there are no more components than asked');
 });
 
+test('keepLargestComponents: with the probability map, the lesion with the most confident voxels wins, not the widest', () => {
+  // A 4×4×4 lesion the network is unsure of (p 0.6) and a 3×3×3 one it is sure of (p 0.95), as a
+  // fine-tuned model's mildly bright brain beside the tumour.
+  const dims: Vec3 = [16, 16, 8];
+  const mask = new Uint8Array(16 * 16 * 8);
+  const probability = new Float32Array(mask.length);
+  const put = (x0: number, size: number, p: number): void => {
+    for (let z = 2; z < 2 + size; z++) for (let y = 2; y < 2 + size; y++) for (let x = x0; x < x0 + size; x++) {
+      mask[(z * 16 + y) * 16 + x] = 1;
+      probability[(z * 16 + y) * 16 + x] = p;
+    }
+  };
+  put(1, 4, 0.6);
+  put(10, 3, 0.95);
+  const count = (m: Uint8Array): number => m.reduce((a, b) => a + b, 0);
+  assert.equal(count(keepLargestComponents(mask, dims, 1)), 64, 'without probabilities: the largest');
+  const sure = keepLargestComponents(mask, dims, 1, probability);
+  assert.equal(count(sure), 27);
+  assert.equal(sure[(3 * 16 + 3) * 16 + 11], 1, 'the confident lesion is kept');
+  // No confident voxel anywhere: the largest, as before.
+  assert.equal(count(keepLargestComponents(mask, dims, 1, probability.map((p) => p * 0.5))), 64);
+});
+
 // Issue 11, item 8: sizes taken from a header or a model card are checked before anything of that
 // size is allocated.
 test('segmentVolume refuses a working grid or a patch that is too large, naming the image and the sizes', async () => {

@@ -24,12 +24,20 @@ export interface PostprocessingChoice {
   notTried: string[];
 }
 
+/** A validation case's thresholded prediction, with its lesion probability where known (Segment Lesion ranks lesions by it). */
+export interface WholeVolumePrediction {
+  labels: Uint8Array;
+  probability?: ArrayLike<number>;
+  reference: Uint8Array;
+  dims: Vec3;
+}
+
 const nameOf = (k: number): string => (k === 0 ? 'keepAll' : `largest${k}`);
 
 /** Pooled Dice of whole-volume predictions against their masks, after `postprocessing` (a card's; default none). */
-export function predictionsDice(predictions: readonly { labels: Uint8Array; reference: Uint8Array; dims: Vec3 }[], postprocessing: ModelPostprocessing = {}): number {
+export function predictionsDice(predictions: readonly WholeVolumePrediction[], postprocessing: ModelPostprocessing = {}): number {
   const k = postprocessing.keepLargestComponents ?? 0;
-  return pooledDice(predictions.map((p) => overlapScores(k ? keepLargestComponents(p.labels, p.dims, k) : p.labels, p.reference)));
+  return pooledDice(predictions.map((p) => overlapScores(k ? keepLargestComponents(p.labels, p.dims, k, p.probability) : p.labels, p.reference)));
 }
 
 /** The candidates the training masks allow: k whose largest k lesions hold ≥ 90 % of every mask's lesion voxels. */
@@ -54,7 +62,7 @@ export function candidatesForMasks(masks: readonly { labels: Uint8Array; dims: V
  * (`inherited`) unless another allowed candidate beats it by ≥ 0.005.
  */
 export function choosePostprocessing(
-  predictions: readonly { labels: Uint8Array; reference: Uint8Array; dims: Vec3 }[],
+  predictions: readonly WholeVolumePrediction[],
   allowed: readonly number[],
   inherited: ModelPostprocessing | undefined,
   notTried: string[] = [],

@@ -74,12 +74,12 @@ export async function wholeVolumePredictions(
   preprocessing: Preprocessing,
   overlap: number,
   signal: AbortSignal | undefined,
-): Promise<{ labels: Uint8Array; reference: Uint8Array; dims: Vec3 }[]> {
+): Promise<{ labels: Uint8Array; probability: Float32Array; reference: Uint8Array; dims: Vec3 }[]> {
   const out = [];
   for (const c of cases) {
     if (!c.image || !c.sourceMask) throw new Error(`whole-volume validation of ${c.pair.imagePath}: the case was prepared without its source image`);
     const seg = await segmentVolume(c.image, { network, patchSizeVoxels, preprocessing }, { ttaFlips: [[]], overlap, signal });
-    out.push({ labels: seg.labels, reference: c.sourceMask, dims: c.image.dims });
+    out.push({ labels: seg.labels, probability: seg.probability, reference: c.sourceMask, dims: c.image.dims });
   }
   return out;
 }
