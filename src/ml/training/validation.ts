@@ -10,6 +10,7 @@ import { overlapScores, pooledDice, type OverlapScores } from '../metrics';
 import { samplePatch } from '../patchSampler';
 import type { Preprocessing } from '../preprocess';
 import { oneHot, type PreparedCase } from './cases';
+import type { WholeVolumePrediction } from './postprocessingChoice';
 
 /** A validation patch: image in patch layout and its {0, 1} labels. */
 export interface ValidationPatch {
@@ -74,7 +75,7 @@ export async function wholeVolumePredictions(
   preprocessing: Preprocessing,
   overlap: number,
   signal: AbortSignal | undefined,
-): Promise<{ labels: Uint8Array; probability: Float32Array; reference: Uint8Array; dims: Vec3 }[]> {
+): Promise<WholeVolumePrediction[]> {
   const out = [];
   for (const c of cases) {
     if (!c.image || !c.sourceMask) throw new Error(`whole-volume validation of ${c.pair.imagePath}: the case was prepared without its source image`);
