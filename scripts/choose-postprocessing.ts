@@ -2,7 +2,7 @@
 // post-processing of a starter model in media/models/<task>/ (or DIR, a candidate), decided on its **validation** cases
 // (training cases held out from the optimiser, named in the card), never on the held-out
 // patients: keep all lesions, the largest one, or the largest two, whichever gives the best mean
-// Dice (a change must gain ≥ 0.005). Writes `postprocessing` into the card and re-scores the
+// Dice (a change must gain ≥ 0.005; the card's threshold is kept). Writes `postprocessing` into the card and re-scores the
 // held-out patients its card names with it (flip TTA, as Segment Lesion), keeping the figures
 // before as well.
 import { join, resolve } from 'node:path';
@@ -21,7 +21,8 @@ async function diceByChoice(model: SegmentationModel, pairs: { imagePath: string
   for (const p of pairs) {
     const image = await readNifti(p.imagePath);
     const mask = await readNifti(p.maskPath);
-    const seg = await segmentVolume(image, { ...model, postprocessing: undefined }, { ttaFlips: DEFAULT_TTA_FLIPS });
+    // The card's threshold stays: only which lesions to keep is chosen here.
+    const seg = await segmentVolume(image, { ...model, postprocessing: undefined }, { ttaFlips: DEFAULT_TTA_FLIPS, threshold: model.postprocessing?.threshold });
     out.push(CHOICES.map((k) => overlapScores(k ? keepLargestComponents(seg.labels, image.dims, k, seg.probability) : seg.labels, mask.data).dice));
   }
   return out;
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   const r3 = (v: number): number => Math.round(v * 1000) / 1000;
   const next: ModelCard & Record<string, unknown> = {
     ...card,
-    postprocessing: best ? { keepLargestComponents: CHOICES[best] } : {},
+    postprocessing: { ...(best ? { keepLargestComponents: CHOICES[best] } : {}), ...(card.postprocessing?.threshold !== undefined ? { threshold: card.postprocessing.threshold } : {}) },
     postprocessingChoice: {
       decidedOn: validation.map((p) => caseName(p.imagePath)),
       validationMeanDice: { keepAll: r3(means[0]), largest1: r3(means[1]), largest2: r3(means[2]) },

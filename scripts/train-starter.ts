@@ -1,5 +1,5 @@
 // `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair|brain-tumour-flair [--minutes M]
-// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--base-filters N] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--weight-average DECAY] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--train-patients N] [--train-on-held-out CASES] [--name NAME]`: trains the
+// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--base-filters N] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--weight-average DECAY] [--seed N] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--train-patients N] [--train-on-held-out CASES] [--name NAME]`: trains the
 // starter model of a task from scratch (or, with --resume, continues from a model of that task;
 // with --init-weights, starts from another model's weights, e.g. the same lesion on another
 // modality, on the task's own configuration)
@@ -91,7 +91,9 @@ async function main(): Promise<void> {
     ...(arg('augment') === 'strong' ? { augmentation: STRONG_AUGMENTATION } : {}),
     ...(process.argv.includes('--no-deep-supervision') ? { deepSupervision: false } : {}),
     ...(arg('weight-average') === undefined ? {} : { weightAverageDecay: Number(arg('weight-average')) }),
+    ...(arg('seed') === undefined ? {} : { seed: Number(arg('seed')) }),
   };
+  if (!Number.isInteger(recipe.seed)) throw new Error(`--seed must be an integer, got ${arg('seed')}`);
   if (arg('augment') !== undefined && arg('augment') !== 'strong') throw new Error(`--augment takes 'strong', got ${arg('augment')}`);
   if (!Number.isInteger(recipe.baseFilters) || recipe.baseFilters < 1) throw new Error(`--base-filters must be a positive integer, got ${arg('base-filters')}`);
   if (resume && arg('base-filters') !== undefined) throw new Error('--resume keeps the resumed model\'s network: --base-filters does not apply');

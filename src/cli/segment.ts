@@ -108,7 +108,7 @@ function checkOutPath(option: string, path: string): void {
 
 const USAGE =
   'lesion-lab segment IMAGE --out MASK.nii.gz [--model DIR] [--prob PROB.nii.gz] [--uncertainty U.nii.gz] ' +
-  '[--threshold 0.5] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.5 (0.25 for batch-norm models)] [--brain-mask BRAIN.nii.gz] [--with OTHER [--register]] [--backend auto|wasm|cpu]' +
+  '[--threshold P (default the model card\'s, else 0.5)] [--min-lesion-mm3 0] [--tta lr|xyz|none] [--overlap 0.5 (0.25 for batch-norm models)] [--brain-mask BRAIN.nii.gz] [--with OTHER [--register]] [--backend auto|wasm|cpu]' +
   '\n   or: lesion-lab segment IMAGE --out MASK.nii.gz --prompts PROMPTS.json [--previous PREV.nii.gz] [--model DIR] (click-guided, one object)' +
   '\n      PROMPTS.json, 0-based voxel indices of IMAGE: {"points": [{"voxel": [i, j, k], "positive": true}], "boxes": [{"min": [i, j, k], "max": [i, j, k]}],' +
   '\n      "lassos": [{"points": [[i, j, k], ...], "positive": true}] (outlines on one slice), "scribbles": [{"points": [[i, j, k], ...], "positive": false}] (strokes)}';
@@ -187,7 +187,8 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   if (register && withPath === undefined) throw new CliUsageError('--register aligns the --with image: give --with OTHER too');
   const brainMaskPath = args.options.get('brain-mask');
   if (typeof brainMaskPath === 'string') checkOutPath('brain-mask', brainMaskPath);
-  const threshold = numberOption(args, 'threshold', 0.5, 0.001, 0.999);
+  // Absent: the model card's threshold (0.5 unless the card chose another).
+  const threshold = args.options.has('threshold') ? numberOption(args, 'threshold', 0.5, 0.001, 0.999) : undefined;
   const minLesionMm3 = numberOption(args, 'min-lesion-mm3', 0, 0, 1e9);
   const overlap = args.options.has('overlap') ? numberOption(args, 'overlap', 0.5, 0, 0.9) : undefined;
   const tta = args.options.get('tta') ?? 'lr';
@@ -278,7 +279,8 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   const total = seg.lesions.reduce((a, l) => a + l.volumeMm3, 0);
   io.stdout(
     `segmented ${image.dims.join('×')} in ${seconds.toFixed(1)} s (${seg.windowsPredicted}/${seg.windowsTotal} windows predicted, ` +
-      `${ttaFlips.length === 1 ? 'no TTA' : `${ttaFlips.length} flip passes`}): ${seg.lesions.length} lesion${seg.lesions.length === 1 ? '' : 's'}, ${total.toFixed(1)} mm³\n`,
+      `${ttaFlips.length === 1 ? 'no TTA' : `${ttaFlips.length} flip passes`}${threshold === undefined && seg.threshold !== 0.5 ? `, threshold ${seg.threshold} from the model's card` : ''}): ` +
+      `${seg.lesions.length} lesion${seg.lesions.length === 1 ? '' : 's'}, ${total.toFixed(1)} mm³\n`,
   );
   const brainMaskWritten = typeof brainMaskPath === 'string' && skull?.brainMask ? `, ${brainMaskPath}` : '';
   io.stdout(`wrote ${out}${typeof prob === 'string' ? `, ${prob}` : ''}${typeof uncertaintyPath === 'string' ? `, ${uncertaintyPath}` : ''}${brainMaskWritten}\n`);

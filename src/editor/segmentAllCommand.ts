@@ -65,7 +65,7 @@ export async function segmentCases(engine: SegmentationEngine, ordered: readonly
       if (skull && !skull.brainMask) throw new Error(`${c.fileName}: ${skull.warning}; no proposal saved`);
       if (skull?.brainMask) env.host.log.info(`Segment All Unreviewed: ${c.relativePath}: ${skull.note}`);
       const seg = await segmentVolume(image, engine.model, {
-        threshold: settings.proposalThreshold,
+        threshold: settings.proposalThreshold ?? undefined,
         minLesionMm3: settings.minLesionMm3,
         ttaFlips: settings.testTimeAugmentation ? DEFAULT_TTA_FLIPS : [[]],
         brainMask: skull?.brainMask ?? undefined,
@@ -77,7 +77,7 @@ export async function segmentCases(engine: SegmentationEngine, ordered: readonly
         maskPath: c.maskPath,
         imageSha256: await sha256OfFile(c.imagePath),
         modelVersion: engine.modelVersion,
-        threshold: settings.proposalThreshold,
+        threshold: seg.threshold,
         minLesionMm3: settings.minLesionMm3,
         probability: seg.probability,
         uncertainty: settings.testTimeAugmentation ? seg.uncertainty : null,

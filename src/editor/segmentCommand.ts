@@ -104,7 +104,7 @@ export async function segmentLesion(
           let shownPercent = 0;
           const seg = await segmentVolume(image, model, {
             companion: companion?.probability,
-            threshold: settings.proposalThreshold,
+            threshold: settings.proposalThreshold ?? undefined,
             minLesionMm3: settings.minLesionMm3,
             ttaFlips,
             brainMask: skull?.brainMask ?? undefined,
@@ -124,7 +124,7 @@ export async function segmentLesion(
           const proposedBy = companion ? `${choice.version} + ${companion.version} on ${basename(fused ?? '')}` : choice.version;
           proposals.show(
             doc,
-            { modelVersion: proposedBy, labels: seg.labels, threshold: settings.proposalThreshold, lesionCount: seg.lesions.length },
+            { modelVersion: proposedBy, labels: seg.labels, threshold: seg.threshold, lesionCount: seg.lesions.length },
             { probability: seg.probability, uncertainty: settings.testTimeAugmentation ? seg.uncertainty : null, brain: skull?.brainMask ?? undefined },
           );
           const lines = lesionReport({
@@ -134,7 +134,7 @@ export async function segmentLesion(
             seconds,
             windowsPredicted: seg.windowsPredicted,
             windowsTotal: seg.windowsTotal,
-            threshold: settings.proposalThreshold,
+            threshold: seg.threshold,
           });
           for (const l of lines) log.info(l);
           const summary = `${lesionSummary(seg.lesions)}${companion ? ` (with ${companion.version} on the fused ${basename(fused ?? '')})` : ''}`;

@@ -54,17 +54,33 @@ export interface SegmentationModel {
   brainImages?: BrainImageCounts;
 }
 
-/** card.json `postprocessing`: what Segment Lesion does after thresholding. */
+/** card.json `postprocessing`: how Segment Lesion turns the probability into lesions. */
 export interface ModelPostprocessing {
   /** Keep only this many largest connected lesions (26-connectivity); absent = keep all. */
   keepLargestComponents?: number;
+  /**
+   * The probability at or above which a voxel is lesion when the caller gives none; absent = 0.5.
+   * For a model whose probabilities run low on the images it is meant for (a starter trained on
+   * synthetic tumours, on real ones: docs/training-recipe.md, "A starter's threshold").
+   */
+  threshold?: number;
 }
 
 /** The card's `postprocessing` if it is valid, else undefined (an unknown or bad field is ignored). */
 function cardPostprocessing(card: unknown): ModelPostprocessing | undefined {
-  const p = (card as { postprocessing?: { keepLargestComponents?: unknown } }).postprocessing;
+  const p = (card as { postprocessing?: { keepLargestComponents?: unknown; threshold?: unknown } }).postprocessing;
   const k = p?.keepLargestComponents;
-  return typeof k === 'number' && Number.isInteger(k) && k >= 1 ? { keepLargestComponents: k } : undefined;
+  const t = p?.threshold;
+  const out: ModelPostprocessing = {
+    ...(typeof k === 'number' && Number.isInteger(k) && k >= 1 ? { keepLargestComponents: k } : {}),
+    ...(isThreshold(t) ? { threshold: t } : {}),
+  };
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** A lesion probability threshold: a number strictly between 0 and 1. */
+function isThreshold(t: unknown): t is number {
+  return typeof t === 'number' && t > 0 && t < 1;
 }
 
 /**
@@ -170,7 +186,7 @@ export class InferenceError extends Error {
 
 /** Options of {@link segmentVolume}. */
 export interface SegmentOptions {
-  /** Probability at or above which a voxel is lesion; default 0.5. */
+  /** Probability at or above which a voxel is lesion; default the model card's (`postprocessing.threshold`), else 0.5. */
   threshold?: number;
   /** Lesions smaller than this are removed; default 0 mm³. */
   minLesionMm3?: number;
@@ -219,6 +235,8 @@ export const ALL_AXIS_FLIPS: number[][] = [[], [0], [1], [2]];
 export interface Segmentation {
   /** 1 = lesion, after threshold and minimum lesion size. */
   labels: Uint8Array;
+  /** The probability threshold used (the caller's, else the model card's, else 0.5). */
+  threshold: number;
   /** Lesion probability (mean over the flips). */
   probability: Float32Array;
   /** Standard deviation of the probability across flips (0 where all flips agree). */
@@ -246,8 +264,8 @@ export function defaultOverlap(windowIndependent: boolean): number {
   return windowIndependent ? 0.25 : 0.5;
 }
 
-function validateOptions(opts: SegmentOptions, model: Pick<SegmentationModel, 'windowGrowth'>): Required<Omit<SegmentOptions, 'onProgress' | 'signal' | 'brainMask' | 'companion'>> {
-  const threshold = opts.threshold ?? 0.5;
+function validateOptions(opts: SegmentOptions, model: Pick<SegmentationModel, 'windowGrowth' | 'postprocessing'>): Required<Omit<SegmentOptions, 'onProgress' | 'signal' | 'brainMask' | 'companion'>> {
+  const threshold = opts.threshold ?? model.postprocessing?.threshold ?? 0.5;
   if (!(threshold > 0 && threshold < 1)) throw new InferenceError(`threshold must lie in (0, 1), got ${threshold}`);
   const minLesionMm3 = opts.minLesionMm3 ?? 0;
   if (!(minLesionMm3 >= 0)) throw new InferenceError(`minLesionMm3 must be ≥ 0, got ${minLesionMm3}`);
@@ -408,7 +426,7 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
     connectivity: o.connectivity,
   });
   const { windowsTotal, windowsPredicted, workDims, windowSize } = net;
-  return { labels: mask, probability, uncertainty, lesions, windowsTotal, windowsPredicted, workDims, windowSize };
+  return { labels: mask, threshold: o.threshold, probability, uncertainty, lesions, windowsTotal, windowsPredicted, workDims, windowSize };
 }
 
 /** The network's lesion probability and its spread over the flips, on the image's grid. */

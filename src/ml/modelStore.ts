@@ -85,7 +85,7 @@ export interface ModelCard {
   attribution?: string;
   notes?: string;
   /** What Segment Lesion does after thresholding (src/ml/inference.ts reads and checks it). */
-  postprocessing?: { keepLargestComponents?: number };
+  postprocessing?: { keepLargestComponents?: number; threshold?: number };
 }
 
 /** A complete version in the store. */

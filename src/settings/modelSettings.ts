@@ -19,8 +19,8 @@ export const LOSS_SETTING_VALUES = LOSS_NAMES;
 export interface ModelSettings {
   /** `lesionLab.backend`: which TensorFlow.js backend to start ('auto' tries the fastest first). */
   backend: BackendPreference;
-  /** `lesionLab.proposalThreshold`: probability at or above which a voxel is proposed as lesion. */
-  proposalThreshold: number;
+  /** `lesionLab.proposalThreshold`: probability at or above which a voxel is proposed as lesion; null: the model card's (0.5 unless the card chose another). */
+  proposalThreshold: number | null;
   /** `lesionLab.minLesionMm3`: proposed lesions smaller than this are dropped. */
   minLesionMm3: number;
   /** `lesionLab.testTimeAugmentation`: left–right flip TTA (DEFAULT_TTA_FLIPS of src/ml/inference.ts, 2 passes; gives the uncertainty map). */
@@ -36,7 +36,7 @@ export interface ModelSettings {
 /** Defaults, matching package.json. */
 export const DEFAULT_MODEL_SETTINGS: Readonly<ModelSettings> = {
   backend: 'auto',
-  proposalThreshold: 0.5,
+  proposalThreshold: null,
   minLesionMm3: 0,
   testTimeAugmentation: true,
   fineTuneMinutes: 10,
@@ -56,7 +56,7 @@ export function readModelSettings(get: (key: string) => unknown): { settings: Mo
   const num = numberInRange;
   const settings: ModelSettings = {
     backend: pick('backend', d.backend, (v) => (BACKEND_SETTING_VALUES as readonly unknown[]).includes(v), `one of ${BACKEND_SETTING_VALUES.join(', ')}`),
-    proposalThreshold: pick('proposalThreshold', d.proposalThreshold, (v) => num(0, 1, true)(v) && (v as number) < 1, 'a probability strictly between 0 and 1'),
+    proposalThreshold: pick<number | null>('proposalThreshold', d.proposalThreshold, (v) => num(0, 1, true)(v) && (v as number) < 1, 'a probability strictly between 0 and 1'),
     minLesionMm3: pick('minLesionMm3', d.minLesionMm3, num(0, 1e9), 'a volume in mm³ of 0 or more'),
     testTimeAugmentation: pick('testTimeAugmentation', d.testTimeAugmentation, (v) => typeof v === 'boolean', 'true or false'),
     fineTuneMinutes: pick('fineTuneMinutes', d.fineTuneMinutes, num(0, 24 * 60, true), 'a number of minutes above 0 (at most 1440)'),

@@ -154,6 +154,29 @@ test('segment: a head with its skull, given to a model trained on skull-stripped
   }
 });
 
+test('segment: without --threshold the model card\'s threshold is used, and said; --threshold overrides it', async () => {
+  const dir = tempDir('ll-seg-threshold-');
+  const image = join(dir, 'head.nii.gz');
+  writeHeadImage(image, join(dir, 'head-mask.nii.gz'));
+  const model = await tinyModel(dir, { seed: 5 });
+  const card = await readCard(model);
+  const lesionVoxels = async (args: string[]): Promise<{ voxels: number; out: string }> => {
+    const c = collect();
+    const out = join(dir, `seg-${args.join('')}.nii.gz`);
+    assert.equal(await runCli(['segment', image, '--model', model, '--out', out, '--tta', 'none', '--backend', 'wasm', ...args], c.io), 0, c.err());
+    return { voxels: Array.from((await readNifti(out)).data).reduce((a, b) => a + b, 0), out: c.out() };
+  };
+  const atHalf = await lesionVoxels([]);
+  assert.doesNotMatch(atHalf.out, /from the model's card/);
+  await writeCard(model, { ...card, postprocessing: { threshold: 0.001 } });
+  const atCard = await lesionVoxels([]);
+  assert.match(atCard.out, /, threshold 0\.001 from the model's card\)/);
+  assert.ok(atCard.voxels > atHalf.voxels, `${atCard.voxels} lesion voxels at the card's 0.001, ${atHalf.voxels} at 0.5`);
+  const told = await lesionVoxels(['--threshold', '0.5']);
+  assert.equal(told.voxels, atHalf.voxels);
+  assert.doesNotMatch(told.out, /from the model's card/);
+});
+
 test('segment: a CT stored slices-first (odd file, axes S, L, P) gets exactly the mask of the same CT stored L, P, S', { skip: skipOdd }, async () => {
   const dir = tempDir('ll-seg-axes-');
   const masks = [];

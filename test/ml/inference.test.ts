@@ -1,11 +1,14 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { defaultOverlap, segmentVolume, predictWindowWithFlips, keepLargestComponents, MAX_PATCH_SIDE_VOXELS, MAX_WORKING_GRID_VOXELS, type SegmentationNetwork } from '../../src/ml/inference';
+import { defaultOverlap, loadSegmentationModel, segmentVolume, predictWindowWithFlips, keepLargestComponents, MAX_PATCH_SIDE_VOXELS, MAX_WORKING_GRID_VOXELS, type SegmentationNetwork } from '../../src/ml/inference';
 import { patchGrid } from '../../src/volume/slidingWindow';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import type { Vec3 } from '../../src/volume/vec3';
 import { sidewaysVoxels } from '../helpers/sideways';
+import { tempDir } from '../helpers/tempDir';
+import { createUNet3d } from '../../src/ml/network';
+import { writeCard, type ModelCard } from '../../src/ml/modelStore';
 
 before(async () => {
   await tf.setBackend('cpu');
@@ -167,6 +170,41 @@ test('postprocessing keepLargestComponents: the card can keep only the largest l
   assert.deepEqual(one.lesions.map((l) => l.voxelCount), [216]);
   const two = keepLargestComponents(all.labels, dims, 2);
   assert.equal(two, all.labels, 'unchanged when there are no more components than asked');
+});
+
+test('postprocessing threshold: the card\'s threshold is the default, the caller\'s overrides it, and the result says which was used', async () => {
+  const dims: Vec3 = [24, 24, 16];
+  // A ramp along x: p = sigmoid(4·(x − 1)) of the normalised value rises across the volume.
+  const data = new Float32Array(dims[0] * dims[1] * dims[2]).map((_, v) => v % dims[0]);
+  const model = { network: voxelwise, patchSizeVoxels: [16, 16, 16] as Vec3, preprocessing: defaultPreprocessing('MR', null) };
+  const image = { data, dims, spacingMm: [1, 1, 1] as Vec3 };
+  const plain = await segmentVolume(image, model, { ttaFlips: [[]] });
+  const low = await segmentVolume(image, { ...model, postprocessing: { threshold: 0.3 } }, { ttaFlips: [[]] });
+  const told = await segmentVolume(image, { ...model, postprocessing: { threshold: 0.3 } }, { ttaFlips: [[]], threshold: 0.5 });
+  assert.deepEqual([plain.threshold, low.threshold, told.threshold], [0.5, 0.3, 0.5]);
+  const count = (m: Uint8Array): number => m.reduce((a, b) => a + b, 0);
+  assert.equal(count(low.labels), low.probability.filter((p) => p >= 0.3).length);
+  assert.ok(count(low.labels) > count(plain.labels), `${count(low.labels)} voxels at 0.3 against ${count(plain.labels)} at 0.5`);
+  assert.deepEqual(told.labels, plain.labels);
+});
+
+test('loadSegmentationModel reads the card\'s threshold and ignores one that is not a probability', async () => {
+  const dir = tempDir('ll-threshold-');
+  const net = createUNet3d({ levels: 2, baseFilters: 2, seed: 1 });
+  await net.save(dir);
+  net.dispose();
+  const card = { format: 'lesion-lab-model', formatVersion: 1, version: 'starter', parentVersion: null, createdAt: '2026-12-07T00:00:00Z', patchSizeVoxels: [16, 16, 16], preprocessing: defaultPreprocessing('MR', null), network: { levels: 2 }, training: null } as const;
+  for (const [postprocessing, expected] of [
+    [{ threshold: 0.3, keepLargestComponents: 1 }, { threshold: 0.3, keepLargestComponents: 1 }],
+    [{ threshold: 0.3 }, { threshold: 0.3 }],
+    [{ threshold: 1.5, keepLargestComponents: 1 }, { keepLargestComponents: 1 }],
+    [{ threshold: '0.3' }, undefined],
+  ] as const) {
+    await writeCard(dir, { ...card, postprocessing } as unknown as ModelCard);
+    const model = await loadSegmentationModel(dir);
+    model.network.dispose();
+    assert.deepEqual(model.postprocessing, expected, JSON.stringify(postprocessing));
+  }
 });
 
 test('keepLargestComponents: with the probability map, the lesion with the most confident voxels wins, not the widest', () => {

@@ -59,3 +59,21 @@ test('predictionsDice scores a version as it segments: with its card’s post-pr
   assert.equal(predictionsDice(predictions, {}), predictionsDice(predictions));
   assert.equal(predictionsDice(predictions, { keepLargestComponents: 1 }), 1);
 });
+
+test('a card\'s threshold: predictionsDice re-thresholds the probability, and fine-tuning\'s choice keeps the base\'s threshold', () => {
+  const reference = cubes(6);
+  // The lesion's voxels at p 0.4 (under 0.5: not in the labels), a false spot at 0.2.
+  const probability = new Float32Array(reference.length);
+  reference.forEach((r, v) => (probability[v] = r ? 0.4 : 0));
+  const spot = cubes(6, 2);
+  spot.forEach((s, v) => (probability[v] = s && !reference[v] ? 0.2 : probability[v]));
+  const predictions = [{ labels: new Uint8Array(reference.length), probability, reference, dims }];
+  assert.equal(predictionsDice(predictions), 0);
+  assert.equal(predictionsDice(predictions, { threshold: 0.3 }), 1);
+  assert.equal(predictionsDice(predictions, { threshold: 0.1 }), (2 * 216) / (216 + 224));
+  assert.equal(predictionsDice(predictions, { threshold: 0.1, keepLargestComponents: 1 }), 1);
+  const chosen = choosePostprocessing(predictions, [0, 1], { threshold: 0.3 });
+  assert.deepEqual(chosen.postprocessing, { threshold: 0.3 });
+  assert.deepEqual(chosen.validationDice, { keepAll: 1, largest1: 1 });
+  assert.match(describePostprocessingChoice(chosen), /^post-processing: keep every lesion at threshold 0\.3 \(the base's\) \(validation Dice keepAll 1\.000, largest1 1\.000\)$/);
+});

@@ -10,7 +10,7 @@ import type { Vec3 } from '../../src/volume/vec3';
 import { fineTune, scheduleFactor, splitCases, TrainingCancelledError } from '../../src/ml/training';
 import { prepareCase } from '../../src/ml/training/cases';
 import { SmallNet, smallNets } from './smallNet';
-import { ModelStore, type ModelCard } from '../../src/ml/modelStore';
+import { ModelStore, writeCard, type ModelCard } from '../../src/ml/modelStore';
 import { defaultPreprocessing } from '../../src/ml/preprocess';
 import { unetNetworks } from '../../src/ml/inference';
 import { createUNet3d, type UNet3dModelJson } from '../../src/ml/network';
@@ -109,6 +109,30 @@ test('fineTune: a few steps on one case lower the loss and raise Dice; new versi
   assert.ok(existsSync(join(r.version.dir, 'small.json')));
   assert.ok(!existsSync(join(r.version.dir, 'checkpoint')));
   assert.deepEqual([...new Set(progress)], ['validating-before', 'training', 'validating-after', 'saving']);
+});
+
+test('fineTune keeps the base card\'s threshold on the base\'s own configuration and drops it on a re-planned one', { skip }, async () => {
+  const dir = tempDir('ll-train-threshold-');
+  const pair = await cropCase(dir);
+  const store = await storeWithV1(join(dir, 'models'));
+  const v1 = (await store.list())[0];
+  await writeCard(v1.dir, { ...v1.card, postprocessing: { threshold: 0.3 } });
+  const run = (replanned: boolean) =>
+    fineTune({
+      baseModelDir: v1.dir,
+      pairs: [pair],
+      store,
+      networks: smallNets,
+      steps: 2,
+      stepsPerEpoch: 2,
+      seed: 3,
+      activate: 'never',
+      ...(replanned ? { configuration: { patchSizeVoxels: [24, 24, 16] as Vec3, preprocessing: defaultPreprocessing('MR', [1, 1, 1]) } } : {}),
+    });
+  const own = await run(false);
+  assert.equal(own.version.card.postprocessing?.threshold, 0.3);
+  const replanned = await run(true);
+  assert.equal(replanned.version.card.postprocessing?.threshold, undefined);
 });
 
 test('fineTune: cancellation leaves the previous version intact and active', { skip }, async () => {

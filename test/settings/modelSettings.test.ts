@@ -8,7 +8,9 @@ test('readModelSettings: defaults, and invalid values fall back with a sentence 
   const values: Record<string, unknown> = { backend: 'gpu', proposalThreshold: 1, minLesionMm3: 5, testTimeAugmentation: 'yes', fineTuneMinutes: 0, fineTuneMaxSteps: -1, trainingLoss: 'dice' };
   const { settings, problems } = readModelSettings((k) => values[k]);
   assert.equal(settings.backend, 'auto');
-  assert.equal(settings.proposalThreshold, 0.5);
+  // Unset or invalid: null, the model card's threshold (segmentVolume's default).
+  assert.equal(settings.proposalThreshold, null);
+  assert.equal(readModelSettings((k) => (k === 'proposalThreshold' ? 0.3 : undefined)).settings.proposalThreshold, 0.3);
   assert.equal(settings.minLesionMm3, 5);
   assert.equal(settings.testTimeAugmentation, true);
   assert.equal(settings.fineTuneMinutes, 10);
@@ -17,6 +19,7 @@ test('readModelSettings: defaults, and invalid values fall back with a sentence 
   assert.equal(settings.trainingLoss, 'dice');
   assert.equal(problems.length, 5);
   assert.match(problems[0], /^lesionLab\.backend must be one of auto, tensorflow, wasm, cpu, got "gpu"; using "auto"$/);
+  assert.match(problems[1], /^lesionLab\.proposalThreshold must be a probability strictly between 0 and 1, got 1; using null$/);
   // The setting lists are the engine's (package.json enums are checked against them below).
   const { BACKEND_PREFERENCES } = await import('../../src/ml/backend');
   const { LOSS_NAMES } = await import('../../src/ml/losses/base');

@@ -129,6 +129,12 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     network = await opts.networks.load(opts.baseModelDir);
     patchSizeVoxels = opts.configuration?.patchSizeVoxels ?? baseCard.patchSizeVoxels;
     preprocessing = opts.configuration?.preprocessing ?? baseCard.preprocessing;
+    // A card's threshold suits its network's probabilities on its own grid and intensities; on another
+    // configuration (re-planned) the weights are retrained from a new start and 0.5 applies again.
+    if (opts.configuration && baseCard.postprocessing?.threshold !== undefined) {
+      const { threshold: _dropped, ...rest } = baseCard.postprocessing;
+      baseCard = { ...baseCard, postprocessing: rest };
+    }
   }
   const patchSize = opts.patchSize ?? patchSizeVoxels;
   const random = seededRandom(checked.seed);

@@ -34,10 +34,25 @@ export interface WholeVolumePrediction {
 
 const nameOf = (k: number): string => (k === 0 ? 'keepAll' : `largest${k}`);
 
-/** Pooled Dice of whole-volume predictions against their masks, after `postprocessing` (a card's; default none). */
+/**
+ * Pooled Dice of whole-volume predictions against their masks, after `postprocessing` (a card's;
+ * default none). The labels were thresholded at 0.5; a card's other threshold re-thresholds the probability.
+ */
 export function predictionsDice(predictions: readonly WholeVolumePrediction[], postprocessing: ModelPostprocessing = {}): number {
   const k = postprocessing.keepLargestComponents ?? 0;
-  return pooledDice(predictions.map((p) => overlapScores(k ? keepLargestComponents(p.labels, p.dims, k, p.probability) : p.labels, p.reference)));
+  const t = postprocessing.threshold;
+  return pooledDice(
+    predictions.map((p) => {
+      const labels = t !== undefined && t !== 0.5 && p.probability ? thresholded(p.probability, t) : p.labels;
+      return overlapScores(k ? keepLargestComponents(labels, p.dims, k, p.probability) : labels, p.reference);
+    }),
+  );
+}
+
+function thresholded(probability: ArrayLike<number>, t: number): Uint8Array {
+  const out = new Uint8Array(probability.length);
+  for (let v = 0; v < out.length; v++) out[v] = probability[v] >= t ? 1 : 0;
+  return out;
 }
 
 /** The candidates the training masks allow: k whose largest k lesions hold ≥ 90 % of every mask's lesion voxels. */
@@ -59,7 +74,8 @@ export function candidatesForMasks(masks: readonly { labels: Uint8Array; dims: V
 
 /**
  * Pooled Dice of each allowed candidate on the validation predictions, and the choice: the base's
- * (`inherited`) unless another allowed candidate beats it by ≥ 0.005.
+ * (`inherited`) unless another allowed candidate beats it by ≥ 0.005. The base's threshold is
+ * kept, not chosen: one validation case cannot tell a threshold that generalises.
  */
 export function choosePostprocessing(
   predictions: readonly WholeVolumePrediction[],
@@ -68,18 +84,20 @@ export function choosePostprocessing(
   notTried: string[] = [],
 ): PostprocessingChoice {
   const dice: Record<string, number> = {};
-  for (const k of allowed) dice[nameOf(k)] = predictionsDice(predictions, { keepLargestComponents: k });
+  const threshold = inherited?.threshold !== undefined ? { threshold: inherited.threshold } : {};
+  for (const k of allowed) dice[nameOf(k)] = predictionsDice(predictions, { keepLargestComponents: k, ...threshold });
   const inheritedK = inherited?.keepLargestComponents ?? 0;
   // The base's choice is kept unless a candidate clearly beats it (or the base's is not allowed).
   let bestK = allowed.includes(inheritedK) ? inheritedK : 0;
   for (const k of allowed) if (dice[nameOf(k)] > dice[nameOf(bestK)] + MIN_GAIN) bestK = k;
-  return { postprocessing: bestK ? { keepLargestComponents: bestK } : {}, validationDice: dice, notTried };
+  return { postprocessing: { ...(bestK ? { keepLargestComponents: bestK } : {}), ...threshold }, validationDice: dice, notTried };
 }
 
 /** One line for logs: what was chosen and the validation Dice it was chosen on. */
 export function describePostprocessingChoice(choice: PostprocessingChoice): string {
   const k = choice.postprocessing.keepLargestComponents ?? 0;
-  const what = k === 0 ? 'keep every lesion' : k === 1 ? 'keep the largest lesion' : `keep the largest ${k} lesions`;
+  const t = choice.postprocessing.threshold;
+  const what = `${k === 0 ? 'keep every lesion' : k === 1 ? 'keep the largest lesion' : `keep the largest ${k} lesions`}${t !== undefined ? ` at threshold ${t} (the base's)` : ''}`;
   const dice = Object.entries(choice.validationDice).map(([name, d]) => `${name} ${d.toFixed(3)}`).join(', ');
   return `post-processing: ${what} (validation Dice ${dice}${choice.notTried.length ? `; not tried: ${choice.notTried.join('; ')}` : ''})`;
 }
