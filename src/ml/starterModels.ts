@@ -152,7 +152,7 @@ export function starterPickItems(starters: readonly ShippedStarter[], opts: { su
     return {
       label: `${s.name === opts.active ? '$(check) ' : ''}${taskTitle(s.description)} · ${s.modality}`,
       description: [s.name, ...marks].join(' · '),
-      detail: `${heldOutText(s)} · ${s.description}`,
+      detail: `${heldOutText(s)}${s.card.postprocessing?.threshold !== undefined ? ` · threshold ${s.card.postprocessing.threshold}` : ''} · ${s.description}`,
       starter: s.name,
     };
   });
