@@ -266,7 +266,7 @@ export function defaultOverlap(windowIndependent: boolean): number {
 
 function validateOptions(opts: SegmentOptions, model: Pick<SegmentationModel, 'windowGrowth' | 'postprocessing'>): Required<Omit<SegmentOptions, 'onProgress' | 'signal' | 'brainMask' | 'companion'>> {
   const threshold = opts.threshold ?? model.postprocessing?.threshold ?? 0.5;
-  if (!(threshold > 0 && threshold < 1)) throw new InferenceError(`threshold must lie in (0, 1), got ${threshold}`);
+  if (!isThreshold(threshold)) throw new InferenceError(`threshold must lie in (0, 1), got ${threshold}`);
   const minLesionMm3 = opts.minLesionMm3 ?? 0;
   if (!(minLesionMm3 >= 0)) throw new InferenceError(`minLesionMm3 must be ≥ 0, got ${minLesionMm3}`);
   const overlap = opts.overlap ?? defaultOverlap(model.windowGrowth !== undefined);
