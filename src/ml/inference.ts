@@ -78,6 +78,13 @@ function cardPostprocessing(card: unknown): ModelPostprocessing | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/** 1 where the lesion probability is at or above `threshold`. */
+export function thresholdProbability(probability: ArrayLike<number>, threshold: number): Uint8Array {
+  const out = new Uint8Array(probability.length);
+  for (let v = 0; v < out.length; v++) out[v] = probability[v] >= threshold ? 1 : 0;
+  return out;
+}
+
 /** A lesion probability threshold: a number strictly between 0 and 1. */
 function isThreshold(t: unknown): t is number {
   return typeof t === 'number' && t > 0 && t < 1;
@@ -415,8 +422,7 @@ export async function segmentVolume(image: VolumeInput, model: SegmentationModel
   if (companion) {
     for (let v = 0; v < n; v++) if (Number.isFinite(companion[v]) && (!brain || brain[v])) probability[v] = 0.5 * (probability[v] + companion[v]);
   }
-  let raw: Uint8Array = new Uint8Array(n);
-  for (let v = 0; v < n; v++) raw[v] = probability[v] >= o.threshold ? 1 : 0;
+  let raw = thresholdProbability(probability, o.threshold);
   const largest = model.postprocessing?.keepLargestComponents;
   if (largest) raw = keepLargestComponents(raw, dims, largest, probability);
   const { mask, lesions } = removeSmallLesions(raw, dims, {

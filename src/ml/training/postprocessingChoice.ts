@@ -5,7 +5,7 @@
 // made that way (their largest k lesions hold nearly all lesion voxels), and it replaces the
 // base's choice only when it scores clearly better on validation.
 import type { Vec3 } from '../../volume/vec3';
-import { keepLargestComponents, type ModelPostprocessing } from '../inference';
+import { keepLargestComponents, thresholdProbability, type ModelPostprocessing } from '../inference';
 import { connectedComponents, pooledDice, overlapScores } from '../metrics';
 
 /** Candidates: keep all (0), the largest lesion (1), the largest two (2). */
@@ -43,16 +43,10 @@ export function predictionsDice(predictions: readonly WholeVolumePrediction[], p
   const t = postprocessing.threshold;
   return pooledDice(
     predictions.map((p) => {
-      const labels = t !== undefined && t !== 0.5 && p.probability ? thresholded(p.probability, t) : p.labels;
+      const labels = t !== undefined && t !== 0.5 && p.probability ? thresholdProbability(p.probability, t) : p.labels;
       return overlapScores(k ? keepLargestComponents(labels, p.dims, k, p.probability) : labels, p.reference);
     }),
   );
-}
-
-function thresholded(probability: ArrayLike<number>, t: number): Uint8Array {
-  const out = new Uint8Array(probability.length);
-  for (let v = 0; v < out.length; v++) out[v] = probability[v] >= t ? 1 : 0;
-  return out;
 }
 
 /** The candidates the training masks allow: k whose largest k lesions hold ≥ 90 % of every mask's lesion voxels. */
