@@ -1,5 +1,5 @@
 // `npm run train:starter -- --task sarcoma-ct|sarcoma-mr-t1|sarcoma-pet|ms-flair|brain-tumour-flair [--minutes M]
-// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--base-filters N] [--case-voxels N] [--augment strong] [--no-deep-supervision] [--weight-average DECAY] [--seed N] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--train-patients N] [--train-on-held-out CASES] [--name NAME]`: trains the
+// [--steps N] [--out DIR] [--backend wasm|cpu] [--threads N] [--resume DIR | --init-weights DIR] [--lr LR] [--base-filters N] [--case-voxels N] [--augment strong] [--thick-slices P] [--no-deep-supervision] [--weight-average DECAY] [--seed N] [--all-cases --loo-minutes M] [--pool-modalities] [--pool-tasks T,…] [--train-patients N] [--train-on-held-out CASES] [--name NAME]`: trains the
 // starter model of a task from scratch (or, with --resume, continues from a model of that task;
 // with --init-weights, starts from another model's weights, e.g. the same lesion on another
 // modality, on the task's own configuration)
@@ -10,6 +10,12 @@
 //
 // `--weight-average DECAY` validates and keeps the moving average of the weights (fineTune's
 // weightAverageDecay; an ablation, docs/training-recipe.md).
+//
+// `--thick-slices P` makes a share P of the training patches look scanned in slices 1.5–3.2 voxels
+// of the working grid thick, along a random axis (3–6.3 mm on the brain-tumour starter's 1.96 mm
+// grid: clinical 2-D FLAIR), as inference sees such a scan (src/ml/patchSampler.ts
+// simulateThickSlices). With --resume the resumed weights are then not a candidate for the best:
+// the validation patches are the cases as stored and cannot show what thick slices teach.
 //
 // `--case-voxels N` changes the automatic configuration's budget for the median case at the
 // working spacing (default 160 000): larger gives a finer grid.
@@ -43,6 +49,7 @@ import { DEFAULT_TTA_FLIPS, loadSegmentationModel } from '../src/ml/inference';
 import { readCard, writeCard, type ModelCard } from '../src/ml/modelStore';
 import { arg, caseName, portableDataPath, pooledModalityPairs, pooledTaskPairs, DEFAULT_RECIPE, STRONG_AUGMENTATION, leaveOneOutScores, removeStore, ROOT, scoreHeldOut, summariseScores, task, TASK_NAMES, trainTask, type Task, type TaskName } from './tasks';
 import type { TrainingPair } from '../src/ml/training';
+import type { ThickSliceAugmentation } from '../src/ml/patchSampler';
 
 // Kept for scripts/eval.ts and older callers.
 export { MS_ATTRIBUTION as STARTER_ATTRIBUTION } from './tasks';
@@ -88,7 +95,9 @@ async function main(): Promise<void> {
     ...(arg('lr') === undefined ? {} : { learningRate: Number(arg('lr')) }),
     ...(arg('case-voxels') === undefined ? {} : { caseVoxelBudget: Number(arg('case-voxels')) }),
     ...(arg('base-filters') === undefined ? {} : { baseFilters: Number(arg('base-filters')) }),
-    ...(arg('augment') === 'strong' ? { augmentation: STRONG_AUGMENTATION } : {}),
+    ...(arg('augment') === 'strong' || arg('thick-slices') !== undefined
+      ? { augmentation: { ...(arg('augment') === 'strong' ? STRONG_AUGMENTATION : {}), ...(arg('thick-slices') === undefined ? {} : { thickSlices: thickSliceAugmentation(Number(arg('thick-slices'))) }) } }
+      : {}),
     ...(process.argv.includes('--no-deep-supervision') ? { deepSupervision: false } : {}),
     ...(arg('weight-average') === undefined ? {} : { weightAverageDecay: Number(arg('weight-average')) }),
     ...(arg('seed') === undefined ? {} : { seed: Number(arg('seed')) }),
@@ -112,6 +121,8 @@ async function main(): Promise<void> {
   const { result, config, store } = await trainTask(t, recipe, { minutes, steps }, {
     backend: `${backend.name} (${backend.threads} thread${backend.threads > 1 ? 's' : ''})`,
     ...(allCases ? { holdOut: false, wholeVolumeValidation: false } : {}),
+    // The validation patches are the cases as stored, so the resumed starter would win every comparison.
+    ...(resume && arg('thick-slices') !== undefined ? { baseCompetes: false } : {}),
     onProgress: (p) => {
       if (p.phase !== 'training' || Date.now() - lastLog > 30_000) {
         lastLog = Date.now();
@@ -166,6 +177,7 @@ async function main(): Promise<void> {
     attribution: [...new Set([t.attribution, ...pooledTasks.map((p) => task(p as TaskName).attribution)])].join(' '),
     notes:
       `${pooledTasks.length ? 'Lesion prior' : 'Starter model'} for ${description}. U-Net ${recipe.levels} levels, ${recipe.baseFilters} base filters, ${recipe.normalization} norm, ${recipe.deepSupervision ? 'deep supervision, ' : ''}` +
+      `${recipe.augmentation?.thickSlices ? `thick slices (1.5–3.2 voxels) simulated in ${Math.round(recipe.augmentation.thickSlices.probability * 100)} % of patches, ` : ''}` +
       `${resume ? `resumed from the previous ${name} starter (${String(previousSteps)} steps) and trained` : initWeights ? `started from ${(await readCard(initWeights)).version}'s weights and trained` : 'trained from scratch'} for ${result.steps} steps (${(training.durationS / 60).toFixed(1)} min, wasm with ${backend.threads} thread${backend.threads > 1 ? 's' : ''}) on ${t.train.length} cases; ` +
       `${loo ? `leave-one-out mean Dice of the same recipe (${looMinutes} min per fold)` : 'held-out mean Dice'} ${scores.meanDice.toFixed(3)} ` +
       `(precision ${scores.meanPrecision.toFixed(3)}, recall ${scores.meanRecall.toFixed(3)}) on ` +
@@ -177,6 +189,12 @@ async function main(): Promise<void> {
 }
 
 const round = (v: number): number => Math.round(v * 1000) / 1000;
+
+/** `--thick-slices P`: slices of 1.5–3.2 working voxels in a share P of the patches. */
+function thickSliceAugmentation(probability: number): ThickSliceAugmentation {
+  if (!(probability > 0 && probability <= 1)) throw new Error(`--thick-slices takes a share of patches in (0, 1], got ${probability}`);
+  return { probability, minFactor: 1.5, maxFactor: 3.2 };
+}
 
 /** The held-out cases that `--train-on-held-out` (names such as STS_031) moves into training. */
 function heldOutToTrain(t: Task, value: string | undefined): TrainingPair[] {

@@ -1,5 +1,5 @@
 // The training patch sampler: patches with foreground oversampling and augmentation (rotation,
-// zoom, flips, intensity scale and shift). Volume layout: see ../volume/vec3.
+// zoom, thick slices, flips, intensity scale and shift). Volume layout: see ../volume/vec3.
 import { extractPatch, flipInPlace } from '../volume/boxes';
 import { checkVec3, checkVolume, PatchError, voxelCount, type NumericArray, type Vec3 } from '../volume/vec3';
 import { rotationMatrix } from '../volume/rotation';
@@ -22,6 +22,16 @@ export interface Augmentation {
   maxZoom?: number;
   /** Probability of zooming a patch; default 0.3. */
   zoomProbability?: number;
+  /** Thick slices along one random axis (see {@link simulateThickSlices}); absent: off. */
+  thickSlices?: ThickSliceAugmentation;
+}
+
+/** How often a patch is made to look as if scanned in thick slices, and how thick (in patch voxels). */
+export interface ThickSliceAugmentation {
+  probability: number;
+  /** Slice thickness drawn from [minFactor, maxFactor] voxels of the patch's grid; minFactor ≥ 1. */
+  minFactor: number;
+  maxFactor: number;
 }
 
 /** Options of {@link samplePatch}. */
@@ -57,6 +67,8 @@ export interface TrainingPatch {
   rotated: boolean;
   /** Magnification of the patch (1 = none). */
   zoom: number;
+  /** Thick slices simulated on the image: the axis and the thickness in voxels; null when none. */
+  thickSlices: { axis: number; factor: number } | null;
 }
 
 /**
@@ -108,6 +120,14 @@ export function samplePatch(
     lab = new Uint8Array(labF.length);
     for (let i = 0; i < lab.length; i++) lab[i] = labF[i] > 0 ? 1 : 0;
   }
+  let thickSlices: TrainingPatch['thickSlices'] = null;
+  // Drawn only when enabled, so a seed gives the same patches as before without it.
+  if (aug?.thickSlices && random() < aug.thickSlices.probability) {
+    const { minFactor, maxFactor } = aug.thickSlices;
+    if (!(minFactor >= 1 && maxFactor >= minFactor)) throw new PatchError(`thick slices need 1 ≤ minFactor ≤ maxFactor, got ${minFactor} and ${maxFactor}`);
+    thickSlices = { axis: Math.floor(random() * 3), factor: minFactor + random() * (maxFactor - minFactor) };
+    simulateThickSlices(img, size, thickSlices.axis, thickSlices.factor, random());
+  }
   const flippedAxes: number[] = [];
   if (aug !== null) {
     const pFlip = aug.flipProbability ?? 0.5;
@@ -120,7 +140,60 @@ export function samplePatch(
     const shift = (2 * random() - 1) * t;
     if (scale !== 1 || shift !== 0) for (let i = 0; i < img.length; i++) img[i] = img[i] * scale + shift;
   }
-  return { image: img, labels: lab, start, centredOnLesion, flippedAxes, rotated: rotate, zoom };
+  return { image: img, labels: lab, start, centredOnLesion, flippedAxes, rotated: rotate, zoom, thickSlices };
+}
+
+/**
+ * Makes `img` (in place) look as a scan in slices `factor` voxels thick along `axis` looks once
+ * resampled back onto this grid, as inference resamples a 5 mm FLAIR onto a 2 mm working grid:
+ * each slice the mean of the voxels it covers (a box slice profile; slice edges start `phase`
+ * of a slice before voxel 0), then linear interpolation between slice centres, held flat past the
+ * first and last. The labels stay the object's true extent.
+ */
+export function simulateThickSlices(img: Float32Array, size: Vec3, axis: number, factor: number, phase: number): void {
+  if (!(factor >= 1)) throw new PatchError(`slice thickness must be ≥ 1 voxel, got ${factor}`);
+  if (!(phase >= 0 && phase < 1)) throw new PatchError(`slice phase must lie in [0, 1), got ${phase}`);
+  if (axis !== 0 && axis !== 1 && axis !== 2) throw new PatchError(`axis must be 0, 1 or 2, got ${axis}`);
+  const n = size[axis];
+  const stride = axis === 0 ? 1 : axis === 1 ? size[0] : size[0] * size[1];
+  const origin = -phase * factor;
+  const slices = Math.ceil((n - origin) / factor);
+  // Each voxel's overlap with each slice (voxel x spans [x, x + 1)).
+  const weights: { slice: number; voxel: number; w: number }[] = [];
+  const sliceWeight = new Float64Array(slices);
+  for (let j = 0; j < slices; j++) {
+    const lo = origin + j * factor;
+    const hi = lo + factor;
+    for (let x = Math.max(0, Math.floor(lo)); x < Math.min(n, Math.ceil(hi)); x++) {
+      const w = Math.min(hi, x + 1) - Math.max(lo, x);
+      if (w > 1e-9) {
+        weights.push({ slice: j, voxel: x, w });
+        sliceWeight[j] += w;
+      }
+    }
+  }
+  // Each voxel's two nearest slice centres and its weight between them.
+  const centre = (j: number): number => origin + (j + 0.5) * factor - 0.5;
+  const interp = Array.from({ length: n }, (_, x) => {
+    const u = Math.min(slices - 1, Math.max(0, (x - centre(0)) / factor));
+    const j0 = Math.min(slices - 2, Math.floor(u));
+    return j0 < 0 ? { j0: 0, t: 0 } : { j0, t: u - j0 };
+  });
+  const line = new Float64Array(n);
+  const sliceValue = new Float64Array(slices);
+  const lines = img.length / n;
+  for (let l = 0; l < lines; l++) {
+    // The first voxel of line l: the other two axes enumerated in layout order.
+    const base = axis === 0 ? l * n : axis === 1 ? (l % size[0]) + Math.floor(l / size[0]) * size[0] * size[1] : l;
+    for (let x = 0; x < n; x++) line[x] = img[base + x * stride];
+    sliceValue.fill(0);
+    for (const { slice, voxel, w } of weights) sliceValue[slice] += w * line[voxel];
+    for (let j = 0; j < slices; j++) sliceValue[j] /= sliceWeight[j];
+    for (let x = 0; x < n; x++) {
+      const { j0, t } = interp[x];
+      img[base + x * stride] = slices === 1 ? sliceValue[0] : sliceValue[j0] * (1 - t) + sliceValue[j0 + 1] * t;
+    }
+  }
 }
 
 /** The patch at `start` resampled through the linear map `r` (row-major, patch voxels → volume voxels) about its centre. */

@@ -207,7 +207,7 @@ test('loadSegmentationModel reads the card\'s threshold and ignores one that is 
   }
 });
 
-test('keepLargestComponents: with the probability map, the lesion with the most confident voxels wins, not the widest', () => {
+test('keepLargestComponents: with the probability map, the lesion with the most confident voxels wins, not the widest; 0.98 before 0.9', () => {
   // A 4×4×4 lesion the network is unsure of (p 0.6) and a 3×3×3 one it is sure of (p 0.95), as a
   // fine-tuned model's mildly bright brain beside the tumour.
   const dims: Vec3 = [16, 16, 8];
@@ -228,6 +228,13 @@ test('keepLargestComponents: with the probability map, the lesion with the most 
   assert.equal(sure[(3 * 16 + 3) * 16 + 11], 1, 'the confident lesion is kept');
   // No confident voxel anywhere: the largest, as before.
   assert.equal(count(keepLargestComponents(mask, dims, 1, probability.map((p) => p * 0.5))), 64);
+  // pat0005 on 5 mm slices: a wide region holds more voxels at 0.9 than the tumour, fewer at 0.98.
+  const wide = new Float32Array(mask.length);
+  mask.forEach((m, v) => { if (m) wide[v] = v % 16 < 8 ? (v % 2 ? 0.95 : 0.7) : 0.99; });
+  // Wide: 32 of its 64 voxels at 0.95; sure: all 27 at 0.99.
+  assert.equal(count(keepLargestComponents(mask, dims, 1, wide)), 27, 'more voxels at 0.98 win over more at 0.9');
+  // No voxel at 0.98 anywhere: the count at 0.9 decides (the wide one, 32 against 27).
+  assert.equal(count(keepLargestComponents(mask, dims, 1, wide.map((p) => Math.min(p, 0.96)))), 64);
 });
 
 // Issue 11, item 8: sizes taken from a header or a model card are checked before anything of that

@@ -385,7 +385,7 @@ test('fineTune: with deep supervision every output scale is trained (its head mo
   assert.ok(change('head/kernel') > 1e-4, `head moved ${change('head/kernel')}`);
 });
 
-test('fineTune: for another kind of lesion the best weights are chosen among the trained ones, and such a version is activated only when it validates at least as well as the base', { skip }, async () => {
+test('fineTune: for another kind of lesion (or baseCompetes false) the best weights are chosen among the trained ones, and such a version is activated only when it validates at least as well as the base', { skip }, async () => {
   const dir = tempDir('ll-newtype-');
   const pair = await cropCase(dir);
   const store = await storeWithV1(join(dir, 'models'));
@@ -402,6 +402,9 @@ test('fineTune: for another kind of lesion the best weights are chosen among the
   assert.notEqual(weightsOf(newType.version.dir), weightsOf(trained.version.dir), 'another kind of lesion keeps a trained checkpoint');
   assert.equal(newType.activated, false);
   assert.equal((await store.active())?.version, sameType.version.version);
+  // A base that may not compete (a starter resumed under a new augmentation) also keeps a trained checkpoint.
+  const noBase = await fineTune({ ...wrecking, baseCompetes: false });
+  assert.notEqual(weightsOf(noBase.version.dir), weightsOf(trained.version.dir), 'a base that does not compete is not kept');
 });
 
 test('fineTune: with weightAverageDecay the moving average of the weights is kept, while training follows its own weights', { skip }, async () => {

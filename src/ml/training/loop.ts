@@ -213,7 +213,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     // not a candidate: it is chance overlap, and with one validation case it could keep the base's
     // weights through noise alone. The best weights are then chosen among the trained ones; the
     // version is still activated only when its whole-volume Dice is at least the base's.
-    let bestValidation = opts.newLesionType ? { dice: -Infinity, loss: Infinity } : validationBefore;
+    let bestValidation = opts.newLesionType || opts.baseCompetes === false ? { dice: -Infinity, loss: Infinity } : validationBefore;
     best.weights = snapshot(network);
     // The average is validated and kept instead of the last weights.
     const average = (best.average = checked.weightAverageDecay > 0 ? snapshot(network) : null);

@@ -139,6 +139,12 @@ export type FineTuneOptions = TrainingStart & {
   replanned?: string[] | null;
   /** Why the cases' lesions are another kind than the base's (./lesionScale), recorded in the card. */
   newLesionType?: string | null;
+  /**
+   * Whether the base's own weights may be kept as the best (default true, except for a new lesion
+   * type). Not for a starter resumed under a new augmentation: its validation patches cannot show
+   * what the augmentation is for, so the base would be kept whenever it scores as well on them.
+   */
+  baseCompetes?: boolean;
 };
 
 /** Result of {@link fineTune}. */
