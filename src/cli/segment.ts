@@ -7,7 +7,8 @@ import { initBackend, BACKEND_PREFERENCES, type BackendPreference } from '../ml/
 import { ALL_AXIS_FLIPS, DEFAULT_TTA_FLIPS, loadSegmentationModel, segmentVolume } from '../ml/inference';
 import { ModelStore, ModelStoreError } from '../ml/modelStore';
 import { ctWithoutInterceptSigns, modalityMismatch } from '../ml/autoConfig';
-import { brainMaskFor, starterForImage, StarterChoiceError } from '../ml/starterChoice';
+import { brainMaskFor, StarterChoiceError } from '../ml/starterChoice';
+import { starterForImageContent } from '../ml/brainTumourCheck';
 import { companionProbability } from '../ml/companion';
 import { registerRigid } from '../volume/rigidRegistration';
 import { shippedStarterLocator } from '../ml/starterModels';
@@ -156,10 +157,13 @@ export function firstFrameNote(path: string, frameCount: number): string {
   return frameCount > 1 ? `note: ${path} holds ${frameCount} 3-D frames; only frame 0 is used\n` : '';
 }
 
-/** The shipped starter for an image (src/ml/starterChoice.ts), saying which and why. */
-function starterFor(image: NiftiImage, io: CliIo): string {
+/**
+ * The shipped starter for an image (src/ml/starterChoice.ts), saying which and why; on a whole-brain
+ * MR, after the brain-tumour starter has looked for a tumour (src/ml/brainTumourCheck.ts).
+ */
+async function starterFor(image: NiftiImage, io: CliIo, signal: AbortSignal): Promise<string> {
   try {
-    const starter = starterForImage(image);
+    const starter = await starterForImageContent(image, { signal });
     io.stdout(`starter: ${starter.task}, chosen for the image: ${starter.reason}\n`);
     return starter.dir;
   } catch (e) {
@@ -209,7 +213,20 @@ async function runSegment(argv: string[], io: CliIo): Promise<number> {
   io.stdout(firstFrameNote(imagePath, image.frameCount));
   // Without --model, the shipped starter that suits the image (as fine-tune picks its base), not
   // one model for every image: an MS FLAIR model on a CT is a silent wrong result.
-  const modelDir = givenModelDir ?? starterFor(image, io);
+  let modelDir = givenModelDir;
+  if (modelDir === null) {
+    const choosing = cancelOnSignals();
+    try {
+      modelDir = await starterFor(image, io, choosing.signal);
+    } catch (e) {
+      const received = choosing.received();
+      if (received === null) throw e;
+      io.stderr(`lesion-lab segment: cancelled by ${received} while choosing the starter; nothing was written\n`);
+      return choosing.exitCode();
+    } finally {
+      choosing.dispose();
+    }
+  }
   const model = await loadSegmentationModel(modelDir);
   io.stdout(`model: ${model.version ?? basename(modelDir)} (${modelDir}), window ${model.patchSizeVoxels.join('×')}\n`);
   const mismatch = modalityMismatch(image.data, image.spacingMm, model.preprocessing);

@@ -3,6 +3,7 @@
 // proposal beside its image), Sort, Filter, Refresh; and the hook that shows a saved proposal
 // when its case is opened. Thin vscode wiring: states, orders and files live in src/dataset.
 
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import {
   CASE_ORDERS,
@@ -339,7 +340,7 @@ export class CaseCommands implements vscode.Disposable {
                   offer: (doc) => void this.offerSavedProposal(doc),
                 }),
               // Without a chosen model, the starter suggested for the first case is offered first.
-              async () => (first ? (await import('../ml/starterModels')).suggestStarterForFile(first.imagePath) : null),
+              async () => (first ? this.models.suggestStarterLooking(await (await import('../nifti')).readNifti(first.imagePath), basename(first.imagePath), abort.signal) : null),
             );
           } finally {
             listener.dispose();

@@ -72,9 +72,9 @@ export async function fineTune(runtime: ModelRuntime, showModelHistoryCommand: s
             return undefined;
           }
           log.info(`fine-tune: ${search.pairs.length} reviewed pair(s): ${search.pairs.map((p) => displayPath(p.imagePath, roots)).join(', ')}`);
-          // The chosen model is the base; in a workspace without one, ask which starter fits the first pair.
-          const firstImage = search.pairs[0].imagePath;
-          base = await runtime.modelToRun('Fine-tune', async () => (await import('../ml/starterModels')).suggestStarterForFile(firstImage));
+          // The chosen model is the base; in a workspace without one, ask which starter fits the
+          // cases, the one the CLI's fine-tune would pick first.
+          base = await runtime.modelToRun('Fine-tune', async () => (await import('../ml/starterModels')).suggestStarterForCases(search.pairs, runtime.extensionRoot));
           if (!base) return undefined;
           progress.report({ message: 'starting the backend…' });
           const backend = await runtime.ensureBackend();

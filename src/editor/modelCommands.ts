@@ -15,6 +15,7 @@ import { ProposalStore, type AcceptCommandResult, type SavedProposalView } from 
 import type { PromptSegmenter } from './promptCommand';
 import { segmentLesion, type SegmentCommandResult } from './segmentCommand';
 import type { StarterSuggestion } from '../ml/starterModels';
+import type { VolumeInput } from '../ml/inference';
 
 /** Command ids, as contributed in package.json. */
 export const MODEL_COMMANDS = {
@@ -125,6 +126,11 @@ export class ModelCommands implements vscode.Disposable {
     suggest?: () => Promise<StarterSuggestion | null>,
   ): Promise<T | undefined> {
     return this.runtime.runSegmentationJob(abort, body, suggest);
+  }
+
+  /** See {@link ModelRuntime.suggestStarterLooking}. */
+  suggestStarterLooking(image: VolumeInput, fileName: string, signal?: AbortSignal): Promise<StarterSuggestion> {
+    return this.runtime.suggestStarterLooking(image, fileName, signal);
   }
 
   /** Shows a proposal saved beside the image (Segment All Unreviewed) on `doc`, ready to Accept. */

@@ -11,7 +11,7 @@
 
 import * as vscode from 'vscode';
 import type { BackendInfo } from '../ml/backend';
-import type { LoadedModel } from '../ml/inference';
+import type { LoadedModel, VolumeInput } from '../ml/inference';
 import type { LabelDocument } from './labelDocument';
 import type { LesionLabEditorProvider } from './provider';
 import { chooseActiveModel, chosenStarter, workspaceStore, type ModelChoice, type StarterLocator } from '../ml/modelChoice';
@@ -62,6 +62,8 @@ export class ModelRuntime implements vscode.Disposable {
   readonly status: ModelStatus & { modelSource: string | null } = { backendName: null, modelVersion: null, modelSource: null, chosen: true };
   /** The starter models shipped with the extension. */
   readonly starters: StarterLocator;
+  /** What {@link suggestStarterLooking} found, per image. */
+  private readonly lookedSuggestions = new WeakMap<VolumeInput, StarterSuggestion>();
 
   /** @param onStateChange called when the backend, the active model or the job changes (the status bar). */
   constructor(
@@ -70,6 +72,11 @@ export class ModelRuntime implements vscode.Disposable {
     private readonly onStateChange: () => void,
   ) {
     this.starters = shippedStarterLocator(context.extensionUri.fsPath);
+  }
+
+  /** The extension's folder (media/models lies under it). */
+  get extensionRoot(): string {
+    return this.context.extensionUri.fsPath;
   }
 
   get job(): ModelJob | null {
@@ -136,6 +143,38 @@ export class ModelRuntime implements vscode.Disposable {
     if (store) await store.setActiveStarter(name);
     else await this.context.workspaceState.update(REMEMBERED_STARTER_KEY, name);
     this.host.log.info(`starter model ${name} is now active (${store ? store.activePath : 'remembered for this window'})`);
+  }
+
+  /**
+   * The starter suggested for `image`: by its grid and intensities (suggestStarter), and for a
+   * whole-brain MR after the brain-tumour starter has looked for a tumour in it
+   * (src/ml/brainTumourCheck.ts: a few seconds, under a notification). Remembered per image, for
+   * Select Model's "suggested".
+   */
+  async suggestStarterLooking(image: VolumeInput, fileName: string, signal?: AbortSignal): Promise<StarterSuggestion> {
+    const seen = this.lookedSuggestions.get(image);
+    if (seen) return seen;
+    const { suggestStarter } = await import('../ml/starterModels');
+    const { brainTumourCheckDir, starterForImageContent } = await import('../ml/brainTumourCheck');
+    const quick = suggestStarter(image);
+    const root = this.extensionRoot;
+    if (!brainTumourCheckDir(quick.name, root)) return quick;
+    const suggestion = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Lesion Lab: looking at ${fileName} to suggest a starter model (a brain tumour, or MS lesions?)` },
+      async () => {
+        await this.ensureBackend();
+        const { task, reason } = await starterForImageContent(image, { from: root, signal });
+        return { name: task, reason };
+      },
+    );
+    this.host.log.info(`${fileName}: ${suggestion.name} suggested (${suggestion.reason})`);
+    this.lookedSuggestions.set(image, suggestion);
+    return suggestion;
+  }
+
+  /** The suggestion {@link suggestStarterLooking} made for `image`, else the one by its grid and intensities alone. */
+  async suggestedStarterSeen(image: VolumeInput): Promise<StarterSuggestion> {
+    return this.lookedSuggestions.get(image) ?? (await import('../ml/starterModels')).suggestStarter(image);
   }
 
   /**

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { readCard } from '../ml/modelStore';
 import { workspaceStore, type ModelChoice } from '../ml/modelChoice';
-import { starterPickItems, suggestStarter } from '../ml/starterModels';
+import { starterPickItems } from '../ml/starterModels';
 import type { ModelRuntime } from './modelRuntime';
 import { modelHistoryMarkdown, versionPickItems } from '../ml/modelText';
 import { errorText } from '../util/errorText';
@@ -67,7 +67,7 @@ export class ModelVersions implements vscode.Disposable {
     }
     if (starters.length > 0) {
       items.push({ label: 'Starter models shipped with Lesion Lab', kind: vscode.QuickPickItemKind.Separator });
-      items.push(...starterPickItems(starters, { suggested: image ? suggestStarter(image).name : null, active: active?.chosen ? active.starterName : null }));
+      items.push(...starterPickItems(starters, { suggested: image ? (await this.runtime.suggestedStarterSeen(image)).name : null, active: active?.chosen ? active.starterName : null }));
     }
     const placeHolder = store
       ? 'Pick the model that Segment Lesion and Fine-tune start from'

@@ -52,7 +52,7 @@ export async function segmentLesion(
   const log = runtime.host.log;
   try {
     // In a workspace without a model, the first Segment Lesion asks which starter fits (remembered).
-    const choice = await runtime.modelToRun('Segment Lesion', async () => (await import('../ml/starterModels')).suggestStarter(image));
+    const choice = await runtime.modelToRun('Segment Lesion', () => runtime.suggestStarterLooking(image, doc.fileName, abort.signal));
     if (!choice) return undefined;
     return await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Lesion Lab: Segment Lesion (${doc.fileName})`, cancellable: true },

@@ -110,10 +110,17 @@ export function suggestStarter(image: { data: ArrayLike<number>; dims: Vec3; spa
   return { name: task, reason };
 }
 
-/** The starter suggested for the image in `path` (read in full: the rule looks at its values). */
-export async function suggestStarterForFile(path: string): Promise<StarterSuggestion> {
+/**
+ * The starter that fine-tuning on these cases starts from, as `lesion-lab fine-tune` without --base
+ * picks it (starterForCases: the first image's, or one for the same kind of image whose lesions are
+ * nearer the cases' size, such as whole brain tumours on FLAIR).
+ */
+export async function suggestStarterForCases(pairs: readonly { imagePath: string; maskPath: string }[], from?: string): Promise<StarterSuggestion> {
   const { readNifti } = await import('../nifti');
-  return suggestStarter(await readNifti(path));
+  const { typicalLesionVolumeOfFiles } = await import('./training/lesionScale');
+  const { starterForCases } = await import('./starterChoice');
+  const { task, reason } = await starterForCases(await readNifti(pairs[0].imagePath), await typicalLesionVolumeOfFiles(pairs.map((p) => p.maskPath)), from);
+  return { name: task, reason };
 }
 
 /** One entry of the starter picker. */

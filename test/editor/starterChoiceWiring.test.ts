@@ -43,6 +43,7 @@ const picks: PickCall[] = [];
 let answer: (call: PickCall) => PickItem | undefined = () => undefined;
 let workspaceFolders: { uri: Uri; name: string; index: number }[] | undefined;
 const statusItems: { text: string }[] = [];
+const progressTitles: string[] = [];
 
 const fake = fakeVscode as unknown as Record<string, Record<string, unknown>> & Record<string, unknown>;
 installModelCommandFakes(() => workspaceFolders);
@@ -52,8 +53,10 @@ Object.assign(fake.window, {
     statusItems.push(item);
     return item;
   },
-  withProgress: async (_opts: unknown, task: (p: unknown, t: unknown) => Promise<unknown>) =>
-    task({ report: () => undefined }, { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) }),
+  withProgress: async (opts: { title?: string }, task: (p: unknown, t: unknown) => Promise<unknown>) => {
+    progressTitles.push(opts.title ?? '');
+    return task({ report: () => undefined }, { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) });
+  },
   showQuickPick: async (items: PickItem[], options: PickCall['options']) => {
     const call = { items, options };
     picks.push(call);
@@ -90,6 +93,32 @@ function phantom(): Float32Array {
   return v;
 }
 
+/** A tiny untrained U-Net in the fake extension's media/models/<name>, with the shipped card's task and figures. */
+async function writeTinyStarter(name: string): Promise<string> {
+  const { createUNet3d } = await import('../../src/ml/network');
+  const { saveUNet3d } = await import('../../src/ml/network/serialize');
+  const { writeCard } = await import('../../src/ml/modelStore');
+  const { defaultPreprocessing } = await import('../../src/ml/preprocess');
+  const modelDir = join(extensionRoot, 'media', 'models', name);
+  const shipped = JSON.parse(readFileSync(join(REPO, 'media', 'models', name, 'card.json'), 'utf8')) as Record<string, unknown>;
+  const net = createUNet3d({ levels: 2, baseFilters: 2, normalization: 'none', seed: 3 });
+  await saveUNet3d(net, modelDir);
+  net.dispose();
+  await writeCard(modelDir, {
+    format: 'lesion-lab-model',
+    formatVersion: 1,
+    version: name,
+    parentVersion: null,
+    createdAt: '2026-12-01T00:00:00.000Z',
+    patchSizeVoxels: [16, 16, 16],
+    preprocessing: defaultPreprocessing('MR', null),
+    network: { ...net.config },
+    training: null,
+    ...(shipped.task ? { task: shipped.task, heldOut: shipped.heldOut } : {}),
+  } as never);
+  return modelDir;
+}
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lesionlab-starterwiring-'));
   ws = join(dir, 'ws');
@@ -102,29 +131,7 @@ before(async () => {
   extensionRoot = join(dir, 'extension');
   const tf = await import('@tensorflow/tfjs');
   await tf.setBackend('cpu');
-  const { createUNet3d } = await import('../../src/ml/network');
-  const { saveUNet3d } = await import('../../src/ml/network/serialize');
-  const { writeCard } = await import('../../src/ml/modelStore');
-  const { defaultPreprocessing } = await import('../../src/ml/preprocess');
-  for (const name of [...TASK_STARTERS, 'starter']) {
-    const modelDir = join(extensionRoot, 'media', 'models', name);
-    const shipped = JSON.parse(readFileSync(join(REPO, 'media', 'models', name, 'card.json'), 'utf8')) as Record<string, unknown>;
-    const net = createUNet3d({ levels: 2, baseFilters: 2, normalization: 'none', seed: 3 });
-    await saveUNet3d(net, modelDir);
-    net.dispose();
-    await writeCard(modelDir, {
-      format: 'lesion-lab-model',
-      formatVersion: 1,
-      version: name,
-      parentVersion: null,
-      createdAt: '2026-12-01T00:00:00.000Z',
-      patchSizeVoxels: [16, 16, 16],
-      preprocessing: defaultPreprocessing('MR', null),
-      network: { ...net.config },
-      training: null,
-      ...(shipped.task ? { task: shipped.task, heldOut: shipped.heldOut } : {}),
-    } as never);
-  }
+  for (const name of [...TASK_STARTERS, 'starter']) await writeTinyStarter(name);
 
   workspaceFolders = [{ uri: Uri.file(ws), name: 'ws', index: 0 }];
   configuration.backend = 'cpu';
@@ -231,5 +238,49 @@ test('a window without a workspace folder asks once and remembers the starter in
     assert.equal(picks.length, 1, 'asked only once');
   } finally {
     workspaceFolders = saved;
+  }
+});
+
+test('a whole-brain MR: the brain-tumour starter looks at it first, under a notification, and Select Model marks what it suggested', async () => {
+  // A brain-sized MR (102 mm at 1.5 mm): the grid alone says ms-flair; with a brain-tumour
+  // starter shipped, it looks for a tumour before the question (src/ml/brainTumourCheck.ts).
+  const tumourModel = await writeTinyStarter('brain-tumour-flair');
+  const n = 68;
+  const values = new Int16Array(n * n * n);
+  for (let z = 0, v = 0; z < n; z++) for (let y = 0; y < n; y++) for (let x = 0; x < n; x++, v++) {
+    const r = Math.hypot(x - 34, y - 34, z - 34);
+    values[v] = r < 30 ? (Math.hypot(x - 24, y - 34, z - 34) < 7 ? 300 : 120 + ((x * 7 + y * 3 + z) % 13)) : 0;
+  }
+  const brainPath = join(ws, 'cases', 'brain.nii.gz');
+  writeFileSync(brainPath, gzip(buildNifti({ dim: [n, n, n], datatype: 4, bitpix: 16, pixdim: [1, 1.5, 1.5, 1.5, 1, 0, 0, 0], data: bytesOf(values) }).file));
+  const brainDoc = await api.provider.openCustomDocument(Uri.file(brainPath) as never, { backupId: undefined, untitledDocumentData: undefined }, cancellation as never);
+  const brainPanel = new FakePanel();
+  await api.provider.resolveCustomEditor(brainDoc, brainPanel as never, cancellation as never);
+  brainPanel.webview.send({ type: 'ready', protocolVersion: 1 });
+  await new Promise((r) => setTimeout(r, 50));
+  rmSync(join(ws, '.lesion-lab', 'models', 'active.json'));
+  const { fakeLog } = await import('./fakeVscode');
+  try {
+    picks.length = 0;
+    progressTitles.length = 0;
+    answer = pickOf('ms-flair');
+    assert.equal((await run<SegmentResult>('lesionLab.segmentLesion', Uri.file(brainPath))).modelVersion, 'ms-flair');
+    assert.ok(progressTitles.includes('Lesion Lab: looking at brain.nii.gz to suggest a starter model (a brain tumour, or MS lesions?)'), JSON.stringify(progressTitles));
+    const looked = fakeLog.lines.find((l) => l.startsWith('info brain.nii.gz: ') && l.includes(' suggested (MR on a brain-sized near-isotropic grid'));
+    assert.ok(looked, fakeLog.lines.slice(-5).join('\n'));
+    // The untrained net's verdict, whichever it is, is the suggestion offered first and explained.
+    const suggested = /^info brain\.nii\.gz: (\S+) suggested/.exec(looked)![1];
+    assert.ok(suggested === 'ms-flair' || suggested === 'brain-tumour-flair', suggested);
+    assert.equal(picks[0].items[0].starter, suggested);
+    assert.match(picks[0].options.placeHolder ?? '', /brain-tumour-flair( finds no lesion|'s most confident lesion is)/);
+    // Select Model marks the same suggestion without looking again.
+    picks.length = 0;
+    progressTitles.length = 0;
+    answer = () => undefined;
+    await run('lesionLab.selectModelVersion');
+    assert.equal(progressTitles.length, 0);
+    assert.equal(picks[0].items.find((i) => /suggested/.test(i.description ?? ''))?.starter, suggested);
+  } finally {
+    rmSync(tumourModel, { recursive: true, force: true });
   }
 });

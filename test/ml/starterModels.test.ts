@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { heldOutText, listShippedStarters, shippedStarterLocator, starterPickItems, suggestStarter } from '../../src/ml/starterModels';
+import { heldOutText, listShippedStarters, shippedStarterLocator, starterPickItems, suggestStarter, suggestStarterForCases } from '../../src/ml/starterModels';
+import { buildNifti, bytesOf, gzip } from '../nifti/buildNifti';
 import { STARTER_TASKS, starterForCases } from '../../src/ml/starterChoice';
 import type { Vec3 } from '../../src/volume/vec3';
 import { tempDir } from '../helpers/tempDir';
@@ -119,6 +120,26 @@ test('starterForCases: fine-tuning on whole brain tumours starts from the brain-
   const t1 = { data: Float32Array.from({ length: crop[0] * crop[1] * crop[2] }, (_, i) => 100 + (i % 13) * 10), dims: crop, spacingMm: [1, 1, 1] as Vec3 };
   card('sarcoma-mr-t1', 285_000);
   assert.equal((await starterForCases(t1, 50, root)).task, 'sarcoma-mr-t1', 'no other starter for cropped MR');
+});
+
+test('suggestStarterForCases: the editor\'s Fine-tune suggests what fine-tune without --base picks (whole brain tumours on FLAIR: the brain-tumour starter)', async () => {
+  const root = tempDir('ll-suggest-cases-');
+  for (const [name, typicalLesionMm3] of [['ms-flair', 17], ['brain-tumour-flair', 60_000]] as const) {
+    const c = JSON.parse(readFileSync(join(MODELS, 'ms-flair', 'card.json'), 'utf8')) as { version: string; training: Record<string, unknown> };
+    mkdirSync(join(root, 'media', 'models', name), { recursive: true });
+    writeFileSync(join(root, 'media', 'models', name, 'card.json'), JSON.stringify({ ...c, version: name, training: { ...c.training, typicalLesionMm3 } }));
+  }
+  const dims = [100, 110, 100];
+  const image = Int16Array.from({ length: dims[0] * dims[1] * dims[2] }, (_, i) => 100 + (i % 13) * 10);
+  const mask = new Uint8Array(image.length);
+  for (let z = 30; z < 62; z++) for (let y = 30; y < 70; y++) for (let x = 30; x < 70; x++) mask[(z * dims[1] + y) * dims[0] + x] = 1;
+  const pixdim = [1, 1, 1, 1, 1, 0, 0, 0];
+  const pair = { imagePath: join(root, 'flair.nii.gz'), maskPath: join(root, 'flair_seg.nii.gz') };
+  writeFileSync(pair.imagePath, gzip(buildNifti({ dim: dims, datatype: 4, bitpix: 16, pixdim, data: bytesOf(image) }).file));
+  writeFileSync(pair.maskPath, gzip(buildNifti({ dim: dims, datatype: 2, bitpix: 8, pixdim, data: bytesOf(mask) }).file));
+  const s = await suggestStarterForCases([pair], root);
+  assert.equal(s.name, 'brain-tumour-flair');
+  assert.match(s.reason, /typically 51,200 mm³\) are nearer in size to brain-tumour-flair's/);
 });
 
 test('starterForCases: heads with their skull are given to a starter that has seen skull-stripped brains only as their brains alone, or, where no brain can be told, not fine-tuned from it', async () => {
