@@ -17,7 +17,7 @@ export const BRAIN_TUMOUR_STARTER = 'brain-tumour-flair';
 /**
  * The rule, set on 7 real and 24 synthetic tumours (1 and 5 mm slices) against the 3 MS brains
  * (1 and 5 mm) and 3 normal T1 brains. The most confident lesion's voxels at p ≥ 0.98: 5.1–133 cm³
- * and 29–69 % of the lesion on tumours; 1.1–22 cm³ but 6–21 % of it on the others (a thick-slice MS
+ * and 29–75 % of the lesion on tumours; 1.1–22 cm³ but 6–21 % of it on the others (a thick-slice MS
  * brain or a T1 gives a wide region of which few voxels are sure). A lesion over 400 cm³ is no
  * tumour but most of a brain (a T1 head: 750–800 cm³; the largest real tumour here: 217 cm³).
  */
