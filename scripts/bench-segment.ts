@@ -2,11 +2,13 @@
 // (unflipped + left-right, as the editor runs it) on a 240×240×155 volume at 1 mm (BraTS size; an
 // ellipsoid "head" filling most of the grid) for each model in media/models/ (a model that may run
 // on larger windows than its card's is timed both ways). The budget is 20 s on 2 cores; on a
-// shared machine compare with the load in mind.
+// shared machine compare with the load in mind. Last, the time the brain-tumour look adds to the
+// starter choice of `segment` without --model on such a brain-sized MR.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/ml/backend';
 import { DEFAULT_TTA_FLIPS, loadSegmentationModel, segmentVolume } from '../src/ml/inference';
+import { starterForImageContent } from '../src/ml/brainTumourCheck';
 import { seededRandom } from '../src/util/random';
 import { arg, ROOT } from './tasks';
 
@@ -39,6 +41,11 @@ async function main(): Promise<void> {
     }
     model.network.dispose();
   }
+  // What `segment` without --model (and the first question in the editor) adds on a brain MR: the
+  // brain-tumour starter's look (src/ml/brainTumourCheck.ts), one pass without flips.
+  const t0 = Date.now();
+  const look = await starterForImageContent({ data, dims, spacingMm: [1, 1, 1] }, { from: ROOT });
+  console.log(`starter choice with the brain-tumour look: ${((Date.now() - t0) / 1000).toFixed(1)} s → ${look.task}`);
 }
 
 main().catch((e) => {
